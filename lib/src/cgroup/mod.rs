@@ -1,0 +1,3 @@
+//! cgroups v1 and v2.
+//!
+//! INTERFACE (being implemented): see the brief.

@@ -1,0 +1,136 @@
+//! The shared entry of every program: SIGPIPE restored so pipelines end
+//! quietly, arguments parsed with exit code 2 on misuse, errors printed as
+//! `cc-x: what failed: why` with the error's own exit code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// The option every program that touches the store takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreOpts {
+    /// The store's root folder
+    #[arg(long, env = "CC_ROOT", default_value = "/var/lib/cc", value_name = "DIR", global = true)]
+    pub root: PathBuf,
+}
+
+impl StoreOpts {
+    pub fn open(&self) -> Result<Store> {
+        Store::open(&self.root)
+    }
+}
+
+/// `--format`: a table for people, or one JSON object per line for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+/// Runs a program whose failures exit 1 (or the error's own code).
+pub fn main<A: Parser>(run: fn(A) -> Result<ExitCode>) -> ExitCode {
+    main_with(1, run)
+}
+
+/// Runs a program; `failure` is the code for errors without a code of their
+/// own (125 for cc-run and cc-exec, which keep 1..124 for the command).
+pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> ExitCode {
+    restore_sigpipe();
+    let name = A::command().get_name().to_string();
+    let args = match A::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { usage_code(failure) } else { 0 });
+        }
+    };
+    let result = run(args);
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::from(code_for(&e, failure))
+        }
+    }
+}
+
+/// Usage errors are 2 everywhere, except for cc-run and cc-exec where docker
+/// and podman use 125 so that 1..124 stay the command's.
+fn usage_code(failure: u8) -> u8 {
+    if failure == 1 {
+        2
+    } else {
+        failure
+    }
+}
+
+pub fn code_for(e: &Error, failure: u8) -> u8 {
+    if failure == 1 {
+        e.code()
+    } else {
+        failure
+    }
+}
+
+/// Rust ignores SIGPIPE, so `cc-images | head -1` would fail with EPIPE
+/// messages; a Unix tool dies quietly instead.
+fn restore_sigpipe() {
+    // SAFETY: setting a signal to its default disposition has no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Prints one JSON object on its own line (no HTML escaping: serde_json
+/// never escapes `<>&`).
+pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let s = serde_json::to_string(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Prints rows as columns separated by at least three spaces, like docker.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{:<w$}   ", c, w = width[i]));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for r in rows {
+        line(r.iter().map(|s| s.as_str()).collect());
+    }
+}
+
+/// Reads ids from stdin when the only argument is `-`.
+pub fn expand_stdin(args: Vec<String>) -> Vec<String> {
+    if args.len() == 1 && args[0] == "-" {
+        std::io::stdin()
+            .lines()
+            .map_while(|l| l.ok())
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        args
+    }
+}

@@ -1,0 +1,143 @@
+//! The error type every module returns. Each variant carries the object it
+//! was about; `Display` gives `what failed: why`, lowercase, no period, and
+//! `code()` the exit code of DESIGN.md (1 failed, 2 usage, 3 not found,
+//! 4 wrong state).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A system call on a path failed: `cannot create '/x': permission denied`.
+    #[error("cannot {op} '{}': {}", path.display(), Os(source))]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A system call on something that is not a path (a pid, a socket).
+    #[error("cannot {op}: {}", Os(source))]
+    Sys { op: String, source: io::Error },
+    /// No image, container or file by that name.
+    #[error("{kind} '{name}' not found")]
+    NotFound { kind: &'static str, name: String },
+    /// A prefix that matches more than one object.
+    #[error("{kind} '{name}' is ambiguous: {}", candidates.join(", "))]
+    Ambiguous {
+        kind: &'static str,
+        name: String,
+        candidates: Vec<String>,
+    },
+    /// The caller asked for something malformed (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The object is not in a state that allows the operation (exit 4).
+    #[error("{0}")]
+    State(String),
+    /// Input that is not what it claims to be (a bad tar, a bad config).
+    #[error("{0}")]
+    Invalid(String),
+    /// JSON that does not parse, with the file it came from.
+    #[error("cannot parse '{}': {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn sys(op: impl Into<String>, source: io::Error) -> Error {
+        Error::Sys {
+            op: op.into(),
+            source,
+        }
+    }
+
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> Error {
+        Error::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// The exit code of DESIGN.md's conventions.
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::NotFound { .. } => 3,
+            Error::State(_) => 4,
+            _ => 1,
+        }
+    }
+
+    /// The errno behind this error, when there is one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Io { source, .. } | Error::Sys { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+
+/// An `io::Error` shown the way people read errno: `no such file or
+/// directory`, without Rust's `(os error 2)` suffix.
+pub struct Os<'a>(pub &'a io::Error);
+
+impl fmt::Display for Os<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.raw_os_error() {
+            Some(n) => {
+                let s = nix::errno::Errno::from_raw(n).desc().to_lowercase();
+                f.write_str(&s)
+            }
+            None => {
+                let s = self.0.to_string();
+                let mut c = s.chars();
+                match c.next() {
+                    Some(first) => write!(f, "{}{}", first.to_lowercase(), c.as_str()),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// Turns a nix errno into an io::Error, for `Error::io` and `Error::sys`.
+pub fn errno(e: nix::Error) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_like_errno() {
+        let e = Error::io(
+            "mount overlay at",
+            "/x",
+            io::Error::from_raw_os_error(libc::ENODEV),
+        );
+        assert_eq!(e.to_string(), "cannot mount overlay at '/x': no such device");
+        assert_eq!(e.code(), 1);
+    }
+
+    #[test]
+    fn codes_follow_design() {
+        assert_eq!(Error::not_found("image", "x").code(), 3);
+        assert_eq!(Error::Usage("bad".into()).code(), 2);
+        assert_eq!(Error::State("running".into()).code(), 4);
+    }
+}

@@ -1,0 +1,1 @@
+//! Layers: applying a layer tar safely, writing a layer tar.

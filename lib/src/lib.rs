@@ -1,0 +1,30 @@
+//! cc-lib: all the real work of the cc toolkit. The programs in `bins/` parse
+//! arguments, call one to three functions here and print.
+//!
+//! Modules, lowest first; a module never imports one listed after it:
+//!
+//! | module      | owns |
+//! | ----------- | ---- |
+//! | `error`     | the one error type and its exit codes |
+//! | `store`     | the root folder, ids and names, locks, atomic writes |
+//! | `inroot`    | resolving and creating paths inside a root (openat2) |
+//! | `image`     | references, OCI manifest/index/config, the image index |
+//! | `layer`     | applying a layer tar safely, writing a layer tar |
+//! | `mount`     | overlay mounts of layers, bind mounts, unmount |
+//! | `cgroup`    | cgroup v1 and v2 |
+//! | `container` | container records: OCI runtime config, state, status |
+//! | `sandbox`   | clone, rootfs, pivot_root, /proc /dev /sys, user, exec |
+//! | `cli`       | the shared entry: error printing, exit codes, output |
+
+pub mod cgroup;
+pub mod cli;
+pub mod container;
+pub mod error;
+pub mod image;
+pub mod inroot;
+pub mod layer;
+pub mod mount;
+pub mod sandbox;
+pub mod store;
+
+pub use error::{Error, Result};

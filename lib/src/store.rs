@@ -1,0 +1,298 @@
+//! The store: the root folder shared by every program, its layout, ids,
+//! names, locks and atomic writes. DESIGN.md's "On disk" is the contract.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Ids are 64 hex characters and shown as 12.
+pub const SHORT: usize = 12;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store, creating its folders and an empty OCI layout on
+    /// first use. Safe to race: every step is idempotent.
+    pub fn open(root: &Path) -> Result<Store> {
+        let store = Store {
+            root: root.to_path_buf(),
+        };
+        if !store.images_dir().join("index.json").exists() {
+            store.init()?;
+        }
+        Ok(store)
+    }
+
+    fn init(&self) -> Result<()> {
+        for d in [
+            self.blobs_dir(),
+            self.root.join("layers/sha256"),
+            self.containers_dir(),
+            self.root.join("locks"),
+            self.tmp_dir(),
+        ] {
+            fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
+        }
+        let images = self.images_dir();
+        write_new(
+            &images.join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )?;
+        write_new(
+            &images.join("index.json"),
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#,
+        )?;
+        Ok(())
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// The OCI image layout (oci-layout, index.json, blobs/).
+    pub fn images_dir(&self) -> PathBuf {
+        self.root.join("images")
+    }
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.root.join("images/blobs/sha256")
+    }
+    /// Unpacked layers, named by diff id (`sha256:<hex>` gives `<hex>`).
+    pub fn layer_dir(&self, diff_id: &str) -> PathBuf {
+        self.root
+            .join("layers/sha256")
+            .join(diff_id.trim_start_matches("sha256:"))
+    }
+    pub fn layers_dir(&self) -> PathBuf {
+        self.root.join("layers/sha256")
+    }
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.containers_dir().join(id)
+    }
+    /// Scratch space on the same filesystem, so finished work is renamed in.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+    /// Image mounts made by cc-mount: `mounts/<id>/{rootfs,upper,work}`.
+    pub fn mounts_dir(&self) -> PathBuf {
+        self.root.join("mounts")
+    }
+
+    /// Takes the named exclusive lock (`locks/<name>.lock`) until the guard
+    /// drops. Locks are flock(2): released by the kernel if we die.
+    pub fn lock(&self, name: &str) -> Result<Lock> {
+        let path = self.root.join("locks").join(format!("{name}.lock"));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io("open lock", &path, e))?;
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(Lock { _file: file })
+    }
+}
+
+/// An exclusive flock, released on drop.
+pub struct Lock {
+    _file: File,
+}
+
+/// Writes `data` to `path` so that a reader sees the old file or the new
+/// one, never half of either: a temporary file in the same folder, fsync,
+/// rename over the target, fsync the folder.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = temp_beside(path);
+    write_synced(&tmp, data).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io("rename into", path, e)
+    })?;
+    sync_parent(path)
+}
+
+/// Like `write_atomic`, but only when `path` does not exist yet: the file
+/// is linked into place, which fails rather than replaces. Returns whether
+/// this call created it.
+pub fn write_new(path: &Path, data: &[u8]) -> Result<bool> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let tmp = temp_beside(path);
+    write_synced(&tmp, data)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => sync_parent(path).map(|_| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("create", path, e)),
+    }
+}
+
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    path.with_file_name(format!(".{name}.{}.tmp", &random_hex(8)))
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    f.write_all(data).map_err(|e| Error::io("write", path, e))?;
+    f.sync_all().map_err(|e| Error::io("sync", path, e))
+}
+
+/// fsync of the folder makes a rename durable.
+pub fn sync_parent(path: &Path) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let dir = File::open(parent).map_err(|e| Error::io("open", parent, e))?;
+    dir.sync_all().map_err(|e| Error::io("sync", parent, e))
+}
+
+/// Reads a whole small file, mapping "missing" to `None`.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Serialises `v` and writes it atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// `n` random bytes as hex, from the kernel's generator.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    let mut f = File::open("/dev/urandom").expect("/dev/urandom is readable");
+    f.read_exact(&mut buf).expect("/dev/urandom gives bytes");
+    hex::encode(buf)
+}
+
+/// A new 64-character id.
+pub fn new_id() -> String {
+    random_hex(32)
+}
+
+/// The 12-character form of an id (with any `sha256:` removed).
+pub fn short_id(id: &str) -> &str {
+    let id = id.trim_start_matches("sha256:");
+    &id[..id.len().min(SHORT)]
+}
+
+/// The kernel's boot id: a record written under another boot id describes
+/// processes that no longer exist.
+pub fn boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// One object that a query can name: its full id and its names.
+pub struct Candidate {
+    pub id: String,
+    pub names: Vec<String>,
+}
+
+/// Finds the one object a query means: an exact name, a full id, or a
+/// unique id prefix. An ambiguous prefix lists the candidates.
+pub fn resolve(kind: &'static str, query: &str, all: &[Candidate]) -> Result<String> {
+    let q = query.trim_start_matches("sha256:");
+    if let Some(c) = all.iter().find(|c| c.names.iter().any(|n| n == query)) {
+        return Ok(c.id.clone());
+    }
+    if q.is_empty() || !q.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::not_found(kind, query));
+    }
+    let q = q.to_ascii_lowercase();
+    let mut hits: Vec<&Candidate> = all
+        .iter()
+        .filter(|c| c.id.trim_start_matches("sha256:").starts_with(&q))
+        .collect();
+    hits.dedup_by(|a, b| a.id == b.id);
+    match hits.len() {
+        0 => Err(Error::not_found(kind, query)),
+        1 => Ok(hits[0].id.clone()),
+        _ => Err(Error::Ambiguous {
+            kind,
+            name: query.to_string(),
+            candidates: hits.iter().map(|c| short_id(&c.id).to_string()).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cands() -> Vec<Candidate> {
+        vec![
+            Candidate {
+                id: "abc123".repeat(10) + "abcd",
+                names: vec!["web".into()],
+            },
+            Candidate {
+                id: "abd456".repeat(10) + "abcd",
+                names: vec![],
+            },
+        ]
+    }
+
+    #[test]
+    fn resolves_names_ids_and_prefixes() {
+        let c = cands();
+        assert_eq!(resolve("container", "web", &c).unwrap(), c[0].id);
+        assert_eq!(resolve("container", "abc1", &c).unwrap(), c[0].id);
+        assert_eq!(resolve("container", &c[1].id, &c).unwrap(), c[1].id);
+    }
+
+    #[test]
+    fn ambiguous_prefix_lists_candidates() {
+        let e = resolve("container", "ab", &cands()).unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { ref candidates, .. } if candidates.len() == 2));
+        assert_eq!(e.to_string(), "container 'ab' is ambiguous: abc123abc123, abd456abd456");
+    }
+
+    #[test]
+    fn unknown_is_not_found() {
+        assert_eq!(resolve("image", "nope", &cands()).unwrap_err().code(), 3);
+        assert_eq!(resolve("image", "ff", &cands()).unwrap_err().code(), 3);
+    }
+
+    #[test]
+    fn atomic_writes_replace_and_create_once() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert!(!write_new(&p, b"three").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+    }
+}
