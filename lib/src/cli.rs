@@ -15,7 +15,13 @@ use crate::store::Store;
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreOpts {
     /// The store's root folder
-    #[arg(long, env = "CC_ROOT", default_value = "/var/lib/cc", value_name = "DIR", global = true)]
+    #[arg(
+        long,
+        env = "CC_ROOT",
+        default_value = "/var/lib/cc",
+        value_name = "DIR",
+        global = true
+    )]
     pub root: PathBuf,
 }
 
@@ -43,11 +49,16 @@ pub fn main<A: Parser>(run: fn(A) -> Result<ExitCode>) -> ExitCode {
 pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> ExitCode {
     restore_sigpipe();
     let name = A::command().get_name().to_string();
+    let _ = PROGRAM.set(name.clone());
     let args = match A::try_parse() {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { usage_code(failure) } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                usage_code(failure)
+            } else {
+                0
+            });
         }
     };
     let result = run(args);
@@ -59,6 +70,27 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
             ExitCode::from(code_for(&e, failure))
         }
     }
+}
+
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The running program's name, for messages.
+pub fn program() -> &'static str {
+    PROGRAM.get().map(|s| s.as_str()).unwrap_or("cc")
+}
+
+/// Runs `f` on each argument, printing each failure as it comes and going
+/// on; exits with the one failure's own code, or 1 when several arguments
+/// were given and any failed (DESIGN.md).
+pub fn each(args: &[String], mut f: impl FnMut(&str) -> Result<()>) -> ExitCode {
+    let mut code = 0u8;
+    for a in args {
+        if let Err(e) = f(a) {
+            eprintln!("{}: {e}", program());
+            code = if args.len() == 1 { e.code() } else { 1 };
+        }
+    }
+    ExitCode::from(code)
 }
 
 /// Usage errors are 2 everywhere, except for cc-run and cc-exec where docker

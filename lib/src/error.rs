@@ -90,7 +90,6 @@ impl Error {
     }
 }
 
-
 /// An `io::Error` shown the way people read errno: `no such file or
 /// directory`, without Rust's `(os error 2)` suffix.
 pub struct Os<'a>(pub &'a io::Error);
@@ -130,7 +129,10 @@ mod tests {
             "/x",
             io::Error::from_raw_os_error(libc::ENODEV),
         );
-        assert_eq!(e.to_string(), "cannot mount overlay at '/x': no such device");
+        assert_eq!(
+            e.to_string(),
+            "cannot mount overlay at '/x': no such device"
+        );
         assert_eq!(e.code(), 1);
     }
 

@@ -17,14 +17,20 @@
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
 pub mod cgroup;
+pub mod checkout;
 pub mod cli;
 pub mod container;
 pub mod error;
 pub mod image;
+pub mod info;
 pub mod inroot;
 pub mod layer;
+pub mod lifecycle;
 pub mod mount;
+pub mod run;
 pub mod sandbox;
+pub mod spec;
 pub mod store;
+pub mod time;
 
 pub use error::{Error, Result};

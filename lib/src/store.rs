@@ -275,7 +275,10 @@ mod tests {
     fn ambiguous_prefix_lists_candidates() {
         let e = resolve("container", "ab", &cands()).unwrap_err();
         assert!(matches!(e, Error::Ambiguous { ref candidates, .. } if candidates.len() == 2));
-        assert_eq!(e.to_string(), "container 'ab' is ambiguous: abc123abc123, abd456abd456");
+        assert_eq!(
+            e.to_string(),
+            "container 'ab' is ambiguous: abc123abc123, abd456abd456"
+        );
     }
 
     #[test]
@@ -293,6 +296,10 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert!(!write_new(&p, b"three").unwrap());
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

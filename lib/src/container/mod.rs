@@ -1,1 +1,199 @@
-//! containers
+//! Container records: `containers/<id>/` holds the OCI runtime config
+//! (`config.json`; the folder is a bundle), `state.json`, and the overlay's
+//! `upper/`, `work/` and `rootfs/`. cc's own facts about a container (its
+//! name, image, layers, user) are annotations of the config.
+
+pub mod names;
+pub mod state;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::spec::Spec;
+use crate::store::{self, Candidate, Store};
+pub use state::{State, Status};
+
+pub const ANN_NAME: &str = "io.cc.name";
+pub const ANN_IMAGE: &str = "io.cc.image";
+pub const ANN_IMAGE_NAME: &str = "io.cc.image.name";
+/// The image's layers' diff ids, top first, comma-separated.
+pub const ANN_LAYERS: &str = "io.cc.layers";
+/// The `-u` user, looked up in the container's /etc/passwd at each start.
+pub const ANN_USER: &str = "io.cc.user";
+pub const ANN_INIT: &str = "io.cc.init";
+pub const ANN_RM: &str = "io.cc.rm";
+pub const ANN_INTERACTIVE: &str = "io.cc.interactive";
+/// `--rootfs DIR`: the container runs on that folder, not on an overlay.
+pub const ANN_ROOTFS: &str = "io.cc.rootfs";
+
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub id: String,
+    pub dir: PathBuf,
+    pub spec: Spec,
+    pub state: State,
+}
+
+impl Container {
+    pub fn name(&self) -> &str {
+        self.annotation(ANN_NAME).unwrap_or("")
+    }
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.spec.annotations.get(key).map(|s| s.as_str())
+    }
+    pub fn image(&self) -> Option<&str> {
+        self.annotation(ANN_IMAGE).filter(|s| !s.is_empty())
+    }
+    pub fn layers(&self) -> Vec<String> {
+        self.annotation(ANN_LAYERS)
+            .map(|s| {
+                s.split(',')
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    pub fn upper(&self) -> PathBuf {
+        self.dir.join("upper")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.dir.join("work")
+    }
+    pub fn rootfs(&self) -> PathBuf {
+        self.dir.join("rootfs")
+    }
+    /// The status a reader may believe (see `state`).
+    pub fn status(&self) -> Status {
+        self.state.derived().status
+    }
+    pub fn save_state(&self) -> Result<()> {
+        store::write_json(&self.dir.join("state.json"), &self.state)
+    }
+    /// The cgroup name of this container.
+    pub fn cgroup_name(&self) -> String {
+        self.spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.cgroups_path.clone())
+            .unwrap_or_else(|| format!("cc/{}", self.id))
+    }
+}
+
+/// Makes a new container record for `spec`: a fresh id, the name reserved
+/// (or generated), the folders, config.json and state.json. On error
+/// nothing is left.
+pub fn create(store: &Store, mut spec: Spec, name: Option<&str>) -> Result<Container> {
+    let id = store::new_id();
+    let dir = store.container_dir(&id);
+    let name = match name {
+        Some(n) => names::reserve(store, n, &id).map(|_| n.to_string())?,
+        None => names::reserve_generated(store, &id)?,
+    };
+    spec.annotations.insert(ANN_NAME.into(), name.clone());
+    let c = Container {
+        id: id.clone(),
+        dir: dir.clone(),
+        spec,
+        state: State::new(crate::time::now_rfc3339()),
+    };
+    let made = (|| {
+        for d in [c.dir.clone(), c.upper(), c.work(), c.rootfs()] {
+            fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
+        }
+        store::write_json(&dir.join("config.json"), &c.spec)?;
+        c.save_state()
+    })();
+    if let Err(e) = made {
+        let _ = fs::remove_dir_all(&dir);
+        names::release(store, &name, &id);
+        return Err(e);
+    }
+    Ok(c)
+}
+
+pub fn load(store: &Store, id: &str) -> Result<Container> {
+    let dir = store.container_dir(id);
+    let spec: Spec = store::read_json(&dir.join("config.json")).map_err(|e| match e {
+        Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::not_found("container", id)
+        }
+        e => e,
+    })?;
+    let state: State = store::read_json(&dir.join("state.json"))?;
+    Ok(Container {
+        id: id.to_string(),
+        dir,
+        spec,
+        state,
+    })
+}
+
+/// Every container with a complete record, oldest first. A folder without
+/// a readable config and state (one being created or removed) is skipped.
+pub fn list(store: &Store) -> Result<Vec<Container>> {
+    let dir = store.containers_dir();
+    let mut out = Vec::new();
+    for e in fs::read_dir(&dir)
+        .map_err(|e| Error::io("read", &dir, e))?
+        .flatten()
+    {
+        let id = e.file_name().to_string_lossy().into_owned();
+        if id.starts_with('.') {
+            continue;
+        }
+        if let Ok(c) = load(store, &id) {
+            out.push(c);
+        }
+    }
+    out.sort_by(|a, b| a.state.created.cmp(&b.state.created));
+    Ok(out)
+}
+
+/// The container a name, id or unique id prefix means.
+pub fn resolve(store: &Store, query: &str) -> Result<Container> {
+    if let Some(id) = names::lookup(store, query) {
+        if let Ok(c) = load(store, &id) {
+            return Ok(c);
+        }
+    }
+    let dir = store.containers_dir();
+    let cands: Vec<Candidate> = fs::read_dir(&dir)
+        .map_err(|e| Error::io("read", &dir, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|id| !id.starts_with('.'))
+        .map(|id| Candidate { id, names: vec![] })
+        .collect();
+    let id = store::resolve("container", query, &cands)?;
+    load(store, &id)
+}
+
+/// Deletes a container's record and folders, and frees its name. The
+/// caller has made sure nothing runs and nothing is mounted.
+pub fn remove(store: &Store, c: &Container) -> Result<()> {
+    let rootfs = c.rootfs();
+    if crate::mount::is_mountpoint(&rootfs) {
+        crate::mount::unmount(&rootfs, true)?;
+    }
+    // Rename first so that readers never see half a record.
+    let doomed = store.containers_dir().join(format!(".rm-{}", c.id));
+    fs::rename(&c.dir, &doomed).map_err(|e| Error::io("remove", &c.dir, e))?;
+    names::release(store, c.name(), &c.id);
+    fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+}
+
+/// The layers and images that containers still use, so `rmi` keeps them.
+pub fn in_use(store: &Store) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
+    let mut layers = BTreeSet::new();
+    let mut images = BTreeSet::new();
+    for c in list(store)? {
+        layers.extend(c.layers());
+        if let Some(i) = c.image() {
+            images.insert(i.to_string());
+        }
+    }
+    Ok((layers, images))
+}

@@ -1,1 +1,240 @@
-//! images
+//! Images: references, the OCI formats, and the store's image index, an
+//! OCI image layout under `images/` that skopeo, umoci and podman read as
+//! it is. Names live in index.json as `org.opencontainers.image.ref.name`;
+//! an image's id is the digest of its config, as docker's is.
+
+pub mod change;
+pub mod digest;
+pub mod import;
+pub mod oci;
+pub mod reference;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::store::{self, Candidate, Store};
+use oci::{Descriptor, ImageConfig, Index, Manifest, REF_NAME};
+use reference::Reference;
+
+/// One image of the store.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// `sha256:<hex>` of the config blob.
+    pub id: String,
+    pub manifest_digest: String,
+    /// The manifest's descriptor as the index holds it.
+    pub descriptor: Descriptor,
+    pub manifest: Manifest,
+    pub config: ImageConfig,
+    /// Its names, `repo:tag`, sorted.
+    pub names: Vec<String>,
+    /// Bytes of the compressed layers plus config, as stored.
+    pub size: u64,
+}
+
+impl Image {
+    /// The unpacked layers' folders, top layer first, as overlay wants them.
+    pub fn layer_dirs(&self, store: &Store) -> Vec<PathBuf> {
+        self.config
+            .rootfs
+            .diff_ids
+            .iter()
+            .rev()
+            .map(|d| store.layer_dir(d))
+            .collect()
+    }
+}
+
+pub fn blob_path(store: &Store, digest: &str) -> Result<PathBuf> {
+    if !oci::valid_digest(digest) {
+        return Err(Error::Invalid(format!("invalid digest '{digest}'")));
+    }
+    Ok(store.blobs_dir().join(&digest[7..]))
+}
+
+/// Stores a small blob (a manifest, a config) by its digest.
+pub fn write_blob(store: &Store, media_type: &str, data: &[u8]) -> Result<Descriptor> {
+    let digest = digest::sha256(data);
+    store::write_new(&blob_path(store, &digest)?, data)?;
+    Ok(Descriptor {
+        media_type: media_type.into(),
+        digest,
+        size: data.len() as u64,
+        annotations: Default::default(),
+        platform: None,
+    })
+}
+
+pub fn read_blob_json<T: serde::de::DeserializeOwned>(store: &Store, digest: &str) -> Result<T> {
+    store::read_json(&blob_path(store, digest)?)
+}
+
+fn index_path(store: &Store) -> PathBuf {
+    store.images_dir().join("index.json")
+}
+
+pub fn read_index(store: &Store) -> Result<Index> {
+    store::read_json(&index_path(store))
+}
+
+fn write_index(store: &Store, index: &Index) -> Result<()> {
+    store::write_json(&index_path(store), index)
+}
+
+/// The stored form of a name: `repo:tag` with `latest` when no tag.
+pub fn normalize_name(name: &str) -> Result<String> {
+    Ok(Reference::parse(name)?.with_default_tag().to_string())
+}
+
+/// Every image, one per manifest, with all its names.
+pub fn list(store: &Store) -> Result<Vec<Image>> {
+    let index = read_index(store)?;
+    let mut by_digest: BTreeMap<String, (Descriptor, Vec<String>)> = BTreeMap::new();
+    for d in &index.manifests {
+        let (_, names) = by_digest
+            .entry(d.digest.clone())
+            .or_insert_with(|| (d.clone(), vec![]));
+        if let Some(n) = d.annotations.get(REF_NAME) {
+            names.push(n.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for (digest, (mut descriptor, mut names)) in by_digest {
+        descriptor.annotations.clear();
+        let manifest: Manifest = read_blob_json(store, &digest)?;
+        let config: ImageConfig = read_blob_json(store, &manifest.config.digest)?;
+        names.sort();
+        let size = manifest.config.size + manifest.layers.iter().map(|l| l.size).sum::<u64>();
+        out.push(Image {
+            id: manifest.config.digest.clone(),
+            manifest_digest: digest,
+            descriptor,
+            manifest,
+            config,
+            names,
+            size,
+        });
+    }
+    Ok(out)
+}
+
+/// The image a name, id or unique id prefix means.
+pub fn resolve(store: &Store, query: &str) -> Result<Image> {
+    let all = list(store)?;
+    // A stored name matches the query's normal form too: `busybox` means
+    // `busybox:latest`.
+    let wanted = normalize_name(query).unwrap_or_default();
+    let cands: Vec<Candidate> = all
+        .iter()
+        .map(|i| Candidate {
+            id: i.id.clone(),
+            names: i
+                .names
+                .iter()
+                .map(|n| {
+                    if *n == wanted {
+                        query.to_string()
+                    } else {
+                        n.clone()
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let id = store::resolve("image", query, &cands)?;
+    Ok(all
+        .into_iter()
+        .find(|i| i.id == id)
+        .expect("resolved id is listed"))
+}
+
+/// Adds a manifest to the index, under `name` when given (the name moves
+/// from whatever image had it, as `docker tag` does).
+pub fn add(store: &Store, manifest: &Descriptor, name: Option<&str>) -> Result<()> {
+    let name = name.map(normalize_name).transpose()?;
+    let _lock = store.lock("images")?;
+    let mut index = read_index(store)?;
+    if let Some(n) = &name {
+        index
+            .manifests
+            .retain(|d| d.annotations.get(REF_NAME) != Some(n));
+    }
+    // An unnamed entry of the same manifest becomes redundant once named.
+    index
+        .manifests
+        .retain(|d| !(d.digest == manifest.digest && !d.annotations.contains_key(REF_NAME)));
+    let mut entry = manifest.clone();
+    entry.annotations.clear();
+    if let Some(n) = name {
+        entry.annotations.insert(REF_NAME.into(), n);
+    } else if index.manifests.iter().any(|d| d.digest == manifest.digest) {
+        return Ok(());
+    }
+    index.manifests.push(entry);
+    write_index(store, &index)
+}
+
+/// Removes one name of an image that has others, as `docker rmi` of one
+/// of several tags.
+pub fn untag(store: &Store, name: &str) -> Result<()> {
+    let _lock = store.lock("images")?;
+    let mut index = read_index(store)?;
+    let before = index.manifests.len();
+    index
+        .manifests
+        .retain(|d| d.annotations.get(REF_NAME).map(|s| s.as_str()) != Some(name));
+    if index.manifests.len() == before {
+        return Err(Error::not_found("image", name));
+    }
+    write_index(store, &index)
+}
+
+/// Removes an image's every index entry, then the blobs and unpacked
+/// layers that no remaining image and no container (`in_use` diff ids)
+/// needs.
+pub fn remove(store: &Store, image: &Image, in_use: &BTreeSet<String>) -> Result<()> {
+    let _lock = store.lock("images")?;
+    let mut index = read_index(store)?;
+    index
+        .manifests
+        .retain(|d| d.digest != image.manifest_digest);
+    write_index(store, &index)?;
+    collect_garbage(store, &index, in_use)
+}
+
+/// Deletes blobs and layer folders nothing refers to. Called under the
+/// images lock.
+fn collect_garbage(store: &Store, index: &Index, in_use: &BTreeSet<String>) -> Result<()> {
+    let mut blobs = BTreeSet::new();
+    let mut layers = in_use.clone();
+    for d in &index.manifests {
+        let m: Manifest = read_blob_json(store, &d.digest)?;
+        let c: ImageConfig = read_blob_json(store, &m.config.digest)?;
+        blobs.insert(d.digest.clone());
+        blobs.insert(m.config.digest.clone());
+        blobs.extend(m.layers.iter().map(|l| l.digest.clone()));
+        layers.extend(c.rootfs.diff_ids);
+    }
+    remove_unlisted(&store.blobs_dir(), &blobs)?;
+    remove_unlisted(&store.layers_dir(), &layers)
+}
+
+fn remove_unlisted(dir: &std::path::Path, keep: &BTreeSet<String>) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || keep.contains(&format!("sha256:{name}")) {
+            continue;
+        }
+        let p = e.path();
+        let r = if p.is_dir() {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+        r.map_err(|e| Error::io("remove", &p, e))?;
+    }
+    Ok(())
+}

@@ -1,1 +1,29 @@
 //! Layers: applying a layer tar safely, writing a layer tar.
+//!
+//! A layer is unpacked into its own folder, which becomes one overlayfs
+//! lower dir, so OCI whiteouts are turned into overlay's on-disk format as
+//! they are met (`.wh.x` -> a 0/0 character device `x`, `.wh..wh..opq` ->
+//! `trusted.overlay.opaque=y`). The `tar` crate only parses and writes:
+//! every file is created here through [`crate::inroot::Root`], so no entry
+//! can reach outside the layer's folder (go-containerregistry 2227).
+//!
+//! - `compress`: gzip and zstd, told apart by magic bytes.
+//! - `apply`: a tar stream into a folder.
+//! - `write`: a folder into a tar stream, byte for byte reproducible.
+
+mod apply;
+mod compress;
+mod node;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use apply::{apply, Applied};
+pub use compress::{decoder, detect, media_type, Compression};
+pub use write::{write_dir, Writer};
+
+/// The name prefix that marks an OCI whiteout (image-spec layer.md).
+const WH: &[u8] = b".wh.";
+/// The OCI opaque marker: the folder holding it hides all lower content.
+const WH_OPAQUE: &[u8] = b".wh..wh..opq";

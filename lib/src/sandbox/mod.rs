@@ -1,1 +1,189 @@
-//! sandbox
+//! The container's process, from clone(2) to the command's execve(2).
+//!
+//! The parent (cc-run, later the monitor) clones one child into new mount,
+//! pid, uts, ipc and network namespaces; the child is pid 1 there. Three
+//! channels tie them, all close-on-exec:
+//!
+//! - `go`: the parent writes one byte when the child may proceed. Until
+//!   then the child waits, so the parent can do what must happen from
+//!   outside first (the network issue puts a veth into the namespace here).
+//! - `err`: the child writes one failure report (`code`, then the message)
+//!   and exits; a successful execve closes it, so EOF means "started".
+//! - `sock` (only with a terminal): the child opens the pty inside its own
+//!   devpts and passes the master back with SCM_RIGHTS, so `tty` inside the
+//!   container names a device that exists there.
+//!
+//! The child then joins the cgroup (before its cgroup namespace, so the
+//! namespace is rooted at the container's group), mounts its root and
+//! pivot_root(2)s into it, sets up the user, and execs. With `init` it
+//! forks once more and stays as a reaping pid 1 (see `init.rs`).
+
+mod child;
+mod exec;
+mod init;
+mod rootfs;
+pub mod user;
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::sched::CloneFlags;
+use nix::sys::socket::{self, AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType};
+use nix::sys::wait::waitpid;
+use nix::unistd::{pipe2, Pid};
+
+use crate::cgroup::Cgroup;
+use crate::spec::Spec;
+
+/// Where the root filesystem comes from.
+pub enum RootSource {
+    /// An overlay of unpacked layers (top first) with the container's own
+    /// upper and work folders, mounted inside the container's namespace
+    /// only: when the namespace dies, the mount dies with it.
+    Overlay {
+        lowers: Vec<PathBuf>,
+        upper: PathBuf,
+        work: PathBuf,
+    },
+    /// `root.path` of the spec is a ready folder (`--rootfs`, a bundle).
+    Dir,
+}
+
+pub struct Launch<'a> {
+    pub spec: &'a Spec,
+    /// The bundle folder; relative paths of the spec are relative to it.
+    pub bundle: &'a Path,
+    pub root: RootSource,
+    /// A user to look up in the container's /etc/passwd (`-u NAME[:GROUP]`);
+    /// `None` uses the spec's numeric ids.
+    pub user: Option<&'a str>,
+    pub cgroup: Option<&'a Cgroup>,
+    /// Run a small reaping init as pid 1 (`--init`).
+    pub init: bool,
+    /// Give the command /dev/null as stdin (no `-i`).
+    pub stdin_null: bool,
+    /// Name shown by `ps` for the stages (`cc-run [init]`).
+    pub label: &'a str,
+}
+
+/// A started container process.
+pub struct Child {
+    pub pid: Pid,
+    /// The pty master, with a terminal.
+    pub pty: Option<OwnedFd>,
+}
+
+/// Why a container did not start, with the exit code cc-run gives for it:
+/// 125 cc failed, 126 the command cannot be executed, 127 not found.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Failure {
+        Failure::new(125, e.to_string())
+    }
+}
+
+const STACK: usize = 1 << 20;
+
+/// Clones the container's first process and lets it run to its execve.
+/// Returns once the command runs, or with the reason it could not.
+pub fn spawn(l: &Launch) -> Result<Child, Failure> {
+    let sys = |what: &str, e: nix::Error| {
+        Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()))
+    };
+    let (go_r, go_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
+    let (err_r, err_w) =
+        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
+    let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
+    let socks = if terminal {
+        let (a, b) = socket::socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| sys("create a socket pair", e))?;
+        Some((a, b))
+    } else {
+        None
+    };
+    let mut stack = vec![0u8; STACK];
+    let child_sock = socks.as_ref().map(|(_, b)| b);
+    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock));
+    // SAFETY: the caller is single-threaded, so the child may allocate; it
+    // runs on its own 1 MiB stack and ends in execve or _exit.
+    let pid =
+        unsafe { nix::sched::clone(cb, &mut stack, clone_flags(l.spec), Some(libc::SIGCHLD)) }
+            .map_err(|e| sys("create the container's namespaces", e))?;
+    drop((go_r, err_w));
+    let parent_sock = socks.map(|(a, _)| a);
+    nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
+    drop(go_w);
+    let pty = match &parent_sock {
+        Some(s) => receive_fd(s),
+        None => None,
+    };
+    let mut report = Vec::new();
+    let _ = File::from(err_r).read_to_end(&mut report);
+    if report.is_empty() {
+        return Ok(Child { pid, pty });
+    }
+    let _ = waitpid(pid, None);
+    let code = report[0];
+    Err(Failure::new(
+        code,
+        String::from_utf8_lossy(&report[1..]).into_owned(),
+    ))
+}
+
+fn clone_flags(spec: &Spec) -> CloneFlags {
+    let mut f = CloneFlags::CLONE_NEWNS;
+    for (kind, flag) in [
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("network", CloneFlags::CLONE_NEWNET),
+    ] {
+        if spec.has_namespace(kind) {
+            f |= flag;
+        }
+    }
+    f
+}
+
+/// Receives one fd sent with SCM_RIGHTS; `None` if the child died first.
+fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut buf = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = socket::recvmsg::<()>(
+        sock.as_fd().as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ok()?;
+    for c in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel just installed this fd for us.
+            return fds.first().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    None
+}

@@ -1,0 +1,66 @@
+use std::process::ExitCode;
+
+use cc_lib::cli::{each, StoreOpts};
+use cc_lib::error::Error;
+use cc_lib::store::short_id;
+use cc_lib::{container, image, Result};
+use clap::{CommandFactory, Parser};
+
+/// Remove images. A name of an image with other names only untags it;
+/// blobs and unpacked layers nothing else needs are deleted.
+#[derive(Debug, Parser)]
+#[command(name = "cc-rmi", version)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Remove even when containers use the image (they keep its layers);
+    /// a missing image is not an error
+    #[arg(short, long)]
+    pub force: bool,
+    /// Images: names, ids or unique id prefixes (`-` reads them from stdin)
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let images = cc_lib::cli::expand_stdin(a.images);
+    Ok(each(&images, |q| {
+        let img = match image::resolve(&store, q) {
+            Err(Error::NotFound { .. }) if a.force => return Ok(()),
+            r => r?,
+        };
+        let by_name = image::normalize_name(q)
+            .ok()
+            .filter(|n| img.names.contains(n));
+        if let Some(name) = &by_name {
+            if img.names.len() > 1 {
+                image::untag(&store, name)?;
+                println!("Untagged: {name}");
+                return Ok(());
+            }
+        }
+        let (layers, users) = container::in_use(&store)?;
+        if users.contains(&img.id) && !a.force {
+            let user = container::list(&store)?
+                .into_iter()
+                .find(|c| c.image() == Some(img.id.as_str()));
+            let by = user
+                .map(|c| format!("{} ({})", short_id(&c.id), c.name()))
+                .unwrap_or_default();
+            return Err(Error::State(format!(
+                "image '{q}' is used by container {by}; remove it first or use -f"
+            )));
+        }
+        image::remove(&store, &img, &layers)?;
+        for n in &img.names {
+            println!("Untagged: {n}");
+        }
+        println!("Deleted: {}", img.id);
+        Ok(())
+    }))
+}

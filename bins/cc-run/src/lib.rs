@@ -1,0 +1,186 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cc_lib::cgroup::{cpus_to_quota, parse_size, Resources};
+use cc_lib::cli::StoreOpts;
+use cc_lib::error::Error;
+use cc_lib::run::{self, Net, RunOptions};
+use cc_lib::Result;
+use clap::{CommandFactory, Parser};
+
+/// Run a command in a new container, in the foreground, and exit with its
+/// status (125 cc failed, 126 cannot execute, 127 not found, 128+N killed
+/// by signal N).
+#[derive(Debug, Parser)]
+#[command(name = "cc-run", version, disable_help_flag = true)]
+pub struct Args {
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Run on this folder as the root instead of an image
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    /// Name the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set an environment variable; `-e K` takes K from cc-run's environment
+    #[arg(short, long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file of K=V lines
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Run as USER[:GROUP], names from the image's /etc/passwd or numbers
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working folder inside the container (created when missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The container's hostname (default: its short id)
+    #[arg(long, short = 'h')]
+    pub hostname: Option<String>,
+    /// Override the image's entrypoint (`""` clears it)
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Bind mount HOST:CONTAINER[:ro|rw]
+    #[arg(short, long = "volume", value_name = "HOST:CTR[:ro]")]
+    pub volumes: Vec<String>,
+    /// Mount a tmpfs at PATH[:size=...,mode=...]
+    #[arg(long, value_name = "PATH[:OPTS]")]
+    pub tmpfs: Vec<String>,
+    /// Mount the root filesystem read-only
+    #[arg(long)]
+    pub read_only: bool,
+    /// Network: none (own namespace, loopback only) or host
+    #[arg(long, default_value = "none")]
+    pub net: Net,
+    /// Memory limit (b, k, m, g)
+    #[arg(short, long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Memory plus swap limit (-1 for unlimited swap)
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long, value_name = "N")]
+    pub cpu_shares: Option<u64>,
+    /// Number of CPUs (CFS quota), e.g. 0.5
+    #[arg(long, value_name = "FLOAT")]
+    pub cpus: Option<f64>,
+    /// Maximum number of processes (-1 unlimited)
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Run a small init as pid 1 that reaps zombies and forwards signals
+    #[arg(long)]
+    pub init: bool,
+    /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "IMAGE [COMMAND]"
+    )]
+    pub args: Vec<String>,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let o = options(a)?;
+    match run::run(&store, &o) {
+        Ok(out) => Ok(ExitCode::from(out.code)),
+        Err(f) => {
+            eprintln!("cc-run: {}", f.message);
+            Ok(ExitCode::from(f.code))
+        }
+    }
+}
+
+fn options(a: Args) -> Result<RunOptions> {
+    let mut args = a.args.into_iter();
+    let image = if a.rootfs.is_some() {
+        None
+    } else {
+        args.next()
+    };
+    if a.rootfs.is_none() && image.is_none() {
+        return Err(Error::Usage(
+            "give an image, or --rootfs DIR and a command".into(),
+        ));
+    }
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io("read env file", f, e))?;
+        env.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter_map(expand_env),
+        );
+    }
+    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
+    let memory = a.memory.as_deref().map(parse_size).transpose()?;
+    let memory_swap = match a.memory_swap.as_deref() {
+        Some("-1") => Some(-1),
+        s => s.map(parse_size).transpose()?,
+    };
+    let (cpu_quota, cpu_period) = match a.cpus {
+        Some(c) if c > 0.0 => {
+            let (q, p) = cpus_to_quota(c);
+            (Some(q), Some(p))
+        }
+        Some(c) => {
+            return Err(Error::Usage(format!(
+                "invalid --cpus '{c}': must be more than 0"
+            )))
+        }
+        None => (None, None),
+    };
+    Ok(RunOptions {
+        image,
+        rootfs: a.rootfs,
+        command: args.collect(),
+        entrypoint: a.entrypoint,
+        env,
+        user: a.user,
+        workdir: a.workdir,
+        hostname: a.hostname,
+        name: a.name,
+        rm: a.rm,
+        init: a.init,
+        interactive: a.interactive,
+        tty: a.tty,
+        read_only: a.read_only,
+        net: Some(a.net),
+        volumes: a.volumes,
+        tmpfs: a.tmpfs,
+        resources: Resources {
+            memory,
+            memory_swap,
+            cpu_shares: a.cpu_shares,
+            cpu_quota,
+            cpu_period,
+            pids: a.pids_limit.filter(|&p| p > 0),
+        },
+    })
+}
+
+/// `K=V` as is; `K` alone takes K from our environment, or is dropped.
+fn expand_env(s: &str) -> Option<String> {
+    if s.contains('=') {
+        Some(s.to_string())
+    } else {
+        std::env::var(s).ok().map(|v| format!("{s}={v}"))
+    }
+}

@@ -1,0 +1,213 @@
+//! cgroups v1: one hierarchy per controller (or per set of co-mounted
+//! controllers), each found in /proc/self/mountinfo. See cgroups(7) and the
+//! kernel's Documentation/admin-guide/cgroup-v1/.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{
+    make_dirs, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources, Version,
+    V1_CONTROLLERS,
+};
+use crate::error::{Error, Result};
+
+/// The mount point of each v1 hierarchy and the controllers it carries.
+fn hierarchies() -> Vec<(PathBuf, Vec<String>)> {
+    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    parse_mountinfo(&text)
+}
+
+/// Lines of proc_pid_mountinfo(5): `id parent maj:min root mountpoint opts
+/// [optional...] - fstype source superopts`. Only `cgroup` (v1) mounts of a
+/// hierarchy's root count: a bind of a sub-folder would put groups elsewhere.
+pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
+    let mut out: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let fields: Vec<&str> = left.split(' ').collect();
+        let mut rest = right.split(' ');
+        let (Some("cgroup"), Some(_source), Some(superopts)) =
+            (rest.next(), rest.next(), rest.next())
+        else {
+            continue;
+        };
+        let (Some(&"/"), Some(mountpoint)) = (fields.get(3), fields.get(4)) else {
+            continue;
+        };
+        let controllers: Vec<String> = superopts
+            .split(',')
+            .filter(|o| V1_CONTROLLERS.contains(o))
+            .map(str::to_string)
+            .collect();
+        let mountpoint = PathBuf::from(unescape(mountpoint));
+        // The first mount of a hierarchy wins; later ones are binds of it.
+        if !controllers.is_empty() && !out.iter().any(|(_, c)| c == &controllers) {
+            out.push((mountpoint, controllers));
+        }
+    }
+    out
+}
+
+/// Mount points in mountinfo escape space, tab, newline and backslash as
+/// octal (`\040`).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The group's folder in each hierarchy cc uses that is mounted.
+pub(super) fn dirs(name: &str) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for (mountpoint, controllers) in hierarchies() {
+        for c in controllers {
+            out.push((c, mountpoint.join(name)));
+        }
+    }
+    out
+}
+
+pub(super) fn info() -> Info {
+    // proc_cgroups(5): `subsys hierarchy num_cgroups enabled`; hierarchy 0
+    // means not mounted as v1.
+    let text = fs::read_to_string("/proc/cgroups").unwrap_or_default();
+    let mut controllers: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4 && f[1] != "0" && f[3] == "1").then(|| f[0].to_string())
+        })
+        .collect();
+    controllers.sort();
+    let memory = hierarchies()
+        .into_iter()
+        .find(|(_, c)| c.iter().any(|c| c == "memory"));
+    Info {
+        version: Version::V1,
+        controllers,
+        swap_accounting: memory.is_some_and(|(m, _)| has_swap_accounting(&m)),
+    }
+}
+
+/// memory.memsw.* exist only with swap accounting (CONFIG_MEMCG_SWAP and
+/// no `swapaccount=0`).
+fn has_swap_accounting(memory_dir: &Path) -> bool {
+    memory_dir.join("memory.memsw.limit_in_bytes").exists()
+}
+
+pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -> Result<()> {
+    let needed = [
+        ("memory", res.memory.is_some() || res.memory_swap.is_some()),
+        (
+            "cpu",
+            res.cpu_shares.is_some() || res.cpu_quota.is_some() || res.cpu_period.is_some(),
+        ),
+        ("pids", res.pids.is_some()),
+    ];
+    for (controller, _) in needed.iter().filter(|(_, n)| *n) {
+        if cg.dir(controller).is_none() {
+            return Err(Error::Invalid(format!(
+                "cannot limit {controller}: cgroup controller '{controller}' is not mounted"
+            )));
+        }
+    }
+    for dir in cg.paths() {
+        let base = dir
+            .ancestors()
+            .nth(cg.name.split('/').count())
+            .unwrap_or(&dir);
+        make_dirs(base, &cg.name, created, |_| Ok(()))?;
+    }
+    apply(cg, res)
+}
+
+fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
+    if let Some(dir) = cg.dir("memory") {
+        // memory before memsw: memsw may never be below memory, and both
+        // start unlimited.
+        if let Some(m) = res.memory {
+            write(&dir.join("memory.limit_in_bytes"), &m.to_string())?;
+        }
+        if let Some(s) = swap_limit(res, has_swap_accounting(dir))? {
+            write(&dir.join("memory.memsw.limit_in_bytes"), &s.to_string())?;
+        }
+    }
+    if let Some(dir) = cg.dir("cpu") {
+        if let Some(shares) = res.cpu_shares {
+            write(&dir.join("cpu.shares"), &shares.to_string())?;
+        }
+        // The period first: the quota is checked against it.
+        if res.cpu_period.is_some() || res.cpu_quota.is_some() {
+            let period = res.cpu_period.unwrap_or(100_000);
+            write(&dir.join("cpu.cfs_period_us"), &period.to_string())?;
+        }
+        if let Some(q) = res.cpu_quota {
+            write(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
+        }
+    }
+    if let (Some(dir), Some(p)) = (cg.dir("pids"), res.pids) {
+        let value = if p > 0 {
+            p.to_string()
+        } else {
+            "max".to_string()
+        };
+        write(&dir.join("pids.max"), &value)?;
+    }
+    Ok(())
+}
+
+/// freezer.state: FROZEN may read FREEZING for a while; the write is
+/// repeated as runc does, since a task that forked meanwhile can stall it.
+pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
+    let dir = cg.dir("freezer").ok_or_else(|| {
+        Error::Invalid(format!(
+            "cannot freeze cgroup '{}': controller 'freezer' is not mounted",
+            cg.name
+        ))
+    })?;
+    let state = dir.join("freezer.state");
+    let want = if frozen { "FROZEN" } else { "THAWED" };
+    write(&state, want)?;
+    let mut polls = 0u32;
+    let done = wait_until(|| {
+        polls += 1;
+        if polls == 100 {
+            polls = 0;
+            let _ = fs::write(&state, want);
+        }
+        fs::read_to_string(&state).is_ok_and(|s| s.trim() == want)
+    });
+    if done {
+        return Ok(());
+    }
+    let _ = fs::write(&state, "THAWED");
+    let op = if frozen { "freeze" } else { "thaw" };
+    Err(Error::io(
+        op,
+        dir,
+        timed_out(format!("not {want} after 2 s")),
+    ))
+}
+
+pub(super) fn kill_all(cg: &Cgroup) -> Result<()> {
+    super::kill_frozen(cg)
+}

@@ -1,0 +1,169 @@
+//! cgroups v2: one unified hierarchy at /sys/fs/cgroup. A controller works
+//! in a group only when every ancestor lists it in cgroup.subtree_control
+//! (kernel Documentation/admin-guide/cgroup-v2.rst, "Enabling and
+//! Disabling").
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{
+    key_value, make_dirs, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources,
+    Version, ROOT,
+};
+use crate::error::{Error, Result};
+
+/// The controllers cc enables for its groups (freezing is built into v2).
+const CONTROLLERS: [&str; 3] = ["memory", "cpu", "pids"];
+
+fn available(dir: &Path) -> Vec<String> {
+    let text = fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+pub(super) fn info() -> Info {
+    let mut controllers = available(Path::new(ROOT));
+    controllers.sort();
+    Info {
+        version: Version::V2,
+        swap_accounting: controllers.iter().any(|c| c == "memory") && swap_in_children(),
+        controllers,
+    }
+}
+
+/// The root group has no memory.* files; a child with the memory controller
+/// shows memory.swap.max only with swap accounting. With no such child yet,
+/// assume the default (accounting on since Linux 5.8).
+fn swap_in_children() -> bool {
+    let Ok(entries) = fs::read_dir(ROOT) else {
+        return false;
+    };
+    let mut saw_memory = false;
+    for dir in entries.flatten().map(|e| e.path()) {
+        if dir.join("memory.swap.max").exists() {
+            return true;
+        }
+        saw_memory |= dir.join("memory.max").exists();
+    }
+    !saw_memory
+}
+
+/// Converts v1 cpu.shares (2..262144, default 1024) to cpu.weight
+/// (1..10000, default 100) the way runc and crun do, so that `-c` means the
+/// same on both versions.
+pub(super) fn shares_to_weight(shares: u64) -> u64 {
+    1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
+}
+
+pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -> Result<()> {
+    let dir = cg.dir("").expect("a v2 group has its folder");
+    let depth = cg.name.split('/').count();
+    let root = dir.ancestors().nth(depth).unwrap_or(dir);
+    let have = available(root);
+    let needed = [
+        ("memory", res.memory.is_some() || res.memory_swap.is_some()),
+        (
+            "cpu",
+            res.cpu_shares.is_some() || res.cpu_quota.is_some() || res.cpu_period.is_some(),
+        ),
+        ("pids", res.pids.is_some()),
+    ];
+    if let Some((c, _)) = needed
+        .iter()
+        .find(|(c, n)| *n && !have.iter().any(|h| h == c))
+    {
+        return Err(Error::Invalid(format!(
+            "cannot limit {c}: cgroup controller '{c}' is not available"
+        )));
+    }
+    let dir = make_dirs(root, &cg.name, created, enable_controllers)?;
+    apply(&dir, res)
+}
+
+/// Enables in `dir`'s children the controllers cc uses that `dir` has.
+/// Writing to a non-root group that holds processes fails with EBUSY ("no
+/// internal processes" rule).
+fn enable_controllers(dir: &Path) -> Result<()> {
+    let have = available(dir);
+    let enabled = fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+    let missing: Vec<String> = CONTROLLERS
+        .iter()
+        .filter(|c| have.iter().any(|h| h == *c))
+        .filter(|c| !enabled.split_whitespace().any(|e| e == **c))
+        .map(|c| format!("+{c}"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    write(&dir.join("cgroup.subtree_control"), &missing.join(" "))
+}
+
+fn apply(dir: &Path, res: &Resources) -> Result<()> {
+    if let Some(m) = res.memory {
+        write(&dir.join("memory.max"), &m.to_string())?;
+    }
+    let accounting = dir.join("memory.swap.max").exists();
+    if let Some(s) = swap_limit(res, accounting)? {
+        // memory.swap.max counts swap alone; docker's value is memory+swap.
+        let value = match (s, res.memory) {
+            (-1, _) => "max".to_string(),
+            (s, Some(m)) => (s - m).to_string(),
+            (s, None) => s.to_string(),
+        };
+        write(&dir.join("memory.swap.max"), &value)?;
+    }
+    if let Some(shares) = res.cpu_shares {
+        write(
+            &dir.join("cpu.weight"),
+            &shares_to_weight(shares).to_string(),
+        )?;
+    }
+    if res.cpu_quota.is_some() || res.cpu_period.is_some() {
+        let quota = match res.cpu_quota {
+            Some(q) if q > 0 => q.to_string(),
+            _ => "max".to_string(),
+        };
+        let period = res.cpu_period.unwrap_or(100_000);
+        write(&dir.join("cpu.max"), &format!("{quota} {period}"))?;
+    }
+    if let Some(p) = res.pids {
+        let value = if p > 0 {
+            p.to_string()
+        } else {
+            "max".to_string()
+        };
+        write(&dir.join("pids.max"), &value)?;
+    }
+    Ok(())
+}
+
+/// cgroup.freeze (Linux 5.2); done when cgroup.events says `frozen 1`.
+pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
+    let Some(dir) = cg.dir("") else {
+        return Err(Error::not_found("cgroup", cg.name.clone()));
+    };
+    let want = if frozen { 1 } else { 0 };
+    write(&dir.join("cgroup.freeze"), &want.to_string())?;
+    let events = dir.join("cgroup.events");
+    let done = wait_until(|| {
+        let text = fs::read_to_string(&events).unwrap_or_default();
+        key_value(&text, "frozen") == Some(want)
+    });
+    if done {
+        return Ok(());
+    }
+    let op = if frozen { "freeze" } else { "thaw" };
+    Err(Error::io(
+        op,
+        dir,
+        timed_out("still changing after 2 s".into()),
+    ))
+}
+
+/// cgroup.kill (Linux 5.14) kills the whole group at once, new forks
+/// included; older kernels get the freeze-and-kill loop.
+pub(super) fn kill_all(cg: &Cgroup) -> Result<()> {
+    match cg.dir("") {
+        Some(dir) if dir.join("cgroup.kill").exists() => write(&dir.join("cgroup.kill"), "1"),
+        _ => super::kill_frozen(cg),
+    }
+}

@@ -1,0 +1,111 @@
+//! cc-mount and cc-umount: an image's layers or a stopped container's
+//! overlay mounted on the host for a person or a script to look at.
+//! Image mounts live in `mounts/<token>/` (`rootfs`, and with `--rw` the
+//! scratch `upper` and `work` that the unmount removes); a container is
+//! mounted at its own `containers/<id>/rootfs`. A running container's
+//! root is already mounted in its namespace: its path is /proc/PID/root.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::container::{self, Status};
+use crate::error::{Error, Result};
+use crate::store::{self, Store};
+use crate::{image, mount};
+
+/// Mounts what `query` names (a container first, then an image) and
+/// returns the path.
+pub fn mount(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
+    match container::resolve(store, query) {
+        Ok(c) => mount_container(store, &c),
+        Err(Error::NotFound { .. }) => mount_image(store, query, rw),
+        Err(e) => Err(e),
+    }
+}
+
+fn mount_container(store: &Store, c: &container::Container) -> Result<PathBuf> {
+    if c.status() == Status::Running {
+        if let Some(pid) = c.state.pid {
+            return Ok(PathBuf::from(format!("/proc/{pid}/root")));
+        }
+    }
+    if let Some(dir) = c.annotation(container::ANN_ROOTFS) {
+        return Ok(PathBuf::from(dir));
+    }
+    let target = c.rootfs();
+    if !mount::is_mountpoint(&target) {
+        let lowers: Vec<PathBuf> = c.layers().iter().map(|d| store.layer_dir(d)).collect();
+        mount::overlay(&lowers, Some((&c.upper(), &c.work())), &target)?;
+    }
+    Ok(target)
+}
+
+fn mount_image(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
+    let img = image::resolve(store, query)?;
+    let dir = store.mounts_dir().join(store::random_hex(8));
+    let target = dir.join("rootfs");
+    let made = (|| {
+        fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
+        store::write_atomic(&dir.join("image"), img.id.as_bytes())?;
+        let lowers = img.layer_dirs(store);
+        if rw {
+            let (upper, work) = (dir.join("upper"), dir.join("work"));
+            for d in [&upper, &work] {
+                fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+            }
+            mount::overlay(&lowers, Some((&upper, &work)), &target)
+        } else {
+            mount::overlay(&lowers, None, &target)
+        }
+    })();
+    if let Err(e) = made {
+        let _ = fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    Ok(target)
+}
+
+/// Unmounts a path that cc-mount printed, or a container by name or id.
+pub fn unmount(store: &Store, what: &str) -> Result<PathBuf> {
+    let p = Path::new(what);
+    let mounts = store.mounts_dir();
+    if p.is_absolute() {
+        let p = p.canonicalize().map_err(|e| Error::io("find", p, e))?;
+        if let Ok(rest) = p.strip_prefix(mounts.canonicalize().unwrap_or(mounts.clone())) {
+            let token = rest
+                .components()
+                .next()
+                .ok_or_else(|| Error::not_found("mount", what))?;
+            let dir = mounts.join(token);
+            let target = dir.join("rootfs");
+            if mount::is_mountpoint(&target) {
+                mount::unmount(&target, false)?;
+            }
+            fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
+            return Ok(target);
+        }
+        let containers = store
+            .containers_dir()
+            .canonicalize()
+            .unwrap_or(store.containers_dir());
+        if let Ok(rest) = p.strip_prefix(&containers) {
+            let id = rest
+                .components()
+                .next()
+                .ok_or_else(|| Error::not_found("mount", what))?;
+            return unmount_container(store, &id.as_os_str().to_string_lossy());
+        }
+        return Err(Error::not_found("cc mount", what));
+    }
+    unmount_container(store, what)
+}
+
+fn unmount_container(store: &Store, query: &str) -> Result<PathBuf> {
+    let c = container::resolve(store, query)?;
+    let target = c.rootfs();
+    if !mount::is_mountpoint(&target) {
+        return Err(Error::State(format!("container '{query}' is not mounted")));
+    }
+    mount::unmount(&target, false)?;
+    Ok(target)
+}

@@ -1,0 +1,149 @@
+//! Container names: `containers/.names/<name>` is a symlink to the id.
+//! symlink(2) fails when the name exists, so two programs racing for one
+//! name cannot both win, and no lock is needed.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::store::{random_hex, Store};
+
+fn names_dir(store: &Store) -> PathBuf {
+    store.containers_dir().join(".names")
+}
+
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as docker allows.
+pub fn validate(name: &str) -> Result<()> {
+    let mut b = name.bytes();
+    let ok = b.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && name.len() <= 128
+        && !name.bytes().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "invalid container name '{name}': use letters, digits, '_', '.', '-', and not only hex digits"
+        )))
+    }
+}
+
+/// Reserves `name` for `id`; an error names the container that has it.
+pub fn reserve(store: &Store, name: &str, id: &str) -> Result<()> {
+    validate(name)?;
+    let dir = names_dir(store);
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    match symlink(id, dir.join(name)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let owner = lookup(store, name).unwrap_or_default();
+            Err(Error::State(format!(
+                "container name '{name}' is already in use by {}",
+                crate::store::short_id(&owner)
+            )))
+        }
+        Err(e) => Err(Error::io("reserve name", dir.join(name), e)),
+    }
+}
+
+/// A name not yet taken, docker-style: `adjective_noun`.
+pub fn reserve_generated(store: &Store, id: &str) -> Result<String> {
+    for _ in 0..64 {
+        let r = random_hex(4);
+        let n = u32::from_str_radix(&r, 16).unwrap_or(0) as usize;
+        let name = format!(
+            "{}_{}",
+            ADJ[n % ADJ.len()],
+            NOUN[(n / ADJ.len()) % NOUN.len()]
+        );
+        match reserve(store, &name, id) {
+            Ok(()) => return Ok(name),
+            Err(Error::State(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let name = format!("ctr_{}", &id[..12]);
+    reserve(store, &name, id).map(|_| name)
+}
+
+pub fn lookup(store: &Store, name: &str) -> Option<String> {
+    let t = fs::read_link(names_dir(store).join(name)).ok()?;
+    Some(t.to_string_lossy().into_owned())
+}
+
+/// Frees `name` if it still points at `id`.
+pub fn release(store: &Store, name: &str, id: &str) {
+    if lookup(store, name).as_deref() == Some(id) {
+        let _ = fs::remove_file(names_dir(store).join(name));
+    }
+}
+
+const ADJ: &[&str] = &[
+    "amber", "brave", "calm", "deft", "eager", "fair", "gentle", "happy", "keen", "lucid", "merry",
+    "nimble", "polite", "quick", "quiet", "rapid", "sharp", "steady", "swift", "tidy", "vivid",
+    "warm", "witty", "zen", "bold", "crisp", "frank", "jolly", "proud", "sunny", "plucky", "loyal",
+];
+const NOUN: &[&str] = &[
+    "lovelace",
+    "turing",
+    "hopper",
+    "ritchie",
+    "thompson",
+    "torvalds",
+    "knuth",
+    "dijkstra",
+    "hamilton",
+    "liskov",
+    "lamport",
+    "kernighan",
+    "pike",
+    "mccarthy",
+    "backus",
+    "wirth",
+    "hoare",
+    "perlman",
+    "allen",
+    "cerf",
+    "engelbart",
+    "goldberg",
+    "joy",
+    "kay",
+    "minsky",
+    "noether",
+    "shannon",
+    "wing",
+    "yonath",
+    "curie",
+    "tesla",
+    "darwin",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        validate("web-1.a_b").unwrap();
+        for bad in ["", "-x", "a/b", "a b", "abc123"] {
+            assert_eq!(validate(bad).unwrap_err().code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_name_is_taken_once() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap();
+        reserve(&s, "web", "id1").unwrap();
+        let e = reserve(&s, "web", "id2").unwrap_err();
+        assert_eq!(e.code(), 4);
+        release(&s, "web", "id2");
+        assert_eq!(lookup(&s, "web").as_deref(), Some("id1"));
+        release(&s, "web", "id1");
+        assert_eq!(lookup(&s, "web"), None);
+        let g = reserve_generated(&s, "id3").unwrap();
+        assert!(g.contains('_'));
+    }
+}

@@ -1,0 +1,136 @@
+//! A container's state.json: what was last written about its process, and
+//! the derived status a reader can trust. A record says "running" only
+//! while its boot id is this boot's and its pid still has the start time
+//! that was recorded; otherwise the process is gone and the status is
+//! "exited" with an unknown code (podman 1703, 17484).
+
+use std::fs;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// The pid's start time (field 22 of /proc/PID/stat), against pid reuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_start: Option<u64>,
+    #[serde(default)]
+    pub boot_id: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// The exit code; absent when it is unknown (the process vanished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    #[serde(default)]
+    pub oom_killed: bool,
+    /// Why it could not start, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl State {
+    pub fn new(created: String) -> State {
+        State {
+            status: Status::Created,
+            pid: None,
+            pid_start: None,
+            boot_id: crate::store::boot_id(),
+            created,
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            signal: None,
+            oom_killed: false,
+            error: None,
+        }
+    }
+
+    /// The status a reader may believe: "running" is checked against the
+    /// boot id and the pid's start time.
+    pub fn derived(&self) -> State {
+        let mut s = self.clone();
+        if s.status == Status::Running && !self.process_alive() {
+            s.status = Status::Exited;
+            s.exit_code = None;
+            s.pid = None;
+        }
+        s
+    }
+
+    fn process_alive(&self) -> bool {
+        let (Some(pid), Some(start)) = (self.pid, self.pid_start) else {
+            return false;
+        };
+        self.boot_id == crate::store::boot_id() && pid_start_time(pid) == Some(start)
+    }
+}
+
+/// Field 22 (starttime) of /proc/PID/stat; `None` when the pid is gone.
+pub fn pid_start_time(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: skip to
+    // the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_start_time_is_read() {
+        let me = std::process::id() as i32;
+        assert!(pid_start_time(me).is_some());
+        assert_eq!(pid_start_time(i32::MAX), None);
+    }
+
+    #[test]
+    fn running_from_another_boot_is_exited_with_unknown_code() {
+        let mut s = State::new("now".into());
+        s.status = Status::Running;
+        s.pid = Some(std::process::id() as i32);
+        s.pid_start = pid_start_time(s.pid.unwrap());
+        s.exit_code = Some(0);
+        assert_eq!(s.derived().status, Status::Running);
+        s.boot_id = "another-boot".into();
+        let d = s.derived();
+        assert_eq!((d.status, d.exit_code), (Status::Exited, None));
+    }
+
+    #[test]
+    fn reused_pid_is_not_running() {
+        let mut s = State::new("now".into());
+        s.status = Status::Running;
+        s.pid = Some(std::process::id() as i32);
+        s.pid_start = Some(1);
+        assert_eq!(s.derived().status, Status::Exited);
+    }
+}

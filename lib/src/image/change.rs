@@ -1,0 +1,159 @@
+//! `-c/--change` instructions in Dockerfile syntax, applied to an image's
+//! run config, as `docker import -c` and `docker commit -c` do.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::image::oci::RunConfig;
+
+/// Applies one instruction such as `CMD ["sh"]` or `ENV A=1 B=2`.
+pub fn apply(cfg: &mut RunConfig, line: &str) -> Result<()> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let bad = |why: &str| Error::Usage(format!("invalid change '{line}': {why}"));
+    if rest.is_empty() {
+        return Err(bad("missing arguments"));
+    }
+    match word.to_ascii_uppercase().as_str() {
+        "CMD" => cfg.cmd = Some(command_form(rest)),
+        "ENTRYPOINT" => cfg.entrypoint = Some(command_form(rest)),
+        "WORKDIR" => cfg.working_dir = Some(rest.to_string()),
+        "USER" => cfg.user = Some(rest.to_string()),
+        "STOPSIGNAL" => cfg.stop_signal = Some(rest.to_string()),
+        "ENV" => {
+            let env = cfg.env.get_or_insert_with(Vec::new);
+            for (k, v) in pairs(rest).ok_or_else(|| bad("expected KEY=VALUE"))? {
+                env.retain(|e| e.split_once('=').map(|(ek, _)| ek) != Some(&k));
+                env.push(format!("{k}={v}"));
+            }
+        }
+        "LABEL" => {
+            let labels = cfg.labels.get_or_insert_with(BTreeMap::new);
+            for (k, v) in pairs(rest).ok_or_else(|| bad("expected KEY=VALUE"))? {
+                labels.insert(k, v);
+            }
+        }
+        "EXPOSE" => {
+            let ports = cfg.exposed_ports.get_or_insert_with(BTreeMap::new);
+            for p in rest.split_whitespace() {
+                ports.insert(
+                    port_key(p).ok_or_else(|| bad("expected PORT[/tcp|/udp]"))?,
+                    empty(),
+                );
+            }
+        }
+        "VOLUME" => {
+            let vols = cfg.volumes.get_or_insert_with(BTreeMap::new);
+            let list = match serde_json::from_str::<Vec<String>>(rest) {
+                Ok(v) => v,
+                Err(_) => rest.split_whitespace().map(String::from).collect(),
+            };
+            for v in list {
+                vols.insert(v, empty());
+            }
+        }
+        other => return Err(bad(&format!("unknown instruction '{other}'"))),
+    }
+    Ok(())
+}
+
+fn empty() -> Value {
+    Value::Object(Default::default())
+}
+
+/// JSON form `["a","b"]` as is; shell form runs under `/bin/sh -c`.
+fn command_form(rest: &str) -> Vec<String> {
+    match serde_json::from_str::<Vec<String>>(rest) {
+        Ok(v) => v,
+        Err(_) => vec!["/bin/sh".into(), "-c".into(), rest.into()],
+    }
+}
+
+/// `80`, `80/tcp`, `53/udp` -> `80/tcp` ...
+fn port_key(p: &str) -> Option<String> {
+    let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+    let proto = proto.to_ascii_lowercase();
+    (num.parse::<u16>().is_ok() && matches!(proto.as_str(), "tcp" | "udp" | "sctp"))
+        .then(|| format!("{num}/{proto}"))
+}
+
+/// `K=V K2="v 2"`, or the legacy `K V with spaces`.
+fn pairs(rest: &str) -> Option<Vec<(String, String)>> {
+    let words = split_words(rest)?;
+    if !words[0].contains('=') {
+        let (k, v) = rest.split_once(char::is_whitespace)?;
+        return Some(vec![(k.to_string(), v.trim().to_string())]);
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            w.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Splits on blanks, honouring double and single quotes and backslashes.
+fn split_words(s: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    let mut in_word = false;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, '"' | '\'') => (quote, in_word) = (Some(c), true),
+            (Some(q), c) if c == q => quote = None,
+            (Some('\''), c) => cur.push(c),
+            (_, '\\') => cur.push(chars.next()?),
+            (_, c) => (cur.push(c), in_word = true).0,
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    if in_word {
+        out.push(cur);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_forms() {
+        let mut c = RunConfig::default();
+        apply(&mut c, r#"CMD ["echo", "hi"]"#).unwrap();
+        assert_eq!(c.cmd.unwrap(), ["echo", "hi"]);
+        apply(&mut c, "ENTRYPOINT echo hi").unwrap();
+        assert_eq!(c.entrypoint.unwrap(), ["/bin/sh", "-c", "echo hi"]);
+        apply(&mut c, r#"ENV A=1 B="two words""#).unwrap();
+        apply(&mut c, "ENV A 3 4").unwrap();
+        assert_eq!(c.env.unwrap(), ["B=two words", "A=3 4"]);
+        apply(&mut c, "EXPOSE 80 53/udp").unwrap();
+        assert!(c.exposed_ports.unwrap().contains_key("53/udp"));
+        apply(&mut c, "LABEL a=b 'c d'=e").unwrap();
+        assert_eq!(c.labels.unwrap()["c d"], "e");
+        apply(&mut c, "workdir /srv").unwrap();
+        assert_eq!(c.working_dir.unwrap(), "/srv");
+    }
+
+    #[test]
+    fn bad_changes_are_usage_errors() {
+        let mut c = RunConfig::default();
+        for l in ["FROM x", "CMD", "EXPOSE http", "LABEL \"open"] {
+            assert_eq!(apply(&mut c, l).unwrap_err().code(), 2, "{l}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! cc-info: what this machine offers cc, checked by looking, not assumed.
+
+use std::fs;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cgroup;
+use crate::container::{self, Status};
+use crate::error::Result;
+use crate::store::Store;
+
+#[derive(Debug, Serialize)]
+pub struct Info {
+    pub store: String,
+    pub images: usize,
+    pub containers: usize,
+    pub running: usize,
+    pub kernel: String,
+    pub cgroup_version: u8,
+    pub cgroup_controllers: Vec<String>,
+    pub swap_accounting: bool,
+    pub features: Vec<Feature>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Feature {
+    pub name: &'static str,
+    pub present: bool,
+    /// cc-run cannot work without it.
+    pub required: bool,
+}
+
+pub fn gather(store: &Store) -> Result<Info> {
+    let containers = container::list(store)?;
+    let cg = cgroup::info();
+    let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    let has_fs = |f: &str| {
+        filesystems
+            .lines()
+            .any(|l| l.split_whitespace().last() == Some(f))
+    };
+    let ns = |n: &str| Path::new("/proc/self/ns").join(n).exists();
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let features = vec![
+        Feature {
+            name: "overlayfs",
+            present: has_fs("overlay"),
+            required: true,
+        },
+        Feature {
+            name: "mount namespace",
+            present: ns("mnt"),
+            required: true,
+        },
+        Feature {
+            name: "pid namespace",
+            present: ns("pid"),
+            required: true,
+        },
+        Feature {
+            name: "uts namespace",
+            present: ns("uts"),
+            required: true,
+        },
+        Feature {
+            name: "ipc namespace",
+            present: ns("ipc"),
+            required: true,
+        },
+        Feature {
+            name: "network namespace",
+            present: ns("net"),
+            required: true,
+        },
+        Feature {
+            name: "cgroup namespace",
+            present: ns("cgroup"),
+            required: true,
+        },
+        Feature {
+            name: "user namespace",
+            present: ns("user"),
+            required: false,
+        },
+        Feature {
+            name: "overlay lowerdir+",
+            present: kernel_at_least(&kernel, 6, 8),
+            required: false,
+        },
+        Feature {
+            name: "openat2",
+            present: kernel_at_least(&kernel, 5, 6),
+            required: true,
+        },
+        Feature {
+            name: "pidfd",
+            present: kernel_at_least(&kernel, 5, 3),
+            required: false,
+        },
+        Feature {
+            name: "seccomp",
+            present: seccomp(),
+            required: false,
+        },
+        Feature {
+            name: "devpts",
+            present: has_fs("devpts"),
+            required: true,
+        },
+        Feature {
+            name: "tmpfs",
+            present: has_fs("tmpfs"),
+            required: true,
+        },
+    ];
+    Ok(Info {
+        store: store.root().display().to_string(),
+        images: crate::image::list(store)?.len(),
+        running: containers
+            .iter()
+            .filter(|c| c.status() == Status::Running)
+            .count(),
+        containers: containers.len(),
+        kernel,
+        cgroup_version: if cg.version == cgroup::Version::V2 {
+            2
+        } else {
+            1
+        },
+        cgroup_controllers: cg.controllers,
+        swap_accounting: cg.swap_accounting,
+        features,
+    })
+}
+
+fn kernel_at_least(release: &str, major: u32, minor: u32) -> bool {
+    let mut it = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse::<u32>().ok());
+    let v = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    v >= (major, minor)
+}
+
+fn seccomp() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Seccomp:")))
+}

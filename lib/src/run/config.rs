@@ -1,0 +1,339 @@
+//! From an image config and cc-run's options to the container's OCI
+//! runtime spec: docker's rules for entrypoint, command, environment, user
+//! and working folder, the default mounts, the namespaces and limits.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::cgroup::Resources;
+use crate::container::{
+    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_RM, ANN_ROOTFS, ANN_USER,
+};
+use crate::error::{Error, Result};
+use crate::image::oci::RunConfig;
+use crate::image::Image;
+use crate::spec::{self, Linux, Mount, Namespace, Process, Spec};
+
+/// `--net`: the namespace the container gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Net {
+    /// Its own namespace with only loopback.
+    None,
+    /// The host's namespace.
+    Host,
+}
+
+impl std::str::FromStr for Net {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Net, String> {
+        match s {
+            "none" => Ok(Net::None),
+            "host" => Ok(Net::Host),
+            other => Err(format!("unknown network mode '{other}' (none, host)")),
+        }
+    }
+}
+
+/// What cc-run was asked for, free of argument parsing.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub image: Option<String>,
+    pub rootfs: Option<PathBuf>,
+    pub command: Vec<String>,
+    pub entrypoint: Option<String>,
+    /// `K=V` after `-e K` and `--env-file` are read.
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub workdir: Option<String>,
+    pub hostname: Option<String>,
+    pub name: Option<String>,
+    pub rm: bool,
+    pub init: bool,
+    pub interactive: bool,
+    pub tty: bool,
+    pub read_only: bool,
+    pub net: Option<Net>,
+    pub volumes: Vec<String>,
+    pub tmpfs: Vec<String>,
+    pub resources: Resources,
+}
+
+/// The spec of a new container. `image` is `None` with `--rootfs`.
+pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
+    let empty = RunConfig::default();
+    let ic = image.map(|i| &i.config.config).unwrap_or(&empty);
+    let args = command_line(o, ic)?;
+    let mut env = ic.env.clone().unwrap_or_default();
+    if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    for kv in &o.env {
+        let key = kv.split_once('=').map(|(k, _)| k).unwrap_or(kv);
+        env.retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
+        env.push(kv.clone());
+    }
+    let cwd = o
+        .workdir
+        .clone()
+        .or_else(|| ic.working_dir.clone())
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| "/".into());
+    if !cwd.starts_with('/') {
+        return Err(Error::Usage(format!(
+            "working folder '{cwd}' is not an absolute path"
+        )));
+    }
+    let mut annotations = BTreeMap::new();
+    let user = o
+        .user
+        .clone()
+        .or_else(|| ic.user.clone())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "0".into());
+    annotations.insert(ANN_USER.into(), user);
+    if let Some(i) = image {
+        annotations.insert(ANN_IMAGE.into(), i.id.clone());
+        annotations.insert(ANN_IMAGE_NAME.into(), o.image.clone().unwrap_or_default());
+        let layers: Vec<&str> = i
+            .config
+            .rootfs
+            .diff_ids
+            .iter()
+            .rev()
+            .map(|s| s.as_str())
+            .collect();
+        annotations.insert(ANN_LAYERS.into(), layers.join(","));
+    }
+    if let Some(r) = &o.rootfs {
+        annotations.insert(ANN_ROOTFS.into(), r.display().to_string());
+    }
+    for (k, on) in [
+        (ANN_INIT, o.init),
+        (ANN_RM, o.rm),
+        (ANN_INTERACTIVE, o.interactive),
+    ] {
+        if on {
+            annotations.insert(k.into(), "true".into());
+        }
+    }
+    let net = o.net.clone().unwrap_or(Net::None);
+    let hostname = match (&o.hostname, &net) {
+        (Some(h), _) => h.clone(),
+        (None, Net::Host) => nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        (None, Net::None) => String::new(),
+    };
+    let mut mounts = spec::default_mounts();
+    mounts.extend(
+        o.volumes
+            .iter()
+            .map(|v| volume(v))
+            .collect::<Result<Vec<_>>>()?,
+    );
+    mounts.extend(
+        o.tmpfs
+            .iter()
+            .map(|t| tmpfs(t))
+            .collect::<Result<Vec<_>>>()?,
+    );
+    Ok(Spec {
+        oci_version: "1.2.0".into(),
+        process: Some(Process {
+            terminal: o.tty,
+            args,
+            env,
+            cwd,
+            ..Default::default()
+        }),
+        root: Some(spec::Root {
+            path: o
+                .rootfs
+                .as_ref()
+                .map(|r| r.display().to_string())
+                .unwrap_or_else(|| "rootfs".into()),
+            readonly: o.read_only,
+        }),
+        hostname: Some(hostname),
+        mounts,
+        linux: Some(Linux {
+            namespaces: namespaces(&net),
+            resources: Some(resources_spec(&o.resources)),
+            masked_paths: MASKED.iter().map(|s| s.to_string()).collect(),
+            readonly_paths: READONLY.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }),
+        annotations,
+        ..Default::default()
+    })
+}
+
+/// docker's rules: `--entrypoint` replaces the image's and drops its Cmd;
+/// arguments replace Cmd.
+fn command_line(o: &RunOptions, ic: &RunConfig) -> Result<Vec<String>> {
+    let entry: Vec<String> = match &o.entrypoint {
+        Some(e) if e.is_empty() => vec![],
+        Some(e) => vec![e.clone()],
+        None => ic.entrypoint.clone().unwrap_or_default(),
+    };
+    let cmd = if !o.command.is_empty() {
+        o.command.clone()
+    } else if o.entrypoint.is_some() {
+        vec![]
+    } else {
+        ic.cmd.clone().unwrap_or_default()
+    };
+    let args: Vec<String> = entry.into_iter().chain(cmd).collect();
+    if args.is_empty() {
+        return Err(Error::Usage(
+            "no command given and the image has none".into(),
+        ));
+    }
+    Ok(args)
+}
+
+fn namespaces(net: &Net) -> Vec<Namespace> {
+    let mut kinds = vec!["pid", "mount", "ipc", "uts", "cgroup"];
+    if *net != Net::Host {
+        kinds.push("network");
+    }
+    kinds
+        .into_iter()
+        .map(|k| Namespace {
+            kind: k.into(),
+            path: None,
+        })
+        .collect()
+}
+
+fn resources_spec(r: &Resources) -> spec::Resources {
+    spec::Resources {
+        memory: (r.memory.is_some() || r.memory_swap.is_some()).then(|| spec::MemoryResources {
+            limit: r.memory,
+            swap: r.memory_swap,
+        }),
+        cpu: (r.cpu_shares.is_some() || r.cpu_quota.is_some()).then(|| spec::CpuResources {
+            shares: r.cpu_shares,
+            quota: r.cpu_quota,
+            period: r.cpu_period,
+        }),
+        pids: r.pids.map(|limit| spec::PidsResources { limit }),
+        ..Default::default()
+    }
+}
+
+/// `-v HOST:CTR[:ro|rw]`; the host path must exist.
+fn volume(v: &str) -> Result<Mount> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let (src, dst, mode) = match parts.as_slice() {
+        [s, d] => (*s, *d, "rw"),
+        [s, d, m] if matches!(*m, "ro" | "rw") => (*s, *d, *m),
+        _ => {
+            return Err(Error::Usage(format!(
+                "invalid volume '{v}': expected HOST:CONTAINER[:ro|rw]"
+            )))
+        }
+    };
+    if !src.starts_with('/') || !dst.starts_with('/') {
+        return Err(Error::Usage(format!(
+            "invalid volume '{v}': both paths must be absolute"
+        )));
+    }
+    let src_path = std::path::Path::new(src);
+    if !src_path.exists() {
+        return Err(Error::not_found("volume source", src));
+    }
+    let mut opts = vec!["rbind", "rprivate"];
+    if mode == "ro" {
+        opts.push("ro");
+    }
+    Ok(Mount::new("bind", src, dst, &opts))
+}
+
+/// `--tmpfs PATH[:OPTIONS]`, docker's defaults: nosuid, nodev, noexec.
+fn tmpfs(t: &str) -> Result<Mount> {
+    let (dst, opts) = t.split_once(':').unwrap_or((t, ""));
+    if !dst.starts_with('/') {
+        return Err(Error::Usage(format!(
+            "invalid tmpfs '{t}': the path must be absolute"
+        )));
+    }
+    let mut options: Vec<&str> = vec!["nosuid", "nodev", "noexec"];
+    options.extend(opts.split(',').filter(|o| !o.is_empty()));
+    Ok(Mount::new("tmpfs", "tmpfs", dst, &options))
+}
+
+/// runc's masked and read-only paths.
+const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(cmd: &[&str]) -> RunOptions {
+        RunOptions {
+            command: cmd.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn entrypoint_and_cmd_follow_docker() {
+        let ic = RunConfig {
+            entrypoint: Some(vec!["/entry".into()]),
+            cmd: Some(vec!["default".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            command_line(&opts(&[]), &ic).unwrap(),
+            ["/entry", "default"]
+        );
+        assert_eq!(command_line(&opts(&["x"]), &ic).unwrap(), ["/entry", "x"]);
+        let mut o = opts(&[]);
+        o.entrypoint = Some("sh".into());
+        assert_eq!(command_line(&o, &ic).unwrap(), ["sh"]);
+        o.entrypoint = Some(String::new());
+        assert_eq!(command_line(&o, &ic).unwrap_err().code(), 2);
+    }
+
+    #[test]
+    fn volumes_are_checked() {
+        assert_eq!(
+            volume("/tmp:/data:ro").unwrap().options,
+            ["rbind", "rprivate", "ro"]
+        );
+        assert_eq!(volume("rel:/data").unwrap_err().code(), 2);
+        assert_eq!(volume("/no/such/dir/here:/d").unwrap_err().code(), 3);
+        assert_eq!(
+            tmpfs("/run:size=1m").unwrap().options,
+            ["nosuid", "nodev", "noexec", "size=1m"]
+        );
+    }
+
+    #[test]
+    fn env_overrides_image() {
+        let mut o = opts(&["true"]);
+        o.env = vec!["A=2".into()];
+        let spec = build(&o, None).unwrap();
+        assert!(spec.process.unwrap().env.contains(&"A=2".to_string()));
+    }
+}

@@ -1,0 +1,75 @@
+//! The files cc generates for a container and binds over the image's:
+//! /etc/hostname, /etc/hosts, /etc/resolv.conf. They live in the
+//! container's folder, so a person can read what the container sees.
+
+use crate::container::Container;
+use crate::error::Result;
+use crate::run::Net;
+use crate::spec::Mount;
+use crate::store::{self, short_id};
+
+pub fn write(c: &mut Container, net: &Net) -> Result<()> {
+    let hostname = match c.spec.hostname.as_deref() {
+        Some(h) if !h.is_empty() => h.to_string(),
+        _ => short_id(&c.id).to_string(),
+    };
+    c.spec.hostname = Some(hostname.clone());
+    let hosts = match net {
+        Net::Host => std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
+        Net::None => format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname} {}\n",
+            c.name()
+        ),
+    };
+    let resolv = resolv_conf(
+        &std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+        net,
+    );
+    for (file, data) in [
+        ("hostname", format!("{hostname}\n")),
+        ("hosts", hosts),
+        ("resolv.conf", resolv),
+    ] {
+        let path = c.dir.join(file);
+        store::write_atomic(&path, data.as_bytes())?;
+        let dest = format!("/etc/{file}");
+        if !c.spec.mounts.iter().any(|m| m.destination == dest) {
+            c.spec
+                .mounts
+                .push(Mount::new("bind", file, &dest, &["rbind", "rprivate"]));
+        }
+    }
+    store::write_json(&c.dir.join("config.json"), &c.spec)
+}
+
+/// The host's resolv.conf; in a namespace of its own, loopback name
+/// servers cannot be reached, so they are left out (as docker does).
+fn resolv_conf(host: &str, net: &Net) -> String {
+    if *net == Net::Host {
+        return host.to_string();
+    }
+    host.lines()
+        .filter(|l| {
+            let mut w = l.split_whitespace();
+            !(w.next() == Some("nameserver")
+                && w.next()
+                    .is_some_and(|a| a.starts_with("127.") || a == "::1"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_nameservers_are_dropped() {
+        let host = "search lan\nnameserver 127.0.0.53\nnameserver 10.1.1.1\nnameserver ::1\n";
+        assert_eq!(
+            resolv_conf(host, &Net::None),
+            "search lan\nnameserver 10.1.1.1\n"
+        );
+        assert_eq!(resolv_conf(host, &Net::Host), host);
+    }
+}

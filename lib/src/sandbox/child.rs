@@ -1,0 +1,144 @@
+//! The child's stages, in order. Everything here runs in the cloned child,
+//! which is pid 1 of its namespace, and ends in execve or in a failure
+//! report to the parent.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::sys::socket::{self, ControlMessage, MsgFlags};
+use nix::unistd;
+
+use super::{exec, init, rootfs, user, Failure, Launch};
+
+/// Runs the stages; on failure reports to the parent and returns the exit
+/// code for clone's callback.
+pub(super) fn main(l: &Launch, go: &OwnedFd, err: &OwnedFd, sock: Option<&OwnedFd>) -> isize {
+    let Err(f) = stages(l, go, sock);
+    let mut report = vec![f.code];
+    report.extend_from_slice(f.message.as_bytes());
+    let _ = unistd::write(err, &report);
+    f.code as isize
+}
+
+fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible, Failure> {
+    name_stage(&format!("{} [init]", l.label));
+    let mut b = [0u8; 1];
+    if unistd::read(go, &mut b) != Ok(1) {
+        return Err(Failure::new(
+            125,
+            "the parent went away before the container started",
+        ));
+    }
+    if let Some(cg) = l.cgroup {
+        cg.add(0)?;
+    }
+    if l.spec.has_namespace("cgroup") {
+        // After joining: the namespace's root is the container's group.
+        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
+    }
+    if l.spec.has_namespace("uts") {
+        if let Some(h) = &l.spec.hostname {
+            unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
+        }
+    }
+    rootfs::prepare(l)?;
+    let process = l
+        .spec
+        .process
+        .as_ref()
+        .ok_or_else(|| Failure::new(125, "the spec has no process"))?;
+    let ids = match l.user {
+        Some(u) => user::lookup_in_root(u)?,
+        None => user::Ids::from_spec(&process.user),
+    };
+    let env = exec::environment(&process.env, &ids);
+    exec::enter_workdir(&process.cwd, &ids)?;
+    if l.init {
+        init::fork_and_reap(l, sock, &ids, &env, &process.args)
+    } else {
+        command(l, sock, &ids, &env, &process.args)
+    }
+}
+
+/// The last steps, in the process that becomes the command: its stdio,
+/// its ids, and execve.
+pub(super) fn command(
+    l: &Launch,
+    sock: Option<&OwnedFd>,
+    ids: &user::Ids,
+    env: &[CString],
+    args: &[String],
+) -> Result<Infallible, Failure> {
+    // The parent blocked the signals it forwards; the command starts clean.
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    match sock {
+        Some(s) => terminal(s)?,
+        None if l.stdin_null => {
+            let null = nix::fcntl::open(
+                "/dev/null",
+                nix::fcntl::OFlag::O_RDONLY,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(|e| sys("open /dev/null", e))?;
+            unistd::dup2_stdin(&null).map_err(|e| sys("set stdin", e))?;
+        }
+        None => {}
+    }
+    user::switch(ids)?;
+    exec::close_other_fds();
+    Err(exec::exec(args, env))
+}
+
+/// Opens a pty inside the container's devpts, sends the master to the
+/// parent, and makes the slave the controlling terminal and stdio.
+fn terminal(sock: &OwnedFd) -> Result<(), Failure> {
+    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+    let flags =
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC;
+    let master = posix_openpt(flags).map_err(|e| sys("open /dev/ptmx", e))?;
+    grantpt(&master).map_err(|e| sys("grant the pty", e))?;
+    unlockpt(&master).map_err(|e| sys("unlock the pty", e))?;
+    let name = ptsname_r(&master).map_err(|e| sys("name the pty", e))?;
+    let slave = nix::fcntl::open(
+        name.as_str(),
+        nix::fcntl::OFlag::O_RDWR,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(|e| sys("open the pty", e))?;
+    rootfs::bind_console(&name)?;
+    let fds = [master.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(b"p")];
+    socket::sendmsg::<()>(
+        sock.as_fd().as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| sys("pass the pty", e))?;
+    drop(master);
+    unistd::setsid().map_err(|e| sys("start a session", e))?;
+    // SAFETY: TIOCSCTTY on a slave we own; 0 = do not steal.
+    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
+        return Err(sys("set the controlling terminal", nix::Error::last()));
+    }
+    unistd::dup2_stdin(&slave).map_err(|e| sys("set stdin", e))?;
+    unistd::dup2_stdout(&slave).map_err(|e| sys("set stdout", e))?;
+    unistd::dup2_stderr(&slave).map_err(|e| sys("set stderr", e))?;
+    Ok(())
+}
+
+/// Names this process so `ps -o comm` shows the stage.
+pub(super) fn name_stage(name: &str) {
+    let short: String = name.chars().take(15).collect();
+    if let Ok(c) = CString::new(short) {
+        let _ = nix::sys::prctl::set_name(&c);
+    }
+}
+
+pub(super) fn sys(what: &str, e: nix::Error) -> Failure {
+    Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()))
+}

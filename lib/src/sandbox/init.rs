@@ -1,0 +1,89 @@
+//! `--init`: pid 1 stays a small reaper. It forks the command, passes on
+//! every signal it is sent, reaps every orphan that is reparented to it
+//! (conmon 181), and exits with the command's status (128+N for signal N)
+//! once the command ends, which ends the namespace's other processes.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{fork, ForkResult, Pid};
+
+use super::child::{command, name_stage, sys};
+use super::user::Ids;
+use super::{Failure, Launch};
+
+/// Signals passed on to the command.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+pub(super) fn fork_and_reap(
+    l: &Launch,
+    sock: Option<&OwnedFd>,
+    ids: &Ids,
+    env: &[CString],
+    args: &[String],
+) -> Result<Infallible, Failure> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    for s in FORWARDED {
+        mask.add(s);
+    }
+    // Blocked before the fork so no signal slips between fork and signalfd.
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
+        .map_err(|e| sys("block signals", e))?;
+    // SAFETY: single-threaded; the child goes straight on to execve.
+    match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
+        ForkResult::Child => command(l, sock, ids, env, args),
+        ForkResult::Parent { child } => {
+            name_stage("cc-init");
+            super::exec::close_other_fds();
+            reap(child, &mask)
+        }
+    }
+}
+
+fn reap(main: Pid, mask: &SigSet) -> ! {
+    // Our copies of the parent's pipes must not keep them open.
+    for fd in 3..1024 {
+        if fd != 0 {
+            // SAFETY: closing fds this process no longer needs; the
+            // signalfd is opened after.
+            unsafe { libc::close(fd) };
+        }
+    }
+    let sfd = match SignalFd::new(mask) {
+        Ok(s) => s,
+        Err(_) => std::process::exit(125),
+    };
+    loop {
+        let Ok(Some(info)) = sfd.read_signal() else {
+            continue;
+        };
+        let sig = info.ssi_signo as i32;
+        if sig != libc::SIGCHLD {
+            if let Ok(s) = Signal::try_from(sig) {
+                let _ = kill(main, s);
+            }
+            continue;
+        }
+        while let Ok(status) = waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            match status {
+                WaitStatus::Exited(p, code) if p == main => std::process::exit(code),
+                WaitStatus::Signaled(p, s, _) if p == main => std::process::exit(128 + s as i32),
+                WaitStatus::StillAlive => break,
+                _ => continue,
+            }
+        }
+    }
+}

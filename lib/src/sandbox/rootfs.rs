@@ -1,0 +1,229 @@
+//! The container's root: mounted inside its own mount namespace, the spec's
+//! mounts placed on targets resolved inside the root (CVE-2021-30465), a
+//! fresh /dev (never the image's), then pivot_root(2) and the masked and
+//! read-only paths.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
+use nix::unistd::{chdir, pivot_root};
+use rustix::fs::OFlags;
+
+use super::child::sys;
+use super::{Failure, Launch, RootSource};
+use crate::inroot::Root;
+use crate::spec::Mount;
+
+pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
+    // Nothing mounted from here on may propagate back to the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        None::<&str>,
+    )
+    .map_err(|e| sys("make the mount namespace private", e))?;
+    let root_path = l
+        .spec
+        .root
+        .as_ref()
+        .map(|r| r.path.as_str())
+        .unwrap_or("rootfs");
+    let rootfs = l.bundle.join(root_path);
+    match &l.root {
+        RootSource::Overlay {
+            lowers,
+            upper,
+            work,
+        } => {
+            crate::mount::overlay(lowers, Some((upper, work)), &rootfs)?;
+        }
+        // pivot_root needs a mount point: the folder bound onto itself.
+        RootSource::Dir => crate::mount::bind(&rootfs, &rootfs, false, true)?,
+    }
+    let root = Root::open(&rootfs)?;
+    let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
+    for m in &l.spec.mounts {
+        mount_one(&root, m, l.bundle)?;
+        if m.destination == "/dev" && m.kind.as_deref() == Some("tmpfs") {
+            populate_dev(&root, terminal)?;
+        }
+    }
+    drop(root);
+    pivot(&rootfs)?;
+    let linux = l.spec.linux.as_ref();
+    for p in linux.map(|l| l.masked_paths.as_slice()).unwrap_or_default() {
+        mask(p)?;
+    }
+    for p in linux
+        .map(|l| l.readonly_paths.as_slice())
+        .unwrap_or_default()
+    {
+        read_only(p)?;
+    }
+    if l.spec.root.as_ref().is_some_and(|r| r.readonly) {
+        let f = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+        mount(None::<&str>, "/", None::<&str>, f, None::<&str>)
+            .map_err(|e| sys("make the root read-only", e))?;
+    }
+    Ok(())
+}
+
+/// One entry of the spec's `mounts`, onto a target created and resolved
+/// inside the root.
+fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
+    let kind = m.kind.as_deref().unwrap_or("bind");
+    let (flags, data) = parse_options(&m.options);
+    let dest = Path::new(&m.destination);
+    if m.is_bind() {
+        let src = bundle.join(m.source.as_deref().unwrap_or_default());
+        let target = root.mount_target(dest, src.is_dir())?;
+        let ro = flags.contains(MsFlags::MS_RDONLY);
+        let rec = m.options.iter().any(|o| o == "rbind");
+        crate::mount::bind_to_fd(&src, target.as_fd(), ro, rec)?;
+        return Ok(());
+    }
+    let target = root.mount_target(dest, true)?;
+    let at = fd_path(&target);
+    let source = m.source.as_deref().unwrap_or(kind);
+    mount(
+        Some(source),
+        &at,
+        Some(kind),
+        flags,
+        Some(data.as_str()).filter(|d| !d.is_empty()),
+    )
+    .map_err(|e| sys(&format!("mount {kind} at '{}'", m.destination), e))
+}
+
+/// The magic link that names an O_PATH fd, for mount(2) targets.
+fn fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// mount(8)-style options: flags and the data string for the filesystem.
+pub(super) fn parse_options(options: &[String]) -> (MsFlags, String) {
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    for o in options {
+        let f = match o.as_str() {
+            "ro" => MsFlags::MS_RDONLY,
+            "nosuid" => MsFlags::MS_NOSUID,
+            "nodev" => MsFlags::MS_NODEV,
+            "noexec" => MsFlags::MS_NOEXEC,
+            "noatime" => MsFlags::MS_NOATIME,
+            "nodiratime" => MsFlags::MS_NODIRATIME,
+            "relatime" => MsFlags::MS_RELATIME,
+            "strictatime" => MsFlags::MS_STRICTATIME,
+            "sync" => MsFlags::MS_SYNCHRONOUS,
+            "rw" | "bind" | "rbind" | "private" | "rprivate" | "slave" | "rslave" | "shared"
+            | "rshared" | "suid" | "dev" | "exec" => MsFlags::empty(),
+            other => {
+                data.push(other.to_string());
+                MsFlags::empty()
+            }
+        };
+        flags |= f;
+    }
+    (flags, data.join(","))
+}
+
+/// The devices every container has, made in its own tmpfs /dev.
+fn populate_dev(root: &Root, terminal: bool) -> Result<(), Failure> {
+    let dev = root.open_at(
+        Path::new("/dev"),
+        OFlags::PATH | OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
+    )?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        mknodat(
+            dev.as_fd(),
+            name,
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            makedev(major, minor),
+        )
+        .map_err(|e| sys(&format!("create /dev/{name}"), e))?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        nix::unistd::symlinkat(target, dev.as_fd(), name)
+            .map_err(|e| sys(&format!("create /dev/{name}"), e))?;
+    }
+    if terminal {
+        // The pty slave is bound here once it exists (bind_console).
+        root.mount_target(Path::new("/dev/console"), false)?;
+    }
+    Ok(())
+}
+
+/// Binds the container's pty slave onto /dev/console, as runc does.
+pub(super) fn bind_console(slave: &str) -> Result<(), Failure> {
+    mount(
+        Some(slave),
+        "/dev/console",
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| sys("bind /dev/console", e))
+}
+
+/// pivot_root(".", ".") then a lazy unmount of the old root: the host's
+/// tree is gone from the namespace without needing a spare folder.
+fn pivot(rootfs: &Path) -> Result<(), Failure> {
+    chdir(rootfs).map_err(|e| sys("enter the root", e))?;
+    pivot_root(".", ".").map_err(|e| sys("pivot_root", e))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(|e| sys("detach the old root", e))?;
+    chdir("/").map_err(|e| sys("enter the new root", e))
+}
+
+/// Hides a path: /dev/null over a file, an empty read-only tmpfs over a
+/// folder (runc's maskedPaths).
+fn mask(path: &str) -> Result<(), Failure> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let r = if meta.is_dir() {
+        mount(
+            Some("tmpfs"),
+            path,
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY,
+            None::<&str>,
+        )
+    } else {
+        mount(
+            Some("/dev/null"),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+    };
+    r.map_err(|e| sys(&format!("mask '{path}'"), e))
+}
+
+/// Makes a path read-only by binding it onto itself and remounting.
+fn read_only(path: &str) -> Result<(), Failure> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    crate::mount::bind(Path::new(path), Path::new(path), true, true)?;
+    Ok(())
+}
