@@ -8,6 +8,7 @@
 //! resolved as if the root were `/`, so `/etc -> /` or `x -> ../../..` lands
 //! on the root itself, never above it.
 
+use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -89,34 +90,49 @@ impl Root {
 
     /// `mkdir -p` inside the root, one component at a time, each looked up
     /// from the root again; returns an O_PATH fd on the last folder. A
-    /// component that exists as something other than a folder is an error.
+    /// dangling symlink on the way is followed, inside the root, and what it
+    /// points to created (`/var/run -> /run`). A component that exists as
+    /// something other than a folder is an error (ENOTDIR).
     pub fn mkdir_all(&self, rel: &Path, mode: u32) -> Result<OwnedFd> {
         let mut cur = self
             .dir(Path::new(""))
             .map_err(|e| Error::io("open", &self.path, e))?;
-        let mut prefix = PathBuf::new();
-        for c in rel.components() {
-            match c {
-                Component::Normal(n) => prefix.push(n),
-                // `..` is resolved by the kernel, and clamped at the root.
-                Component::ParentDir => prefix.push(".."),
-                _ => continue,
+        let mut done = PathBuf::new();
+        let mut todo = VecDeque::new();
+        push_front(&mut todo, rel);
+        let mut links = 0;
+        while let Some(c) = todo.pop_front() {
+            if c == "/" {
+                cur = self
+                    .dir(Path::new(""))
+                    .map_err(|e| Error::io("open", &self.path, e))?;
+                done = PathBuf::new();
+                continue;
             }
-            cur = match self.dir(&prefix) {
-                Ok(fd) => fd,
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                    let Component::Normal(n) = c else {
-                        return Err(Error::io("open", self.show(&prefix), e));
-                    };
-                    match rustix::fs::mkdirat(&cur, n, Mode::from_raw_mode(mode)) {
-                        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-                        Err(e) => return Err(Error::io("create", self.show(&prefix), e.into())),
-                    }
-                    self.dir(&prefix)
-                        .map_err(|e| Error::io("open", self.show(&prefix), e))?
+            let next = done.join(&c);
+            match self.dir(&next) {
+                Ok(fd) => {
+                    (cur, done) = (fd, next);
+                    continue;
                 }
-                Err(e) => return Err(Error::io("open", self.show(&prefix), e)),
-            };
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) && c != ".." => {}
+                Err(e) => return Err(Error::io("open", self.show(&next), e)),
+            }
+            match rustix::fs::mkdirat(&cur, &c, Mode::from_raw_mode(mode)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(Error::io("create", self.show(&next), e.into())),
+            }
+            match self.dir(&next) {
+                Ok(fd) => (cur, done) = (fd, next),
+                // EEXIST above, and still nothing: a symlink to nothing
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) && links < RETRIES => {
+                    let target = rustix::fs::readlinkat(&cur, &c, Vec::new())
+                        .map_err(|_| Error::io("open", self.show(&next), e))?;
+                    push_front(&mut todo, Path::new(OsStr::from_bytes(target.as_bytes())));
+                    links += 1;
+                }
+                Err(e) => return Err(Error::io("open", self.show(&next), e)),
+            }
         }
         Ok(cur)
     }
@@ -196,6 +212,19 @@ fn split(rel: &Path) -> Option<(&Path, &OsStr)> {
     match rel.components().next_back()? {
         Component::Normal(name) => Some((rel.parent().unwrap_or(Path::new("")), name)),
         _ => None,
+    }
+}
+
+/// Puts the components of `p` before those still to do; `/` stands for
+/// the root (no name can be `/`).
+fn push_front(todo: &mut VecDeque<OsString>, p: &Path) {
+    for c in p.components().rev() {
+        match c {
+            Component::Normal(n) => todo.push_front(n.to_os_string()),
+            Component::ParentDir => todo.push_front("..".into()),
+            Component::RootDir => todo.push_front("/".into()),
+            _ => {}
+        }
     }
 }
 

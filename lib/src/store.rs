@@ -121,6 +121,22 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     sync_parent(path)
 }
 
+/// Like `write_atomic` but without the fsyncs, for files that only matter
+/// during this boot and are written on every start: a container's
+/// generated /etc files and its "running" state. Readers still never see
+/// half a file; after a crash the boot id marks such a record stale anyway.
+/// Everything that must survive a crash (images, configs, exit records)
+/// uses `write_atomic`.
+pub fn write_volatile(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = temp_beside(path);
+    let written = fs::write(&tmp, data).map_err(|e| Error::io("write", &tmp, e));
+    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e))) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Like `write_atomic`, but only when `path` does not exist yet: the file
 /// is linked into place, which fails rather than replaces. Returns whether
 /// this call created it.

@@ -114,6 +114,9 @@ fn options(a: Args) -> Result<RunOptions> {
     } else {
         args.next()
     };
+    if let Some(flag) = image.as_deref().filter(|i| i.starts_with('-')) {
+        return Err(Error::Usage(format!("unknown option '{flag}'")));
+    }
     if a.rootfs.is_none() && image.is_none() {
         return Err(Error::Usage(
             "give an image, or --rootfs DIR and a command".into(),

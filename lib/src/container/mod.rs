@@ -69,8 +69,16 @@ impl Container {
     pub fn status(&self) -> Status {
         self.state.derived().status
     }
+    /// Writes state.json; durably unless the record only describes a
+    /// process of this boot (see `store::write_volatile`).
     pub fn save_state(&self) -> Result<()> {
-        store::write_json(&self.dir.join("state.json"), &self.state)
+        let path = self.dir.join("state.json");
+        if self.state.status == Status::Running {
+            let bytes = serde_json::to_vec_pretty(&self.state).map_err(|e| Error::Invalid(e.to_string()))?;
+            store::write_volatile(&path, &bytes)
+        } else {
+            store::write_json(&path, &self.state)
+        }
     }
     /// The cgroup name of this container.
     pub fn cgroup_name(&self) -> String {
@@ -83,9 +91,15 @@ impl Container {
 }
 
 /// Makes a new container record for `spec`: a fresh id, the name reserved
-/// (or generated), the folders, config.json and state.json. On error
-/// nothing is left.
-pub fn create(store: &Store, mut spec: Spec, name: Option<&str>) -> Result<Container> {
+/// (or generated), the folders, then `prepare` (files of its own that the
+/// spec refers to), then config.json and state.json. On error nothing is
+/// left.
+pub fn create(
+    store: &Store,
+    mut spec: Spec,
+    name: Option<&str>,
+    prepare: impl FnOnce(&mut Container) -> Result<()>,
+) -> Result<Container> {
     let id = store::new_id();
     let dir = store.container_dir(&id);
     let name = match name {
@@ -93,7 +107,7 @@ pub fn create(store: &Store, mut spec: Spec, name: Option<&str>) -> Result<Conta
         None => names::reserve_generated(store, &id)?,
     };
     spec.annotations.insert(ANN_NAME.into(), name.clone());
-    let c = Container {
+    let mut c = Container {
         id: id.clone(),
         dir: dir.clone(),
         spec,
@@ -103,6 +117,7 @@ pub fn create(store: &Store, mut spec: Spec, name: Option<&str>) -> Result<Conta
         for d in [c.dir.clone(), c.upper(), c.work(), c.rootfs()] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
+        prepare(&mut c)?;
         store::write_json(&dir.join("config.json"), &c.spec)?;
         c.save_state()
     })();

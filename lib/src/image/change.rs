@@ -135,18 +135,18 @@ mod tests {
     fn dockerfile_forms() {
         let mut c = RunConfig::default();
         apply(&mut c, r#"CMD ["echo", "hi"]"#).unwrap();
-        assert_eq!(c.cmd.unwrap(), ["echo", "hi"]);
+        assert_eq!(c.cmd.clone().unwrap(), ["echo", "hi"]);
         apply(&mut c, "ENTRYPOINT echo hi").unwrap();
-        assert_eq!(c.entrypoint.unwrap(), ["/bin/sh", "-c", "echo hi"]);
+        assert_eq!(c.entrypoint.clone().unwrap(), ["/bin/sh", "-c", "echo hi"]);
         apply(&mut c, r#"ENV A=1 B="two words""#).unwrap();
         apply(&mut c, "ENV A 3 4").unwrap();
-        assert_eq!(c.env.unwrap(), ["B=two words", "A=3 4"]);
+        assert_eq!(c.env.clone().unwrap(), ["B=two words", "A=3 4"]);
         apply(&mut c, "EXPOSE 80 53/udp").unwrap();
-        assert!(c.exposed_ports.unwrap().contains_key("53/udp"));
+        assert!(c.exposed_ports.clone().unwrap().contains_key("53/udp"));
         apply(&mut c, "LABEL a=b 'c d'=e").unwrap();
-        assert_eq!(c.labels.unwrap()["c d"], "e");
+        assert_eq!(c.labels.clone().unwrap()["c d"], "e");
         apply(&mut c, "workdir /srv").unwrap();
-        assert_eq!(c.working_dir.unwrap(), "/srv");
+        assert_eq!(c.working_dir.clone().unwrap(), "/srv");
     }
 
     #[test]

@@ -135,7 +135,8 @@ impl Applier {
     /// Like `at`, creating missing folders on the way (see `implied_dir`).
     fn parent(&mut self, rel: &Path) -> Result<(OwnedFd, OsString)> {
         match self.at(rel) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            // ENOTDIR: a whiteout in the way, replaced below.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {}
             r => return r,
         }
         let mut prefix = PathBuf::new();
@@ -147,6 +148,10 @@ impl Applier {
                     node::remove(dir.as_fd(), &name, &st)
                         .map_err(|e| self.err("remove", &prefix, e))?;
                     self.implied_dir(&dir, &name, &prefix, true)?;
+                }
+                // A symlink, perhaps to nothing yet: created inside the root.
+                Ok(st) if node::kind(&st) == FileType::Symlink => {
+                    drop(self.root.mkdir_all(&prefix, 0o755)?);
                 }
                 Ok(_) => {}
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
@@ -249,15 +254,12 @@ impl Applier {
         let h = e.header();
         let kind = h.entry_type();
         let dev = |h: &tar::Header| -> Result<u64> {
-            let major = h
-                .device_major()
-                .map_err(|e| invalid(shown, e))?
-                .unwrap_or(0);
-            let minor = h
-                .device_minor()
-                .map_err(|e| invalid(shown, e))?
-                .unwrap_or(0);
-            Ok(rustix::fs::makedev(major, minor))
+            let raw = (h.as_ustar().map(|u| (u.dev_major, u.dev_minor)))
+                .or(h.as_gnu().map(|g| (g.dev_major, g.dev_minor)))
+                .unwrap_or_default();
+            let major = lenient(h.device_major(), &raw.0).map_err(|e| invalid(shown, e))?;
+            let minor = lenient(h.device_minor(), &raw.1).map_err(|e| invalid(shown, e))?;
+            Ok(rustix::fs::makedev(major.unwrap_or(0), minor.unwrap_or(0)))
         };
         let mode = Mode::from_raw_mode(0o600);
         let ft = if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
@@ -386,14 +388,25 @@ impl Applier {
     }
 
     /// `DIR/.wh..wh..opq`: DIR hides everything below it in lower layers.
+    /// DIR is looked up like any path, symlinks included (inside the root).
     fn opaque(&mut self, rel: &Path) -> Result<()> {
+        let flags = OFlags::PATH | OFlags::DIRECTORY;
+        match self.root.open_at(rel, flags, Mode::empty()) {
+            Ok(fd) => return self.set_opaque(&fd, OsStr::new("."), rel),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {}
+            Err(e) => return Err(e),
+        }
         let (dir, name) = self.parent(rel)?;
         match node::lstat(dir.as_fd(), &name) {
-            Ok(st) if node::kind(&st) == FileType::Directory => {}
             Ok(st) if node::is_whiteout(&st) => {
                 node::remove(dir.as_fd(), &name, &st).map_err(|e| self.err("remove", rel, e))?;
                 self.implied_dir(&dir, &name, rel, false)?;
             }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                self.implied_dir(&dir, &name, rel, false)?
+            }
+            Err(e) => return Err(self.err("stat", rel, e)),
+            // a file, or a symlink to nothing
             Ok(_) => {
                 return Err(self.err(
                     "mark opaque",
@@ -401,10 +414,6 @@ impl Applier {
                     io::Error::from_raw_os_error(libc::ENOTDIR),
                 ))
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                self.implied_dir(&dir, &name, rel, false)?
-            }
-            Err(e) => return Err(self.err("stat", rel, e)),
         }
         self.set_opaque(&dir, &name, rel)
     }
@@ -450,10 +459,13 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>, shown: &str) -> Result<Meta> {
     let h = e.header();
     let bad = |e: io::Error| invalid(shown, e);
     let id = |v: u64| u32::try_from(v).ok().filter(|v| *v != u32::MAX);
-    let uid = id(h.uid().map_err(bad)?).ok_or_else(|| invalid(shown, "uid out of range"))?;
-    let gid = id(h.gid().map_err(bad)?).ok_or_else(|| invalid(shown, "gid out of range"))?;
-    let mode = h.mode().map_err(bad)? & 0o7777;
-    let secs = i64::try_from(h.mtime().map_err(bad)?).unwrap_or(i64::MAX);
+    let old = h.as_old();
+    let (uid, gid) = (lenient(h.uid(), &old.uid), lenient(h.gid(), &old.gid));
+    let uid = id(uid.map_err(bad)?).ok_or_else(|| invalid(shown, "uid out of range"))?;
+    let gid = id(gid.map_err(bad)?).ok_or_else(|| invalid(shown, "gid out of range"))?;
+    let mode = lenient(h.mode(), &old.mode).map_err(bad)? & 0o7777;
+    let secs = lenient(h.mtime(), &old.mtime).map_err(bad)?;
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
     let mut meta = Meta {
         uid,
         gid,
@@ -480,6 +492,15 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>, shown: &str) -> Result<Meta> {
         }
     }
     Ok(meta)
+}
+
+/// A numeric header field; an empty one (all NULs or spaces) reads as 0,
+/// as GNU tar and Go read it.
+fn lenient<T: Default>(v: io::Result<T>, raw: &[u8]) -> io::Result<T> {
+    match v {
+        Err(_) if raw.iter().all(|b| *b == 0 || *b == b' ') => Ok(T::default()),
+        v => v,
+    }
 }
 
 /// A PAX time: `[-]SECONDS[.FRACTION]` (POSIX pax, "pax Extended Header").

@@ -76,7 +76,7 @@ impl Meta {
         Ok(Meta {
             uid: st.st_uid,
             gid: st.st_gid,
-            mode: st.st_mode as u32 & 0o7777,
+            mode: st.st_mode & 0o7777,
             mtime: mtime(st),
             xattrs: read_xattrs(dir, name, buf)?,
         })

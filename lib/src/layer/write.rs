@@ -227,7 +227,7 @@ impl<W: Write> Writer<W> {
 fn header(st: &Stat, et: EntryType, size: u64) -> Header {
     let mut h = Header::new_ustar();
     h.set_entry_type(et);
-    h.set_mode(st.st_mode as u32 & 0o7777);
+    h.set_mode(st.st_mode & 0o7777);
     h.set_uid(st.st_uid.into());
     h.set_gid(st.st_gid.into());
     h.set_mtime(st.st_mtime.max(0) as u64);

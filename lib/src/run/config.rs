@@ -64,6 +64,9 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     let ic = image.map(|i| &i.config.config).unwrap_or(&empty);
     let args = command_line(o, ic)?;
     let mut env = ic.env.clone().unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", crate::sandbox::DEFAULT_PATH));
+    }
     if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".into());
     }

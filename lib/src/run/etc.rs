@@ -31,7 +31,7 @@ pub fn write(c: &mut Container, net: &Net) -> Result<()> {
         ("resolv.conf", resolv),
     ] {
         let path = c.dir.join(file);
-        store::write_atomic(&path, data.as_bytes())?;
+        store::write_volatile(&path, data.as_bytes())?;
         let dest = format!("/etc/{file}");
         if !c.spec.mounts.iter().any(|m| m.destination == dest) {
             c.spec

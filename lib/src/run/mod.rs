@@ -41,7 +41,8 @@ pub fn run(store: &Store, o: &RunOptions) -> std::result::Result<Outcome, Failur
         _ => return Err(Error::Usage("give an image or --rootfs DIR".into()).into()),
     };
     let spec = config::build(o, image.as_ref())?;
-    let mut c = container::create(store, spec, o.name.as_deref())?;
+    let net = o.net.clone().unwrap_or(Net::None);
+    let mut c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
     let result = start_and_wait(store, &mut c, o);
     if result.is_err() || o.rm {
         // A container that never started leaves nothing behind.
@@ -58,7 +59,6 @@ fn start_and_wait(
     c: &mut Container,
     o: &RunOptions,
 ) -> std::result::Result<u8, Failure> {
-    etc::write(c, o.net.as_ref().unwrap_or(&Net::None))?;
     let resources = o.resources.clone();
     let cg = Cgroup::create(&c.cgroup_name(), &resources)?;
     let result = (|| {
@@ -115,10 +115,15 @@ fn record_exit(
         _ => (125, None),
     };
     c.state.status = Status::Exited;
+    c.state.pid = None;
+    c.state.pid_start = None;
     c.state.exit_code = Some(code);
     c.state.signal = signal;
     c.state.oom_killed = cg.oom_killed();
     c.state.finished_at = Some(crate::time::now_rfc3339());
-    c.save_state()?;
+    // `cc-rm -f` may have removed the record while we waited.
+    if c.dir.exists() {
+        c.save_state()?;
+    }
     Ok(code as u8)
 }

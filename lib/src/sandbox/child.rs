@@ -25,6 +25,8 @@ pub(super) fn main(l: &Launch, go: &OwnedFd, err: &OwnedFd, sock: Option<&OwnedF
 
 fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible, Failure> {
     name_stage(&format!("{} [init]", l.label));
+    // Modes given to mknod and mkdir are meant as given; exec restores 022.
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let mut b = [0u8; 1];
     if unistd::read(go, &mut b) != Ok(1) {
         return Err(Failure::new(
@@ -72,8 +74,16 @@ pub(super) fn command(
     env: &[CString],
     args: &[String],
 ) -> Result<Infallible, Failure> {
-    // The parent blocked the signals it forwards; the command starts clean.
+    // The parent blocked the signals it forwards, and may have inherited
+    // ignored ones (a shell's background job ignores SIGINT): the command
+    // starts with every signal unblocked and at its default.
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    for s in nix::sys::signal::Signal::iterator() {
+        if !matches!(s, nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP) {
+            // SAFETY: restoring the default disposition installs no handler.
+            let _ = unsafe { nix::sys::signal::signal(s, nix::sys::signal::SigHandler::SigDfl) };
+        }
+    }
     match sock {
         Some(s) => terminal(s)?,
         None if l.stdin_null => {

@@ -24,6 +24,8 @@ mod init;
 mod rootfs;
 pub mod user;
 
+pub use exec::DEFAULT_PATH;
+
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
