@@ -26,6 +26,7 @@ pub mod info;
 pub mod inroot;
 pub mod layer;
 pub mod lifecycle;
+pub mod monitor;
 pub mod mount;
 pub mod run;
 pub mod sandbox;

@@ -8,9 +8,10 @@ use cc_lib::run::{self, Net, RunOptions};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
-/// Run a command in a new container, in the foreground, and exit with its
-/// status (125 cc failed, 126 cannot execute, 127 not found, 128+N killed
-/// by signal N).
+/// Run a command in a new container. In the foreground cc-run exits with
+/// the command's status (125 cc failed, 126 cannot execute, 127 not found,
+/// 128+N killed by signal N); with -d it prints the container's id once
+/// the command runs.
 #[derive(Debug, Parser)]
 #[command(name = "cc-run", version, disable_help_flag = true)]
 pub struct Args {
@@ -25,6 +26,18 @@ pub struct Args {
     /// Name the container
     #[arg(long)]
     pub name: Option<String>,
+    /// Run in the background: print the id once the command has started
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Write the container's id to FILE (which must not exist)
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<PathBuf>,
+    /// Rotate the log past SIZE (b, k, m, g), keeping one backup
+    #[arg(long, value_name = "SIZE")]
+    pub log_max_size: Option<String>,
+    /// Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -97,9 +110,15 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
+    let detach = a.detach;
     let o = options(a)?;
     match run::run(&store, &o) {
-        Ok(out) => Ok(ExitCode::from(out.code)),
+        Ok(out) => {
+            if detach {
+                println!("{}", out.id);
+            }
+            Ok(ExitCode::from(out.code.unwrap_or(0)))
+        }
         Err(f) => {
             eprintln!("cc-run: {}", f.message);
             Ok(ExitCode::from(f.code))
@@ -176,6 +195,10 @@ fn options(a: Args) -> Result<RunOptions> {
             cpu_period,
             pids: a.pids_limit.filter(|&p| p > 0),
         },
+        detach: a.detach,
+        cidfile: a.cidfile,
+        log_max: a.log_max_size.as_deref().map(parse_size).transpose()?.map(|n| n as u64),
+        detach_keys: a.detach_keys,
     })
 }
 

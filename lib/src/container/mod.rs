@@ -25,6 +25,10 @@ pub const ANN_USER: &str = "io.cc.user";
 pub const ANN_INIT: &str = "io.cc.init";
 pub const ANN_RM: &str = "io.cc.rm";
 pub const ANN_INTERACTIVE: &str = "io.cc.interactive";
+/// `--log-max-size`: ctr.log rotates past this many bytes.
+pub const ANN_LOG_MAX: &str = "io.cc.log-max-size";
+/// The image's StopSignal, for cc-stop.
+pub const ANN_STOP_SIGNAL: &str = "io.cc.stop-signal";
 /// `--rootfs DIR`: the container runs on that folder, not on an overlay.
 pub const ANN_ROOTFS: &str = "io.cc.rootfs";
 
@@ -80,6 +84,19 @@ impl Container {
             store::write_json(&path, &self.state)
         }
     }
+    /// The cgroup limits of the spec.
+    pub fn resources(&self) -> crate::cgroup::Resources {
+        let r = self.spec.linux.as_ref().and_then(|l| l.resources.clone()).unwrap_or_default();
+        crate::cgroup::Resources {
+            memory: r.memory.as_ref().and_then(|m| m.limit),
+            memory_swap: r.memory.as_ref().and_then(|m| m.swap),
+            cpu_shares: r.cpu.as_ref().and_then(|c| c.shares),
+            cpu_quota: r.cpu.as_ref().and_then(|c| c.quota),
+            cpu_period: r.cpu.as_ref().and_then(|c| c.period),
+            pids: r.pids.as_ref().map(|p| p.limit),
+        }
+    }
+
     /// The cgroup name of this container.
     pub fn cgroup_name(&self) -> String {
         self.spec

@@ -35,6 +35,11 @@ pub struct State {
     /// The pid's start time (field 22 of /proc/PID/stat), against pid reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid_start: Option<u64>,
+    /// The monitor that owns the process, and its start time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_pid: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_start: Option<u64>,
     #[serde(default)]
     pub boot_id: String,
     pub created: String,
@@ -61,6 +66,8 @@ impl State {
             status: Status::Created,
             pid: None,
             pid_start: None,
+            monitor_pid: None,
+            monitor_start: None,
             boot_id: crate::store::boot_id(),
             created,
             started_at: None,

@@ -1,20 +1,26 @@
-//! The foreground side of a run: signals sent to cc-run go on to the
-//! container, and with `-t` the caller's terminal is put in raw mode
-//! (restored on every way out) and copied to and from the pty, with the
-//! window size pushed at start and on SIGWINCH.
+//! The client side of an attachment (foreground cc-run, cc-attach): the
+//! caller's terminal in raw mode (restored on every way out) with the
+//! window size pushed at start and on SIGWINCH, stdin sent to the monitor
+//! until the detach keys, output written to stdout and stderr, signals
+//! passed on to the container.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{self, SetArg, Termios};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
 
-use crate::sandbox::{Child, Failure};
+use crate::container::{self, Container};
+use crate::monitor::attach::{self as proto, Decoder};
+use crate::sandbox::Failure;
+use crate::store::Store;
 
-/// Signals cc-run passes on to the container.
+/// Signals passed on to the container.
 const FORWARDED: [Signal; 6] = [
     Signal::SIGHUP,
     Signal::SIGINT,
@@ -24,138 +30,167 @@ const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR2,
 ];
 
-/// The forwarded signals, SIGCHLD and SIGWINCH, blocked and readable from
-/// a signalfd. Blocked before the clone, so none is lost in between; the
-/// container's process unblocks them before exec.
-pub struct Blocked {
-    sfd: SignalFd,
+pub enum Ended {
+    Exited(i32),
+    Detached,
+    Lost,
 }
 
-pub fn block_signals() -> Result<Blocked, Failure> {
-    let mut mask = SigSet::empty();
-    for s in FORWARDED.iter().chain(&[Signal::SIGCHLD, Signal::SIGWINCH]) {
-        mask.add(*s);
+pub fn connect(c: &Container) -> Result<UnixStream, Failure> {
+    let sock = c.dir.join("attach.sock");
+    proto::connect(&sock).map_err(|e| Failure::from(crate::Error::io("attach to", &sock, e)))
+}
+
+/// The exit code a finished container's record holds (125 if unknown).
+pub fn recorded_code(store: &Store, id: &str) -> u8 {
+    container::load(store, id)
+        .ok()
+        .and_then(|c| c.state.exit_code)
+        .map(|c| c as u8)
+        .unwrap_or(125)
+}
+
+/// The detach sequence (default ctrl-p ctrl-q) and how far it is typed.
+pub struct Keys {
+    seq: Vec<u8>,
+    matched: usize,
+}
+
+impl Keys {
+    pub fn parse(s: Option<&str>) -> Result<Keys, Failure> {
+        let seq = proto::parse_detach_keys(s.unwrap_or("ctrl-p,ctrl-q")).map_err(|m| Failure::new(125, m))?;
+        Ok(Keys { seq, matched: 0 })
     }
-    let sys = |e: Errno| {
-        Failure::new(
-            125,
-            format!("cannot block signals: {}", e.desc().to_lowercase()),
-        )
-    };
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
-    let sfd =
-        SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)?;
-    Ok(Blocked { sfd })
+
+    /// Splits typed input into what to send and whether to detach; a
+    /// partial match is held back until it completes or breaks.
+    fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+        let mut out = Vec::with_capacity(input.len());
+        for &b in input {
+            if self.seq.is_empty() {
+                out.push(b);
+            } else if b == self.seq[self.matched] {
+                self.matched += 1;
+                if self.matched == self.seq.len() {
+                    return (out, true);
+                }
+            } else {
+                out.extend_from_slice(&self.seq[..self.matched]);
+                self.matched = 0;
+                if b == self.seq[0] {
+                    self.matched = 1;
+                } else {
+                    out.push(b);
+                }
+            }
+        }
+        (out, false)
+    }
 }
 
-/// Waits for the container's process, relaying signals and the terminal.
-pub fn foreground(child: &Child, interactive: bool, b: &Blocked) -> Result<WaitStatus, Failure> {
+/// Relays between the caller and the monitor until the container exits,
+/// the caller detaches, or the monitor goes away.
+pub fn relay(mut sock: UnixStream, pid: i32, interactive: bool, tty: bool, keys: &Keys) -> Result<Ended, Failure> {
+    let mut keys = Keys { seq: keys.seq.clone(), matched: 0 };
+    let signals = forward_signals()?;
     let stdin = std::io::stdin();
-    let _raw = match &child.pty {
-        Some(pty) => {
-            push_window_size(pty);
-            RawMode::enter(stdin.as_fd())
-        }
-        None => None,
-    };
-    let mut stdin_open = interactive && child.pty.is_some();
+    let _raw = if tty { RawMode::enter(stdin.as_fd()) } else { None };
+    if tty {
+        send_window_size(&mut sock);
+    }
+    let mut stdin_open = interactive;
+    let mut frames = Decoder::default();
     loop {
-        let mut fds = vec![PollFd::new(b.sfd.as_fd(), PollFlags::POLLIN)];
-        if let Some(pty) = &child.pty {
-            fds.push(PollFd::new(pty.as_fd(), PollFlags::POLLIN));
-            if stdin_open {
-                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
-            }
+        let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN), PollFd::new(sock.as_fd(), PollFlags::POLLIN)];
+        if stdin_open {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(Errno::EINTR) => continue,
-            Err(e) => {
-                return Err(Failure::new(
-                    125,
-                    format!("cannot wait for the container: {e}"),
-                ))
-            }
+            Err(e) => return Err(Failure::new(125, format!("cannot wait on the container: {e}"))),
             Ok(_) => {}
         }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
         drop(fds);
-        if let Some(pty) = &child.pty {
-            if ready[1] {
-                copy(pty.as_fd(), std::io::stdout().as_fd());
-            }
-            if stdin_open && ready[2] && !copy(stdin.as_fd(), pty.as_fd()) {
-                // End of input: the terminal's end-of-file character.
-                let _ = nix::unistd::write(pty, &[4]);
-                stdin_open = false;
-            }
-        }
         if ready[0] {
-            if let Some(status) = handle_signals(child, b)? {
-                if let Some(pty) = &child.pty {
-                    while copy(pty.as_fd(), std::io::stdout().as_fd()) {}
-                }
-                return Ok(status);
-            }
-        }
-    }
-}
-
-/// Reads pending signals: forwards them, and returns the exit status once
-/// the container's process has ended.
-fn handle_signals(child: &Child, b: &Blocked) -> Result<Option<WaitStatus>, Failure> {
-    while let Ok(Some(info)) = b.sfd.read_signal() {
-        let sig = info.ssi_signo as i32;
-        if sig == libc::SIGWINCH {
-            if let Some(pty) = &child.pty {
-                push_window_size(pty);
-            }
-        } else if sig != libc::SIGCHLD {
-            if let Ok(s) = Signal::try_from(sig) {
-                let _ = kill(child.pid, s);
-            }
-        }
-    }
-    match waitpid(child.pid, Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::StillAlive) => Ok(None),
-        Ok(s) => Ok(Some(s)),
-        Err(Errno::EINTR) => Ok(None),
-        Err(e) => Err(Failure::new(
-            125,
-            format!("cannot wait for the container: {e}"),
-        )),
-    }
-}
-
-/// Copies what is available; false at end of file or error.
-fn copy(from: BorrowedFd, to: BorrowedFd) -> bool {
-    let mut buf = [0u8; 16384];
-    match nix::unistd::read(from, &mut buf) {
-        Ok(0) | Err(_) => false,
-        Ok(n) => {
-            let mut done = 0;
-            while done < n {
-                match nix::unistd::write(to, &buf[done..n]) {
-                    Ok(w) => done += w,
-                    Err(Errno::EINTR | Errno::EAGAIN) => continue,
-                    Err(_) => return false,
+            while let Ok(Some(info)) = signals.read_signal() {
+                match Signal::try_from(info.ssi_signo as i32) {
+                    Ok(Signal::SIGWINCH) => send_window_size(&mut sock),
+                    Ok(s) => {
+                        let _ = kill(Pid::from_raw(pid), s);
+                    }
+                    Err(_) => {}
                 }
             }
-            true
+        }
+        if ready[1] {
+            let mut buf = [0u8; 65536];
+            match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return Ok(Ended::Lost),
+                Ok(n) => frames.push(&buf[..n]),
+            }
+            while let Some((kind, data)) = frames.next() {
+                match kind {
+                    proto::STDOUT => write_out(std::io::stdout().as_fd(), &data),
+                    proto::STDERR => write_out(std::io::stderr().as_fd(), &data),
+                    proto::EXIT if data.len() == 4 => {
+                        return Ok(Ended::Exited(i32::from_be_bytes([data[0], data[1], data[2], data[3]])))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if stdin_open && ready[2] {
+            let mut buf = [0u8; 65536];
+            match nix::unistd::read(stdin.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = proto::send(&mut sock, proto::STDIN_EOF, &[]);
+                    stdin_open = false;
+                }
+                Ok(n) => {
+                    let (data, detach) = keys.feed(&buf[..n]);
+                    if !data.is_empty() {
+                        let _ = proto::send(&mut sock, proto::STDIN, &data);
+                    }
+                    if detach {
+                        return Ok(Ended::Detached);
+                    }
+                }
+            }
         }
     }
 }
 
-/// Copies the caller's window size to the pty (no-op without a terminal).
-fn push_window_size(pty: &OwnedFd) {
+fn write_out(fd: BorrowedFd, mut data: &[u8]) {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// The forwarded signals and SIGWINCH, read from a signalfd.
+fn forward_signals() -> Result<SignalFd, Failure> {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED.iter().chain(&[Signal::SIGWINCH]) {
+        mask.add(*s);
+    }
+    let sys = |e: Errno| Failure::new(125, format!("cannot block signals: {}", e.desc().to_lowercase()));
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
+}
+
+/// The caller's window size, sent as a RESIZE frame (no-op without a
+/// terminal).
+fn send_window_size(sock: &mut UnixStream) {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ read and write one winsize struct.
-    unsafe {
-        if libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) == 0 {
-            libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws);
-        }
+    // SAFETY: TIOCGWINSZ writes one winsize struct.
+    if unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0 {
+        let mut data = ws.ws_row.to_be_bytes().to_vec();
+        data.extend_from_slice(&ws.ws_col.to_be_bytes());
+        let _ = sock.write_all(&proto::frame(proto::RESIZE, &data));
     }
 }
 
@@ -178,5 +213,20 @@ impl<'a> RawMode<'a> {
 impl Drop for RawMode<'_> {
     fn drop(&mut self) {
         let _ = termios::tcsetattr(self.fd, SetArg::TCSANOW, &self.saved);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_are_held_back_and_detect() {
+        let mut k = Keys::parse(None).unwrap();
+        assert_eq!(k.feed(b"ab\x10"), (b"ab".to_vec(), false));
+        assert_eq!(k.feed(b"x"), (b"\x10x".to_vec(), false));
+        assert_eq!(k.feed(b"\x10\x11rest"), (vec![], true));
+        let mut off = Keys::parse(Some("")).unwrap();
+        assert_eq!(off.feed(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
     }
 }

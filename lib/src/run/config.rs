@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use crate::cgroup::Resources;
 use crate::container::{
-    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_RM, ANN_ROOTFS, ANN_USER,
+    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_LOG_MAX, ANN_RM, ANN_ROOTFS, ANN_STOP_SIGNAL,
+    ANN_USER,
 };
 use crate::error::{Error, Result};
 use crate::image::oci::RunConfig;
@@ -56,6 +57,12 @@ pub struct RunOptions {
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
     pub resources: Resources,
+    /// `-d`: print the id once the command runs, and leave it running.
+    pub detach: bool,
+    pub cidfile: Option<PathBuf>,
+    /// Rotate ctr.log past this many bytes.
+    pub log_max: Option<u64>,
+    pub detach_keys: Option<String>,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -109,6 +116,12 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     }
     if let Some(r) = &o.rootfs {
         annotations.insert(ANN_ROOTFS.into(), r.display().to_string());
+    }
+    if let Some(max) = o.log_max {
+        annotations.insert(ANN_LOG_MAX.into(), max.to_string());
+    }
+    if let Some(sig) = ic.stop_signal.as_ref().filter(|s| !s.is_empty()) {
+        annotations.insert(ANN_STOP_SIGNAL.into(), sig.clone());
     }
     for (k, on) in [
         (ANN_INIT, o.init),

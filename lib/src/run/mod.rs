@@ -1,129 +1,102 @@
 //! cc-run, step by step. Readable top to bottom, like bocker:
 //!
 //! 1. find the image (or take `--rootfs`), build the OCI spec;
-//! 2. create the container record (id, name, folders, config.json);
-//! 3. write its /etc/hostname, /etc/hosts, /etc/resolv.conf;
-//! 4. create its cgroup with the limits;
-//! 5. clone the container process (see `sandbox`): it joins the cgroup,
-//!    mounts its overlay inside its own namespace, pivots and execs;
-//! 6. relay signals (and the terminal) until it exits;
-//! 7. write the exit record, then clean up: cgroup, and the record with
-//!    `--rm`.
+//! 2. create the container record (id, name, folders, config.json, and
+//!    its /etc/hostname, /etc/hosts, /etc/resolv.conf);
+//! 3. start its monitor (see `monitor`), which creates the cgroup, clones
+//!    the container process (see `sandbox`: it joins the cgroup, mounts
+//!    its overlay inside its own namespace, pivots and execs), logs its
+//!    output, and writes the exit record when it ends;
+//! 4. with `-d`, print the id once the command runs; otherwise attach to
+//!    the monitor, relay the terminal and signals, and exit with the
+//!    command's code.
 
 pub mod attach;
 pub mod config;
 mod etc;
 
-use nix::sys::wait::WaitStatus;
-
-use crate::cgroup::Cgroup;
-use crate::container::{self, Container, Status};
+use crate::container::{self, Container};
 use crate::error::Error;
 use crate::image;
-use crate::sandbox::{self, Failure, Launch, RootSource};
+use crate::monitor::{self, Report};
+use crate::sandbox::Failure;
 use crate::store::Store;
 pub use config::{Net, RunOptions};
 
-/// How a foreground run ended: the code cc-run exits with.
+/// How a run ended, or that it was detached.
 pub struct Outcome {
     pub id: String,
-    pub code: u8,
+    /// The command's exit code; `None` when detached.
+    pub code: Option<u8>,
 }
 
-/// Creates and runs a container in the foreground; returns once it exits.
-pub fn run(store: &Store, o: &RunOptions) -> std::result::Result<Outcome, Failure> {
+/// Creates a container and starts it; in the foreground returns once it
+/// exits (or the client detaches), with `-d` once it runs.
+pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
     let image = match (&o.image, &o.rootfs) {
         (Some(name), None) => Some(image::resolve(store, name)?),
         (None, Some(dir)) if dir.is_dir() => None,
-        (None, Some(dir)) => {
-            return Err(Error::not_found("root folder", dir.display().to_string()).into())
-        }
+        (None, Some(dir)) => return Err(Error::not_found("root folder", dir.display().to_string()).into()),
         _ => return Err(Error::Usage("give an image or --rootfs DIR".into()).into()),
     };
     let spec = config::build(o, image.as_ref())?;
     let net = o.net.clone().unwrap_or(Net::None);
-    let mut c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
-    let result = start_and_wait(store, &mut c, o);
-    if result.is_err() || o.rm {
-        // A container that never started leaves nothing behind.
-        let _ = container::remove(store, &c);
+    let c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
+    if let Some(path) = &o.cidfile {
+        if let Err(e) = write_cidfile(path, &c.id) {
+            let _ = container::remove(store, &c);
+            return Err(e.into());
+        }
     }
-    result.map(|code| Outcome {
-        id: c.id.clone(),
-        code,
-    })
-}
-
-fn start_and_wait(
-    store: &Store,
-    c: &mut Container,
-    o: &RunOptions,
-) -> std::result::Result<u8, Failure> {
-    let resources = o.resources.clone();
-    let cg = Cgroup::create(&c.cgroup_name(), &resources)?;
-    let result = (|| {
-        let blocked = attach::block_signals()?;
-        let child = spawn(store, c, &cg, o)?;
-        c.state.status = Status::Running;
-        c.state.pid = Some(child.pid.as_raw());
-        c.state.pid_start = container::state::pid_start_time(child.pid.as_raw());
-        c.state.started_at = Some(crate::time::now_rfc3339());
-        c.save_state()?;
-        let status = attach::foreground(&child, o.interactive, &blocked)?;
-        record_exit(c, status, &cg)
-    })();
-    let _ = cg.remove();
+    let result = start(store, &c, o);
+    if result.is_err() {
+        // A container that never started leaves nothing behind (the
+        // monitor removes it too; this covers a monitor that died).
+        if let Ok(c) = container::load(store, &c.id) {
+            let _ = container::remove(store, &c);
+        }
+        if let Some(path) = &o.cidfile {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     result
 }
 
-fn spawn(
-    store: &Store,
-    c: &Container,
-    cg: &Cgroup,
-    o: &RunOptions,
-) -> std::result::Result<sandbox::Child, Failure> {
-    let root = match &o.rootfs {
-        Some(_) => RootSource::Dir,
-        None => RootSource::Overlay {
-            lowers: c.layers().iter().map(|d| store.layer_dir(d)).collect(),
-            upper: c.upper(),
-            work: c.work(),
-        },
+/// Starts the monitor of an existing container, then detaches or attaches.
+pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Failure> {
+    let mut h = monitor::start(store, c, !o.detach)?;
+    match h.next() {
+        Report::Listening => {}
+        Report::Started(_) => {}
+        Report::Failed(f) => return Err(f),
+    }
+    let client = if o.detach { None } else { Some(attach::connect(c)?) };
+    let pid = match h.next() {
+        Report::Started(pid) => pid,
+        Report::Failed(f) => return Err(f),
+        Report::Listening => return Err(Failure::new(125, "the monitor reported twice")),
     };
-    let label = format!("cc-run {}", crate::store::short_id(&c.id));
-    sandbox::spawn(&Launch {
-        spec: &c.spec,
-        bundle: &c.dir,
-        root,
-        user: c.annotation(container::ANN_USER),
-        cgroup: Some(cg),
-        init: o.init,
-        stdin_null: !o.interactive,
-        label: &label,
-    })
+    let Some(client) = client else {
+        return Ok(Outcome { id: c.id.clone(), code: None });
+    };
+    let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
+    let ended = attach::relay(client, pid, o.interactive, o.tty, &keys)?;
+    let code = match ended {
+        attach::Ended::Exited(code) => Some(code as u8),
+        attach::Ended::Detached => None,
+        // The monitor went away without a word: the record says the rest.
+        attach::Ended::Lost => Some(attach::recorded_code(store, &c.id)),
+    };
+    Ok(Outcome { id: c.id.clone(), code })
 }
 
-/// Writes the exit record before anything is cleaned up (podman 1640).
-fn record_exit(
-    c: &mut Container,
-    status: WaitStatus,
-    cg: &Cgroup,
-) -> std::result::Result<u8, Failure> {
-    let (code, signal) = match status {
-        WaitStatus::Exited(_, code) => (code, None),
-        WaitStatus::Signaled(_, s, _) => (128 + s as i32, Some(s as i32)),
-        _ => (125, None),
-    };
-    c.state.status = Status::Exited;
-    c.state.pid = None;
-    c.state.pid_start = None;
-    c.state.exit_code = Some(code);
-    c.state.signal = signal;
-    c.state.oom_killed = cg.oom_killed();
-    c.state.finished_at = Some(crate::time::now_rfc3339());
-    // `cc-rm -f` may have removed the record while we waited.
-    if c.dir.exists() {
-        c.save_state()?;
-    }
-    Ok(code as u8)
+/// `--cidfile`: the id, in a file that must not exist yet.
+fn write_cidfile(path: &std::path::Path, id: &str) -> crate::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io("create container id file", path, e))?;
+    f.write_all(id.as_bytes()).map_err(|e| Error::io("write", path, e))
 }

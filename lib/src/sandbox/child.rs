@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::signal::{SigSet, SigmaskHow};
@@ -86,20 +86,28 @@ pub(super) fn command(
     }
     match sock {
         Some(s) => terminal(s)?,
-        None if l.stdin_null => {
-            let null = nix::fcntl::open(
-                "/dev/null",
-                nix::fcntl::OFlag::O_RDONLY,
-                nix::sys::stat::Mode::empty(),
-            )
-            .map_err(|e| sys("open /dev/null", e))?;
-            unistd::dup2_stdin(&null).map_err(|e| sys("set stdin", e))?;
-        }
-        None => {}
+        None => given_stdio(l)?,
     }
     user::switch(ids)?;
     exec::close_other_fds();
     Err(exec::exec(args, env))
+}
+
+/// Puts the given fds on 0, 1 and 2, and /dev/null on stdin without `-i`.
+fn given_stdio(l: &Launch) -> Result<(), Failure> {
+    if l.stdio[0].is_none() && l.stdin_null {
+        let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())
+            .map_err(|e| sys("open /dev/null", e))?;
+        unistd::dup2_stdin(&null).map_err(|e| sys("set stdin", e))?;
+    }
+    let dups: [fn(BorrowedFd) -> nix::Result<()>; 3] =
+        [|f| unistd::dup2_stdin(f), |f| unistd::dup2_stdout(f), |f| unistd::dup2_stderr(f)];
+    for (fd, dup) in l.stdio.iter().zip(dups) {
+        if let Some(fd) = fd {
+            dup(*fd).map_err(|e| sys("set up stdio", e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens a pty inside the container's devpts, sends the master to the

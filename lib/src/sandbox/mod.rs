@@ -28,7 +28,7 @@ pub use exec::DEFAULT_PATH;
 
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::sched::CloneFlags;
@@ -64,8 +64,12 @@ pub struct Launch<'a> {
     pub cgroup: Option<&'a Cgroup>,
     /// Run a small reaping init as pid 1 (`--init`).
     pub init: bool,
-    /// Give the command /dev/null as stdin (no `-i`).
+    /// Give the command /dev/null as stdin (no `-i`) when `stdio[0]` is
+    /// not given.
     pub stdin_null: bool,
+    /// The command's stdin, stdout and stderr (`None`: inherited from the
+    /// caller). Ignored with a terminal, which is all three.
+    pub stdio: [Option<BorrowedFd<'a>>; 3],
     /// Name shown by `ps` for the stages (`cc-run [init]`).
     pub label: &'a str,
 }

@@ -1,0 +1,216 @@
+//! ctr.log: one JSON object per line, `{"time": RFC 3339 with nanoseconds,
+//! "stream": "stdout"|"stderr", "log": text}`. Text is split at newlines;
+//! a piece without one (the last line, or a line longer than a read) is
+//! written with `"partial": true` so readers can join it (podman 14477).
+//! With a size cap the file rotates to `ctr.log.1`, one kept backup, so a
+//! capped log is never truncated to nothing (conmon 211).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+pub struct LogWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    written: u64,
+    max: Option<u64>,
+    /// The unterminated tail of each stream, carried to the next read.
+    pending: [Vec<u8>; 2],
+}
+
+/// Longest a held-back partial line may grow before it is written out.
+const MAX_PENDING: usize = 16 * 1024;
+
+impl LogWriter {
+    pub fn open(path: &Path, max: Option<u64>) -> io::Result<LogWriter> {
+        let f = OpenOptions::new().create(true).append(true).open(path)?;
+        let written = f.metadata()?.len();
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(256 * 1024, f),
+            written,
+            max,
+            pending: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// Logs what a stream produced; complete lines now, the rest later.
+    pub fn write(&mut self, stream: Stream, data: &[u8], time: &str) -> io::Result<()> {
+        let i = stream as usize;
+        let mut rest = data;
+        while let Some(nl) = memchr(b'\n', rest) {
+            let (line, tail) = rest.split_at(nl + 1);
+            if self.pending[i].is_empty() {
+                self.record(stream, &line[..nl], false, time)?;
+            } else {
+                let mut joined = std::mem::take(&mut self.pending[i]);
+                joined.extend_from_slice(&line[..nl]);
+                self.record(stream, &joined, false, time)?;
+            }
+            rest = tail;
+        }
+        self.pending[i].extend_from_slice(rest);
+        if self.pending[i].len() >= MAX_PENDING {
+            let long = std::mem::take(&mut self.pending[i]);
+            self.record(stream, &long, true, time)?;
+        }
+        Ok(())
+    }
+
+    /// Writes out what is held back (at exit: the last line without a
+    /// newline, kept and marked partial) and flushes.
+    pub fn finish(&mut self, time: &str) -> io::Result<()> {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let p = std::mem::take(&mut self.pending[stream as usize]);
+            if !p.is_empty() {
+                self.record(stream, &p, true, time)?;
+            }
+        }
+        self.out.flush()
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn record(&mut self, stream: Stream, text: &[u8], partial: bool, time: &str) -> io::Result<()> {
+        if let Some(max) = self.max {
+            if self.written > 0 && self.written + text.len() as u64 + 80 > max {
+                self.rotate()?;
+            }
+        }
+        let mut line = Vec::with_capacity(text.len() + 80);
+        line.extend_from_slice(b"{\"time\":\"");
+        line.extend_from_slice(time.as_bytes());
+        line.extend_from_slice(b"\",\"stream\":\"");
+        line.extend_from_slice(stream.as_str().as_bytes());
+        line.extend_from_slice(b"\",\"log\":\"");
+        escape_into(&mut line, text);
+        line.extend_from_slice(if partial { b"\",\"partial\":true}\n" } else { b"\"}\n" });
+        self.written += line.len() as u64;
+        self.out.write_all(&line)
+    }
+
+    /// ctr.log becomes ctr.log.1 (replacing the older backup) and a new
+    /// ctr.log starts: the last `max` bytes or more always remain.
+    fn rotate(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        let backup = self.path.with_extension("log.1");
+        fs::rename(&self.path, &backup)?;
+        let f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.out = BufWriter::with_capacity(256 * 1024, f);
+        self.written = 0;
+        Ok(())
+    }
+}
+
+fn memchr(b: u8, s: &[u8]) -> Option<usize> {
+    s.iter().position(|&c| c == b)
+}
+
+/// JSON string escaping of raw bytes: invalid UTF-8 becomes U+FFFD, so the
+/// line stays valid JSON whatever the program wrote. Valid UTF-8 is copied
+/// byte by byte, escaping only quotes, backslashes and control characters.
+fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
+    let lossy;
+    let bytes = match std::str::from_utf8(text) {
+        Ok(_) => text,
+        Err(_) => {
+            lossy = String::from_utf8_lossy(text).into_owned();
+            lossy.as_bytes()
+        }
+    };
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// One line of ctr.log, as readers see it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Entry {
+    pub time: String,
+    pub stream: String,
+    pub log: String,
+    #[serde(default)]
+    pub partial: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(path: &Path) -> Vec<Entry> {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_split_and_partials_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stdout, b"one\ntw", "t1").unwrap();
+        w.write(Stream::Stderr, b"err \"q\"\n", "t1").unwrap();
+        w.write(Stream::Stdout, b"o\nlast", "t2").unwrap();
+        w.finish("t3").unwrap();
+        let e = entries(&p);
+        let logs: Vec<(&str, &str, bool)> = e.iter().map(|e| (e.stream.as_str(), e.log.as_str(), e.partial)).collect();
+        assert_eq!(
+            logs,
+            [("stdout", "one", false), ("stderr", "err \"q\"", false), ("stdout", "two", false), ("stdout", "last", true)]
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_a_backup() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, Some(1000)).unwrap();
+        for i in 0..100 {
+            w.write(Stream::Stdout, format!("line {i}\n").as_bytes(), "t").unwrap();
+        }
+        w.finish("t").unwrap();
+        let cur = entries(&p);
+        let old = entries(&d.path().join("ctr.log.1"));
+        assert!(!cur.is_empty() && !old.is_empty());
+        assert_eq!(cur.last().unwrap().log, "line 99");
+        assert!(fs::metadata(&p).unwrap().len() <= 1000);
+    }
+}

@@ -1,0 +1,484 @@
+//! The monitor's life, top to bottom: detach, listen, start the container,
+//! then one poll loop that logs its output, serves attached clients and
+//! waits for it to end; then the exit record, written before any cleanup.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+
+use super::attach::{self, Decoder};
+use super::log::{LogWriter, Stream};
+use crate::cgroup::Cgroup;
+use crate::container::{self, state::pid_start_time, Container, Status};
+use crate::sandbox::{self, Failure, Launch, RootSource};
+use crate::store::{short_id, Store};
+
+pub(super) fn run(root: &Path, id: &str, attach_first: bool, mut report: File) -> ExitCode {
+    detach();
+    let store = match Store::open(root) {
+        Ok(s) => s,
+        Err(e) => return fail(&mut report, Failure::from(e)),
+    };
+    let mut c = match container::load(&store, id) {
+        Ok(c) => c,
+        Err(e) => return fail(&mut report, Failure::from(e)),
+    };
+    match Monitor::start(&store, &mut c, attach_first, &mut report) {
+        Ok(mut m) => {
+            let _ = writeln!(report, "started {}", m.pid.as_raw());
+            drop(report);
+            m.serve(&store, &mut c);
+            ExitCode::SUCCESS
+        }
+        Err(f) => {
+            let _ = container::remove(&store, &c);
+            fail(&mut report, f)
+        }
+    }
+}
+
+fn fail(report: &mut File, f: Failure) -> ExitCode {
+    let _ = writeln!(report, "failed {} {}", f.code, f.message.replace('\n', " "));
+    ExitCode::from(f.code)
+}
+
+/// A new session, no terminal, stdio on /dev/null; orphans of ours are
+/// reparented to us (we reap them) rather than to init.
+fn detach() {
+    let _ = nix::unistd::setsid();
+    if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+        for fd in 0..3 {
+            // SAFETY: replacing our own stdio with /dev/null.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    // SAFETY: ignoring SIGPIPE installs no handler; a client that goes
+    // away is seen as EPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    std::env::remove_var("CC_MONITOR");
+    std::env::remove_var("CC_MONITOR_FD");
+}
+
+/// Where bytes wait to be written to a non-blocking fd.
+struct Sink<T: AsFd> {
+    io: T,
+    pending: Vec<u8>,
+}
+
+impl<T: AsFd> Sink<T> {
+    fn new(io: T) -> Self {
+        let _ = set_nonblocking(io.as_fd());
+        Sink { io, pending: Vec::new() }
+    }
+    fn push(&mut self, data: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(data);
+        self.flush()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        while !self.pending.is_empty() {
+            match nix::unistd::write(self.io.as_fd(), &self.pending) {
+                Ok(n) => drop(self.pending.drain(..n)),
+                Err(Errno::EAGAIN) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Client {
+    sink: Sink<UnixStream>,
+    frames: Decoder,
+}
+
+/// Clients that fall this far behind are dropped rather than stall the
+/// container's output.
+const CLIENT_BACKLOG: usize = 16 << 20;
+
+struct Monitor {
+    pid: nix::unistd::Pid,
+    listener: UnixListener,
+    signals: SignalFd,
+    clients: Vec<Client>,
+    /// stdout and stderr pipes, or the pty master as stdout.
+    outputs: Vec<(Stream, OwnedFd)>,
+    stdin: Option<Sink<OwnedFd>>,
+    pty: Option<OwnedFd>,
+    log: LogWriter,
+    cgroup: Cgroup,
+}
+
+impl Monitor {
+    fn start(store: &Store, c: &mut Container, attach_first: bool, report: &mut File) -> Result<Monitor, Failure> {
+        let sock = c.dir.join("attach.sock");
+        let _ = std::fs::remove_file(&sock);
+        let listener = attach::with_short_path(&sock, |p| UnixListener::bind(p))
+            .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))?;
+        let signals = block_signals()?;
+        let _ = writeln!(report, "listening");
+        let mut clients = Vec::new();
+        if attach_first {
+            if let Some(cl) = accept_within(&listener, Duration::from_secs(30)) {
+                clients.push(cl);
+            }
+        }
+        let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
+        let interactive = c.annotation(container::ANN_INTERACTIVE).is_some();
+        let log_max = c.annotation(container::ANN_LOG_MAX).and_then(|s| s.parse().ok());
+        let log = LogWriter::open(&c.dir.join("ctr.log"), log_max)
+            .map_err(|e| Failure::from(crate::Error::io("open", c.dir.join("ctr.log"), e)))?;
+        let pipes = Pipes::new(tty, interactive)?;
+        let cgroup = Cgroup::create(&c.cgroup_name(), &c.resources())?;
+        let child = match spawn(store, c, &cgroup, &pipes) {
+            Ok(ch) => ch,
+            Err(f) => {
+                let _ = cgroup.remove();
+                return Err(f);
+            }
+        };
+        c.state.status = Status::Running;
+        c.state.pid = Some(child.pid.as_raw());
+        c.state.pid_start = pid_start_time(child.pid.as_raw());
+        c.state.monitor_pid = Some(std::process::id() as i32);
+        c.state.monitor_start = pid_start_time(std::process::id() as i32);
+        c.state.started_at = Some(crate::time::now_rfc3339());
+        c.state.exit_code = None;
+        c.state.finished_at = None;
+        c.state.oom_killed = false;
+        c.save_state()?;
+        // The container's ends are closed here, so its exit gives us EOF.
+        let Pipes { out, err, stdin, child: _ } = pipes;
+        let mut outputs = Vec::new();
+        if let Some(pty) = &child.pty {
+            outputs.push((Stream::Stdout, pty.try_clone().map_err(|e| Failure::new(125, e.to_string()))?));
+        }
+        outputs.extend(out.map(|p| (Stream::Stdout, p)));
+        outputs.extend(err.map(|p| (Stream::Stderr, p)));
+        let _ = set_nonblocking(listener.as_fd());
+        Ok(Monitor {
+            pid: child.pid,
+            listener,
+            signals,
+            clients,
+            outputs,
+            stdin: stdin.map(Sink::new),
+            pty: child.pty,
+            log,
+            cgroup,
+        })
+    }
+
+    /// The loop; returns once the container has ended and all is recorded.
+    fn serve(&mut self, store: &Store, c: &mut Container) {
+        let mut status = None;
+        let mut deadline = None;
+        loop {
+            if status.is_some() && (self.outputs.is_empty() || deadline.is_some_and(|d| Instant::now() > d)) {
+                break;
+            }
+            self.poll_once(status.is_some());
+            if status.is_none() {
+                status = self.reap();
+                if status.is_some() {
+                    // Whatever is still in the pipes is read, but not forever
+                    // (a process that escaped the namespace could hold them).
+                    deadline = Some(Instant::now() + Duration::from_secs(2));
+                }
+            }
+        }
+        let now = crate::time::now_rfc3339();
+        let _ = self.log.finish(&now);
+        let code = record_exit(c, status.unwrap_or(WaitStatus::StillAlive), &self.cgroup);
+        for cl in &mut self.clients {
+            let _ = cl.sink.push(&attach::frame(attach::EXIT, &code.to_be_bytes()));
+            let _ = set_blocking(cl.sink.io.as_fd());
+            let _ = cl.sink.flush();
+        }
+        let _ = std::fs::remove_file(c.dir.join("attach.sock"));
+        let _ = self.cgroup.remove();
+        if c.annotation(container::ANN_RM).is_some() {
+            let _ = container::remove(store, c);
+        }
+    }
+
+    fn poll_once(&mut self, ending: bool) {
+        let n_out = self.outputs.len();
+        let mut fds: Vec<PollFd> = vec![
+            PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+        ];
+        fds.extend(self.outputs.iter().map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)));
+        for cl in &self.clients {
+            let mut f = PollFlags::POLLIN;
+            if !cl.sink.pending.is_empty() {
+                f |= PollFlags::POLLOUT;
+            }
+            fds.push(PollFd::new(cl.sink.io.as_fd(), f));
+        }
+        if let Some(s) = self.stdin.as_ref().filter(|s| !s.pending.is_empty()) {
+            fds.push(PollFd::new(s.io.as_fd(), PollFlags::POLLOUT));
+        }
+        let timeout = if ending { PollTimeout::from(100u16) } else { PollTimeout::NONE };
+        if poll(&mut fds, timeout).is_err() {
+            return;
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        drop(fds);
+        if ready[1] {
+            while let Some(cl) = accept_within(&self.listener, Duration::ZERO) {
+                self.clients.push(cl);
+            }
+        }
+        let mut closed = Vec::new();
+        for i in 0..n_out {
+            if ready[2 + i] && !self.read_output(i) {
+                closed.push(i);
+            }
+        }
+        for i in closed.into_iter().rev() {
+            self.outputs.remove(i);
+        }
+        let _ = self.log.flush();
+        self.serve_clients();
+        if let Some(s) = &mut self.stdin {
+            let _ = s.flush();
+        }
+        if ready[0] {
+            while let Ok(Some(sig)) = self.signals.read_signal() {
+                if sig.ssi_signo as i32 != libc::SIGCHLD {
+                    if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
+                        let _ = nix::sys::signal::kill(self.pid, s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads one chunk of output into the log and to every client; false at
+    /// end of file (or EIO: a pty whose slave side is all closed).
+    fn read_output(&mut self, i: usize) -> bool {
+        let mut buf = vec![0u8; 256 * 1024];
+        let (stream, fd) = &self.outputs[i];
+        let n = match nix::unistd::read(fd.as_fd(), &mut buf) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(Errno::EAGAIN | Errno::EINTR) => return true,
+            Err(_) => return false,
+        };
+        let stream = *stream;
+        let _ = self.log.write(stream, &buf[..n], &crate::time::now_rfc3339());
+        let kind = if stream == Stream::Stdout { attach::STDOUT } else { attach::STDERR };
+        let frame = attach::frame(kind, &buf[..n]);
+        self.clients.retain_mut(|cl| cl.sink.push(&frame).is_ok() && cl.sink.pending.len() < CLIENT_BACKLOG);
+        true
+    }
+
+    /// Reads what clients sent: stdin data, end of input, window sizes.
+    fn serve_clients(&mut self) {
+        let mut gone = Vec::new();
+        for (i, cl) in self.clients.iter_mut().enumerate() {
+            if cl.sink.flush().is_err() {
+                gone.push(i);
+                continue;
+            }
+            let mut buf = [0u8; 65536];
+            match nix::unistd::read(cl.sink.io.as_fd(), &mut buf) {
+                Ok(0) => gone.push(i),
+                Ok(n) => cl.frames.push(&buf[..n]),
+                Err(Errno::EAGAIN | Errno::EINTR) => {}
+                Err(_) => gone.push(i),
+            }
+        }
+        for i in gone.into_iter().rev() {
+            self.clients.remove(i);
+        }
+        let mut frames = Vec::new();
+        for cl in &mut self.clients {
+            while let Some(f) = cl.frames.next() {
+                frames.push(f);
+            }
+        }
+        for (kind, data) in frames {
+            self.client_frame(kind, &data);
+        }
+    }
+
+    fn client_frame(&mut self, kind: u8, data: &[u8]) {
+        match (kind, &self.pty) {
+            (attach::STDIN, Some(pty)) => {
+                let _ = write_all(pty.as_fd(), data);
+            }
+            (attach::STDIN, None) => {
+                if let Some(s) = &mut self.stdin {
+                    let _ = s.push(data);
+                }
+            }
+            (attach::STDIN_EOF, Some(pty)) => {
+                let _ = write_all(pty.as_fd(), &[4]);
+            }
+            (attach::STDIN_EOF, None) => self.stdin = None,
+            (attach::RESIZE, Some(pty)) if data.len() == 4 => {
+                let ws = libc::winsize {
+                    ws_row: u16::from_be_bytes([data[0], data[1]]),
+                    ws_col: u16::from_be_bytes([data[2], data[3]]),
+                    ws_xpixel: 0,
+                    ws_ypixel: 0,
+                };
+                // SAFETY: TIOCSWINSZ reads one winsize struct.
+                unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+            }
+            _ => {}
+        }
+    }
+
+    /// Reaps children; the container's status once it has ended.
+    fn reap(&mut self) -> Option<WaitStatus> {
+        let mut found = None;
+        loop {
+            match waitpid(None::<nix::unistd::Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return found,
+                Ok(s) if s.pid() == Some(self.pid) => found = Some(s),
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+/// The container's stdio pipes; the container's ends are closed in the
+/// monitor once the container holds them.
+struct Pipes {
+    out: Option<OwnedFd>,
+    err: Option<OwnedFd>,
+    stdin: Option<OwnedFd>,
+    child: [Option<OwnedFd>; 3],
+}
+
+impl Pipes {
+    fn new(tty: bool, interactive: bool) -> Result<Pipes, Failure> {
+        let mut p = Pipes { out: None, err: None, stdin: None, child: [None, None, None] };
+        if tty {
+            return Ok(p);
+        }
+        let pipe = || {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| Failure::new(125, format!("cannot create a pipe: {}", e.desc().to_lowercase())))
+        };
+        let (r, w) = pipe()?;
+        p.out = Some(r);
+        p.child[1] = Some(w);
+        let (r, w) = pipe()?;
+        p.err = Some(r);
+        p.child[2] = Some(w);
+        if interactive {
+            let (r, w) = pipe()?;
+            p.stdin = Some(w);
+            p.child[0] = Some(r);
+        }
+        Ok(p)
+    }
+}
+
+fn spawn(store: &Store, c: &Container, cg: &Cgroup, pipes: &Pipes) -> Result<sandbox::Child, Failure> {
+    let root = match c.annotation(container::ANN_ROOTFS) {
+        Some(_) => RootSource::Dir,
+        None => RootSource::Overlay {
+            lowers: c.layers().iter().map(|d| store.layer_dir(d)).collect(),
+            upper: c.upper(),
+            work: c.work(),
+        },
+    };
+    let label = format!("cc-run {}", short_id(&c.id));
+    let stdio = [0, 1, 2].map(|i| pipes.child[i].as_ref().map(|f| f.as_fd()));
+    let child = sandbox::spawn(&Launch {
+        spec: &c.spec,
+        bundle: &c.dir,
+        root,
+        user: c.annotation(container::ANN_USER),
+        cgroup: Some(cg),
+        init: c.annotation(container::ANN_INIT).is_some(),
+        stdin_null: c.annotation(container::ANN_INTERACTIVE).is_none(),
+        stdio,
+        label: &label,
+    })?;
+    Ok(child)
+}
+
+/// Writes the exit record, atomically and before any cleanup (podman
+/// 1640); returns the exit code.
+fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
+    let (code, signal) = match status {
+        WaitStatus::Exited(_, code) => (code, None),
+        WaitStatus::Signaled(_, s, _) => (128 + s as i32, Some(s as i32)),
+        _ => (125, None),
+    };
+    c.state.status = Status::Exited;
+    c.state.pid = None;
+    c.state.pid_start = None;
+    c.state.monitor_pid = None;
+    c.state.monitor_start = None;
+    c.state.exit_code = Some(code);
+    c.state.signal = signal;
+    c.state.oom_killed = cg.oom_killed();
+    c.state.finished_at = Some(crate::time::now_rfc3339());
+    if c.dir.exists() {
+        let _ = c.save_state();
+    }
+    code
+}
+
+fn block_signals() -> Result<SignalFd, Failure> {
+    let mut mask = SigSet::empty();
+    for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT] {
+        mask.add(s);
+    }
+    let sys = |e: Errno| Failure::new(125, format!("cannot block signals: {}", e.desc().to_lowercase()));
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
+}
+
+fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
+    if !wait.is_zero() {
+        let mut fds = [PollFd::new(l.as_fd(), PollFlags::POLLIN)];
+        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+        if poll(&mut fds, PollTimeout::from(ms)).ok()? == 0 {
+            return None;
+        }
+    }
+    let (s, _) = l.accept().ok()?;
+    Some(Client { sink: Sink::new(s), frames: Decoder::default() })
+}
+
+fn set_nonblocking(fd: BorrowedFd) -> nix::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map(|_| ())
+}
+
+fn set_blocking(fd: BorrowedFd) -> nix::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map(|_| ())
+}
+
+fn write_all(fd: BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
