@@ -40,6 +40,23 @@ fn mount_container(store: &Store, c: &container::Container) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// Runs `f` on a container's merged root: the running container's own
+/// (/proc/PID/root), or an overlay mounted for the call and unmounted
+/// after (unless it was already mounted).
+pub fn with_root<T>(
+    store: &Store,
+    c: &container::Container,
+    f: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    let was_mounted = mount::is_mountpoint(&c.rootfs());
+    let root = mount_container(store, c)?;
+    let result = f(&root);
+    if !was_mounted && root == c.rootfs() {
+        let _ = mount::unmount(&root, false);
+    }
+    result
+}
+
 fn mount_image(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
     let img = image::resolve(store, query)?;
     let dir = store.mounts_dir().join(store::random_hex(8));

@@ -47,6 +47,11 @@ pub fn main<A: Parser>(run: fn(A) -> Result<ExitCode>) -> ExitCode {
 /// Runs a program; `failure` is the code for errors without a code of their
 /// own (125 for cc-run and cc-exec, which keep 1..124 for the command).
 pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> ExitCode {
+    // Programs that start containers (cc-run, cc-start, cc-restart) re-run
+    // their own binary as the container's monitor.
+    if let Some(code) = crate::monitor::main_if_monitor() {
+        return code;
+    }
     restore_sigpipe();
     let name = A::command().get_name().to_string();
     let _ = PROGRAM.set(name.clone());

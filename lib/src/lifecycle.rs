@@ -1,12 +1,126 @@
 //! What programs do to existing containers, each step checked against the
 //! container's state: a wrong state is `Error::State` (exit 4).
 
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill as send, Signal};
+use nix::unistd::Pid;
+
 use crate::cgroup::Cgroup;
-use crate::container::{self, Container, Status};
+use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
+
+fn not_running(c: &Container) -> Error {
+    Error::State(format!("container '{}' is not running", c.name()))
+}
+
+/// Sends `sig` to the container's main process.
+pub fn kill(c: &Container, sig: Signal) -> Result<()> {
+    let pid = match (c.status(), c.state.pid) {
+        (Status::Running, Some(pid)) => pid,
+        _ => return Err(not_running(c)),
+    };
+    send(Pid::from_raw(pid), sig)
+        .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))
+}
+
+/// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.
+/// Stopping a container that is not running is not an error (docker).
+pub fn stop(store: &Store, c: &Container, timeout: Duration) -> Result<()> {
+    if c.status() != Status::Running {
+        return Ok(());
+    }
+    let sig = c
+        .annotation(container::ANN_STOP_SIGNAL)
+        .map(parse_signal)
+        .transpose()?
+        .unwrap_or(Signal::SIGTERM);
+    let _ = kill(c, sig);
+    if wait_until_exited(store, &c.id, Some(timeout))?.is_some() {
+        return Ok(());
+    }
+    let _ = kill(c, Signal::SIGKILL);
+    let _ = Cgroup::open(&c.cgroup_name()).kill_all();
+    wait_until_exited(store, &c.id, Some(Duration::from_secs(10)))?;
+    Ok(())
+}
+
+/// Blocks until the container has exited; its exit code, `None` when it
+/// is unknown (the monitor died). Watches the monitor with a pidfd, then
+/// falls back to the container's own pid, so a killed monitor never makes
+/// it hang (podman 439, 6520).
+pub fn wait(store: &Store, id: &str) -> Result<Option<i32>> {
+    Ok(wait_until_exited(store, id, None)?.flatten())
+}
+
+/// `Some(code)` once exited, `None` on timeout.
+fn wait_until_exited(
+    store: &Store,
+    id: &str,
+    timeout: Option<Duration>,
+) -> Result<Option<Option<i32>>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let c = match container::load(store, id) {
+            Ok(c) => c,
+            // Removed (--rm) while we waited: it has exited.
+            Err(Error::NotFound { .. }) => return Ok(Some(None)),
+            Err(e) => return Err(e),
+        };
+        let s = c.state.derived();
+        if s.status != Status::Running {
+            return Ok(Some(s.exit_code));
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            return Ok(None);
+        }
+        // The monitor writes the exit record just before it exits; a
+        // killed monitor's container dies with it (PDEATHSIG).
+        let watched = live_pid(c.state.monitor_pid, c.state.monitor_start).or(c.state.pid);
+        let slice = left
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
+        match watched.and_then(pidfd) {
+            Some(fd) => {
+                let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+                let _ = poll(&mut fds, PollTimeout::from(slice.as_millis() as u16));
+            }
+            None => std::thread::sleep(slice.min(Duration::from_millis(20))),
+        }
+    }
+}
+
+fn live_pid(pid: Option<i32>, start: Option<u64>) -> Option<i32> {
+    let pid = pid?;
+    (pid_start_time(pid) == start && start.is_some()).then_some(pid)
+}
+
+/// pidfd_open(2): readable once the process has exited.
+fn pidfd(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a non-negative result is a fresh fd we own.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `TERM`, `SIGTERM`, `15` all name SIGTERM.
+pub fn parse_signal(s: &str) -> Result<Signal> {
+    let bad = || Error::Usage(format!("invalid signal '{s}'"));
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| bad());
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    name.parse::<Signal>().map_err(|_| bad())
+}
 
 /// Removes a container. A running one is refused unless `force`, which
 /// kills it first (every process of its cgroup) and waits for it to end.
@@ -18,32 +132,38 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
                 c.name()
             )));
         }
-        kill_and_wait(c)?;
-    }
-    let _ = Cgroup::open(&c.cgroup_name()).remove();
-    container::remove(store, c)
-}
-
-/// SIGKILL to the container's process and its group, then waits until the
-/// process is gone (it is not our child: poll its start time).
-fn kill_and_wait(c: &Container) -> Result<()> {
-    let cg = Cgroup::open(&c.cgroup_name());
-    if let Some(pid) = c.state.pid {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-    let _ = cg.kill_all();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while c.state.derived().status == Status::Running {
-        if Instant::now() > deadline {
+        let _ = kill(c, Signal::SIGKILL);
+        let _ = Cgroup::open(&c.cgroup_name()).kill_all();
+        if wait_until_exited(store, &c.id, Some(Duration::from_secs(10)))?.is_none() {
             return Err(Error::State(format!(
                 "container '{}' did not die after SIGKILL",
                 c.name()
             )));
         }
-        std::thread::sleep(Duration::from_millis(5));
+        // Let the monitor finish its exit record and cleanup.
+        if let Some(m) = live_pid(c.state.monitor_pid, c.state.monitor_start).and_then(pidfd) {
+            let mut fds = [PollFd::new(m.as_fd(), PollFlags::POLLIN)];
+            let _ = poll(&mut fds, PollTimeout::from(2000u16));
+        }
     }
-    Ok(())
+    let c = match container::load(store, &c.id) {
+        Ok(c) => c,
+        Err(Error::NotFound { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let _ = Cgroup::open(&c.cgroup_name()).remove();
+    container::remove(store, &c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_by_name_and_number() {
+        assert_eq!(parse_signal("TERM").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("sigkill").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("NOPE").unwrap_err().code(), 2);
+    }
 }

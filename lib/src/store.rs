@@ -130,7 +130,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub fn write_volatile(path: &Path, data: &[u8]) -> Result<()> {
     let tmp = temp_beside(path);
     let written = fs::write(&tmp, data).map_err(|e| Error::io("write", &tmp, e));
-    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e))) {
+    if let Err(e) =
+        written.and_then(|_| fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e)))
+    {
         let _ = fs::remove_file(&tmp);
         return Err(e);
     }

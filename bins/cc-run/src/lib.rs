@@ -197,7 +197,12 @@ fn options(a: Args) -> Result<RunOptions> {
         },
         detach: a.detach,
         cidfile: a.cidfile,
-        log_max: a.log_max_size.as_deref().map(parse_size).transpose()?.map(|n| n as u64),
+        log_max: a
+            .log_max_size
+            .as_deref()
+            .map(parse_size)
+            .transpose()?
+            .map(|n| n as u64),
         detach_keys: a.detach_keys,
     })
 }

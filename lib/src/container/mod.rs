@@ -78,7 +78,8 @@ impl Container {
     pub fn save_state(&self) -> Result<()> {
         let path = self.dir.join("state.json");
         if self.state.status == Status::Running {
-            let bytes = serde_json::to_vec_pretty(&self.state).map_err(|e| Error::Invalid(e.to_string()))?;
+            let bytes = serde_json::to_vec_pretty(&self.state)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
             store::write_volatile(&path, &bytes)
         } else {
             store::write_json(&path, &self.state)
@@ -86,7 +87,12 @@ impl Container {
     }
     /// The cgroup limits of the spec.
     pub fn resources(&self) -> crate::cgroup::Resources {
-        let r = self.spec.linux.as_ref().and_then(|l| l.resources.clone()).unwrap_or_default();
+        let r = self
+            .spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.resources.clone())
+            .unwrap_or_default();
         crate::cgroup::Resources {
             memory: r.memory.as_ref().and_then(|m| m.limit),
             memory_swap: r.memory.as_ref().and_then(|m| m.swap),

@@ -91,11 +91,16 @@ impl State {
         s
     }
 
+    /// The container counts as running while its process or its monitor
+    /// lives: the monitor writes the exit record after the process ends,
+    /// and until then the exit code is not known.
     fn process_alive(&self) -> bool {
-        let (Some(pid), Some(start)) = (self.pid, self.pid_start) else {
-            return false;
+        let alive = |pid: Option<i32>, start: Option<u64>| match (pid, start) {
+            (Some(pid), Some(start)) => pid_start_time(pid) == Some(start),
+            _ => false,
         };
-        self.boot_id == crate::store::boot_id() && pid_start_time(pid) == Some(start)
+        self.boot_id == crate::store::boot_id()
+            && (alive(self.pid, self.pid_start) || alive(self.monitor_pid, self.monitor_start))
     }
 }
 

@@ -103,7 +103,11 @@ impl LogWriter {
         line.extend_from_slice(stream.as_str().as_bytes());
         line.extend_from_slice(b"\",\"log\":\"");
         escape_into(&mut line, text);
-        line.extend_from_slice(if partial { b"\",\"partial\":true}\n" } else { b"\"}\n" });
+        line.extend_from_slice(if partial {
+            b"\",\"partial\":true}\n"
+        } else {
+            b"\"}\n"
+        });
         self.written += line.len() as u64;
         self.out.write_all(&line)
     }
@@ -114,7 +118,10 @@ impl LogWriter {
         self.out.flush()?;
         let backup = self.path.with_extension("log.1");
         fs::rename(&self.path, &backup)?;
-        let f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         self.out = BufWriter::with_capacity(256 * 1024, f);
         self.written = 0;
         Ok(())
@@ -191,10 +198,18 @@ mod tests {
         w.write(Stream::Stdout, b"o\nlast", "t2").unwrap();
         w.finish("t3").unwrap();
         let e = entries(&p);
-        let logs: Vec<(&str, &str, bool)> = e.iter().map(|e| (e.stream.as_str(), e.log.as_str(), e.partial)).collect();
+        let logs: Vec<(&str, &str, bool)> = e
+            .iter()
+            .map(|e| (e.stream.as_str(), e.log.as_str(), e.partial))
+            .collect();
         assert_eq!(
             logs,
-            [("stdout", "one", false), ("stderr", "err \"q\"", false), ("stdout", "two", false), ("stdout", "last", true)]
+            [
+                ("stdout", "one", false),
+                ("stderr", "err \"q\"", false),
+                ("stdout", "two", false),
+                ("stdout", "last", true)
+            ]
         );
     }
 
@@ -204,7 +219,8 @@ mod tests {
         let p = d.path().join("ctr.log");
         let mut w = LogWriter::open(&p, Some(1000)).unwrap();
         for i in 0..100 {
-            w.write(Stream::Stdout, format!("line {i}\n").as_bytes(), "t").unwrap();
+            w.write(Stream::Stdout, format!("line {i}\n").as_bytes(), "t")
+                .unwrap();
         }
         w.finish("t").unwrap();
         let cur = entries(&p);
@@ -213,4 +229,78 @@ mod tests {
         assert_eq!(cur.last().unwrap().log, "line 99");
         assert!(fs::metadata(&p).unwrap().len() <= 1000);
     }
+}
+
+/// Reads a container's log, following it when asked: `ctr.log.1` (the
+/// rotated backup) then `ctr.log`, one entry at a time to `emit`. With
+/// `follow`, waits for more until `running()` says the container ended
+/// and nothing new came; a rotation while following is noticed by inode.
+pub struct Reader {
+    path: PathBuf,
+    file: Option<(File, u64)>,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    pub fn new(dir: &Path) -> Reader {
+        Reader {
+            path: dir.join("ctr.log"),
+            file: None,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Every entry there is now, the backup's first.
+    pub fn read_all(&mut self) -> io::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        if let Ok(old) = fs::read(self.path.with_extension("log.1")) {
+            out.extend(parse_lines(&old));
+        }
+        self.poll_new(&mut out)?;
+        Ok(out)
+    }
+
+    /// Appends to `out` whatever was written since the last call.
+    pub fn poll_new(&mut self, out: &mut Vec<Entry>) -> io::Result<()> {
+        use std::io::Read;
+        use std::os::unix::fs::MetadataExt;
+        let ino_now = fs::metadata(&self.path).map(|m| m.ino()).ok();
+        let rotated = matches!((&self.file, ino_now), (Some((_, ino)), Some(now)) if *ino != now);
+        if rotated {
+            // Finish the old file (now ctr.log.1), then start the new one.
+            if let Some((f, _)) = &mut self.file {
+                f.read_to_end(&mut self.buf)?;
+            }
+            self.take_lines(out);
+            self.buf.clear();
+            self.file = None;
+        }
+        if self.file.is_none() {
+            let Ok(f) = File::open(&self.path) else {
+                return Ok(());
+            };
+            let ino = f.metadata()?.ino();
+            self.file = Some((f, ino));
+        }
+        if let Some((f, _)) = &mut self.file {
+            f.read_to_end(&mut self.buf)?;
+        }
+        self.take_lines(out);
+        Ok(())
+    }
+
+    fn take_lines(&mut self, out: &mut Vec<Entry>) {
+        if let Some(end) = self.buf.iter().rposition(|&b| b == b'\n') {
+            let rest = self.buf.split_off(end + 1);
+            out.extend(parse_lines(&self.buf));
+            self.buf = rest;
+        }
+    }
+}
+
+fn parse_lines(data: &[u8]) -> Vec<Entry> {
+    data.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect()
 }

@@ -58,7 +58,10 @@ impl Handle {
     pub fn next(&mut self) -> Report {
         let mut line = String::new();
         if self.reports.read_line(&mut line).unwrap_or(0) == 0 {
-            return Report::Failed(Failure::new(125, "the container's monitor died before the container started"));
+            return Report::Failed(Failure::new(
+                125,
+                "the container's monitor died before the container started",
+            ));
         }
         parse_report(line.trim_end())
     }
@@ -69,25 +72,41 @@ fn parse_report(line: &str) -> Report {
     match (words.next(), words.next(), words.next()) {
         (Some("listening"), _, _) => Report::Listening,
         (Some("started"), Some(pid), _) => Report::Started(pid.parse().unwrap_or(0)),
-        (Some("failed"), Some(code), msg) => {
-            Report::Failed(Failure::new(code.parse().unwrap_or(125), msg.unwrap_or("").to_string()))
-        }
-        _ => Report::Failed(Failure::new(125, format!("unexpected report from the monitor: '{line}'"))),
+        (Some("failed"), Some(code), msg) => Report::Failed(Failure::new(
+            code.parse().unwrap_or(125),
+            msg.unwrap_or("").to_string(),
+        )),
+        _ => Report::Failed(Failure::new(
+            125,
+            format!("unexpected report from the monitor: '{line}'"),
+        )),
     }
 }
 
 /// Starts the monitor of container `c` (whose record exists). With
 /// `attach_first` the container starts only once a client has attached.
 pub fn start(store: &Store, c: &Container, attach_first: bool) -> Result<Handle, Failure> {
-    let sys = |what: &str, e: nix::Error| Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()));
+    let sys = |what: &str, e: nix::Error| {
+        Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()))
+    };
     let (r, w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
-    let argv0 = CString::new(format!("cc-run [monitor] {}", short_id(&c.id))).expect("no NUL in ids");
-    let spec = format!("{}\n{}\n{}", store.root().display(), c.id, u8::from(attach_first));
+    let argv0 =
+        CString::new(format!("cc-run [monitor] {}", short_id(&c.id))).expect("no NUL in ids");
+    let spec = format!(
+        "{}\n{}\n{}",
+        store.root().display(),
+        c.id,
+        u8::from(attach_first)
+    );
     let mut env: Vec<CString> = std::env::vars_os()
         .filter(|(k, _)| k != ENV && k != ENV_FD)
-        .filter_map(|(k, v)| CString::new(format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).ok())
+        .filter_map(|(k, v)| {
+            CString::new(format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).ok()
+        })
         .collect();
-    env.push(CString::new(format!("{ENV}={spec}")).map_err(|_| Failure::new(125, "bad store path"))?);
+    env.push(
+        CString::new(format!("{ENV}={spec}")).map_err(|_| Failure::new(125, "bad store path"))?,
+    );
     env.push(CString::new(format!("{ENV_FD}={}", w.as_raw_fd())).expect("digits"));
     let exe = CString::new("/proc/self/exe").expect("static");
     // SAFETY: the caller is single-threaded; the child only clears a flag
@@ -120,5 +139,10 @@ pub fn main_if_monitor() -> Option<ExitCode> {
     let (root, id, attach_first) = (parts.next()?, parts.next()?, parts.next()? == "1");
     // SAFETY: the fd was handed to us by `start` across execve.
     let report = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    Some(serve::run(std::path::Path::new(root), id, attach_first, File::from(report)))
+    Some(serve::run(
+        std::path::Path::new(root),
+        id,
+        attach_first,
+        File::from(report),
+    ))
 }

@@ -79,7 +79,10 @@ struct Sink<T: AsFd> {
 impl<T: AsFd> Sink<T> {
     fn new(io: T) -> Self {
         let _ = set_nonblocking(io.as_fd());
-        Sink { io, pending: Vec::new() }
+        Sink {
+            io,
+            pending: Vec::new(),
+        }
     }
     fn push(&mut self, data: &[u8]) -> io::Result<()> {
         self.pending.extend_from_slice(data);
@@ -121,7 +124,12 @@ struct Monitor {
 }
 
 impl Monitor {
-    fn start(store: &Store, c: &mut Container, attach_first: bool, report: &mut File) -> Result<Monitor, Failure> {
+    fn start(
+        store: &Store,
+        c: &mut Container,
+        attach_first: bool,
+        report: &mut File,
+    ) -> Result<Monitor, Failure> {
         let sock = c.dir.join("attach.sock");
         let _ = std::fs::remove_file(&sock);
         let listener = attach::with_short_path(&sock, |p| UnixListener::bind(p))
@@ -136,7 +144,9 @@ impl Monitor {
         }
         let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
         let interactive = c.annotation(container::ANN_INTERACTIVE).is_some();
-        let log_max = c.annotation(container::ANN_LOG_MAX).and_then(|s| s.parse().ok());
+        let log_max = c
+            .annotation(container::ANN_LOG_MAX)
+            .and_then(|s| s.parse().ok());
         let log = LogWriter::open(&c.dir.join("ctr.log"), log_max)
             .map_err(|e| Failure::from(crate::Error::io("open", c.dir.join("ctr.log"), e)))?;
         let pipes = Pipes::new(tty, interactive)?;
@@ -159,10 +169,19 @@ impl Monitor {
         c.state.oom_killed = false;
         c.save_state()?;
         // The container's ends are closed here, so its exit gives us EOF.
-        let Pipes { out, err, stdin, child: _ } = pipes;
+        let Pipes {
+            out,
+            err,
+            stdin,
+            child: _,
+        } = pipes;
         let mut outputs = Vec::new();
         if let Some(pty) = &child.pty {
-            outputs.push((Stream::Stdout, pty.try_clone().map_err(|e| Failure::new(125, e.to_string()))?));
+            outputs.push((
+                Stream::Stdout,
+                pty.try_clone()
+                    .map_err(|e| Failure::new(125, e.to_string()))?,
+            ));
         }
         outputs.extend(out.map(|p| (Stream::Stdout, p)));
         outputs.extend(err.map(|p| (Stream::Stderr, p)));
@@ -185,7 +204,9 @@ impl Monitor {
         let mut status = None;
         let mut deadline = None;
         loop {
-            if status.is_some() && (self.outputs.is_empty() || deadline.is_some_and(|d| Instant::now() > d)) {
+            if status.is_some()
+                && (self.outputs.is_empty() || deadline.is_some_and(|d| Instant::now() > d))
+            {
                 break;
             }
             self.poll_once(status.is_some());
@@ -202,7 +223,9 @@ impl Monitor {
         let _ = self.log.finish(&now);
         let code = record_exit(c, status.unwrap_or(WaitStatus::StillAlive), &self.cgroup);
         for cl in &mut self.clients {
-            let _ = cl.sink.push(&attach::frame(attach::EXIT, &code.to_be_bytes()));
+            let _ = cl
+                .sink
+                .push(&attach::frame(attach::EXIT, &code.to_be_bytes()));
             let _ = set_blocking(cl.sink.io.as_fd());
             let _ = cl.sink.flush();
         }
@@ -219,7 +242,11 @@ impl Monitor {
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
         ];
-        fds.extend(self.outputs.iter().map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)));
+        fds.extend(
+            self.outputs
+                .iter()
+                .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)),
+        );
         for cl in &self.clients {
             let mut f = PollFlags::POLLIN;
             if !cl.sink.pending.is_empty() {
@@ -230,11 +257,18 @@ impl Monitor {
         if let Some(s) = self.stdin.as_ref().filter(|s| !s.pending.is_empty()) {
             fds.push(PollFd::new(s.io.as_fd(), PollFlags::POLLOUT));
         }
-        let timeout = if ending { PollTimeout::from(100u16) } else { PollTimeout::NONE };
+        let timeout = if ending {
+            PollTimeout::from(100u16)
+        } else {
+            PollTimeout::NONE
+        };
         if poll(&mut fds, timeout).is_err() {
             return;
         }
-        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
         if ready[1] {
             while let Some(cl) = accept_within(&self.listener, Duration::ZERO) {
@@ -278,10 +312,18 @@ impl Monitor {
             Err(_) => return false,
         };
         let stream = *stream;
-        let _ = self.log.write(stream, &buf[..n], &crate::time::now_rfc3339());
-        let kind = if stream == Stream::Stdout { attach::STDOUT } else { attach::STDERR };
+        let _ = self
+            .log
+            .write(stream, &buf[..n], &crate::time::now_rfc3339());
+        let kind = if stream == Stream::Stdout {
+            attach::STDOUT
+        } else {
+            attach::STDERR
+        };
         let frame = attach::frame(kind, &buf[..n]);
-        self.clients.retain_mut(|cl| cl.sink.push(&frame).is_ok() && cl.sink.pending.len() < CLIENT_BACKLOG);
+        self.clients.retain_mut(|cl| {
+            cl.sink.push(&frame).is_ok() && cl.sink.pending.len() < CLIENT_BACKLOG
+        });
         true
     }
 
@@ -367,13 +409,22 @@ struct Pipes {
 
 impl Pipes {
     fn new(tty: bool, interactive: bool) -> Result<Pipes, Failure> {
-        let mut p = Pipes { out: None, err: None, stdin: None, child: [None, None, None] };
+        let mut p = Pipes {
+            out: None,
+            err: None,
+            stdin: None,
+            child: [None, None, None],
+        };
         if tty {
             return Ok(p);
         }
         let pipe = || {
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                .map_err(|e| Failure::new(125, format!("cannot create a pipe: {}", e.desc().to_lowercase())))
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| {
+                Failure::new(
+                    125,
+                    format!("cannot create a pipe: {}", e.desc().to_lowercase()),
+                )
+            })
         };
         let (r, w) = pipe()?;
         p.out = Some(r);
@@ -390,7 +441,12 @@ impl Pipes {
     }
 }
 
-fn spawn(store: &Store, c: &Container, cg: &Cgroup, pipes: &Pipes) -> Result<sandbox::Child, Failure> {
+fn spawn(
+    store: &Store,
+    c: &Container,
+    cg: &Cgroup,
+    pipes: &Pipes,
+) -> Result<sandbox::Child, Failure> {
     let root = match c.annotation(container::ANN_ROOTFS) {
         Some(_) => RootSource::Dir,
         None => RootSource::Overlay {
@@ -440,10 +496,21 @@ fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
 
 fn block_signals() -> Result<SignalFd, Failure> {
     let mut mask = SigSet::empty();
-    for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT] {
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
         mask.add(s);
     }
-    let sys = |e: Errno| Failure::new(125, format!("cannot block signals: {}", e.desc().to_lowercase()));
+    let sys = |e: Errno| {
+        Failure::new(
+            125,
+            format!("cannot block signals: {}", e.desc().to_lowercase()),
+        )
+    };
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
     SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
 }
@@ -457,7 +524,10 @@ fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
         }
     }
     let (s, _) = l.accept().ok()?;
-    Some(Client { sink: Sink::new(s), frames: Decoder::default() })
+    Some(Client {
+        sink: Sink::new(s),
+        frames: Decoder::default(),
+    })
 }
 
 fn set_nonblocking(fd: BorrowedFd) -> nix::Result<()> {

@@ -58,7 +58,8 @@ pub struct Keys {
 
 impl Keys {
     pub fn parse(s: Option<&str>) -> Result<Keys, Failure> {
-        let seq = proto::parse_detach_keys(s.unwrap_or("ctrl-p,ctrl-q")).map_err(|m| Failure::new(125, m))?;
+        let seq = proto::parse_detach_keys(s.unwrap_or("ctrl-p,ctrl-q"))
+            .map_err(|m| Failure::new(125, m))?;
         Ok(Keys { seq, matched: 0 })
     }
 
@@ -90,27 +91,51 @@ impl Keys {
 
 /// Relays between the caller and the monitor until the container exits,
 /// the caller detaches, or the monitor goes away.
-pub fn relay(mut sock: UnixStream, pid: i32, interactive: bool, tty: bool, keys: &Keys) -> Result<Ended, Failure> {
-    let mut keys = Keys { seq: keys.seq.clone(), matched: 0 };
+pub fn relay(
+    mut sock: UnixStream,
+    pid: i32,
+    interactive: bool,
+    tty: bool,
+    keys: &Keys,
+) -> Result<Ended, Failure> {
+    let mut keys = Keys {
+        seq: keys.seq.clone(),
+        matched: 0,
+    };
     let signals = forward_signals()?;
     let stdin = std::io::stdin();
-    let _raw = if tty { RawMode::enter(stdin.as_fd()) } else { None };
+    let _raw = if tty {
+        RawMode::enter(stdin.as_fd())
+    } else {
+        None
+    };
     if tty {
         send_window_size(&mut sock);
     }
     let mut stdin_open = interactive;
     let mut frames = Decoder::default();
     loop {
-        let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN), PollFd::new(sock.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![
+            PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(sock.as_fd(), PollFlags::POLLIN),
+        ];
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(Errno::EINTR) => continue,
-            Err(e) => return Err(Failure::new(125, format!("cannot wait on the container: {e}"))),
+            Err(e) => {
+                return Err(Failure::new(
+                    125,
+                    format!("cannot wait on the container: {e}"),
+                ))
+            }
             Ok(_) => {}
         }
-        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
         if ready[0] {
             while let Ok(Some(info)) = signals.read_signal() {
@@ -134,7 +159,9 @@ pub fn relay(mut sock: UnixStream, pid: i32, interactive: bool, tty: bool, keys:
                     proto::STDOUT => write_out(std::io::stdout().as_fd(), &data),
                     proto::STDERR => write_out(std::io::stderr().as_fd(), &data),
                     proto::EXIT if data.len() == 4 => {
-                        return Ok(Ended::Exited(i32::from_be_bytes([data[0], data[1], data[2], data[3]])))
+                        return Ok(Ended::Exited(i32::from_be_bytes([
+                            data[0], data[1], data[2], data[3],
+                        ])))
                     }
                     _ => {}
                 }
@@ -177,7 +204,12 @@ fn forward_signals() -> Result<SignalFd, Failure> {
     for s in FORWARDED.iter().chain(&[Signal::SIGWINCH]) {
         mask.add(*s);
     }
-    let sys = |e: Errno| Failure::new(125, format!("cannot block signals: {}", e.desc().to_lowercase()));
+    let sys = |e: Errno| {
+        Failure::new(
+            125,
+            format!("cannot block signals: {}", e.desc().to_lowercase()),
+        )
+    };
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
     SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
 }
@@ -228,5 +260,98 @@ mod tests {
         assert_eq!(k.feed(b"\x10\x11rest"), (vec![], true));
         let mut off = Keys::parse(Some("")).unwrap();
         assert_eq!(off.feed(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
+    }
+}
+
+/// Relays the caller's terminal to a pty master until `child` exits (for
+/// `cc-exec -t`, whose pty is its own, not the monitor's); returns the
+/// child's exit code.
+pub fn relay_pty(
+    master: std::os::fd::OwnedFd,
+    child: Pid,
+    interactive: bool,
+) -> Result<i32, Failure> {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGWINCH);
+    let sys = |e: Errno| {
+        Failure::new(
+            125,
+            format!("cannot block signals: {}", e.desc().to_lowercase()),
+        )
+    };
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
+    let signals =
+        SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)?;
+    let stdin = std::io::stdin();
+    let _raw = RawMode::enter(stdin.as_fd());
+    let push_size = || {
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: TIOCGWINSZ and TIOCSWINSZ read and write one winsize.
+        unsafe {
+            if libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) == 0 {
+                libc::ioctl(
+                    std::os::fd::AsRawFd::as_raw_fd(&master),
+                    libc::TIOCSWINSZ,
+                    &ws,
+                );
+            }
+        }
+    };
+    push_size();
+    let mut stdin_open = interactive;
+    loop {
+        let mut fds = vec![
+            PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(master.as_fd(), PollFlags::POLLIN),
+        ];
+        if stdin_open {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        if let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+            if e != Errno::EINTR {
+                break;
+            }
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if ready[0] {
+            while let Ok(Some(_)) = signals.read_signal() {
+                push_size();
+            }
+        }
+        if ready[1] {
+            let mut buf = [0u8; 65536];
+            match nix::unistd::read(master.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => write_out(std::io::stdout().as_fd(), &buf[..n]),
+            }
+        }
+        if stdin_open && ready[2] {
+            let mut buf = [0u8; 65536];
+            match nix::unistd::read(stdin.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => {
+                    write_out(master.as_fd(), &[4]);
+                    stdin_open = false;
+                }
+                Ok(n) => write_out(master.as_fd(), &buf[..n]),
+            }
+        }
+    }
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, s, _)) => return Ok(128 + s as i32),
+            Err(Errno::EINTR) | Ok(_) => continue,
+            Err(e) => {
+                return Err(Failure::new(
+                    125,
+                    format!("cannot wait for the command: {e}"),
+                ))
+            }
+        }
     }
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use crate::cgroup::Resources;
 use crate::container::{
-    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_LOG_MAX, ANN_RM, ANN_ROOTFS, ANN_STOP_SIGNAL,
-    ANN_USER,
+    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_LOG_MAX, ANN_RM,
+    ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
 };
 use crate::error::{Error, Result};
 use crate::image::oci::RunConfig;

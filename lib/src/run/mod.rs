@@ -36,7 +36,9 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
     let image = match (&o.image, &o.rootfs) {
         (Some(name), None) => Some(image::resolve(store, name)?),
         (None, Some(dir)) if dir.is_dir() => None,
-        (None, Some(dir)) => return Err(Error::not_found("root folder", dir.display().to_string()).into()),
+        (None, Some(dir)) => {
+            return Err(Error::not_found("root folder", dir.display().to_string()).into())
+        }
         _ => return Err(Error::Usage("give an image or --rootfs DIR".into()).into()),
     };
     let spec = config::build(o, image.as_ref())?;
@@ -70,14 +72,21 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
         Report::Started(_) => {}
         Report::Failed(f) => return Err(f),
     }
-    let client = if o.detach { None } else { Some(attach::connect(c)?) };
+    let client = if o.detach {
+        None
+    } else {
+        Some(attach::connect(c)?)
+    };
     let pid = match h.next() {
         Report::Started(pid) => pid,
         Report::Failed(f) => return Err(f),
         Report::Listening => return Err(Failure::new(125, "the monitor reported twice")),
     };
     let Some(client) = client else {
-        return Ok(Outcome { id: c.id.clone(), code: None });
+        return Ok(Outcome {
+            id: c.id.clone(),
+            code: None,
+        });
     };
     let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
     let ended = attach::relay(client, pid, o.interactive, o.tty, &keys)?;
@@ -87,7 +96,10 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
         // The monitor went away without a word: the record says the rest.
         attach::Ended::Lost => Some(attach::recorded_code(store, &c.id)),
     };
-    Ok(Outcome { id: c.id.clone(), code })
+    Ok(Outcome {
+        id: c.id.clone(),
+        code,
+    })
 }
 
 /// `--cidfile`: the id, in a file that must not exist yet.
@@ -98,5 +110,6 @@ fn write_cidfile(path: &std::path::Path, id: &str) -> crate::Result<()> {
         .create_new(true)
         .open(path)
         .map_err(|e| Error::io("create container id file", path, e))?;
-    f.write_all(id.as_bytes()).map_err(|e| Error::io("write", path, e))
+    f.write_all(id.as_bytes())
+        .map_err(|e| Error::io("write", path, e))
 }

@@ -27,6 +27,10 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
     name_stage(&format!("{} [init]", l.label));
     // Modes given to mknod and mkdir are meant as given; exec restores 022.
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    // The container dies with its monitor: nobody would read its output,
+    // log its exit or clean up after it. Set before waiting for `go`, so a
+    // parent that dies in between is noticed either way.
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     let mut b = [0u8; 1];
     if unistd::read(go, &mut b) != Ok(1) {
         return Err(Failure::new(
@@ -61,14 +65,14 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
     if l.init {
         init::fork_and_reap(l, sock, &ids, &env, &process.args)
     } else {
-        command(l, sock, &ids, &env, &process.args)
+        command(&Io::of(l), sock, &ids, &env, &process.args)
     }
 }
 
 /// The last steps, in the process that becomes the command: its stdio,
 /// its ids, and execve.
 pub(super) fn command(
-    l: &Launch,
+    io: &Io,
     sock: Option<&OwnedFd>,
     ids: &user::Ids,
     env: &[CString],
@@ -79,30 +83,61 @@ pub(super) fn command(
     // starts with every signal unblocked and at its default.
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
     for s in nix::sys::signal::Signal::iterator() {
-        if !matches!(s, nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP) {
+        if !matches!(
+            s,
+            nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP
+        ) {
             // SAFETY: restoring the default disposition installs no handler.
             let _ = unsafe { nix::sys::signal::signal(s, nix::sys::signal::SigHandler::SigDfl) };
         }
     }
     match sock {
-        Some(s) => terminal(s)?,
-        None => given_stdio(l)?,
+        Some(s) => terminal(s, io.console)?,
+        None => given_stdio(io)?,
     }
     user::switch(ids)?;
     exec::close_other_fds();
     Err(exec::exec(args, env))
 }
 
+/// How the command's stdio is made.
+pub(super) struct Io<'a> {
+    /// /dev/null as stdin when `stdio[0]` is not given (no `-i`).
+    pub stdin_null: bool,
+    /// Fds for 0, 1 and 2; `None` keeps what the process has.
+    pub stdio: [Option<BorrowedFd<'a>>; 3],
+    /// With a terminal, bind its slave onto /dev/console (a container's
+    /// first process, not a `cc-exec`).
+    pub console: bool,
+}
+
+impl<'a> Io<'a> {
+    pub fn of(l: &Launch<'a>) -> Io<'a> {
+        Io {
+            stdin_null: l.stdin_null,
+            stdio: l.stdio,
+            console: true,
+        }
+    }
+}
+
 /// Puts the given fds on 0, 1 and 2, and /dev/null on stdin without `-i`.
-fn given_stdio(l: &Launch) -> Result<(), Failure> {
-    if l.stdio[0].is_none() && l.stdin_null {
-        let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())
-            .map_err(|e| sys("open /dev/null", e))?;
+fn given_stdio(io: &Io) -> Result<(), Failure> {
+    if io.stdio[0].is_none() && io.stdin_null {
+        let null = nix::fcntl::open(
+            "/dev/null",
+            nix::fcntl::OFlag::O_RDONLY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| sys("open /dev/null", e))?;
         unistd::dup2_stdin(&null).map_err(|e| sys("set stdin", e))?;
     }
-    let dups: [fn(BorrowedFd) -> nix::Result<()>; 3] =
-        [|f| unistd::dup2_stdin(f), |f| unistd::dup2_stdout(f), |f| unistd::dup2_stderr(f)];
-    for (fd, dup) in l.stdio.iter().zip(dups) {
+    let dups: [fn(BorrowedFd) -> nix::Result<()>; 3] = [
+        |f| unistd::dup2_stdin(f),
+        |f| unistd::dup2_stdout(f),
+        |f| unistd::dup2_stderr(f),
+    ];
+    for (fd, dup) in io.stdio.iter().zip(dups) {
         if let Some(fd) = fd {
             dup(*fd).map_err(|e| sys("set up stdio", e))?;
         }
@@ -112,7 +147,7 @@ fn given_stdio(l: &Launch) -> Result<(), Failure> {
 
 /// Opens a pty inside the container's devpts, sends the master to the
 /// parent, and makes the slave the controlling terminal and stdio.
-fn terminal(sock: &OwnedFd) -> Result<(), Failure> {
+fn terminal(sock: &OwnedFd, console: bool) -> Result<(), Failure> {
     use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
     let flags =
         nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC;
@@ -126,7 +161,9 @@ fn terminal(sock: &OwnedFd) -> Result<(), Failure> {
         nix::sys::stat::Mode::empty(),
     )
     .map_err(|e| sys("open the pty", e))?;
-    rootfs::bind_console(&name)?;
+    if console {
+        rootfs::bind_console(&name)?;
+    }
     let fds = [master.as_raw_fd()];
     let iov = [std::io::IoSlice::new(b"p")];
     socket::sendmsg::<()>(

@@ -10,8 +10,7 @@ use nix::errno::Errno;
 use super::user::Ids;
 use super::Failure;
 
-pub const DEFAULT_PATH: &str =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The command's environment: the spec's, with HOME from passwd and a PATH
 /// when the spec has none.

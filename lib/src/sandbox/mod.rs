@@ -19,6 +19,7 @@
 //! forks once more and stays as a reaping pid 1 (see `init.rs`).
 
 mod child;
+pub mod enter;
 mod exec;
 mod init;
 mod rootfs;
@@ -173,7 +174,7 @@ fn clone_flags(spec: &Spec) -> CloneFlags {
 }
 
 /// Receives one fd sent with SCM_RIGHTS; `None` if the child died first.
-fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
+pub(crate) fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
     use std::os::fd::{AsRawFd, FromRawFd};
     let mut buf = [0u8; 1];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];

@@ -1,0 +1,127 @@
+use std::process::ExitCode;
+
+use cc_lib::cgroup::Cgroup;
+use cc_lib::cli::StoreOpts;
+use cc_lib::container::{self, Status};
+use cc_lib::error::Error;
+use cc_lib::run::attach;
+use cc_lib::sandbox::enter::{enter, Enter};
+use cc_lib::Result;
+use clap::{CommandFactory, Parser};
+
+/// Run a new process inside a running container: its namespaces, cgroup,
+/// root, user and environment. Exits with the command's status (125 cc
+/// failed, 126 cannot execute, 127 not found).
+#[derive(Debug, Parser)]
+#[command(name = "cc-exec", version, trailing_var_arg = true)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Run in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set an environment variable; `-e K` takes K from cc-exec's environment
+    #[arg(short, long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Run as USER[:GROUP] (default: the container's user)
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working folder (default: the container's)
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// The container: name, id or unique id prefix
+    pub container: String,
+    /// The command and its arguments
+    #[arg(required = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let c = container::resolve(&store, &a.container)?;
+    let (Status::Running, Some(pid)) = (c.status(), c.state.pid) else {
+        return Err(Error::State(format!(
+            "container '{}' is not running",
+            a.container
+        )));
+    };
+    let process = c.spec.process.clone().unwrap_or_default();
+    let mut env = process.env.clone();
+    for kv in &a.env {
+        let kv = if kv.contains('=') {
+            kv.clone()
+        } else {
+            format!("{kv}={}", std::env::var(kv).unwrap_or_default())
+        };
+        let key = kv
+            .split_once('=')
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default();
+        env.retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key.as_str()));
+        env.push(kv);
+    }
+    let user = a
+        .user
+        .clone()
+        .or_else(|| c.annotation(container::ANN_USER).map(String::from))
+        .unwrap_or_else(|| "0".into());
+    let cgroup = Cgroup::open(&c.cgroup_name());
+    let e = Enter {
+        pid,
+        args: &a.command,
+        env: &env,
+        user: &user,
+        cwd: a.workdir.as_deref().unwrap_or(&process.cwd),
+        cgroup: Some(&cgroup),
+        tty: a.tty,
+        stdin_null: !a.interactive || a.detach,
+    };
+    let child = match enter(&e) {
+        Ok(ch) => ch,
+        Err(f) => {
+            eprintln!("cc-exec: {}", f.message);
+            return Ok(ExitCode::from(f.code));
+        }
+    };
+    if a.detach {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let code = match child.pty {
+        Some(master) => attach::relay_pty(master, child.pid, a.interactive),
+        None => wait(child.pid),
+    };
+    match code {
+        Ok(c) => Ok(ExitCode::from(c as u8)),
+        Err(f) => {
+            eprintln!("cc-exec: {}", f.message);
+            Ok(ExitCode::from(f.code))
+        }
+    }
+}
+
+fn wait(pid: nix::unistd::Pid) -> std::result::Result<i32, cc_lib::sandbox::Failure> {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, s, _)) => return Ok(128 + s as i32),
+            Err(nix::errno::Errno::EINTR) | Ok(_) => continue,
+            Err(e) => {
+                return Err(cc_lib::sandbox::Failure::new(
+                    125,
+                    format!("cannot wait for the command: {e}"),
+                ))
+            }
+        }
+    }
+}

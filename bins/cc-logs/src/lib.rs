@@ -1,0 +1,114 @@
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use cc_lib::cli::StoreOpts;
+use cc_lib::container::{self, Status};
+use cc_lib::error::Error;
+use cc_lib::monitor::log::{Entry, Reader};
+use cc_lib::{time, Result};
+use clap::{CommandFactory, Parser};
+
+/// Print a container's logs: its stdout lines to stdout and its stderr
+/// lines to stderr, in order. Works on exited containers until cc-rm.
+#[derive(Debug, Parser)]
+#[command(name = "cc-logs", version)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Follow new output; ends by itself when the container ends
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Show each line's time (RFC 3339) first
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since TIME: RFC 3339, or a duration ago like 10s, 5m, 2h
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// The container: name, id or unique id prefix
+    pub container: String,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    let c = container::resolve(&store, &a.container)?;
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    let mut reader = Reader::new(&c.dir);
+    let mut entries = reader
+        .read_all()
+        .map_err(|e| Error::io("read the log of", &c.dir, e))?;
+    if let Some(t) = since {
+        entries.retain(|e| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
+    }
+    if let Some(n) = a.tail {
+        let skip = entries.len().saturating_sub(n);
+        entries.drain(..skip);
+    }
+    print(&entries, a.timestamps);
+    if !a.follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        let running = container::load(&store, &c.id).is_ok_and(|c| c.status() == Status::Running);
+        let mut new = Vec::new();
+        reader
+            .poll_new(&mut new)
+            .map_err(|e| Error::io("read the log of", &c.dir, e))?;
+        print(&new, a.timestamps);
+        if !running && new.is_empty() {
+            // One more read: the monitor flushes before it records the exit.
+            reader
+                .poll_new(&mut new)
+                .map_err(|e| Error::io("read the log of", &c.dir, e))?;
+            print(&new, a.timestamps);
+            return Ok(ExitCode::SUCCESS);
+        }
+        if new.is_empty() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn print(entries: &[Entry], timestamps: bool) {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    for e in entries {
+        let w: &mut dyn Write = if e.stream == "stderr" {
+            &mut err
+        } else {
+            &mut out
+        };
+        if timestamps {
+            let _ = write!(w, "{} ", e.time);
+        }
+        let _ = w.write_all(e.log.as_bytes());
+        if !e.partial {
+            let _ = w.write_all(b"\n");
+        }
+    }
+    let _ = out.flush();
+}
+
+fn parse_since(s: &str) -> Result<SystemTime> {
+    if let Some(t) = time::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| Error::Usage(format!("invalid time '{s}'")))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(Error::Usage(format!("invalid time '{s}'"))),
+    };
+    Ok(SystemTime::now() - Duration::from_secs(secs))
+}

@@ -1,0 +1,43 @@
+use std::process::ExitCode;
+use std::time::Duration;
+
+use cc_lib::cli::{each, StoreOpts};
+use cc_lib::error::Error;
+use cc_lib::run::{self, RunOptions};
+use cc_lib::{container, lifecycle, Result};
+use clap::{CommandFactory, Parser};
+
+/// Restart containers: stop (StopSignal, then SIGKILL after the timeout)
+/// and start again in the background.
+#[derive(Debug, Parser)]
+#[command(name = "cc-restart", version)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Seconds to wait before SIGKILL
+    #[arg(short, long, default_value_t = 10)]
+    pub time: u64,
+    /// Containers: names, ids or unique id prefixes (`-` reads stdin)
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let store = a.store.open()?;
+    Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
+        let c = container::resolve(&store, q)?;
+        lifecycle::stop(&store, &c, Duration::from_secs(a.time))?;
+        let c = container::load(&store, &c.id)?;
+        let o = RunOptions {
+            detach: true,
+            ..Default::default()
+        };
+        run::start(&store, &c, &o).map_err(|f| Error::Invalid(f.message))?;
+        println!("{}", c.id);
+        Ok(())
+    }))
+}

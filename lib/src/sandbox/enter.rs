@@ -1,0 +1,154 @@
+//! A new process inside a running container (cc-exec): the same
+//! namespaces, cgroup, root, user lookup and environment as its first
+//! process. The caller forks a child that joins the cgroup (while the host's
+//! /sys/fs/cgroup is still visible), then the namespaces, then the root;
+//! since a pid namespace takes effect for children only, that child forks
+//! once more, and the grandchild becomes the command (the same last steps
+//! as a container's first process). The child waits for it and exits with
+//! its status.
+
+use std::convert::Infallible;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::sched::{setns, CloneFlags};
+use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, pipe2, ForkResult, Pid};
+
+use super::child::{command, sys, Io};
+use super::{exec, user, Child, Failure};
+use crate::cgroup::Cgroup;
+
+pub struct Enter<'a> {
+    /// The container's first process, whose namespaces are joined.
+    pub pid: i32,
+    pub args: &'a [String],
+    pub env: &'a [String],
+    /// USER[:GROUP], looked up in the container's /etc/passwd.
+    pub user: &'a str,
+    pub cwd: &'a str,
+    pub cgroup: Option<&'a Cgroup>,
+    pub tty: bool,
+    /// /dev/null as stdin (no `-i`).
+    pub stdin_null: bool,
+}
+
+const NAMESPACES: [(&str, CloneFlags); 6] = [
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+];
+
+/// Starts the command; returns once it runs (the pid is the child that
+/// waits for it and exits with its status), or why it could not.
+pub fn enter(e: &Enter) -> Result<Child, Failure> {
+    let ns: Vec<(File, CloneFlags)> = NAMESPACES
+        .iter()
+        .filter_map(|(name, flag)| {
+            File::open(format!("/proc/{}/ns/{name}", e.pid))
+                .ok()
+                .map(|f| (f, *flag))
+        })
+        .collect();
+    let root = File::open(format!("/proc/{}/root", e.pid))
+        .map_err(|err| Failure::new(125, format!("cannot open the container's root: {err}")))?;
+    let (err_r, err_w) =
+        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x))?;
+    let socks = if e.tty {
+        Some(
+            socket::socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )
+            .map_err(|x| sys("create a socket pair", x))?,
+        )
+    } else {
+        None
+    };
+    // SAFETY: the caller is single-threaded; the child ends in exec or exit.
+    match unsafe { fork() }.map_err(|x| sys("fork", x))? {
+        ForkResult::Child => {
+            drop(err_r);
+            let Err(f) = join_and_run(e, &ns, &root, socks.as_ref().map(|(_, b)| b));
+            let mut report = vec![f.code];
+            report.extend_from_slice(f.message.as_bytes());
+            let _ = nix::unistd::write(&err_w, &report);
+            std::process::exit(f.code as i32);
+        }
+        ForkResult::Parent { child } => {
+            drop(err_w);
+            let pty = socks.and_then(|(a, _)| super::receive_fd(&a));
+            let mut report = Vec::new();
+            let _ = File::from(err_r).read_to_end(&mut report);
+            if report.is_empty() {
+                return Ok(Child { pid: child, pty });
+            }
+            let _ = waitpid(child, None);
+            Err(Failure::new(
+                report[0],
+                String::from_utf8_lossy(&report[1..]).into_owned(),
+            ))
+        }
+    }
+}
+
+fn join_and_run(
+    e: &Enter,
+    ns: &[(File, CloneFlags)],
+    root: &File,
+    sock: Option<&OwnedFd>,
+) -> Result<Infallible, Failure> {
+    // A process from the host inside the container: not dumpable, so the
+    // container's processes cannot open our /proc/PID/exe (CVE-2019-5736).
+    let _ = nix::sys::prctl::set_dumpable(false);
+    if let Some(cg) = e.cgroup {
+        cg.add(0)?;
+    }
+    for (f, flag) in ns {
+        setns(f.as_fd(), *flag).map_err(|x| sys("join the container's namespaces", x))?;
+    }
+    nix::unistd::fchdir(root.as_fd()).map_err(|x| sys("enter the container's root", x))?;
+    nix::unistd::chroot(".").map_err(|x| sys("enter the container's root", x))?;
+    let ids = user::lookup_in_root(e.user)?;
+    let env = exec::environment(e.env, &ids);
+    exec::enter_workdir(e.cwd, &ids)?;
+    // SAFETY: single-threaded; the grandchild ends in exec or exit.
+    match unsafe { fork() }.map_err(|x| sys("fork", x))? {
+        ForkResult::Child => {
+            let io = Io {
+                stdin_null: e.stdin_null,
+                stdio: [None, None, None],
+                console: false,
+            };
+            command(&io, sock, &ids, &env, e.args)
+        }
+        ForkResult::Parent { child } => {
+            super::exec::close_other_fds();
+            // Our copies of the pipe and socket must not hold them open.
+            for fd in 3..1024 {
+                // SAFETY: closing fds this process no longer needs.
+                unsafe { libc::close(fd) };
+            }
+            std::process::exit(pass_on(child))
+        }
+    }
+}
+
+/// The waiting child's exit code: the command's, or 128+N for signal N.
+fn pass_on(child: Pid) -> i32 {
+    loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, s, _)) => return 128 + s as i32,
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return 125,
+        }
+    }
+}
