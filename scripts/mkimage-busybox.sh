@@ -9,7 +9,7 @@ bb=/bin/busybox
 [ -x "$bb" ] || { echo "mkimage-busybox: $bb missing: apt-get install busybox-static" >&2; exit 1; }
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,etc,root,tmp,home/user,var/tmp}
+mkdir -p "$root"/{bin,etc,root,tmp,home/user,var/tmp,proc,sys,dev}
 chmod 1777 "$root/tmp" "$root/var/tmp"
 cp "$bb" "$root/bin/busybox"
 for applet in $("$bb" --list); do

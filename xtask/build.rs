@@ -13,7 +13,11 @@ fn main() {
     let mut table = String::from("pub const PROGRAMS: &[Program] = &[\n");
     for name in programs(&text) {
         let krate = name.replace('-', "_");
-        writeln!(table, "    Program {{ name: {name:?}, command: {krate}::command }},").unwrap();
+        writeln!(
+            table,
+            "    Program {{ name: {name:?}, command: {krate}::command }},"
+        )
+        .unwrap();
     }
     table.push_str("];\n");
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("programs.rs");

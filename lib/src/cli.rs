@@ -71,7 +71,7 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{name}: {e}");
+            eprintln!("{name}: {}", one_line(&e.to_string()));
             ExitCode::from(code_for(&e, failure))
         }
     }
@@ -91,11 +91,25 @@ pub fn each(args: &[String], mut f: impl FnMut(&str) -> Result<()>) -> ExitCode 
     let mut code = 0u8;
     for a in args {
         if let Err(e) = f(a) {
-            eprintln!("{}: {e}", program());
+            eprintln!("{}: {}", program(), one_line(&e.to_string()));
             code = if args.len() == 1 { e.code() } else { 1 };
         }
     }
     ExitCode::from(code)
+}
+
+/// An error message as one printable line: newlines and other control
+/// characters (from a hostile tar header, say) are escaped.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Usage errors are 2 everywhere, except for cc-run and cc-exec where docker

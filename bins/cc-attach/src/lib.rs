@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let keys = Keys::parse(a.detach_keys.as_deref()).map_err(fail)?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();
-    let sock = attach::connect(&c).map_err(fail)?;
+    let sock = attach::connect(&c, tty).map_err(fail)?;
     Ok(
         match attach::relay(sock, pid, interactive, tty, &keys).map_err(fail)? {
             Ended::Exited(code) => ExitCode::from(code as u8),

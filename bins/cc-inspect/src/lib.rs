@@ -159,7 +159,12 @@ fn container_json(c: &Container) -> Value {
             "StartedAt": s.started_at,
             "FinishedAt": s.finished_at,
             "Error": s.error,
+            "MonitorPid": s.monitor_pid.unwrap_or(0),
         },
+        "LogPath": c.dir.join("ctr.log"),
+        "HostnamePath": c.dir.join("hostname"),
+        "HostsPath": c.dir.join("hosts"),
+        "ResolvConfPath": c.dir.join("resolv.conf"),
         "Image": c.image(),
         "Config": {
             "Hostname": c.spec.hostname,
@@ -170,6 +175,7 @@ fn container_json(c: &Container) -> Value {
             "Tty": p.terminal,
             "OpenStdin": c.annotation(container::ANN_INTERACTIVE).is_some(),
             "Image": c.annotation(container::ANN_IMAGE_NAME),
+            "StopSignal": c.annotation(container::ANN_STOP_SIGNAL).unwrap_or("SIGTERM"),
         },
         "HostConfig": {
             "Memory": res.memory.as_ref().and_then(|m| m.limit),

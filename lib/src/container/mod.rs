@@ -77,7 +77,9 @@ impl Container {
     /// process of this boot (see `store::write_volatile`).
     pub fn save_state(&self) -> Result<()> {
         let path = self.dir.join("state.json");
-        if self.state.status == Status::Running {
+        // A `--rm` container's record is deleted when it ends: nothing of
+        // it needs to survive a crash.
+        if self.state.status == Status::Running || self.annotation(ANN_RM).is_some() {
             let bytes = serde_json::to_vec_pretty(&self.state)
                 .map_err(|e| Error::Invalid(e.to_string()))?;
             store::write_volatile(&path, &bytes)
@@ -141,7 +143,13 @@ pub fn create(
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
         prepare(&mut c)?;
-        store::write_json(&dir.join("config.json"), &c.spec)?;
+        let config =
+            serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
+        if c.annotation(ANN_RM).is_some() {
+            store::write_volatile(&dir.join("config.json"), &config)?;
+        } else {
+            store::write_atomic(&dir.join("config.json"), &config)?;
+        }
         c.save_state()
     })();
     if let Err(e) = made {

@@ -136,13 +136,17 @@ impl Monitor {
             .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))?;
         let signals = block_signals()?;
         let _ = writeln!(report, "listening");
+        let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
         let mut clients = Vec::new();
+        let mut winsize = None;
         if attach_first {
-            if let Some(cl) = accept_within(&listener, Duration::from_secs(30)) {
+            if let Some(mut cl) = accept_within(&listener, Duration::from_secs(30)) {
+                if tty {
+                    winsize = first_window_size(&mut cl);
+                }
                 clients.push(cl);
             }
         }
-        let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
         let interactive = c.annotation(container::ANN_INTERACTIVE).is_some();
         let log_max = c
             .annotation(container::ANN_LOG_MAX)
@@ -151,7 +155,7 @@ impl Monitor {
             .map_err(|e| Failure::from(crate::Error::io("open", c.dir.join("ctr.log"), e)))?;
         let pipes = Pipes::new(tty, interactive)?;
         let cgroup = Cgroup::create(&c.cgroup_name(), &c.resources())?;
-        let child = match spawn(store, c, &cgroup, &pipes) {
+        let child = match spawn(store, c, &cgroup, &pipes, winsize) {
             Ok(ch) => ch,
             Err(f) => {
                 let _ = cgroup.remove();
@@ -222,17 +226,18 @@ impl Monitor {
         let now = crate::time::now_rfc3339();
         let _ = self.log.finish(&now);
         let code = record_exit(c, status.unwrap_or(WaitStatus::StillAlive), &self.cgroup);
-        for cl in &mut self.clients {
-            let _ = cl
-                .sink
-                .push(&attach::frame(attach::EXIT, &code.to_be_bytes()));
-            let _ = set_blocking(cl.sink.io.as_fd());
-            let _ = cl.sink.flush();
-        }
+        // Clean up before telling the clients, so that a foreground
+        // `cc-run --rm` returns with everything gone (its name free again).
         let _ = std::fs::remove_file(c.dir.join("attach.sock"));
         let _ = self.cgroup.remove();
         if c.annotation(container::ANN_RM).is_some() {
             let _ = container::remove(store, c);
+        }
+        let exit = attach::frame(attach::EXIT, &code.to_be_bytes());
+        for cl in &mut self.clients {
+            let _ = cl.sink.push(&exit);
+            let _ = set_blocking(cl.sink.io.as_fd());
+            let _ = cl.sink.flush();
         }
     }
 
@@ -446,6 +451,7 @@ fn spawn(
     c: &Container,
     cg: &Cgroup,
     pipes: &Pipes,
+    winsize: Option<(u16, u16)>,
 ) -> Result<sandbox::Child, Failure> {
     let root = match c.annotation(container::ANN_ROOTFS) {
         Some(_) => RootSource::Dir,
@@ -466,6 +472,7 @@ fn spawn(
         init: c.annotation(container::ANN_INIT).is_some(),
         stdin_null: c.annotation(container::ANN_INTERACTIVE).is_none(),
         stdio,
+        winsize,
         label: &label,
     })?;
     Ok(child)
@@ -528,6 +535,35 @@ fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
         sink: Sink::new(s),
         frames: Decoder::default(),
     })
+}
+
+/// The first client's window size: it sends one RESIZE frame right after
+/// connecting (waited for briefly; a client that sends none gets 0x0).
+fn first_window_size(cl: &mut Client) -> Option<(u16, u16)> {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        if let Some((kind, data)) = cl.frames.next() {
+            if kind == attach::RESIZE && data.len() == 4 {
+                return Some((
+                    u16::from_be_bytes([data[0], data[1]]),
+                    u16::from_be_bytes([data[2], data[3]]),
+                ));
+            }
+            continue;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fds = [PollFd::new(cl.sink.io.as_fd(), PollFlags::POLLIN)];
+        if left.is_zero() || poll(&mut fds, PollTimeout::from(left.as_millis() as u16)).ok()? == 0 {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        match nix::unistd::read(cl.sink.io.as_fd(), &mut buf) {
+            Ok(0) => return None,
+            Ok(n) => cl.frames.push(&buf[..n]),
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 fn set_nonblocking(fd: BorrowedFd) -> nix::Result<()> {

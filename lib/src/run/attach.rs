@@ -36,9 +36,16 @@ pub enum Ended {
     Lost,
 }
 
-pub fn connect(c: &Container) -> Result<UnixStream, Failure> {
+/// Connects to a container's monitor; with a terminal, the window size
+/// goes first so the container can start with it.
+pub fn connect(c: &Container, tty: bool) -> Result<UnixStream, Failure> {
     let sock = c.dir.join("attach.sock");
-    proto::connect(&sock).map_err(|e| Failure::from(crate::Error::io("attach to", &sock, e)))
+    let mut s = proto::connect(&sock)
+        .map_err(|e| Failure::from(crate::Error::io("attach to", &sock, e)))?;
+    if tty {
+        send_window_size(&mut s);
+    }
+    Ok(s)
 }
 
 /// The exit code a finished container's record holds (125 if unknown).

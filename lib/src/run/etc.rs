@@ -39,7 +39,7 @@ pub fn write(c: &mut Container, net: &Net) -> Result<()> {
                 .push(Mount::new("bind", file, &dest, &["rbind", "rprivate"]));
         }
     }
-    store::write_json(&c.dir.join("config.json"), &c.spec)
+    Ok(())
 }
 
 /// The host's resolv.conf; in a namespace of its own, loopback name

@@ -75,7 +75,7 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
     let client = if o.detach {
         None
     } else {
-        Some(attach::connect(c)?)
+        Some(attach::connect(c, o.tty)?)
     };
     let pid = match h.next() {
         Report::Started(pid) => pid,

@@ -175,6 +175,10 @@ fn terminal(sock: &OwnedFd, console: bool) -> Result<(), Failure> {
     )
     .map_err(|e| sys("pass the pty", e))?;
     drop(master);
+    // Wait until the parent has set the window size: the command's first
+    // look at its terminal (`stty size`, a shell's prompt) must see it.
+    let mut ack = [0u8; 1];
+    let _ = unistd::read(sock, &mut ack);
     unistd::setsid().map_err(|e| sys("start a session", e))?;
     // SAFETY: TIOCSCTTY on a slave we own; 0 = do not steal.
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {

@@ -84,7 +84,13 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         }
         ForkResult::Parent { child } => {
             drop(err_w);
-            let pty = socks.and_then(|(a, _)| super::receive_fd(&a));
+            let pty = socks.as_ref().and_then(|(a, _)| super::receive_fd(a));
+            if let (Some(pty), Some((a, _))) = (&pty, &socks) {
+                if let Some((rows, cols)) = caller_window_size() {
+                    super::set_window_size(pty, rows, cols);
+                }
+                let _ = nix::unistd::write(a, b"k");
+            }
             let mut report = Vec::new();
             let _ = File::from(err_r).read_to_end(&mut report);
             if report.is_empty() {
@@ -139,6 +145,14 @@ fn join_and_run(
             std::process::exit(pass_on(child))
         }
     }
+}
+
+/// The size of the caller's terminal, if stdin is one.
+fn caller_window_size() -> Option<(u16, u16)> {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ writes one winsize struct.
+    (unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0)
+        .then_some((ws.ws_row, ws.ws_col))
 }
 
 /// The waiting child's exit code: the command's, or 128+N for signal N.

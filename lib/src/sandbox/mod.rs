@@ -71,6 +71,8 @@ pub struct Launch<'a> {
     /// The command's stdin, stdout and stderr (`None`: inherited from the
     /// caller). Ignored with a terminal, which is all three.
     pub stdio: [Option<BorrowedFd<'a>>; 3],
+    /// The terminal's size (rows, columns), set before the command starts.
+    pub winsize: Option<(u16, u16)>,
     /// Name shown by `ps` for the stages (`cc-run [init]`).
     pub label: &'a str,
 }
@@ -145,6 +147,12 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         Some(s) => receive_fd(s),
         None => None,
     };
+    if let (Some(pty), Some(s)) = (&pty, &parent_sock) {
+        if let Some((rows, cols)) = l.winsize {
+            set_window_size(pty, rows, cols);
+        }
+        let _ = nix::unistd::write(s, b"k");
+    }
     let mut report = Vec::new();
     let _ = File::from(err_r).read_to_end(&mut report);
     if report.is_empty() {
@@ -171,6 +179,19 @@ fn clone_flags(spec: &Spec) -> CloneFlags {
         }
     }
     f
+}
+
+/// TIOCSWINSZ on a pty master.
+pub fn set_window_size(pty: &OwnedFd, rows: u16, cols: u16) {
+    use std::os::fd::AsRawFd;
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize struct.
+    unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
 }
 
 /// Receives one fd sent with SCM_RIGHTS; `None` if the child died first.

@@ -41,6 +41,11 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
         } => {
             crate::mount::overlay(lowers, Some((upper, work)), &rootfs)?;
         }
+        RootSource::Dir
+            if on_read_only_fs(&rootfs) && !l.spec.root.as_ref().is_some_and(|r| r.readonly) =>
+        {
+            scratch_overlay(&rootfs, &l.bundle.join("upper"))?
+        }
         // pivot_root needs a mount point: the folder bound onto itself.
         RootSource::Dir => crate::mount::bind(&rootfs, &rootfs, false, true)?,
     }
@@ -69,6 +74,34 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
         mount(None::<&str>, "/", None::<&str>, f, None::<&str>)
             .map_err(|e| sys("make the root read-only", e))?;
     }
+    Ok(())
+}
+
+fn on_read_only_fs(path: &Path) -> bool {
+    nix::sys::statvfs::statvfs(path)
+        .is_ok_and(|s| s.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY))
+}
+
+/// A read-only root folder (`--rootfs "$(cc-mount IMAGE)"`) gets a
+/// writable overlay on a tmpfs, in this namespace only: the folder stays
+/// untouched, mount points such as /proc can be made, and what the
+/// container writes is gone when it ends.
+fn scratch_overlay(rootfs: &Path, scratch: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| Failure::from(crate::Error::io("create", scratch, e)))?;
+    mount(
+        Some("tmpfs"),
+        scratch,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        Some("mode=0700"),
+    )
+    .map_err(|e| sys(&format!("mount a tmpfs at '{}'", scratch.display()), e))?;
+    let (upper, work) = (scratch.join("upper"), scratch.join("work"));
+    for d in [&upper, &work] {
+        std::fs::create_dir(d).map_err(|e| Failure::from(crate::Error::io("create", d, e)))?;
+    }
+    crate::mount::overlay(&[rootfs.to_path_buf()], Some((&upper, &work)), rootfs)?;
     Ok(())
 }
 

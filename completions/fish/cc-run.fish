@@ -1,0 +1,28 @@
+complete -c cc-run -l root -d 'The store\'s root folder' -r -F
+complete -c cc-run -l rootfs -d 'Run on this folder as the root instead of an image' -r -F
+complete -c cc-run -l name -d 'Name the container' -r
+complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
+complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup' -r
+complete -c cc-run -l detach-keys -d 'Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)' -r
+complete -c cc-run -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
+complete -c cc-run -l env-file -d 'Read environment variables from a file of K=V lines' -r -F
+complete -c cc-run -s u -l user -d 'Run as USER[:GROUP], names from the image\'s /etc/passwd or numbers' -r
+complete -c cc-run -s w -l workdir -d 'Working folder inside the container (created when missing)' -r
+complete -c cc-run -s h -l hostname -d 'The container\'s hostname (default: its short id)' -r
+complete -c cc-run -l entrypoint -d 'Override the image\'s entrypoint (`""` clears it)' -r
+complete -c cc-run -s v -l volume -d 'Bind mount HOST:CONTAINER[:ro|rw]' -r
+complete -c cc-run -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
+complete -c cc-run -l net -d 'Network: none (own namespace, loopback only) or host' -r
+complete -c cc-run -s m -l memory -d 'Memory limit (b, k, m, g)' -r
+complete -c cc-run -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
+complete -c cc-run -s c -l cpu-shares -d 'CPU shares (relative weight)' -r
+complete -c cc-run -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
+complete -c cc-run -l pids-limit -d 'Maximum number of processes (-1 unlimited)' -r
+complete -c cc-run -l help -d 'Print help'
+complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
+complete -c cc-run -l rm -d 'Remove the container when it exits'
+complete -c cc-run -s i -l interactive -d 'Keep stdin open'
+complete -c cc-run -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c cc-run -l read-only -d 'Mount the root filesystem read-only'
+complete -c cc-run -l init -d 'Run a small init as pid 1 that reaps zombies and forwards signals'
+complete -c cc-run -s V -l version -d 'Print version'

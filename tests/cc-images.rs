@@ -1,0 +1,98 @@
+//! cc-images: the table, `-q`, `--format json`, the NAME filter.
+
+mod support;
+
+use support::{json_lines, Env};
+
+#[test]
+fn table_with_headers() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = env.busybox_image("alpha");
+    env.ok("cc-tag", ["alpha", "beta:v1"]);
+    let out = env.ok("cc-images", [] as [&str; 0]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "one row per name:\n{out}");
+    let short = &id[7..19];
+    let alpha = rows
+        .iter()
+        .find(|r| r.starts_with("alpha "))
+        .expect("alpha row");
+    let cols: Vec<&str> = alpha.split_whitespace().collect();
+    assert_eq!(cols[1], "latest");
+    assert_eq!(cols[2], short, "IMAGE ID is the 12-character id");
+    let beta = rows
+        .iter()
+        .find(|r| r.starts_with("beta "))
+        .expect("beta row");
+    assert_eq!(beta.split_whitespace().nth(1), Some("v1"));
+}
+
+#[test]
+fn empty_store_prints_only_the_header() {
+    root_or_skip!();
+    let env = Env::new();
+    let out = env.ok("cc-images", [] as [&str; 0]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert_eq!(env.ok("cc-images", ["-q"]), "");
+    assert_eq!(env.ok("cc-images", ["--format", "json"]), "");
+}
+
+#[test]
+fn quiet_prints_short_ids() {
+    root_or_skip!();
+    let env = Env::new();
+    let a = env.busybox_image("a");
+    let rootfs = env.busybox_rootfs("b");
+    std::fs::write(rootfs.join("etc/b"), "b").unwrap();
+    let b = env.import_dir(&rootfs, "b");
+    let out = env.ok("cc-images", ["-q"]);
+    let mut got: Vec<&str> = out.lines().collect();
+    got.sort();
+    let mut want = vec![&a[7..19], &b[7..19]];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_one_object_per_line() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = env.busybox_image("alpha");
+    env.ok("cc-tag", ["alpha", "alpha:v2"]);
+    let out = env.ok("cc-images", ["--format", "json"]);
+    let objs = json_lines(&out);
+    assert_eq!(objs.len(), 2, "{out}");
+    for o in &objs {
+        assert_eq!(o["Id"], id.as_str());
+        assert_eq!(o["Repository"], "alpha");
+    }
+    let mut tags: Vec<&str> = objs.iter().map(|o| o["Tag"].as_str().unwrap()).collect();
+    tags.sort();
+    assert_eq!(tags, ["latest", "v2"]);
+}
+
+#[test]
+fn name_filter() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("alpha");
+    env.ok("cc-tag", ["alpha", "beta"]);
+    env.ok("cc-tag", ["alpha", "beta:v1"]);
+    let out = env.ok("cc-images", ["beta"]);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows.iter().all(|r| r.starts_with("beta ")), "{out}");
+    let out = env.ok("cc-images", ["beta:v1"]);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0].split_whitespace().nth(1), Some("v1"));
+    let out = env.ok("cc-images", ["nosuch"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

@@ -1,0 +1,94 @@
+//! cc-inspect: images and containers as JSON, `-f`, unknown objects.
+
+mod support;
+
+use support::{assert_code, Env};
+
+fn inspect_one(env: &Env, obj: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&env.ok("cc-inspect", [obj])).expect("a JSON array");
+    let arr = v.as_array().expect("an array");
+    assert_eq!(arr.len(), 1);
+    arr[0].clone()
+}
+
+#[test]
+fn image_fields() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = env.busybox_image("img");
+    let v = inspect_one(&env, "img");
+    assert_eq!(v["Id"], id.as_str());
+    assert_eq!(v["RepoTags"], serde_json::json!(["img:latest"]));
+    assert_eq!(v["Config"]["Cmd"], serde_json::json!(["sh"]));
+    let layers = v["RootFS"]["Layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1);
+    assert!(layers[0].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(v["Os"], "linux");
+    // Same object by id and by prefix.
+    assert_eq!(inspect_one(&env, &id)["Id"], id.as_str());
+    assert_eq!(inspect_one(&env, &id[7..17])["Id"], id.as_str());
+}
+
+#[test]
+fn container_fields() {
+    root_or_skip!();
+    let env = Env::new();
+    let img = env.busybox_image("img");
+    let out = env.run("cc-run", ["--name", "ctr", "img", "sh", "-c", "exit 6"]);
+    assert_code(&out, 6, "exit 6");
+    let v = inspect_one(&env, "ctr");
+    assert_eq!(v["State"]["Status"], "exited");
+    assert_eq!(v["State"]["ExitCode"], 6);
+    assert_eq!(v["State"]["Running"], false);
+    assert_eq!(
+        v["Config"]["Cmd"],
+        serde_json::json!(["sh", "-c", "exit 6"])
+    );
+    assert_eq!(v["Name"], "ctr");
+    assert_eq!(v["Image"], img.as_str());
+    let id = v["Id"].as_str().unwrap();
+    assert!(support::is_id(id));
+    assert_eq!(env.inspect("State.ExitCode", "ctr"), "6");
+    assert_eq!(env.inspect("{{.State.ExitCode}}", "ctr"), "6");
+    assert_eq!(env.inspect("Name", &id[..8]), "ctr");
+}
+
+#[test]
+fn several_objects_in_one_array() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok("cc-run", ["--name", "ctr", "img", "true"]);
+    let v: serde_json::Value = serde_json::from_str(&env.ok("cc-inspect", ["img", "ctr"])).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let out = env.ok("cc-inspect", ["-f", "Id", "img", "ctr"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+}
+
+#[test]
+fn type_filter() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("same");
+    env.ok("cc-run", ["--name", "same", "same", "true"]);
+    let ctr = env.ok("cc-inspect", ["--type", "container", "-f", "Name", "same"]);
+    assert_eq!(ctr.trim(), "same");
+    let img = env.ok("cc-inspect", ["--type", "image", "-f", "Id", "same"]);
+    assert!(img.trim().starts_with("sha256:"), "{img}");
+}
+
+#[test]
+fn unknown_exits_3() {
+    root_or_skip!();
+    let env = Env::new();
+    let out = env.run("cc-inspect", ["nosuch"]);
+    assert_code(&out, 3, "cc-inspect nosuch");
+    assert!(support::stderr(&out).starts_with("cc-inspect: "));
+    // One found, one missing: the found one is printed, and like every
+    // multi-argument command it goes on and exits 1 at the end.
+    env.busybox_image("img");
+    let out = env.run("cc-inspect", ["-f", "Id", "img", "nosuch"]);
+    assert_code(&out, 1, "cc-inspect img nosuch");
+    assert!(support::stdout(&out).starts_with("sha256:"));
+}

@@ -1,0 +1,106 @@
+//! cc-ps: -a, -q, --format json; a record from another boot is never
+//! running.
+
+mod support;
+
+use std::fs;
+
+use support::{json_lines, Env};
+
+#[test]
+fn all_shows_exited_with_code() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let _ = env.run("cc-run", ["--name", "three", "img", "sh", "-c", "exit 3"]);
+    env.ok("cc-run", ["--name", "zero", "img", "true"]);
+    let out = env.ok("cc-ps", ["-a"]);
+    let header: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap()
+        .split("  ")
+        .filter(|s| !s.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "CONTAINER ID",
+            "IMAGE",
+            "COMMAND",
+            "CREATED",
+            "STATUS",
+            "NAMES"
+        ]
+    );
+    let three = out
+        .lines()
+        .find(|l| l.ends_with("three"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(three.contains("Exited (3)"), "{three}");
+    let zero = out.lines().find(|l| l.ends_with("zero")).unwrap();
+    assert!(zero.contains("Exited (0)"), "{zero}");
+    // Without -a: nothing is running.
+    assert_eq!(env.ok("cc-ps", [] as [&str; 0]).lines().count(), 1);
+}
+
+#[test]
+fn quiet_prints_ids() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok("cc-run", ["img", "true"]);
+    env.ok("cc-run", ["img", "true"]);
+    let out = env.ok("cc-ps", ["-aq"]);
+    let mut got: Vec<String> = out.lines().map(String::from).collect();
+    got.sort();
+    let want: Vec<String> = env
+        .container_ids()
+        .iter()
+        .map(|i| i[..12].to_string())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_lines_with_fields() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let _ = env.run("cc-run", ["--name", "j", "img", "sh", "-c", "exit 2"]);
+    let objs = json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
+    assert_eq!(objs.len(), 1);
+    let o = &objs[0];
+    assert_eq!(o["Name"], "j");
+    assert_eq!(o["Status"], "exited");
+    assert_eq!(o["ExitCode"], 2);
+    assert_eq!(o["Id"], env.only_container().as_str());
+    assert_eq!(o["Image"], "img");
+}
+
+#[test]
+fn record_from_another_boot_is_not_running() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok("cc-run", ["--name", "old", "img", "true"]);
+    let id = env.only_container();
+    let state = env.root.join("containers").join(&id).join("state.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
+    v["status"] = "running".into();
+    v["bootId"] = "x".into();
+    // A pid that is alive on this boot (ours) must not fool it either.
+    v["pid"] = serde_json::json!(std::process::id());
+    fs::write(&state, serde_json::to_string(&v).unwrap()).unwrap();
+    let running = env.ok("cc-ps", [] as [&str; 0]);
+    assert_eq!(running.lines().count(), 1, "shown as running:\n{running}");
+    let all = env.ok("cc-ps", ["-a"]);
+    let row = all.lines().find(|l| l.ends_with("old")).unwrap();
+    assert!(row.contains("Exited"), "{row}");
+    assert!(!row.contains("Up"), "{row}");
+    let objs = json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
+    assert_eq!(objs[0]["Status"], "exited", "{}", objs[0]);
+    assert_eq!(env.inspect("State.Running", "old"), "false");
+}
