@@ -41,7 +41,7 @@ fn spawn(env: &Env, args: &[&str]) -> Child {
 /// Wait until this env has one container whose cgroup holds at least
 /// `procs` processes; returns its id.
 fn wait_running(env: &Env, procs: usize) -> String {
-    wait_for(Duration::from_secs(10), "the container to run", || {
+    wait_for(Duration::from_secs(30), "the container to run", || {
         let id = env.container_ids().into_iter().next()?;
         let n = fs::read_to_string(cgroup_dir("pids", &id).join("cgroup.procs"))
             .ok()?

@@ -44,7 +44,7 @@ impl LogWriter {
         let written = f.metadata()?.len();
         Ok(LogWriter {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(256 * 1024, f),
+            out: BufWriter::with_capacity(64 * 1024, f),
             written,
             max,
             pending: [Vec::new(), Vec::new()],
@@ -122,7 +122,7 @@ impl LogWriter {
             .create(true)
             .append(true)
             .open(&self.path)?;
-        self.out = BufWriter::with_capacity(256 * 1024, f);
+        self.out = BufWriter::with_capacity(64 * 1024, f);
         self.written = 0;
         Ok(())
     }
