@@ -513,6 +513,7 @@ fn spawn(
         stdio,
         winsize,
         label: &label,
+        before_go: None,
     })?;
     Ok(child)
 }

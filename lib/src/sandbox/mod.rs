@@ -75,6 +75,10 @@ pub struct Launch<'a> {
     pub winsize: Option<(u16, u16)>,
     /// Name shown by `ps` for the stages (`cc-run [init]`).
     pub label: &'a str,
+    /// Runs in the parent once the child exists in its namespaces and
+    /// before it goes on (networking puts a veth into its namespace here).
+    /// An error kills the child and is the spawn's failure.
+    pub before_go: Option<&'a dyn Fn(Pid) -> Result<(), Failure>>,
 }
 
 /// A started container process.
@@ -141,6 +145,13 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
             .map_err(|e| sys("create the container's namespaces", e))?;
     drop((go_r, err_w));
     let parent_sock = socks.map(|(a, _)| a);
+    if let Some(hook) = l.before_go {
+        if let Err(f) = hook(pid) {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(f);
+        }
+    }
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
     drop(go_w);
     let pty = match &parent_sock {
