@@ -14,11 +14,13 @@
 //! | `cgroup`    | cgroup v1 and v2 |
 //! | `container` | container records: OCI runtime config, state, status |
 //! | `sandbox`   | clone, rootfs, pivot_root, /proc /dev /sys, user, exec |
+//! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
 pub mod cgroup;
 pub mod checkout;
 pub mod cli;
+pub mod commit;
 pub mod container;
 pub mod error;
 pub mod image;
@@ -28,10 +30,12 @@ pub mod layer;
 pub mod lifecycle;
 pub mod monitor;
 pub mod mount;
+pub mod net;
 pub mod run;
 pub mod sandbox;
 pub mod spec;
 pub mod store;
+pub mod sys;
 pub mod time;
 
 pub use error::{Error, Result};

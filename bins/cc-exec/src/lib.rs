@@ -76,6 +76,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .or_else(|| c.annotation(container::ANN_USER).map(String::from))
         .unwrap_or_else(|| "0".into());
     let cgroup = Cgroup::open(&c.cgroup_name());
+    let privileges = cc_lib::sandbox::Privileges::of(&c.spec);
     let e = Enter {
         pid,
         args: &a.command,
@@ -85,6 +86,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         cgroup: Some(&cgroup),
         tty: a.tty,
         stdin_null: !a.interactive || a.detach,
+        privileges: &privileges,
     };
     let child = match enter(&e) {
         Ok(ch) => ch,
@@ -98,30 +100,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let code = match child.pty {
         Some(master) => attach::relay_pty(master, child.pid, a.interactive),
-        None => wait(child.pid),
+        None => cc_lib::sys::wait_exit(child.pid).map_err(cc_lib::sandbox::Failure::from),
     };
     match code {
         Ok(c) => Ok(ExitCode::from(c as u8)),
         Err(f) => {
             eprintln!("cc-exec: {}", f.message);
             Ok(ExitCode::from(f.code))
-        }
-    }
-}
-
-fn wait(pid: nix::unistd::Pid) -> std::result::Result<i32, cc_lib::sandbox::Failure> {
-    use nix::sys::wait::{waitpid, WaitStatus};
-    loop {
-        match waitpid(pid, None) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-            Ok(WaitStatus::Signaled(_, s, _)) => return Ok(128 + s as i32),
-            Err(nix::errno::Errno::EINTR) | Ok(_) => continue,
-            Err(e) => {
-                return Err(cc_lib::sandbox::Failure::new(
-                    125,
-                    format!("cannot wait for the command: {e}"),
-                ))
-            }
         }
     }
 }

@@ -62,7 +62,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 fn find(store: &Store, q: &str, kind: Option<&str>) -> Result<Value> {
     if kind != Some("image") {
         match container::resolve(store, q) {
-            Ok(c) => return Ok(container_json(&c)),
+            Ok(c) => return Ok(container_json(store, &c)),
             Err(Error::NotFound { .. }) if kind.is_none() => {}
             Err(e) => return Err(e),
         }
@@ -119,7 +119,7 @@ fn image_json(i: &Image) -> Value {
     })
 }
 
-fn container_json(c: &Container) -> Value {
+fn container_json(store: &Store, c: &Container) -> Value {
     let s = c.state.derived();
     let p = c.spec.process.clone().unwrap_or_default();
     let res = c
@@ -185,12 +185,47 @@ fn container_json(c: &Container) -> Value {
             "CpuPeriod": res.cpu.as_ref().and_then(|c| c.period),
             "PidsLimit": res.pids.as_ref().map(|p| p.limit),
             "ReadonlyRootfs": c.spec.root.as_ref().is_some_and(|r| r.readonly),
+            "Capabilities": p.capabilities.as_ref().map(|c| c.bounding.clone()).unwrap_or_default(),
+            "NoNewPrivileges": p.no_new_privileges,
+            "MaskedPaths": c.spec.linux.as_ref().map(|l| l.masked_paths.clone()).unwrap_or_default(),
+            "ReadonlyPaths": c.spec.linux.as_ref().map(|l| l.readonly_paths.clone()).unwrap_or_default(),
             "AutoRemove": c.annotation(container::ANN_RM).is_some(),
+            "NetworkMode": c.annotation(cc_lib::net::ANN_NET).unwrap_or("none"),
+            "PortBindings": c.annotation(cc_lib::net::ANN_PORTS)
+                .map(|p| p.split(',').collect::<Vec<_>>()).unwrap_or_default(),
         },
+        "NetworkSettings": network_settings(store, c),
         "Mounts": mounts,
         "GraphDriver": { "Name": "overlay", "Data": {
             "UpperDir": c.upper(), "WorkDir": c.work(), "MergedDir": c.rootfs(),
             "LowerLayers": c.layers(),
         }},
+    })
+}
+
+/// docker's NetworkSettings: the address, gateway, MAC and ports of a
+/// running container on the bridge (empty otherwise).
+fn network_settings(store: &Store, c: &Container) -> Value {
+    let bridge = cc_lib::net::config(store).ok().flatten().map(|n| n.bridge);
+    let Some(l) = cc_lib::net::ipam::find(store, &c.id).ok().flatten() else {
+        return json!({ "Bridge": "", "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
+                       "MacAddress": "", "Ports": {} });
+    };
+    let mut ports = serde_json::Map::new();
+    for p in &l.ports {
+        let key = format!("{}/{}", p.container_port, p.proto.as_str());
+        let entry = ports.entry(key).or_insert_with(|| Value::Array(vec![]));
+        if let Value::Array(a) = entry {
+            a.push(json!({ "HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string() }));
+        }
+    }
+    json!({
+        "Bridge": bridge.unwrap_or_default(),
+        "IPAddress": l.ip.to_string(),
+        "IPPrefixLen": l.prefix_len,
+        "Gateway": l.gateway.to_string(),
+        "MacAddress": l.mac,
+        "Ports": ports,
+        "SandboxKey": format!("/proc/{}/ns/net", l.pid),
     })
 }

@@ -94,6 +94,19 @@ impl Decoder {
     }
 }
 
+/// A RESIZE payload: rows and columns, 2 bytes each.
+pub fn encode_size(rows: u16, cols: u16) -> [u8; 4] {
+    let (r, c) = (rows.to_be_bytes(), cols.to_be_bytes());
+    [r[0], r[1], c[0], c[1]]
+}
+
+pub fn decode_size(data: &[u8]) -> Option<(u16, u16)> {
+    match data {
+        [a, b, c, d] => Some((u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d]))),
+        _ => None,
+    }
+}
+
 /// Detach sequences as docker spells them: `ctrl-p,ctrl-q`, `ctrl-a`,
 /// letters; an empty string turns detaching off.
 pub fn parse_detach_keys(s: &str) -> Result<Vec<u8>, String> {

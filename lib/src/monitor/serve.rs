@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 
 use super::attach::{self, Decoder};
@@ -22,6 +22,7 @@ use crate::cgroup::Cgroup;
 use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::sandbox::{self, Failure, Launch, RootSource};
 use crate::store::{short_id, Store};
+use crate::sys;
 
 pub(super) fn run(root: &Path, id: &str, attach_first: bool, mut report: File) -> ExitCode {
     detach();
@@ -109,7 +110,7 @@ struct Sink<T: AsFd> {
 
 impl<T: AsFd> Sink<T> {
     fn new(io: T) -> Self {
-        let _ = set_nonblocking(io.as_fd());
+        let _ = sys::set_nonblocking(io.as_fd(), true);
         Sink {
             io,
             pending: Vec::new(),
@@ -152,6 +153,8 @@ struct Monitor {
     pty: Option<OwnedFd>,
     log: LogWriter,
     cgroup: Cgroup,
+    /// The container's address and host ports, released when it ends.
+    net: Option<crate::net::Attachment>,
     /// One read buffer for all output.
     buf: Vec<u8>,
 }
@@ -167,7 +170,13 @@ impl Monitor {
         let _ = std::fs::remove_file(&sock);
         let listener = attach::with_short_path(&sock, |p| UnixListener::bind(p))
             .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))?;
-        let signals = block_signals()?;
+        let signals = sys::signalfd(&[
+            Signal::SIGCHLD,
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ])?;
         let _ = writeln!(report, "listening");
         let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
         let mut clients = Vec::new();
@@ -188,7 +197,7 @@ impl Monitor {
             .map_err(|e| Failure::from(crate::Error::io("open", c.dir.join("ctr.log"), e)))?;
         let pipes = Pipes::new(tty, interactive)?;
         let cgroup = Cgroup::create(&c.cgroup_name(), &c.resources())?;
-        let child = match spawn(store, c, &cgroup, &pipes, winsize) {
+        let (child, net) = match spawn(store, c, &cgroup, &pipes, winsize) {
             Ok(ch) => ch,
             Err(f) => {
                 let _ = cgroup.remove();
@@ -222,7 +231,7 @@ impl Monitor {
         }
         outputs.extend(out.map(|p| (Stream::Stdout, p)));
         outputs.extend(err.map(|p| (Stream::Stderr, p)));
-        let _ = set_nonblocking(listener.as_fd());
+        let _ = sys::set_nonblocking(listener.as_fd(), true);
         Ok(Monitor {
             pid: child.pid,
             listener,
@@ -233,6 +242,7 @@ impl Monitor {
             pty: child.pty,
             log,
             cgroup,
+            net,
             buf: vec![0u8; 64 * 1024],
         })
     }
@@ -263,6 +273,9 @@ impl Monitor {
         // Clean up before telling the clients, so that a foreground
         // `cc-run --rm` returns with everything gone (its name free again).
         let _ = std::fs::remove_file(c.dir.join("attach.sock"));
+        if let Some(a) = self.net.take() {
+            crate::net::release(store, a);
+        }
         let _ = self.cgroup.remove();
         if c.annotation(container::ANN_RM).is_some() {
             let _ = container::remove(store, c);
@@ -270,7 +283,7 @@ impl Monitor {
         let exit = attach::frame(attach::EXIT, &code.to_be_bytes());
         for cl in &mut self.clients {
             let _ = cl.sink.push(&exit);
-            let _ = set_blocking(cl.sink.io.as_fd());
+            let _ = sys::set_nonblocking(cl.sink.io.as_fd(), false);
             let _ = cl.sink.flush();
         }
     }
@@ -404,7 +417,7 @@ impl Monitor {
     fn client_frame(&mut self, kind: u8, data: &[u8]) {
         match (kind, &self.pty) {
             (attach::STDIN, Some(pty)) => {
-                let _ = write_all(pty.as_fd(), data);
+                let _ = sys::write_all(pty.as_fd(), data);
             }
             (attach::STDIN, None) => {
                 if let Some(s) = &mut self.stdin {
@@ -412,18 +425,13 @@ impl Monitor {
                 }
             }
             (attach::STDIN_EOF, Some(pty)) => {
-                let _ = write_all(pty.as_fd(), &[4]);
+                let _ = sys::write_all(pty.as_fd(), &[4]);
             }
             (attach::STDIN_EOF, None) => self.stdin = None,
-            (attach::RESIZE, Some(pty)) if data.len() == 4 => {
-                let ws = libc::winsize {
-                    ws_row: u16::from_be_bytes([data[0], data[1]]),
-                    ws_col: u16::from_be_bytes([data[2], data[3]]),
-                    ws_xpixel: 0,
-                    ws_ypixel: 0,
-                };
-                // SAFETY: TIOCSWINSZ reads one winsize struct.
-                unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+            (attach::RESIZE, Some(pty)) => {
+                if let Some((rows, cols)) = attach::decode_size(data) {
+                    sys::set_window_size(pty.as_fd(), rows, cols);
+                }
             }
             _ => {}
         }
@@ -491,7 +499,16 @@ fn spawn(
     cg: &Cgroup,
     pipes: &Pipes,
     winsize: Option<(u16, u16)>,
-) -> Result<sandbox::Child, Failure> {
+) -> Result<(sandbox::Child, Option<crate::net::Attachment>), Failure> {
+    // The network is put together from outside while the child waits in
+    // its new namespace (see `net`).
+    let net = std::cell::RefCell::new(crate::net::for_container(store, c)?);
+    let connect = |pid: nix::unistd::Pid| -> Result<(), Failure> {
+        match net.borrow_mut().as_mut() {
+            Some(a) => crate::net::connect(store, a, pid.as_raw()).map_err(Failure::from),
+            None => Ok(()),
+        }
+    };
     let root = match c.annotation(container::ANN_ROOTFS) {
         Some(_) => RootSource::Dir,
         None => RootSource::Overlay {
@@ -513,18 +530,27 @@ fn spawn(
         stdio,
         winsize,
         label: &label,
-        before_go: None,
-    })?;
-    Ok(child)
+        before_go: Some(&connect),
+    });
+    let net = net.into_inner();
+    match child {
+        Ok(child) => Ok((child, net)),
+        Err(f) => {
+            if let Some(a) = net {
+                crate::net::release(store, a);
+            }
+            Err(f)
+        }
+    }
 }
 
 /// Writes the exit record, atomically and before any cleanup (podman
 /// 1640); returns the exit code.
 fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
-    let (code, signal) = match status {
-        WaitStatus::Exited(_, code) => (code, None),
-        WaitStatus::Signaled(_, s, _) => (128 + s as i32, Some(s as i32)),
-        _ => (125, None),
+    let code = sys::exit_code(status).unwrap_or(125);
+    let signal = match status {
+        WaitStatus::Signaled(_, s, _) => Some(s as i32),
+        _ => None,
     };
     c.state.status = Status::Exited;
     c.state.pid = None;
@@ -539,27 +565,6 @@ fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
         let _ = c.save_state();
     }
     code
-}
-
-fn block_signals() -> Result<SignalFd, Failure> {
-    let mut mask = SigSet::empty();
-    for s in [
-        Signal::SIGCHLD,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-    ] {
-        mask.add(s);
-    }
-    let sys = |e: Errno| {
-        Failure::new(
-            125,
-            format!("cannot block signals: {}", e.desc().to_lowercase()),
-        )
-    };
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
-    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
 }
 
 fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
@@ -583,11 +588,8 @@ fn first_window_size(cl: &mut Client) -> Option<(u16, u16)> {
     let deadline = Instant::now() + Duration::from_millis(500);
     loop {
         if let Some((kind, data)) = cl.frames.next() {
-            if kind == attach::RESIZE && data.len() == 4 {
-                return Some((
-                    u16::from_be_bytes([data[0], data[1]]),
-                    u16::from_be_bytes([data[2], data[3]]),
-                ));
+            if kind == attach::RESIZE {
+                return attach::decode_size(&data);
             }
             continue;
         }
@@ -604,27 +606,4 @@ fn first_window_size(cl: &mut Client) -> Option<(u16, u16)> {
             Err(_) => return None,
         }
     }
-}
-
-fn set_nonblocking(fd: BorrowedFd) -> nix::Result<()> {
-    use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
-    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map(|_| ())
-}
-
-fn set_blocking(fd: BorrowedFd) -> nix::Result<()> {
-    use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
-    fcntl(fd, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map(|_| ())
-}
-
-fn write_all(fd: BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(n) => data = &data[n..],
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

@@ -10,8 +10,8 @@ use std::os::unix::net::UnixStream;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::{kill, Signal};
+
 use nix::sys::termios::{self, SetArg, Termios};
 use nix::unistd::Pid;
 
@@ -109,7 +109,9 @@ pub fn relay(
         seq: keys.seq.clone(),
         matched: 0,
     };
-    let signals = forward_signals()?;
+    let mut wanted = FORWARDED.to_vec();
+    wanted.push(Signal::SIGWINCH);
+    let signals = crate::sys::signalfd(&wanted)?;
     let stdin = std::io::stdin();
     let _raw = if tty {
         RawMode::enter(stdin.as_fd())
@@ -163,8 +165,12 @@ pub fn relay(
             }
             while let Some((kind, data)) = frames.next() {
                 match kind {
-                    proto::STDOUT => write_out(std::io::stdout().as_fd(), &data),
-                    proto::STDERR => write_out(std::io::stderr().as_fd(), &data),
+                    proto::STDOUT => {
+                        let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);
+                    }
+                    proto::STDERR => {
+                        let _ = crate::sys::write_all(std::io::stderr().as_fd(), &data);
+                    }
                     proto::EXIT if data.len() == 4 => {
                         return Ok(Ended::Exited(i32::from_be_bytes([
                             data[0], data[1], data[2], data[3],
@@ -195,41 +201,14 @@ pub fn relay(
     }
 }
 
-fn write_out(fd: BorrowedFd, mut data: &[u8]) {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(n) => data = &data[n..],
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
-            Err(_) => return,
-        }
-    }
-}
-
-/// The forwarded signals and SIGWINCH, read from a signalfd.
-fn forward_signals() -> Result<SignalFd, Failure> {
-    let mut mask = SigSet::empty();
-    for s in FORWARDED.iter().chain(&[Signal::SIGWINCH]) {
-        mask.add(*s);
-    }
-    let sys = |e: Errno| {
-        Failure::new(
-            125,
-            format!("cannot block signals: {}", e.desc().to_lowercase()),
-        )
-    };
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
-    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)
-}
-
 /// The caller's window size, sent as a RESIZE frame (no-op without a
 /// terminal).
 fn send_window_size(sock: &mut UnixStream) {
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ writes one winsize struct.
-    if unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0 {
-        let mut data = ws.ws_row.to_be_bytes().to_vec();
-        data.extend_from_slice(&ws.ws_col.to_be_bytes());
-        let _ = sock.write_all(&proto::frame(proto::RESIZE, &data));
+    if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
+        let _ = sock.write_all(&proto::frame(
+            proto::RESIZE,
+            &proto::encode_size(rows, cols),
+        ));
     }
 }
 
@@ -278,31 +257,12 @@ pub fn relay_pty(
     child: Pid,
     interactive: bool,
 ) -> Result<i32, Failure> {
-    use nix::sys::wait::{waitpid, WaitStatus};
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGWINCH);
-    let sys = |e: Errno| {
-        Failure::new(
-            125,
-            format!("cannot block signals: {}", e.desc().to_lowercase()),
-        )
-    };
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys)?;
-    let signals =
-        SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(sys)?;
+    let signals = crate::sys::signalfd(&[Signal::SIGWINCH])?;
     let stdin = std::io::stdin();
     let _raw = RawMode::enter(stdin.as_fd());
     let push_size = || {
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        // SAFETY: TIOCGWINSZ and TIOCSWINSZ read and write one winsize.
-        unsafe {
-            if libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) == 0 {
-                libc::ioctl(
-                    std::os::fd::AsRawFd::as_raw_fd(&master),
-                    libc::TIOCSWINSZ,
-                    &ws,
-                );
-            }
+        if let Some((rows, cols)) = crate::sys::window_size(stdin.as_fd()) {
+            crate::sys::set_window_size(master.as_fd(), rows, cols);
         }
     };
     push_size();
@@ -334,31 +294,19 @@ pub fn relay_pty(
             let mut buf = [0u8; 65536];
             match nix::unistd::read(master.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => write_out(std::io::stdout().as_fd(), &buf[..n]),
+                Ok(n) => drop(crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n])),
             }
         }
         if stdin_open && ready[2] {
             let mut buf = [0u8; 65536];
             match nix::unistd::read(stdin.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => {
-                    write_out(master.as_fd(), &[4]);
+                    let _ = crate::sys::write_all(master.as_fd(), &[4]);
                     stdin_open = false;
                 }
-                Ok(n) => write_out(master.as_fd(), &buf[..n]),
+                Ok(n) => drop(crate::sys::write_all(master.as_fd(), &buf[..n])),
             }
         }
     }
-    loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-            Ok(WaitStatus::Signaled(_, s, _)) => return Ok(128 + s as i32),
-            Err(Errno::EINTR) | Ok(_) => continue,
-            Err(e) => {
-                return Err(Failure::new(
-                    125,
-                    format!("cannot wait for the command: {e}"),
-                ))
-            }
-        }
-    }
+    Ok(crate::sys::wait_exit(child)?)
 }

@@ -16,21 +16,43 @@ use crate::image::Image;
 use crate::spec::{self, Linux, Mount, Namespace, Process, Spec};
 
 /// `--net`: the namespace the container gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Net {
+    /// Its own namespace with a veth on the store's bridge, an address,
+    /// a default route and NAT (see `net`).
+    #[default]
+    Bridge,
     /// Its own namespace with only loopback.
     None,
     /// The host's namespace.
     Host,
+    /// The namespace of another container (a name or id), running.
+    Container(String),
+}
+
+impl Net {
+    /// The `io.cc.net` annotation's value.
+    pub fn as_annotation(&self) -> String {
+        match self {
+            Net::Bridge => "bridge".into(),
+            Net::None => "none".into(),
+            Net::Host => "host".into(),
+            Net::Container(c) => format!("container:{c}"),
+        }
+    }
 }
 
 impl std::str::FromStr for Net {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Net, String> {
         match s {
+            "bridge" => Ok(Net::Bridge),
             "none" => Ok(Net::None),
             "host" => Ok(Net::Host),
-            other => Err(format!("unknown network mode '{other}' (none, host)")),
+            c if c.starts_with("container:") && c.len() > 10 => Ok(Net::Container(c[10..].into())),
+            other => Err(format!(
+                "unknown network mode '{other}' (bridge, none, host, container:ID)"
+            )),
         }
     }
 }
@@ -54,6 +76,10 @@ pub struct RunOptions {
     pub tty: bool,
     pub read_only: bool,
     pub net: Option<Net>,
+    /// `-p [HOSTIP:][HOSTPORT:]CTRPORT[/PROTO]`, as given.
+    pub ports: Vec<String>,
+    /// `-P`: publish every port the image exposes.
+    pub publish_all: bool,
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
     pub resources: Resources,
@@ -63,6 +89,12 @@ pub struct RunOptions {
     /// Rotate ctr.log past this many bytes.
     pub log_max: Option<u64>,
     pub detach_keys: Option<String>,
+    /// `--privileged`: every capability, no masked or read-only paths.
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// `--security-opt no-new-privileges`.
+    pub no_new_privileges: bool,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -132,15 +164,26 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             annotations.insert(k.into(), "true".into());
         }
     }
-    let net = o.net.clone().unwrap_or(Net::None);
+    let net = o.net.clone().unwrap_or_default();
+    annotations.insert(crate::net::ANN_NET.into(), net.as_annotation());
+    let ports = published(o, ic, &net)?;
+    if !ports.is_empty() {
+        annotations.insert(crate::net::ANN_PORTS.into(), ports.join(","));
+    }
     let hostname = match (&o.hostname, &net) {
         (Some(h), _) => h.clone(),
         (None, Net::Host) => nix::unistd::gethostname()
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        (None, Net::None) => String::new(),
+        (None, _) => String::new(),
     };
     let mut mounts = spec::default_mounts();
+    if o.privileged {
+        // A privileged container may write /sys, as docker's can.
+        for m in mounts.iter_mut().filter(|m| m.destination == "/sys") {
+            m.options.retain(|x| x != "ro");
+        }
+    }
     mounts.extend(
         o.volumes
             .iter()
@@ -160,6 +203,8 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             args,
             env,
             cwd,
+            capabilities: Some(capabilities(o)?),
+            no_new_privileges: o.no_new_privileges,
             ..Default::default()
         }),
         root: Some(spec::Root {
@@ -175,12 +220,62 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         linux: Some(Linux {
             namespaces: namespaces(&net),
             resources: Some(resources_spec(&o.resources)),
-            masked_paths: MASKED.iter().map(|s| s.to_string()).collect(),
-            readonly_paths: READONLY.iter().map(|s| s.to_string()).collect(),
+            masked_paths: if o.privileged {
+                vec![]
+            } else {
+                MASKED.iter().map(|s| s.to_string()).collect()
+            },
+            readonly_paths: if o.privileged {
+                vec![]
+            } else {
+                READONLY.iter().map(|s| s.to_string()).collect()
+            },
             ..Default::default()
         }),
         annotations,
         ..Default::default()
+    })
+}
+
+/// docker's default 14 capabilities (all with `--privileged`), plus
+/// `--cap-add`, minus `--cap-drop` (`ALL` for every one), in the
+/// bounding, effective and permitted sets; inheritable and ambient stay
+/// empty (CVE-2022-24769).
+fn capabilities(o: &RunOptions) -> Result<spec::Capabilities> {
+    use crate::sandbox::caps::{normalize, DEFAULT, NAMES};
+    let names = |list: &[String]| -> Result<Vec<&'static str>> {
+        let mut out = Vec::new();
+        for n in list {
+            if n.eq_ignore_ascii_case("all") {
+                out.extend(NAMES);
+            } else {
+                out.push(
+                    normalize(n)
+                        .ok_or_else(|| Error::Usage(format!("unknown capability '{n}'")))?,
+                );
+            }
+        }
+        Ok(out)
+    };
+    let mut set: Vec<&str> = if o.privileged {
+        NAMES.to_vec()
+    } else {
+        DEFAULT.to_vec()
+    };
+    let drop = names(&o.cap_drop)?;
+    set.retain(|c| !drop.contains(c));
+    for c in names(&o.cap_add)? {
+        if !set.contains(&c) {
+            set.push(c);
+        }
+    }
+    let set: Vec<String> = set.into_iter().map(String::from).collect();
+    Ok(spec::Capabilities {
+        bounding: set.clone(),
+        effective: set.clone(),
+        permitted: set,
+        inheritable: vec![],
+        ambient: vec![],
     })
 }
 
@@ -208,9 +303,34 @@ fn command_line(o: &RunOptions, ic: &RunConfig) -> Result<Vec<String>> {
     Ok(args)
 }
 
+/// `-p` and `-P`, checked: ports need a namespace on the bridge.
+fn published(o: &RunOptions, ic: &RunConfig, net: &Net) -> Result<Vec<String>> {
+    let mut ports = o.ports.clone();
+    if o.publish_all {
+        let keys: Vec<String> = ic
+            .exposed_ports
+            .as_ref()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        ports.extend(crate::net::ports::exposed(&keys));
+    }
+    for p in &ports {
+        p.parse::<crate::net::PortSpec>()?;
+    }
+    if !ports.is_empty() && *net != Net::Bridge {
+        return Err(Error::Usage(format!(
+            "published ports need --net bridge, not --net {}",
+            net.as_annotation()
+        )));
+    }
+    Ok(ports)
+}
+
 fn namespaces(net: &Net) -> Vec<Namespace> {
     let mut kinds = vec!["pid", "mount", "ipc", "uts", "cgroup"];
-    if *net != Net::Host {
+    // container:ID joins that namespace: the monitor enters it before the
+    // clone, so the clone makes no new one.
+    if matches!(net, Net::Bridge | Net::None) {
         kinds.push("network");
     }
     kinds

@@ -11,7 +11,8 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use nix::unistd;
 
-use super::{exec, init, rootfs, user, Failure, Launch};
+use super::{caps, exec, init, rootfs, user, Failure, Launch};
+use crate::spec::Capabilities;
 
 /// Runs the stages; on failure reports to the parent and returns the exit
 /// code for clone's callback.
@@ -65,7 +66,14 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
     if l.init {
         init::fork_and_reap(l, sock, &ids, &env, &process.args)
     } else {
-        command(&Io::of(l), sock, &ids, &env, &process.args)
+        command(
+            &Io::of(l),
+            &Privileges::of(l.spec),
+            sock,
+            &ids,
+            &env,
+            &process.args,
+        )
     }
 }
 
@@ -73,6 +81,7 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
 /// its ids, and execve.
 pub(super) fn command(
     io: &Io,
+    privileges: &Privileges,
     sock: Option<&OwnedFd>,
     ids: &user::Ids,
     env: &[CString],
@@ -95,9 +104,43 @@ pub(super) fn command(
         Some(s) => terminal(s, io.console)?,
         None => given_stdio(io)?,
     }
-    user::switch(ids)?;
+    privileges.enter(ids)?;
     exec::close_other_fds();
     Err(exec::exec(args, env))
+}
+
+/// What the command may do: its capabilities and no_new_privs
+/// (from the spec's `process`).
+pub struct Privileges {
+    pub capabilities: Option<Capabilities>,
+    pub no_new_privileges: bool,
+}
+
+impl Privileges {
+    pub fn of(spec: &crate::spec::Spec) -> Privileges {
+        let p = spec.process.as_ref();
+        Privileges {
+            capabilities: p.and_then(|p| p.capabilities.clone()),
+            no_new_privileges: p.is_some_and(|p| p.no_new_privileges),
+        }
+    }
+
+    /// Trims the bounding set (while we still may), switches to the
+    /// user, then sets the capabilities and no_new_privs.
+    fn enter(&self, ids: &user::Ids) -> Result<(), Failure> {
+        if let Some(c) = &self.capabilities {
+            caps::trim_bounding(c)?;
+            caps::keep_across_setuid(c);
+        }
+        user::switch(ids)?;
+        if let Some(c) = &self.capabilities {
+            caps::apply(c, ids.uid)?;
+        }
+        if self.no_new_privileges {
+            nix::sys::prctl::set_no_new_privs().map_err(|e| sys("set no_new_privs", e))?;
+        }
+        Ok(())
+    }
 }
 
 /// How the command's stdio is made.

@@ -14,7 +14,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
 use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use super::child::{command, sys, Io};
@@ -33,6 +33,8 @@ pub struct Enter<'a> {
     pub tty: bool,
     /// /dev/null as stdin (no `-i`).
     pub stdin_null: bool,
+    /// The container's capabilities and no_new_privs.
+    pub privileges: &'a super::Privileges,
 }
 
 const NAMESPACES: [(&str, CloneFlags); 6] = [
@@ -86,8 +88,8 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             drop(err_w);
             let pty = socks.as_ref().and_then(|(a, _)| super::receive_fd(a));
             if let (Some(pty), Some((a, _))) = (&pty, &socks) {
-                if let Some((rows, cols)) = caller_window_size() {
-                    super::set_window_size(pty, rows, cols);
+                if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
+                    crate::sys::set_window_size(pty.as_fd(), rows, cols);
                 }
                 let _ = nix::unistd::write(a, b"k");
             }
@@ -133,7 +135,7 @@ fn join_and_run(
                 stdio: [None, None, None],
                 console: false,
             };
-            command(&io, sock, &ids, &env, e.args)
+            command(&io, e.privileges, sock, &ids, &env, e.args)
         }
         ForkResult::Parent { child } => {
             super::exec::close_other_fds();
@@ -147,22 +149,7 @@ fn join_and_run(
     }
 }
 
-/// The size of the caller's terminal, if stdin is one.
-fn caller_window_size() -> Option<(u16, u16)> {
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ writes one winsize struct.
-    (unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0)
-        .then_some((ws.ws_row, ws.ws_col))
-}
-
 /// The waiting child's exit code: the command's, or 128+N for signal N.
 fn pass_on(child: Pid) -> i32 {
-    loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, s, _)) => return 128 + s as i32,
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 125,
-        }
-    }
+    crate::sys::wait_exit(child).unwrap_or(125)
 }

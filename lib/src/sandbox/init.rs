@@ -44,7 +44,14 @@ pub(super) fn fork_and_reap(
         .map_err(|e| sys("block signals", e))?;
     // SAFETY: single-threaded; the child goes straight on to execve.
     match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
-        ForkResult::Child => command(&super::child::Io::of(l), sock, ids, env, args),
+        ForkResult::Child => command(
+            &super::child::Io::of(l),
+            &super::child::Privileges::of(l.spec),
+            sock,
+            ids,
+            env,
+            args,
+        ),
         ForkResult::Parent { child } => {
             name_stage("cc-init");
             super::exec::close_other_fds();

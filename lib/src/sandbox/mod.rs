@@ -18,6 +18,7 @@
 //! pivot_root(2)s into it, sets up the user, and execs. With `init` it
 //! forks once more and stays as a reaping pid 1 (see `init.rs`).
 
+pub mod caps;
 mod child;
 pub mod enter;
 mod exec;
@@ -25,6 +26,7 @@ mod init;
 mod rootfs;
 pub mod user;
 
+pub use child::Privileges;
 pub use exec::DEFAULT_PATH;
 
 use std::fs::File;
@@ -160,7 +162,7 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     };
     if let (Some(pty), Some(s)) = (&pty, &parent_sock) {
         if let Some((rows, cols)) = l.winsize {
-            set_window_size(pty, rows, cols);
+            crate::sys::set_window_size(pty.as_fd(), rows, cols);
         }
         let _ = nix::unistd::write(s, b"k");
     }
@@ -190,19 +192,6 @@ fn clone_flags(spec: &Spec) -> CloneFlags {
         }
     }
     f
-}
-
-/// TIOCSWINSZ on a pty master.
-pub fn set_window_size(pty: &OwnedFd, rows: u16, cols: u16) {
-    use std::os::fd::AsRawFd;
-    let ws = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads one winsize struct.
-    unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
 }
 
 /// Receives one fd sent with SCM_RIGHTS; `None` if the child died first.

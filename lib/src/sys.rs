@@ -1,0 +1,94 @@
+//! Small process and fd helpers shared by the sandbox, the monitor and the
+//! attach clients: writes that finish, blocking flags, signalfds, window
+//! sizes, exit codes from wait statuses.
+
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::error::{errno, Error, Result};
+
+/// Writes all of `data`, retrying on EINTR and EAGAIN.
+pub fn write_all(fd: BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sets or clears O_NONBLOCK.
+pub fn set_nonblocking(fd: BorrowedFd, on: bool) -> nix::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    let new = if on {
+        flags | OFlag::O_NONBLOCK
+    } else {
+        flags - OFlag::O_NONBLOCK
+    };
+    fcntl(fd, FcntlArg::F_SETFL(new)).map(|_| ())
+}
+
+/// Blocks `signals` and returns a non-blocking signalfd that reads them;
+/// blocked first, so none is lost in between.
+pub fn signalfd(signals: &[Signal]) -> Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    for s in signals {
+        mask.add(*s);
+    }
+    let fail = |e: Errno| Error::sys("block signals", errno(e));
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(fail)?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(fail)
+}
+
+/// The size (rows, columns) of the terminal on `fd`, if it is one.
+pub fn window_size(fd: BorrowedFd) -> Option<(u16, u16)> {
+    // SAFETY: all-zero is a valid winsize; TIOCGWINSZ writes one.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == 0;
+    ok.then_some((ws.ws_row, ws.ws_col))
+}
+
+/// TIOCSWINSZ on a terminal (a pty master).
+pub fn set_window_size(fd: BorrowedFd, rows: u16, cols: u16) {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize struct.
+    unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+}
+
+/// The shell's view of how a process ended: its code, or 128+N for
+/// signal N; `None` while it has not ended.
+pub fn exit_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, s, _) => Some(128 + s as i32),
+        _ => None,
+    }
+}
+
+/// Waits for our child `pid` to end; its exit code as `exit_code` gives it.
+pub fn wait_exit(pid: Pid) -> Result<i32> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(s) => {
+                if let Some(code) = exit_code(s) {
+                    return Ok(code);
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(Error::sys(format!("wait for process {pid}"), errno(e))),
+        }
+    }
+}
