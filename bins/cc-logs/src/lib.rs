@@ -76,14 +76,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 }
 
+/// Writes entries through buffers, flushing one stream before the other
+/// is written, so that `2>&1` keeps the order.
 fn print(entries: &[Entry], timestamps: bool) {
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+    let mut last_err = false;
     for e in entries {
-        let w: &mut dyn Write = if e.stream == "stderr" {
-            &mut err
-        } else {
-            &mut out
-        };
+        let is_err = e.stream == "stderr";
+        if is_err != last_err {
+            let _ = if is_err { out.flush() } else { err.flush() };
+            last_err = is_err;
+        }
+        let w: &mut dyn Write = if is_err { &mut err } else { &mut out };
         if timestamps {
             let _ = write!(w, "{} ", e.time);
         }
@@ -93,6 +98,7 @@ fn print(entries: &[Entry], timestamps: bool) {
         }
     }
     let _ = out.flush();
+    let _ = err.flush();
 }
 
 fn parse_since(s: &str) -> Result<SystemTime> {

@@ -22,20 +22,23 @@ use crate::error::{Error, Result};
 /// their names (what `filepath.Walk` gives). Names are relative without
 /// `./` (`etc/`, `etc/passwd`). Hardlinks become Link entries to the first
 /// name of the inode; symlinks are stored, never followed; sockets skipped.
-/// Used by `cc-import DIR` and `cc-export`.
+/// Stays on `src`'s filesystem, as `tar --one-file-system`: a folder that
+/// is another mount (a running container's /proc, /sys, /dev) is written
+/// empty. Used by `cc-import DIR` and `cc-export`.
 pub fn write_dir(src: &Path, out: impl Write) -> Result<()> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(CWD, src, flags, Mode::empty())
         .map_err(|e| Error::io("open", src, e.into()))?;
     let mut w = Writer::new(out);
-    walk(&mut w, &fd, b"", src)?;
+    let dev = rustix::fs::fstat(&fd).map_err(|e| Error::io("stat", src, e.into()))?.st_dev;
+    walk(&mut w, &fd, b"", src, dev)?;
     w.finish()
         .map_err(|e| Error::io("finish layer tar of", src, e))?;
     Ok(())
 }
 
 /// Adds the children of `dir`, sorted, then each folder's own children.
-fn walk<W: Write>(w: &mut Writer<W>, dir: &OwnedFd, prefix: &[u8], shown: &Path) -> Result<()> {
+fn walk<W: Write>(w: &mut Writer<W>, dir: &OwnedFd, prefix: &[u8], shown: &Path, dev: u64) -> Result<()> {
     let mut names = Vec::new();
     let list = rustix::fs::Dir::read_from(dir).map_err(|e| Error::io("read", shown, e.into()))?;
     for e in list {
@@ -54,7 +57,10 @@ fn walk<W: Write>(w: &mut Writer<W>, dir: &OwnedFd, prefix: &[u8], shown: &Path)
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let sub = rustix::fs::openat(dir, file, flags, Mode::empty())
                 .map_err(|e| Error::io("open", &path, e.into()))?;
-            walk(w, &sub, &[&name[..], b"/"].concat(), &path)?;
+            let sub_dev = rustix::fs::fstat(&sub).map_err(|e| Error::io("stat", &path, e.into()))?.st_dev;
+            if sub_dev == dev {
+                walk(w, &sub, &[&name[..], b"/"].concat(), &path, dev)?;
+            }
         }
     }
     Ok(())

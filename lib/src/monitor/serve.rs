@@ -182,7 +182,7 @@ impl Monitor {
         let mut clients = Vec::new();
         let mut winsize = None;
         if attach_first {
-            if let Some(mut cl) = accept_within(&listener, Duration::from_secs(30)) {
+            if let Some(mut cl) = accept_first(&listener, report) {
                 if tty {
                     winsize = first_window_size(&mut cl);
                 }
@@ -580,6 +580,20 @@ fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
         sink: Sink::new(s),
         frames: Decoder::default(),
     })
+}
+
+/// Waits for the foreground cc-run that started us to attach. It holds
+/// the read end of our report pipe: if it dies first (even by SIGKILL),
+/// the pipe says so and the container starts unattended rather than wait.
+fn accept_first(l: &UnixListener, report: &File) -> Option<Client> {
+    let mut fds = [PollFd::new(l.as_fd(), PollFlags::POLLIN), PollFd::new(report.as_fd(), PollFlags::empty())];
+    if poll(&mut fds, PollTimeout::from(30_000u16)).ok()? == 0 {
+        return None;
+    }
+    if fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN)) {
+        return accept_within(l, Duration::ZERO);
+    }
+    None
 }
 
 /// The first client's window size: it sends one RESIZE frame right after
