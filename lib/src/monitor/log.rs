@@ -96,20 +96,22 @@ impl LogWriter {
                 self.rotate()?;
             }
         }
-        let mut line = Vec::with_capacity(text.len() + 80);
-        line.extend_from_slice(b"{\"time\":\"");
-        line.extend_from_slice(time.as_bytes());
-        line.extend_from_slice(b"\",\"stream\":\"");
-        line.extend_from_slice(stream.as_str().as_bytes());
-        line.extend_from_slice(b"\",\"log\":\"");
-        escape_into(&mut line, text);
-        line.extend_from_slice(if partial {
+        // Straight into the write buffer: no allocation per line.
+        let out = &mut self.out;
+        out.write_all(b"{\"time\":\"")?;
+        out.write_all(time.as_bytes())?;
+        out.write_all(b"\",\"stream\":\"")?;
+        out.write_all(stream.as_str().as_bytes())?;
+        out.write_all(b"\",\"log\":\"")?;
+        let escaped = escape_into(out, text)?;
+        let end: &[u8] = if partial {
             b"\",\"partial\":true}\n"
         } else {
             b"\"}\n"
-        });
-        self.written += line.len() as u64;
-        self.out.write_all(&line)
+        };
+        out.write_all(end)?;
+        self.written += (9 + time.len() + 12 + 6 + 9 + escaped + end.len()) as u64;
+        Ok(())
     }
 
     /// ctr.log becomes ctr.log.1 (replacing the older backup) and a new
@@ -129,13 +131,13 @@ impl LogWriter {
 }
 
 fn memchr(b: u8, s: &[u8]) -> Option<usize> {
-    s.iter().position(|&c| c == b)
+    memchr::memchr(b, s)
 }
 
 /// JSON string escaping of raw bytes: invalid UTF-8 becomes U+FFFD, so the
 /// line stays valid JSON whatever the program wrote. Valid UTF-8 is copied
 /// byte by byte, escaping only quotes, backslashes and control characters.
-fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
+fn escape_into(out: &mut impl Write, text: &[u8]) -> io::Result<usize> {
     let lossy;
     let bytes = match std::str::from_utf8(text) {
         Ok(_) => text,
@@ -144,7 +146,12 @@ fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
             lossy.as_bytes()
         }
     };
-    let mut start = 0;
+    // Most lines need no escaping at all: one scan, one copy.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.write_all(bytes)?;
+        return Ok(bytes.len());
+    }
+    let (mut start, mut n) = (0, 0);
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
@@ -155,15 +162,20 @@ fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
             0..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
+        out.write_all(&bytes[start..i])?;
+        n += i - start;
         if esc.is_empty() {
-            out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
+            let u = format!("\\u{:04x}", b);
+            out.write_all(u.as_bytes())?;
+            n += u.len();
         } else {
-            out.extend_from_slice(esc);
+            out.write_all(esc)?;
+            n += esc.len();
         }
         start = i + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.write_all(&bytes[start..])?;
+    Ok(n + bytes.len() - start)
 }
 
 /// One line of ctr.log, as readers see it.

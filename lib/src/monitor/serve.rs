@@ -138,6 +138,11 @@ struct Client {
     frames: Decoder,
 }
 
+/// One read of container output; with the 1 MiB pipes below, a busy
+/// container is drained in few turns of the loop.
+const READ_SIZE: usize = 256 * 1024;
+const PIPE_SIZE: i32 = 1 << 20;
+
 /// Clients that fall this far behind are dropped rather than stall the
 /// container's output.
 const CLIENT_BACKLOG: usize = 16 << 20;
@@ -155,8 +160,10 @@ struct Monitor {
     cgroup: Cgroup,
     /// The container's address and host ports, released when it ends.
     net: Option<crate::net::Attachment>,
-    /// One read buffer for all output.
+    /// One read buffer for all output (dropped while idle).
     buf: Vec<u8>,
+    /// Something happened since the last idle trim.
+    busy: bool,
 }
 
 impl Monitor {
@@ -243,7 +250,8 @@ impl Monitor {
             log,
             cgroup,
             net,
-            buf: vec![0u8; 64 * 1024],
+            buf: Vec::new(),
+            busy: false,
         })
     }
 
@@ -257,8 +265,8 @@ impl Monitor {
             {
                 break;
             }
-            self.poll_once(status.is_some());
-            if status.is_none() {
+            let child_ended = self.poll_once(status.is_some());
+            if status.is_none() && child_ended {
                 status = self.reap();
                 if status.is_some() {
                     // Whatever is still in the pipes is read, but not forever
@@ -288,7 +296,8 @@ impl Monitor {
         }
     }
 
-    fn poll_once(&mut self, ending: bool) {
+    /// One turn of the loop; true when SIGCHLD arrived (time to reap).
+    fn poll_once(&mut self, ending: bool) -> bool {
         let n_out = self.outputs.len();
         let mut fds: Vec<PollFd> = vec![
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
@@ -312,15 +321,19 @@ impl Monitor {
         // Idle for a few seconds: give back what the busy time touched.
         let timeout = PollTimeout::from(if ending { 100u16 } else { 5000 });
         match poll(&mut fds, timeout) {
-            Err(_) => return,
+            Err(_) => return false,
             Ok(0) if !ending => {
                 drop(fds);
-                shed_code_pages();
-                // SAFETY: malloc_trim only returns free heap memory to the kernel.
-                unsafe { libc::malloc_trim(0) };
-                return;
+                if std::mem::take(&mut self.busy) {
+                    // The read buffer goes too; it comes back with output.
+                    self.buf = Vec::new();
+                    shed_code_pages();
+                    // SAFETY: malloc_trim only returns free heap memory.
+                    unsafe { libc::malloc_trim(0) };
+                }
+                return false;
             }
-            Ok(_) => {}
+            Ok(_) => self.busy = true,
         }
         let ready: Vec<bool> = fds
             .iter()
@@ -346,20 +359,25 @@ impl Monitor {
         if let Some(s) = &mut self.stdin {
             let _ = s.flush();
         }
+        let mut child_ended = false;
         if ready[0] {
             while let Ok(Some(sig)) = self.signals.read_signal() {
-                if sig.ssi_signo as i32 != libc::SIGCHLD {
-                    if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
-                        let _ = nix::sys::signal::kill(self.pid, s);
-                    }
+                if sig.ssi_signo as i32 == libc::SIGCHLD {
+                    child_ended = true;
+                } else if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
+                    let _ = nix::sys::signal::kill(self.pid, s);
                 }
             }
         }
+        child_ended
     }
 
     /// Reads one chunk of output into the log and to every client; false at
     /// end of file (or EIO: a pty whose slave side is all closed).
     fn read_output(&mut self, i: usize) -> bool {
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; READ_SIZE];
+        }
         let buf = &mut self.buf;
         let (stream, fd) = &self.outputs[i];
         let n = match nix::unistd::read(fd.as_fd(), buf) {
@@ -479,6 +497,8 @@ impl Pipes {
             })
         };
         let (r, w) = pipe()?;
+        // F_SETPIPE_SZ: a larger pipe means fewer wakeups per megabyte.
+        let _ = nix::fcntl::fcntl(&r, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
         p.out = Some(r);
         p.child[1] = Some(w);
         let (r, w) = pipe()?;
@@ -586,11 +606,17 @@ fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
 /// the read end of our report pipe: if it dies first (even by SIGKILL),
 /// the pipe says so and the container starts unattended rather than wait.
 fn accept_first(l: &UnixListener, report: &File) -> Option<Client> {
-    let mut fds = [PollFd::new(l.as_fd(), PollFlags::POLLIN), PollFd::new(report.as_fd(), PollFlags::empty())];
+    let mut fds = [
+        PollFd::new(l.as_fd(), PollFlags::POLLIN),
+        PollFd::new(report.as_fd(), PollFlags::empty()),
+    ];
     if poll(&mut fds, PollTimeout::from(30_000u16)).ok()? == 0 {
         return None;
     }
-    if fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN)) {
+    if fds[0]
+        .revents()
+        .is_some_and(|r| r.contains(PollFlags::POLLIN))
+    {
         return accept_within(l, Duration::ZERO);
     }
     None
