@@ -561,3 +561,526 @@ pub fn tree_snapshot(dir: &Path) -> Vec<(PathBuf, u64, u32)> {
     walk(dir, dir, &mut out);
     out
 }
+
+// --- lifecycle helpers (detached containers, timeouts, ps rows) ---------
+
+/// An env with a busybox image named `img`.
+pub fn env_with_img() -> Env {
+    let env = Env::new();
+    env.busybox_image("img");
+    env
+}
+
+impl Env {
+    /// `cc-run -d ARGS...`: asserts success and a 64-hex id on stdout;
+    /// returns the id.
+    pub fn run_d<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["-d".into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        let out = run_timeout(self.cmd("cc-run").args(&all), Duration::from_secs(20));
+        assert_ok(&out, &format!("cc-run {all:?}"));
+        let id = stdout(&out).trim().to_string();
+        assert!(is_id(&id), "cc-run -d printed no 64-hex id: {id:?}");
+        id
+    }
+
+    /// `cc-wait ID` with a timeout; returns its trimmed stdout.
+    pub fn wait_code(&self, id: &str, timeout: Duration) -> String {
+        let out = run_timeout(self.cmd("cc-wait").arg(id), timeout);
+        assert_ok(&out, &format!("cc-wait {id}"));
+        stdout(&out).trim().to_string()
+    }
+
+    /// The STATUS column of `cc-ps -a` for container `id` (by short id).
+    pub fn ps_status(&self, id: &str) -> String {
+        let out = self.ok("cc-ps", ["-a"]);
+        ps_row_status(&out, id).unwrap_or_else(|| panic!("container {id} not in cc-ps -a:\n{out}"))
+    }
+
+    /// Whether `cc-ps` (running only) lists container `id`.
+    pub fn ps_running(&self, id: &str) -> bool {
+        self.ok("cc-ps", ["-q"])
+            .lines()
+            .any(|l| !l.trim().is_empty() && id.starts_with(l.trim()))
+    }
+
+    /// `cc-logs ARGS...` with a timeout; asserts success.
+    pub fn logs<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let out = run_timeout(self.cmd("cc-logs").args(&args), Duration::from_secs(20));
+        assert_ok(&out, &format!("cc-logs {args:?}"));
+        out
+    }
+
+    /// The folder of container `id` in the store.
+    pub fn ctr_dir(&self, id: &str) -> PathBuf {
+        self.root.join("containers").join(id)
+    }
+}
+
+/// The STATUS cell of the `cc-ps -a` table row whose first column is the
+/// short id of `id`. The table's columns are separated by 2+ spaces.
+pub fn ps_row_status(table: &str, id: &str) -> Option<String> {
+    let mut lines = table.lines();
+    let header = lines.next()?;
+    let cols = split_cells(header);
+    let idx = cols.iter().position(|c| c == "STATUS")?;
+    for l in lines {
+        let cells = split_cells(l);
+        if cells
+            .first()
+            .is_some_and(|c| !c.is_empty() && id.starts_with(c.as_str()))
+        {
+            return cells.get(idx).cloned();
+        }
+    }
+    None
+}
+
+fn split_cells(line: &str) -> Vec<String> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Spawn `cmd` with piped stdout/stderr (stdin as configured) and wait at
+/// most `timeout`; on timeout kill it and panic with what it printed.
+pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_child_timeout(child, timeout, &format!("{cmd:?}"))
+}
+
+/// Wait for a spawned child (stdout/stderr piped or not) at most
+/// `timeout`, reading its output meanwhile; kill it and panic on timeout.
+pub fn wait_child_timeout(mut child: std::process::Child, timeout: Duration, what: &str) -> Output {
+    use std::io::Read;
+    let reader = |s: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut s) = s {
+                let _ = s.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out_t = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err_t = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            // The readers may hang if a grandchild holds the pipes: do
+            // not join them.
+            panic!("{what}: still running after {timeout:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
+}
+
+/// The session id of a process, from /proc/PID/stat (field 6).
+pub fn sid_of(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(3)?.parse().ok()
+}
+
+// --- network helpers (bridge, other hosts, ports) -----------------------
+
+/// An env whose store network is removed on drop (`cc-net destroy -f`,
+/// after its containers): each store has a bridge of its own.
+pub struct NetEnv {
+    pub env: Env,
+}
+
+impl std::ops::Deref for NetEnv {
+    type Target = Env;
+    fn deref(&self) -> &Env {
+        &self.env
+    }
+}
+
+impl NetEnv {
+    /// A NetEnv with a busybox image named `img`.
+    pub fn with_img() -> NetEnv {
+        NetEnv {
+            env: env_with_img(),
+        }
+    }
+
+    /// The store's bridge and subnet, from net/config.json.
+    pub fn net_config(&self) -> serde_json::Value {
+        let text = fs::read_to_string(self.root.join("net/config.json")).expect("net/config.json");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn bridge(&self) -> String {
+        self.net_config()["Bridge"].as_str().unwrap().to_string()
+    }
+
+    /// The bridge's address (the gateway, one of the host's own).
+    pub fn gateway(&self) -> String {
+        let subnet = self.net_config()["Subnet"].as_str().unwrap().to_string();
+        let base: std::net::Ipv4Addr = subnet.split('/').next().unwrap().parse().unwrap();
+        std::net::Ipv4Addr::from(u32::from(base) + 1).to_string()
+    }
+
+    /// A container's address, from cc-inspect.
+    pub fn ip_of(&self, id: &str) -> String {
+        self.inspect("NetworkSettings.IPAddress", id)
+    }
+
+    /// cc's nftables table of this store, as nft lists it.
+    pub fn nft_table(&self) -> String {
+        let out = Command::new("nft")
+            .args(["list", "table", "ip", &self.bridge()])
+            .output()
+            .expect("nft");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Names of the leases (addresses) of this store.
+    pub fn leases(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.root.join("net/leases"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for NetEnv {
+    fn drop(&mut self) {
+        let ids = self.env.container_ids();
+        if !ids.is_empty() {
+            let _ = self.env.cmd("cc-rm").arg("-f").args(&ids).output();
+        }
+        let _ = self.env.cmd("cc-net").args(["destroy", "-f"]).output();
+    }
+}
+
+/// Whether a link of this name exists in the host's namespace.
+pub fn link_exists(name: &str) -> bool {
+    Path::new("/sys/class/net").join(name).exists()
+}
+
+/// The host veth of a container: `cc` and its short id.
+pub fn veth_of(id: &str) -> String {
+    format!("cc{}", &id[..12])
+}
+
+/// A free TCP (and UDP) port on the host, at the time of asking.
+pub fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        drop(l);
+        if std::net::UdpSocket::bind(("0.0.0.0", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+static PEERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// "Another host": a network namespace of the test's own, joined to the
+/// host by a veth pair on a /30 of 172.31.0.0/16. Removed on drop, by its
+/// exact names.
+pub struct Peer {
+    pub ns: String,
+    pub host_if: String,
+    /// The host's address on the link: what the peer connects to.
+    pub host_ip: String,
+    pub peer_ip: String,
+}
+
+impl Peer {
+    pub fn new() -> Peer {
+        let n = PEERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tag = format!("{}{}", std::process::id() % 100000, n);
+        let ns = format!("cctest{tag}");
+        let host_if = format!("cct{tag}");
+        let third = (std::process::id() * 7 + n) % 250;
+        let host_ip = format!("172.31.{third}.1");
+        let peer_ip = format!("172.31.{third}.2");
+        let sh = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("ip");
+            assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
+        };
+        sh(&["netns", "add", &ns]);
+        let p = Peer {
+            ns: ns.clone(),
+            host_if: host_if.clone(),
+            host_ip: host_ip.clone(),
+            peer_ip: peer_ip.clone(),
+        };
+        sh(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ]);
+        sh(&["addr", "add", &format!("{host_ip}/30"), "dev", &host_if]);
+        sh(&["link", "set", &host_if, "up"]);
+        for args in [
+            vec!["addr", "add", &format!("{peer_ip}/30"), "dev", "eth0"],
+            vec!["link", "set", "eth0", "up"],
+            vec!["link", "set", "lo", "up"],
+            vec!["route", "add", "default", "via", &host_ip],
+        ] {
+            let mut full = vec!["-n", ns.as_str()];
+            full.extend(args.iter().map(|s| &**s));
+            sh(&full);
+        }
+        p
+    }
+
+    /// Runs a host program inside the peer's namespace.
+    pub fn run(&self, args: &[&str], timeout: Duration) -> Output {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.ns])
+            .args(args)
+            .stdin(Stdio::null());
+        run_timeout(&mut c, timeout)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .output();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
+    }
+}
+
+/// An HTTP GET of `http://HOST:PORT/` with `busybox nc` (the host's
+/// static busybox wget cannot resolve), from the host or (with `peer`)
+/// from another namespace; the response when there is one.
+pub fn http_get(peer: Option<&Peer>, url: &str) -> Option<String> {
+    let hostport = url.trim_start_matches("http://").trim_end_matches('/');
+    let (host, port) = hostport.rsplit_once(':').unwrap();
+    let script =
+        format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 4 busybox nc -w 3 {host} {port}");
+    let args = ["sh", "-c", script.as_str()];
+    let out = match peer {
+        Some(p) => p.run(&args, Duration::from_secs(10)),
+        None => run_timeout(Command::new("sh").args(&args[1..]), Duration::from_secs(10)),
+    };
+    let text = stdout(&out);
+    text.contains("200 OK").then_some(text)
+}
+
+/// Runs `f` on a thread inside the network namespace at `ns` (a
+/// `/proc/PID/ns/net` or `/run/netns/NAME`); setns(2) moves only that
+/// thread.
+pub fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let file = fs::File::open(ns).unwrap_or_else(|e| panic!("open {ns}: {e}"));
+    std::thread::spawn(move || {
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        f()
+    })
+}
+
+/// A UDP echo server on `port` inside the namespace `ns`, for `secs`
+/// seconds; returns once it is bound.
+pub fn udp_echo_in(ns: &str, port: u16, secs: u64) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    in_netns(ns, move || {
+        let s = std::net::UdpSocket::bind(("0.0.0.0", port)).expect("bind udp echo");
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        tx.send(()).unwrap();
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut buf = [0u8; 512];
+        while Instant::now() < end {
+            if let Ok((n, from)) = s.recv_from(&mut buf) {
+                let _ = s.send_to(&buf[..n], from);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("udp echo bound");
+}
+
+/// Sends `data` to HOST:PORT over UDP, from the host or from inside the
+/// namespace `ns`, and whether the same came back within a second.
+pub fn udp_roundtrip(ns: Option<&str>, host: &str, port: u16, data: &str) -> bool {
+    let (host, data) = (host.to_string(), data.to_string());
+    let f = move || {
+        let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        s.send_to(data.as_bytes(), (host.as_str(), port)).unwrap();
+        let mut buf = [0u8; 512];
+        s.recv_from(&mut buf)
+            .is_ok_and(|(n, _)| &buf[..n] == data.as_bytes())
+    };
+    match ns {
+        Some(ns) => in_netns(ns, f).join().unwrap(),
+        None => f(),
+    }
+}
+
+// ------------------------------------------------ change management tests
+
+/// The script `listing` runs inside a container: every path but the
+/// runtime's own (/proc, /sys, /dev, /run, the bound /etc files) and /bin
+/// (the busybox applets, the same everywhere), sorted, one line each:
+/// type, mode, owner, and the link target, or the size, link count and a
+/// checksum of a regular file.
+pub const LISTING: &str = r#"find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /bin \) -prune -o -print | sort | while read -r p; do
+case "$p" in /|/etc/hosts|/etc/hostname|/etc/resolv.conf|/etc/mtab) continue;; esac
+if [ -L "$p" ]; then echo "$p L $(stat -c '%a %u %g' "$p") -> $(readlink "$p")"
+elif [ -d "$p" ]; then echo "$p D $(stat -c '%a %u %g' "$p")"
+elif [ -f "$p" ]; then echo "$p F $(stat -c '%a %u %g %s %h' "$p") $(md5sum < "$p" | cut -c1-8)"
+else echo "$p $(stat -c '%F %a %u %g' "$p")"; fi
+done"#;
+
+/// What `cc-run` shows of an image's files (see [`LISTING`]).
+pub fn listing(env: &Env, image: &str) -> String {
+    env.ok(
+        "cc-run",
+        ["--rm", "--net", "none", image, "sh", "-c", LISTING],
+    )
+}
+
+/// The commands that make every kind of change: deletions (a file, a
+/// tree), an opaque folder (a tree deleted and made again), hardlinks,
+/// symlinks, a setuid file, a fifo, changed modes and owners, a changed
+/// file. Run on [`changes_rootfs`].
+pub const CHANGES: &str = "rm /t/gone; rm -rf /t/tree; rm -rf /t/opq && mkdir -p /t/opq/new && echo n > /t/opq/new/f; \
+echo more >> /t/keep; mkdir /t/add; echo a > /t/add/a; ln /t/add/a /t/add/hard; ln -s ../keep /t/add/sym; \
+ln -s /nowhere /t/add/dangling; cp /bin/busybox /t/add/suid; chmod 4755 /t/add/suid; mkfifo /t/add/fifo; \
+chmod 700 /t/mode; chown 1000:100 /t/owner; echo x > /t/owner/f";
+
+/// A busybox tree with the `/t` folder that [`CHANGES`] works on.
+pub fn changes_rootfs(env: &Env, name: &str) -> PathBuf {
+    let dir = env.busybox_rootfs(name);
+    let t = dir.join("t");
+    for d in ["tree/a/b", "opq/old", "mode", "owner"] {
+        fs::create_dir_all(t.join(d)).unwrap();
+    }
+    for (f, data) in [
+        ("gone", "gone\n"),
+        ("keep", "keep\n"),
+        ("tree/a/b/f", "deep\n"),
+        ("opq/old/f", "old\n"),
+        ("mode/f", "m\n"),
+    ] {
+        fs::write(t.join(f), data).unwrap();
+    }
+    dir
+}
+
+/// A tar of a folder, made by the host's tar (numeric owners).
+pub fn tar_dir(dir: &Path, out: &Path) {
+    let st = Command::new("tar")
+        .arg("--numeric-owner")
+        .arg("-C")
+        .arg(dir)
+        .arg("-cf")
+        .arg(out)
+        .arg(".")
+        .status()
+        .expect("tar");
+    assert!(st.success(), "tar of {}", dir.display());
+}
+
+/// The value of xattr `name` of `path` (not following a symlink).
+pub fn get_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: valid C strings and a buffer of the given length.
+    let r = unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (r >= 0).then(|| buf[..r as usize].to_vec())
+}
+
+pub fn set_xattr(path: &Path, name: &str, value: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: valid C strings and a value of the given length.
+    let r = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    assert_eq!(r, 0, "setxattr {name} on {}", path.display());
+}
+
+/// Whether a host program is installed; under CI a missing one fails.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is missing under CI"
+        );
+        eprintln!("skipped: {tool} not installed");
+    }
+    found
+}
+
+/// The pids of the monitor processes of container `id`
+/// (`cc-run [monitor] <short id>` in their command line).
+pub fn monitor_pids(id: &str) -> Vec<i32> {
+    let want = format!("cc-run [monitor] {}", &id[..12.min(id.len())]);
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(cmd) = fs::read(e.path().join("cmdline")) {
+            if String::from_utf8_lossy(&cmd).trim_end_matches('\0') == want {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}

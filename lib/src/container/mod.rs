@@ -220,6 +220,15 @@ pub fn resolve(store: &Store, query: &str) -> Result<Container> {
 /// Deletes a container's record and folders, and frees its name. The
 /// caller has made sure nothing runs and nothing is mounted.
 pub fn remove(store: &Store, c: &Container) -> Result<()> {
+    let doomed = unlist(store, c)?;
+    fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+}
+
+/// The first, quick half of `remove`: the record leaves the listing and
+/// its name is free again, by renames only (deleting files costs
+/// milliseconds a file on some disks); returns the folder that is left to
+/// delete.
+pub fn unlist(store: &Store, c: &Container) -> Result<PathBuf> {
     let rootfs = c.rootfs();
     if crate::mount::is_mountpoint(&rootfs) {
         crate::mount::unmount(&rootfs, true)?;
@@ -227,8 +236,8 @@ pub fn remove(store: &Store, c: &Container) -> Result<()> {
     // Rename first so that readers never see half a record.
     let doomed = store.containers_dir().join(format!(".rm-{}", c.id));
     fs::rename(&c.dir, &doomed).map_err(|e| Error::io("remove", &c.dir, e))?;
-    names::release(store, c.name(), &c.id);
-    fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+    names::release_into(store, c.name(), &c.id, &doomed);
+    Ok(doomed)
 }
 
 /// The layers and images that containers still use, so `rmi` keeps them.

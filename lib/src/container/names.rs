@@ -73,6 +73,17 @@ pub fn lookup(store: &Store, name: &str) -> Option<String> {
     Some(t.to_string_lossy().into_owned())
 }
 
+/// Frees `name` if it still points at `id`, by moving its link into
+/// `trash` (a folder about to be deleted): a rename, not an unlink.
+pub fn release_into(store: &Store, name: &str, id: &str, trash: &std::path::Path) {
+    if lookup(store, name).as_deref() == Some(id) {
+        let link = names_dir(store).join(name);
+        if fs::rename(&link, trash.join(".name")).is_err() {
+            let _ = fs::remove_file(link);
+        }
+    }
+}
+
 /// Frees `name` if it still points at `id`.
 pub fn release(store: &Store, name: &str, id: &str) {
     if lookup(store, name).as_deref() == Some(id) {

@@ -278,21 +278,28 @@ impl Monitor {
         let now = crate::time::now_rfc3339();
         let _ = self.log.finish(&now);
         let code = record_exit(c, status.unwrap_or(WaitStatus::StillAlive), &self.cgroup);
-        // Clean up before telling the clients, so that a foreground
-        // `cc-run --rm` returns with everything gone (its name free again).
-        let _ = std::fs::remove_file(c.dir.join("attach.sock"));
+        // Before telling the clients: the network (its ports free again)
+        // and, with --rm, the record and name, by quick renames; so a
+        // foreground `cc-run --rm` returns with the name free to reuse.
+        // The slow deletions come after.
         if let Some(a) = self.net.take() {
             crate::net::release(store, a);
         }
-        let _ = self.cgroup.remove();
-        if c.annotation(container::ANN_RM).is_some() {
-            let _ = container::remove(store, c);
-        }
+        let doomed = match c.annotation(container::ANN_RM) {
+            Some(_) => container::unlist(store, c).ok(),
+            None => None,
+        };
         let exit = attach::frame(attach::EXIT, &code.to_be_bytes());
         for cl in &mut self.clients {
             let _ = cl.sink.push(&exit);
             let _ = sys::set_nonblocking(cl.sink.io.as_fd(), false);
             let _ = cl.sink.flush();
+        }
+        self.clients.clear();
+        let _ = self.cgroup.remove();
+        match doomed {
+            Some(dir) => drop(std::fs::remove_dir_all(dir)),
+            None => drop(std::fs::remove_file(c.dir.join("attach.sock"))),
         }
     }
 
