@@ -26,6 +26,11 @@ pub(super) fn main(l: &Launch, go: &OwnedFd, err: &OwnedFd, sock: Option<&OwnedF
 
 fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible, Failure> {
     name_stage(&format!("{} [init]", l.label));
+    // Until exec we are cc's own binary inside the container: not
+    // dumpable, so nothing there may open our /proc/PID/exe or ptrace us
+    // (CVE-2019-5736). execve of the command makes it dumpable again; an
+    // `--init` pid 1 stays protected.
+    let _ = nix::sys::prctl::set_dumpable(false);
     // Modes given to mknod and mkdir are meant as given; exec restores 022.
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     // The container dies with its monitor: nobody would read its output,
