@@ -12,17 +12,23 @@ complete -c cc-run -s h -l hostname -d 'The container\'s hostname (default: its 
 complete -c cc-run -l entrypoint -d 'Override the image\'s entrypoint (`""` clears it)' -r
 complete -c cc-run -s v -l volume -d 'Bind mount HOST:CONTAINER[:ro|rw]' -r
 complete -c cc-run -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
-complete -c cc-run -l net -d 'Network: none (own namespace, loopback only) or host' -r
+complete -c cc-run -l net -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
+complete -c cc-run -s p -l publish -d 'Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp] (no HOSTPORT: a free one; see cc-port)' -r
 complete -c cc-run -s m -l memory -d 'Memory limit (b, k, m, g)' -r
 complete -c cc-run -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
 complete -c cc-run -s c -l cpu-shares -d 'CPU shares (relative weight)' -r
 complete -c cc-run -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
 complete -c cc-run -l pids-limit -d 'Maximum number of processes (-1 unlimited)' -r
+complete -c cc-run -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or ALL)' -r
+complete -c cc-run -l cap-drop -d 'Drop a capability (or ALL)' -r
+complete -c cc-run -l security-opt -d 'Security options: no-new-privileges' -r
 complete -c cc-run -l help -d 'Print help'
 complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
 complete -c cc-run -l rm -d 'Remove the container when it exits'
 complete -c cc-run -s i -l interactive -d 'Keep stdin open'
 complete -c cc-run -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-run -l read-only -d 'Mount the root filesystem read-only'
+complete -c cc-run -s P -l publish-all -d 'Publish every port the image exposes on free host ports'
+complete -c cc-run -l privileged -d 'Every capability, no masked or read-only /proc paths, /sys writable'
 complete -c cc-run -l init -d 'Run a small init as pid 1 that reaps zombies and forwards signals'
 complete -c cc-run -s V -l version -d 'Print version'

@@ -152,6 +152,9 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
         Err(e) => return Err(e),
     };
     let _ = Cgroup::open(&c.cgroup_name()).remove();
+    // A monitor that was killed released nothing: its lease, veth and NAT
+    // elements go now (cc-net gc finds the same).
+    let _ = crate::net::release_owner(store, &c.id);
     container::remove(store, &c)
 }
 

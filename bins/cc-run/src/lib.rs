@@ -74,9 +74,18 @@ pub struct Args {
     /// Mount the root filesystem read-only
     #[arg(long)]
     pub read_only: bool,
-    /// Network: none (own namespace, loopback only) or host
-    #[arg(long, default_value = "none")]
+    /// Network: bridge (own namespace with an address on the store's
+    /// bridge and NAT), none (loopback only), host, or container:ID (share
+    /// that running container's)
+    #[arg(long, default_value = "bridge", value_name = "MODE")]
     pub net: Net,
+    /// Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp]
+    /// (no HOSTPORT: a free one; see cc-port)
+    #[arg(short = 'p', long = "publish", value_name = "SPEC")]
+    pub publish: Vec<String>,
+    /// Publish every port the image exposes on free host ports
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
     /// Memory limit (b, k, m, g)
     #[arg(short, long, value_name = "SIZE")]
     pub memory: Option<String>,
@@ -92,6 +101,18 @@ pub struct Args {
     /// Maximum number of processes (-1 unlimited)
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// Every capability, no masked or read-only /proc paths, /sys writable
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add a capability (CHOWN, NET_ADMIN, ..., or ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (or ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Security options: no-new-privileges
+    #[arg(long, value_name = "OPT")]
+    pub security_opt: Vec<String>,
     /// Run a small init as pid 1 that reaps zombies and forwards signals
     #[arg(long)]
     pub init: bool,
@@ -185,6 +206,8 @@ fn options(a: Args) -> Result<RunOptions> {
         tty: a.tty,
         read_only: a.read_only,
         net: Some(a.net),
+        ports: a.publish,
+        publish_all: a.publish_all,
         volumes: a.volumes,
         tmpfs: a.tmpfs,
         resources: Resources {
@@ -204,7 +227,29 @@ fn options(a: Args) -> Result<RunOptions> {
             .transpose()?
             .map(|n| n as u64),
         detach_keys: a.detach_keys,
+        privileged: a.privileged,
+        cap_add: a.cap_add,
+        cap_drop: a.cap_drop,
+        no_new_privileges: security_opts(&a.security_opt)?,
     })
+}
+
+/// `--security-opt`: `no-new-privileges[=true|false]`; anything else is a
+/// usage error rather than silently ignored.
+fn security_opts(opts: &[String]) -> Result<bool> {
+    let mut nnp = false;
+    for o in opts {
+        match o.as_str() {
+            "no-new-privileges" | "no-new-privileges=true" | "no-new-privileges:true" => nnp = true,
+            "no-new-privileges=false" | "no-new-privileges:false" => nnp = false,
+            other => {
+                return Err(Error::Usage(format!(
+                    "unsupported security option '{other}'"
+                )))
+            }
+        }
+    }
+    Ok(nnp)
 }
 
 /// `K=V` as is; `K` alone takes K from our environment, or is dropped.

@@ -3,6 +3,7 @@
 //! it is. Names live in index.json as `org.opencontainers.image.ref.name`;
 //! an image's id is the digest of its config, as docker's is.
 
+pub mod archive;
 pub mod change;
 pub mod digest;
 pub mod import;

@@ -10,10 +10,15 @@
 //! - `compress`: gzip and zstd, told apart by magic bytes.
 //! - `apply`: a tar stream into a folder.
 //! - `write`: a folder into a tar stream, byte for byte reproducible.
+//! - `upper`: an overlay upper dir as changes (`cc-diff`) or as a layer
+//!   tar with OCI whiteouts (`cc-commit`).
+//! - `pack`: compressing a tar stream on every core.
 
 mod apply;
 mod compress;
 mod node;
+pub mod pack;
+mod upper;
 mod write;
 
 #[cfg(test)]
@@ -21,6 +26,7 @@ mod tests;
 
 pub use apply::{apply, Applied};
 pub use compress::{decoder, detect, media_type, Compression};
+pub use upper::{changes, write_upper, Change, Kind, MOUNT_TARGETS};
 pub use write::{write_dir, Writer};
 
 /// The name prefix that marks an OCI whiteout (image-spec layer.md).

@@ -30,7 +30,9 @@ pub fn write_dir(src: &Path, out: impl Write) -> Result<()> {
     let fd = rustix::fs::openat(CWD, src, flags, Mode::empty())
         .map_err(|e| Error::io("open", src, e.into()))?;
     let mut w = Writer::new(out);
-    let dev = rustix::fs::fstat(&fd).map_err(|e| Error::io("stat", src, e.into()))?.st_dev;
+    let dev = rustix::fs::fstat(&fd)
+        .map_err(|e| Error::io("stat", src, e.into()))?
+        .st_dev;
     walk(&mut w, &fd, b"", src, dev)?;
     w.finish()
         .map_err(|e| Error::io("finish layer tar of", src, e))?;
@@ -38,7 +40,13 @@ pub fn write_dir(src: &Path, out: impl Write) -> Result<()> {
 }
 
 /// Adds the children of `dir`, sorted, then each folder's own children.
-fn walk<W: Write>(w: &mut Writer<W>, dir: &OwnedFd, prefix: &[u8], shown: &Path, dev: u64) -> Result<()> {
+fn walk<W: Write>(
+    w: &mut Writer<W>,
+    dir: &OwnedFd,
+    prefix: &[u8],
+    shown: &Path,
+    dev: u64,
+) -> Result<()> {
     let mut names = Vec::new();
     let list = rustix::fs::Dir::read_from(dir).map_err(|e| Error::io("read", shown, e.into()))?;
     for e in list {
@@ -57,7 +65,9 @@ fn walk<W: Write>(w: &mut Writer<W>, dir: &OwnedFd, prefix: &[u8], shown: &Path,
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let sub = rustix::fs::openat(dir, file, flags, Mode::empty())
                 .map_err(|e| Error::io("open", &path, e.into()))?;
-            let sub_dev = rustix::fs::fstat(&sub).map_err(|e| Error::io("stat", &path, e.into()))?.st_dev;
+            let sub_dev = rustix::fs::fstat(&sub)
+                .map_err(|e| Error::io("stat", &path, e.into()))?
+                .st_dev;
             if sub_dev == dev {
                 walk(w, &sub, &[&name[..], b"/"].concat(), &path, dev)?;
             }

@@ -16,10 +16,9 @@ pub fn write(c: &mut Container, net: &Net) -> Result<()> {
     c.spec.hostname = Some(hostname.clone());
     let hosts = match net {
         Net::Host => std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
-        Net::None => format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname} {}\n",
-            c.name()
-        ),
+        // With a bridge the monitor writes the leased address over
+        // 127.0.1.1 before the container starts.
+        _ => crate::net::hosts_file(std::net::Ipv4Addr::new(127, 0, 1, 1), &hostname, c.name()),
     };
     let resolv = resolv_conf(
         &std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
@@ -43,12 +42,14 @@ pub fn write(c: &mut Container, net: &Net) -> Result<()> {
 }
 
 /// The host's resolv.conf; in a namespace of its own, loopback name
-/// servers cannot be reached, so they are left out (as docker does).
+/// servers cannot be reached, so they are left out, and on the bridge,
+/// when none is left, public ones are put in (as docker does).
 fn resolv_conf(host: &str, net: &Net) -> String {
     if *net == Net::Host {
         return host.to_string();
     }
-    host.lines()
+    let kept: String = host
+        .lines()
         .filter(|l| {
             let mut w = l.split_whitespace();
             !(w.next() == Some("nameserver")
@@ -56,7 +57,11 @@ fn resolv_conf(host: &str, net: &Net) -> String {
                     .is_some_and(|a| a.starts_with("127.") || a == "::1"))
         })
         .map(|l| format!("{l}\n"))
-        .collect()
+        .collect();
+    if *net == Net::Bridge && !kept.lines().any(|l| l.starts_with("nameserver")) {
+        return kept + "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -71,5 +76,9 @@ mod tests {
             "search lan\nnameserver 10.1.1.1\n"
         );
         assert_eq!(resolv_conf(host, &Net::Host), host);
+        assert_eq!(
+            resolv_conf("nameserver 127.0.0.53\n", &Net::Bridge),
+            "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
     }
 }

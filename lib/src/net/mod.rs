@@ -1,0 +1,632 @@
+//! Bridge networking. Everything about a container's network is done from
+//! outside, by its monitor, with the container's process waiting in its
+//! new network namespace (see `sandbox::Launch::before_go`):
+//!
+//! 1. `prepare`: the bridge exists (created once, under a lock), the host
+//!    ports are held by sockets, an address is leased;
+//! 2. `connect(pid)`: one netlink request creates the veth pair with its
+//!    peer already inside the namespace as `eth0`; a netlink socket opened
+//!    inside the namespace brings up lo and eth0 with its address and the
+//!    default route; the published ports become NAT map elements;
+//! 3. `release`: the elements, the veth and the lease go, then the port
+//!    sockets. `gc` does the same for whatever a killed monitor left.
+//!
+//! The network belongs to a store: `net/config.json` names its bridge
+//! (`cc0` for the first store on the machine) and subnet, the bridge's
+//! alias is the store's root, and the nftables table is named after the
+//! bridge. IPv4 only.
+
+pub mod ipam;
+pub mod link;
+mod netlink;
+pub mod nft;
+pub mod ports;
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::container::state::pid_start_time;
+use crate::container::Container;
+use crate::error::{Error, Result};
+use crate::store::{self, Store};
+pub use ipam::Lease;
+use netlink::Netlink;
+pub use ports::{Port, PortSpec, Proto, Reservation};
+
+/// The network mode of a container: `bridge`, `none`, `host` or
+/// `container:<id>` (absent on records older than networking: `none`).
+pub const ANN_NET: &str = "io.cc.net";
+/// Published ports, `-p` forms joined by commas.
+pub const ANN_PORTS: &str = "io.cc.ports";
+
+/// An IPv4 network, `10.66.0.0/16`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subnet {
+    pub addr: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Subnet {
+    fn mask(&self) -> u32 {
+        u32::MAX.checked_shl(32 - self.prefix as u32).unwrap_or(0)
+    }
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.addr)
+    }
+    pub fn overlaps(&self, other: &Subnet) -> bool {
+        let m = self.mask() & other.mask();
+        u32::from(self.addr) & m == u32::from(other.addr) & m
+    }
+    /// The bridge's address: the first of the subnet.
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) + 1)
+    }
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) | !self.mask())
+    }
+}
+
+impl std::fmt::Display for Subnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+impl std::str::FromStr for Subnet {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Subnet> {
+        let bad = || {
+            Error::Usage(format!(
+                "invalid subnet '{s}': expected A.B.C.D/N, N from 8 to 30"
+            ))
+        };
+        let (a, p) = s.split_once('/').ok_or_else(bad)?;
+        let addr: Ipv4Addr = a.parse().map_err(|_| bad())?;
+        let prefix: u8 = p.parse().map_err(|_| bad())?;
+        if !(8..=30).contains(&prefix) {
+            return Err(bad());
+        }
+        let net = Subnet { addr, prefix };
+        Ok(Subnet {
+            addr: Ipv4Addr::from(u32::from(addr) & net.mask()),
+            prefix,
+        })
+    }
+}
+
+impl Serialize for Subnet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subnet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Subnet, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `net/config.json`: the store's bridge and subnet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Config {
+    pub bridge: String,
+    pub subnet: Subnet,
+    #[serde(default = "default_mtu")]
+    pub mtu: u32,
+}
+
+fn default_mtu() -> u32 {
+    1500
+}
+
+fn config_path(store: &Store) -> PathBuf {
+    store.root().join("net/config.json")
+}
+
+/// The store's network config, if its network was ever used.
+pub fn config(store: &Store) -> Result<Option<Config>> {
+    let path = config_path(store);
+    match store::read_optional(&path)? {
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|source| Error::Json { path, source }),
+        None => Ok(None),
+    }
+}
+
+/// Makes sure the bridge is there and up, and forwarding is on; creates
+/// both (and the config, with `subnet` or a free default) on first use.
+pub fn ensure(store: &Store, subnet: Option<Subnet>) -> Result<Config> {
+    forwarding_on()?;
+    let mut nl = Netlink::open()?;
+    if let Some(c) = config(store)? {
+        if let Some(l) = link::find(&mut nl, &c.bridge)? {
+            if l.up && l.alias.as_deref() == Some(&owner_tag(store)) {
+                return Ok(c);
+            }
+        }
+    }
+    // Bridge names and subnets are the machine's: one lock for all stores.
+    let _host = host_lock()?;
+    let _net = store.lock("net")?;
+    let c = match config(store)? {
+        Some(c) => c,
+        None => {
+            let c = choose(&mut nl, store, subnet)?;
+            fs::create_dir_all(store.root().join("net"))
+                .map_err(|e| Error::io("create", store.root().join("net"), e))?;
+            store::write_json(&config_path(store), &c)?;
+            c
+        }
+    };
+    create_bridge(store, &mut nl, &c)?;
+    Ok(c)
+}
+
+fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<()> {
+    let tag = owner_tag(store);
+    match link::find(nl, &c.bridge)? {
+        Some(l) if l.alias.as_deref() != Some(&tag) => {
+            return Err(Error::State(format!(
+                "bridge '{}' belongs to another store ({})",
+                c.bridge,
+                l.alias.unwrap_or_default()
+            )))
+        }
+        Some(_) => link::set_up(nl, &c.bridge)?,
+        None => link::create_bridge(nl, &c.bridge, &tag)?,
+    }
+    let br = link::find(nl, &c.bridge)?.ok_or_else(|| Error::not_found("link", &c.bridge))?;
+    link::add_address(nl, br.index, c.subnet.gateway(), c.subnet.prefix)?;
+    // The host reaches its 127.0.0.1-published ports through the bridge.
+    sysctl(&format!("net/ipv4/conf/{}/route_localnet", c.bridge), "1")?;
+    nft::run(&nft::table(c, &ipam::list(store)?))
+}
+
+/// The bridge's alias: the store it belongs to.
+fn owner_tag(store: &Store) -> String {
+    let root = fs::canonicalize(store.root()).unwrap_or_else(|_| store.root().to_path_buf());
+    format!("cc {}", root.display())
+}
+
+fn host_lock() -> Result<fs::File> {
+    let path = "/run/cc-net.lock";
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("open lock", path, e))?;
+    f.lock().map_err(|e| Error::io("lock", path, e))?;
+    Ok(f)
+}
+
+/// A bridge name not taken (`cc0`, `cc1`...) and a /16 in 10.0.0.0/8 that
+/// no route or address of the host overlaps, avoiding podman's 10.88 and
+/// 10.89 (docker's 172.17.0.0/16 is outside 10/8).
+fn choose(nl: &mut Netlink, store: &Store, want: Option<Subnet>) -> Result<Config> {
+    reap_orphans(nl)?;
+    let links = link::list(nl)?;
+    let tag = owner_tag(store);
+    let bridge = (0..1000)
+        .map(|i| format!("cc{i}"))
+        .find(|n| {
+            links
+                .iter()
+                .find(|l| &l.name == n)
+                .is_none_or(|l| l.alias.as_deref() == Some(&tag))
+        })
+        .ok_or_else(|| Error::State("no free bridge name".into()))?;
+    let mut used: Vec<Subnet> = link::routes(nl)?
+        .into_iter()
+        .filter(|(_, p)| *p > 0)
+        .map(|(addr, prefix)| Subnet { addr, prefix })
+        .collect();
+    used.extend(
+        link::addresses(nl)?
+            .into_iter()
+            .map(|(_, addr, prefix)| Subnet { addr, prefix }),
+    );
+    let subnet = match want {
+        Some(s) => match used.iter().find(|u| u.overlaps(&s)) {
+            Some(u) => {
+                return Err(Error::State(format!(
+                    "subnet {s} overlaps {u}, already on this host"
+                )))
+            }
+            None => s,
+        },
+        None => (66u8..=255)
+            .chain(1..66)
+            .filter(|b| !matches!(b, 88 | 89))
+            .map(|b| Subnet {
+                addr: Ipv4Addr::new(10, b, 0, 0),
+                prefix: 16,
+            })
+            .find(|s| !used.iter().any(|u| u.overlaps(s)))
+            .ok_or_else(|| Error::State("no free /16 in 10.0.0.0/8".into()))?,
+    };
+    Ok(Config {
+        bridge,
+        subnet,
+        mtu: default_mtu(),
+    })
+}
+
+/// Removes the bridges (and their tables) of stores that no longer exist:
+/// a store folder deleted without `cc-net destroy` (a test's temporary
+/// store, say) would otherwise hold its bridge name and subnet forever.
+fn reap_orphans(nl: &mut Netlink) -> Result<()> {
+    for l in link::list(nl)? {
+        let Some(root) = l.alias.as_deref().and_then(|a| a.strip_prefix("cc ")) else {
+            continue;
+        };
+        if !l.name.starts_with("cc") || std::path::Path::new(root).join("net/config.json").exists()
+        {
+            continue;
+        }
+        link::delete(nl, &l.name)?;
+        let _ = nft::run(&format!("table ip {0} {{}}\ndelete table ip {0}\n", l.name));
+    }
+    Ok(())
+}
+
+fn sysctl(key: &str, value: &str) -> Result<()> {
+    let path = format!("/proc/sys/{key}");
+    if fs::read_to_string(&path).is_ok_and(|v| v.trim() == value) {
+        return Ok(());
+    }
+    fs::write(&path, value).map_err(|e| Error::io("write", &path, e))
+}
+
+fn forwarding_on() -> Result<()> {
+    sysctl("net/ipv4/ip_forward", "1")
+}
+
+/// A network being given to one process: its lease and the sockets that
+/// hold its host ports (dropped by `release`).
+pub struct Attachment {
+    pub config: Config,
+    pub lease: Lease,
+    bridge_index: u32,
+    _held: Vec<Reservation>,
+}
+
+/// Before the process exists: the bridge, the host ports, an address.
+pub fn prepare(
+    store: &Store,
+    owner: &str,
+    veth: &str,
+    want: Option<Ipv4Addr>,
+    specs: &[PortSpec],
+) -> Result<Attachment> {
+    let config = ensure(store, None)?;
+    let (ports, held) = ports::reserve(specs)?;
+    let mut lease = Lease {
+        ip: Ipv4Addr::UNSPECIFIED,
+        owner: owner.to_string(),
+        boot: store::boot_id(),
+        veth: veth.to_string(),
+        mac: String::new(),
+        gateway: config.subnet.gateway(),
+        prefix_len: config.subnet.prefix,
+        pid: 0,
+        pid_start: None,
+        ports,
+    };
+    {
+        let _l = store.lock("net")?;
+        ipam::take(store, &config.subnet, want, &mut lease)?;
+    }
+    let bridge_index = Netlink::open()
+        .and_then(|mut nl| link::find(&mut nl, &config.bridge))?
+        .map(|l| l.index)
+        .ok_or_else(|| Error::not_found("bridge", &config.bridge))?;
+    Ok(Attachment {
+        config,
+        lease,
+        bridge_index,
+        _held: held,
+    })
+}
+
+/// With process `pid` in its namespace: the veth pair, eth0's address and
+/// route, loopback, NAT for the ports. On error the caller releases.
+pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
+    let mut nl = Netlink::open()?;
+    let _ = link::delete(&mut nl, &a.lease.veth);
+    link::create_veth(
+        &mut nl,
+        &a.lease.veth,
+        a.bridge_index,
+        pid,
+        ipam::mac_bytes(a.lease.ip),
+        a.config.mtu,
+    )?;
+    link::set_hairpin(&mut nl, &a.lease.veth)?;
+    let mut inside = Netlink::open_in(pid)?;
+    link::configure_inside(
+        &mut inside,
+        a.lease.ip,
+        a.config.subnet.prefix,
+        a.config.subnet.gateway(),
+    )?;
+    a.lease.pid = pid;
+    a.lease.pid_start = pid_start_time(pid);
+    ipam::update(store, &a.lease)?;
+    if nft::add(&a.config, &a.lease).is_err() {
+        // cc's table was flushed or deleted by someone: restore it (with
+        // this lease's elements) and go on.
+        nft::run(&nft::table(&a.config, &ipam::list(store)?))?;
+    }
+    Ok(())
+}
+
+/// Undoes an attachment: NAT elements, the veth (and so its peer), the
+/// lease; then the port sockets close.
+pub fn release(store: &Store, a: Attachment) {
+    undo(store, &a.config, &a.lease);
+}
+
+fn undo(store: &Store, c: &Config, l: &Lease) {
+    let _ = nft::delete(c, l);
+    if let Ok(mut nl) = Netlink::open() {
+        let _ = link::delete(&mut nl, &l.veth);
+    }
+    let _ = ipam::release(store, l.ip, &l.owner);
+}
+
+/// Releases whatever `owner` holds (cc-rm after a killed monitor,
+/// `cc-net detach`). Returns whether there was anything.
+pub fn release_owner(store: &Store, owner: &str) -> Result<bool> {
+    let Some(c) = config(store)? else {
+        return Ok(false);
+    };
+    let leases: Vec<Lease> = ipam::list(store)?
+        .into_iter()
+        .filter(|l| l.owner == owner)
+        .collect();
+    for l in &leases {
+        undo(store, &c, l);
+    }
+    Ok(!leases.is_empty())
+}
+
+/// Whether the process a lease was given to still runs. A lease not yet
+/// connected is alive for a minute (its monitor is setting it up).
+pub fn lease_alive(store: &Store, l: &Lease) -> bool {
+    if l.boot != store::boot_id() {
+        return false;
+    }
+    if l.pid == 0 {
+        let path = ipam::leases_dir(store).join(l.ip.to_string());
+        return fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| {
+                SystemTime::now()
+                    .duration_since(t)
+                    .is_ok_and(|d| d < Duration::from_secs(60))
+            });
+    }
+    pid_start_time(l.pid).is_some() && pid_start_time(l.pid) == l.pid_start
+}
+
+/// Removes leases whose process is gone, their veths, and every NAT
+/// element no live lease stands for (the table is rebuilt from the live
+/// leases in one transaction). Returns the leases removed.
+pub fn gc(store: &Store) -> Result<Vec<Lease>> {
+    let Some(c) = config(store)? else {
+        return Ok(vec![]);
+    };
+    let _l = store.lock("net")?;
+    let mut gone = Vec::new();
+    for l in ipam::list(store)? {
+        if !lease_alive(store, &l) {
+            undo(store, &c, &l);
+            gone.push(l);
+        }
+    }
+    let live = ipam::list(store)?;
+    // veths of this store's bridge that no lease names.
+    let mut nl = Netlink::open()?;
+    if let Some(br) = link::find(&mut nl, &c.bridge)? {
+        for l in link::list(&mut nl)? {
+            if l.controller == Some(br.index) && !live.iter().any(|x| x.veth == l.name) {
+                let _ = link::delete(&mut nl, &l.name);
+            }
+        }
+    }
+    nft::run(&nft::table(&c, &live))?;
+    Ok(gone)
+}
+
+/// Restores cc's table with the elements of every live lease (after
+/// someone flushed the ruleset, or a firewall reload).
+pub fn reload(store: &Store) -> Result<Config> {
+    let c = ensure(store, None)?;
+    let _l = store.lock("net")?;
+    nft::run(&nft::table(&c, &ipam::list(store)?))?;
+    Ok(c)
+}
+
+/// Removes the store's bridge, table and config; refused while leases
+/// are alive unless `force`.
+pub fn destroy(store: &Store, force: bool) -> Result<()> {
+    let Some(c) = config(store)? else {
+        return Ok(());
+    };
+    let live: Vec<Lease> = ipam::list(store)?
+        .into_iter()
+        .filter(|l| lease_alive(store, l))
+        .collect();
+    if !live.is_empty() && !force {
+        return Err(Error::State(format!(
+            "{} address(es) of {} are in use",
+            live.len(),
+            c.bridge
+        )));
+    }
+    for l in ipam::list(store)? {
+        undo(store, &c, &l);
+    }
+    let mut nl = Netlink::open()?;
+    if link::find(&mut nl, &c.bridge)?
+        .is_some_and(|l| l.alias.as_deref() == Some(&owner_tag(store)))
+    {
+        link::delete(&mut nl, &c.bridge)?;
+    }
+    let _ = nft::drop_table(&c);
+    let path = config_path(store);
+    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))
+}
+
+/// `cc-net attach`: gives the network namespace of any process a veth on
+/// the bridge and an address. The lease lives as long as the process.
+pub fn attach_pid(store: &Store, pid: i32, want: Option<Ipv4Addr>) -> Result<Lease> {
+    let ns = |p: &str| fs::read_link(format!("/proc/{p}/ns/net")).ok();
+    match ns(&pid.to_string()) {
+        None => return Err(Error::not_found("process", pid.to_string())),
+        Some(n) if Some(&n) == ns("self").as_ref() => {
+            return Err(Error::State(format!(
+                "process {pid} is in the host's network namespace: give it one of its own"
+            )))
+        }
+        Some(_) => {}
+    }
+    let start = pid_start_time(pid).unwrap_or(0);
+    let owner = format!("pid:{pid}:{start}");
+    let mut a = prepare(store, &owner, &veth_name(None, pid), want, &[])?;
+    match connect(store, &mut a, pid) {
+        Ok(()) => Ok(a.lease),
+        Err(e) => {
+            release(store, a);
+            Err(e)
+        }
+    }
+}
+
+/// `cc-net detach`: undoes `attach` for a process, or whatever holds an
+/// address.
+pub fn detach(store: &Store, pid: Option<i32>, ip: Option<Ipv4Addr>) -> Result<()> {
+    let c = config(store)?
+        .ok_or_else(|| Error::not_found("network of the store", "net/config.json"))?;
+    let lease = ipam::list(store)?
+        .into_iter()
+        .find(|l| Some(l.pid) == pid || Some(l.ip) == ip)
+        .ok_or_else(|| match (pid, ip) {
+            (Some(p), _) => Error::not_found("lease of process", p.to_string()),
+            (_, ip) => Error::not_found("lease", ip.map(|i| i.to_string()).unwrap_or_default()),
+        })?;
+    undo(store, &c, &lease);
+    Ok(())
+}
+
+/// Host veths of the store's bridge, for `ls`.
+pub fn interfaces(store: &Store) -> Result<Vec<link::Link>> {
+    let Some(c) = config(store)? else {
+        return Ok(vec![]);
+    };
+    let mut nl = Netlink::open()?;
+    let Some(br) = link::find(&mut nl, &c.bridge)? else {
+        return Ok(vec![]);
+    };
+    Ok(link::list(&mut nl)?
+        .into_iter()
+        .filter(|l| l.controller == Some(br.index))
+        .collect())
+}
+
+/// The host name of a veth for an owner: `cc` and 12 hex digits of a
+/// container id, or `ccp` and a pid (at most 15 characters).
+pub fn veth_name(container_id: Option<&str>, pid: i32) -> String {
+    match container_id {
+        Some(id) => format!("cc{}", store::short_id(id)),
+        None => format!("ccp{pid}"),
+    }
+}
+
+/// /etc/hosts of a container whose own address is `addr`.
+pub fn hosts_file(addr: Ipv4Addr, hostname: &str, name: &str) -> String {
+    format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{addr}\t{hostname} {name}\n"
+    )
+}
+
+/// What a container's monitor does before it clones the container, by
+/// its network mode: for `bridge` the bridge, the host ports and an
+/// address (and /etc/hosts with that address); for `container:ID` it joins
+/// that container's namespace, which the clone then inherits.
+pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>> {
+    let mode = c.annotation(ANN_NET).unwrap_or("none");
+    if let Some(query) = mode.strip_prefix("container:") {
+        let other = crate::container::resolve(store, query)?;
+        let pid = other
+            .state
+            .derived()
+            .pid
+            .filter(|_| other.status() == crate::container::Status::Running)
+            .ok_or_else(|| {
+                Error::State(format!(
+                    "cannot share the network of container '{}': it is not running",
+                    other.name()
+                ))
+            })?;
+        join(pid)?;
+        return Ok(None);
+    }
+    if mode != "bridge" {
+        return Ok(None);
+    }
+    let specs = c
+        .annotation(ANN_PORTS)
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<PortSpec>>>()?;
+    let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs)?;
+    let hostname = c.spec.hostname.as_deref().unwrap_or("");
+    let hosts = hosts_file(a.lease.ip, hostname, c.name());
+    if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {
+        release(store, a);
+        return Err(e);
+    }
+    Ok(Some(a))
+}
+
+/// Joins the network namespace of a running process: the monitor does
+/// this before it clones a `--net container:ID` container, which then
+/// shares that namespace.
+pub fn join(pid: i32) -> Result<()> {
+    let path = format!("/proc/{pid}/ns/net");
+    let ns = fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    nix::sched::setns(
+        std::os::fd::AsFd::as_fd(&ns),
+        nix::sched::CloneFlags::CLONE_NEWNET,
+    )
+    .map_err(|e| Error::io("enter the network namespace", &path, e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets() {
+        let s: Subnet = "10.66.3.4/16".parse().unwrap();
+        assert_eq!(s.to_string(), "10.66.0.0/16");
+        assert_eq!(s.gateway(), Ipv4Addr::new(10, 66, 0, 1));
+        assert_eq!(s.broadcast(), Ipv4Addr::new(10, 66, 255, 255));
+        assert!(s.contains(Ipv4Addr::new(10, 66, 200, 1)));
+        assert!(!s.contains(Ipv4Addr::new(10, 67, 0, 1)));
+        assert!(s.overlaps(&"10.0.0.0/8".parse().unwrap()));
+        assert!(!s.overlaps(&"10.88.0.0/16".parse().unwrap()));
+        assert!("10.0.0.0/31".parse::<Subnet>().is_err());
+    }
+}

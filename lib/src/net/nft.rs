@@ -1,0 +1,215 @@
+//! cc's nftables table, through `nft -f -` (one atomic transaction a
+//! call). The table is named after the bridge (`ip cc0`) and holds
+//! everything cc needs: masquerade for the subnet, and four maps from host
+//! ports to container addresses that the DNAT rules look up. Per container
+//! only map elements are added and deleted; no other table or chain is
+//! ever touched (netavark 1223, 491: teardown that flushed a shared chain).
+//!
+//! Where published ports are reached from:
+//! - other hosts and containers: `prerouting`, for the host's own
+//!   addresses (`fib daddr type local`) except 127.0.0.0/8;
+//! - the host itself: `output`, including 127.0.0.1. The DNATed packet
+//!   leaves through the bridge with a loopback source, which the kernel
+//!   allows only with `route_localnet`, set on the bridge alone; `guard`
+//!   drops anything addressed to 127.0.0.0/8 that arrives on the bridge,
+//!   so containers cannot reach the host's loopback services through it,
+//!   and other hosts never match a 127.0.0.1 mapping (docker 41872);
+//! - hairpin (a container through the host's address to itself or a
+//!   neighbour): DNATed traffic from the subnet or from loopback is
+//!   masqueraded, so replies come back the way they went (docker 4442).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::ipam::Lease;
+use super::ports::Port;
+use super::Config;
+use crate::error::{Error, Result};
+
+fn map_of(p: &Port) -> String {
+    let at = if p.host_ip.is_unspecified() {
+        "any"
+    } else {
+        "at"
+    };
+    format!("{}_{at}", p.proto.as_str())
+}
+
+fn element(p: &Port, lease: &Lease, with_value: bool) -> String {
+    let key = if p.host_ip.is_unspecified() {
+        p.host_port.to_string()
+    } else {
+        format!("{} . {}", p.host_ip, p.host_port)
+    };
+    if with_value {
+        format!("{key} : {} . {}", lease.ip, p.container_port)
+    } else {
+        key
+    }
+}
+
+/// The whole table, with the elements of `leases`: written as "create,
+/// delete, create again" so one transaction replaces whatever was there
+/// (nothing, an emptied table, or stale elements).
+pub fn table(c: &Config, leases: &[Lease]) -> String {
+    let t = &c.bridge;
+    let net = c.subnet.to_string();
+    let mut s = format!("table ip {t} {{}}\ndelete table ip {t}\ntable ip {t} {{\n");
+    for proto in ["tcp", "udp"] {
+        s += &format!(
+            "  map {proto}_any {{ type inet_service : ipv4_addr . inet_service; }}\n  \
+             map {proto}_at {{ type ipv4_addr . inet_service : ipv4_addr . inet_service; }}\n"
+        );
+    }
+    s += &format!(
+        "  chain guard {{\n    type filter hook prerouting priority raw; policy accept;\n    \
+         iifname \"{t}\" ip daddr 127.0.0.0/8 drop\n  }}\n"
+    );
+    s += "  chain ports {\n";
+    for proto in ["tcp", "udp"] {
+        s += &format!(
+            "    meta l4proto {proto} dnat ip to ip daddr . {proto} dport map @{proto}_at\n    \
+             meta l4proto {proto} dnat ip to {proto} dport map @{proto}_any\n"
+        );
+    }
+    s += "  }\n";
+    s += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    \
+          ip daddr 127.0.0.0/8 return\n    fib daddr type local jump ports\n  }\n";
+    s += "  chain output {\n    type nat hook output priority -100; policy accept;\n    \
+          fib daddr type local jump ports\n  }\n";
+    s += &format!(
+        "  chain postrouting {{\n    type nat hook postrouting priority srcnat; policy accept;\n    \
+         ip saddr {net} ip daddr != {net} masquerade\n    \
+         oifname \"{t}\" ct status dnat ip saddr {{ 127.0.0.0/8, {net} }} masquerade\n  }}\n}}\n"
+    );
+    for l in leases {
+        s += &elements("add", c, l);
+    }
+    s
+}
+
+/// `add element` (or `delete element`) lines for a lease's ports.
+pub fn elements(verb: &str, c: &Config, l: &Lease) -> String {
+    l.ports
+        .iter()
+        .map(|p| {
+            format!(
+                "{verb} element ip {} {} {{ {} }}\n",
+                c.bridge,
+                map_of(p),
+                element(p, l, verb == "add")
+            )
+        })
+        .collect()
+}
+
+/// The port elements of one container, in their own transaction.
+pub fn add(c: &Config, l: &Lease) -> Result<()> {
+    if l.ports.is_empty() {
+        return Ok(());
+    }
+    run(&elements("add", c, l))
+}
+
+/// Removes a container's elements. Adding them first makes the delete
+/// succeed whether or not they were still there (after a flush, say).
+pub fn delete(c: &Config, l: &Lease) -> Result<()> {
+    if l.ports.is_empty() {
+        return Ok(());
+    }
+    run(&(elements("add", c, l) + &elements("delete", c, l)))
+}
+
+/// Removes cc's table (`cc-net destroy`).
+pub fn drop_table(c: &Config) -> Result<()> {
+    let t = &c.bridge;
+    run(&format!("table ip {t} {{}}\ndelete table ip {t}\n"))
+}
+
+/// The table as nft prints it, for people.
+pub fn list(c: &Config) -> Result<String> {
+    let out = Command::new("nft")
+        .args(["list", "table", "ip", &c.bridge])
+        .output()
+        .map_err(|e| Error::sys("run nft", e))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Feeds a script to `nft -f -`.
+pub fn run(script: &str) -> Result<()> {
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::sys("run nft (is nftables installed?)", e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(script.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::sys("run nft", e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let first = err
+        .lines()
+        .find(|l| l.contains("Error"))
+        .unwrap_or_else(|| err.lines().next().unwrap_or("failed"));
+    Err(Error::Invalid(format!("nft: {}", first.trim())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::ports::Proto;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn elements_by_address() {
+        let c = Config {
+            bridge: "cc0".into(),
+            subnet: "10.66.0.0/16".parse().unwrap(),
+            mtu: 1500,
+        };
+        let l = Lease {
+            ip: Ipv4Addr::new(10, 66, 0, 2),
+            owner: "x".into(),
+            boot: "b".into(),
+            veth: "ccx".into(),
+            mac: String::new(),
+            gateway: Ipv4Addr::new(10, 66, 0, 1),
+            prefix_len: 16,
+            pid: 0,
+            pid_start: None,
+            ports: vec![
+                Port {
+                    host_ip: Ipv4Addr::UNSPECIFIED,
+                    host_port: 8080,
+                    container_port: 80,
+                    proto: Proto::Tcp,
+                },
+                Port {
+                    host_ip: Ipv4Addr::LOCALHOST,
+                    host_port: 5353,
+                    container_port: 53,
+                    proto: Proto::Udp,
+                },
+            ],
+        };
+        assert_eq!(
+            elements("add", &c, &l),
+            "add element ip cc0 tcp_any { 8080 : 10.66.0.2 . 80 }\n\
+             add element ip cc0 udp_at { 127.0.0.1 . 5353 : 10.66.0.2 . 53 }\n"
+        );
+        assert_eq!(
+            elements("delete", &c, &l),
+            "delete element ip cc0 tcp_any { 8080 }\ndelete element ip cc0 udp_at { 127.0.0.1 . 5353 }\n"
+        );
+        assert!(
+            table(&c, &[l]).contains("ip saddr 10.66.0.0/16 ip daddr != 10.66.0.0/16 masquerade")
+        );
+    }
+}
