@@ -62,11 +62,22 @@ impl Podman {
             let name = format!("ls-{attempt}-{}", std::process::id());
             let out = self
                 .cmd()
-                .args(["run", "--network", "none", "--name", &name, image, "sh", "-c", LISTING])
+                .args([
+                    "run",
+                    "--network",
+                    "none",
+                    "--name",
+                    &name,
+                    image,
+                    "sh",
+                    "-c",
+                    LISTING,
+                ])
                 .output()
                 .expect("podman");
             let _ = self.cmd().args(["rm", "-f", &name]).output();
-            if out.status.success() || attempt == 1 || !support::stderr(&out).contains("exit code") {
+            if out.status.success() || attempt == 1 || !support::stderr(&out).contains("exit code")
+            {
                 assert_ok(&out, &format!("podman run {image}"));
                 return support::stdout(&out);
             }

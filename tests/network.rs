@@ -22,6 +22,18 @@ fn httpd(env: &NetEnv, publish: &[&str]) -> String {
     env.run_d(args)
 }
 
+/// Polls `f` until it is true or `timeout` passes.
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 fn get_eventually(peer: Option<&Peer>, url: &str) -> String {
     wait_for(Duration::from_secs(30), url, || http_get(peer, url))
 }
@@ -67,15 +79,19 @@ fn container_to_container_by_ip() {
         "sh",
         "-c",
         &format!(
-            "for i in 1 2 3 4 5 6 7 8 9 10; do echo over-the-bridge | nc -w 3 {ip} 5000 && break; sleep 0.5; done"
+            "for i in $(seq 60); do echo over-the-bridge | nc -w 3 {ip} 5000 && break; sleep 0.5; done"
         ),
     ]);
     assert_ne!(env.ip_of(&b), ip);
-    wait_for(Duration::from_secs(30), "a receives", || {
-        stdout(&env.logs([a.as_str()]))
-            .contains("over-the-bridge")
-            .then_some(())
+    let received = wait_until(Duration::from_secs(60), || {
+        stdout(&env.logs([a.as_str()])).contains("over-the-bridge")
     });
+    assert!(
+        received,
+        "a got nothing; b said: {:?}; a said: {:?}",
+        env.logs([b.as_str()]),
+        env.logs([a.as_str()])
+    );
     // The container sees its own name and address in /etc/hosts, and
     // eth0 has the MAC cc-inspect shows.
     let hosts = std::fs::read_to_string(env.ctr_dir(&a).join("hosts")).unwrap();

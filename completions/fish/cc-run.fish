@@ -21,7 +21,8 @@ complete -c cc-run -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
 complete -c cc-run -l pids-limit -d 'Maximum number of processes (-1 unlimited)' -r
 complete -c cc-run -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or ALL)' -r
 complete -c cc-run -l cap-drop -d 'Drop a capability (or ALL)' -r
-complete -c cc-run -l security-opt -d 'Security options: no-new-privileges' -r
+complete -c cc-run -l security-opt -d 'Security options: no-new-privileges; seccomp=unconfined (no filter); seccomp=FILE (a profile in docker\'s JSON format instead of the default, which is docker\'s)' -r
+complete -c cc-run -l device -d 'Give the container a host device, HOST[:CONTAINER][:rwm] (allowed in the device cgroup with those permissions, default rwm)' -r
 complete -c cc-run -l help -d 'Print help'
 complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
 complete -c cc-run -l rm -d 'Remove the container when it exits'
@@ -29,6 +30,6 @@ complete -c cc-run -s i -l interactive -d 'Keep stdin open'
 complete -c cc-run -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-run -l read-only -d 'Mount the root filesystem read-only'
 complete -c cc-run -s P -l publish-all -d 'Publish every port the image exposes on free host ports'
-complete -c cc-run -l privileged -d 'Every capability, no masked or read-only /proc paths, /sys writable'
+complete -c cc-run -l privileged -d 'Every capability, no seccomp filter, every device, no masked or read-only /proc paths, /sys writable'
 complete -c cc-run -l init -d 'Run a small init as pid 1 that reaps zombies and forwards signals'
 complete -c cc-run -s V -l version -d 'Print version'

@@ -31,6 +31,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod mount;
 pub mod net;
+pub mod registry;
 pub mod run;
 pub mod sandbox;
 pub mod spec;

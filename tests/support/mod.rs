@@ -233,6 +233,10 @@ impl Drop for Env {
         if !ids.is_empty() {
             let _ = self.cmd("cc-rm").arg("-f").args(&ids).output();
         }
+        // This store's bridge and nft table, when a test made them.
+        if self.root.join("net").exists() {
+            let _ = self.cmd("cc-net").args(["destroy", "-f"]).output();
+        }
         // Then anything still mounted below our folder, deepest first.
         let mut ms = self.mounts();
         ms.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
@@ -1083,4 +1087,232 @@ pub fn monitor_pids(id: &str) -> Vec<i32> {
         }
     }
     out
+}
+
+// ------------------------------------------------------------ registries
+
+/// A real registry (Debian's docker-registry) on 127.0.0.1 and a free
+/// port, its storage in a temporary folder; stopped by pid on drop.
+pub struct Registry {
+    child: std::process::Child,
+    pub port: u16,
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    pub dir: tempfile::TempDir,
+    /// The CA certificate when it serves TLS.
+    pub ca: Option<PathBuf>,
+}
+
+/// The TLS and basic-auth set-up of a registry.
+#[derive(Default)]
+pub struct RegistryConf {
+    /// Serve https with a certificate for 127.0.0.1 signed by a CA made
+    /// here.
+    pub tls: bool,
+    /// htpasswd basic auth with this user and password.
+    pub user: Option<(String, String)>,
+    /// `auth: token`: (realm URL, the certificate that signs tokens).
+    pub token: Option<(String, PathBuf)>,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        Registry::start_with(RegistryConf::default())
+    }
+
+    pub fn start_with(conf: RegistryConf) -> Registry {
+        let dir = tempfile::Builder::new()
+            .prefix("cc-registry-")
+            .tempdir()
+            .unwrap();
+        let d = dir.path();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut yml = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            d.join("data").display()
+        );
+        let mut ca = None;
+        if conf.tls {
+            make_certs(d);
+            yml.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                d.join("server.crt").display(),
+                d.join("server.key").display()
+            ));
+            ca = Some(d.join("ca.crt"));
+        }
+        if let Some((u, p)) = &conf.user {
+            let out = Command::new("htpasswd")
+                .args(["-Bbc", d.join("htpasswd").to_str().unwrap(), u, p])
+                .output()
+                .expect("htpasswd (apache2-utils)");
+            assert_ok(&out, "htpasswd");
+            yml.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: cc-test\n    path: {}\n",
+                d.join("htpasswd").display()
+            ));
+        }
+        if let Some((realm, cert)) = &conf.token {
+            yml.push_str(&format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: cc-test\n    issuer: cc-test-issuer\n    rootcertbundle: {}\n",
+                cert.display()
+            ));
+        }
+        let cfg = d.join("config.yml");
+        fs::write(&cfg, yml).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(d.join("log")).unwrap())
+            .spawn()
+            .expect("docker-registry (Debian's docker-registry package)");
+        let host = format!("127.0.0.1:{port}");
+        let reg = Registry {
+            child,
+            port,
+            host,
+            dir,
+            ca,
+        };
+        wait_for(Duration::from_secs(20), "the registry to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        reg
+    }
+
+    /// `127.0.0.1:PORT/<path>`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}/{path}", self.host)
+    }
+
+    /// skopeo copies `src` (a transport:path) to `<host>/<dest>`, with
+    /// extra flags (`-f oci`, `--dest-compress-format zstd`).
+    pub fn skopeo_put(&self, src: &str, dest: &str, extra: &[&str]) {
+        let mut c = Command::new("skopeo");
+        c.args(["copy", "-q", "--dest-tls-verify=false"]);
+        c.args(extra);
+        c.arg(src).arg(format!("docker://{}", self.at(dest)));
+        let out = c.output().expect("skopeo");
+        assert_ok(&out, &format!("skopeo copy {src} {dest}"));
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA and a server certificate for 127.0.0.1 (and localhost) in `d`.
+fn make_certs(d: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert_ok(&out, &format!("openssl {args:?}"));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cc test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    fs::write(d.join("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+        "-out",
+        "server.crt",
+    ]);
+}
+
+impl Env {
+    /// A busybox image saved by cc-save as a docker-archive; returns the
+    /// archive's path and the image id.
+    pub fn busybox_archive(&self, name: &str) -> (PathBuf, String) {
+        let id = self.busybox_image(name);
+        let tar = self.dir.join(format!("{name}.tar"));
+        self.ok(
+            "cc-save",
+            [OsStr::new("-o"), tar.as_os_str(), OsStr::new(name)],
+        );
+        (tar, id)
+    }
+}
+
+// --- security helpers (tests/security.rs) -------------------------------
+
+/// `sc NR [ARG0]`: a static program that makes raw syscall NR and prints
+/// `ok`, `ENOSYS`, `EPERM` or the error's text.
+const SYSCALL_HELPER: &str = r#"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    long nr = strtol(argv[1], 0, 0);
+    unsigned long a0 = argc > 2 ? strtoul(argv[2], 0, 0) : 0;
+    long r = syscall(nr, a0, 0, 0, 0, 0, 0);
+    if (r >= 0) { puts("ok"); return 0; }
+    puts(errno == ENOSYS ? "ENOSYS" : errno == EPERM ? "EPERM" : strerror(errno));
+    return 1;
+}
+"#;
+
+/// Compiles the syscall helper with the host's `gcc -static` into
+/// `rootfs/bin/sc`. Real code in the image, built at test time.
+pub fn add_syscall_helper(rootfs: &Path) {
+    let src = rootfs.parent().unwrap().join("sc.c");
+    fs::write(&src, SYSCALL_HELPER).unwrap();
+    let out = Command::new("gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(rootfs.join("bin/sc"))
+        .arg(&src)
+        .output()
+        .expect("run gcc (the security tests need gcc and libc6-dev for a static helper)");
+    assert_ok(&out, "gcc -static sc.c");
 }

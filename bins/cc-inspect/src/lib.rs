@@ -187,6 +187,9 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "ReadonlyRootfs": c.spec.root.as_ref().is_some_and(|r| r.readonly),
             "Capabilities": p.capabilities.as_ref().map(|c| c.bounding.clone()).unwrap_or_default(),
             "NoNewPrivileges": p.no_new_privileges,
+            // The OCI `linux.seccomp` object in force; null: unconfined.
+            "Seccomp": c.spec.linux.as_ref().and_then(|l| l.seccomp.clone()),
+            "Devices": c.spec.linux.as_ref().map(|l| l.devices.clone()).unwrap_or_default(),
             "MaskedPaths": c.spec.linux.as_ref().map(|l| l.masked_paths.clone()).unwrap_or_default(),
             "ReadonlyPaths": c.spec.linux.as_ref().map(|l| l.readonly_paths.clone()).unwrap_or_default(),
             "AutoRemove": c.annotation(container::ANN_RM).is_some(),

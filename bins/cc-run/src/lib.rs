@@ -101,7 +101,8 @@ pub struct Args {
     /// Maximum number of processes (-1 unlimited)
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
-    /// Every capability, no masked or read-only /proc paths, /sys writable
+    /// Every capability, no seccomp filter, every device, no masked or
+    /// read-only /proc paths, /sys writable
     #[arg(long)]
     pub privileged: bool,
     /// Add a capability (CHOWN, NET_ADMIN, ..., or ALL)
@@ -110,9 +111,15 @@ pub struct Args {
     /// Drop a capability (or ALL)
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
-    /// Security options: no-new-privileges
+    /// Security options: no-new-privileges; seccomp=unconfined (no
+    /// filter); seccomp=FILE (a profile in docker's JSON format instead of
+    /// the default, which is docker's)
     #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
+    /// Give the container a host device, HOST[:CONTAINER][:rwm] (allowed in
+    /// the device cgroup with those permissions, default rwm)
+    #[arg(long, value_name = "DEV")]
+    pub device: Vec<String>,
     /// Run a small init as pid 1 that reaps zombies and forwards signals
     #[arg(long)]
     pub init: bool,
@@ -190,6 +197,7 @@ fn options(a: Args) -> Result<RunOptions> {
         }
         None => (None, None),
     };
+    let sec = security_opts(&a.security_opt)?;
     Ok(RunOptions {
         image,
         rootfs: a.rootfs,
@@ -217,6 +225,7 @@ fn options(a: Args) -> Result<RunOptions> {
             cpu_quota,
             cpu_period,
             pids: a.pids_limit.filter(|&p| p > 0),
+            ..Default::default()
         },
         detach: a.detach,
         cidfile: a.cidfile,
@@ -230,26 +239,52 @@ fn options(a: Args) -> Result<RunOptions> {
         privileged: a.privileged,
         cap_add: a.cap_add,
         cap_drop: a.cap_drop,
-        no_new_privileges: security_opts(&a.security_opt)?,
+        no_new_privileges: sec.no_new_privileges,
+        seccomp_unconfined: sec.seccomp_unconfined,
+        seccomp_profile: sec.seccomp_profile,
+        devices: a.device,
     })
 }
 
-/// `--security-opt`: `no-new-privileges[=true|false]`; anything else is a
-/// usage error rather than silently ignored.
-fn security_opts(opts: &[String]) -> Result<bool> {
-    let mut nnp = false;
+#[derive(Default)]
+struct SecurityOpts {
+    no_new_privileges: bool,
+    seccomp_unconfined: bool,
+    seccomp_profile: Option<PathBuf>,
+}
+
+/// `--security-opt`: `no-new-privileges[=true|false]`,
+/// `seccomp=unconfined|FILE`; anything else is a usage error rather than
+/// silently ignored.
+fn security_opts(opts: &[String]) -> Result<SecurityOpts> {
+    let mut s = SecurityOpts::default();
     for o in opts {
-        match o.as_str() {
-            "no-new-privileges" | "no-new-privileges=true" | "no-new-privileges:true" => nnp = true,
-            "no-new-privileges=false" | "no-new-privileges:false" => nnp = false,
-            other => {
+        let seccomp = o
+            .strip_prefix("seccomp=")
+            .or_else(|| o.strip_prefix("seccomp:"));
+        match (o.as_str(), seccomp) {
+            (_, Some("unconfined")) => {
+                s.seccomp_unconfined = true;
+                s.seccomp_profile = None;
+            }
+            (_, Some(file)) if !file.is_empty() => {
+                s.seccomp_unconfined = false;
+                s.seccomp_profile = Some(PathBuf::from(file));
+            }
+            ("no-new-privileges" | "no-new-privileges=true" | "no-new-privileges:true", _) => {
+                s.no_new_privileges = true
+            }
+            ("no-new-privileges=false" | "no-new-privileges:false", _) => {
+                s.no_new_privileges = false
+            }
+            (other, _) => {
                 return Err(Error::Usage(format!(
                     "unsupported security option '{other}'"
                 )))
             }
         }
     }
-    Ok(nnp)
+    Ok(s)
 }
 
 /// `K=V` as is; `K` alone takes K from our environment, or is dropped.

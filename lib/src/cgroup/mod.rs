@@ -8,6 +8,7 @@
 //! elsewhere beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers
 //! cc needs and is ignored.
 
+mod devices;
 mod v1;
 mod v2;
 
@@ -34,6 +35,10 @@ pub struct Resources {
     pub cpu_period: Option<u64>,
     /// Most processes at once, 0 or -1 unlimited (`--pids-limit`).
     pub pids: Option<i64>,
+    /// Device cgroup rules in order, v1 syntax with the file to write:
+    /// `deny a` or `allow c 1:3 rwm` (empty: devices left as the parent's).
+    #[serde(default)]
+    pub devices: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,9 +50,9 @@ pub enum Version {
 /// Where cgroup filesystems are mounted.
 const ROOT: &str = "/sys/fs/cgroup";
 
-/// The v1 controllers cc creates a folder in (cpuset, devices and blkio are
-/// left to the parent: cc sets no limits there).
-const V1_CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "freezer"];
+/// The v1 controllers cc creates a folder in (cpuset and blkio are left to
+/// the parent: cc sets no limits there).
+const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"];
 
 /// v1 or v2, from the filesystem type of /sys/fs/cgroup (statfs(2)).
 pub fn version() -> Version {
@@ -549,6 +554,7 @@ mod tests {
                 vec!["cpu".into(), "cpuacct".into()],
             ),
             ("/sys/fs/cgroup/mem ory".into(), vec!["memory".into()]),
+            ("/sys/fs/cgroup/devices".into(), vec!["devices".into()]),
             ("/sys/fs/cgroup/pids".into(), vec!["pids".into()]),
         ];
         assert_eq!(got, want);

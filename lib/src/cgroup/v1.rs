@@ -164,6 +164,25 @@ fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
             write(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
         }
     }
+    if !res.devices.is_empty() {
+        // devices.deny/devices.allow, in order (cgroup-v1/devices.rst):
+        // `deny a` empties the group's list, then each allow adds a rule.
+        let dir = cg.dir("devices").ok_or_else(|| {
+            Error::Invalid(
+                "cannot limit devices: cgroup controller 'devices' is not mounted".into(),
+            )
+        })?;
+        for rule in &res.devices {
+            let (file, value) = match rule.split_once(' ') {
+                Some(("allow", v)) => ("devices.allow", v),
+                Some(("deny", v)) => ("devices.deny", v),
+                _ => {
+                    return Err(Error::Invalid(format!("invalid device rule '{rule}'")));
+                }
+            };
+            write(&dir.join(file), value)?;
+        }
+    }
     if let (Some(dir), Some(p)) = (cg.dir("pids"), res.pids) {
         let value = if p > 0 {
             p.to_string()

@@ -76,7 +76,9 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
         )));
     }
     let dir = make_dirs(root, &cg.name, created, enable_controllers)?;
-    apply(&dir, res)
+    apply(&dir, res)?;
+    // v2 has no devices.allow: the rules become a BPF program on the group.
+    super::devices::apply(&dir, &res.devices)
 }
 
 /// Enables in `dir`'s children the controllers cc uses that `dir` has.

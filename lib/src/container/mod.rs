@@ -102,6 +102,7 @@ impl Container {
             cpu_quota: r.cpu.as_ref().and_then(|c| c.quota),
             cpu_period: r.cpu.as_ref().and_then(|c| c.period),
             pids: r.pids.as_ref().map(|p| p.limit),
+            devices: r.devices.iter().map(device_rule).collect(),
         }
     }
 
@@ -251,4 +252,17 @@ pub fn in_use(store: &Store) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
         }
     }
     Ok((layers, images))
+}
+
+/// An OCI device rule in the device cgroup's v1 syntax: `allow c 1:3 rwm`;
+/// a deny of everything is `deny a`.
+fn device_rule(r: &crate::spec::DeviceRule) -> String {
+    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "*".into());
+    let kind = r.kind.as_deref().unwrap_or("a");
+    let access = r.access.as_deref().unwrap_or("rwm");
+    let verb = if r.allow { "allow" } else { "deny" };
+    if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
+        return format!("{verb} a");
+    }
+    format!("{verb} {kind} {}:{} {access}", num(r.major), num(r.minor))
 }

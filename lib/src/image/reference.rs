@@ -65,6 +65,23 @@ impl Reference {
         self
     }
 
+    /// The reference as a registry sees it, as docker normalises it:
+    /// `docker.io` when no registry is named, `library/` before a one-part
+    /// path on Docker Hub, and `latest` when neither tag nor digest.
+    pub fn normalized(mut self) -> Reference {
+        let domain = self.domain.take().unwrap_or_else(|| "docker.io".into());
+        let domain = if domain == "index.docker.io" {
+            "docker.io".into()
+        } else {
+            domain
+        };
+        if domain == "docker.io" && !self.path.contains('/') {
+            self.path = format!("library/{}", self.path);
+        }
+        self.domain = Some(domain);
+        self.with_default_tag()
+    }
+
     /// `[domain/]path` without tag or digest.
     pub fn repository(&self) -> String {
         match &self.domain {
@@ -140,6 +157,19 @@ mod tests {
             Reference::parse("my-app_1.x:2.0-rc").unwrap().path,
             "my-app_1.x"
         );
+    }
+
+    #[test]
+    fn normalizes_for_pulls() {
+        let n = |s: &str| Reference::parse(s).unwrap().normalized().to_string();
+        assert_eq!(n("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(n("me/app:1"), "docker.io/me/app:1");
+        assert_eq!(
+            n("index.docker.io/debian"),
+            "docker.io/library/debian:latest"
+        );
+        assert_eq!(n("127.0.0.1:5000/x"), "127.0.0.1:5000/x:latest");
+        assert_eq!(n("localhost/x/y:t"), "localhost/x/y:t");
     }
 
     #[test]

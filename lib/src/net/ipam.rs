@@ -87,7 +87,10 @@ pub fn take(
         .map(u32::from)
         .collect();
     let candidates: Box<dyn Iterator<Item = u32>> = match want {
-        Some(ip) if !subnet.contains(ip) || ip == subnet.gateway() || ip == subnet.broadcast() => {
+        Some(ip)
+            if !subnet.contains(ip)
+                || [subnet.addr, subnet.gateway(), subnet.broadcast()].contains(&ip) =>
+        {
             return Err(Error::Usage(format!(
                 "address {ip} is not a host address of {subnet}"
             )))

@@ -143,12 +143,16 @@ pub fn config(store: &Store) -> Result<Option<Config>> {
 /// Makes sure the bridge is there and up, and forwarding is on; creates
 /// both (and the config, with `subnet` or a free default) on first use.
 pub fn ensure(store: &Store, subnet: Option<Subnet>) -> Result<Config> {
+    ensure_in(&mut Netlink::open()?, store, subnet).map(|(c, _)| c)
+}
+
+/// `ensure` on an open socket; also returns the bridge's index.
+fn ensure_in(nl: &mut Netlink, store: &Store, subnet: Option<Subnet>) -> Result<(Config, u32)> {
     forwarding_on()?;
-    let mut nl = Netlink::open()?;
     if let Some(c) = config(store)? {
-        if let Some(l) = link::find(&mut nl, &c.bridge)? {
+        if let Some(l) = link::find(nl, &c.bridge)? {
             if l.up && l.alias.as_deref() == Some(&owner_tag(store)) {
-                return Ok(c);
+                return Ok((c, l.index));
             }
         }
     }
@@ -158,18 +162,18 @@ pub fn ensure(store: &Store, subnet: Option<Subnet>) -> Result<Config> {
     let c = match config(store)? {
         Some(c) => c,
         None => {
-            let c = choose(&mut nl, store, subnet)?;
+            let c = choose(nl, store, subnet)?;
             fs::create_dir_all(store.root().join("net"))
                 .map_err(|e| Error::io("create", store.root().join("net"), e))?;
             store::write_json(&config_path(store), &c)?;
             c
         }
     };
-    create_bridge(store, &mut nl, &c)?;
-    Ok(c)
+    let index = create_bridge(store, nl, &c)?;
+    Ok((c, index))
 }
 
-fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<()> {
+fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<u32> {
     let tag = owner_tag(store);
     match link::find(nl, &c.bridge)? {
         Some(l) if l.alias.as_deref() != Some(&tag) => {
@@ -186,7 +190,8 @@ fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<()> {
     link::add_address(nl, br.index, c.subnet.gateway(), c.subnet.prefix)?;
     // The host reaches its 127.0.0.1-published ports through the bridge.
     sysctl(&format!("net/ipv4/conf/{}/route_localnet", c.bridge), "1")?;
-    nft::run(&nft::table(c, &ipam::list(store)?))
+    nft::run(&nft::table(c, &ipam::list(store)?))?;
+    Ok(br.index)
 }
 
 /// The bridge's alias: the store it belongs to.
@@ -295,6 +300,8 @@ pub struct Attachment {
     pub config: Config,
     pub lease: Lease,
     bridge_index: u32,
+    /// A netlink socket in our namespace, from `prepare` to `release`.
+    nl: Netlink,
     _held: Vec<Reservation>,
 }
 
@@ -306,7 +313,8 @@ pub fn prepare(
     want: Option<Ipv4Addr>,
     specs: &[PortSpec],
 ) -> Result<Attachment> {
-    let config = ensure(store, None)?;
+    let mut nl = Netlink::open()?;
+    let (config, bridge_index) = ensure_in(&mut nl, store, None)?;
     let (ports, held) = ports::reserve(specs)?;
     let mut lease = Lease {
         ip: Ipv4Addr::UNSPECIFIED,
@@ -324,14 +332,11 @@ pub fn prepare(
         let _l = store.lock("net")?;
         ipam::take(store, &config.subnet, want, &mut lease)?;
     }
-    let bridge_index = Netlink::open()
-        .and_then(|mut nl| link::find(&mut nl, &config.bridge))?
-        .map(|l| l.index)
-        .ok_or_else(|| Error::not_found("bridge", &config.bridge))?;
     Ok(Attachment {
         config,
         lease,
         bridge_index,
+        nl,
         _held: held,
     })
 }
@@ -339,17 +344,22 @@ pub fn prepare(
 /// With process `pid` in its namespace: the veth pair, eth0's address and
 /// route, loopback, NAT for the ports. On error the caller releases.
 pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
-    let mut nl = Netlink::open()?;
-    let _ = link::delete(&mut nl, &a.lease.veth);
+    let nl = &mut a.nl;
+    // A veth of the same name left by a killed monitor of this container.
+    let _ = link::delete(nl, &a.lease.veth);
     link::create_veth(
-        &mut nl,
+        nl,
         &a.lease.veth,
         a.bridge_index,
         pid,
         ipam::mac_bytes(a.lease.ip),
         a.config.mtu,
     )?;
-    link::set_hairpin(&mut nl, &a.lease.veth)?;
+    // Only a container with published ports can reach itself through the
+    // host (hairpin); the request costs a few ms, so others skip it.
+    if !a.lease.ports.is_empty() {
+        link::set_hairpin(nl, &a.lease.veth)?;
+    }
     let mut inside = Netlink::open_in(pid)?;
     link::configure_inside(
         &mut inside,
@@ -370,15 +380,22 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
 
 /// Undoes an attachment: NAT elements, the veth (and so its peer), the
 /// lease; then the port sockets close.
-pub fn release(store: &Store, a: Attachment) {
-    undo(store, &a.config, &a.lease);
+pub fn release(store: &Store, mut a: Attachment) {
+    undo_with(&mut a.nl, store, &a.config, &a.lease);
 }
 
 fn undo(store: &Store, c: &Config, l: &Lease) {
-    let _ = nft::delete(c, l);
     if let Ok(mut nl) = Netlink::open() {
-        let _ = link::delete(&mut nl, &l.veth);
+        undo_with(&mut nl, store, c, l);
+    } else {
+        let _ = nft::delete(c, l);
+        let _ = ipam::release(store, l.ip, &l.owner);
     }
+}
+
+fn undo_with(nl: &mut Netlink, store: &Store, c: &Config, l: &Lease) {
+    let _ = nft::delete(c, l);
+    let _ = link::delete(nl, &l.veth);
     let _ = ipam::release(store, l.ip, &l.owner);
 }
 

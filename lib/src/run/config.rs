@@ -95,6 +95,12 @@ pub struct RunOptions {
     pub cap_drop: Vec<String>,
     /// `--security-opt no-new-privileges`.
     pub no_new_privileges: bool,
+    /// `--security-opt seccomp=unconfined` (implied by `--privileged`).
+    pub seccomp_unconfined: bool,
+    /// `--security-opt seccomp=FILE`: a profile in docker's JSON format.
+    pub seccomp_profile: Option<PathBuf>,
+    /// `--device HOST[:CTR][:PERMS]`.
+    pub devices: Vec<String>,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -196,6 +202,15 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             .map(|t| tmpfs(t))
             .collect::<Result<Vec<_>>>()?,
     );
+    let caps = capabilities(o)?;
+    let seccomp = seccomp(o, &caps.bounding)?;
+    let devices = o
+        .devices
+        .iter()
+        .map(|d| device(d))
+        .collect::<Result<Vec<_>>>()?;
+    let mut resources = resources_spec(&o.resources);
+    resources.devices = device_rules(o.privileged, &devices);
     Ok(Spec {
         oci_version: "1.2.0".into(),
         process: Some(Process {
@@ -203,7 +218,7 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             args,
             env,
             cwd,
-            capabilities: Some(capabilities(o)?),
+            capabilities: Some(caps),
             no_new_privileges: o.no_new_privileges,
             ..Default::default()
         }),
@@ -219,7 +234,9 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         mounts,
         linux: Some(Linux {
             namespaces: namespaces(&net),
-            resources: Some(resources_spec(&o.resources)),
+            resources: Some(resources),
+            devices: devices.into_iter().map(|(d, _)| d).collect(),
+            seccomp,
             masked_paths: if o.privileged {
                 vec![]
             } else {
@@ -277,6 +294,107 @@ fn capabilities(o: &RunOptions) -> Result<spec::Capabilities> {
         inheritable: vec![],
         ambient: vec![],
     })
+}
+
+/// docker's default seccomp profile for these capabilities, a profile
+/// file, or none (`seccomp=unconfined`, `--privileged`).
+fn seccomp(o: &RunOptions, bounding: &[String]) -> Result<Option<spec::Seccomp>> {
+    use crate::sandbox::seccomp;
+    if o.seccomp_unconfined || (o.privileged && o.seccomp_profile.is_none()) {
+        return Ok(None);
+    }
+    match &o.seccomp_profile {
+        Some(f) => seccomp::from_file(f, bounding).map(Some),
+        None => Ok(Some(seccomp::default_for(bounding))),
+    }
+}
+
+/// The devices every container may use, as docker's: mknod of any, and
+/// null, zero, full, random, urandom, tty, console, ptmx, the ptys and tun.
+const DEFAULT_DEVICES: &[(&str, Option<i64>, Option<i64>, &str)] = &[
+    ("c", None, None, "m"),
+    ("b", None, None, "m"),
+    ("c", Some(1), Some(3), "rwm"),
+    ("c", Some(1), Some(5), "rwm"),
+    ("c", Some(1), Some(7), "rwm"),
+    ("c", Some(1), Some(8), "rwm"),
+    ("c", Some(1), Some(9), "rwm"),
+    ("c", Some(5), Some(0), "rwm"),
+    ("c", Some(5), Some(1), "rwm"),
+    ("c", Some(5), Some(2), "rwm"),
+    ("c", Some(136), None, "rwm"),
+    ("c", Some(10), Some(200), "rwm"),
+];
+
+/// The device cgroup's rules: deny all, then the defaults and the
+/// `--device`s; `--privileged` allows every device.
+fn device_rules(privileged: bool, devices: &[(spec::Device, String)]) -> Vec<spec::DeviceRule> {
+    let rule = |allow: bool, kind: &str, major, minor, access: &str| spec::DeviceRule {
+        allow,
+        kind: Some(kind.into()),
+        major,
+        minor,
+        access: Some(access.into()),
+    };
+    if privileged {
+        return vec![rule(true, "a", None, None, "rwm")];
+    }
+    let mut out = vec![rule(false, "a", None, None, "rwm")];
+    for (kind, major, minor, access) in DEFAULT_DEVICES {
+        out.push(rule(true, kind, *major, *minor, access));
+    }
+    for (d, access) in devices {
+        out.push(rule(true, &d.kind, Some(d.major), Some(d.minor), access));
+    }
+    out
+}
+
+/// `--device HOST[:CTR][:PERMS]`: a device node of the host, made at CTR
+/// (default: the same path) with the host's numbers and mode, and allowed
+/// with PERMS (default rwm) in the device cgroup.
+fn device(d: &str) -> Result<(spec::Device, String)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let parts: Vec<&str> = d.split(':').collect();
+    let is_perms = |p: &str| !p.is_empty() && p.chars().all(|c| matches!(c, 'r' | 'w' | 'm'));
+    let (host, ctr, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if is_perms(p) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] if is_perms(p) => (*h, *c, *p),
+        _ => {
+            return Err(Error::Usage(format!(
+                "invalid device '{d}': expected HOST[:CONTAINER][:rwm]"
+            )))
+        }
+    };
+    if !host.starts_with('/') || !ctr.starts_with('/') {
+        return Err(Error::Usage(format!(
+            "invalid device '{d}': both paths must be absolute"
+        )));
+    }
+    let md = std::fs::metadata(host).map_err(|e| Error::io("use device", host, e))?;
+    let kind = if md.file_type().is_char_device() {
+        "c"
+    } else if md.file_type().is_block_device() {
+        "b"
+    } else {
+        return Err(Error::Usage(format!(
+            "invalid device '{d}': '{host}' is not a device"
+        )));
+    };
+    let rdev = md.rdev();
+    Ok((
+        spec::Device {
+            path: ctr.into(),
+            kind: kind.into(),
+            major: nix::sys::stat::major(rdev) as i64,
+            minor: nix::sys::stat::minor(rdev) as i64,
+            file_mode: Some(md.mode() & 0o7777),
+            uid: Some(0),
+            gid: Some(0),
+        },
+        perms.into(),
+    ))
 }
 
 /// docker's rules: `--entrypoint` replaces the image's and drops its Cmd;

@@ -11,7 +11,7 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use nix::unistd;
 
-use super::{caps, exec, init, rootfs, user, Failure, Launch};
+use super::{caps, exec, init, rootfs, seccomp, user, Failure, Launch};
 use crate::spec::Capabilities;
 
 /// Runs the stages; on failure reports to the parent and returns the exit
@@ -44,19 +44,25 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
             "the parent went away before the container started",
         ));
     }
-    if let Some(cg) = l.cgroup {
-        cg.add(0)?;
-    }
-    if l.spec.has_namespace("cgroup") {
-        // After joining: the namespace's root is the container's group.
-        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
-    }
     if l.spec.has_namespace("uts") {
         if let Some(h) = &l.spec.hostname {
             unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
         }
     }
     rootfs::prepare(l)?;
+    // Meanwhile the parent has moved us into the container's cgroup (on
+    // cgroup v1 a move waits for an RCU grace period) and set up our
+    // network: both overlap with the mounts above. A second byte says so.
+    if unistd::read(go, &mut b) != Ok(1) {
+        return Err(Failure::new(
+            125,
+            "the container could not be set up from outside",
+        ));
+    }
+    if l.spec.has_namespace("cgroup") {
+        // After joining: the namespace's root is the container's group.
+        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
+    }
     let process = l
         .spec
         .process
@@ -109,16 +115,37 @@ pub(super) fn command(
         Some(s) => terminal(s, io.console)?,
         None => given_stdio(io)?,
     }
+    let filter = privileges.seccomp_programs()?;
+    // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without
+    // no_new_privs it goes in while we still have every capability, as
+    // runc does: dropping them (prctl, capset, setresuid) is allowed by
+    // any sane profile. With no_new_privs it is the very last step.
+    if !privileges.no_new_privileges {
+        load_seccomp(&filter)?;
+    }
     privileges.enter(ids)?;
     exec::close_other_fds();
+    if privileges.no_new_privileges {
+        load_seccomp(&filter)?;
+    }
     Err(exec::exec(args, env))
 }
 
-/// What the command may do: its capabilities and no_new_privs
-/// (from the spec's `process`).
+fn load_seccomp((filter, flags): &(Vec<seccompiler::BpfProgram>, u32)) -> Result<(), Failure> {
+    seccomp::load(filter, *flags).map_err(|e| {
+        Failure::new(
+            125,
+            format!("cannot load the seccomp filter: {}", super::lower(&e)),
+        )
+    })
+}
+
+/// What the command may do: its capabilities, no_new_privs (from the
+/// spec's `process`) and its seccomp filter (`linux.seccomp`).
 pub struct Privileges {
     pub capabilities: Option<Capabilities>,
     pub no_new_privileges: bool,
+    pub seccomp: Option<crate::spec::Seccomp>,
 }
 
 impl Privileges {
@@ -127,6 +154,19 @@ impl Privileges {
         Privileges {
             capabilities: p.and_then(|p| p.capabilities.clone()),
             no_new_privileges: p.is_some_and(|p| p.no_new_privileges),
+            seccomp: spec.linux.as_ref().and_then(|l| l.seccomp.clone()),
+        }
+    }
+
+    /// The compiled filter (empty: unconfined) and seccomp(2)'s flags.
+    fn seccomp_programs(&self) -> Result<(Vec<seccompiler::BpfProgram>, u32), Failure> {
+        let bad = |e: String| Failure::new(125, format!("invalid seccomp profile: {e}"));
+        match &self.seccomp {
+            None => Ok((vec![], 0)),
+            Some(s) => Ok((
+                seccomp::compile(s).map_err(bad)?,
+                seccomp::filter_flags(s).map_err(bad)?,
+            )),
         }
     }
 

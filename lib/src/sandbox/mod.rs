@@ -13,9 +13,10 @@
 //!   devpts and passes the master back with SCM_RIGHTS, so `tty` inside the
 //!   container names a device that exists there.
 //!
-//! The child then joins the cgroup (before its cgroup namespace, so the
-//! namespace is rooted at the container's group), mounts its root and
-//! pivot_root(2)s into it, sets up the user, and execs. With `init` it
+//! The child mounts its root and pivot_root(2)s into it while the parent
+//! moves it into the container's cgroup (a second byte on `go` says it is
+//! done); then it creates its cgroup namespace (rooted at the container's
+//! group), sets up the user, and execs. With `init` it
 //! forks once more and stays as a reaping pid 1 (see `init.rs`).
 
 pub mod caps;
@@ -24,6 +25,8 @@ pub mod enter;
 mod exec;
 mod init;
 mod rootfs;
+pub mod seccomp;
+mod syscalls;
 pub mod user;
 
 pub use child::Privileges;
@@ -77,9 +80,10 @@ pub struct Launch<'a> {
     pub winsize: Option<(u16, u16)>,
     /// Name shown by `ps` for the stages (`cc-run [init]`).
     pub label: &'a str,
-    /// Runs in the parent once the child exists in its namespaces and
-    /// before it goes on (networking puts a veth into its namespace here).
-    /// An error kills the child and is the spawn's failure.
+    /// Runs in the parent once the child exists in its namespaces, while
+    /// it mounts its root and before it execs (networking puts a veth into
+    /// its namespace here). An error kills the child and is the spawn's
+    /// failure.
     pub before_go: Option<&'a dyn Fn(Pid) -> Result<(), Failure>>,
 }
 
@@ -111,6 +115,13 @@ impl From<crate::Error> for Failure {
     fn from(e: crate::Error) -> Failure {
         Failure::new(125, e.to_string())
     }
+}
+
+/// An io::Error's text, lowercase and without "(os error N)".
+pub(crate) fn lower(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s);
+    s.to_lowercase()
 }
 
 const STACK: usize = 1 << 20;
@@ -147,14 +158,16 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
             .map_err(|e| sys("create the container's namespaces", e))?;
     drop((go_r, err_w));
     let parent_sock = socks.map(|(a, _)| a);
-    if let Some(hook) = l.before_go {
-        if let Err(f) = hook(pid) {
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            let _ = waitpid(pid, None);
-            return Err(f);
-        }
-    }
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
+    // While the child mounts its root: move it into its cgroup (on v1 a
+    // move waits for an RCU grace period) and let the caller set up what
+    // it must from outside (the network); then the second byte.
+    if let Err(f) = from_outside(l, pid) {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = waitpid(pid, None);
+        return Err(f);
+    }
+    nix::unistd::write(&go_w, b"j").map_err(|e| sys("start the container", e))?;
     drop(go_w);
     let pty = match &parent_sock {
         Some(s) => receive_fd(s),
@@ -177,6 +190,16 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         code,
         String::from_utf8_lossy(&report[1..]).into_owned(),
     ))
+}
+
+fn from_outside(l: &Launch, pid: Pid) -> Result<(), Failure> {
+    if let Some(cg) = l.cgroup {
+        cg.add(pid.as_raw())?;
+    }
+    match l.before_go {
+        Some(hook) => hook(pid),
+        None => Ok(()),
+    }
 }
 
 fn clone_flags(spec: &Spec) -> CloneFlags {

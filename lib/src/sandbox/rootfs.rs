@@ -60,6 +60,10 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
     drop(root);
     pivot(&rootfs)?;
     let linux = l.spec.linux.as_ref();
+    // Past pivot_root: every path resolves inside the container's root.
+    for d in linux.map(|l| l.devices.as_slice()).unwrap_or_default() {
+        make_device(d)?;
+    }
     for p in linux.map(|l| l.masked_paths.as_slice()).unwrap_or_default() {
         mask(p)?;
     }
@@ -203,6 +207,46 @@ fn populate_dev(root: &Root, terminal: bool) -> Result<(), Failure> {
         root.mount_target(Path::new("/dev/console"), false)?;
     }
     Ok(())
+}
+
+/// A `linux.devices` node (`--device`): its type, numbers, mode and owner.
+fn make_device(d: &crate::spec::Device) -> Result<(), Failure> {
+    let kind = match d.kind.as_str() {
+        "c" | "u" => SFlag::S_IFCHR,
+        "b" => SFlag::S_IFBLK,
+        "p" => SFlag::S_IFIFO,
+        other => {
+            return Err(Failure::new(
+                125,
+                format!("invalid device type '{other}' for '{}'", d.path),
+            ))
+        }
+    };
+    let path = Path::new(&d.path);
+    if !path.is_absolute() {
+        return Err(Failure::new(
+            125,
+            format!("device path '{}' is not absolute", d.path),
+        ));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Failure::new(
+                125,
+                format!("cannot create '{}': {}", parent.display(), super::lower(&e)),
+            )
+        })?;
+    }
+    let _ = std::fs::remove_file(path);
+    let mode = Mode::from_bits_truncate(d.file_mode.unwrap_or(0o666) & 0o7777);
+    nix::sys::stat::mknod(path, kind, mode, makedev(d.major as u64, d.minor as u64))
+        .map_err(|e| sys(&format!("create device '{}'", d.path), e))?;
+    nix::unistd::chown(
+        path,
+        Some(nix::unistd::Uid::from_raw(d.uid.unwrap_or(0))),
+        Some(nix::unistd::Gid::from_raw(d.gid.unwrap_or(0))),
+    )
+    .map_err(|e| sys(&format!("set the owner of device '{}'", d.path), e))
 }
 
 /// Binds the container's pty slave onto /dev/console, as runc does.

@@ -1,0 +1,8 @@
+complete -c cc-push -l root -d 'The store\'s root folder' -r -F
+complete -c cc-push -l tls-verify -d 'Check the registry\'s TLS certificate. With false, certificates are not checked and plain http is tried when https fails (loopback registries, 127.0.0.0/8, ::1 and localhost, get plain http anyway). Credentials are never sent over plain http to any other host' -r -f -a "true\t''
+false\t''"
+complete -c cc-push -l cert-dir -d 'More CA certificates (*.crt) for the registry, beside the system\'s, /etc/containers/certs.d/HOST:PORT/*.crt and /etc/docker/certs.d/HOST:PORT/ca.crt' -r -F
+complete -c cc-push -l creds -d 'Credentials, instead of the auth file\'s (see cc-login) or ~/.docker/config.json\'s' -r
+complete -c cc-push -s q -l quiet -d 'No progress on stderr'
+complete -c cc-push -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cc-push -s V -l version -d 'Print version'

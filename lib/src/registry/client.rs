@@ -1,0 +1,506 @@
+//! A small distribution-API client: one per repository, shared by the
+//! threads that fetch its blobs.
+//!
+//! Every 401 is answered from the challenge it carries (never a realm
+//! known in advance); a Bearer token is kept while it is valid. Transport
+//! errors, 429 and 5xx are retried with backoff. Plain http is used only
+//! for loopback registries or with `--tls-verify=false`, and credentials
+//! never go over plain http to a host that is not loopback.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ureq::http::{Request, Response};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Body};
+
+use crate::error::{Error, Result};
+use crate::registry::auth::{self, parse_challenge, Challenge, Creds};
+use crate::registry::{debug, Options};
+
+/// Attempts for one request before a transient failure is reported.
+pub const ATTEMPTS: u32 = 5;
+
+#[derive(Default)]
+enum Auth {
+    #[default]
+    None,
+    Basic(String),
+    Bearer {
+        token: String,
+        until: Instant,
+    },
+}
+
+pub struct Client {
+    agent: Agent,
+    /// `https://host:port` or `http://host:port`.
+    pub base: String,
+    /// The registry as the reference names it (`docker.io`, `host:port`).
+    pub host: String,
+    pub repo: String,
+    creds: Option<Creds>,
+    /// `pull` or `pull,push`.
+    actions: &'static str,
+    auth: Mutex<Auth>,
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`, with or without a port.
+pub fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(r) => r.split(']').next().unwrap_or(r),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The API endpoint of a registry name: Docker Hub's differs from its name.
+fn endpoint(host: &str) -> &str {
+    if host == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        host
+    }
+}
+
+/// CA certificates for `host`: the system's, `certs.d` folders, `--cert-dir`.
+fn roots(host: &str, cert_dir: Option<&Path>) -> Vec<Certificate<'static>> {
+    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    let mut files: Vec<PathBuf> = vec![];
+    let mut dirs: Vec<PathBuf> = vec![format!("/etc/containers/certs.d/{host}").into()];
+    dirs.extend(cert_dir.map(Path::to_path_buf));
+    for d in dirs {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            files.extend(
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "crt")),
+            );
+        }
+    }
+    files.push(format!("/etc/docker/certs.d/{host}/ca.crt").into());
+    for f in files {
+        let Ok(pem) = std::fs::read(&f) else { continue };
+        for item in ureq::tls::parse_pem(&pem).flatten() {
+            if let ureq::tls::PemItem::Certificate(c) = item {
+                debug(&format!("trusting a CA from {}", f.display()));
+                certs.push(c);
+            }
+        }
+    }
+    certs
+}
+
+fn agent(host: &str, opts: &Options) -> Agent {
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&roots(
+            host,
+            opts.cert_dir.as_deref(),
+        )))
+        .disable_verification(!opts.tls_verify)
+        .build();
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .user_agent(concat!("cc/", env!("CARGO_PKG_VERSION")))
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        // A stalled body read fails and is resumed with a Range request.
+        .timeout_per_read(Some(Duration::from_secs(60)))
+        .timeout_per_write(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+fn transient_status(s: u16) -> bool {
+    matches!(s, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+pub fn net_error(what: &str, e: ureq::Error) -> Error {
+    Error::sys(what.to_string(), std::io::Error::other(e.to_string()))
+}
+
+pub fn backoff(attempt: u32) {
+    std::thread::sleep(Duration::from_millis(250u64 << attempt.min(5)));
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved kept).
+pub fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A request that can be sent again: its body is bytes or a file range.
+pub struct Req {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: ReqBody,
+}
+
+pub enum ReqBody {
+    None,
+    Bytes(Vec<u8>),
+    File(PathBuf, u64, u64),
+}
+
+impl Req {
+    pub fn new(method: &'static str, url: String) -> Req {
+        Req {
+            method,
+            url,
+            headers: vec![],
+            body: ReqBody::None,
+        }
+    }
+    pub fn header(mut self, k: &'static str, v: impl Into<String>) -> Req {
+        self.headers.push((k, v.into()));
+        self
+    }
+}
+
+impl Client {
+    /// Connects to `host` for `repo`: picks https or plain http, and learns
+    /// whether the registry wants authentication (`GET /v2/`).
+    pub fn connect(host: &str, repo: &str, opts: &Options, push: bool) -> Result<Client> {
+        let loopback = is_loopback(host);
+        let agent = agent(host, opts);
+        let mut creds = opts.creds.clone().or_else(|| auth::lookup(host));
+        let mut client = Client {
+            agent,
+            base: format!("https://{}", endpoint(host)),
+            host: host.into(),
+            repo: repo.into(),
+            creds: None,
+            actions: if push { "pull,push" } else { "pull" },
+            auth: Mutex::new(Auth::None),
+        };
+        let insecure_ok = loopback || !opts.tls_verify;
+        // Where plain http may follow, https is tried once, not retried.
+        let tries = if insecure_ok { 1 } else { ATTEMPTS };
+        let ping = client.send_tries(
+            &Req::new("GET", format!("{}/v2/", client.base)),
+            None,
+            tries,
+        );
+        let ping = match ping {
+            Err(https_err) if insecure_ok => {
+                debug(&format!(
+                    "https to {host} failed ({https_err}), trying plain http"
+                ));
+                client.base = format!("http://{}", endpoint(host));
+                if !loopback && creds.take().is_some() {
+                    debug(&format!(
+                        "not sending credentials to {host} over plain http"
+                    ));
+                }
+                // A registry that speaks neither is reported by its https
+                // failure (an unknown CA, say), the likelier story.
+                match client.send_raw(&Req::new("GET", format!("{}/v2/", client.base)), None) {
+                    Ok(r) if matches!(r.status().as_u16(), 200 | 401) => r,
+                    _ => return Err(https_err),
+                }
+            }
+            r => r?,
+        };
+        client.creds = creds;
+        let status = ping.status().as_u16();
+        if status != 200 && status != 401 {
+            return Err(Error::Invalid(format!(
+                "{host} does not speak the registry API: GET /v2/ answered {status}"
+            )));
+        }
+        Ok(client)
+    }
+
+    fn send_raw(&self, req: &Req, auth: Option<&str>) -> Result<Response<Body>> {
+        self.send_tries(req, auth, ATTEMPTS)
+    }
+
+    /// Sends up to `tries` times, retrying transient failures (the
+    /// network's, 408, 429, 5xx; not TLS or protocol errors) with backoff.
+    fn send_tries(&self, req: &Req, auth: Option<&str>, tries: u32) -> Result<Response<Body>> {
+        let mut attempt = 0;
+        loop {
+            let r = self.send_once(req, auth);
+            let transient = match &r {
+                Ok(resp) => transient_status(resp.status().as_u16()),
+                Err(e) => matches!(
+                    e,
+                    ureq::Error::Io(_)
+                        | ureq::Error::Timeout(_)
+                        | ureq::Error::ConnectionFailed
+                        | ureq::Error::HostNotFound
+                        | ureq::Error::BodyStalled
+                ),
+            };
+            attempt += 1;
+            if !transient || attempt >= tries {
+                return r.map_err(|e| net_error(&format!("{} {}", req.method, req.url), e));
+            }
+            debug(&format!(
+                "{} {}: transient failure, retrying",
+                req.method, req.url
+            ));
+            backoff(attempt);
+        }
+    }
+
+    fn send_once(
+        &self,
+        req: &Req,
+        auth: Option<&str>,
+    ) -> std::result::Result<Response<Body>, ureq::Error> {
+        let mk = || {
+            let mut b = Request::builder().method(req.method).uri(&req.url);
+            for (k, v) in &req.headers {
+                b = b.header(*k, v);
+            }
+            if let Some(a) = auth {
+                b = b.header("Authorization", a);
+            }
+            b
+        };
+        match &req.body {
+            ReqBody::None => self.agent.run(mk().body(()).map_err(ureq::Error::Http)?),
+            ReqBody::Bytes(v) => self
+                .agent
+                .run(mk().body(v.as_slice()).map_err(ureq::Error::Http)?),
+            ReqBody::File(path, off, len) => {
+                use std::io::Seek;
+                let mut f = std::fs::File::open(path)?;
+                f.seek(std::io::SeekFrom::Start(*off))?;
+                let mut r = f.take(*len);
+                let body = ureq::SendBody::from_reader(&mut r);
+                let req = mk()
+                    .header("Content-Length", len.to_string())
+                    .body(body)
+                    .map_err(ureq::Error::Http)?;
+                self.agent.run(req)
+            }
+        }
+    }
+
+    /// Sends with authentication: the current token or basic credentials;
+    /// on a 401, the challenge of that answer is met and the request sent
+    /// once more.
+    pub fn send(&self, req: &Req) -> Result<Response<Body>> {
+        let current = self.current_auth();
+        let resp = self.send_raw(req, current.as_deref())?;
+        if resp.status().as_u16() != 401 {
+            return Ok(resp);
+        }
+        let challenge = resp
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_challenge);
+        let Some(ch) = challenge else {
+            return Ok(resp);
+        };
+        let header = self.authenticate(&ch)?;
+        let resp = self.send_raw(req, Some(&header))?;
+        if resp.status().as_u16() == 401 {
+            return Err(self.unauthorized());
+        }
+        Ok(resp)
+    }
+
+    fn unauthorized(&self) -> Error {
+        let how = match &self.creds {
+            Some(c) => format!("as '{}'", c.user),
+            None => "anonymously".into(),
+        };
+        Error::Invalid(format!(
+            "{}: access to '{}' denied {how} (401 unauthorized)",
+            self.host, self.repo
+        ))
+    }
+
+    fn current_auth(&self) -> Option<String> {
+        match &*self.auth.lock().expect("auth lock") {
+            Auth::None => None,
+            Auth::Basic(h) => Some(h.clone()),
+            Auth::Bearer { token, until } if Instant::now() < *until => {
+                Some(format!("Bearer {token}"))
+            }
+            Auth::Bearer { .. } => None,
+        }
+    }
+
+    /// Meets a challenge: Basic sends the credentials, Bearer fetches a
+    /// token for this repository from the realm.
+    fn authenticate(&self, ch: &Challenge) -> Result<String> {
+        let new = match ch.scheme.as_str() {
+            "basic" => {
+                let c = self.creds.as_ref().ok_or_else(|| self.unauthorized())?;
+                Auth::Basic(c.basic())
+            }
+            "bearer" => self.token(ch)?,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "{}: unsupported authentication scheme '{other}'",
+                    self.host
+                )))
+            }
+        };
+        let mut a = self.auth.lock().expect("auth lock");
+        *a = new;
+        drop(a);
+        Ok(self.current_auth().unwrap_or_default())
+    }
+
+    fn token(&self, ch: &Challenge) -> Result<Auth> {
+        let realm = ch.params.get("realm").ok_or_else(|| {
+            Error::Invalid(format!("{}: bearer challenge without a realm", self.host))
+        })?;
+        if realm.starts_with("http://") && self.creds.is_some() && !is_loopback(host_of(realm)) {
+            return Err(Error::Invalid(format!(
+                "{}: the token realm {realm} is plain http; not sending credentials",
+                self.host
+            )));
+        }
+        let mut url = format!("{realm}{}", if realm.contains('?') { '&' } else { '?' });
+        if let Some(s) = ch.params.get("service") {
+            url.push_str(&format!("service={}&", query_escape(s)));
+        }
+        // A login check (no repository) asks for a token without a scope.
+        let scope = format!("repository:{}:{}", self.repo, self.actions);
+        if !self.repo.is_empty() {
+            url.push_str(&format!("scope={}", query_escape(&scope)));
+        }
+        let basic = self.creds.as_ref().map(|c| c.basic());
+        debug(&format!(
+            "token from {realm} for {scope}, {}",
+            if basic.is_some() {
+                "with credentials"
+            } else {
+                "anonymously"
+            }
+        ));
+        let mut resp = self.send_raw(&Req::new("GET", url), basic.as_deref())?;
+        if resp.status().as_u16() != 200 {
+            return Err(self.unauthorized());
+        }
+        let v: serde_json::Value = serde_json::from_slice(&read_small(&mut resp, "a token")?)
+            .map_err(|e| Error::Invalid(format!("{}: bad token answer: {e}", self.host)))?;
+        let token = v
+            .get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| {
+                Error::Invalid(format!("{}: token answer without a token", self.host))
+            })?;
+        let secs = v
+            .get("expires_in")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(60)
+            .max(10);
+        Ok(Auth::Bearer {
+            token: token.into(),
+            // Renewed a little early, so a token does not expire in flight.
+            until: Instant::now() + Duration::from_secs(secs - secs / 10),
+        })
+    }
+
+    /// Checks the credentials: `GET /v2/` with authentication.
+    pub fn check_login(&self) -> Result<()> {
+        let mut resp = self.send(&Req::new("GET", format!("{}/v2/", self.base)))?;
+        match resp.status().as_u16() {
+            200 => Ok(()),
+            401 => Err(self.unauthorized()),
+            _ => Err(Error::Invalid(format!(
+                "{}: {}",
+                self.host,
+                error_text(&mut resp)
+            ))),
+        }
+    }
+
+    /// `base/v2/<repo>/<rest>`.
+    pub fn url(&self, rest: &str) -> String {
+        format!("{}/v2/{}/{rest}", self.base, self.repo)
+    }
+
+    /// An absolute URL from a `Location` header.
+    pub fn absolute(&self, loc: &str) -> String {
+        if loc.starts_with("http://") || loc.starts_with("https://") {
+            loc.into()
+        } else {
+            format!("{}{loc}", self.base)
+        }
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+/// Reads a small body (a manifest, a config, an error) whole, up to 8 MiB.
+pub fn read_small(resp: &mut Response<Body>, what: &str) -> Result<Vec<u8>> {
+    resp.body_mut()
+        .with_config()
+        .limit(8 << 20)
+        .read_to_vec()
+        .map_err(|e| net_error(&format!("read {what}"), e))
+}
+
+/// The registry's own words from an error answer, when it gave some.
+pub fn error_text(resp: &mut Response<Body>) -> String {
+    let body = read_small(resp, "an error").unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let msgs: Vec<String> = v
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if msgs.is_empty() {
+        format!("{}", resp.status())
+    } else {
+        format!("{} ({})", msgs.join("; "), resp.status().as_u16())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "localhost:80",
+            "[::1]:5000",
+            "localhost",
+        ] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in [
+            "10.0.0.1:5000",
+            "example.com",
+            "[::2]:1",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Manifests: fetched with every type cc reads in `Accept`, checked
+//! against their digest, and resolved through an index to one platform.
+
+use crate::error::{Error, Result};
+use crate::image::digest::sha256;
+use crate::image::oci::{self, Index, Manifest, Platform};
+use crate::registry::client::{error_text, read_small, Client, Req};
+
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// A single-platform manifest as received.
+pub struct Fetched {
+    pub raw: Vec<u8>,
+    pub media_type: String,
+    pub digest: String,
+    pub manifest: Manifest,
+}
+
+/// Fetches `reference` (a tag or a digest) of the client's repository,
+/// through an index when it is one.
+pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> Result<Fetched> {
+    let (raw, media, digest) = get(c, reference, shown)?;
+    if media == oci::MEDIA_INDEX || media == oci::MEDIA_DOCKER_LIST {
+        let index: Index = serde_json::from_slice(&raw)
+            .map_err(|e| Error::Invalid(format!("{shown}: malformed image index: {e}")))?;
+        let d = select(&index, platform).ok_or_else(|| {
+            let have: Vec<String> = index
+                .manifests
+                .iter()
+                .filter_map(|m| m.platform.as_ref().map(show_platform))
+                .collect();
+            Error::not_found(
+                "image for the platform",
+                format!(
+                    "{} in {shown} (it has {})",
+                    show_platform(platform),
+                    have.join(", ")
+                ),
+            )
+        })?;
+        let (raw, media, digest) = get(c, &d.digest, shown)?;
+        return single(raw, media, digest, shown);
+    }
+    single(raw, media, digest, shown)
+}
+
+fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fetched> {
+    if media != oci::MEDIA_MANIFEST && media != oci::MEDIA_DOCKER_MANIFEST {
+        return Err(Error::Invalid(format!(
+            "{shown}: unsupported manifest type '{media}'"
+        )));
+    }
+    let manifest: Manifest = serde_json::from_slice(&raw)
+        .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
+    if manifest.schema_version != 2
+        || !oci::valid_digest(&manifest.config.digest)
+        || !manifest.layers.iter().all(|l| oci::valid_digest(&l.digest))
+    {
+        return Err(Error::Invalid(format!("{shown}: malformed manifest")));
+    }
+    Ok(Fetched {
+        raw,
+        media_type: media,
+        digest,
+        manifest,
+    })
+}
+
+pub fn show_platform(p: &Platform) -> String {
+    match &p.variant {
+        Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+        None => format!("{}/{}", p.os, p.architecture),
+    }
+}
+
+/// The index entry for `want`: same os and architecture, and the same
+/// variant when `want` names one (arm64's `v8` is also the default).
+fn select<'a>(index: &'a Index, want: &Platform) -> Option<&'a oci::Descriptor> {
+    index.manifests.iter().find(|m| {
+        m.platform.as_ref().is_some_and(|p| {
+            p.os == want.os
+                && p.architecture == want.architecture
+                && match (&want.variant, &p.variant) {
+                    (None, _) => true,
+                    (Some(w), Some(v)) => w == v,
+                    (Some(w), None) => w == "v8" && p.architecture == "arm64",
+                }
+        })
+    })
+}
+
+/// One manifest or index: bytes, media type and digest, the digest checked
+/// against the reference when it is one, and against the registry's
+/// `Docker-Content-Digest` when it sends one.
+fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, String)> {
+    let req = Req::new("GET", c.url(&format!("manifests/{reference}"))).header("Accept", ACCEPT);
+    let mut resp = c.send(&req)?;
+    match resp.status().as_u16() {
+        200 => {}
+        404 => {
+            return Err(Error::not_found(
+                "image",
+                format!("{shown} ({})", error_text(&mut resp)),
+            ))
+        }
+        _ => {
+            return Err(Error::Invalid(format!(
+                "{shown}: cannot fetch the manifest: {}",
+                error_text(&mut resp)
+            )))
+        }
+    }
+    let header = |k: &str| {
+        resp.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
+    };
+    let content_type = header("content-type");
+    let sent_digest = header("docker-content-digest");
+    let raw = read_small(&mut resp, "a manifest")?;
+    let digest = sha256(&raw);
+    let expected = if reference.starts_with("sha256:") {
+        Some(reference.to_string())
+    } else {
+        sent_digest.filter(|d| d.starts_with("sha256:"))
+    };
+    if let Some(e) = expected {
+        if e != digest {
+            return Err(Error::Invalid(format!(
+                "{shown}: the manifest does not match its digest {e} (got {digest})"
+            )));
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+    }
+    let probe: Probe = serde_json::from_slice(&raw)
+        .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
+    let media = probe.media_type.or(content_type).unwrap_or_default();
+    Ok((raw, media, digest))
+}

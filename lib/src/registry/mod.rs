@@ -1,0 +1,116 @@
+//! Registries: the OCI distribution API (v2), for cc-pull, cc-push and
+//! cc-login.
+//!
+//! - `auth`: credentials (flags, auth files, credential helpers) and the
+//!   `WWW-Authenticate` challenge.
+//! - `client`: one repository's connection: scheme, TLS roots,
+//!   authentication, retries.
+//! - `manifest`: fetching a manifest and picking a platform from an index.
+//! - `blob`: a blob as a resumable, size-checked stream.
+//! - `pull` and `push`: the two directions.
+
+pub mod auth;
+pub mod blob;
+pub mod client;
+pub mod manifest;
+pub mod pull;
+pub mod push;
+
+use std::path::PathBuf;
+
+use crate::image::oci::Platform;
+
+pub use auth::Creds;
+pub use client::Client;
+
+/// What the programs' flags say about the connection.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Off: certificates are not checked, and plain http is tried when
+    /// https fails.
+    pub tls_verify: bool,
+    /// More CA certificates (`*.crt`).
+    pub cert_dir: Option<PathBuf>,
+    /// Credentials from the command line, before any auth file.
+    pub creds: Option<Creds>,
+    /// The platform to pull from an index; the host's when none.
+    pub platform: Option<Platform>,
+    /// Progress lines on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tls_verify: true,
+            cert_dir: None,
+            creds: None,
+            platform: None,
+            progress: false,
+        }
+    }
+}
+
+/// A line on stderr when `CC_LOG=debug`.
+pub fn debug(msg: &str) {
+    if std::env::var("CC_LOG").is_ok_and(|v| v == "debug") {
+        eprintln!("{}: debug: {msg}", crate::cli::program());
+    }
+}
+
+/// `OS/ARCH[/VARIANT]`, as `--platform` takes it.
+pub fn parse_platform(s: &str) -> crate::Result<Platform> {
+    let parts: Vec<&str> = s.split('/').collect();
+    match parts.as_slice() {
+        [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => Ok(Platform {
+            os: os.to_string(),
+            architecture: arch.to_string(),
+            variant: parts
+                .get(2)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string()),
+        }),
+        _ => Err(crate::error::Error::Usage(format!(
+            "invalid platform '{s}': OS/ARCH[/VARIANT] expected"
+        ))),
+    }
+}
+
+/// The connection flags cc-pull and cc-push share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectOpts {
+    /// Check the registry's TLS certificate. With false, certificates are
+    /// not checked and plain http is tried when https fails (loopback
+    /// registries, 127.0.0.0/8, ::1 and localhost, get plain http anyway).
+    /// Credentials are never sent over plain http to any other host
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub tls_verify: bool,
+    /// More CA certificates (*.crt) for the registry, beside the system's,
+    /// /etc/containers/certs.d/HOST:PORT/*.crt and
+    /// /etc/docker/certs.d/HOST:PORT/ca.crt
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// Credentials, instead of the auth file's (see cc-login) or
+    /// ~/.docker/config.json's
+    #[arg(long, value_name = "USER:PASS")]
+    pub creds: Option<String>,
+}
+
+impl ConnectOpts {
+    pub fn options(&self) -> crate::Result<Options> {
+        Ok(Options {
+            tls_verify: self.tls_verify,
+            cert_dir: self.cert_dir.clone(),
+            creds: self.creds.as_deref().map(Creds::parse).transpose()?,
+            platform: None,
+            progress: false,
+        })
+    }
+}

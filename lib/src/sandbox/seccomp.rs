@@ -1,0 +1,626 @@
+//! seccomp: docker's default profile as data, docker's JSON profile format
+//! (`--security-opt seccomp=FILE`), both resolved against the container's
+//! capabilities into the OCI `linux.seccomp` object, and that object
+//! compiled to BPF (seccompiler) and loaded with seccomp(2).
+//!
+//! Semantics, as docker with runc: a syscall the profile allows is allowed;
+//! one the kernel knows but the profile does not allow gets the default
+//! action (EPERM); one newer than every syscall the profile names gets
+//! ENOSYS, so libcs fall back (glibc's `clone3` → `clone`, docker 42681).
+//! A foreign architecture (i386, x32 numbers) kills the process.
+//!
+//! seccompiler builds one match action per filter, so a profile becomes a
+//! stack of filters: the allow list with the default action, one filter per
+//! other action (its syscalls → that action, else allow), and a small ENOSYS
+//! guard. The kernel returns the most severe action of all filters; among
+//! equal ones (two ERRNOs) the last-installed filter's wins, so the filters
+//! are loaded in that order.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use seccompiler::{
+    sock_filter, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition,
+    SeccompFilter, SeccompRule, TargetArch,
+};
+use serde::Deserialize;
+
+use super::syscalls::TABLE;
+use crate::error::{Error, Result};
+use crate::spec::{Seccomp, SeccompArg, SeccompSyscall};
+
+/// The number of a syscall on x86_64, if libc knows it.
+pub fn number(name: &str) -> Option<i64> {
+    TABLE.iter().find(|(n, _)| *n == name).map(|(_, nr)| *nr)
+}
+
+// ---------------------------------------------------------------------------
+// docker's profile format
+
+/// A profile in docker's JSON format: the OCI object plus per-rule
+/// `includes`/`excludes` (capabilities, architectures, minimum kernel).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Profile {
+    pub default_action: String,
+    #[serde(default)]
+    pub default_errno_ret: Option<u32>,
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    #[serde(default)]
+    pub arch_map: Option<serde_json::Value>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub listener_path: Option<String>,
+    #[serde(default)]
+    pub listener_metadata: Option<String>,
+    #[serde(default)]
+    pub syscalls: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rule {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub action: String,
+    #[serde(default)]
+    pub errno_ret: Option<u32>,
+    #[serde(default)]
+    pub args: Vec<Arg>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub includes: Filter,
+    #[serde(default)]
+    pub excludes: Filter,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Arg {
+    pub index: u32,
+    pub value: u64,
+    #[serde(default)]
+    pub value_two: u64,
+    pub op: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Filter {
+    #[serde(default)]
+    pub caps: Vec<String>,
+    #[serde(default)]
+    pub arches: Vec<String>,
+    #[serde(default)]
+    pub min_kernel: Option<String>,
+}
+
+/// Our architecture's names in docker's `arches` lists.
+const OUR_ARCHES: [&str; 2] = ["amd64", "x86_64"];
+
+impl Profile {
+    /// The OCI object for a container with these capabilities (bounding
+    /// set, names with or without `CAP_`): rules whose `includes` are not
+    /// met, or whose `excludes` are, are left out, as docker does.
+    pub fn resolve(&self, caps: &[String]) -> Seccomp {
+        let has_cap = |c: &str| {
+            let c = c.trim_start_matches("CAP_");
+            caps.iter().any(|x| x.trim_start_matches("CAP_") == c)
+        };
+        let ours = |a: &String| OUR_ARCHES.contains(&a.as_str());
+        let mut syscalls = Vec::new();
+        for r in &self.syscalls {
+            let inc = &r.includes;
+            if !inc.caps.iter().all(|c| has_cap(c)) {
+                continue;
+            }
+            if !inc.arches.is_empty() && !inc.arches.iter().any(ours) {
+                continue;
+            }
+            if !inc.min_kernel.as_deref().is_none_or(kernel_at_least) {
+                continue;
+            }
+            let exc = &r.excludes;
+            if !exc.caps.is_empty() && exc.caps.iter().any(|c| has_cap(c)) {
+                continue;
+            }
+            if exc.arches.iter().any(ours) {
+                continue;
+            }
+            let mut names = r.names.clone();
+            names.extend(r.name.clone());
+            syscalls.push(SeccompSyscall {
+                names,
+                action: r.action.clone(),
+                errno_ret: r.errno_ret,
+                args: r
+                    .args
+                    .iter()
+                    .map(|a| SeccompArg {
+                        index: a.index,
+                        value: a.value,
+                        value_two: a.value_two,
+                        op: a.op.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        Seccomp {
+            default_action: self.default_action.clone(),
+            default_errno_ret: self.default_errno_ret,
+            architectures: if self.architectures.is_empty() && self.arch_map.is_none() {
+                vec![]
+            } else {
+                vec!["SCMP_ARCH_X86_64".into()]
+            },
+            flags: self.flags.clone(),
+            syscalls,
+        }
+    }
+}
+
+/// `minKernel` ("4.8"): compared with uname's release.
+fn kernel_at_least(min: &str) -> bool {
+    let release = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parse = |s: &str| -> Vec<u32> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .take(2)
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    parse(&release) >= parse(min)
+}
+
+/// Reads a docker JSON profile (`--security-opt seccomp=FILE`) and resolves
+/// it for these capabilities; any error names the file.
+pub fn from_file(path: &Path, caps: &[String]) -> Result<Seccomp> {
+    let bad = |why: String| {
+        Error::Invalid(format!(
+            "invalid seccomp profile '{}': {why}",
+            path.display()
+        ))
+    };
+    let text = std::fs::read(path).map_err(|e| Error::io("read seccomp profile", path, e))?;
+    let profile: Profile =
+        serde_json::from_slice(&text).map_err(|e| bad(e.to_string().replace('\n', " ")))?;
+    if profile.listener_path.is_some() {
+        return Err(bad("listenerPath (SCMP_ACT_NOTIFY) is not supported".into()));
+    }
+    let s = profile.resolve(caps);
+    compile(&s).map_err(bad)?;
+    filter_flags(&s).map_err(bad)?;
+    Ok(s)
+}
+
+// ---------------------------------------------------------------------------
+// docker's default profile (moby profiles/seccomp/default.json), x86_64
+
+/// Allowed for every container.
+#[rustfmt::skip]
+const ALLOWED: &[&str] = &[
+    "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "capget", "capset",
+    "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres",
+    "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
+    "clock_nanosleep_time64", "close", "close_range", "connect", "copy_file_range", "creat",
+    "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old",
+    "epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2",
+    "execve", "execveat", "exit", "exit_group", "faccessat", "faccessat2", "fadvise64",
+    "fadvise64_64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchown",
+    "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock",
+    "fork", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64",
+    "fsync", "ftruncate", "ftruncate64", "futex", "futex_time64", "futex_waitv", "futimesat",
+    "getcpu", "getcwd", "getdents", "getdents64", "getegid", "getegid32", "geteuid",
+    "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32", "getitimer", "getpeername",
+    "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid",
+    "getresgid32", "getresuid", "getresuid32", "getrlimit", "get_robust_list", "getrusage",
+    "getsid", "getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday",
+    "getuid", "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
+    "inotify_rm_watch", "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
+    "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit",
+    "io_uring_enter", "io_uring_register", "io_uring_setup", "ipc", "kill",
+    "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "lchown",
+    "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "_llseek",
+    "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise", "membarrier",
+    "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock",
+    "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
+    "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
+    "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
+    "munlockall", "munmap", "name_to_handle_at", "nanosleep", "newfstatat", "_newselect",
+    "open", "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2",
+    "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl",
+    "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6",
+    "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink",
+    "readlinkat", "readv", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
+    "remap_file_pages", "removexattr", "rename", "renameat", "renameat2", "restart_syscall",
+    "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
+    "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64",
+    "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr", "sched_getparam",
+    "sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
+    "sched_rr_get_interval", "sched_rr_get_interval_time64", "sched_setaffinity",
+    "sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select",
+    "semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send", "sendfile",
+    "sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid",
+    "setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32", "setitimer", "setpgid",
+    "setpriority", "setregid", "setregid32", "setresgid", "setresgid32", "setresuid",
+    "setresuid32", "setreuid", "setreuid32", "setrlimit", "set_robust_list", "setsid",
+    "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32", "setxattr",
+    "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4",
+    "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice", "stat", "stat64",
+    "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs",
+    "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun",
+    "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64", "timerfd_create",
+    "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times",
+    "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink", "unlinkat",
+    "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
+    "waitpid", "write", "writev",
+    // x86 only
+    "arch_prctl", "modify_ldt",
+    // minKernel 4.8
+    "process_vm_readv", "process_vm_writev", "ptrace",
+];
+
+/// Allowed only with a capability in the bounding set.
+#[rustfmt::skip]
+const BY_CAPABILITY: &[(&str, &[&str])] = &[
+    ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
+    (
+        "CAP_SYS_ADMIN",
+        &[
+            "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
+            "lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree",
+            "perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname",
+            "setns", "syslog", "umount", "umount2", "unshare",
+        ],
+    ),
+    ("CAP_SYS_BOOT", &["reboot"]),
+    ("CAP_SYS_CHROOT", &["chroot"]),
+    ("CAP_SYS_MODULE", &["delete_module", "init_module", "finit_module"]),
+    ("CAP_SYS_PACCT", &["acct"]),
+    (
+        "CAP_SYS_PTRACE",
+        &["kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"],
+    ),
+    ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
+    ("CAP_SYS_TIME", &["settimeofday", "stime", "clock_settime", "clock_settime64"]),
+    ("CAP_SYS_TTY_CONFIG", &["vhangup"]),
+    (
+        "CAP_SYS_NICE",
+        &["get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"],
+    ),
+    ("CAP_SYSLOG", &["syslog"]),
+    ("CAP_BPF", &["bpf"]),
+    ("CAP_PERFMON", &["perf_event_open"]),
+];
+
+/// personality(2) values allowed: PER_LINUX, UNAME26, PER_LINUX32,
+/// PER_LINUX32|UNAME26, and the query 0xffffffff.
+const PERSONALITIES: [u64; 5] = [0x0, 0x0008, 0x20000, 0x20008, 0xffff_ffff];
+
+/// Every CLONE_NEW* flag: clone may not make namespaces without SYS_ADMIN.
+const CLONE_NS_FLAGS: u64 = 0x7E02_0000;
+
+const AF_VSOCK: u64 = 40;
+
+fn allow(names: &[&str]) -> Rule {
+    Rule {
+        names: names.iter().map(|s| s.to_string()).collect(),
+        action: "SCMP_ACT_ALLOW".into(),
+        ..Default::default()
+    }
+}
+
+fn arg(index: u32, value: u64, value_two: u64, op: &str) -> Arg {
+    Arg {
+        index,
+        value,
+        value_two,
+        op: op.into(),
+    }
+}
+
+fn caps(list: &[&str]) -> Filter {
+    Filter {
+        caps: list.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// docker's default profile, in its own format (before the capabilities
+/// are known).
+pub fn default_profile() -> Profile {
+    let mut rules = vec![allow(ALLOWED)];
+    rules.push(Rule {
+        args: vec![arg(0, AF_VSOCK, 0, "SCMP_CMP_NE")],
+        ..allow(&["socket"])
+    });
+    for p in PERSONALITIES {
+        rules.push(Rule {
+            args: vec![arg(0, p, 0, "SCMP_CMP_EQ")],
+            ..allow(&["personality"])
+        });
+    }
+    for (cap, names) in BY_CAPABILITY {
+        rules.push(Rule {
+            includes: caps(&[cap]),
+            ..allow(names)
+        });
+    }
+    rules.push(Rule {
+        args: vec![arg(0, CLONE_NS_FLAGS, 0, "SCMP_CMP_MASKED_EQ")],
+        excludes: caps(&["CAP_SYS_ADMIN"]),
+        ..allow(&["clone"])
+    });
+    rules.push(Rule {
+        names: vec!["clone3".into()],
+        action: "SCMP_ACT_ERRNO".into(),
+        errno_ret: Some(libc::ENOSYS as u32),
+        excludes: caps(&["CAP_SYS_ADMIN"]),
+        ..Default::default()
+    });
+    Profile {
+        default_action: "SCMP_ACT_ERRNO".into(),
+        default_errno_ret: Some(libc::EPERM as u32),
+        architectures: vec![
+            "SCMP_ARCH_X86_64".into(),
+            "SCMP_ARCH_X86".into(),
+            "SCMP_ARCH_X32".into(),
+        ],
+        syscalls: rules,
+        ..Default::default()
+    }
+}
+
+/// The default profile for a container with this bounding set.
+pub fn default_for(bounding: &[String]) -> Seccomp {
+    default_profile().resolve(bounding)
+}
+
+// ---------------------------------------------------------------------------
+// compiling and loading
+
+fn action(
+    name: &str,
+    errno: Option<u32>,
+    default_errno: u32,
+) -> std::result::Result<SeccompAction, String> {
+    Ok(match name {
+        "SCMP_ACT_ALLOW" => SeccompAction::Allow,
+        "SCMP_ACT_ERRNO" => SeccompAction::Errno(errno.unwrap_or(default_errno)),
+        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => SeccompAction::KillThread,
+        "SCMP_ACT_KILL_PROCESS" => SeccompAction::KillProcess,
+        "SCMP_ACT_TRAP" => SeccompAction::Trap,
+        "SCMP_ACT_TRACE" => SeccompAction::Trace(errno.unwrap_or(default_errno)),
+        "SCMP_ACT_LOG" => SeccompAction::Log,
+        other => return Err(format!("unknown action '{other}'")),
+    })
+}
+
+fn condition(a: &SeccompArg) -> std::result::Result<SeccompCondition, String> {
+    let op = match a.op.as_str() {
+        "SCMP_CMP_EQ" => SeccompCmpOp::Eq,
+        "SCMP_CMP_NE" => SeccompCmpOp::Ne,
+        "SCMP_CMP_LT" => SeccompCmpOp::Lt,
+        "SCMP_CMP_LE" => SeccompCmpOp::Le,
+        "SCMP_CMP_GT" => SeccompCmpOp::Gt,
+        "SCMP_CMP_GE" => SeccompCmpOp::Ge,
+        // libseccomp: (arg & value) == valueTwo.
+        "SCMP_CMP_MASKED_EQ" => {
+            return SeccompCondition::new(
+                a.index as u8,
+                SeccompCmpArgLen::Qword,
+                SeccompCmpOp::MaskedEq(a.value),
+                a.value_two,
+            )
+            .map_err(|e| e.to_string().to_lowercase());
+        }
+        other => return Err(format!("unknown operator '{other}'")),
+    };
+    if a.index > 5 {
+        return Err(format!("argument index {} is over 5", a.index));
+    }
+    SeccompCondition::new(a.index as u8, SeccompCmpArgLen::Qword, op, a.value)
+        .map_err(|e| e.to_string().to_lowercase())
+}
+
+/// Rules of one action: per syscall, `None` when it matches whatever the
+/// arguments are.
+type Group = BTreeMap<i64, Option<Vec<SeccompRule>>>;
+
+/// The BPF programs of a spec's seccomp object, in the order they are to
+/// be loaded.
+pub fn compile(s: &Seccomp) -> std::result::Result<Vec<BpfProgram>, String> {
+    let eperm = libc::EPERM as u32;
+    let default = action(&s.default_action, s.default_errno_ret, eperm)?;
+    // Only x86_64 syscalls are filtered; every other architecture
+    // (`architectures` notwithstanding) is killed by the arch check.
+    for a in &s.architectures {
+        if !a.starts_with("SCMP_ARCH_") {
+            return Err(format!("unknown architecture '{a}'"));
+        }
+    }
+    let mut groups: Vec<(SeccompAction, Group)> = Vec::new();
+    let mut highest = -1i64;
+    for sc in &s.syscalls {
+        let act = action(&sc.action, sc.errno_ret, eperm)?;
+        let conditions = sc
+            .args
+            .iter()
+            .map(condition)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let rule = if conditions.is_empty() {
+            None
+        } else {
+            Some(SeccompRule::new(conditions).map_err(|e| e.to_string().to_lowercase())?)
+        };
+        let idx = match groups.iter().position(|(a, _)| *a == act) {
+            Some(i) => i,
+            None => {
+                groups.push((act.clone(), Group::new()));
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[idx].1;
+        for name in &sc.names {
+            // Names this architecture does not have are skipped, as
+            // libseccomp does.
+            let Some(nr) = number(name) else { continue };
+            highest = highest.max(nr);
+            match (group.get_mut(&nr), &rule) {
+                (Some(None), _) => {}
+                (Some(slot), None) => *slot = None,
+                (Some(Some(list)), Some(r)) => list.push(r.clone()),
+                (None, r) => {
+                    group.insert(nr, r.clone().map(|r| vec![r]));
+                }
+            }
+        }
+    }
+    let build = |g: &Group, mismatch: SeccompAction, matched: SeccompAction| {
+        let rules: BTreeMap<i64, Vec<SeccompRule>> = g
+            .iter()
+            .map(|(nr, r)| (*nr, r.clone().unwrap_or_default()))
+            .collect();
+        let f = SeccompFilter::new(rules, mismatch, matched, TargetArch::x86_64)
+            .map_err(|e| e.to_string().to_lowercase())?;
+        BpfProgram::try_from(f).map_err(|e| e.to_string().to_lowercase())
+    };
+    let mut programs = Vec::new();
+    let empty = Group::new();
+    let allowed = groups
+        .iter()
+        .find(|(a, _)| *a == SeccompAction::Allow)
+        .map(|(_, g)| g)
+        .unwrap_or(&empty);
+    if default != SeccompAction::Allow {
+        programs.push(build(allowed, default.clone(), SeccompAction::Allow)?);
+    }
+    for (act, g) in &groups {
+        if *act != SeccompAction::Allow {
+            programs.push(build(g, SeccompAction::Allow, act.clone())?);
+        }
+    }
+    if default != SeccompAction::Allow && default != SeccompAction::Log {
+        programs.push(enosys_guard(highest));
+    }
+    if programs.is_empty() {
+        // Default allow and no rules: only the architecture check.
+        programs.push(build(
+            &empty,
+            SeccompAction::Allow,
+            SeccompAction::KillProcess,
+        )?);
+    }
+    Ok(programs)
+}
+
+/// Syscalls above `highest` (newer than any the profile names, and x32's
+/// numbers) get ENOSYS; everything else is left to the other filters.
+fn enosys_guard(highest: i64) -> BpfProgram {
+    const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+    const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+    const JGT: u16 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u16;
+    const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+    const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+    let ins = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+    vec![
+        // seccomp_data.arch at 4: a foreign one is the other filters' to kill.
+        ins(LD_W_ABS, 0, 0, 4),
+        ins(JEQ, 1, 0, AUDIT_ARCH_X86_64),
+        ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW),
+        // seccomp_data.nr at 0.
+        ins(LD_W_ABS, 0, 0, 0),
+        ins(JGT, 0, 1, highest.max(0) as u32),
+        ins(RET, 0, 0, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+        ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ]
+}
+
+/// seccomp(2)'s flags from the spec's `flags`.
+pub fn filter_flags(s: &Seccomp) -> std::result::Result<u32, String> {
+    let mut out = 0;
+    for f in &s.flags {
+        out |= match f.as_str() {
+            "SECCOMP_FILTER_FLAG_TSYNC" => libc::SECCOMP_FILTER_FLAG_TSYNC,
+            "SECCOMP_FILTER_FLAG_LOG" => libc::SECCOMP_FILTER_FLAG_LOG,
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            other => return Err(format!("unknown flag '{other}'")),
+        } as u32;
+    }
+    Ok(out)
+}
+
+/// Loads the programs with seccomp(2) and these flags, without setting
+/// no_new_privs: the caller must have CAP_SYS_ADMIN or have set
+/// no_new_privs itself.
+pub fn load(programs: &[BpfProgram], flags: u32) -> std::io::Result<()> {
+    for p in programs {
+        let prog = libc::sock_fprog {
+            len: p.len() as u16,
+            filter: p.as_ptr() as *mut libc::sock_filter,
+        };
+        // SAFETY: seccompiler's sock_filter has libc's layout; the program
+        // outlives the call, which copies it.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                flags,
+                &prog as *const libc::sock_fprog,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &Seccomp) -> Vec<&str> {
+        s.syscalls
+            .iter()
+            .filter(|r| r.action == "SCMP_ACT_ALLOW" && r.args.is_empty())
+            .flat_map(|r| r.names.iter().map(String::as_str))
+            .collect()
+    }
+
+    #[test]
+    fn seccomp_default_depends_on_capabilities() {
+        let plain = default_for(&["CAP_CHOWN".into()]);
+        assert!(names(&plain).contains(&"execve"));
+        assert!(!names(&plain).contains(&"mount"));
+        assert!(plain
+            .syscalls
+            .iter()
+            .any(|r| r.names == ["clone3"] && r.errno_ret == Some(38)));
+        let admin = default_for(&["CAP_SYS_ADMIN".into()]);
+        assert!(names(&admin).contains(&"mount"));
+        assert!(names(&admin).contains(&"clone3"));
+        assert!(!admin.syscalls.iter().any(|r| r.action == "SCMP_ACT_ERRNO"));
+        assert!(compile(&plain).unwrap().len() == 3);
+        assert!(compile(&admin).unwrap().len() == 2);
+    }
+
+    #[test]
+    fn seccomp_profiles_are_checked() {
+        let mut s = default_for(&[]);
+        s.default_action = "SCMP_ACT_NOPE".into();
+        assert!(compile(&s).unwrap_err().contains("SCMP_ACT_NOPE"));
+        let p: Profile = serde_json::from_str(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(compile(&p.resolve(&[])).unwrap().len(), 1);
+        assert_eq!(number("mkdir"), Some(libc::SYS_mkdir));
+    }
+}

@@ -1,0 +1,404 @@
+//! cc-pull against a real registry (Debian's docker-registry on
+//! 127.0.0.1), filled by skopeo in OCI and Docker schema 2 formats, gzip
+//! and zstd.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::{assert_code, assert_ok, Env, Registry};
+
+/// The image names of a store, from cc-images.
+fn names(env: &Env) -> String {
+    env.ok("cc-images", ["--format", "json"])
+}
+
+/// Nothing half-stored: no image, no unpacked layer, no blob.
+fn assert_empty_store(env: &Env) {
+    let images = names(env);
+    assert!(images.trim().is_empty(), "images left: {images}");
+    for d in ["layers/sha256", "images/blobs/sha256"] {
+        let p = env.root.join(d);
+        if let Ok(rd) = std::fs::read_dir(&p) {
+            let left: Vec<_> = rd
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|n| !n.to_string_lossy().starts_with('.'))
+                .collect();
+            assert!(left.is_empty(), "{d}: {left:?}");
+        }
+    }
+}
+
+#[test]
+fn pulls_oci_and_docker_gzip_and_zstd_then_runs() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, id) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    let archive = format!("docker-archive:{}", tar.display());
+    let cases: [(&str, &[&str]); 3] = [
+        ("docker/gz:v1", &["-f", "v2s2"]),
+        ("oci/gz:v1", &["-f", "oci"]),
+        (
+            "oci/zstd:v1",
+            &["-f", "oci", "--dest-compress-format", "zstd"],
+        ),
+    ];
+    for (dest, flags) in cases {
+        reg.skopeo_put(&archive, dest, flags);
+        let env = Env::new();
+        let out = env.run("cc-pull", [reg.at(dest)]);
+        assert_ok(&out, &format!("cc-pull {dest}"));
+        assert_eq!(
+            support::stdout(&out),
+            format!("{id}\n"),
+            "{dest}: stdout is the id only"
+        );
+        assert!(
+            names(&env).contains(&reg.at(dest)),
+            "{dest}: named {}",
+            names(&env)
+        );
+        let echo = env.ok(
+            "cc-run",
+            ["--rm", "--net", "none", &reg.at(dest), "echo", "pulled"],
+        );
+        assert_eq!(echo, "pulled\n", "{dest}");
+        // Again: everything is there already, nothing is fetched.
+        let out = env
+            .cmd("cc-pull")
+            .arg(reg.at(dest))
+            .env("CC_LOG", "debug")
+            .output()
+            .unwrap();
+        assert_ok(&out, "second pull");
+        assert_eq!(support::stdout(&out), format!("{id}\n"));
+        assert!(
+            !support::stderr(&out).contains("resuming"),
+            "{}",
+            support::stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn bad_references_and_missing_images() {
+    root_or_skip!();
+    let env = Env::new();
+    let reg = Registry::start();
+    for bad in ["UPPER/case", "a:b:c", "x@sha256:12", ""] {
+        let out = env.run("cc-pull", [bad]);
+        assert_code(&out, 2, &format!("cc-pull '{bad}'"));
+    }
+    let out = env.run("cc-pull", [reg.at("nothing/here:v1")]);
+    assert_code(&out, 3, "unknown repository");
+    support::assert_one_line_error(&out, "cc-pull");
+    let out = env.run("cc-pull", ["--platform", "linux", &reg.at("x")]);
+    assert_code(&out, 2, "malformed --platform");
+    let src = Env::new();
+    let (tar, _) = src.busybox_archive("bb");
+    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "bb:v1", &[]);
+    let out = env.run("cc-pull", [reg.at("bb:nosuchtag")]);
+    assert_code(&out, 3, "unknown tag");
+    assert_empty_store(&env);
+}
+
+/// An index made by hand (skopeo pushes the manifest, curl the index):
+/// the host's platform is picked, --platform picks another, and a
+/// platform the index lacks is a clear error.
+#[test]
+fn index_platform_selection() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, id) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(
+        &format!("docker-archive:{}", tar.display()),
+        "multi:single",
+        &["-f", "oci"],
+    );
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", reg.at("multi:single")),
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out, "skopeo inspect --raw");
+    let raw = out.stdout;
+    let digest = format!("sha256:{}", sha256_hex(&raw));
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "amd64",
+    };
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": raw.len(),
+             "platform": {"os": "linux", "architecture": "riscv64"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": raw.len(),
+             "platform": {"os": "linux", "architecture": arch}}
+        ]
+    });
+    let out = Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/vnd.oci.image.index.v1+json",
+            "--data-binary",
+            "@-",
+        ])
+        .arg(format!("http://{}/v2/multi/manifests/idx", reg.host))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(index.to_string().as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_ok(&out, "curl PUT index");
+    let env = Env::new();
+    assert_eq!(env.ok("cc-pull", [reg.at("multi:idx")]), format!("{id}\n"));
+    let env = Env::new();
+    let p = env.run(
+        "cc-pull",
+        ["--platform", "linux/riscv64", &reg.at("multi:idx")],
+    );
+    assert_ok(&p, "--platform linux/riscv64");
+    let out = env.run(
+        "cc-pull",
+        ["--platform", "linux/s390x", &reg.at("multi:idx")],
+    );
+    assert_code(&out, 3, "no such platform");
+    assert!(
+        support::stderr(&out).contains("linux/s390x"),
+        "{}",
+        support::stderr(&out)
+    );
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(data).unwrap();
+    }
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+/// A layer blob corrupted in the registry's storage (same size): the pull
+/// fails on its digest and leaves nothing, not even the partial download.
+#[test]
+fn corrupt_blob_is_refused() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, _) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(
+        &format!("docker-archive:{}", tar.display()),
+        "bad:v1",
+        &["-f", "oci"],
+    );
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", reg.at("bad:v1")),
+        ])
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layer = m["layers"][0]["digest"].as_str().unwrap()[7..].to_string();
+    let data = reg.dir.path().join(format!(
+        "data/docker/registry/v2/blobs/sha256/{}/{layer}/data",
+        &layer[..2]
+    ));
+    let mut bytes = std::fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+    let env = Env::new();
+    let out = env.run("cc-pull", [reg.at("bad:v1")]);
+    assert_code(&out, 1, "corrupt blob");
+    support::assert_one_line_error(&out, "cc-pull");
+    assert_empty_store(&env);
+    let partials: Vec<_> = std::fs::read_dir(env.root.join("tmp"))
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(partials.is_empty(), "tmp/ keeps {partials:?}");
+}
+
+#[test]
+fn concurrent_and_killed_pulls() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, id) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "bb:v1", &[]);
+    let env = Env::new();
+    let kids: Vec<_> = (0..3)
+        .map(|_| {
+            env.cmd("cc-pull")
+                .arg(reg.at("bb:v1"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in kids {
+        let out = support::wait_child_timeout(k, Duration::from_secs(120), "cc-pull");
+        assert_ok(&out, "concurrent cc-pull");
+        assert_eq!(support::stdout(&out), format!("{id}\n"));
+    }
+    let images = names(&env);
+    assert_eq!(images.lines().count(), 1, "{images}");
+    // Killed at various moments: never an image that is not whole.
+    for delay in [5, 20, 60, 150] {
+        let env = Env::new();
+        let mut k = env
+            .cmd("cc-pull")
+            .arg(reg.at("bb:v1"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = k.kill();
+        let _ = k.wait();
+        let listed = names(&env);
+        if !listed.trim().is_empty() {
+            // It finished before the kill: then it must run.
+            env.ok(
+                "cc-run",
+                ["--rm", "--net", "none", &reg.at("bb:v1"), "true"],
+            );
+        }
+        assert_eq!(
+            env.ok("cc-pull", [reg.at("bb:v1")]),
+            format!("{id}\n"),
+            "after a kill at {delay} ms"
+        );
+        env.ok(
+            "cc-run",
+            ["--rm", "--net", "none", &reg.at("bb:v1"), "true"],
+        );
+    }
+}
+
+/// A partial download left by an earlier pull is resumed with a Range
+/// request; one holding wrong bytes fails the digest check, is dropped,
+/// and the next pull succeeds.
+#[test]
+fn resumes_partial_downloads_and_drops_bad_ones() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, id) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "bb:v1", &[]);
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", reg.at("bb:v1")),
+        ])
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let digest = m["layers"][0]["digest"].as_str().unwrap().to_string();
+    let out = Command::new("curl")
+        .args(["-fsS", &format!("http://{}/v2/bb/blobs/{digest}", reg.host)])
+        .output()
+        .unwrap();
+    assert_ok(&out, "curl the layer");
+    let blob = out.stdout;
+    let half = blob.len() / 2;
+    // Half of it, half with a wrong byte, and all of it (a pull killed
+    // after the download, before the image was stored).
+    for (len, good) in [(half, true), (half, false), (blob.len(), true)] {
+        let env = Env::new();
+        env.ok("cc-images", ["-q"]);
+        let partial = env.root.join(format!("tmp/partial-{}", &digest[7..]));
+        let mut head = blob[..len].to_vec();
+        if !good {
+            head[len / 2] ^= 0x55;
+        }
+        std::fs::write(&partial, head).unwrap();
+        let out = env
+            .cmd("cc-pull")
+            .arg(reg.at("bb:v1"))
+            .env("CC_LOG", "debug")
+            .output()
+            .unwrap();
+        let err = support::stderr(&out);
+        assert!(
+            err.contains(&format!("resuming after {len} bytes")),
+            "{err}"
+        );
+        if good {
+            assert_ok(&out, "resumed pull");
+            assert_eq!(support::stdout(&out), format!("{id}\n"));
+        } else {
+            assert_code(&out, 1, "pull over a bad partial download");
+            assert_empty_store(&env);
+            assert_eq!(env.ok("cc-pull", [reg.at("bb:v1")]), format!("{id}\n"));
+        }
+        assert!(!partial.exists(), "the partial download stays");
+    }
+}
+
+/// The store's disk fills up while a layer unpacks (a small tmpfs as the
+/// store root): a clear error, and no image.
+#[test]
+fn disk_full_while_unpacking() {
+    root_or_skip!();
+    let src = Env::new();
+    let (tar, _) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "bb:v1", &[]);
+    let env = Env::new();
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"])
+        .arg(&env.root)
+        .output()
+        .unwrap();
+    assert_ok(&out, "mount a small tmpfs");
+    let _guard = Unmount(env.root.clone());
+    let out = env.run("cc-pull", [reg.at("bb:v1")]);
+    assert_code(&out, 1, "pull into a full store");
+    support::assert_one_line_error(&out, "cc-pull");
+    assert!(
+        support::stderr(&out)
+            .to_lowercase()
+            .contains("no space left"),
+        "{}",
+        support::stderr(&out)
+    );
+    assert_empty_store(&env);
+}
