@@ -118,7 +118,12 @@ fn type_see_output_and_detach_with_ctrl_p_ctrl_q() {
     let env = env_with_img();
     let id = env.run_d(["-i", "-t", "img", "sh"]);
     let mut s = Session::new(&env, &[&id], 30, 90);
-    let before = nix::sys::termios::tcgetattr(s.slave.as_ref().unwrap().as_fd()).unwrap();
+    // A new pty starts cooked; cc-attach may already have made it raw by
+    // now, so "before" is the cooked state every pty starts in.
+    let before = {
+        let p = nix::pty::openpty(None, None).unwrap();
+        nix::sys::termios::tcgetattr(p.slave.as_fd()).unwrap()
+    };
     // The typed line shows "echo $((6*7))"; its output is "42".
     s.type_(b"echo $((6*7))\n");
     s.expect("42", Duration::from_secs(5));

@@ -492,13 +492,18 @@ pub fn destroy(store: &Store, force: bool) -> Result<()> {
     for l in ipam::list(store)? {
         undo(store, &c, &l);
     }
+    // Under the machine's lock, and only what is ours: once our bridge is
+    // gone another store may take its name (and its table's name).
+    let _host = host_lock()?;
     let mut nl = Netlink::open()?;
-    if link::find(&mut nl, &c.bridge)?
-        .is_some_and(|l| l.alias.as_deref() == Some(&owner_tag(store)))
-    {
-        link::delete(&mut nl, &c.bridge)?;
+    match link::find(&mut nl, &c.bridge)? {
+        Some(l) if l.alias.as_deref() == Some(&owner_tag(store)) => {
+            let _ = nft::drop_table(&c);
+            link::delete(&mut nl, &c.bridge)?;
+        }
+        Some(_) => {}
+        None => drop(nft::drop_table(&c)),
     }
-    let _ = nft::drop_table(&c);
     let path = config_path(store);
     fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))
 }
