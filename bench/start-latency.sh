@@ -114,7 +114,7 @@ python3 - "$tools" "$bin" "$img" "$work" "$rootfs" "$have_podman" "${podman_args
 import json, sys
 out, bin, img, work, rootfs, have_podman, *podman_args = sys.argv[1:]
 tools = {
-    "cc-run": [f"{bin}/cc-run", "--rm", img, "true"],
+    "cc-run": [f"{bin}/cc-run", "--rm", "--net", "none", img, "true"],
     "runc": ["runc", "--root", f"{work}/runc", "run", "--bundle", f"{work}/bundle", "{id}"],
 }
 if have_podman:
@@ -143,7 +143,7 @@ Each row is the wall time of one command that starts a container running
 `subprocess.run` (bench/harness.py). The tools run interleaved in one run of
 bench/start-latency.sh, on the same busybox rootfs:
 
-- **cc-run**: `cc-run --rm IMG true` — overlay of the image, new mount, pid,
+- **cc-run**: `cc-run --rm --net none IMG true` — overlay of the image, new mount, pid,
   uts, ipc, net (loopback only) and cgroup namespaces, a cgroup, pivot_root,
   /proc, /dev, /sys, the container record written and removed.
 - **runc**: `runc run` of a bundle made with `runc spec` (args `true`, no

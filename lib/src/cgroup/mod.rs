@@ -192,6 +192,24 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Moves the calling process, which must be single-threaded (a child
+    /// just cloned), into the group. On v1 it writes "0" to `tasks`: the
+    /// kernel then moves only the current thread and skips the global
+    /// cgroup_threadgroup_rwsem, whose write side waits for an RCU grace
+    /// period (10-20 ms here) on every `cgroup.procs` write
+    /// (kernel/cgroup/cgroup.c, cgroup_procs_write_start). On v2 a domain
+    /// group takes whole processes: `cgroup.procs`.
+    pub fn join_self(&self) -> Result<()> {
+        let file = match self.version {
+            Version::V1 => "tasks",
+            Version::V2 => "cgroup.procs",
+        };
+        for dir in self.paths() {
+            write(&dir.join(file), "0")?;
+        }
+        Ok(())
+    }
+
     /// Whether the OOM killer killed a process of this group (`oom_kill` in
     /// v1 memory.oom_control, v2 memory.events; Linux 4.13).
     pub fn oom_killed(&self) -> bool {

@@ -44,24 +44,26 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
             "the parent went away before the container started",
         ));
     }
+    if let Some(cg) = l.cgroup {
+        cg.join_self()?;
+    }
+    if l.spec.has_namespace("cgroup") {
+        // After joining: the namespace's root is the container's group.
+        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
+    }
     if l.spec.has_namespace("uts") {
         if let Some(h) = &l.spec.hostname {
             unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
         }
     }
     rootfs::prepare(l)?;
-    // Meanwhile the parent has moved us into the container's cgroup (on
-    // cgroup v1 a move waits for an RCU grace period) and set up our
-    // network: both overlap with the mounts above. A second byte says so.
+    // Meanwhile the parent has set up our network, overlapping with the
+    // mounts above. A second byte says so.
     if unistd::read(go, &mut b) != Ok(1) {
         return Err(Failure::new(
             125,
             "the container could not be set up from outside",
         ));
-    }
-    if l.spec.has_namespace("cgroup") {
-        // After joining: the namespace's root is the container's group.
-        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
     }
     let process = l
         .spec

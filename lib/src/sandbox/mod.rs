@@ -13,10 +13,10 @@
 //!   devpts and passes the master back with SCM_RIGHTS, so `tty` inside the
 //!   container names a device that exists there.
 //!
-//! The child mounts its root and pivot_root(2)s into it while the parent
-//! moves it into the container's cgroup (a second byte on `go` says it is
-//! done); then it creates its cgroup namespace (rooted at the container's
-//! group), sets up the user, and execs. With `init` it
+//! The child joins the cgroup (before its cgroup namespace, so the
+//! namespace is rooted at the container's group), then mounts its root and
+//! pivot_root(2)s into it while the parent does its outside work (a second
+//! byte on `go` says it is done), sets up the user, and execs. With `init` it
 //! forks once more and stays as a reaping pid 1 (see `init.rs`).
 
 pub mod caps;
@@ -159,9 +159,8 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     drop((go_r, err_w));
     let parent_sock = socks.map(|(a, _)| a);
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
-    // While the child mounts its root: move it into its cgroup (on v1 a
-    // move waits for an RCU grace period) and let the caller set up what
-    // it must from outside (the network); then the second byte.
+    // While the child mounts its root, the caller sets up what it must
+    // from outside (the network); then the second byte.
     if let Err(f) = from_outside(l, pid) {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(pid, None);
@@ -193,9 +192,6 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
 }
 
 fn from_outside(l: &Launch, pid: Pid) -> Result<(), Failure> {
-    if let Some(cg) = l.cgroup {
-        cg.add(pid.as_raw())?;
-    }
     match l.before_go {
         Some(hook) => hook(pid),
         None => Ok(()),
