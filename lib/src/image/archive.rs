@@ -118,7 +118,9 @@ pub enum ManifestSrc {
 
 /// Moves staged layers into the store (unpacked folder and blob), stores
 /// `config` and the manifest as given bytes and names the image, under the
-/// images lock, as `import::commit_image` does. Returns the image id.
+/// images lock: a reader sees the whole image or none of it, and a
+/// concurrent `rmi` cannot collect a blob between its arrival and its
+/// naming. Returns the image id. Used by import, load and pull.
 pub fn store_image(
     store: &Store,
     layers: &[Unpacked],

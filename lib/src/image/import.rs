@@ -3,13 +3,13 @@
 //! so the same tar imported twice has the same digest and is stored once.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::image::digest::{HashReader, TeeReader};
-use crate::image::oci::{self, Descriptor, History, ImageConfig, Manifest, RootFs, RunConfig};
-use crate::image::{add, blob_path, change, write_blob};
+use crate::image::archive::{stage, store_image, ManifestSrc, Unpacked};
+use crate::image::change;
+use crate::image::oci::{self, History, ImageConfig, RootFs, RunConfig};
 use crate::layer;
 use crate::store::{self, Store};
 
@@ -33,21 +33,6 @@ impl Source {
     }
 }
 
-/// A layer that is unpacked and hashed but not yet in the store.
-pub struct Staged {
-    pub blob: Descriptor,
-    pub diff_id: String,
-    tmp_blob: PathBuf,
-    tmp_dir: PathBuf,
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.tmp_blob);
-        let _ = fs::remove_dir_all(&self.tmp_dir);
-    }
-}
-
 /// Imports `source` as a new image named `name`, with `changes` applied to
 /// its config. Returns the image id.
 pub fn import(
@@ -62,10 +47,10 @@ pub fn import(
         change::apply(&mut run, c)?;
     }
     let staged = match source {
-        Source::Stdin => stage(store, io::stdin().lock(), "stdin")?,
+        Source::Stdin => stage(store, io::stdin().lock(), "stdin", &[])?,
         Source::File(p) => {
             let f = File::open(&p).map_err(|e| Error::io("open", &p, e))?;
-            stage(store, f, &p.display().to_string())?
+            stage(store, f, &p.display().to_string(), &[])?
         }
         Source::Dir(p) => stage_dir(store, &p)?,
     };
@@ -87,105 +72,22 @@ pub fn import(
         }],
         ..Default::default()
     };
-    commit_image(store, &[staged], &config, name.as_deref())
-}
-
-/// Moves staged layers into the store and writes config, manifest and the
-/// index entry, in that order, under the images lock: a reader sees the
-/// whole image or none of it, and a concurrent `rmi` cannot collect a blob
-/// between its arrival and its naming.
-pub fn commit_image(
-    store: &Store,
-    layers: &[Staged],
-    config: &ImageConfig,
-    name: Option<&str>,
-) -> Result<String> {
-    let config_bytes = serde_json::to_vec(config).map_err(|e| Error::Invalid(e.to_string()))?;
-    let _lock = store.lock("images")?;
-    for l in layers {
-        place(&l.tmp_dir, &store.layer_dir(&l.diff_id))?;
-        place(&l.tmp_blob, &blob_path(store, &l.blob.digest)?)?;
-    }
-    let cfg = write_blob(store, oci::MEDIA_CONFIG, &config_bytes)?;
-    let manifest = Manifest {
-        schema_version: 2,
-        media_type: Some(oci::MEDIA_MANIFEST.into()),
-        config: cfg.clone(),
-        layers: layers.iter().map(|l| l.blob.clone()).collect(),
-        annotations: Default::default(),
-    };
-    let mbytes = serde_json::to_vec(&manifest).map_err(|e| Error::Invalid(e.to_string()))?;
-    let mdesc = write_blob(store, oci::MEDIA_MANIFEST, &mbytes)?;
-    drop(_lock);
-    add(store, &mdesc, name)?;
-    Ok(cfg.digest)
-}
-
-/// Renames `from` to `to` unless `to` is already there (same content by
-/// digest), in which case `from` is left for the caller's cleanup.
-fn place(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        return Ok(());
-    }
-    match fs::rename(from, to) {
-        Ok(()) => Ok(()),
-        Err(_) if to.exists() => Ok(()),
-        Err(e) => Err(Error::io("move into the store", to, e)),
-    }
-}
-
-/// Streams a layer blob into a temporary blob file while unpacking it into
-/// a temporary layer folder, hashing both the blob and the tar inside.
-pub fn stage(store: &Store, input: impl Read, what: &str) -> Result<Staged> {
-    let tmp = store.tmp_dir();
-    let token = store::random_hex(8);
-    let mut staged = Staged {
-        blob: Descriptor {
-            media_type: String::new(),
-            digest: String::new(),
-            size: 0,
-            annotations: Default::default(),
-            platform: None,
-        },
-        diff_id: String::new(),
-        tmp_blob: tmp.join(format!("blob-{token}")),
-        tmp_dir: tmp.join(format!("layer-{token}")),
-    };
-    fs::create_dir_all(&staged.tmp_dir).map_err(|e| Error::io("create", &staged.tmp_dir, e))?;
-    let file =
-        File::create(&staged.tmp_blob).map_err(|e| Error::io("create", &staged.tmp_blob, e))?;
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| Error::io("read", what, e))?;
-    let compression = layer::detect(head);
-    let mut blob = HashReader::new(TeeReader::new(
-        buffered,
-        BufWriter::with_capacity(1 << 20, file),
-    ));
-    let mut tar = HashReader::new(layer::decoder(&mut blob, compression)?);
-    layer::apply(&mut tar, &staged.tmp_dir, &[])
-        .map_err(|e| Error::Invalid(format!("cannot import '{what}': {e}")))?;
-    // The diff id covers the whole stream, past the tar's end marker.
-    io::copy(&mut tar, &mut io::sink()).map_err(|e| Error::io("read", what, e))?;
-    staged.diff_id = tar.finish().0;
-    io::copy(&mut blob, &mut io::sink()).map_err(|e| Error::io("read", what, e))?;
-    let (digest, size) = blob.finish_with(|w: BufWriter<File>| finish_file(w, &staged.tmp_blob))?;
-    staged.blob.media_type = layer::media_type(compression).into();
-    (staged.blob.digest, staged.blob.size) = (digest, size);
-    Ok(staged)
-}
-
-fn finish_file(w: BufWriter<File>, path: &Path) -> Result<()> {
-    let f = w
-        .into_inner()
-        .map_err(|e| Error::io("write", path, e.into_error()))?;
-    f.sync_all().map_err(|e| Error::io("sync", path, e))
+    // The same code that stores loaded and pulled images: layers, blobs,
+    // config, manifest and the name, under the images lock.
+    let config = serde_json::to_vec(&config).map_err(|e| Error::Invalid(e.to_string()))?;
+    let names: Vec<String> = name.into_iter().collect();
+    store_image(
+        store,
+        std::slice::from_ref(&staged),
+        &config,
+        ManifestSrc::Layers(vec![staged.blob.clone()]),
+        &names,
+    )
 }
 
 /// A folder is written as a plain tar into a temporary file first, then
 /// staged like any tar.
-fn stage_dir(store: &Store, dir: &Path) -> Result<Staged> {
+fn stage_dir(store: &Store, dir: &Path) -> Result<Unpacked> {
     let path = store
         .tmp_dir()
         .join(format!("dir-{}.tar", store::random_hex(8)));
@@ -199,7 +101,7 @@ fn stage_dir(store: &Store, dir: &Path) -> Result<Staged> {
         layer::write_dir(dir, BufWriter::new(&mut f))?;
         f.flush().map_err(|e| Error::io("write", &path, e))?;
         f.rewind().map_err(|e| Error::io("read", &path, e))?;
-        stage(store, f, &dir.display().to_string())
+        stage(store, f, &dir.display().to_string(), &[])
     })();
     let _ = fs::remove_file(&path);
     result

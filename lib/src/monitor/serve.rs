@@ -84,7 +84,7 @@ fn shed_code_pages() {
     };
     // smaps: a header line per mapping, then "Key: value" lines.
     let mut current: Option<(usize, usize, bool)> = None;
-    let mut shed = |m: Option<(usize, usize, bool)>, anon_kb: u64| {
+    let shed = |m: Option<(usize, usize, bool)>, anon_kb: u64| {
         if let Some((start, end, exec)) = m {
             // A read-only mapping with no private copies is the file's
             // pages as they are: safe to drop. Relocated data (RELRO) has
@@ -92,13 +92,17 @@ fn shed_code_pages() {
             if exec || anon_kb == 0 {
                 // SAFETY: the range is one of our own read-only mappings
                 // whose pages equal the file's.
-                unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED)
+                };
             }
             if exec {
                 // No fault-around for code: each page the loop runs comes
                 // back alone, not with its 15 neighbours.
                 // SAFETY: an advice flag on our own mapping.
-                unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM) };
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM)
+                };
             }
         }
     };
