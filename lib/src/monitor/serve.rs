@@ -309,8 +309,9 @@ impl Monitor {
         // and, with --rm, the record and name, by quick renames; so a
         // foreground `cc-run --rm` returns with the name free to reuse.
         // The slow deletions come after.
-        if let Some(a) = self.net.take() {
-            crate::net::release(store, a);
+        let mut net = self.net.take();
+        if let Some(a) = &mut net {
+            crate::net::release_ports(a);
         }
         let doomed = match c.annotation(container::ANN_RM) {
             Some(_) => container::unlist(store, c).ok(),
@@ -323,6 +324,9 @@ impl Monitor {
             let _ = cl.sink.flush();
         }
         self.clients.clear();
+        if let Some(a) = net {
+            crate::net::release(store, a);
+        }
         let _ = self.cgroup.remove();
         match doomed {
             Some(dir) => drop(std::fs::remove_dir_all(dir)),

@@ -384,6 +384,15 @@ pub fn release(store: &Store, mut a: Attachment) {
     undo_with(&mut a.nl, store, &a.config, &a.lease);
 }
 
+/// The quick half of `release`, for before a foreground client is told
+/// the container ended: its published ports stop forwarding and their
+/// host ports are free again. Deleting the veth waits for the kernel's
+/// network teardown (tens of ms), so `release` does that after.
+pub fn release_ports(a: &mut Attachment) {
+    let _ = nft::delete(&a.config, &a.lease);
+    a._held.clear();
+}
+
 fn undo(store: &Store, c: &Config, l: &Lease) {
     if let Ok(mut nl) = Netlink::open() {
         undo_with(&mut nl, store, c, l);
