@@ -1126,11 +1126,7 @@ impl Registry {
             .tempdir()
             .unwrap();
         let d = dir.path();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = registry_port();
         let mut yml = format!(
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
             d.join("data").display()
@@ -1315,4 +1311,23 @@ pub fn add_syscall_helper(rootfs: &Path) {
         .output()
         .expect("run gcc (the security tests need gcc and libc6-dev for a static helper)");
     assert_ok(&out, "gcc -static sc.c");
+}
+
+/// A free port no other registry of this test process was given: the
+/// ports the kernel hands out for bind(0) are free only until someone
+/// binds them, and tests start registries in parallel.
+fn registry_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
