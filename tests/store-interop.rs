@@ -5,22 +5,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{assert_ok, Env};
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is missing under CI"
-        );
-        eprintln!("skipped: {tool} not installed");
-    }
-    found
-}
+use support::{assert_ok, have, Env};
 
 #[test]
 fn skopeo_inspects_the_store() {
