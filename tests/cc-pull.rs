@@ -84,7 +84,11 @@ fn pulls_oci_and_docker_gzip_and_zstd_then_runs() {
             .output()
             .unwrap();
         assert_ok(&out, "second pull");
-        assert_eq!(support::stdout(&out), format!("{id}\n"));
+        assert_eq!(
+            support::stdout(&out),
+            pulled,
+            "{dest}: the same image again"
+        );
         assert!(
             !support::stderr(&out).contains("resuming"),
             "{}",
