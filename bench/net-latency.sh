@@ -18,30 +18,9 @@
 # Needs root, python3, busybox (static), nftables; podman is optional.
 set -euo pipefail
 
-N=${1:-${N:-50}}
-WARMUP=${WARMUP:-3}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-results=$here/RESULTS.md
-
-say() { printf 'net-latency: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "needs root (namespaces, veths, nftables)"
-command -v python3 >/dev/null || die "needs python3"
-command -v nft >/dev/null || die "needs nft (Debian: nftables)"
-busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
-if ldd "$busybox" >/dev/null 2>&1; then
-    die "$busybox is dynamically linked; install busybox-static"
-fi
-
-if [ "${BUILD:-1}" != 0 ]; then
-    say "building release binaries"
-    (cd "$top" && cargo build --quiet --release --workspace --bins)
-fi
-target=${CARGO_TARGET_DIR:-$top/target}
-case $target in /*) ;; *) target=$top/$target ;; esac
-bin=$target/release
+name=net-latency
+needs=nft
+. "$(dirname "$0")/preamble.sh"
 for p in cc-import cc-run cc-net; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
 done

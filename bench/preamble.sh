@@ -1,0 +1,30 @@
+# The start of bench/start-latency.sh and bench/net-latency.sh; sourced,
+# not run. Before sourcing set `name` (for messages) and `needs` (host
+# programs beyond python3 and busybox). Gives: $N, $WARMUP, $here, $top,
+# $results, say, die, $busybox (static), and $bin with the release
+# programs (built first unless BUILD=0).
+N=${1:-${N:-50}}
+WARMUP=${WARMUP:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+results=$here/RESULTS.md
+
+say() { printf '%s: %s\n' "$name" "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (namespaces, mounts, cgroups)"
+for p in python3 $needs; do
+    command -v "$p" >/dev/null || die "needs $p"
+done
+busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
+if ldd "$busybox" >/dev/null 2>&1; then
+    die "$busybox is dynamically linked; install busybox-static"
+fi
+
+if [ "${BUILD:-1}" != 0 ]; then
+    say "building release binaries"
+    (cd "$top" && cargo build --quiet --release --workspace --bins)
+fi
+target=${CARGO_TARGET_DIR:-$top/target}
+case $target in /*) ;; *) target=$top/$target ;; esac
+bin=$target/release
