@@ -6,7 +6,7 @@
 //! capped log is never truncated to nothing (conmon 211).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -28,7 +28,11 @@ impl Stream {
 
 pub struct LogWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    /// Formatted records not yet written: one write per turn of the
+    /// monitor's loop, however many lines it read.
+    out: Vec<u8>,
+    /// Bytes in the current file, written or in `out`.
     written: u64,
     max: Option<u64>,
     /// The unterminated tail of each stream, carried to the next read.
@@ -38,13 +42,17 @@ pub struct LogWriter {
 /// Longest a held-back partial line may grow before it is written out.
 const MAX_PENDING: usize = 16 * 1024;
 
+/// Past this much formatted output a record is written out at once.
+const OUT_HIGH: usize = 1 << 20;
+
 impl LogWriter {
     pub fn open(path: &Path, max: Option<u64>) -> io::Result<LogWriter> {
-        let f = OpenOptions::new().create(true).append(true).open(path)?;
-        let written = f.metadata()?.len();
+        let file = open_append(path)?;
+        let written = file.metadata()?.len();
         Ok(LogWriter {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(64 * 1024, f),
+            file,
+            out: Vec::new(),
             written,
             max,
             pending: [Vec::new(), Vec::new()],
@@ -52,24 +60,27 @@ impl LogWriter {
     }
 
     /// Logs what a stream produced; complete lines now, the rest later.
+    /// All lines of one read share its time, as conmon's do.
     pub fn write(&mut self, stream: Stream, data: &[u8], time: &str) -> io::Result<()> {
         let i = stream as usize;
         let mut rest = data;
-        while let Some(nl) = memchr(b'\n', rest) {
+        let head = Head::new(stream, time);
+        self.out.reserve(data.len() + data.len() / 2 + 256);
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
             let (line, tail) = rest.split_at(nl + 1);
             if self.pending[i].is_empty() {
-                self.record(stream, &line[..nl], false, time)?;
+                self.record(&head, &line[..nl], false)?;
             } else {
                 let mut joined = std::mem::take(&mut self.pending[i]);
                 joined.extend_from_slice(&line[..nl]);
-                self.record(stream, &joined, false, time)?;
+                self.record(&head, &joined, false)?;
             }
             rest = tail;
         }
         self.pending[i].extend_from_slice(rest);
         if self.pending[i].len() >= MAX_PENDING {
             let long = std::mem::take(&mut self.pending[i]);
-            self.record(stream, &long, true, time)?;
+            self.record(&head, &long, true)?;
         }
         Ok(())
     }
@@ -80,64 +91,108 @@ impl LogWriter {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let p = std::mem::take(&mut self.pending[stream as usize]);
             if !p.is_empty() {
-                self.record(stream, &p, true, time)?;
+                self.record(&Head::new(stream, time), &p, true)?;
             }
         }
-        self.out.flush()
+        self.flush()
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        let r = (&self.file).write_all(&self.out);
+        self.out.clear();
+        if self.out.capacity() > OUT_HIGH {
+            self.out = Vec::new();
+        }
+        r
     }
 
-    fn record(&mut self, stream: Stream, text: &[u8], partial: bool, time: &str) -> io::Result<()> {
+    fn record(&mut self, head: &Head, text: &[u8], partial: bool) -> io::Result<()> {
         if let Some(max) = self.max {
             if self.written > 0 && self.written + text.len() as u64 + 80 > max {
                 self.rotate()?;
             }
         }
-        // Straight into the write buffer: no allocation per line.
-        let out = &mut self.out;
-        out.write_all(b"{\"time\":\"")?;
-        out.write_all(time.as_bytes())?;
-        out.write_all(b"\",\"stream\":\"")?;
-        out.write_all(stream.as_str().as_bytes())?;
-        out.write_all(b"\",\"log\":\"")?;
-        let escaped = escape_into(out, text)?;
-        let end: &[u8] = if partial {
+        if self.out.len() >= OUT_HIGH {
+            self.flush()?;
+        }
+        let before = self.out.len();
+        self.out.extend_from_slice(head.as_bytes());
+        escape_into(&mut self.out, text);
+        self.out.extend_from_slice(if partial {
             b"\",\"partial\":true}\n"
         } else {
             b"\"}\n"
-        };
-        out.write_all(end)?;
-        self.written += (9 + time.len() + 12 + 6 + 9 + escaped + end.len()) as u64;
+        });
+        self.written += (self.out.len() - before) as u64;
         Ok(())
     }
 
     /// ctr.log becomes ctr.log.1 (replacing the older backup) and a new
     /// ctr.log starts: the last `max` bytes or more always remain.
     fn rotate(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        let backup = self.path.with_extension("log.1");
-        fs::rename(&self.path, &backup)?;
-        let f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        self.out = BufWriter::with_capacity(64 * 1024, f);
+        self.flush()?;
+        fs::rename(&self.path, self.path.with_extension("log.1"))?;
+        self.file = open_append(&self.path)?;
         self.written = 0;
         Ok(())
     }
 }
 
-fn memchr(b: u8, s: &[u8]) -> Option<usize> {
-    memchr::memchr(b, s)
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// `{"time":"…","stream":"…","log":"`, the same for every line of a read.
+struct Head {
+    buf: [u8; 96],
+    len: usize,
+}
+
+impl Head {
+    fn new(stream: Stream, time: &str) -> Head {
+        let mut h = Head {
+            buf: [0; 96],
+            len: 0,
+        };
+        let time = &time.as_bytes()[..time.len().min(48)];
+        for part in [
+            &b"{\"time\":\""[..],
+            time,
+            b"\",\"stream\":\"",
+            stream.as_str().as_bytes(),
+            b"\",\"log\":\"",
+        ] {
+            h.buf[h.len..h.len + part.len()].copy_from_slice(part);
+            h.len += part.len();
+        }
+        h
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// True when every byte is printable ASCII other than `"` and `\`: the
+/// text goes into JSON as it is. No early exit inside a block, so the
+/// compiler can test 16 bytes at a time.
+fn plain(text: &[u8]) -> bool {
+    text.chunks(64).all(|block| {
+        !block.iter().fold(false, |bad, &b| {
+            bad | (b < 0x20) | (b >= 0x7f) | (b == b'"') | (b == b'\\')
+        })
+    })
 }
 
 /// JSON string escaping of raw bytes: invalid UTF-8 becomes U+FFFD, so the
 /// line stays valid JSON whatever the program wrote. Valid UTF-8 is copied
 /// byte by byte, escaping only quotes, backslashes and control characters.
-fn escape_into(out: &mut impl Write, text: &[u8]) -> io::Result<usize> {
+fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
+    // Most lines need no escaping at all: one scan, one copy.
+    if plain(text) {
+        out.extend_from_slice(text);
+        return;
+    }
     let lossy;
     let bytes = match std::str::from_utf8(text) {
         Ok(_) => text,
@@ -146,12 +201,7 @@ fn escape_into(out: &mut impl Write, text: &[u8]) -> io::Result<usize> {
             lossy.as_bytes()
         }
     };
-    // Most lines need no escaping at all: one scan, one copy.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.write_all(bytes)?;
-        return Ok(bytes.len());
-    }
-    let (mut start, mut n) = (0, 0);
+    let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
@@ -159,23 +209,20 @@ fn escape_into(out: &mut impl Write, text: &[u8]) -> io::Result<usize> {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..=0x1f => b"",
+            0..=0x1f | 0x7f => b"",
             _ => continue,
         };
-        out.write_all(&bytes[start..i])?;
-        n += i - start;
+        out.extend_from_slice(&bytes[start..i]);
         if esc.is_empty() {
-            let u = format!("\\u{:04x}", b);
-            out.write_all(u.as_bytes())?;
-            n += u.len();
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
         } else {
-            out.write_all(esc)?;
-            n += esc.len();
+            out.extend_from_slice(esc);
         }
         start = i + 1;
     }
-    out.write_all(&bytes[start..])?;
-    Ok(n + bytes.len() - start)
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// One line of ctr.log, as readers see it.
@@ -223,6 +270,25 @@ mod tests {
                 ("stdout", "last", true)
             ]
         );
+    }
+
+    #[test]
+    fn text_escaped_as_json() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        let odd = "tab\there \"q\" back\\slash \u{1} del\u{7f} é ✓ cr\r";
+        let long = "y".repeat(1000) + "\"";
+        let mut data = Vec::new();
+        for text in [odd, &long, &"z".repeat(200)] {
+            data.extend_from_slice(text.as_bytes());
+            data.push(b'\n');
+        }
+        data.extend_from_slice(b"bad \xff utf8\n");
+        w.write(Stream::Stdout, &data, "t").unwrap();
+        w.finish("t").unwrap();
+        let logs: Vec<String> = entries(&p).into_iter().map(|e| e.log).collect();
+        assert_eq!(logs, [odd, &long, &"z".repeat(200), "bad \u{fffd} utf8"]);
     }
 
     #[test]
