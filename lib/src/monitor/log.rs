@@ -66,9 +66,13 @@ impl LogWriter {
         let mut rest = data;
         let head = Head::new(stream, time);
         self.out.reserve(data.len() + data.len() / 2 + 256);
+        // One scan of the whole read instead of one per line.
+        let clean = plain(data, b'\n');
         while let Some(nl) = memchr::memchr(b'\n', rest) {
             let (line, tail) = rest.split_at(nl + 1);
-            if self.pending[i].is_empty() {
+            if self.pending[i].is_empty() && clean {
+                self.record_plain(&head, &line[..nl]);
+            } else if self.pending[i].is_empty() {
                 self.record(&head, &line[..nl], false)?;
             } else {
                 let mut joined = std::mem::take(&mut self.pending[i]);
@@ -104,6 +108,20 @@ impl LogWriter {
             self.out = Vec::new();
         }
         r
+    }
+
+    /// A whole line known to need no escaping, with no size cap to check.
+    fn record_plain(&mut self, head: &Head, text: &[u8]) {
+        if self.max.is_some() || self.out.len() >= OUT_HIGH {
+            // The general path checks the cap and flushes.
+            let _ = self.record(head, text, false);
+            return;
+        }
+        let before = self.out.len();
+        self.out.extend_from_slice(head.as_bytes());
+        self.out.extend_from_slice(text);
+        self.out.extend_from_slice(b"\"}\n");
+        self.written += (self.out.len() - before) as u64;
     }
 
     fn record(&mut self, head: &Head, text: &[u8], partial: bool) -> io::Result<()> {
@@ -173,13 +191,14 @@ impl Head {
     }
 }
 
-/// True when every byte is printable ASCII other than `"` and `\`: the
-/// text goes into JSON as it is. No early exit inside a block, so the
-/// compiler can test 16 bytes at a time.
-fn plain(text: &[u8]) -> bool {
+/// True when every byte is printable ASCII other than `"` and `\`, or is
+/// the control character `also` (pass b' ' for none): the text goes into
+/// JSON as it is. No early exit inside a
+/// block, so the compiler can test 16 bytes at a time.
+fn plain(text: &[u8], also: u8) -> bool {
     text.chunks(64).all(|block| {
         !block.iter().fold(false, |bad, &b| {
-            bad | (b < 0x20) | (b >= 0x7f) | (b == b'"') | (b == b'\\')
+            bad | ((b < 0x20) & (b != also)) | (b >= 0x7f) | (b == b'"') | (b == b'\\')
         })
     })
 }
@@ -189,7 +208,7 @@ fn plain(text: &[u8]) -> bool {
 /// byte by byte, escaping only quotes, backslashes and control characters.
 fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
     // Most lines need no escaping at all: one scan, one copy.
-    if plain(text) {
+    if plain(text, b' ') {
         out.extend_from_slice(text);
         return;
     }
