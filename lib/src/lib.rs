@@ -14,6 +14,7 @@
 //! | `cgroup`    | cgroup v1 and v2 |
 //! | `container` | container records: OCI runtime config, state, status |
 //! | `sandbox`   | clone, rootfs, pivot_root, /proc /dev /sys, user, exec |
+//! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod commit;
 pub mod container;
 pub mod error;
+pub mod idmap;
 pub mod image;
 pub mod info;
 pub mod inroot;

@@ -139,8 +139,40 @@ pub struct Linux {
     /// The seccomp filter; none: unconfined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<Seccomp>,
+    /// With a `user` namespace: container ids to host ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uid_mappings: Vec<IdMapping>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gid_mappings: Vec<IdMapping>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `containerID..+size` in the container is `hostID..+size` on the host.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct IdMapping {
+    #[serde(rename = "containerID")]
+    pub container_id: u32,
+    #[serde(rename = "hostID")]
+    pub host_id: u32,
+    pub size: u32,
+}
+
+impl IdMapping {
+    /// The host id of container id `id`, if the mappings cover it.
+    pub fn to_host(maps: &[IdMapping], id: u32) -> Option<u32> {
+        maps.iter().find_map(|m| {
+            (id >= m.container_id && id - m.container_id < m.size)
+                .then(|| m.host_id + (id - m.container_id))
+        })
+    }
+
+    /// The `uid_map` / `gid_map` file's text.
+    pub fn map_file(maps: &[IdMapping]) -> String {
+        maps.iter()
+            .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+            .collect()
+    }
 }
 
 /// A device node to create (`linux.devices`).

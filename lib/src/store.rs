@@ -30,6 +30,8 @@ impl Store {
     }
 
     fn init(&self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let fresh = !self.root.exists();
         for d in [
             self.blobs_dir(),
             self.root.join("layers/sha256"),
@@ -38,6 +40,18 @@ impl Store {
             self.tmp_dir(),
         ] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
+        }
+        // Unpacked layers keep their setuid files and device nodes, and
+        // containers' folders hold their files: no host user but root may
+        // reach them (as /var/lib/docker). A root folder the caller made
+        // keeps its mode; its layers and containers are closed either way.
+        let mut closed = vec![self.layers_dir(), self.containers_dir(), self.tmp_dir()];
+        if fresh {
+            closed.push(self.root.clone());
+        }
+        for d in closed {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("set the mode of", &d, e))?;
         }
         let images = self.images_dir();
         write_new(

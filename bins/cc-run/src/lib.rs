@@ -123,6 +123,18 @@ pub struct Args {
     /// Run a small init as pid 1 that reaps zombies and forwards signals
     #[arg(long)]
     pub init: bool,
+    /// User namespace: host (none, the default); auto[:size=N] (root in the
+    /// container is an unprivileged range of N host ids, default 65536,
+    /// taken from the `cc` entry of /etc/subuid and /etc/subgid)
+    #[arg(long, value_name = "MODE")]
+    pub userns: Option<String>,
+    /// Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE
+    /// in a user namespace (repeatable; also the gid map without --gidmap)
+    #[arg(long, value_name = "CTR:HOST:SIZE")]
+    pub uidmap: Vec<String>,
+    /// Map container gids to host gids, as --uidmap
+    #[arg(long, value_name = "CTR:HOST:SIZE")]
+    pub gidmap: Vec<String>,
     /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
     #[arg(
         trailing_var_arg = true,
@@ -243,6 +255,7 @@ fn options(a: Args) -> Result<RunOptions> {
         seccomp_unconfined: sec.seccomp_unconfined,
         seccomp_profile: sec.seccomp_profile,
         devices: a.device,
+        userns: cc_lib::idmap::Userns::from_flags(a.userns.as_deref(), &a.uidmap, &a.gidmap)?,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::container::{
     ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
 };
 use crate::error::{Error, Result};
+pub use crate::idmap::Userns;
 use crate::image::oci::RunConfig;
 use crate::image::Image;
 use crate::spec::{self, Linux, Mount, Namespace, Process, Spec};
@@ -101,6 +102,9 @@ pub struct RunOptions {
     pub seccomp_profile: Option<PathBuf>,
     /// `--device HOST[:CTR][:PERMS]`.
     pub devices: Vec<String>,
+    /// `--userns`, `--uidmap`, `--gidmap`; `Auto` is turned into `Maps`
+    /// (see `idmap::allocate`) before the spec is built.
+    pub userns: Userns,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -211,6 +215,35 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         .collect::<Result<Vec<_>>>()?;
     let mut resources = resources_spec(&o.resources);
     resources.devices = device_rules(o.privileged, &devices);
+    let mut namespaces = namespaces(&net);
+    let (mut uid_mappings, mut gid_mappings) = (vec![], vec![]);
+    let mut sysctl = BTreeMap::new();
+    match &o.userns {
+        Userns::Host => {}
+        Userns::Auto { .. } => {
+            return Err(Error::Invalid("--userns=auto was not allocated".into()))
+        }
+        Userns::Maps { .. } if o.privileged => {
+            return Err(Error::Usage(
+                "--privileged cannot be used with a user namespace".into(),
+            ))
+        }
+        Userns::Maps { uid, gid } => {
+            namespaces.push(Namespace {
+                kind: "user".into(),
+                path: None,
+            });
+            (uid_mappings, gid_mappings) = (uid.clone(), gid.clone());
+            if matches!(net, Net::Bridge | Net::None) {
+                // The network namespace belongs to the host's user
+                // namespace, so root in the container holds no
+                // NET_BIND_SERVICE or NET_RAW there: low ports and ping
+                // are opened to every user instead, as docker does.
+                sysctl.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
+                sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
+            }
+        }
+    }
     Ok(Spec {
         oci_version: "1.2.0".into(),
         process: Some(Process {
@@ -233,7 +266,10 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         hostname: Some(hostname),
         mounts,
         linux: Some(Linux {
-            namespaces: namespaces(&net),
+            namespaces,
+            uid_mappings,
+            gid_mappings,
+            sysctl,
             resources: Some(resources),
             devices: devices.into_iter().map(|(d, _)| d).collect(),
             seccomp,

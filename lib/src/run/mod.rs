@@ -41,9 +41,25 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
         }
         _ => return Err(Error::Usage("give an image or --rootfs DIR".into()).into()),
     };
-    let spec = config::build(o, image.as_ref())?;
+    // An `--userns=auto` range stays locked until the record holding it
+    // exists.
+    let ids = crate::idmap::allocate(store, &o.userns)?;
+    let spec = match &ids {
+        Some(a) => config::build(
+            &RunOptions {
+                userns: crate::idmap::Userns::Maps {
+                    uid: a.uid.clone(),
+                    gid: a.gid.clone(),
+                },
+                ..o.clone()
+            },
+            image.as_ref(),
+        )?,
+        None => config::build(o, image.as_ref())?,
+    };
     let net = o.net.clone().unwrap_or(Net::None);
     let c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
+    drop(ids);
     if let Some(path) = &o.cidfile {
         if let Err(e) = write_cidfile(path, &c.id) {
             let _ = container::remove(store, &c);

@@ -154,31 +154,42 @@ pub(super) fn apply(c: &Capabilities, uid: u32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Our permitted set, from /proc/self/status.
+/// Effective becomes permitted again (a change of fsuid away from 0
+/// clears the file capabilities from the effective set).
+pub(super) fn raise_effective() -> Result<(), Failure> {
+    let p = held();
+    capset(p, p, 0)
+}
+
+/// Our permitted set (capget: /proc/self may be another pid namespace's).
 fn held() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapPrm:").map(|v| v.trim().to_string()))
-        })
-        .and_then(|v| u64::from_str_radix(&v, 16).ok())
-        .unwrap_or(u64::MAX)
+    let header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget(2) with a version-3 header and room for two words.
+    if unsafe { libc::syscall(libc::SYS_capget, &header, data.as_mut_ptr()) } != 0 {
+        return 0;
+    }
+    data[0].permitted as u64 | (data[1].permitted as u64) << 32
+}
+
+#[repr(C)]
+struct Header {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Data {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
 }
 
 fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Failure> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
     let header = Header {
         version: 0x2008_0522,
         pid: 0,

@@ -11,20 +11,31 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use nix::unistd;
 
-use super::{caps, exec, init, rootfs, seccomp, user, Failure, Launch};
+use super::{caps, exec, init, rootfs, seccomp, user, userns, Failure, Launch};
 use crate::spec::Capabilities;
 
 /// Runs the stages; on failure reports to the parent and returns the exit
 /// code for clone's callback.
-pub(super) fn main(l: &Launch, go: &OwnedFd, err: &OwnedFd, sock: Option<&OwnedFd>) -> isize {
-    let Err(f) = stages(l, go, sock);
+pub(super) fn main(
+    l: &Launch,
+    go: &OwnedFd,
+    err: &OwnedFd,
+    sock: Option<&OwnedFd>,
+    userns: Option<&OwnedFd>,
+) -> isize {
+    let Err(f) = stages(l, go, sock, userns);
     let mut report = vec![f.code];
     report.extend_from_slice(f.message.as_bytes());
     let _ = unistd::write(err, &report);
     f.code as isize
 }
 
-fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible, Failure> {
+fn stages(
+    l: &Launch,
+    go: &OwnedFd,
+    sock: Option<&OwnedFd>,
+    userns: Option<&OwnedFd>,
+) -> Result<Infallible, Failure> {
     name_stage(&format!("{} [init]", l.label));
     // Until exec we are cc's own binary inside the container: not
     // dumpable, so nothing there may open our /proc/PID/exe or ptrace us
@@ -56,7 +67,14 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
             unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
         }
     }
-    rootfs::prepare(l)?;
+    let maps = match userns {
+        Some(_) => Some(userns::Maps::of_spec(l.spec)?),
+        None => None,
+    };
+    if let Some(m) = &maps {
+        m.act_as_root()?;
+    }
+    rootfs::prepare(l, userns)?;
     // Meanwhile the parent has set up our network, overlapping with the
     // mounts above. A second byte says so.
     if unistd::read(go, &mut b) != Ok(1) {
@@ -76,11 +94,14 @@ fn stages(l: &Launch, go: &OwnedFd, sock: Option<&OwnedFd>) -> Result<Infallible
     };
     let env = exec::environment(&process.env, &ids);
     exec::enter_workdir(&process.cwd, &ids)?;
+    if let Some(m) = &maps {
+        m.check(&ids)?;
+    }
     if l.init {
-        init::fork_and_reap(l, sock, &ids, &env, &process.args)
+        init::fork_and_reap(l, sock, userns, &ids, &env, &process.args)
     } else {
         command(
-            &Io::of(l),
+            &Io::of(l, userns),
             &Privileges::of(l.spec),
             sock,
             &ids,
@@ -116,6 +137,9 @@ pub(super) fn command(
     match sock {
         Some(s) => terminal(s, io.console)?,
         None => given_stdio(io)?,
+    }
+    if let Some(ns) = io.userns {
+        userns::join(ns)?;
     }
     let filter = privileges.seccomp_programs()?;
     // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without
@@ -199,14 +223,18 @@ pub(super) struct Io<'a> {
     /// With a terminal, bind its slave onto /dev/console (a container's
     /// first process, not a `cc-exec`).
     pub console: bool,
+    /// The user namespace to join once stdio is set up (binding the
+    /// console takes the host's privileges).
+    pub userns: Option<BorrowedFd<'a>>,
 }
 
 impl<'a> Io<'a> {
-    pub fn of(l: &Launch<'a>) -> Io<'a> {
+    pub fn of(l: &Launch<'a>, userns: Option<&'a OwnedFd>) -> Io<'a> {
         Io {
             stdin_null: l.stdin_null,
             stdio: l.stdio,
             console: true,
+            userns: userns.map(|u| u.as_fd()),
         }
     }
 }

@@ -57,6 +57,7 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
                 .map(|f| (f, *flag))
         })
         .collect();
+    let userns = super::userns::Maps::of_process(e.pid)?;
     let root = File::open(format!("/proc/{}/root", e.pid))
         .map_err(|err| Failure::new(125, format!("cannot open the container's root: {err}")))?;
     let (err_r, err_w) =
@@ -78,7 +79,8 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
         ForkResult::Child => {
             drop(err_r);
-            let Err(f) = join_and_run(e, &ns, &root, socks.as_ref().map(|(_, b)| b));
+            let sock = socks.as_ref().map(|(_, b)| b);
+            let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock);
             let mut report = vec![f.code];
             report.extend_from_slice(f.message.as_bytes());
             let _ = nix::unistd::write(&err_w, &report);
@@ -111,6 +113,7 @@ fn join_and_run(
     e: &Enter,
     ns: &[(File, CloneFlags)],
     root: &File,
+    userns: Option<&(super::userns::Maps, File)>,
     sock: Option<&OwnedFd>,
 ) -> Result<Infallible, Failure> {
     // A process from the host inside the container: not dumpable, so the
@@ -126,6 +129,10 @@ fn join_and_run(
     nix::unistd::chroot(".").map_err(|x| sys("enter the container's root", x))?;
     let ids = user::lookup_in_root(e.user)?;
     let env = exec::environment(e.env, &ids);
+    if let Some((maps, _)) = userns {
+        maps.check(&ids)?;
+        maps.act_as_root()?;
+    }
     exec::enter_workdir(e.cwd, &ids)?;
     // SAFETY: single-threaded; the grandchild ends in exec or exit.
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
@@ -134,6 +141,7 @@ fn join_and_run(
                 stdin_null: e.stdin_null,
                 stdio: [None, None, None],
                 console: false,
+                userns: userns.map(|(_, ns)| ns.as_fd()),
             };
             command(&io, e.privileges, sock, &ids, &env, e.args)
         }

@@ -30,6 +30,7 @@ pub const FORWARDED: [Signal; 7] = [
 pub(super) fn fork_and_reap(
     l: &Launch,
     sock: Option<&OwnedFd>,
+    userns: Option<&OwnedFd>,
     ids: &Ids,
     env: &[CString],
     args: &[String],
@@ -45,7 +46,7 @@ pub(super) fn fork_and_reap(
     // SAFETY: single-threaded; the child goes straight on to execve.
     match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
         ForkResult::Child => command(
-            &super::child::Io::of(l),
+            &super::child::Io::of(l, userns),
             &super::child::Privileges::of(l.spec),
             sock,
             ids,
@@ -54,6 +55,10 @@ pub(super) fn fork_and_reap(
         ),
         ForkResult::Parent { child } => {
             name_stage("cc-init");
+            if let Some(ns) = userns {
+                // Root of the container, not the host's root, in there.
+                super::userns::join(ns)?;
+            }
             super::exec::close_other_fds();
             reap(child, &mask)
         }

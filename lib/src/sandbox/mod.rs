@@ -16,7 +16,9 @@
 //! The child joins the cgroup (before its cgroup namespace, so the
 //! namespace is rooted at the container's group), then mounts its root and
 //! pivot_root(2)s into it while the parent does its outside work (a second
-//! byte on `go` says it is done), sets up the user, and execs. With `init` it
+//! byte on `go` says it is done), sets up the user, and execs. With a user
+//! namespace (see `userns.rs`) the parent makes it first and the child
+//! joins it last. With `init` it
 //! forks once more and stays as a reaping pid 1 (see `init.rs`).
 
 pub mod caps;
@@ -28,6 +30,7 @@ mod rootfs;
 pub mod seccomp;
 mod syscalls;
 pub mod user;
+mod userns;
 
 pub use child::Privileges;
 pub use exec::DEFAULT_PATH;
@@ -148,15 +151,19 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     } else {
         None
     };
+    let userns = match l.spec.has_namespace("user") {
+        true => Some(userns::create(l.spec)?),
+        false => None,
+    };
     let mut stack = vec![0u8; STACK];
     let child_sock = socks.as_ref().map(|(_, b)| b);
-    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock));
+    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock, userns.as_ref()));
     // SAFETY: the caller is single-threaded, so the child may allocate; it
     // runs on its own 1 MiB stack and ends in execve or _exit.
     let pid =
         unsafe { nix::sched::clone(cb, &mut stack, clone_flags(l.spec), Some(libc::SIGCHLD)) }
             .map_err(|e| sys("create the container's namespaces", e))?;
-    drop((go_r, err_w));
+    drop((go_r, err_w, userns));
     let parent_sock = socks.map(|(a, _)| a);
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
     // While the child mounts its root, the caller sets up what it must

@@ -16,7 +16,7 @@ use super::{Failure, Launch, RootSource};
 use crate::inroot::Root;
 use crate::spec::Mount;
 
-pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
+pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failure> {
     // Nothing mounted from here on may propagate back to the host.
     mount(
         None::<&str>,
@@ -33,21 +33,29 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
         .map(|r| r.path.as_str())
         .unwrap_or("rootfs");
     let rootfs = l.bundle.join(root_path);
-    match &l.root {
-        RootSource::Overlay {
-            lowers,
-            upper,
-            work,
-        } => {
+    match (&l.root, userns) {
+        (
+            RootSource::Overlay {
+                lowers,
+                upper,
+                work,
+            },
+            ns,
+        ) => {
+            if let Some(ns) = ns {
+                super::userns::idmap_overlay(ns, lowers, upper, work)?;
+            }
             crate::mount::overlay(lowers, Some((upper, work)), &rootfs)?;
         }
-        RootSource::Dir
+        // The idmapped mount is the mount point pivot_root needs.
+        (RootSource::Dir, Some(ns)) => super::userns::idmap_dir(ns, &rootfs)?,
+        (RootSource::Dir, None)
             if on_read_only_fs(&rootfs) && !l.spec.root.as_ref().is_some_and(|r| r.readonly) =>
         {
             scratch_overlay(&rootfs, &l.bundle.join("upper"))?
         }
         // pivot_root needs a mount point: the folder bound onto itself.
-        RootSource::Dir => crate::mount::bind(&rootfs, &rootfs, false, true)?,
+        (RootSource::Dir, None) => crate::mount::bind(&rootfs, &rootfs, false, true)?,
     }
     let root = Root::open(&rootfs)?;
     let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
@@ -64,6 +72,10 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
     for d in linux.map(|l| l.devices.as_slice()).unwrap_or_default() {
         make_device(d)?;
     }
+    // /proc is the container's now, so /proc/sys/net is its network's.
+    for (key, value) in linux.map(|l| &l.sysctl).into_iter().flatten() {
+        sysctl(key, value)?;
+    }
     for p in linux.map(|l| l.masked_paths.as_slice()).unwrap_or_default() {
         mask(p)?;
     }
@@ -79,6 +91,20 @@ pub(super) fn prepare(l: &Launch) -> Result<(), Failure> {
             .map_err(|e| sys("make the root read-only", e))?;
     }
     Ok(())
+}
+
+/// `linux.sysctl`: `net.ipv4.ping_group_range` is /proc/sys/net/ipv4/….
+fn sysctl(key: &str, value: &str) -> Result<(), Failure> {
+    if key.is_empty() || key.split(['.', '/']).any(|p| p.is_empty() || p == "..") {
+        return Err(Failure::new(125, format!("invalid sysctl '{key}'")));
+    }
+    let path = Path::new("/proc/sys").join(key.replace('.', "/"));
+    std::fs::write(&path, value).map_err(|e| {
+        Failure::new(
+            125,
+            format!("cannot set sysctl '{key}': {}", super::lower(&e)),
+        )
+    })
 }
 
 fn on_read_only_fs(path: &Path) -> bool {
