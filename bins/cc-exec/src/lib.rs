@@ -86,6 +86,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         cgroup: Some(&cgroup),
         tty: a.tty,
         stdin_null: !a.interactive || a.detach,
+        detach: a.detach,
         privileges: &privileges,
     };
     let child = match enter(&e) {

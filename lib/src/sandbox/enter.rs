@@ -33,6 +33,9 @@ pub struct Enter<'a> {
     pub tty: bool,
     /// /dev/null as stdin (no `-i`).
     pub stdin_null: bool,
+    /// `-d`: /dev/null as stdout and stderr too, so the command holds
+    /// nothing of the caller's (a pipe it reads would never end).
+    pub detach: bool,
     /// The container's capabilities and no_new_privs.
     pub privileges: &'a super::Privileges,
 }
@@ -137,9 +140,19 @@ fn join_and_run(
     // SAFETY: single-threaded; the grandchild ends in exec or exit.
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
         ForkResult::Child => {
+            let null = match e.detach {
+                true => Some(
+                    File::options()
+                        .write(true)
+                        .open("/dev/null")
+                        .map_err(|x| Failure::new(125, format!("cannot open /dev/null: {x}")))?,
+                ),
+                false => None,
+            };
+            let out = null.as_ref().map(|f| f.as_fd());
             let io = Io {
                 stdin_null: e.stdin_null,
-                stdio: [None, None, None],
+                stdio: [None, out, out],
                 console: false,
                 userns: userns.map(|(_, ns)| ns.as_fd()),
             };
