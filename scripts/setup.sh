@@ -22,6 +22,7 @@ done
 install -d /usr/local/share/man/man1 /usr/local/share/man/man7
 install -m 0644 man/*.1 /usr/local/share/man/man1/ 2>/dev/null || true
 install -m 0644 man/cc.7 /usr/local/share/man/man7/ 2>/dev/null || true
+scripts/subids.sh >/dev/null   # ids for --userns=auto
 cc-images -q base >/dev/null 2>&1 && [ -n "$(cc-images -q base)" ] || scripts/mkimage-busybox.sh base >/dev/null
 [ "${1:-}" = --debian ] && { cc-images -q debian | grep -q . || scripts/mkimage-debian.sh debian >/dev/null; }
 cc-info

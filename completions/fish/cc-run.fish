@@ -23,6 +23,9 @@ complete -c cc-run -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or AL
 complete -c cc-run -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c cc-run -l security-opt -d 'Security options: no-new-privileges; seccomp=unconfined (no filter); seccomp=FILE (a profile in docker\'s JSON format instead of the default, which is docker\'s)' -r
 complete -c cc-run -l device -d 'Give the container a host device, HOST[:CONTAINER][:rwm] (allowed in the device cgroup with those permissions, default rwm)' -r
+complete -c cc-run -l userns -d 'User namespace: host (none, the default); auto[:size=N] (root in the container is an unprivileged range of N host ids, default 65536, taken from the `cc` entry of /etc/subuid and /etc/subgid)' -r
+complete -c cc-run -l uidmap -d 'Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE in a user namespace (repeatable; also the gid map without --gidmap)' -r
+complete -c cc-run -l gidmap -d 'Map container gids to host gids, as --uidmap' -r
 complete -c cc-run -l help -d 'Print help'
 complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
 complete -c cc-run -l rm -d 'Remove the container when it exits'

@@ -12,6 +12,11 @@ use clap::{CommandFactory, Parser};
 /// the command's status (125 cc failed, 126 cannot execute, 127 not found,
 /// 128+N killed by signal N); with -d it prints the container's id once
 /// the command runs.
+///
+/// With --userns=auto or --uidmap, root in the container is an
+/// unprivileged range of host ids; the layers and the container's folder
+/// are idmapped mounts (Linux 5.19 or later), not chowned copies, so the
+/// store keeps the image's ids; see "User namespaces" in cc(7).
 #[derive(Debug, Parser)]
 #[command(name = "cc-run", version, disable_help_flag = true)]
 pub struct Args {
