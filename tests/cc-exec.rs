@@ -125,6 +125,18 @@ fn detached_exec_runs_in_the_background() {
         (o == "d\n").then_some(o)
     });
     assert_eq!(got, "d\n");
+    // It holds nothing of the caller's: a caller reading cc-exec's output
+    // to the end gets it at once, and the command lives on.
+    let start = std::time::Instant::now();
+    let out = exec(&env, &["-d", &id, "sh", "-c", "echo out; sleep 30"]);
+    assert_ok(&out, "cc-exec -d (output read to the end)");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "cc-exec -d held its stdout"
+    );
+    assert_eq!(stdout(&out), "", "a detached command's output goes nowhere");
+    let ps = stdout(&exec(&env, &[&id, "ps", "-o", "args"]));
+    assert!(ps.contains("sleep 30"), "the detached command ended:\n{ps}");
 }
 
 #[test]

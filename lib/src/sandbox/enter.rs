@@ -159,6 +159,15 @@ fn join_and_run(
             command(&io, e.privileges, sock, &ids, &env, e.args)
         }
         ForkResult::Parent { child } => {
+            if e.detach {
+                // Nor does the waiter keep the caller's output open.
+                if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+                    for fd in 0..3 {
+                        // SAFETY: dup2 onto our own stdio.
+                        unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
+                    }
+                }
+            }
             super::exec::close_other_fds();
             // Our copies of the pipe and socket must not hold them open.
             for fd in 3..1024 {
