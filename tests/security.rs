@@ -351,3 +351,36 @@ fn exec_and_inspect_see_the_filter() {
     assert!(v["HostConfig"]["Seccomp"].is_null());
     let _ = env.run("cc-rm", ["-f", id.as_str()]);
 }
+
+/// CVE-2024-21626: a working folder named through /proc/self/fd/N (where
+/// a leaked fd of a host folder would lead out of the root) is refused
+/// with one line and leaves nothing behind; every fd the command gets
+/// beyond stdio is closed.
+#[test]
+fn working_folder_through_fds_and_leaked_fds() {
+    root_or_skip!();
+    let env = env_sc();
+    for n in 3..10 {
+        let w = format!("/proc/self/fd/{n}");
+        let out = env.run("cc-run", ["--rm", "--net", "none", "-w", &w, "img", "pwd"]);
+        if out.status.success() {
+            // Only a folder inside the root may be entered.
+            let pwd = stdout(&out);
+            assert!(
+                pwd.starts_with('/') && !pwd.contains("unreachable"),
+                "-w {w}: {pwd}"
+            );
+        } else {
+            assert_code(&out, 125, &format!("cc-run -w {w}"));
+            assert_one_line_error(&out, "cc-run");
+        }
+    }
+    let out = run(&env, &[], "ls /proc/self/fd | sort -n | tr '\\n' ' '");
+    assert_ok(&out, "cc-run ls /proc/self/fd");
+    // 0, 1, 2 and the fd ls itself opens for the listing.
+    let fds: Vec<String> = stdout(&out).split_whitespace().map(String::from).collect();
+    assert!(fds.len() <= 4, "fds open in the container: {fds:?}");
+    assert_eq!(&fds[..3], ["0", "1", "2"]);
+    assert!(env.container_ids().is_empty());
+    support::assert_no_leaks(&env);
+}

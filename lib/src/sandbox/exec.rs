@@ -48,7 +48,16 @@ pub(super) fn enter_workdir(cwd: &str, ids: &Ids) -> Result<(), Failure> {
                 e.desc().to_lowercase()
             ),
         )
-    })
+    })?;
+    // A folder reached through a leaked fd (/proc/self/fd/N) would be
+    // outside the root, where getcwd(2) fails (CVE-2024-21626).
+    match nix::unistd::getcwd() {
+        Ok(p) if p.is_absolute() => Ok(()),
+        _ => Err(Failure::new(
+            125,
+            format!("working folder '{dir}' is outside the container's root"),
+        )),
+    }
 }
 
 /// Marks every fd above stderr close-on-exec, so nothing of cc's (store
