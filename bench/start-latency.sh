@@ -2,6 +2,7 @@
 # Start latency of one container that runs `true`, side by side in one run:
 #
 #   cc-run   cc-run --rm IMG true       (overlay, namespaces, cgroup, --net none)
+#   cc-run --privileged   the same without seccomp, masked paths, cap drop
 #   runc     runc run on a bundle of the same rootfs (read-only root)
 #   podman   podman run --rm --network none IMG true, the same rootfs imported
 #   floor    unshare --mount --pid --fork --uts --ipc --net chroot ROOTFS /bin/true
@@ -94,6 +95,9 @@ import json, sys
 out, bin, img, work, rootfs, have_podman, *podman_args = sys.argv[1:]
 tools = {
     "cc-run": [f"{bin}/cc-run", "--rm", "--net", "none", img, "true"],
+    # The same without the hardening (no seccomp filter, masked paths or
+    # capability drop): the difference is what the hardening costs.
+    "cc-run --privileged": [f"{bin}/cc-run", "--rm", "--net", "none", "--privileged", img, "true"],
     "runc": ["runc", "--root", f"{work}/runc", "run", "--bundle", f"{work}/bundle", "{id}"],
 }
 if have_podman:
