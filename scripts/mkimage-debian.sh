@@ -6,11 +6,14 @@ set -euo pipefail
 name=${1:-debian}
 suite=${2:-bookworm}
 command -v debootstrap >/dev/null || { echo "mkimage-debian: apt-get install debootstrap" >&2; exit 1; }
-mirror=$(grep -rhoE '^deb +(\[[^]]*\] +)?https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-    | awk '{print $NF}' | head -n1)
-if [ -z "$mirror" ]; then
-    mirror=$(grep -rhoE '^URIs: *https?://[^ ]+' /etc/apt/sources.list.d/ 2>/dev/null | awk '{print $2}' | head -n1)
-fi
+# Only files apt reads (*.list, *.sources), and only Debian's own archive.
+shopt -s nullglob
+lists=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+sources=(/etc/apt/sources.list.d/*.sources)
+mirror=$( { grep -hoE '^deb +(\[[^]]*\] +)?https?://[^ ]+' "${lists[@]}" 2>/dev/null | awk '{print $NF}'
+            grep -hoE '^URIs: *https?://[^ ]+' "${sources[@]}" 2>/dev/null | awk '{print $2}'; } \
+    | grep -v -e security -e updates | grep -m1 -i debian || true)
+mirror=${mirror:-http://deb.debian.org/debian}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 debootstrap --variant=minbase "$suite" "$root" "$mirror" >&2
