@@ -16,33 +16,8 @@
 # The rootfs is the one bench/start-latency.sh makes: the static busybox,
 # one symlink per applet, an /etc/passwd with root.
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-results=$here/RESULTS.md
-
-say() { printf '%s: %s\n' "$name" "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "needs root (containers, mounts, cgroups)"
-command -v python3 >/dev/null || die "needs python3"
-command -v podman >/dev/null || die "needs podman (the comparison)"
-busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
-if ldd "$busybox" >/dev/null 2>&1; then
-    die "$busybox is dynamically linked; install busybox-static"
-fi
-
-if [ -n "${CC_BIN:-}" ]; then
-    bin=$CC_BIN
-else
-    if [ "${BUILD:-1}" != 0 ]; then
-        say "building release binaries"
-        (cd "$top" && cargo build --quiet --release --workspace --bins)
-    fi
-    target=${CARGO_TARGET_DIR:-$top/target}
-    case $target in /*) ;; *) target=$top/$target ;; esac
-    bin=$target/release
-fi
-case $bin in /*) ;; *) bin=$(cd "$bin" && pwd) ;; esac
+needs=podman
+. "$(dirname "$0")/preamble.sh"
 for p in cc-import cc-run cc-wait cc-rm; do
     [ -x "$bin/$p" ] || die "no $bin/$p (set CC_BIN or build)"
 done

@@ -1,8 +1,8 @@
-# The start of bench/start-latency.sh and bench/net-latency.sh; sourced,
-# not run. Before sourcing set `name` (for messages) and `needs` (host
+# The start of every benchmark script (bench/common.sh sources it too);
+# sourced, not run. Before sourcing set `name` (for messages) and `needs` (host
 # programs beyond python3 and busybox). Gives: $N, $WARMUP, $here, $top,
 # $results, say, die, $busybox (static), and $bin with the release
-# programs (built first unless BUILD=0).
+# programs: $CC_BIN, else built first unless BUILD=0.
 N=${1:-${N:-50}}
 WARMUP=${WARMUP:-3}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,10 +21,15 @@ if ldd "$busybox" >/dev/null 2>&1; then
     die "$busybox is dynamically linked; install busybox-static"
 fi
 
-if [ "${BUILD:-1}" != 0 ]; then
-    say "building release binaries"
-    (cd "$top" && cargo build --quiet --release --workspace --bins)
+if [ -n "${CC_BIN:-}" ]; then
+    bin=$CC_BIN
+else
+    if [ "${BUILD:-1}" != 0 ]; then
+        say "building release binaries"
+        (cd "$top" && cargo build --quiet --release --workspace --bins)
+    fi
+    target=${CARGO_TARGET_DIR:-$top/target}
+    case $target in /*) ;; *) target=$top/$target ;; esac
+    bin=$target/release
 fi
-target=${CARGO_TARGET_DIR:-$top/target}
-case $target in /*) ;; *) target=$top/$target ;; esac
-bin=$target/release
+case $bin in /*) ;; *) bin=$(cd "$bin" && pwd) ;; esac

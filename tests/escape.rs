@@ -154,15 +154,7 @@ const FINIT_MODULE: u32 = 313;
 fn env_esc() -> Env {
     let env = Env::new();
     let dir = env.busybox_rootfs("img");
-    let src = env.dir.join("esc.c");
-    fs::write(&src, ESC).unwrap();
-    let out = Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(dir.join("bin/esc"))
-        .arg(&src)
-        .output()
-        .expect("run gcc (needs gcc and libc6-dev for a static helper)");
-    assert_ok(&out, "gcc -static esc.c");
+    support::compile_static(ESC, &dir.join("bin/esc"));
     fs::create_dir_all(dir.join("mnt")).unwrap();
     fs::write(dir.join("evil"), "#!/proc/self/exe\n").unwrap();
     fs::set_permissions(dir.join("evil"), fs::Permissions::from_mode(0o755)).unwrap();

@@ -600,16 +600,8 @@ fn stored_layers_are_shut_to_host_users() {
     );
     let env = Env::new();
     let (ma, mi) = host_disk();
-    let src = env.dir.join("euid.c");
-    fs::write(&src, EUID).unwrap();
     let exe = env.dir.join("euid");
-    let out = Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .output()
-        .expect("gcc");
-    assert_ok(&out, "gcc -static euid.c");
+    support::compile_static(EUID, &exe);
     let mut layer = busybox();
     layer.push(node("hostdisk", b'4', ma, mi));
     layer.push(node("loop", b'4', 7, 0));

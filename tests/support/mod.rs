@@ -1302,15 +1302,22 @@ int main(int argc, char **argv) {
 /// Compiles the syscall helper with the host's `gcc -static` into
 /// `rootfs/bin/sc`. Real code in the image, built at test time.
 pub fn add_syscall_helper(rootfs: &Path) {
-    let src = rootfs.parent().unwrap().join("sc.c");
-    fs::write(&src, SYSCALL_HELPER).unwrap();
+    compile_static(SYSCALL_HELPER, &rootfs.join("bin/sc"));
+}
+
+/// Compiles C `source` with the host's `gcc -static` into `exe` (the
+/// security tests' helper programs, real code built at test time).
+pub fn compile_static(source: &str, exe: &Path) {
+    let src = exe.with_extension("c");
+    fs::write(&src, source).unwrap();
     let out = Command::new("gcc")
         .args(["-static", "-O2", "-o"])
-        .arg(rootfs.join("bin/sc"))
+        .arg(exe)
         .arg(&src)
         .output()
-        .expect("run gcc (the security tests need gcc and libc6-dev for a static helper)");
-    assert_ok(&out, "gcc -static sc.c");
+        .expect("run gcc (the security tests need gcc and libc6-dev for static helpers)");
+    assert_ok(&out, &format!("gcc -static {}", src.display()));
+    fs::remove_file(&src).unwrap();
 }
 
 /// A free port no other registry of this test process was given: the
