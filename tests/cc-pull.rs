@@ -421,3 +421,107 @@ fn disk_full_while_unpacking() {
     );
     assert_empty_store(&env);
 }
+
+/// A registry that answers with fixed manifests: `/v2/` is 200, and each
+/// `/v2/odd/manifests/TAG` of `manifests` is served with its media type
+/// (everything else is 404). No real registry stores such manifests, so
+/// this one is hand-made, on 127.0.0.1.
+fn fixed_registry(manifests: Vec<(&'static str, &'static str, String)>) -> u16 {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split(' ');
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+                    break;
+                }
+            }
+            let found = manifests
+                .iter()
+                .find(|(tag, _, _)| path == format!("/v2/odd/manifests/{tag}"));
+            let (status, media, body) = match (path, found) {
+                ("/v2/", _) => ("200 OK", "application/json", "{}".to_string()),
+                (_, Some((_, media, body))) => ("200 OK", *media, body.clone()),
+                _ => (
+                    "404 Not Found",
+                    "application/json",
+                    r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+                        .to_string(),
+                ),
+            };
+            let digest = format!("sha256:{}", sha256_hex(body.as_bytes()));
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {media}\r\nContent-Length: {}\r\n\
+                 Docker-Content-Digest: {digest}\r\nDocker-Distribution-API-Version: registry/2.0\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            );
+            let mut w = conn;
+            let _ = w.write_all(head.as_bytes());
+            if method != "HEAD" {
+                let _ = w.write_all(body.as_bytes());
+            }
+        }
+    });
+    port
+}
+
+/// Manifests cc cannot use: schema 1, an artifact-like type, JSON that
+/// does not parse, and an OCI manifest with a bad digest. Each is a one-line
+/// error naming the reference, and nothing is stored.
+#[test]
+fn unsupported_and_malformed_manifests() {
+    root_or_skip!();
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    let port = fixed_registry(vec![
+        (
+            "schema1",
+            "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            r#"{"schemaVersion":1,"name":"odd","tag":"schema1","fsLayers":[],"history":[]}"#.into(),
+        ),
+        (
+            "helm",
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+            "{}".into(),
+        ),
+        ("garbage", oci, "{not json".into()),
+        (
+            "baddigest",
+            oci,
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:xyz","size":2}},"layers":[]}}"#
+            ),
+        ),
+    ]);
+    let env = Env::new();
+    for (tag, says) in [
+        ("schema1", "unsupported manifest type"),
+        ("helm", "unsupported manifest type"),
+        ("garbage", "malformed manifest"),
+        ("baddigest", "malformed manifest"),
+    ] {
+        let reference = format!("127.0.0.1:{port}/odd:{tag}");
+        let out = env.run("cc-pull", [&reference]);
+        assert!(!out.status.success(), "cc-pull {reference} succeeded");
+        support::assert_one_line_error(&out, "cc-pull");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(says) && err.contains(&format!("odd:{tag}")),
+            "cc-pull {reference}: {err}"
+        );
+        assert_empty_store(&env);
+    }
+    // An unknown tag there is "not found" (exit 3).
+    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:none")]);
+    assert_code(&out, 3, "cc-pull of an unknown tag");
+    assert_empty_store(&env);
+}
