@@ -107,7 +107,7 @@ fn auto_maps_root_to_an_unprivileged_host_range() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
             .find(|p| {
-                fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\077\0")
+                fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\x0077\x00")
                     && fs::read_link(format!("/proc/{p}/ns/user")).ok()
                         == fs::read_link(format!("/proc/{pid}/ns/user")).ok()
             })
