@@ -165,7 +165,7 @@ pub fn add(store: &Store, manifest: &Descriptor, name: Option<&str>) -> Result<(
     // An unnamed entry of the same manifest becomes redundant once named.
     index
         .manifests
-        .retain(|d| !(d.digest == manifest.digest && !d.annotations.contains_key(REF_NAME)));
+        .retain(|d| d.digest != manifest.digest || d.annotations.contains_key(REF_NAME));
     let mut entry = manifest.clone();
     entry.annotations.clear();
     if let Some(n) = name {

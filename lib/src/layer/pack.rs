@@ -159,7 +159,7 @@ fn level_for(block: &[u8]) -> u32 {
     let small = probe
         .write_all(&block[..SAMPLE])
         .and_then(|_| probe.finish())
-        .map_or(false, |out| out.len() < SAMPLE / 100 * 97);
+        .is_ok_and(|out| out.len() < SAMPLE / 100 * 97);
     if small {
         GZIP_LEVEL
     } else {

@@ -78,8 +78,13 @@ impl Decoder {
     pub fn push(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
     }
+}
 
-    pub fn next(&mut self) -> Option<(u8, Vec<u8>)> {
+/// The whole frames received so far, in order.
+impl Iterator for Decoder {
+    type Item = (u8, Vec<u8>);
+
+    fn next(&mut self) -> Option<(u8, Vec<u8>)> {
         if self.buf.len() < 5 {
             return None;
         }

@@ -55,7 +55,7 @@ pub struct Handle {
 
 impl Handle {
     /// The next report; a monitor that died without one is a failure.
-    pub fn next(&mut self) -> Report {
+    pub fn next_report(&mut self) -> Report {
         let mut line = String::new();
         if self.reports.read_line(&mut line).unwrap_or(0) == 0 {
             return Report::Failed(Failure::new(

@@ -83,7 +83,7 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
 /// Starts the monitor of an existing container, then detaches or attaches.
 pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Failure> {
     let mut h = monitor::start(store, c, !o.detach)?;
-    match h.next() {
+    match h.next_report() {
         Report::Listening => {}
         Report::Started(_) => {}
         Report::Failed(f) => return Err(f),
@@ -93,7 +93,7 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
     } else {
         Some(attach::connect(c, o.tty)?)
     };
-    let pid = match h.next() {
+    let pid = match h.next_report() {
         Report::Started(pid) => pid,
         Report::Failed(f) => return Err(f),
         Report::Listening => return Err(Failure::new(125, "the monitor reported twice")),
