@@ -480,7 +480,7 @@ impl Monitor {
         }
         let mut frames = Vec::new();
         for cl in &mut self.clients {
-            while let Some(f) = cl.frames.next() {
+            for f in cl.frames.by_ref() {
                 frames.push(f);
             }
         }

@@ -163,7 +163,7 @@ pub fn relay(
                 Ok(0) | Err(_) => return Ok(Ended::Lost),
                 Ok(n) => frames.push(&buf[..n]),
             }
-            while let Some((kind, data)) = frames.next() {
+            for (kind, data) in frames.by_ref() {
                 match kind {
                     proto::STDOUT => {
                         let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);

@@ -498,11 +498,11 @@ fn namespaces(net: &Net) -> Vec<Namespace> {
 
 fn resources_spec(r: &Resources) -> spec::Resources {
     spec::Resources {
-        memory: (r.memory.is_some() || r.memory_swap.is_some()).then(|| spec::MemoryResources {
+        memory: (r.memory.is_some() || r.memory_swap.is_some()).then_some(spec::MemoryResources {
             limit: r.memory,
             swap: r.memory_swap,
         }),
-        cpu: (r.cpu_shares.is_some() || r.cpu_quota.is_some()).then(|| spec::CpuResources {
+        cpu: (r.cpu_shares.is_some() || r.cpu_quota.is_some()).then_some(spec::CpuResources {
             shares: r.cpu_shares,
             quota: r.cpu_quota,
             period: r.cpu_period,
