@@ -384,3 +384,41 @@ fn working_folder_through_fds_and_leaked_fds() {
     assert!(env.container_ids().is_empty());
     support::assert_no_leaks(&env);
 }
+
+/// `--init`'s pid 1 is cc's own code inside the container: it keeps only
+/// CAP_KILL, has no_new_privs and the command's seccomp filter, and still
+/// passes signals on to a command of another user.
+#[test]
+fn init_is_confined_like_the_command() {
+    root_or_skip!();
+    let env = env_sc();
+    let out = run(
+        &env,
+        &["--init"],
+        "grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' /proc/1/status | tr -d '\\t' | tr ':' '='",
+    );
+    assert_ok(&out, "cc-run --init");
+    let o = stdout(&out);
+    for k in ["CapEff", "CapPrm", "CapBnd"] {
+        assert_eq!(field(&o, k), "0000000000000020", "{k}: CAP_KILL only");
+    }
+    assert_eq!(field(&o, "NoNewPrivs"), "1");
+    assert_eq!(field(&o, "Seccomp"), "2");
+    let out = env.run(
+        "cc-run",
+        [
+            "-d", "--init", "-u", "1000", "--net", "none", "img", "sleep", "60",
+        ],
+    );
+    assert_ok(&out, "cc-run -d --init -u 1000");
+    let id = stdout(&out).trim().to_string();
+    let out = env.run("cc-stop", ["-t", "30", &id]);
+    assert_ok(&out, "cc-stop");
+    assert_eq!(
+        env.ok("cc-wait", [&id]).trim(),
+        "143",
+        "SIGTERM reached the uid 1000 command through pid 1, not SIGKILL after 30 s"
+    );
+    env.ok("cc-rm", [&id]);
+    support::assert_no_leaks(&env);
+}

@@ -154,6 +154,21 @@ pub(super) fn apply(c: &Capabilities, uid: u32) -> Result<(), Failure> {
     Ok(())
 }
 
+/// capability(7)'s number of CAP_KILL.
+pub(super) const CAP_KILL: u32 = 5;
+
+/// Every set but this one capability emptied (bounding too).
+pub(super) fn keep_only(cap: u32) -> Result<(), Failure> {
+    for c in 0..=last_cap() as u32 {
+        if c != cap {
+            // SAFETY: PR_CAPBSET_DROP takes a capability number.
+            unsafe { libc::prctl(libc::PR_CAPBSET_DROP, c, 0, 0, 0) };
+        }
+    }
+    let one = 1u64 << cap;
+    capset(one & held(), one & held(), 0)
+}
+
 /// Effective becomes permitted again (a change of fsuid away from 0
 /// clears the file capabilities from the effective set).
 pub(super) fn raise_effective() -> Result<(), Failure> {

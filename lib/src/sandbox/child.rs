@@ -196,6 +196,18 @@ impl Privileges {
         }
     }
 
+    /// `--init`'s pid 1, once the command is forked: it only reaps and
+    /// passes signals on, so it keeps CAP_KILL alone (to signal a command
+    /// of another user), sets no_new_privs and takes the command's seccomp
+    /// filter: cc's own code in the container holds no more than the
+    /// command does.
+    pub(super) fn confine_init(&self) -> Result<(), Failure> {
+        let filter = self.seccomp_programs()?;
+        nix::sys::prctl::set_no_new_privs().map_err(|e| sys("set no_new_privs", e))?;
+        caps::keep_only(caps::CAP_KILL)?;
+        load_seccomp(&filter)
+    }
+
     /// Trims the bounding set (while we still may), switches to the
     /// user, then sets the capabilities and no_new_privs.
     fn enter(&self, ids: &user::Ids) -> Result<(), Failure> {

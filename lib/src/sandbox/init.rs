@@ -55,9 +55,17 @@ pub(super) fn fork_and_reap(
         ),
         ForkResult::Parent { child } => {
             name_stage("cc-init");
-            if let Some(ns) = userns {
+            let confined = match userns {
                 // Root of the container, not the host's root, in there.
-                super::userns::join(ns)?;
+                Some(ns) => super::userns::join(ns),
+                None => Ok(()),
+            }
+            .and_then(|_| super::child::Privileges::of(l.spec).confine_init());
+            if confined.is_err() {
+                // The command runs already: it must not outlive a pid 1
+                // that could not be confined.
+                let _ = kill(child, Signal::SIGKILL);
+                std::process::exit(125);
             }
             super::exec::close_other_fds();
             reap(child, &mask)
