@@ -525,3 +525,58 @@ fn unsupported_and_malformed_manifests() {
     assert_code(&out, 3, "cc-pull of an unknown tag");
     assert_empty_store(&env);
 }
+
+/// On a terminal, cc-pull draws its progress on stderr (every layer's
+/// share and the total, then a line per finished blob) and still prints
+/// only the id on stdout; without one (every other test) stderr stays
+/// empty.
+#[test]
+fn progress_on_a_terminal_only() {
+    root_or_skip!();
+    assert!(support::have("script"), "needs script (util-linux)");
+    let src = Env::new();
+    let (tar, _) = src.busybox_archive("bb");
+    let reg = Registry::start();
+    reg.skopeo_put(
+        &format!("docker-archive:{}", tar.display()),
+        "bb:p",
+        &["-f", "oci"],
+    );
+    let env = Env::new();
+    let id_file = env.dir.join("id");
+    // stderr on script's pty, stdout to a file.
+    let cmd = format!(
+        "{} {} > {}",
+        support::bin("cc-pull").display(),
+        reg.at("bb:p"),
+        id_file.display()
+    );
+    let out = Command::new("script")
+        .env("CC_ROOT", &env.root)
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert_ok(&out, "script -c cc-pull");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("layers") && screen.contains("MiB") && screen.contains("100%"),
+        "no progress on the terminal: {screen:?}"
+    );
+    assert!(
+        screen.contains(": done"),
+        "no finished-blob line: {screen:?}"
+    );
+    let id = std::fs::read_to_string(&id_file).unwrap();
+    assert!(
+        id.trim().starts_with("sha256:") && id.lines().count() == 1,
+        "{id:?}"
+    );
+    let env2 = Env::new();
+    let out = env2.run("cc-pull", [reg.at("bb:p")]);
+    assert_ok(&out, "cc-pull without a terminal");
+    assert!(
+        out.stderr.is_empty(),
+        "stderr without a terminal: {:?}",
+        support::stderr(&out)
+    );
+}
