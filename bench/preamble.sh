@@ -1,6 +1,7 @@
 # The start of every benchmark script (bench/common.sh sources it too);
-# sourced, not run. Before sourcing set `name` (for messages) and `needs` (host
-# programs beyond python3 and busybox). Gives: $N, $WARMUP, $here, $top,
+# sourced, not run. Before sourcing set `name` (for messages), `needs` (host
+# programs beyond python3 and busybox) and, to go without busybox,
+# `no_busybox=1`. Gives: $N, $WARMUP, $here, $top,
 # $results, say, die, $busybox (static), and $bin with the release
 # programs: $CC_BIN, else built first unless BUILD=0.
 N=${1:-${N:-50}}
@@ -16,9 +17,11 @@ die() { say "$*"; exit 1; }
 for p in python3 $needs; do
     command -v "$p" >/dev/null || die "needs $p"
 done
-busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
-if ldd "$busybox" >/dev/null 2>&1; then
-    die "$busybox is dynamically linked; install busybox-static"
+if [ -z "${no_busybox:-}" ]; then
+    busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
+    if ldd "$busybox" >/dev/null 2>&1; then
+        die "$busybox is dynamically linked; install busybox-static"
+    fi
 fi
 
 if [ -n "${CC_BIN:-}" ]; then

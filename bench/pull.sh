@@ -53,30 +53,15 @@ N=${1:-${N:-5}}
 WARMUP=${WARMUP:-1}
 PROFILE=${PROFILE:-1}
 APPEND=${APPEND:-1}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-results=$here/RESULTS.md
 cache=/var/tmp/cc-bench-debian-minbase.tar
-
-say() { printf 'pull: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap, stores, tmpfs)"
-for p in python3 curl gzip tar podman skopeo docker-registry findmnt; do
-    command -v "$p" >/dev/null || die "needs $p"
-done
+name=pull
+needs="curl gzip tar podman skopeo docker-registry findmnt"
+no_busybox=1
+. "$(dirname "$0")/preamble.sh"
 if [ ! -s "$cache" ] && ! command -v debootstrap >/dev/null; then
     say "installing debootstrap"
     apt-get install -y -q debootstrap >/dev/null
 fi
-
-if [ "${BUILD:-1}" != 0 ]; then
-    say "building release binaries"
-    (cd "$top" && cargo build --quiet --release --workspace --bins)
-fi
-target=${CARGO_TARGET_DIR:-$top/target}
-case $target in /*) ;; *) target=$top/$target ;; esac
-bin=$target/release
 for p in cc-import cc-pull cc-push cc-images; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
 done
