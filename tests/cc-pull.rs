@@ -422,15 +422,23 @@ fn disk_full_while_unpacking() {
     assert_empty_store(&env);
 }
 
-/// A registry that answers with fixed manifests: `/v2/` is 200, and each
-/// `/v2/odd/manifests/TAG` of `manifests` is served with its media type
-/// (everything else is 404). No real registry stores such manifests, so
-/// this one is hand-made, on 127.0.0.1.
-fn fixed_registry(manifests: Vec<(&'static str, &'static str, String)>) -> u16 {
+/// A registry that answers with fixed content: `/v2/` is 200, each of
+/// `routes` (path, media type, body) is served as given after failing its
+/// first `fail_first` requests with 503, everything else is 404. No real
+/// registry stores such manifests or fails on cue, so this one is
+/// hand-made, on 127.0.0.1. Returns the port and the request count.
+fn fixed_registry(
+    routes: Vec<(String, String, Vec<u8>)>,
+    fail_first: usize,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
     std::thread::spawn(move || {
+        let mut seen = std::collections::HashMap::<String, usize>::new();
         for conn in listener.incoming().flatten() {
             let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
             let mut line = String::new();
@@ -445,20 +453,27 @@ fn fixed_registry(manifests: Vec<(&'static str, &'static str, String)>) -> u16 {
                     break;
                 }
             }
-            let found = manifests
-                .iter()
-                .find(|(tag, _, _)| path == format!("/v2/odd/manifests/{tag}"));
+            counted.fetch_add(1, Ordering::SeqCst);
+            let found = routes.iter().find(|(p, _, _)| p == path);
+            let tries = seen.entry(path.to_string()).or_default();
+            *tries += 1;
+            let json = "application/json".to_string();
             let (status, media, body) = match (path, found) {
-                ("/v2/", _) => ("200 OK", "application/json", "{}".to_string()),
-                (_, Some((_, media, body))) => ("200 OK", *media, body.clone()),
+                ("/v2/", _) => ("200 OK", &json, b"{}".to_vec()),
+                (_, Some(_)) if *tries <= fail_first => (
+                    "503 Service Unavailable",
+                    &json,
+                    br#"{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}"#.to_vec(),
+                ),
+                (_, Some((_, media, body))) => ("200 OK", media, body.clone()),
                 _ => (
                     "404 Not Found",
-                    "application/json",
-                    r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
-                        .to_string(),
+                    &json,
+                    br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+                        .to_vec(),
                 ),
             };
-            let digest = format!("sha256:{}", sha256_hex(body.as_bytes()));
+            let digest = format!("sha256:{}", sha256_hex(&body));
             let head = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {media}\r\nContent-Length: {}\r\n\
                  Docker-Content-Digest: {digest}\r\nDocker-Distribution-API-Version: registry/2.0\r\n\
@@ -468,11 +483,11 @@ fn fixed_registry(manifests: Vec<(&'static str, &'static str, String)>) -> u16 {
             let mut w = conn;
             let _ = w.write_all(head.as_bytes());
             if method != "HEAD" {
-                let _ = w.write_all(body.as_bytes());
+                let _ = w.write_all(&body);
             }
         }
     });
-    port
+    (port, count)
 }
 
 /// Manifests cc cannot use: schema 1, an artifact-like type, JSON that
@@ -482,7 +497,7 @@ fn fixed_registry(manifests: Vec<(&'static str, &'static str, String)>) -> u16 {
 fn unsupported_and_malformed_manifests() {
     root_or_skip!();
     let oci = "application/vnd.oci.image.manifest.v1+json";
-    let port = fixed_registry(vec![
+    let manifests = [
         (
             "schema1",
             "application/vnd.docker.distribution.manifest.v1+prettyjws",
@@ -501,7 +516,18 @@ fn unsupported_and_malformed_manifests() {
                 r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:xyz","size":2}},"layers":[]}}"#
             ),
         ),
-    ]);
+    ];
+    let routes = manifests
+        .into_iter()
+        .map(|(tag, media, body): (&str, &str, String)| {
+            (
+                format!("/v2/odd/manifests/{tag}"),
+                media.to_string(),
+                body.into_bytes(),
+            )
+        })
+        .collect();
+    let (port, _) = fixed_registry(routes, 0);
     let env = Env::new();
     for (tag, says) in [
         ("schema1", "unsupported manifest type"),
@@ -579,4 +605,89 @@ fn progress_on_a_terminal_only() {
         "stderr without a terminal: {:?}",
         support::stderr(&out)
     );
+}
+
+/// Transient failures (503) are retried with backoff and the pull
+/// completes; a registry that keeps failing is a one-line error after the
+/// last try, with nothing stored.
+#[test]
+fn transient_failures_are_retried() {
+    root_or_skip!();
+    let env = Env::new();
+    // A one-layer image made here: an uncompressed layer with one file.
+    let dir = env.dir.join("layer");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), "hello\n").unwrap();
+    let tar = env.dir.join("layer.tar");
+    let out = Command::new("tar")
+        .arg("-C")
+        .arg(&dir)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert_ok(&out, "tar");
+    let layer = std::fs::read(&tar).unwrap();
+    let layer_digest = format!("sha256:{}", sha256_hex(&layer));
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+    })
+    .to_string()
+    .into_bytes();
+    let config_digest = format!("sha256:{}", sha256_hex(&config));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": layer_digest, "size": layer.len()}],
+    })
+    .to_string()
+    .into_bytes();
+    let routes = |m: &[u8]| {
+        vec![
+            (
+                "/v2/odd/manifests/flaky".to_string(),
+                "application/vnd.oci.image.manifest.v1+json".to_string(),
+                m.to_vec(),
+            ),
+            (
+                format!("/v2/odd/blobs/{config_digest}"),
+                "application/octet-stream".to_string(),
+                config.clone(),
+            ),
+            (
+                format!("/v2/odd/blobs/{layer_digest}"),
+                "application/octet-stream".to_string(),
+                layer.clone(),
+            ),
+        ]
+    };
+    // Every path fails twice, then answers.
+    let (port, count) = fixed_registry(routes(&manifest), 2);
+    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
+    assert_ok(&out, "cc-pull through 503s");
+    let id = support::stdout(&out);
+    assert!(
+        count.load(std::sync::atomic::Ordering::SeqCst) >= 1 + 3 * 3,
+        "each of the three paths was asked at least three times"
+    );
+    let layers = env.ok("cc-inspect", ["-f", "RootFS.Layers", id.trim()]);
+    assert!(
+        layers.contains(&layer_digest),
+        "the image pulled through the failures: {layers}"
+    );
+    // Always failing: a clear error once the tries are spent.
+    let env = Env::new();
+    let (port, _) = fixed_registry(routes(&manifest), usize::MAX);
+    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
+    assert!(
+        !out.status.success(),
+        "cc-pull of an always failing registry succeeded"
+    );
+    support::assert_one_line_error(&out, "cc-pull");
+    assert_empty_store(&env);
 }
