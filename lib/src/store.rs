@@ -25,12 +25,24 @@ impl Store {
         };
         if !store.images_dir().join("index.json").exists() {
             store.init()?;
+        } else {
+            store.close_private()?;
         }
         Ok(store)
     }
 
+    /// A store made before its private folders were closed gets them
+    /// closed now: one stat when all is well.
+    fn close_private(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let open = fs::metadata(self.layers_dir()).is_ok_and(|m| m.mode() & 0o077 != 0);
+        if open {
+            self.set_private_modes(false)?;
+        }
+        Ok(())
+    }
+
     fn init(&self) -> Result<()> {
-        use std::os::unix::fs::PermissionsExt;
         let fresh = !self.root.exists();
         for d in [
             self.blobs_dir(),
@@ -41,18 +53,7 @@ impl Store {
         ] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
-        // Unpacked layers keep their setuid files and device nodes, and
-        // containers' folders hold their files: no host user but root may
-        // reach them (as /var/lib/docker). A root folder the caller made
-        // keeps its mode; its layers and containers are closed either way.
-        let mut closed = vec![self.layers_dir(), self.containers_dir(), self.tmp_dir()];
-        if fresh {
-            closed.push(self.root.clone());
-        }
-        for d in closed {
-            fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
-                .map_err(|e| Error::io("set the mode of", &d, e))?;
-        }
+        self.set_private_modes(fresh)?;
         let images = self.images_dir();
         write_new(
             &images.join("oci-layout"),
@@ -62,6 +63,24 @@ impl Store {
             &images.join("index.json"),
             br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#,
         )?;
+        Ok(())
+    }
+
+    /// Unpacked layers keep their setuid files and device nodes, and
+    /// containers' folders hold their files: no host user but root may
+    /// reach them (as /var/lib/docker). A root folder the caller made keeps
+    /// its mode (`with_root` false); its layers and containers are closed
+    /// either way.
+    fn set_private_modes(&self, with_root: bool) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut closed = vec![self.layers_dir(), self.containers_dir(), self.tmp_dir()];
+        if with_root {
+            closed.push(self.root.clone());
+        }
+        for d in closed {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("set the mode of", &d, e))?;
+        }
         Ok(())
     }
 
@@ -281,6 +300,31 @@ pub fn resolve(kind: &'static str, query: &str, all: &[Candidate]) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_folders_are_closed_also_in_older_stores() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("store");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let s = Store::open(&root).unwrap();
+        for p in [
+            s.layers_dir(),
+            s.containers_dir(),
+            s.tmp_dir(),
+            root.clone(),
+        ] {
+            assert_eq!(mode(&p), 0o700, "{}", p.display());
+        }
+        // As a store made before the modes were set.
+        for p in [s.layers_dir(), s.containers_dir(), s.tmp_dir()] {
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let s = Store::open(&root).unwrap();
+        for p in [s.layers_dir(), s.containers_dir(), s.tmp_dir()] {
+            assert_eq!(mode(&p), 0o700, "reopened: {}", p.display());
+        }
+    }
 
     fn cands() -> Vec<Candidate> {
         vec![
