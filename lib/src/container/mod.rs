@@ -161,6 +161,21 @@ pub fn create(
     Ok(c)
 }
 
+/// The exclusive lock a container's monitor holds while it lives
+/// (`monitor.lock` in its folder); taking it waits for a previous monitor
+/// to finish its cleanup.
+pub fn monitor_lock(c: &Container) -> Result<fs::File> {
+    let path = c.dir.join("monitor.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    f.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(f)
+}
+
 pub fn load(store: &Store, id: &str) -> Result<Container> {
     let dir = store.container_dir(id);
     let spec: Spec = store::read_json(&dir.join("config.json")).map_err(|e| match e {

@@ -197,6 +197,8 @@ struct Monitor {
     net: Option<crate::net::Attachment>,
     /// One read buffer for all output (dropped while idle).
     buf: Vec<u8>,
+    /// The container's monitor lock (see `container::monitor_lock`).
+    _held: File,
     /// Something happened since the last idle trim.
     busy: bool,
 }
@@ -208,6 +210,9 @@ impl Monitor {
         attach_first: bool,
         report: &mut File,
     ) -> Result<Monitor, Failure> {
+        // Held for our whole life: a later start waits for it, so it never
+        // races our cleanup (the socket, the cgroup of the same name).
+        let held = container::monitor_lock(c)?;
         let sock = c.dir.join("attach.sock");
         let _ = std::fs::remove_file(&sock);
         let listener = attach::with_short_path(&sock, |p| UnixListener::bind(p))
@@ -287,6 +292,7 @@ impl Monitor {
             net,
             buf: Vec::new(),
             busy: false,
+            _held: held,
         })
     }
 

@@ -82,6 +82,9 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
 
 /// Starts the monitor of an existing container, then detaches or attaches.
 pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Failure> {
+    // Right after the last run ended its monitor may still be cleaning up
+    // (the socket, the cgroup this start makes again): wait for it.
+    drop(container::monitor_lock(c)?);
     let mut h = monitor::start(store, c, !o.detach)?;
     match h.next_report() {
         Report::Listening => {}

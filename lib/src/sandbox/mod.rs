@@ -173,7 +173,9 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         let _ = waitpid(pid, None);
         return Err(f);
     }
-    nix::unistd::write(&go_w, b"j").map_err(|e| sys("start the container", e))?;
+    // A child that failed while mounting has closed its end: its report,
+    // read below, says why.
+    let told = nix::unistd::write(&go_w, b"j").is_ok();
     drop(go_w);
     let pty = match &parent_sock {
         Some(s) => receive_fd(s),
@@ -187,8 +189,15 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     }
     let mut report = Vec::new();
     let _ = File::from(err_r).read_to_end(&mut report);
-    if report.is_empty() {
+    if report.is_empty() && told {
         return Ok(Child { pid, pty });
+    }
+    if report.is_empty() {
+        let _ = waitpid(pid, None);
+        return Err(Failure::new(
+            125,
+            "the container's process ended while it was set up",
+        ));
     }
     let _ = waitpid(pid, None);
     let code = report[0];
