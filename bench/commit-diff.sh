@@ -19,25 +19,9 @@
 set -euo pipefail
 
 N=${1:-${N:-10}}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-results=$here/RESULTS.md
-
-say() { printf 'commit-diff: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "needs root (containers, mounts, cgroups)"
-command -v python3 >/dev/null || die "needs python3"
-command -v podman >/dev/null || die "needs podman"
-busybox=$(command -v busybox) || die "needs busybox (Debian: busybox-static)"
-
-if [ "${BUILD:-1}" != 0 ]; then
-    say "building release binaries"
-    (cd "$top" && cargo build --quiet --release -p cc-import -p cc-run -p cc-diff -p cc-commit -p cc-rmi -p cc-rm)
-fi
-target=${CARGO_TARGET_DIR:-$top/target}
-case $target in /*) ;; *) target=$top/$target ;; esac
-bin=$target/release
+name=commit-diff
+needs=podman
+. "$(dirname "$0")/preamble.sh"
 for p in cc-import cc-run cc-diff cc-commit cc-rmi cc-rm; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
 done
@@ -56,13 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root}
-cp "$busybox" "$rootfs/bin/busybox"
-for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-echo 'root:x:0:' >"$rootfs/etc/group"
+busybox_rootfs "$rootfs"
 echo 'setting=1' >"$rootfs/etc/conf"
 for d in $(seq 20); do
     mkdir -p "$rootfs/data/tree/d$d"

@@ -62,13 +62,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root}
-cp "$busybox" "$rootfs/bin/busybox"
-for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-echo 'root:x:0:' >"$rootfs/etc/group"
+busybox_rootfs "$rootfs"
 tar -C "$rootfs" -cf "$work/rootfs.tar" .
 [ -z "$cpu_cg" ] || mkdir "$cpu_cg"
 

@@ -36,3 +36,15 @@ else
     bin=$target/release
 fi
 case $bin in /*) ;; *) bin=$(cd "$bin" && pwd) ;; esac
+
+# The benchmarks' image: the static busybox, one symlink per applet, an
+# /etc/passwd and /etc/group with root, in the folder $1.
+busybox_rootfs() {
+    mkdir -p "$1"/{bin,etc,proc,sys,dev,tmp,root}
+    cp "$busybox" "$1/bin/busybox"
+    for applet in $("$busybox" --list); do
+        [ "$applet" = busybox ] || ln -sf busybox "$1/bin/$applet"
+    done
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$1/etc/passwd"
+    echo 'root:x:0:' >"$1/etc/group"
+}

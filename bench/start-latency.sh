@@ -40,13 +40,7 @@ trap cleanup EXIT
 
 # The rootfs: static busybox, one symlink per applet, a passwd with root.
 rootfs=$work/rootfs
-mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root}
-cp "$busybox" "$rootfs/bin/busybox"
-for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-echo 'root:x:0:' >"$rootfs/etc/group"
+busybox_rootfs "$rootfs"
 tar -C "$rootfs" -cf "$work/rootfs.tar" .
 
 say "importing the image into a private store ($CC_ROOT)"
