@@ -33,6 +33,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod mount;
 pub mod net;
+pub mod oci;
 pub mod registry;
 pub mod run;
 pub mod sandbox;

@@ -47,6 +47,8 @@ pub struct Process {
     pub rlimits: Vec<Rlimit>,
     #[serde(default)]
     pub no_new_privileges: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i32>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -297,6 +299,60 @@ pub struct PidsResources {
 }
 
 impl Spec {
+    /// An OCI bundle's config.json, and the bundle's absolute path.
+    pub fn load_bundle(dir: &std::path::Path) -> crate::Result<(std::path::PathBuf, Spec)> {
+        use crate::Error;
+        let bundle = dir
+            .canonicalize()
+            .map_err(|e| Error::io("open bundle", dir, e))?;
+        let path = bundle.join("config.json");
+        let text = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let spec: Spec = serde_json::from_slice(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        if spec.process.as_ref().is_none_or(|p| p.args.is_empty()) {
+            return Err(Error::Invalid(format!(
+                "{}: no process to run",
+                path.display()
+            )));
+        }
+        Ok((bundle, spec))
+    }
+
+    /// The root folder `root.path` names, relative to the bundle.
+    pub fn rootfs_in(&self, bundle: &std::path::Path) -> std::path::PathBuf {
+        bundle.join(
+            self.root
+                .as_ref()
+                .map(|r| r.path.as_str())
+                .unwrap_or("rootfs"),
+        )
+    }
+
+    /// runc's rule for a bundle: after the spec's device cgroup rules come
+    /// the default devices and the spec's own device nodes, allowed (specs
+    /// such as podman's only deny all and rely on it).
+    pub fn allow_default_devices(&mut self) {
+        let Some(linux) = self.linux.as_mut() else {
+            return;
+        };
+        let nodes: Vec<DeviceRule> = linux
+            .devices
+            .iter()
+            .map(|d| DeviceRule {
+                allow: true,
+                kind: Some(d.kind.clone()),
+                major: Some(d.major),
+                minor: Some(d.minor),
+                access: Some("rwm".into()),
+            })
+            .collect();
+        let Some(res) = linux.resources.as_mut().filter(|r| !r.devices.is_empty()) else {
+            return;
+        };
+        res.devices.extend(default_device_rules());
+        res.devices.extend(nodes);
+    }
+
     pub fn has_namespace(&self, kind: &str) -> bool {
         self.linux.as_ref().is_some_and(|l| {
             l.namespaces
@@ -350,4 +406,34 @@ pub fn default_mounts() -> Vec<Mount> {
             &["nosuid", "noexec", "nodev", "ro"],
         ),
     ]
+}
+
+/// The devices every container may use, as docker's and runc's: mknod of
+/// any, and null, zero, full, random, urandom, tty, console, ptmx, the
+/// ptys and tun. Rules to put after a `deny a`.
+pub fn default_device_rules() -> Vec<DeviceRule> {
+    const DEFAULTS: &[(&str, Option<i64>, Option<i64>, &str)] = &[
+        ("c", None, None, "m"),
+        ("b", None, None, "m"),
+        ("c", Some(1), Some(3), "rwm"),
+        ("c", Some(1), Some(5), "rwm"),
+        ("c", Some(1), Some(7), "rwm"),
+        ("c", Some(1), Some(8), "rwm"),
+        ("c", Some(1), Some(9), "rwm"),
+        ("c", Some(5), Some(0), "rwm"),
+        ("c", Some(5), Some(1), "rwm"),
+        ("c", Some(5), Some(2), "rwm"),
+        ("c", Some(136), None, "rwm"),
+        ("c", Some(10), Some(200), "rwm"),
+    ];
+    DEFAULTS
+        .iter()
+        .map(|(kind, major, minor, access)| DeviceRule {
+            allow: true,
+            kind: Some(kind.to_string()),
+            major: *major,
+            minor: *minor,
+            access: Some(access.to_string()),
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@ use cc_lib::cli::StoreOpts;
 use cc_lib::container::{self, Status};
 use cc_lib::error::Error;
 use cc_lib::run::attach;
-use cc_lib::sandbox::enter::{enter, Enter};
+use cc_lib::sandbox::enter::{enter, Enter, Who};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
@@ -81,13 +81,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         pid,
         args: &a.command,
         env: &env,
-        user: &user,
+        user: Who::Name(&user),
         cwd: a.workdir.as_deref().unwrap_or(&process.cwd),
         cgroup: Some(&cgroup),
         tty: a.tty,
         stdin_null: !a.interactive || a.detach,
         detach: a.detach,
         privileges: &privileges,
+        reparent: false,
     };
     let child = match enter(&e) {
         Ok(ch) => ch,

@@ -28,6 +28,18 @@ pub struct Args {
     /// Run on this folder as the root instead of an image
     #[arg(long, value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
+    /// Run an OCI bundle (a folder with config.json, as `runc spec` makes)
+    /// as a cc container: its process, root, mounts, namespaces, limits
+    /// and security settings as the bundle says, with cc's monitor, logs
+    /// and network (--net; the host's if the bundle has no network
+    /// namespace). Options that would change the spec are refused with it.
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "rootfs", "args", "env", "env_file", "user", "workdir", "hostname", "entrypoint",
+        "volumes", "tmpfs", "read_only", "memory", "memory_swap", "cpu_shares", "cpus",
+        "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
+        "userns", "uidmap", "gidmap", "tty",
+    ])]
+    pub bundle: Option<PathBuf>,
     /// Name the container
     #[arg(long)]
     pub name: Option<String>,
@@ -173,7 +185,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 fn options(a: Args) -> Result<RunOptions> {
     let mut args = a.args.into_iter();
-    let image = if a.rootfs.is_some() {
+    let image = if a.rootfs.is_some() || a.bundle.is_some() {
         None
     } else {
         args.next()
@@ -181,7 +193,7 @@ fn options(a: Args) -> Result<RunOptions> {
     if let Some(flag) = image.as_deref().filter(|i| i.starts_with('-')) {
         return Err(Error::Usage(format!("unknown option '{flag}'")));
     }
-    if a.rootfs.is_none() && image.is_none() {
+    if a.rootfs.is_none() && a.bundle.is_none() && image.is_none() {
         return Err(Error::Usage(
             "give an image, or --rootfs DIR and a command".into(),
         ));
@@ -218,6 +230,7 @@ fn options(a: Args) -> Result<RunOptions> {
     Ok(RunOptions {
         image,
         rootfs: a.rootfs,
+        bundle: a.bundle,
         command: args.collect(),
         entrypoint: a.entrypoint,
         env,

@@ -11,6 +11,9 @@
 mod devices;
 mod v1;
 mod v2;
+mod view;
+
+pub use view::{own_hierarchies, Hierarchy};
 
 use std::fs;
 use std::io;
@@ -39,6 +42,43 @@ pub struct Resources {
     /// `deny a` or `allow c 1:3 rwm` (empty: devices left as the parent's).
     #[serde(default)]
     pub devices: Vec<String>,
+}
+
+impl Resources {
+    /// The limits of a spec's `linux.resources`.
+    pub fn of_spec(spec: &crate::spec::Spec) -> Resources {
+        let r = spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.resources.clone())
+            .unwrap_or_default();
+        Resources::of(&r)
+    }
+
+    /// The limits of an OCI resources object.
+    pub fn of(r: &crate::spec::Resources) -> Resources {
+        Resources {
+            memory: r.memory.as_ref().and_then(|m| m.limit),
+            memory_swap: r.memory.as_ref().and_then(|m| m.swap),
+            cpu_shares: r.cpu.as_ref().and_then(|c| c.shares),
+            cpu_quota: r.cpu.as_ref().and_then(|c| c.quota),
+            cpu_period: r.cpu.as_ref().and_then(|c| c.period),
+            pids: r.pids.as_ref().map(|p| p.limit),
+            devices: r.devices.iter().map(device_rule).collect(),
+        }
+    }
+}
+
+/// A spec's device rule in v1's syntax: `allow c 1:3 rwm`, `deny a`.
+pub fn device_rule(r: &crate::spec::DeviceRule) -> String {
+    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "*".into());
+    let kind = r.kind.as_deref().unwrap_or("a");
+    let access = r.access.as_deref().unwrap_or("rwm");
+    let verb = if r.allow { "allow" } else { "deny" };
+    if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
+        return format!("{verb} a");
+    }
+    format!("{verb} {kind} {}:{} {access}", num(r.major), num(r.minor))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -119,6 +159,16 @@ impl Cgroup {
             return Err(e);
         }
         Ok(cg)
+    }
+
+    /// Changes the limits of an existing group (`cc-oci update`): only the
+    /// ones `res` gives.
+    pub fn update(&self, res: &Resources) -> Result<()> {
+        check_resources(res)?;
+        match self.version {
+            Version::V1 => v1::apply(self, res),
+            Version::V2 => v2::update(self, res),
+        }
     }
 
     /// The group as it already exists (for cleanup by another process); no
@@ -241,6 +291,19 @@ impl Cgroup {
         match self.version {
             Version::V1 => v1::freeze(self, true),
             Version::V2 => v2::freeze(self, true),
+        }
+    }
+
+    /// Whether the group is frozen (or freezing): `paused` for cc-oci.
+    pub fn frozen(&self) -> bool {
+        match self.version {
+            Version::V1 => self.dir("freezer").is_some_and(|d| {
+                fs::read_to_string(d.join("freezer.state"))
+                    .is_ok_and(|s| matches!(s.trim(), "FROZEN" | "FREEZING"))
+            }),
+            Version::V2 => self.dir("").is_some_and(|d| {
+                fs::read_to_string(d.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1")
+            }),
         }
     }
 

@@ -52,7 +52,7 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
 
 /// Mount points in mountinfo escape space, tab, newline and backslash as
 /// octal (`\040`).
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -140,7 +140,7 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
     apply(cg, res)
 }
 
-fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
+pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
     if let Some(dir) = cg.dir("memory") {
         // memory before memsw: memsw may never be below memory, and both
         // start unlimited.

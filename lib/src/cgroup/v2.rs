@@ -81,6 +81,15 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
     super::devices::apply(&dir, &res.devices)
 }
 
+pub(super) fn update(cg: &Cgroup, res: &Resources) -> Result<()> {
+    let dir = cg.dir("").expect("a v2 group has its folder");
+    apply(dir, res)?;
+    match res.devices.is_empty() {
+        true => Ok(()),
+        false => super::devices::apply(dir, &res.devices),
+    }
+}
+
 /// Enables in `dir`'s children the controllers cc uses that `dir` has.
 /// Writing to a non-root group that holds processes fails with EBUSY ("no
 /// internal processes" rule).

@@ -89,21 +89,7 @@ impl Container {
     }
     /// The cgroup limits of the spec.
     pub fn resources(&self) -> crate::cgroup::Resources {
-        let r = self
-            .spec
-            .linux
-            .as_ref()
-            .and_then(|l| l.resources.clone())
-            .unwrap_or_default();
-        crate::cgroup::Resources {
-            memory: r.memory.as_ref().and_then(|m| m.limit),
-            memory_swap: r.memory.as_ref().and_then(|m| m.swap),
-            cpu_shares: r.cpu.as_ref().and_then(|c| c.shares),
-            cpu_quota: r.cpu.as_ref().and_then(|c| c.quota),
-            cpu_period: r.cpu.as_ref().and_then(|c| c.period),
-            pids: r.pids.as_ref().map(|p| p.limit),
-            devices: r.devices.iter().map(device_rule).collect(),
-        }
+        crate::cgroup::Resources::of_spec(&self.spec)
     }
 
     /// The cgroup name of this container.
@@ -267,17 +253,4 @@ pub fn in_use(store: &Store) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
         }
     }
     Ok((layers, images))
-}
-
-/// An OCI device rule in the device cgroup's v1 syntax: `allow c 1:3 rwm`;
-/// a deny of everything is `deny a`.
-fn device_rule(r: &crate::spec::DeviceRule) -> String {
-    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "*".into());
-    let kind = r.kind.as_deref().unwrap_or("a");
-    let access = r.access.as_deref().unwrap_or("rwm");
-    let verb = if r.allow { "allow" } else { "deny" };
-    if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
-        return format!("{verb} a");
-    }
-    format!("{verb} {kind} {}:{} {access}", num(r.major), num(r.minor))
 }

@@ -614,6 +614,11 @@ fn spawn(
         winsize,
         label: &label,
         before_go: Some(&connect),
+        hold: None,
+        die_with_parent: true,
+        preserve_fds: 0,
+        no_pivot: false,
+        new_keyring: true,
     });
     let net = net.into_inner();
     match child {

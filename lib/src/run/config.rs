@@ -63,6 +63,8 @@ impl std::str::FromStr for Net {
 pub struct RunOptions {
     pub image: Option<String>,
     pub rootfs: Option<PathBuf>,
+    /// `--bundle DIR`: an OCI bundle's config.json is the spec.
+    pub bundle: Option<PathBuf>,
     pub command: Vec<String>,
     pub entrypoint: Option<String>,
     /// `K=V` after `-e K` and `--env-file` are read.
@@ -290,6 +292,68 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     })
 }
 
+/// The spec of `--bundle DIR`: the bundle's config.json made a cc
+/// container's. Its root and relative bind sources become absolute (the
+/// container's folder is its bundle from now on); its cgroupsPath is
+/// dropped so runs of one bundle do not share a group; the network is cc's
+/// (`--net`, default bridge) when the bundle asks for a network namespace,
+/// the host's when it does not. Hooks are cc-oci's to run: a bundle with
+/// hooks is refused.
+pub fn from_bundle(o: &RunOptions, dir: &std::path::Path) -> Result<Spec> {
+    let (bundle, mut spec) = Spec::load_bundle(dir)?;
+    if spec
+        .extra
+        .get("hooks")
+        .is_some_and(|h| h.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        return Err(Error::Invalid(format!(
+            "bundle '{}' has hooks, which cc-run does not run: use cc-oci",
+            bundle.display()
+        )));
+    }
+    let rootfs = spec.rootfs_in(&bundle);
+    if !rootfs.is_dir() {
+        return Err(Error::not_found(
+            "root folder",
+            rootfs.display().to_string(),
+        ));
+    }
+    let readonly = spec.root.as_ref().is_some_and(|r| r.readonly);
+    spec.root = Some(spec::Root {
+        path: rootfs.display().to_string(),
+        readonly,
+    });
+    for m in spec.mounts.iter_mut().filter(|m| m.is_bind()) {
+        if let Some(src) = m.source.as_mut().filter(|s| !s.starts_with('/')) {
+            *src = bundle.join(&*src).display().to_string();
+        }
+    }
+    let has_netns = spec.has_namespace("network");
+    let net = match has_netns {
+        true => o.net.clone().unwrap_or_default(),
+        false => Net::Host,
+    };
+    let ports = published(o, &RunConfig::default(), &net)?;
+    spec.allow_default_devices();
+    let linux = spec.linux.get_or_insert_with(Default::default);
+    linux.cgroups_path = None;
+    let a = &mut spec.annotations;
+    a.insert(ANN_ROOTFS.into(), rootfs.display().to_string());
+    a.insert(crate::net::ANN_NET.into(), net.as_annotation());
+    if !ports.is_empty() {
+        a.insert(crate::net::ANN_PORTS.into(), ports.join(","));
+    }
+    if let Some(max) = o.log_max {
+        a.insert(ANN_LOG_MAX.into(), max.to_string());
+    }
+    for (k, on) in [(ANN_RM, o.rm), (ANN_INTERACTIVE, o.interactive)] {
+        if on {
+            a.insert(k.into(), "true".into());
+        }
+    }
+    Ok(spec)
+}
+
 /// docker's default 14 capabilities (all with `--privileged`), plus
 /// `--cap-add`, minus `--cap-drop` (`ALL` for every one), in the
 /// bounding, effective and permitted sets; inheritable and ambient stay
@@ -345,23 +409,6 @@ fn seccomp(o: &RunOptions, bounding: &[String]) -> Result<Option<spec::Seccomp>>
     }
 }
 
-/// The devices every container may use, as docker's: mknod of any, and
-/// null, zero, full, random, urandom, tty, console, ptmx, the ptys and tun.
-const DEFAULT_DEVICES: &[(&str, Option<i64>, Option<i64>, &str)] = &[
-    ("c", None, None, "m"),
-    ("b", None, None, "m"),
-    ("c", Some(1), Some(3), "rwm"),
-    ("c", Some(1), Some(5), "rwm"),
-    ("c", Some(1), Some(7), "rwm"),
-    ("c", Some(1), Some(8), "rwm"),
-    ("c", Some(1), Some(9), "rwm"),
-    ("c", Some(5), Some(0), "rwm"),
-    ("c", Some(5), Some(1), "rwm"),
-    ("c", Some(5), Some(2), "rwm"),
-    ("c", Some(136), None, "rwm"),
-    ("c", Some(10), Some(200), "rwm"),
-];
-
 /// The device cgroup's rules: deny all, then the defaults and the
 /// `--device`s; `--privileged` allows every device.
 fn device_rules(privileged: bool, devices: &[(spec::Device, String)]) -> Vec<spec::DeviceRule> {
@@ -376,9 +423,7 @@ fn device_rules(privileged: bool, devices: &[(spec::Device, String)]) -> Vec<spe
         return vec![rule(true, "a", None, None, "rwm")];
     }
     let mut out = vec![rule(false, "a", None, None, "rwm")];
-    for (kind, major, minor, access) in DEFAULT_DEVICES {
-        out.push(rule(true, kind, *major, *minor, access));
-    }
+    out.extend(spec::default_device_rules());
     for (d, access) in devices {
         out.push(rule(true, &d.kind, Some(d.major), Some(d.minor), access));
     }

@@ -33,6 +33,16 @@ pub struct Outcome {
 /// Creates a container and starts it; in the foreground returns once it
 /// exits (or the client detaches), with `-d` once it runs.
 pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
+    if let Some(dir) = &o.bundle {
+        let spec = config::from_bundle(o, dir)?;
+        // The terminal is the bundle's to say.
+        let o = &RunOptions {
+            tty: spec.process.as_ref().is_some_and(|p| p.terminal),
+            ..o.clone()
+        };
+        let c = create_record(store, spec, o)?;
+        return start_new(store, &c, o);
+    }
     let image = match (&o.image, &o.rootfs) {
         (Some(name), None) => Some(image::resolve(store, name)?),
         (None, Some(dir)) if dir.is_dir() => None,
@@ -57,16 +67,31 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
         )?,
         None => config::build(o, image.as_ref())?,
     };
+    let c = create_record(store, spec, o)?;
+    drop(ids);
+    start_new(store, &c, o)
+}
+
+/// The record of `spec`, with its /etc files and `--cidfile`.
+fn create_record(
+    store: &Store,
+    spec: crate::spec::Spec,
+    o: &RunOptions,
+) -> Result<Container, Failure> {
     let net = o.net.clone().unwrap_or(Net::None);
     let c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
-    drop(ids);
     if let Some(path) = &o.cidfile {
         if let Err(e) = write_cidfile(path, &c.id) {
             let _ = container::remove(store, &c);
             return Err(e.into());
         }
     }
-    let result = start(store, &c, o);
+    Ok(c)
+}
+
+/// Starts a new record; if it cannot, nothing of it is left.
+fn start_new(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Failure> {
+    let result = start(store, c, o);
     if result.is_err() {
         // A container that never started leaves nothing behind (the
         // monitor removes it too; this covers a monitor that died).

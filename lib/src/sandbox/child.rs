@@ -11,7 +11,8 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use nix::unistd;
 
-use super::{caps, exec, init, rootfs, seccomp, user, userns, Failure, Launch};
+use super::namespaces::Joined;
+use super::{caps, exec, init, limits, rootfs, seccomp, user, userns, Failure, Launch, HELD};
 use crate::spec::Capabilities;
 
 /// Runs the stages; on failure reports to the parent and returns the exit
@@ -22,8 +23,9 @@ pub(super) fn main(
     err: &OwnedFd,
     sock: Option<&OwnedFd>,
     userns: Option<&OwnedFd>,
+    joined: &Joined,
 ) -> isize {
-    let Err(f) = stages(l, go, sock, userns);
+    let Err(f) = stages(l, go, err, sock, userns, joined);
     let mut report = vec![f.code];
     report.extend_from_slice(f.message.as_bytes());
     let _ = unistd::write(err, &report);
@@ -33,8 +35,10 @@ pub(super) fn main(
 fn stages(
     l: &Launch,
     go: &OwnedFd,
+    err: &OwnedFd,
     sock: Option<&OwnedFd>,
     userns: Option<&OwnedFd>,
+    joined: &Joined,
 ) -> Result<Infallible, Failure> {
     name_stage(&format!("{} [init]", l.label));
     // Until exec we are cc's own binary inside the container: not
@@ -47,7 +51,9 @@ fn stages(
     // The container dies with its monitor: nobody would read its output,
     // log its exit or clean up after it. Set before waiting for `go`, so a
     // parent that dies in between is noticed either way.
-    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    if l.die_with_parent {
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    }
     let mut b = [0u8; 1];
     if unistd::read(go, &mut b) != Ok(1) {
         return Err(Failure::new(
@@ -57,6 +63,10 @@ fn stages(
     }
     if let Some(cg) = l.cgroup {
         cg.join_self()?;
+    }
+    joined.join()?;
+    if l.new_keyring {
+        join_new_keyring()?;
     }
     if l.spec.has_namespace("cgroup") {
         // After joining: the namespace's root is the container's group.
@@ -92,6 +102,7 @@ fn stages(
         Some(u) => user::lookup_in_root(u)?,
         None => user::Ids::from_spec(&process.user),
     };
+    limits::apply(process)?;
     let env = exec::environment(&process.env, &ids);
     exec::enter_workdir(&process.cwd, &ids)?;
     if let Some(m) = &maps {
@@ -100,8 +111,12 @@ fn stages(
     if l.init {
         init::fork_and_reap(l, sock, userns, &ids, &env, &process.args)
     } else {
+        let hold = l.hold.map(|fifo| Hold {
+            fifo,
+            report: err.as_fd(),
+        });
         command(
-            &Io::of(l, userns),
+            &Io::of(l, userns, hold),
             &Privileges::of(l.spec),
             sock,
             &ids,
@@ -146,15 +161,57 @@ pub(super) fn command(
     // no_new_privs it goes in while we still have every capability, as
     // runc does: dropping them (prctl, capset, setresuid) is allowed by
     // any sane profile. With no_new_privs it is the very last step.
+    if io.hold.is_some() {
+        exec::check_found(args, env)?;
+    }
     if !privileges.no_new_privileges {
         load_seccomp(&filter)?;
     }
     privileges.enter(ids)?;
-    exec::close_other_fds();
+    exec::close_other_fds(3 + io.keep_fds);
     if privileges.no_new_privileges {
         load_seccomp(&filter)?;
     }
-    Err(exec::exec(args, env))
+    if let Some(h) = &io.hold {
+        h.wait()?;
+        // Nobody reads the report any more: a failure goes to stderr, as
+        // runc's does after `start`.
+        let f = exec::exec(args, env, ids.umask);
+        let _ = unistd::write(std::io::stderr(), format!("{}\n", f.message).as_bytes());
+        std::process::exit(f.code as i32);
+    }
+    Err(exec::exec(args, env, ids.umask))
+}
+
+/// An OCI `create`d container's last step before execve: say it is ready,
+/// then wait until `start` writes to the FIFO.
+pub(super) struct Hold<'a> {
+    pub fifo: BorrowedFd<'a>,
+    pub report: BorrowedFd<'a>,
+}
+
+impl Hold<'_> {
+    fn wait(&self) -> Result<(), Failure> {
+        unistd::write(self.report, &[HELD]).map_err(|e| sys("report the container created", e))?;
+        // A FIFO that never had a writer polls as not ready (no POLLHUP)
+        // until `start` opens it and writes.
+        let mut fds = [nix::poll::PollFd::new(
+            self.fifo,
+            nix::poll::PollFlags::POLLIN,
+        )];
+        loop {
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE) {
+                Ok(_) => break,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(sys("wait for start", e)),
+            }
+        }
+        let mut b = [0u8; 1];
+        match unistd::read(self.fifo, &mut b) {
+            Ok(1) => Ok(()),
+            _ => Err(Failure::new(125, "the start signal did not come")),
+        }
+    }
 }
 
 fn load_seccomp((filter, flags): &(Vec<seccompiler::BpfProgram>, u32)) -> Result<(), Failure> {
@@ -238,15 +295,21 @@ pub(super) struct Io<'a> {
     /// The user namespace to join once stdio is set up (binding the
     /// console takes the host's privileges).
     pub userns: Option<BorrowedFd<'a>>,
+    /// Fds above stderr passed on to the command (`--preserve-fds`).
+    pub keep_fds: u32,
+    /// OCI `create`: wait for `start` before the execve.
+    pub hold: Option<Hold<'a>>,
 }
 
 impl<'a> Io<'a> {
-    pub fn of(l: &Launch<'a>, userns: Option<&'a OwnedFd>) -> Io<'a> {
+    pub fn of(l: &Launch<'a>, userns: Option<&'a OwnedFd>, hold: Option<Hold<'a>>) -> Io<'a> {
         Io {
             stdin_null: l.stdin_null,
             stdio: l.stdio,
             console: true,
             userns: userns.map(|u| u.as_fd()),
+            keep_fds: l.preserve_fds,
+            hold,
         }
     }
 }
@@ -318,6 +381,24 @@ fn terminal(sock: &OwnedFd, console: bool) -> Result<(), Failure> {
     unistd::dup2_stdout(&slave).map_err(|e| sys("set stdout", e))?;
     unistd::dup2_stderr(&slave).map_err(|e| sys("set stderr", e))?;
     Ok(())
+}
+
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session
+/// keyring. A kernel without keys (ENOSYS) has nothing to isolate.
+fn join_new_keyring() -> Result<(), Failure> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: a NULL name asks for an anonymous keyring; no memory is passed.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    match rc >= 0 || nix::errno::Errno::last() == nix::errno::Errno::ENOSYS {
+        true => Ok(()),
+        false => Err(sys("create a session keyring", nix::errno::Errno::last())),
+    }
 }
 
 /// Names this process so `ps -o comm` shows the stage.

@@ -26,8 +26,7 @@ pub struct Enter<'a> {
     pub pid: i32,
     pub args: &'a [String],
     pub env: &'a [String],
-    /// USER[:GROUP], looked up in the container's /etc/passwd.
-    pub user: &'a str,
+    pub user: Who<'a>,
     pub cwd: &'a str,
     pub cgroup: Option<&'a Cgroup>,
     pub tty: bool,
@@ -38,6 +37,18 @@ pub struct Enter<'a> {
     pub detach: bool,
     /// The container's capabilities and no_new_privs.
     pub privileges: &'a super::Privileges,
+    /// `cc-oci exec --detach`: the process that forked the command exits
+    /// at once, so the command is adopted by the caller's subreaper (conmon,
+    /// a shim), and the returned pid is the command's own.
+    pub reparent: bool,
+}
+
+/// Who the command runs as.
+pub enum Who<'a> {
+    /// USER[:GROUP], looked up in the container's /etc/passwd.
+    Name(&'a str),
+    /// The ids of an OCI process object, as they are.
+    Spec(&'a crate::spec::User),
 }
 
 const NAMESPACES: [(&str, CloneFlags); 6] = [
@@ -65,6 +76,8 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         .map_err(|err| Failure::new(125, format!("cannot open the container's root: {err}")))?;
     let (err_r, err_w) =
         pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x))?;
+    let (pid_r, pid_w) =
+        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x))?;
     let socks = if e.tty {
         Some(
             socket::socketpair(
@@ -81,16 +94,20 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
     // SAFETY: the caller is single-threaded; the child ends in exec or exit.
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
         ForkResult::Child => {
-            drop(err_r);
+            drop((err_r, pid_r));
             let sock = socks.as_ref().map(|(_, b)| b);
-            let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock);
+            let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock, &pid_w);
             let mut report = vec![f.code];
             report.extend_from_slice(f.message.as_bytes());
             let _ = nix::unistd::write(&err_w, &report);
             std::process::exit(f.code as i32);
         }
         ForkResult::Parent { child } => {
-            drop(err_w);
+            drop((err_w, pid_w));
+            let command = match e.reparent {
+                true => read_pid(pid_r, child),
+                false => None,
+            };
             let pty = socks.as_ref().and_then(|(a, _)| super::receive_fd(a));
             if let (Some(pty), Some((a, _))) = (&pty, &socks) {
                 if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
@@ -101,7 +118,10 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             let mut report = Vec::new();
             let _ = File::from(err_r).read_to_end(&mut report);
             if report.is_empty() {
-                return Ok(Child { pid: child, pty });
+                return Ok(Child {
+                    pid: command.unwrap_or(child),
+                    pty,
+                });
             }
             let _ = waitpid(child, None);
             Err(Failure::new(
@@ -118,6 +138,7 @@ fn join_and_run(
     root: &File,
     userns: Option<&(super::userns::Maps, File)>,
     sock: Option<&OwnedFd>,
+    pid_pipe: &OwnedFd,
 ) -> Result<Infallible, Failure> {
     // A process from the host inside the container: not dumpable, so the
     // container's processes cannot open our /proc/PID/exe (CVE-2019-5736).
@@ -130,7 +151,10 @@ fn join_and_run(
     }
     nix::unistd::fchdir(root.as_fd()).map_err(|x| sys("enter the container's root", x))?;
     nix::unistd::chroot(".").map_err(|x| sys("enter the container's root", x))?;
-    let ids = user::lookup_in_root(e.user)?;
+    let ids = match e.user {
+        Who::Name(name) => user::lookup_in_root(name)?,
+        Who::Spec(u) => user::Ids::from_spec(u),
+    };
     let env = exec::environment(e.env, &ids);
     if let Some((maps, _)) = userns {
         maps.check(&ids)?;
@@ -155,10 +179,17 @@ fn join_and_run(
                 stdio: [None, out, out],
                 console: false,
                 userns: userns.map(|(_, ns)| ns.as_fd()),
+                keep_fds: 0,
+                hold: None,
             };
             command(&io, e.privileges, sock, &ids, &env, e.args)
         }
         ForkResult::Parent { child } => {
+            if e.reparent {
+                let _ = nix::unistd::write(pid_pipe, &child.as_raw().to_ne_bytes());
+                // SAFETY: leaving without running anything of the parent's.
+                unsafe { libc::_exit(0) };
+            }
             if e.detach {
                 // Nor does the waiter keep the caller's output open.
                 if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
@@ -168,7 +199,7 @@ fn join_and_run(
                     }
                 }
             }
-            super::exec::close_other_fds();
+            super::exec::close_other_fds(3);
             // Our copies of the pipe and socket must not hold them open.
             for fd in 3..1024 {
                 // SAFETY: closing fds this process no longer needs.
@@ -177,6 +208,17 @@ fn join_and_run(
             std::process::exit(pass_on(child))
         }
     }
+}
+
+/// The command's pid, sent by the forking child before it exits; the
+/// child is reaped here so it leaves no zombie.
+fn read_pid(pipe: OwnedFd, child: Pid) -> Option<Pid> {
+    let mut b = [0u8; 4];
+    let got = File::from(pipe).read_exact(&mut b).is_ok();
+    if got {
+        let _ = waitpid(child, None);
+    }
+    got.then(|| Pid::from_raw(i32::from_ne_bytes(b)))
 }
 
 /// The waiting child's exit code: the command's, or 128+N for signal N.

@@ -60,14 +60,23 @@ pub(super) fn enter_workdir(cwd: &str, ids: &Ids) -> Result<(), Failure> {
     }
 }
 
-/// Marks every fd above stderr close-on-exec, so nothing of cc's (store
-/// folders, pipes, the parent's files) survives into the command.
-pub(super) fn close_other_fds() {
+/// Marks every fd from `first` on close-on-exec, so nothing of cc's
+/// (store folders, pipes, the parent's files) survives into the command;
+/// the `first - 3` fds above stderr are the caller's to pass on
+/// (`--preserve-fds`) and lose their close-on-exec flag.
+pub(super) fn close_other_fds(first: u32) {
+    for fd in 3..first {
+        let _ = nix::fcntl::fcntl(
+            // SAFETY: only the flags of an fd the caller handed us change.
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(fd as i32) },
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+        );
+    }
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags.
     unsafe {
         libc::syscall(
             libc::SYS_close_range,
-            3u32,
+            first,
             u32::MAX,
             libc::CLOSE_RANGE_CLOEXEC,
         );
@@ -76,7 +85,7 @@ pub(super) fn close_other_fds() {
 
 /// Finds `args[0]` in the environment's PATH (unless it has a `/`) and
 /// execs it. Returns only on failure.
-pub(super) fn exec(args: &[String], env: &[CString]) -> Failure {
+pub(super) fn exec(args: &[String], env: &[CString], umask: Option<u32>) -> Failure {
     let Some(prog) = args.first() else {
         return Failure::new(125, "no command given and the image has none");
     };
@@ -84,17 +93,11 @@ pub(super) fn exec(args: &[String], env: &[CString]) -> Failure {
         Ok(v) => v,
         Err(_) => return Failure::new(125, "an argument holds a NUL byte"),
     };
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let candidates: Vec<String> = if prog.contains('/') {
-        vec![prog.clone()]
-    } else {
-        path_of(env)
-            .split(':')
-            .map(|d| format!("{}/{prog}", if d.is_empty() { "." } else { d }))
-            .collect()
-    };
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
+        umask.unwrap_or(0o022) & 0o777,
+    ));
     let mut denied = None;
-    for c in &candidates {
+    for c in &candidates(prog, env) {
         let Ok(path) = CString::new(c.as_bytes()) else {
             continue;
         };
@@ -124,6 +127,42 @@ pub(super) fn exec(args: &[String], env: &[CString]) -> Failure {
             format!("cannot execute '{prog}': executable file not found in $PATH"),
         ),
     }
+}
+
+/// Where `prog` is looked for: itself when it has a `/`, else in each
+/// folder of PATH.
+fn candidates(prog: &str, env: &[CString]) -> Vec<String> {
+    if prog.contains('/') {
+        return vec![prog.to_string()];
+    }
+    path_of(env)
+        .split(':')
+        .map(|d| format!("{}/{prog}", if d.is_empty() { "." } else { d }))
+        .collect()
+}
+
+/// Whether the command can be found, without running it: an OCI `create`
+/// reports a missing command then, not after `start` (as runc does).
+pub(super) fn check_found(args: &[String], env: &[CString]) -> Result<(), Failure> {
+    let Some(prog) = args.first() else {
+        return Err(Failure::new(125, "no command given and the image has none"));
+    };
+    if candidates(prog, env)
+        .iter()
+        .any(|c| std::fs::metadata(c).is_ok_and(|m| m.is_file()))
+    {
+        return Ok(());
+    }
+    Err(match prog.contains('/') {
+        true => Failure::new(
+            127,
+            format!("cannot execute '{prog}': no such file or directory"),
+        ),
+        false => Failure::new(
+            127,
+            format!("cannot execute '{prog}': executable file not found in $PATH"),
+        ),
+    })
 }
 
 fn path_of(env: &[CString]) -> String {

@@ -46,7 +46,7 @@ pub(super) fn fork_and_reap(
     // SAFETY: single-threaded; the child goes straight on to execve.
     match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
         ForkResult::Child => command(
-            &super::child::Io::of(l, userns),
+            &super::child::Io::of(l, userns, None),
             &super::child::Privileges::of(l.spec),
             sock,
             ids,
@@ -67,7 +67,7 @@ pub(super) fn fork_and_reap(
                 let _ = kill(child, Signal::SIGKILL);
                 std::process::exit(125);
             }
-            super::exec::close_other_fds();
+            super::exec::close_other_fds(3);
             reap(child, &mask)
         }
     }

@@ -26,6 +26,8 @@ mod child;
 pub mod enter;
 mod exec;
 mod init;
+mod limits;
+mod namespaces;
 mod rootfs;
 pub mod seccomp;
 mod syscalls;
@@ -88,6 +90,20 @@ pub struct Launch<'a> {
     /// its namespace here). An error kills the child and is the spawn's
     /// failure.
     pub before_go: Option<&'a dyn Fn(Pid) -> Result<(), Failure>>,
+    /// OCI `create`: the FIFO (opened read-only and non-blocking) that
+    /// `start` writes a byte to. The child does every step but the execve,
+    /// then waits on it; spawn returns once it waits.
+    pub hold: Option<BorrowedFd<'a>>,
+    /// The container is killed when its parent dies (cc-run's monitor). An
+    /// OCI runtime's caller (conmon, a containerd shim) adopts it instead.
+    pub die_with_parent: bool,
+    /// Fds 3 to 3+N-1 are passed on to the command (`--preserve-fds`).
+    pub preserve_fds: u32,
+    /// chroot(2) instead of pivot_root(2) (`--no-pivot`, roots on ramfs).
+    pub no_pivot: bool,
+    /// A session keyring of its own, so the container cannot reach keys of
+    /// the host's session (runc's default; `--no-new-keyring` keeps ours).
+    pub new_keyring: bool,
 }
 
 /// A started container process.
@@ -129,6 +145,10 @@ pub(crate) fn lower(e: &std::io::Error) -> String {
 
 const STACK: usize = 1 << 20;
 
+/// The report of a child that is set up and waits for `start` (`hold`);
+/// failures start with their exit code, which is never 0.
+const HELD: u8 = 0;
+
 /// Clones the container's first process and lets it run to its execve.
 /// Returns once the command runs, or with the reason it could not.
 pub fn spawn(l: &Launch) -> Result<Child, Failure> {
@@ -155,15 +175,22 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         true => Some(userns::create(l.spec)?),
         false => None,
     };
+    let joined = namespaces::open_paths(l.spec)?;
     let mut stack = vec![0u8; STACK];
     let child_sock = socks.as_ref().map(|(_, b)| b);
-    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock, userns.as_ref()));
+    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock, userns.as_ref(), &joined));
+    // A pid namespace to join applies to the children made after setns(2):
+    // ours is put back once the clone is done.
+    let pid_ns = joined.enter_pid_for_children()?;
     // SAFETY: the caller is single-threaded, so the child may allocate; it
     // runs on its own 1 MiB stack and ends in execve or _exit.
-    let pid =
-        unsafe { nix::sched::clone(cb, &mut stack, clone_flags(l.spec), Some(libc::SIGCHLD)) }
-            .map_err(|e| sys("create the container's namespaces", e))?;
-    drop((go_r, err_w, userns));
+    let cloned =
+        unsafe { nix::sched::clone(cb, &mut stack, clone_flags(l.spec), Some(libc::SIGCHLD)) };
+    if let Some(own) = pid_ns {
+        namespaces::restore_pid_for_children(own)?;
+    }
+    let pid = cloned.map_err(|e| sys("create the container's namespaces", e))?;
+    drop((go_r, err_w, userns, joined));
     let parent_sock = socks.map(|(a, _)| a);
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
     // While the child mounts its root, the caller sets up what it must
@@ -188,7 +215,19 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         let _ = nix::unistd::write(s, b"k");
     }
     let mut report = Vec::new();
-    let _ = File::from(err_r).read_to_end(&mut report);
+    let mut err_r = File::from(err_r);
+    if l.hold.is_some() {
+        // One report: HELD (waiting for `start`) or a failure, each written
+        // at once; the child keeps its end open while it waits.
+        let mut buf = [0u8; 4096];
+        let n = err_r.read(&mut buf).unwrap_or(0);
+        report.extend_from_slice(&buf[..n]);
+        if report == [HELD] {
+            return Ok(Child { pid, pty });
+        }
+    } else {
+        let _ = err_r.read_to_end(&mut report);
+    }
     if report.is_empty() && told {
         return Ok(Child { pid, pty });
     }

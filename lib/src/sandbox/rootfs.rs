@@ -59,14 +59,21 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
     }
     let root = Root::open(&rootfs)?;
     let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
+    let cgroup_ns = l.spec.has_namespace("cgroup");
     for m in &l.spec.mounts {
-        mount_one(&root, m, l.bundle)?;
+        match m.kind.as_deref() {
+            Some("cgroup" | "cgroup2") => mount_cgroups(&root, m, cgroup_ns)?,
+            _ => mount_one(&root, m, l.bundle)?,
+        }
         if m.destination == "/dev" && m.kind.as_deref() == Some("tmpfs") {
             populate_dev(&root, terminal)?;
         }
     }
     drop(root);
-    pivot(&rootfs)?;
+    match l.no_pivot {
+        true => move_root(&rootfs)?,
+        false => pivot(&rootfs)?,
+    }
     let linux = l.spec.linux.as_ref();
     // Past pivot_root: every path resolves inside the container's root.
     for d in linux.map(|l| l.devices.as_slice()).unwrap_or_default() {
@@ -294,6 +301,95 @@ fn pivot(rootfs: &Path) -> Result<(), Failure> {
     pivot_root(".", ".").map_err(|e| sys("pivot_root", e))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|e| sys("detach the old root", e))?;
     chdir("/").map_err(|e| sys("enter the new root", e))
+}
+
+/// `--no-pivot`: the root moved over / and chroot(2) into it, for roots
+/// pivot_root cannot take (ramfs). The host's tree stays below it in this
+/// namespace, reachable by nothing but a chroot escape, as with runc.
+fn move_root(rootfs: &Path) -> Result<(), Failure> {
+    chdir(rootfs).map_err(|e| sys("enter the root", e))?;
+    mount(Some("."), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>)
+        .map_err(|e| sys("move the root", e))?;
+    nix::unistd::chroot(".").map_err(|e| sys("chroot", e))?;
+    chdir("/").map_err(|e| sys("enter the new root", e))
+}
+
+/// A `cgroup` mount (podman's and containerd's specs have one at
+/// /sys/fs/cgroup): the container's own groups, as runc shows them. With a
+/// v2 host and a cgroup namespace, cgroup2 itself (rooted at the group by
+/// the namespace); on v1, a tmpfs holding each hierarchy: mounted anew in
+/// a cgroup namespace, else the container's folder of it bound there.
+fn mount_cgroups(root: &Root, m: &Mount, own_ns: bool) -> Result<(), Failure> {
+    let (flags, _) = parse_options(&m.options);
+    let flags =
+        flags & !MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    let ro = m.options.iter().any(|o| o == "ro");
+    let dest = Path::new(&m.destination);
+    let hierarchies = crate::cgroup::own_hierarchies();
+    let mount_fs = |target: &OwnedFd, fstype: &str, options: &str| {
+        let f = flags
+            | if ro {
+                MsFlags::MS_RDONLY
+            } else {
+                MsFlags::empty()
+            };
+        mount(
+            Some(fstype),
+            &fd_path(target),
+            Some(fstype),
+            f,
+            Some(options).filter(|o| !o.is_empty()),
+        )
+        .map_err(|e| sys(&format!("mount {fstype} at '{}'", m.destination), e))
+    };
+    let bind = |h: &crate::cgroup::Hierarchy, target: &OwnedFd| -> Result<(), Failure> {
+        let src = h.mountpoint.join(h.path.trim_start_matches('/'));
+        crate::mount::bind_to_fd(&src, target.as_fd(), ro, false)?;
+        Ok(())
+    };
+    if let Some(v2) = hierarchies.iter().find(|h| h.name.is_empty()) {
+        let target = root.mount_target(dest, true)?;
+        return match own_ns {
+            true => mount_fs(&target, "cgroup2", ""),
+            false => bind(v2, &target),
+        };
+    }
+    let top = root.mount_target(dest, true)?;
+    mount(
+        Some("tmpfs"),
+        &fd_path(&top),
+        Some("tmpfs"),
+        flags,
+        Some("mode=755"),
+    )
+    .map_err(|e| sys(&format!("mount tmpfs at '{}'", m.destination), e))?;
+    for h in hierarchies.iter().filter(|h| h.fstype == "cgroup") {
+        let target = root.mount_target(&dest.join(&h.name), true)?;
+        match own_ns {
+            true => mount_fs(&target, "cgroup", &h.options)?,
+            false => bind(h, &target)?,
+        }
+        // `cpu` and `cpuacct` lead to `cpu,cpuacct`, as on the host.
+        if h.name.contains(',') {
+            for part in h.name.split(',') {
+                let link = root.mount_target(dest, true)?;
+                let _ = nix::unistd::symlinkat(h.name.as_str(), link.as_fd(), part);
+            }
+        }
+    }
+    if ro {
+        // The tmpfs's own root now, not the folder it covers.
+        let top = root.mount_target(dest, true)?;
+        mount(
+            None::<&str>,
+            &fd_path(&top),
+            None::<&str>,
+            flags | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            Some("mode=755"),
+        )
+        .map_err(|e| sys(&format!("make '{}' read-only", m.destination), e))?;
+    }
+    Ok(())
 }
 
 /// Hides a path: /dev/null over a file, an empty read-only tmpfs over a

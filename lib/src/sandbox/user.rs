@@ -13,6 +13,8 @@ pub struct Ids {
     pub gid: u32,
     pub groups: Vec<u32>,
     pub home: Option<String>,
+    /// The command's umask (`process.user.umask`); 022 when not given.
+    pub umask: Option<u32>,
 }
 
 impl Ids {
@@ -22,6 +24,7 @@ impl Ids {
             gid: u.gid,
             groups: u.additional_gids.clone(),
             home: None,
+            umask: u.umask,
         }
     }
 }
@@ -84,6 +87,7 @@ pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<Ids, String> {
         gid,
         groups,
         home,
+        umask: None,
     })
 }
 

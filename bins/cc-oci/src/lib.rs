@@ -1,0 +1,470 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cc_lib::error::Error;
+use cc_lib::oci::{create, exec, ops, run, state, template};
+use cc_lib::Result;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// An OCI runtime with runc's command line: podman (`--runtime`),
+/// containerd (`--runc-binary`) and other callers drive cc's sandbox
+/// through it. State lives in one folder per container under --root.
+/// Errors exit 1 and are also written to --log (one JSON object per line
+/// with `level`, `msg` and `time` for --log-format json).
+#[derive(Debug, Parser)]
+#[command(name = "cc-oci", version)]
+pub struct Args {
+    /// Folder of the containers' state
+    #[arg(long, default_value = "/run/cc-oci", value_name = "DIR", global = true)]
+    pub root: PathBuf,
+    /// Also write errors (and with --debug, each call) to this file
+    #[arg(long, value_name = "FILE", global = true)]
+    pub log: Option<PathBuf>,
+    /// The log's format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Log each call at debug level
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself
+    #[arg(long, global = true)]
+    pub systemd_cgroup: bool,
+    /// Rootless mode: only `false` and `auto` (as root) are supported
+    #[arg(long, value_name = "true|false|auto", global = true)]
+    pub rootless: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// The bundle: a folder with config.json
+    #[arg(short, long, default_value = ".", value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// Unix socket that receives the terminal's master fd
+    #[arg(long, value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
+    /// Write the container's pid here
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// chroot instead of pivot_root (roots on ramfs)
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Keep the caller's session keyring instead of a new one
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// Pass fds 3 to 3+N-1 on to the container
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub preserve_fds: u32,
+    /// The container's id
+    pub id: String,
+}
+
+impl CreateArgs {
+    fn options(&self) -> create::Options {
+        create::Options {
+            bundle: self.bundle.clone(),
+            console_socket: self.console_socket.clone(),
+            pid_file: self.pid_file.clone(),
+            no_pivot: self.no_pivot,
+            no_new_keyring: self.no_new_keyring,
+            preserve_fds: self.preserve_fds,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a container, set up and waiting for `start`
+    Create(CreateArgs),
+    /// Start a created container's process
+    Start { id: String },
+    /// Print a container's state as the OCI runtime spec's JSON
+    State { id: String },
+    /// Send a signal (default SIGTERM) to the container's first process
+    Kill {
+        /// Signal every process of the container
+        #[arg(short, long)]
+        all: bool,
+        id: String,
+        /// Name (TERM, SIGTERM) or number
+        #[arg(default_value = "SIGTERM")]
+        signal: String,
+    },
+    /// Delete a stopped container (--force: kill it first)
+    Delete {
+        #[arg(short, long)]
+        force: bool,
+        id: String,
+    },
+    /// Create and start a container; in the foreground, wait and exit with
+    /// its status
+    Run {
+        #[command(flatten)]
+        create: CreateArgs,
+        /// Return once it started
+        #[arg(short, long)]
+        detach: bool,
+        /// Do not delete the container after it exits
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Run a process in a running container
+    #[command(trailing_var_arg = true)]
+    Exec {
+        /// Unix socket that receives the terminal's master fd
+        #[arg(long, value_name = "PATH")]
+        console_socket: Option<PathBuf>,
+        /// Working folder
+        #[arg(long)]
+        cwd: Option<String>,
+        /// Set an environment variable
+        #[arg(short, long = "env", value_name = "K=V")]
+        env: Vec<String>,
+        /// Allocate a pseudo-terminal
+        #[arg(short, long)]
+        tty: bool,
+        /// UID[:GID]
+        #[arg(short, long)]
+        user: Option<String>,
+        /// Supplementary group ids
+        #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
+        additional_gids: Vec<u32>,
+        /// The process as OCI JSON (args, env, cwd, user, capabilities)
+        #[arg(short, long, value_name = "FILE")]
+        process: Option<PathBuf>,
+        /// Return once it started; the caller's subreaper adopts it
+        #[arg(short, long)]
+        detach: bool,
+        /// Write the process's pid here
+        #[arg(long, value_name = "FILE")]
+        pid_file: Option<PathBuf>,
+        /// Set no_new_privs
+        #[arg(long)]
+        no_new_privs: bool,
+        /// Add a capability
+        #[arg(short, long = "cap")]
+        cap: Vec<String>,
+        id: String,
+        #[arg(allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// List the container's processes (ps(1) output, or pids as JSON)
+    #[command(trailing_var_arg = true)]
+    Ps {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        id: String,
+        /// Options for ps(1) (default -ef)
+        #[arg(allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// List containers
+    List {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Ids only
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Freeze every process of a container
+    Pause { id: String },
+    /// Thaw a paused container
+    Resume { id: String },
+    /// Change a running container's limits
+    Update {
+        /// linux.resources JSON ('-' for stdin)
+        #[arg(short, long, value_name = "FILE")]
+        resources: Option<PathBuf>,
+        /// Memory limit in bytes (k, m, g suffixes)
+        #[arg(long)]
+        memory: Option<String>,
+        /// Memory plus swap, -1 unlimited
+        #[arg(long, allow_hyphen_values = true)]
+        memory_swap: Option<String>,
+        #[arg(long)]
+        cpu_shares: Option<u64>,
+        #[arg(long, allow_hyphen_values = true)]
+        cpu_quota: Option<i64>,
+        #[arg(long)]
+        cpu_period: Option<u64>,
+        #[arg(long, allow_hyphen_values = true)]
+        pids_limit: Option<i64>,
+        id: String,
+    },
+    /// Write a default config.json into the bundle
+    Spec {
+        #[arg(short, long, default_value = ".", value_name = "DIR")]
+        bundle: PathBuf,
+    },
+    /// Print what this runtime supports, as JSON
+    Features,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+/// Parses, runs, and reports errors as runc does: exit 1, the message on
+/// stderr and in the log.
+pub fn main() -> ExitCode {
+    let a = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
+    let log = Log {
+        file: a.log.clone(),
+        json: a.log_format == LogFormat::Json,
+    };
+    if a.debug {
+        let argv: Vec<String> = std::env::args().collect();
+        log.write("debug", &argv.join(" "));
+    }
+    let result = dispatch(&a);
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            let msg = cc_lib::cli::one_line(&e.to_string());
+            log.write("error", &msg);
+            eprintln!("cc-oci: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--log`: logrus's shapes, which conmon and the shims read back.
+struct Log {
+    file: Option<PathBuf>,
+    json: bool,
+}
+
+impl Log {
+    fn write(&self, level: &str, msg: &str) {
+        let Some(path) = &self.file else { return };
+        let time = cc_lib::time::now_rfc3339();
+        let line = match self.json {
+            true => serde_json::json!({"level": level, "msg": msg, "time": time}).to_string(),
+            false => format!("time={time:?} level={level} msg={msg:?}"),
+        };
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+fn dispatch(a: &Args) -> Result<i32> {
+    if a.systemd_cgroup {
+        return Err(Error::Usage(
+            "--systemd-cgroup is not supported: cc-oci manages cgroupfs itself".into(),
+        ));
+    }
+    if let Some(r) = &a.rootless {
+        match r.as_str() {
+            "false" | "auto" => {}
+            "true" => return Err(Error::Usage("rootless mode is not supported".into())),
+            other => return Err(Error::Usage(format!("invalid --rootless '{other}'"))),
+        }
+    }
+    let root = || state::Root::new(&a.root);
+    match &a.command {
+        Command::Create(c) => {
+            create::create(&root()?, &c.id, &c.options(), true)?;
+            Ok(0)
+        }
+        Command::Start { id } => create::start(&root()?.load(id)?).map(|_| 0),
+        Command::State { id } => {
+            print_json(&root()?.load(id)?.state())?;
+            Ok(0)
+        }
+        Command::Kill { all, id, signal } => {
+            let sig = ops::parse_signal(signal)?;
+            ops::kill(&root()?.load(id)?, sig, *all).map(|_| 0)
+        }
+        Command::Delete { force, id } => {
+            let r = root()?;
+            match r.load(id) {
+                Ok(c) => ops::delete(&c, *force).map(|_| 0),
+                // runc: deleting what is not there is fine with --force.
+                Err(Error::NotFound { .. }) if *force => Ok(0),
+                Err(e) => Err(e),
+            }
+        }
+        Command::Run {
+            create,
+            detach,
+            keep,
+        } => run::run(&root()?, &create.id, &create.options(), *detach, *keep),
+        Command::Exec {
+            console_socket,
+            cwd,
+            env,
+            tty,
+            user,
+            additional_gids,
+            process,
+            detach,
+            pid_file,
+            no_new_privs,
+            cap,
+            id,
+            command,
+        } => {
+            let o = exec::Options {
+                process: process.clone(),
+                args: command.clone(),
+                tty: *tty,
+                console_socket: console_socket.clone(),
+                detach: *detach,
+                pid_file: pid_file.clone(),
+                cwd: cwd.clone(),
+                env: env.clone(),
+                user: user.clone(),
+                additional_gids: additional_gids.clone(),
+                no_new_privs: *no_new_privs,
+                caps: cap.clone(),
+            };
+            exec::exec(&root()?.load(id)?, &o)
+        }
+        Command::Ps {
+            format,
+            id,
+            ps_args,
+        } => {
+            let c = root()?.load(id)?;
+            match format {
+                Format::Json => print_json(&ops::pids(&c))?,
+                Format::Table => print!("{}", ops::ps_table(&c, ps_args)?),
+            }
+            Ok(0)
+        }
+        Command::List { format, quiet } => {
+            let list = ops::list(&root()?);
+            if *quiet {
+                for s in &list {
+                    println!("{}", s.id);
+                }
+            } else if *format == Format::Json {
+                print_json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            s.pid.to_string(),
+                            s.status.as_str().to_string(),
+                            s.bundle.display().to_string(),
+                            s.created.clone(),
+                            if s.owner.is_empty() {
+                                "root".into()
+                            } else {
+                                s.owner.clone()
+                            },
+                        ]
+                    })
+                    .collect();
+                cc_lib::cli::print_table(
+                    &["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+                    &rows,
+                );
+            }
+            Ok(0)
+        }
+        Command::Pause { id } => ops::pause(&root()?.load(id)?).map(|_| 0),
+        Command::Resume { id } => ops::resume(&root()?.load(id)?).map(|_| 0),
+        Command::Update {
+            resources,
+            memory,
+            memory_swap,
+            cpu_shares,
+            cpu_quota,
+            cpu_period,
+            pids_limit,
+            id,
+        } => {
+            let mut res: cc_lib::spec::Resources = match resources {
+                Some(p) => {
+                    let text = match p.as_os_str() == "-" {
+                        true => {
+                            let mut s = Vec::new();
+                            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)
+                                .map_err(|e| Error::io("read", "stdin", e))?;
+                            s
+                        }
+                        false => std::fs::read(p).map_err(|e| Error::io("read", p, e))?,
+                    };
+                    serde_json::from_slice(&text)
+                        .map_err(|e| Error::Usage(format!("invalid resources: {e}")))?
+                }
+                None => Default::default(),
+            };
+            if memory.is_some() || memory_swap.is_some() {
+                let m = res.memory.get_or_insert_with(Default::default);
+                if let Some(v) = memory {
+                    m.limit = Some(cc_lib::cgroup::parse_size(v)?);
+                }
+                if let Some(v) = memory_swap {
+                    m.swap = Some(match v.as_str() {
+                        "-1" => -1,
+                        v => cc_lib::cgroup::parse_size(v)?,
+                    });
+                }
+            }
+            if cpu_shares.is_some() || cpu_quota.is_some() || cpu_period.is_some() {
+                let c = res.cpu.get_or_insert_with(Default::default);
+                c.shares = cpu_shares.or(c.shares);
+                c.quota = cpu_quota.or(c.quota);
+                c.period = cpu_period.or(c.period);
+            }
+            if let Some(p) = pids_limit {
+                res.pids = Some(cc_lib::spec::PidsResources { limit: *p });
+            }
+            ops::update(&root()?.load(id)?, &res).map(|_| 0)
+        }
+        Command::Spec { bundle } => {
+            let path = bundle.join("config.json");
+            if path.exists() {
+                return Err(Error::State(format!(
+                    "{} exists: remove it first",
+                    path.display()
+                )));
+            }
+            let text =
+                serde_json::to_string_pretty(&template::default_spec()).expect("json serializes");
+            std::fs::write(&path, text + "\n").map_err(|e| Error::io("write", &path, e))?;
+            Ok(0)
+        }
+        Command::Features => {
+            print_json(&template::features())?;
+            Ok(0)
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(v).expect("json serializes");
+    println!("{text}");
+    Ok(())
+}

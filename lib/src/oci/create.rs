@@ -1,0 +1,242 @@
+//! `create` and `run`: a bundle's config.json through the same sandbox as
+//! cc-run. `create` leaves the container's first process set up and
+//! waiting on `exec.fifo` (see `sandbox::Launch::hold`), writes the record
+//! and exits; the caller (conmon, a containerd shim), a subreaper, adopts
+//! the process. `start` writes the byte it waits for.
+
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+
+use super::hooks;
+use super::state::{self, Container, Record, Root};
+use crate::cgroup::{Cgroup, Resources};
+use crate::error::{Error, Result};
+use crate::sandbox::{self, Failure, Launch, RootSource};
+use crate::spec::Spec;
+
+/// `create`'s and `run`'s options, as runc's.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub bundle: PathBuf,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+/// A created container. A failure to create leaves nothing behind: no
+/// folder, group or process.
+pub struct Created {
+    pub container: Container,
+    pub pid: nix::unistd::Pid,
+    /// The pty master when the spec asks for a terminal and no console
+    /// socket took it (`run` in the foreground relays it).
+    pub pty: Option<OwnedFd>,
+}
+
+/// Reads and checks the bundle's config.json.
+pub fn load_bundle(bundle: &Path) -> Result<(PathBuf, Spec)> {
+    let (bundle, spec) = Spec::load_bundle(bundle)?;
+    hooks::check(&spec)?;
+    Ok((bundle, spec))
+}
+
+/// Creates container `id`; with `hold` it waits for `start`, else it runs
+/// at once (`run`).
+pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created> {
+    state::check_id(id)?;
+    let (bundle, mut spec) = load_bundle(&o.bundle)?;
+    spec.allow_default_devices();
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
+    if terminal && o.console_socket.is_none() && hold {
+        return Err(Error::Usage(
+            "a terminal needs --console-socket when the container is created detached".into(),
+        ));
+    }
+    let dir = root.container_dir(id);
+    match std::fs::create_dir(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::State(format!("container with id exists: {id}")))
+        }
+        Err(e) => return Err(Error::io("create", &dir, e)),
+    }
+    let cgroup_name = spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.cgroups_path.clone())
+        .unwrap_or_else(|| format!("cc-oci/{id}"));
+    let mut made: Option<Cgroup> = None;
+    let result = (|| {
+        let data = serde_json::to_vec(&spec).expect("a spec serializes");
+        crate::store::write_atomic(&dir.join("config.json"), &data)?;
+        let fifo = match hold {
+            true => Some(make_fifo(&dir.join(state::FIFO))?),
+            false => None,
+        };
+        let cg = Cgroup::create(&cgroup_name, &Resources::of_spec(&spec))?;
+        made = Some(cg.clone());
+        let mut record = Record {
+            id: id.to_string(),
+            pid: 0,
+            pid_start: 0,
+            bundle: bundle.clone(),
+            rootfs: spec.rootfs_in(&bundle),
+            created: crate::time::now_rfc3339(),
+            cgroup: cgroup_name.clone(),
+            annotations: spec.annotations.clone(),
+        };
+        let hook_state = |pid: i32| {
+            let mut r = record.clone();
+            r.pid = pid;
+            super::state::State {
+                oci_version: state::OCI_VERSION.into(),
+                id: r.id,
+                pid,
+                status: state::Status::Created,
+                bundle: r.bundle,
+                rootfs: r.rootfs,
+                created: r.created,
+                owner: String::new(),
+                annotations: r.annotations,
+            }
+        };
+        let before = |pid: nix::unistd::Pid| -> std::result::Result<(), Failure> {
+            for stage in ["createRuntime", "prestart"] {
+                hooks::run(&spec, stage, &hook_state(pid.as_raw()))?;
+            }
+            Ok(())
+        };
+        let label = format!("cc-oci {id}");
+        let child = sandbox::spawn(&Launch {
+            spec: &spec,
+            bundle: &bundle,
+            root: RootSource::Dir,
+            user: None,
+            cgroup: Some(&cg),
+            init: false,
+            stdin_null: false,
+            stdio: [None, None, None],
+            winsize: None,
+            label: &label,
+            before_go: Some(&before),
+            hold: fifo.as_ref().map(|f| f.as_fd()),
+            die_with_parent: false,
+            preserve_fds: o.preserve_fds,
+            no_pivot: o.no_pivot,
+            new_keyring: !o.no_new_keyring,
+        })
+        .map_err(failure)?;
+        let pty = match (child.pty, &o.console_socket) {
+            (Some(pty), Some(sock)) => {
+                if let Err(e) = send_console(sock, &pty) {
+                    let _ = nix::sys::signal::kill(child.pid, nix::sys::signal::Signal::SIGKILL);
+                    return Err(e);
+                }
+                None
+            }
+            (pty, _) => pty,
+        };
+        record.pid = child.pid.as_raw();
+        record.pid_start = crate::container::state::pid_start_time(record.pid).unwrap_or(0);
+        state::save(&dir, &record)?;
+        if let Some(p) = &o.pid_file {
+            crate::store::write_atomic(p, record.pid.to_string().as_bytes())?;
+        }
+        Ok((record, child.pid, pty))
+    })();
+    match result {
+        Ok((record, pid, pty)) => Ok(Created {
+            container: Container { dir, record },
+            pid,
+            pty,
+        }),
+        Err(e) => {
+            if let Some(cg) = made {
+                let _ = cg.kill_all();
+                let _ = cg.remove();
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// The FIFO `start` writes to, opened for reading without blocking: the
+/// child inherits this fd and polls it (see `sandbox::child::Hold`).
+fn make_fifo(path: &Path) -> Result<OwnedFd> {
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600))
+        .map_err(|e| Error::io("create", path, e.into()))?;
+    let fd = nix::fcntl::open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io("open", path, e.into()))?;
+    Ok(fd)
+}
+
+/// Sends the pty master to the caller's console socket with SCM_RIGHTS,
+/// as runc does (conmon and the shims take it from there).
+pub(super) fn send_console(path: &Path, pty: &OwnedFd) -> Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let sock = UnixStream::connect(path).map_err(|e| Error::io("connect to", path, e))?;
+    let fds = [pty.as_raw_fd()];
+    let name = b"/dev/ptmx";
+    let iov = [std::io::IoSlice::new(name)];
+    sendmsg::<()>(
+        sock.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("send the terminal to", path, e.into()))?;
+    Ok(())
+}
+
+/// A sandbox failure as an error; its code (125 cc, 126, 127) is lost
+/// here, as runc's create reports them all as failures.
+fn failure(f: Failure) -> Error {
+    Error::Invalid(f.message)
+}
+
+/// `start`: the byte the held process waits for, then the FIFO removed so
+/// the status reads `running`. Fails when the container is not `created`.
+pub fn start(c: &Container) -> Result<()> {
+    let status = c.status();
+    if status != state::Status::Created {
+        return Err(Error::State(format!(
+            "cannot start a container that is {}",
+            status.as_str()
+        )));
+    }
+    let path = c.fifo();
+    let fd = nix::fcntl::open(
+        &path,
+        OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        nix::errno::Errno::ENXIO => {
+            Error::State(format!("container \"{}\" is not waiting to start", c.id()))
+        }
+        e => Error::io("open", &path, e.into()),
+    })?;
+    let f = File::from(fd);
+    nix::unistd::write(&f, b"0").map_err(|e| Error::io("write to", &path, e.into()))?;
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+    let spec = c.spec()?;
+    if let Err(e) = hooks::run(&spec, "poststart", &c.state()) {
+        // runc: a failing poststart hook is a warning, the container runs.
+        eprintln!("cc-oci: {e}");
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `exec`: a new process in a running container, from a process JSON
+//! (`--process`, what conmon and the shims pass) or from the container's
+//! own process with the command line's changes. The same code as cc-exec
+//! (`sandbox::enter`); with `--detach` the command is left to the caller's
+//! subreaper and its pid goes to `--pid-file`.
+
+use std::path::PathBuf;
+
+use super::state::{Container, Status};
+use crate::error::{Error, Result};
+use crate::sandbox::enter::{enter, Enter, Who};
+use crate::sandbox::Privileges;
+use crate::spec::Process;
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub process: Option<PathBuf>,
+    pub args: Vec<String>,
+    pub tty: bool,
+    pub console_socket: Option<PathBuf>,
+    pub detach: bool,
+    pub pid_file: Option<PathBuf>,
+    pub cwd: Option<String>,
+    pub env: Vec<String>,
+    /// UID[:GID]
+    pub user: Option<String>,
+    pub additional_gids: Vec<u32>,
+    pub no_new_privs: bool,
+    pub caps: Vec<String>,
+}
+
+/// The process to run: the file's, or the container's with the options.
+fn process(c: &Container, o: &Options) -> Result<Process> {
+    if let Some(path) = &o.process {
+        let text = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        return serde_json::from_slice(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())));
+    }
+    if o.args.is_empty() {
+        return Err(Error::Usage("exec needs a command or --process".into()));
+    }
+    let mut p = c.spec()?.process.unwrap_or_default();
+    p.args = o.args.clone();
+    p.terminal = o.tty;
+    for kv in &o.env {
+        let key = kv.split_once('=').map(|(k, _)| k).unwrap_or(kv);
+        p.env
+            .retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
+        p.env.push(kv.clone());
+    }
+    if let Some(cwd) = &o.cwd {
+        p.cwd = cwd.clone();
+    }
+    if let Some(u) = &o.user {
+        let bad = || Error::Usage(format!("invalid user '{u}': expected UID[:GID]"));
+        let (uid, gid) = match u.split_once(':') {
+            Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+            None => (u.parse().map_err(|_| bad())?, 0),
+        };
+        p.user.uid = uid;
+        p.user.gid = gid;
+    }
+    p.user.additional_gids.extend(&o.additional_gids);
+    p.no_new_privileges |= o.no_new_privs;
+    if !o.caps.is_empty() {
+        let caps = p.capabilities.get_or_insert_with(Default::default);
+        for cap in &o.caps {
+            let cap = match cap.starts_with("CAP_") {
+                true => cap.clone(),
+                false => format!("CAP_{cap}"),
+            };
+            for set in [
+                &mut caps.bounding,
+                &mut caps.effective,
+                &mut caps.permitted,
+                &mut caps.inheritable,
+                &mut caps.ambient,
+            ] {
+                if !set.contains(&cap) {
+                    set.push(cap.clone());
+                }
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Returns the exit code: the command's in the foreground, 0 detached.
+pub fn exec(c: &Container, o: &Options) -> Result<i32> {
+    let status = c.status();
+    if status != Status::Running {
+        return Err(Error::State(format!(
+            "cannot exec in a container that is {}",
+            status.as_str()
+        )));
+    }
+    let p = process(c, o)?;
+    let tty = p.terminal;
+    if tty && o.detach && o.console_socket.is_none() {
+        return Err(Error::Usage(
+            "a terminal needs --console-socket with --detach".into(),
+        ));
+    }
+    let mut spec = c.spec()?;
+    spec.process = Some(p.clone());
+    let privileges = Privileges::of(&spec);
+    let cgroup = c.cgroup();
+    let e = Enter {
+        pid: c.record.pid,
+        args: &p.args,
+        env: &p.env,
+        user: Who::Spec(&p.user),
+        cwd: &p.cwd,
+        cgroup: Some(&cgroup),
+        tty,
+        stdin_null: false,
+        detach: false,
+        privileges: &privileges,
+        reparent: o.detach,
+    };
+    let child = enter(&e).map_err(|f| Error::Invalid(f.message))?;
+    if let Some(path) = &o.pid_file {
+        crate::store::write_atomic(path, child.pid.as_raw().to_string().as_bytes())?;
+    }
+    let pty = match (child.pty, &o.console_socket) {
+        (Some(pty), Some(sock)) => {
+            super::create::send_console(sock, &pty)?;
+            None
+        }
+        (pty, _) => pty,
+    };
+    if o.detach {
+        return Ok(0);
+    }
+    match pty {
+        Some(master) => crate::run::attach::relay_pty(master, child.pid, true)
+            .map_err(|f| Error::Invalid(f.message)),
+        None => crate::sys::wait_exit(child.pid),
+    }
+}
