@@ -1,5 +1,6 @@
 complete -c cc-run -l root -d 'The store\'s root folder' -r -F
 complete -c cc-run -l rootfs -d 'Run on this folder as the root instead of an image' -r -F
+complete -c cc-run -l bundle -d 'Run an OCI bundle (a folder with config.json, as `runc spec` makes) as a cc container: its process, root, mounts, namespaces, limits and security settings as the bundle says, with cc\'s monitor, logs and network (--net; the host\'s if the bundle has no network namespace). Options that would change the spec are refused with it' -r -F
 complete -c cc-run -l name -d 'Name the container' -r
 complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
 complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup' -r
