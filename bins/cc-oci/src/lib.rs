@@ -243,8 +243,15 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             let msg = cc_lib::cli::one_line(&e.to_string());
-            log.write("error", &msg);
-            eprintln!("cc-oci: {msg}");
+            match (&log.file, log.json) {
+                // As runc: the JSON line itself on stderr when there is
+                // no log file to put it in.
+                (None, true) => eprintln!("{}", log.line("error", &msg)),
+                _ => {
+                    log.write("error", &msg);
+                    eprintln!("cc-oci: {msg}");
+                }
+            }
             ExitCode::from(1)
         }
     }
@@ -257,13 +264,17 @@ struct Log {
 }
 
 impl Log {
-    fn write(&self, level: &str, msg: &str) {
-        let Some(path) = &self.file else { return };
+    fn line(&self, level: &str, msg: &str) -> String {
         let time = cc_lib::time::now_rfc3339();
-        let line = match self.json {
+        match self.json {
             true => serde_json::json!({"level": level, "msg": msg, "time": time}).to_string(),
             false => format!("time={time:?} level={level} msg={msg:?}"),
-        };
+        }
+    }
+
+    fn write(&self, level: &str, msg: &str) {
+        let Some(path) = &self.file else { return };
+        let line = self.line(level, msg);
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -304,12 +315,11 @@ fn dispatch(a: &Args) -> Result<i32> {
         }
         Command::Delete { force, id } => {
             let r = root()?;
-            match r.load(id) {
-                Ok(c) => ops::delete(&c, *force).map(|_| 0),
-                // runc: deleting what is not there is fine with --force.
-                Err(Error::NotFound { .. }) if *force => Ok(0),
-                Err(e) => Err(e),
+            // runc: deleting what is not there is fine with --force.
+            if *force && !r.container_dir(id).join("state.json").exists() {
+                return Ok(0);
             }
+            ops::delete(&r.load(id)?, *force).map(|_| 0)
         }
         Command::Run {
             create,
@@ -366,7 +376,11 @@ fn dispatch(a: &Args) -> Result<i32> {
                     println!("{}", s.id);
                 }
             } else if *format == Format::Json {
-                print_json(&list)?;
+                // runc prints null for none, and callers expect it.
+                match list.is_empty() {
+                    true => println!("null"),
+                    false => print_json(&list)?,
+                }
             } else {
                 let rows: Vec<Vec<String>> = list
                     .iter()
