@@ -17,8 +17,6 @@
 //! action (two ERRNOs) the later filter's (seccomp(2), "Filter return
 //! values"; kernel/seccomp.c `seccomp_run_filters`).
 
-use std::collections::BTreeMap;
-
 use super::number;
 use crate::spec::{Seccomp, SeccompArg};
 
@@ -117,9 +115,19 @@ impl Cmp {
 /// Comparisons that must all hold (a rule's `args`).
 pub type Rule = Vec<Cmp>;
 
-/// One action's syscalls: `None` where a rule without arguments names the
-/// syscall, else its rules, one of which must match.
-type Group = BTreeMap<u32, Option<Vec<Rule>>>;
+/// Whether one action's rules name a syscall.
+#[derive(Clone, Debug, Default)]
+enum Named {
+    #[default]
+    No,
+    /// By a rule without arguments.
+    Always,
+    /// Only by rules with arguments, one of which must match.
+    If(Vec<Rule>),
+}
+
+/// One action's syscalls, indexed by number.
+type Group = Vec<Named>;
 
 /// A checked profile: its actions and their syscalls by number.
 pub struct Policy {
@@ -180,13 +188,19 @@ impl Policy {
             // Names this architecture does not have are skipped, as
             // libseccomp does.
             for nr in sc.names.iter().filter_map(|n| number(n)) {
-                let nr = nr as u32;
-                top = top.max(nr);
-                let slot = groups[i].1.entry(nr).or_insert_with(|| Some(vec![]));
-                match slot {
-                    Some(rules) if !rule.is_empty() => rules.push(rule.clone()),
-                    _ => *slot = None,
+                let nr = nr as usize;
+                let group = &mut groups[i].1;
+                if group.len() <= nr {
+                    group.resize(nr + 1, Named::No);
                 }
+                let slot = &mut group[nr];
+                match slot {
+                    Named::Always => {}
+                    _ if rule.is_empty() => *slot = Named::Always,
+                    Named::No => *slot = Named::If(vec![rule.clone()]),
+                    Named::If(rules) => rules.push(rule.clone()),
+                }
+                top = top.max(nr as u32);
             }
         }
         Ok(Policy {
@@ -202,7 +216,10 @@ impl Policy {
 
     /// Whether a rule names syscall `nr`.
     pub fn names(&self, nr: u32) -> bool {
-        self.groups.iter().any(|(_, g)| g.contains_key(&nr))
+        let nr = nr as usize;
+        self.groups
+            .iter()
+            .any(|(_, g)| !matches!(g.get(nr), None | Some(Named::No)))
     }
 
     /// The results syscall `nr` can have, most severe first: the kernel's
@@ -261,10 +278,10 @@ impl Policy {
 
 /// A filter's verdict on `nr` when it returns `matched` for its syscalls.
 fn verdict(g: &Group, nr: u32, matched: Action, otherwise: Action) -> Verdict<'_> {
-    match g.get(&nr) {
-        None => Verdict::Is(otherwise),
-        Some(None) => Verdict::Is(matched),
-        Some(Some(rules)) => Verdict::If(rules, matched, otherwise),
+    match g.get(nr as usize) {
+        None | Some(Named::No) => Verdict::Is(otherwise),
+        Some(Named::Always) => Verdict::Is(matched),
+        Some(Named::If(rules)) => Verdict::If(rules, matched, otherwise),
     }
 }
 
