@@ -156,7 +156,7 @@ pub(super) fn command(
     if let Some(ns) = io.userns {
         userns::join(ns)?;
     }
-    let filter = privileges.seccomp_programs()?;
+    let filter = privileges.seccomp_filter()?;
     // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without
     // no_new_privs it goes in while we still have every capability, as
     // runc does: dropping them (prctl, capset, setresuid) is allowed by
@@ -214,8 +214,12 @@ impl Hold<'_> {
     }
 }
 
-fn load_seccomp((filter, flags): &(Vec<seccompiler::BpfProgram>, u32)) -> Result<(), Failure> {
-    seccomp::load(filter, *flags).map_err(|e| {
+/// Loads the filter; none: unconfined.
+fn load_seccomp(filter: &Option<(Vec<seccomp::Insn>, u32)>) -> Result<(), Failure> {
+    let Some((program, flags)) = filter else {
+        return Ok(());
+    };
+    seccomp::load(program, *flags).map_err(|e| {
         Failure::new(
             125,
             format!("cannot load the seccomp filter: {}", super::lower(&e)),
@@ -241,15 +245,15 @@ impl Privileges {
         }
     }
 
-    /// The compiled filter (empty: unconfined) and seccomp(2)'s flags.
-    fn seccomp_programs(&self) -> Result<(Vec<seccompiler::BpfProgram>, u32), Failure> {
+    /// The compiled filter (none: unconfined) and seccomp(2)'s flags.
+    fn seccomp_filter(&self) -> Result<Option<(Vec<seccomp::Insn>, u32)>, Failure> {
         let bad = |e: String| Failure::new(125, format!("invalid seccomp profile: {e}"));
         match &self.seccomp {
-            None => Ok((vec![], 0)),
-            Some(s) => Ok((
+            None => Ok(None),
+            Some(s) => Ok(Some((
                 seccomp::compile(s).map_err(bad)?,
                 seccomp::filter_flags(s).map_err(bad)?,
-            )),
+            ))),
         }
     }
 
@@ -259,7 +263,7 @@ impl Privileges {
     /// filter: cc's own code in the container holds no more than the
     /// command does.
     pub(super) fn confine_init(&self) -> Result<(), Failure> {
-        let filter = self.seccomp_programs()?;
+        let filter = self.seccomp_filter()?;
         nix::sys::prctl::set_no_new_privs().map_err(|e| sys("set no_new_privs", e))?;
         caps::keep_only(caps::CAP_KILL)?;
         load_seccomp(&filter)
