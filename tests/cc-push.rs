@@ -153,3 +153,138 @@ fn large_layer_chunked_and_podman_pulls() {
         .arg(store.join("root/overlay"))
         .output();
 }
+
+/// A registry that refuses every large upload half-way, as a registry
+/// whose disk is full does: it reads the first 256 KiB of the body, then
+/// answers 400 with a distribution error (or, with `answer` false, says
+/// nothing) and closes the connection on the rest. Small uploads (the
+/// config) are taken. Hand-made, on 127.0.0.1: a real registry cannot be
+/// made to fail on cue. Returns the port.
+fn refusing_registry(answer: bool) -> u16 {
+    use std::io::{BufRead, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut uploads = 0;
+        for conn in listener.incoming().flatten() {
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split(' ');
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let mut length = 0u64;
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let repo = path
+                .strip_prefix("/v2/")
+                .and_then(|p| p.split("/blobs/").next())
+                .unwrap_or("")
+                .to_string();
+            let reply = |w: &mut std::net::TcpStream, status: &str, extra: &str, body: &str| {
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Docker-Distribution-API-Version: registry/2.0\r\n{extra}Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            };
+            let mut w = conn;
+            match method {
+                _ if path == "/v2/" => reply(&mut w, "200 OK", "", "{}"),
+                "HEAD" => reply(&mut w, "404 Not Found", "", ""),
+                "POST" => {
+                    uploads += 1;
+                    let loc = format!("Location: /v2/{repo}/blobs/uploads/u{uploads}\r\n");
+                    reply(&mut w, "202 Accepted", &loc, "");
+                }
+                "PUT" | "PATCH" if length <= 1 << 20 => {
+                    let _ = std::io::copy(&mut (&mut r).take(length), &mut std::io::sink());
+                    let digest = path
+                        .split("digest=")
+                        .nth(1)
+                        .unwrap_or("")
+                        .replace("%3A", ":");
+                    let loc = format!("Location: /v2/{repo}/blobs/{digest}\r\n");
+                    reply(&mut w, "201 Created", &loc, "");
+                }
+                "PUT" | "PATCH" => {
+                    let _ = std::io::copy(&mut (&mut r).take(256 << 10), &mut std::io::sink());
+                    if answer {
+                        reply(
+                            &mut w,
+                            "400 Bad Request",
+                            "",
+                            r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}"#,
+                        );
+                    }
+                    // Dropped with the rest of the body unread: a reset.
+                }
+                _ => reply(&mut w, "404 Not Found", "", ""),
+            }
+        }
+    });
+    port
+}
+
+/// An upload the registry refuses half-way: cc-push reports the
+/// registry's own words and status, not the broken pipe of its next
+/// write; when the registry closes without a word, a one-line error says
+/// that. Nothing is left half-done in the store either way.
+#[test]
+fn refused_upload_shows_the_registry_error() {
+    root_or_skip!();
+    let env = Env::new();
+    // 20 MiB that does not compress: larger than what the socket buffers
+    // take, so the registry stops reading long before the body is sent.
+    let dir = env.dir.join("big");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut data = vec![0u8; 20 << 20];
+    let mut x: u64 = 0x2545f4914f6cdd1d;
+    for b in data.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(dir.join("random"), &data).unwrap();
+    env.import_dir(&dir, "big");
+    let images = env.ok("cc-images", ["--format", "json"]);
+
+    let port = refusing_registry(true);
+    let out = env.run("cc-push", ["big", &format!("127.0.0.1:{port}/big:v1")]);
+    support::assert_code(&out, 1, "cc-push to a registry that refuses the upload");
+    support::assert_one_line_error(&out, "cc-push");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("blob upload invalid") && err.contains("400"),
+        "the registry's message and status: {err}"
+    );
+    assert!(!err.contains("broken pipe"), "{err}");
+
+    let port = refusing_registry(false);
+    let out = env.run(
+        "cc-push",
+        ["--timeout", "5", "big", &format!("127.0.0.1:{port}/big:v1")],
+    );
+    support::assert_code(&out, 1, "cc-push to a registry that hangs up");
+    support::assert_one_line_error(&out, "cc-push");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("upload of sha256:")
+            && err.contains("closed the connection")
+            && err.contains("without an answer"),
+        "{err}"
+    );
+    assert_eq!(env.ok("cc-images", ["--format", "json"]), images);
+}

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use ureq::http::{Request, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Body, Timeout};
 
 use crate::error::{Error, Os, Result};
 use crate::registry::auth::{self, parse_challenge, Challenge, Creds};
+use crate::registry::transport::HearAnswer;
 use crate::registry::{debug, Options};
 
 /// Attempts for one request before a transient failure is reported.
@@ -123,7 +124,11 @@ fn agent(host: &str, opts: &Options) -> Agent {
         .timeout_per_read(stall)
         .timeout_per_write(stall)
         .build();
-    Agent::with_parts(config, DefaultConnector::new(), DefaultResolver::default())
+    Agent::with_parts(
+        config,
+        DefaultConnector::new().chain(HearAnswer),
+        DefaultResolver::default(),
+    )
 }
 
 fn transient_status(s: u16) -> bool {

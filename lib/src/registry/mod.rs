@@ -6,6 +6,8 @@
 //! - `client`: one repository's connection: scheme, TLS roots,
 //!   authentication, retries.
 //! - `manifest`: fetching a manifest and picking a platform from an index.
+//! - `transport`: the connection under the client, which hears a
+//!   registry's answer to an upload it stopped reading.
 //! - `blob`: a blob as a resumable, size-checked stream.
 //! - `pull` and `push`: the two directions.
 
@@ -15,6 +17,7 @@ pub mod client;
 pub mod manifest;
 pub mod pull;
 pub mod push;
+mod transport;
 
 use std::path::PathBuf;
 use std::time::Duration;

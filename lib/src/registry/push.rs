@@ -70,7 +70,16 @@ fn push_blob(
     progress: bool,
 ) -> Result<()> {
     let path = blob_path(store, &b.digest)?;
-    let head = c.send(&Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))))?;
+    // A network failure names the blob it happened to.
+    let send = |req: &Req| {
+        c.send(req).map_err(|e| match e {
+            Error::Sys { .. } => {
+                Error::Invalid(format!("{}: upload of {} failed: {e}", c.host, b.digest))
+            }
+            e => e,
+        })
+    };
+    let head = send(&Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))))?;
     if head.status().as_u16() == 200 {
         debug(&format!("{}: already there", b.digest));
         return Ok(());
@@ -83,7 +92,7 @@ fn push_blob(
         ));
         let mut req = Req::new("POST", url);
         req.body = ReqBody::Bytes(vec![]);
-        let resp = c.send(&req)?;
+        let resp = send(&req)?;
         if resp.status().as_u16() == 201 {
             debug(&format!("{}: mounted from {from}", b.digest));
             return Ok(());
@@ -91,7 +100,7 @@ fn push_blob(
     }
     let mut req = Req::new("POST", c.url("blobs/uploads/"));
     req.body = ReqBody::Bytes(vec![]);
-    let mut resp = c.send(&req)?;
+    let mut resp = send(&req)?;
     if resp.status().as_u16() != 202 {
         return Err(Error::Invalid(format!(
             "{}: cannot start an upload: {}",
@@ -107,7 +116,7 @@ fn push_blob(
             .header("Content-Type", "application/octet-stream")
             .header("Content-Range", format!("{}-{}", off, off + len - 1));
         req.body = ReqBody::File(path.clone(), off, len);
-        let mut resp = c.send(&req)?;
+        let mut resp = send(&req)?;
         if resp.status().as_u16() != 202 {
             return Err(Error::Invalid(format!(
                 "{}: chunk of {} refused: {}",
@@ -137,7 +146,7 @@ fn push_blob(
     } else {
         ReqBody::File(path, 0, b.size)
     };
-    let mut resp = c.send(&req)?;
+    let mut resp = send(&req)?;
     if resp.status().as_u16() != 201 {
         return Err(Error::Invalid(format!(
             "{}: upload of {} refused: {}",
