@@ -288,3 +288,187 @@ fn refused_upload_shows_the_registry_error() {
     );
     assert_eq!(env.ok("cc-images", ["--format", "json"]), images);
 }
+
+/// The manifest an image's store holds, and the layer media types in it.
+fn stored_manifest(env: &Env, image: &str) -> serde_json::Value {
+    let digest = env.ok("cc-inspect", ["-f", "Digest", image]);
+    let hex = digest.trim().trim_start_matches("sha256:");
+    let raw = std::fs::read(env.root.join("images/blobs/sha256").join(hex)).unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+fn layer_types(m: &serde_json::Value) -> Vec<String> {
+    m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn registry_manifest(reg: &Registry, path: &str) -> serde_json::Value {
+    let out = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", reg.at(path)),
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out, "skopeo inspect --raw");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A layer stored as a plain tar (cc-import) goes gzip-compressed, as
+/// docker and podman push it: the registry's manifest has gzip layers and
+/// the printed digest is its digest; podman pulls and runs the image; a
+/// second push compresses nothing and uploads nothing, and a push to
+/// another repository uploads the copy the store kept without compressing
+/// again. `--compression-format zstd` pushes zstd layers that cc-pull
+/// reads; `none` pushes the stored manifest byte for byte. cc-rmi takes
+/// the compressed copies with the image.
+#[test]
+fn plain_layers_are_pushed_compressed() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = env.busybox_image("bb");
+    let stored = stored_manifest(&env, "bb");
+    let stored_digest = env
+        .ok("cc-inspect", ["-f", "Digest", "bb"])
+        .trim()
+        .to_string();
+    assert!(
+        layer_types(&stored)
+            .iter()
+            .all(|t| t == "application/vnd.oci.image.layer.v1.tar"),
+        "cc-import stores plain layers: {stored}"
+    );
+    let reg = Registry::start();
+    let push = |args: &[&str]| {
+        let out = env
+            .cmd("cc-push")
+            .args(args)
+            .env("CC_LOG", "debug")
+            .output()
+            .unwrap();
+        assert_ok(&out, &format!("cc-push {args:?}"));
+        (
+            support::stdout(&out).trim().to_string(),
+            support::stderr(&out),
+        )
+    };
+
+    let (digest, log) = push(&["bb", &reg.at("gz/bb:v1")]);
+    assert!(log.contains("compressing to gzip"), "{log}");
+    assert_ne!(
+        digest, stored_digest,
+        "the manifest changed with its layers"
+    );
+    assert_eq!(skopeo_digest(&reg, "gz/bb:v1"), digest);
+    let pushed = registry_manifest(&reg, "gz/bb:v1");
+    assert!(
+        layer_types(&pushed)
+            .iter()
+            .all(|t| t == "application/vnd.oci.image.layer.v1.tar+gzip"),
+        "{pushed}"
+    );
+    assert_eq!(pushed["config"]["digest"].as_str(), Some(id.as_str()));
+    let (plain, gz) = (
+        stored["layers"][0]["size"].as_u64().unwrap(),
+        pushed["layers"][0]["size"].as_u64().unwrap(),
+    );
+    assert!(
+        gz < plain / 2,
+        "busybox's layer compresses: {gz} of {plain}"
+    );
+
+    // podman pulls it (every blob checked) and runs it.
+    let store = env.dir.join("podman");
+    let podman = |args: &[&str]| {
+        Command::new("podman")
+            .arg("--root")
+            .arg(store.join("root"))
+            .arg("--runroot")
+            .arg(store.join("run"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = podman(&["pull", "-q", "--tls-verify=false", &reg.at("gz/bb:v1")]);
+    assert_ok(&out, "podman pull");
+    let out = podman(&[
+        "run",
+        "--rm",
+        "--net",
+        "none",
+        &reg.at("gz/bb:v1"),
+        "echo",
+        "hi",
+    ]);
+    let _ = podman(&["rmi", "-a", "-f"]);
+    let _ = Command::new("umount")
+        .arg("-R")
+        .arg(store.join("root/overlay"))
+        .output();
+    assert_ok(&out, "podman run");
+    assert_eq!(support::stdout(&out), "hi\n");
+
+    // Again: the same digest; nothing compressed, nothing uploaded.
+    let (again, log) = push(&["bb", &reg.at("gz/bb:v1")]);
+    assert_eq!(again, digest);
+    assert!(!log.contains("compressing"), "{log}");
+    let blobs = 1 + pushed["layers"].as_array().unwrap().len();
+    assert_eq!(log.matches("already there").count(), blobs, "{log}");
+    // Another repository: uploaded, from the copy the store kept.
+    let (other, log) = push(&["bb", &reg.at("other/bb:v1")]);
+    assert_eq!(other, digest);
+    assert!(!log.contains("compressing"), "{log}");
+    assert!(!log.contains("already there"), "{log}");
+
+    // zstd, read back by cc-pull.
+    let (zst, _) = push(&["--compression-format", "zstd", "bb", &reg.at("zst/bb:v1")]);
+    assert_eq!(skopeo_digest(&reg, "zst/bb:v1"), zst);
+    let pushed = registry_manifest(&reg, "zst/bb:v1");
+    assert!(
+        layer_types(&pushed)
+            .iter()
+            .all(|t| t == "application/vnd.oci.image.layer.v1.tar+zstd"),
+        "{pushed}"
+    );
+    let puller = Env::new();
+    assert_eq!(
+        puller.ok("cc-pull", [reg.at("zst/bb:v1")]),
+        format!("{id}\n")
+    );
+    assert_eq!(
+        puller.ok(
+            "cc-run",
+            ["--rm", "--net", "none", &reg.at("zst/bb:v1"), "echo", "zst"]
+        ),
+        "zst\n"
+    );
+
+    // none: the stored manifest, byte for byte.
+    let (same, _) = push(&["--compression-format", "none", "bb", &reg.at("plain/bb:v1")]);
+    assert_eq!(same, stored_digest);
+    assert_eq!(skopeo_digest(&reg, "plain/bb:v1"), stored_digest);
+
+    // The copies go with the image.
+    let record = std::fs::read_to_string(env.root.join("compressed.json")).unwrap();
+    assert!(
+        record.contains("gzip") && record.contains("zstd"),
+        "{record}"
+    );
+    env.ok("cc-rmi", ["bb"]);
+    let left: Vec<_> = std::fs::read_dir(env.root.join("images/blobs/sha256"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| !n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "blobs left after cc-rmi: {left:?}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.root.join("compressed.json")).unwrap()).unwrap();
+    assert_eq!(record, serde_json::json!({}));
+}

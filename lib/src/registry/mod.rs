@@ -44,6 +44,8 @@ pub struct Options {
     /// How long a connection may stall (connect, wait for an answer, one
     /// read or write) before it is given up and tried again.
     pub timeout: Duration,
+    /// What cc-push does to layers.
+    pub compression: push::PushCompression,
 }
 
 /// `--timeout`'s default, in seconds.
@@ -58,6 +60,7 @@ impl Default for Options {
             platform: None,
             progress: false,
             timeout: Duration::from_secs(TIMEOUT),
+            compression: Default::default(),
         }
     }
 }
@@ -135,6 +138,7 @@ impl ConnectOpts {
             platform: None,
             progress: false,
             timeout: Duration::from_secs(self.timeout),
+            compression: Default::default(),
         })
     }
 }
