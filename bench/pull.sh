@@ -9,7 +9,11 @@
 #   cc-pull (tmpfs), podman pull (tmpfs), curl | gzip -d | tar -x (tmpfs)
 #                           the same with the store on a tmpfs: what the disk costs
 #   curl | gzip -d >/dev/null   fetch and decompress only: the floor of any pull
-#   cc-push                 cc-push IMG 127.0.0.1:PORT2/pushN-cc/debian:bench
+#   cc-push                 cc-push IMG 127.0.0.1:PORT2/pushN-cc/debian:bench, the
+#                           store's record of its gzip copy of the layer removed
+#                           first (untimed): every run compresses, as skopeo does
+#   cc-push (copy kept)     the same with the copy an earlier push made: what
+#                           every push after the first of an image costs
 #   skopeo copy             skopeo copy oci:SRC/images:debian:bench
 #                           docker://127.0.0.1:PORT2/pushN-sk/debian:bench
 #
@@ -185,7 +189,7 @@ blob=http://$pull_reg/v2/debian/blobs/$layer
 unpacked=$(curl -sf "$blob" | gzip -d | wc -c)
 say "layer $layer: $layer_size bytes ($layer_media), $unpacked bytes unpacked, $files tar entries"
 
-# What cc-push will send: the store's own layer, as cc-import stored it.
+# The store's own layer, as cc-import stored it (plain: cc-push gzips it).
 src_layer=$(python3 - "$CC_ROOT/images" <<'PY'
 import json, sys
 d = sys.argv[1]
@@ -251,11 +255,16 @@ tools = {
     "podman pull (tmpfs)": podman(f"{work}/tmpfs/podman"),
     "curl | gzip -d >/dev/null": {
         "run": ["bash", "-c", f"set -o pipefail; curl -sSf '{blob}' | gzip -d >/dev/null"]},
-    "cc-push": {"before": [fresh_push, ["sync"]],
+    "cc-push": {"before": [fresh_push, ["rm", "-f", f"{src}/compressed.json"], ["sync"]],
                 "run": [f"{bin}/cc-push", "--root", src, "-q", "debian:bench",
                         f"{push_reg}/push{{n}}-cc/debian:bench"],
                 "check": [pushed("push{n}-cc/debian")],
                 "after": [["sync"]]},
+    "cc-push (copy kept)": {"before": [fresh_push, ["sync"]],
+                            "run": [f"{bin}/cc-push", "--root", src, "-q", "debian:bench",
+                                    f"{push_reg}/push{{n}}-cck/debian:bench"],
+                            "check": [pushed("push{n}-cck/debian")],
+                            "after": [["sync"]]},
     "skopeo copy": {"before": [fresh_push, ["sync"]],
                     "run": ["skopeo", "copy", "-q", "--dest-tls-verify=false",
                             f"oci:{src}/images:debian:bench",
@@ -273,7 +282,7 @@ table=$(python3 "$here/pull_rounds.py" "$tools" "$N" "$WARMUP" \
     "cc-pull|podman pull|0.7" "cc-pull|curl | gzip -d | tar -x|1.1" \
     "cc-pull (tmpfs)|curl | gzip -d | tar -x (tmpfs)|" "cc-pull (tmpfs)|podman pull (tmpfs)|" \
     "cc-pull|cc-pull (tmpfs)|" "curl | gzip -d | tar -x|curl | gzip -d | tar -x (tmpfs)|" \
-    "cc-push|skopeo copy|1.0")
+    "cc-push|skopeo copy|1.0" "cc-push (copy kept)|skopeo copy|")
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%s\n' "$table"
 
@@ -324,8 +333,8 @@ cat "$profile"
         "$bin"
     printf -- '- image: debootstrap --variant=minbase bookworm, %s tar entries, one layer of %s bytes gzip (%.1f MB; skopeo'\''s), %s bytes unpacked; registry 127.0.0.1, plain http\n' \
         "$files" "$layer_size" "$(echo "$layer_size" | awk '{print $1 / 1e6}')" "$unpacked"
-    printf -- '- pushed: cc-push sends the layer as the store holds it (%s), skopeo gzips it on the way (%s bytes)\n' \
-        "$src_layer" "$layer_size"
+    printf -- '- pushed: the store holds the layer plain (%s); cc-push gzips it on every core before the upload (%s bytes; its record of the copy removed before every cc-push run, kept for cc-push (copy kept)), skopeo gzips it on the way (%s bytes)\n' \
+        "$src_layer" "$(python3 -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])).values()))["gzip"]["size"])' "$CC_ROOT/compressed.json" 2>/dev/null || echo '?')" "$layer_size"
     printf -- '- bench/pull.sh: %s rounds, interleaved, after %s warm-up round(s); every run into an empty store (pushes: an emptied registry), removed and synced after it, untimed\n\n' \
         "$N" "$WARMUP"
     printf '%s\n' "$table"

@@ -431,6 +431,18 @@ fn fixed_registry(
     routes: Vec<(String, String, Vec<u8>)>,
     fail_first: usize,
 ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    hand_made_registry(routes, fail_first, vec![])
+}
+
+/// `fixed_registry`, with paths that stall: for each of `stalls`, the
+/// answer stops after its headers and that many bytes of the body (or,
+/// with `None`, there is no answer at all), and the connection stays open
+/// and silent, as a registry behind a hung proxy does.
+fn hand_made_registry(
+    routes: Vec<(String, String, Vec<u8>)>,
+    fail_first: usize,
+    stalls: Vec<(String, Option<usize>)>,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -439,6 +451,8 @@ fn fixed_registry(
     let counted = count.clone();
     std::thread::spawn(move || {
         let mut seen = std::collections::HashMap::<String, usize>::new();
+        // Stalled connections, kept open (and silent) while the test runs.
+        let mut silent = vec![];
         for conn in listener.incoming().flatten() {
             let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
             let mut line = String::new();
@@ -453,7 +467,11 @@ fn fixed_registry(
                     break;
                 }
             }
-            counted.fetch_add(1, Ordering::SeqCst);
+            // Requests, not the TLS hellos of the https attempt cc makes
+            // first.
+            if path.starts_with('/') {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
             let found = routes.iter().find(|(p, _, _)| p == path);
             let tries = seen.entry(path.to_string()).or_default();
             *tries += 1;
@@ -473,6 +491,12 @@ fn fixed_registry(
                         .to_vec(),
                 ),
             };
+            let stall = stalls.iter().find(|(p, _)| p == path).map(|(_, n)| *n);
+            let mut w = conn;
+            if let Some(None) = stall {
+                silent.push(w);
+                continue;
+            }
             let digest = format!("sha256:{}", sha256_hex(&body));
             let head = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {media}\r\nContent-Length: {}\r\n\
@@ -480,10 +504,18 @@ fn fixed_registry(
                  Connection: close\r\n\r\n",
                 body.len()
             );
-            let mut w = conn;
             let _ = w.write_all(head.as_bytes());
-            if method != "HEAD" {
-                let _ = w.write_all(&body);
+            if method == "HEAD" {
+                continue;
+            }
+            match stall {
+                Some(Some(n)) => {
+                    let _ = w.write_all(&body[..n.min(body.len())]);
+                    silent.push(w);
+                }
+                _ => {
+                    let _ = w.write_all(&body);
+                }
             }
         }
     });
@@ -614,11 +646,42 @@ fn progress_on_a_terminal_only() {
 fn transient_failures_are_retried() {
     root_or_skip!();
     let env = Env::new();
-    // A one-layer image made here: an uncompressed layer with one file.
-    let dir = env.dir.join("layer");
+    let (routes, layer_digest) = one_layer_image(&env, "flaky", 6);
+    // Every path fails twice, then answers.
+    let (port, count) = fixed_registry(routes.clone(), 2);
+    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
+    assert_ok(&out, "cc-pull through 503s");
+    let id = support::stdout(&out);
+    assert!(
+        count.load(std::sync::atomic::Ordering::SeqCst) > 3 * 3,
+        "each of the three paths was asked at least three times"
+    );
+    let layers = env.ok("cc-inspect", ["-f", "RootFS.Layers", id.trim()]);
+    assert!(
+        layers.contains(&layer_digest),
+        "the image pulled through the failures: {layers}"
+    );
+    // Always failing: a clear error once the tries are spent.
+    let env = Env::new();
+    let (port, _) = fixed_registry(routes, usize::MAX);
+    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
+    assert!(
+        !out.status.success(),
+        "cc-pull of an always failing registry succeeded"
+    );
+    support::assert_one_line_error(&out, "cc-pull");
+    assert_empty_store(&env);
+}
+
+/// A one-layer image made here, for the hand-made registries: an
+/// uncompressed layer with one file of `size` bytes, its config and an OCI
+/// manifest, as routes of `odd:<tag>`. Returns them and the layer's digest.
+fn one_layer_image(env: &Env, tag: &str, size: usize) -> (Vec<(String, String, Vec<u8>)>, String) {
+    let dir = env.dir.join(format!("layer-{tag}"));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("hello.txt"), "hello\n").unwrap();
-    let tar = env.dir.join("layer.tar");
+    let text: Vec<u8> = b"hello\n".iter().copied().cycle().take(size).collect();
+    std::fs::write(dir.join("hello.txt"), text).unwrap();
+    let tar = env.dir.join(format!("layer-{tag}.tar"));
     let out = Command::new("tar")
         .arg("-C")
         .arg(&dir)
@@ -647,47 +710,109 @@ fn transient_failures_are_retried() {
     })
     .to_string()
     .into_bytes();
-    let routes = |m: &[u8]| {
-        vec![
-            (
-                "/v2/odd/manifests/flaky".to_string(),
-                "application/vnd.oci.image.manifest.v1+json".to_string(),
-                m.to_vec(),
-            ),
-            (
-                format!("/v2/odd/blobs/{config_digest}"),
-                "application/octet-stream".to_string(),
-                config.clone(),
-            ),
-            (
-                format!("/v2/odd/blobs/{layer_digest}"),
-                "application/octet-stream".to_string(),
-                layer.clone(),
-            ),
-        ]
-    };
-    // Every path fails twice, then answers.
-    let (port, count) = fixed_registry(routes(&manifest), 2);
-    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
-    assert_ok(&out, "cc-pull through 503s");
-    let id = support::stdout(&out);
-    assert!(
-        count.load(std::sync::atomic::Ordering::SeqCst) > 3 * 3,
-        "each of the three paths was asked at least three times"
-    );
-    let layers = env.ok("cc-inspect", ["-f", "RootFS.Layers", id.trim()]);
-    assert!(
-        layers.contains(&layer_digest),
-        "the image pulled through the failures: {layers}"
-    );
-    // Always failing: a clear error once the tries are spent.
+    let routes = vec![
+        (
+            format!("/v2/odd/manifests/{tag}"),
+            "application/vnd.oci.image.manifest.v1+json".to_string(),
+            manifest,
+        ),
+        (
+            format!("/v2/odd/blobs/{config_digest}"),
+            "application/octet-stream".to_string(),
+            config,
+        ),
+        (
+            format!("/v2/odd/blobs/{layer_digest}"),
+            "application/octet-stream".to_string(),
+            layer,
+        ),
+    ];
+    (routes, layer_digest)
+}
+
+/// A registry that stops sending half-way through a layer, before it
+/// answers a manifest request, or half-way through a manifest: with a
+/// short timeout (`--timeout`, or `CC_REGISTRY_TIMEOUT`) cc-pull gives up
+/// after its five tries, well within a bounded time, with a one-line error
+/// that names the blob or the reference, and stores nothing. What arrived
+/// of the layer stays in tmp/ for the next pull to resume.
+#[test]
+fn stalled_connections_time_out() {
+    root_or_skip!();
     let env = Env::new();
-    let (port, _) = fixed_registry(routes(&manifest), usize::MAX);
-    let out = env.run("cc-pull", [format!("127.0.0.1:{port}/odd:flaky")]);
-    assert!(
-        !out.status.success(),
-        "cc-pull of an always failing registry succeeded"
-    );
+    let (routes, layer_digest) = one_layer_image(&env, "stall", 200_000);
+    let layer_path = format!("/v2/odd/blobs/{layer_digest}");
+    let manifest_path = "/v2/odd/manifests/stall".to_string();
+    let timed = |cmd: &mut Command| {
+        let start = std::time::Instant::now();
+        let out = support::run_timeout(cmd, Duration::from_secs(120));
+        (out, start.elapsed())
+    };
+    // Five tries of 1 s each, with 0.5 + 1 + 2 + 4 s of backoff between.
+    let bound = Duration::from_secs(40);
+
+    // The layer: headers and 10,000 bytes, then nothing.
+    let (port, _) = hand_made_registry(routes.clone(), 0, vec![(layer_path.clone(), Some(10_000))]);
+    let reference = format!("127.0.0.1:{port}/odd:stall");
+    let (out, took) = timed(env.cmd("cc-pull").args(["--timeout", "1", &reference]));
+    assert_code(&out, 1, "cc-pull of a stalling layer");
     support::assert_one_line_error(&out, "cc-pull");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains(&layer_digest) && err.contains(&reference) && err.contains("1 s"),
+        "the error names the blob, the reference and the timeout: {err}"
+    );
+    assert!(took < bound, "cc-pull took {took:?}");
+    assert!(
+        took >= Duration::from_secs(5),
+        "five tries of 1 s each took only {took:?}"
+    );
     assert_empty_store(&env);
+    let partial = env.root.join(format!("tmp/partial-{}", &layer_digest[7..]));
+    assert_eq!(
+        std::fs::metadata(&partial).map(|m| m.len()).ok(),
+        Some(10_000),
+        "what arrived is kept for the next pull"
+    );
+    std::fs::remove_file(&partial).unwrap();
+
+    // The manifest: no answer at all; the timeout from the environment.
+    let (port, count) = hand_made_registry(routes.clone(), 0, vec![(manifest_path.clone(), None)]);
+    let reference = format!("127.0.0.1:{port}/odd:stall");
+    let (out, took) = timed(
+        env.cmd("cc-pull")
+            .env("CC_REGISTRY_TIMEOUT", "1")
+            .arg(&reference),
+    );
+    assert_code(&out, 1, "cc-pull of a manifest that never comes");
+    support::assert_one_line_error(&out, "cc-pull");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains(&reference) && err.contains("1 s"),
+        "the error names the reference and the timeout: {err}"
+    );
+    assert!(took < bound, "cc-pull took {took:?}");
+    // /v2/ once, then the manifest five times.
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 6);
+    assert_empty_store(&env);
+
+    // The manifest: headers and 20 bytes, then nothing.
+    let (port, _) = hand_made_registry(routes, 0, vec![(manifest_path, Some(20))]);
+    let reference = format!("127.0.0.1:{port}/odd:stall");
+    let (out, took) = timed(env.cmd("cc-pull").args(["--timeout", "1", &reference]));
+    assert_code(&out, 1, "cc-pull of a manifest that stops half-way");
+    support::assert_one_line_error(&out, "cc-pull");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains(&reference) && err.contains("1 s"),
+        "the error names the reference and the timeout: {err}"
+    );
+    assert!(took < bound, "cc-pull took {took:?}");
+    assert_empty_store(&env);
+
+    // A timeout of 0 or of words is a usage error.
+    for bad in ["0", "soon"] {
+        let out = env.run("cc-pull", ["--timeout", bad, &reference]);
+        assert_code(&out, 2, &format!("--timeout {bad}"));
+    }
 }

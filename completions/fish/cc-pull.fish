@@ -3,6 +3,7 @@ complete -c cc-pull -l tls-verify -d 'Check the registry\'s TLS certificate. Wit
 false\t''"
 complete -c cc-pull -l cert-dir -d 'More CA certificates (*.crt) for the registry, beside the system\'s, /etc/containers/certs.d/HOST:PORT/*.crt and /etc/docker/certs.d/HOST:PORT/ca.crt' -r -F
 complete -c cc-pull -l creds -d 'Credentials, instead of the auth file\'s (see cc-login) or ~/.docker/config.json\'s' -r
+complete -c cc-pull -l timeout -d 'Give up on a connection to the registry that moves no data for this long (connecting, waiting for an answer, any read or write); the request is then tried again, a download resuming where it stopped, up to 5 tries in all' -r
 complete -c cc-pull -l platform -d 'The platform to pull from an index, OS/ARCH[/VARIANT] (linux/arm64/v8)' -r
 complete -c cc-pull -s q -l quiet -d 'No progress on stderr'
 complete -c cc-pull -s h -l help -d 'Print help (see more with \'--help\')'

@@ -18,8 +18,10 @@ use clap::{CommandFactory, Parser};
 /// the store are not fetched again. The image is named only once all of it
 /// is in place: a failed or killed pull leaves no image, and the next one
 /// resumes interrupted downloads (kept under the store's tmp/) with HTTP
-/// Range requests. Transient failures are retried with backoff; a
-/// connection that stalls for 60 s is reopened.
+/// Range requests. Transient failures (the network's, 408, 429, 5xx) are
+/// retried with backoff, five tries in all; a connection that moves no
+/// data for --timeout seconds (60 by default, or `CC_REGISTRY_TIMEOUT`) is
+/// given up and tried again, a download resuming where it stopped.
 ///
 /// Credentials: --creds, else the auth file cc-login writes, else
 /// ~/.docker/config.json (credHelpers, credsStore, auths); `CC_LOG=debug`

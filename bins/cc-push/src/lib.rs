@@ -1,18 +1,32 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
+use cc_lib::registry::push::PushCompression;
 use cc_lib::registry::{self, ConnectOpts};
 use cc_lib::Result;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser, ValueEnum};
 
 /// Push an image to a registry (the OCI distribution API).
 ///
-/// The manifest is sent byte for byte as the store holds it, so the pushed
-/// digest is the image's own. Blobs the registry has already (asked with
-/// HEAD) are skipped; a blob that one of the image's other names on the
-/// same registry holds is mounted from there instead of uploaded; blobs up
-/// to 16 MiB go in one request, larger ones in 16 MiB chunks. Credentials
-/// as for cc-pull. Prints the pushed manifest's digest.
+/// Layers go compressed, as docker and podman push them: a layer the store
+/// holds as a plain tar (what cc-import and cc-load store) is sent
+/// gzip-compressed, and one stored compressed is sent as it is. The
+/// compressed copy is made once, on every core, and kept in the store
+/// beside the image (recorded in compressed.json at the store's root, and
+/// removed with the last image that has the layer), so the next push of
+/// the layer neither compresses it again nor, when the registry has it,
+/// uploads it. The manifest pushed is then the stored one with those
+/// layers' descriptors, and its digest differs from the image's; when no
+/// layer changes, the manifest is sent byte for byte as stored and the
+/// pushed digest is the image's own (--compression-format none always
+/// does that).
+///
+/// Blobs the registry has already (asked with HEAD) are skipped; a blob
+/// that one of the image's other names on the same registry holds is
+/// mounted from there instead of uploaded; blobs up to 16 MiB go in one
+/// request, larger ones in 16 MiB chunks. An upload the registry refuses
+/// is reported with its own message and status. Credentials as for
+/// cc-pull. Prints the pushed manifest's digest.
 #[derive(Debug, Parser)]
 #[command(name = "cc-push", version)]
 pub struct Args {
@@ -23,11 +37,26 @@ pub struct Args {
     /// No progress on stderr
     #[arg(short, long)]
     pub quiet: bool,
+    /// The layers' format: gzip or zstd sends every layer so, recompressing
+    /// one stored in the other (as podman's --force-compression, which
+    /// podman sets when this flag is given); none sends every blob and the
+    /// manifest exactly as stored. Without it, plain layers go gzip and
+    /// compressed ones as they are. A Docker schema 2 image with zstd layers
+    /// is pushed as an OCI one
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub compression_format: Option<Format>,
     /// The image: a name, id or unique id prefix
     pub image: String,
     /// Where to push it, [HOST[:PORT]/]PATH[:TAG]; IMAGE itself when not
     /// given
     pub dest: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Gzip,
+    Zstd,
+    None,
 }
 
 pub fn command() -> clap::Command {
@@ -37,6 +66,12 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let mut opts = a.connect.options()?;
     opts.progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    opts.compression = match a.compression_format {
+        None => PushCompression::Default,
+        Some(Format::Gzip) => PushCompression::Gzip,
+        Some(Format::Zstd) => PushCompression::Zstd,
+        Some(Format::None) => PushCompression::AsStored,
+    };
     if let Some(d) = &a.dest {
         cc_lib::image::reference::Reference::parse(d)?;
     }

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod import;
 pub mod oci;
 pub mod reference;
+pub mod variant;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -218,6 +219,8 @@ fn collect_garbage(store: &Store, index: &Index, in_use: &BTreeSet<String>) -> R
         blobs.extend(m.layers.iter().map(|l| l.digest.clone()));
         layers.extend(c.rootfs.diff_ids);
     }
+    // Compressed copies made for pushes stay while their layer does.
+    blobs.extend(variant::keep(store, &layers)?);
     remove_unlisted(&store.blobs_dir(), &blobs)?;
     remove_unlisted(&store.layers_dir(), &layers)
 }

@@ -15,7 +15,7 @@ use ureq::BodyReader;
 
 use crate::error::{Error, Result};
 use crate::image::oci::Descriptor;
-use crate::registry::client::{backoff, error_text, Client, Req, ATTEMPTS};
+use crate::registry::client::{backoff, describe_io, error_text, Client, Req, ATTEMPTS};
 use crate::registry::debug;
 use crate::store::{self, Store};
 
@@ -32,6 +32,9 @@ pub struct BlobReader<'c> {
     failures: u32,
     /// The last error came from the network (the partial file is good).
     pub net_failed: bool,
+    /// Why the network was given up on after `ATTEMPTS` tries: the reason
+    /// to report, rather than what the reader's caller made of the error.
+    pub gave_up: Option<String>,
     /// Called with the bytes delivered so far.
     pub progress: Option<Box<dyn FnMut(u64) + Send + 'c>>,
 }
@@ -72,6 +75,7 @@ impl<'c> BlobReader<'c> {
             body: None,
             failures: 0,
             net_failed: false,
+            gave_up: None,
             progress: None,
         })
     }
@@ -162,6 +166,12 @@ impl<'c> BlobReader<'c> {
     fn retry(&mut self, e: &io::Error) -> bool {
         self.failures += 1;
         if self.failures >= ATTEMPTS {
+            self.gave_up = Some(format!(
+                "{}; {} of {} bytes kept for the next pull",
+                describe_io(e, self.client.timeout),
+                self.pos,
+                self.desc.size
+            ));
             return false;
         }
         debug(&format!(

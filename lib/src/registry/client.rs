@@ -15,10 +15,13 @@ use std::time::{Duration, Instant};
 
 use ureq::http::{Request, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::{Agent, Body};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::{Agent, Body, Timeout};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Os, Result};
 use crate::registry::auth::{self, parse_challenge, Challenge, Creds};
+use crate::registry::transport::HearAnswer;
 use crate::registry::{debug, Options};
 
 /// Attempts for one request before a transient failure is reported.
@@ -37,6 +40,8 @@ enum Auth {
 
 pub struct Client {
     agent: Agent,
+    /// How long the network may stall (`--timeout`), for the messages.
+    pub timeout: Duration,
     /// `https://host:port` or `http://host:port`.
     pub base: String,
     /// The registry as the reference names it (`docker.io`, `host:port`).
@@ -106,25 +111,75 @@ fn agent(host: &str, opts: &Options) -> Agent {
         )))
         .disable_verification(!opts.tls_verify)
         .build();
-    Agent::config_builder()
+    // ureq has no timeouts by default. Each step that waits on the network
+    // gets `--timeout`: a stalled request is retried, a stalled blob
+    // download resumed with a Range request.
+    let stall = Some(opts.timeout);
+    let config = Agent::config_builder()
         .http_status_as_error(false)
         .tls_config(tls)
         .user_agent(concat!("cc/", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        // A stalled body read fails and is resumed with a Range request.
-        .timeout_per_read(Some(Duration::from_secs(60)))
-        .timeout_per_write(Some(Duration::from_secs(60)))
-        .build()
-        .new_agent()
+        .timeout_connect(stall)
+        .timeout_recv_response(stall)
+        .timeout_per_read(stall)
+        .timeout_per_write(stall)
+        .build();
+    Agent::with_parts(
+        config,
+        DefaultConnector::new().chain(HearAnswer),
+        DefaultResolver::default(),
+    )
 }
 
 fn transient_status(s: u16) -> bool {
     matches!(s, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-pub fn net_error(what: &str, e: ureq::Error) -> Error {
-    Error::sys(what.to_string(), std::io::Error::other(e.to_string()))
+/// A network failure as an error: what was being done, and why in words.
+pub fn net_error(what: &str, e: &ureq::Error, timeout: Duration) -> Error {
+    Error::sys(
+        what.to_string(),
+        std::io::Error::other(describe(e, timeout)),
+    )
+}
+
+/// A network failure in words; a timeout says how long nothing moved.
+pub fn describe(e: &ureq::Error, timeout: Duration) -> String {
+    let secs = timeout.as_secs();
+    match e {
+        ureq::Error::Timeout(t) => {
+            let what = match t {
+                Timeout::Resolve | Timeout::Connect => format!("no connection within {secs} s"),
+                Timeout::PerWrite | Timeout::SendRequest | Timeout::SendBody => {
+                    format!("the registry took no data for {secs} s")
+                }
+                _ => format!("the registry sent nothing for {secs} s"),
+            };
+            format!("{what} (see --timeout)")
+        }
+        ureq::Error::Io(io) => Os(io).to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// The same for an error that came through a body reader.
+pub fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
+    match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        Some(u) => describe(u, timeout),
+        None => Os(e).to_string(),
+    }
+}
+
+/// A failure of the network, worth another try (not TLS or protocol).
+pub fn transient(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::BodyStalled
+    )
 }
 
 pub fn backoff(attempt: u32) {
@@ -181,6 +236,7 @@ impl Client {
         let mut creds = opts.creds.clone().or_else(|| auth::lookup(host));
         let mut client = Client {
             agent,
+            timeout: opts.timeout,
             base: format!("https://{}", endpoint(host)),
             host: host.into(),
             repo: repo.into(),
@@ -238,18 +294,18 @@ impl Client {
             let r = self.send_once(req, auth);
             let transient = match &r {
                 Ok(resp) => transient_status(resp.status().as_u16()),
-                Err(e) => matches!(
-                    e,
-                    ureq::Error::Io(_)
-                        | ureq::Error::Timeout(_)
-                        | ureq::Error::ConnectionFailed
-                        | ureq::Error::HostNotFound
-                        | ureq::Error::BodyStalled
-                ),
+                Err(e) => transient(e),
             };
             attempt += 1;
             if !transient || attempt >= tries {
-                return r.map_err(|e| net_error(&format!("{} {}", req.method, req.url), e));
+                return r.map_err(|e| {
+                    let what = format!("{} {}", req.method, req.url);
+                    let what = match attempt {
+                        1 => what,
+                        n => format!("{what} after {n} tries"),
+                    };
+                    net_error(&what, &e, self.timeout)
+                });
             }
             debug(&format!(
                 "{} {}: transient failure, retrying",
@@ -395,7 +451,7 @@ impl Client {
         if resp.status().as_u16() != 200 {
             return Err(self.unauthorized());
         }
-        let v: serde_json::Value = serde_json::from_slice(&read_small(&mut resp, "a token")?)
+        let v: serde_json::Value = serde_json::from_slice(&self.read_small(&mut resp, "a token")?)
             .map_err(|e| Error::Invalid(format!("{}: bad token answer: {e}", self.host)))?;
         let token = v
             .get("token")
@@ -430,6 +486,11 @@ impl Client {
         }
     }
 
+    /// Reads a small body (a manifest, a token) whole, up to 8 MiB.
+    pub fn read_small(&self, resp: &mut Response<Body>, what: &str) -> Result<Vec<u8>> {
+        read_limited(resp).map_err(|e| net_error(&format!("read {what}"), &e, self.timeout))
+    }
+
     /// `base/v2/<repo>/<rest>`.
     pub fn url(&self, rest: &str) -> String {
         format!("{}/v2/{}/{rest}", self.base, self.repo)
@@ -450,18 +511,14 @@ fn host_of(url: &str) -> &str {
     rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
-/// Reads a small body (a manifest, a config, an error) whole, up to 8 MiB.
-pub fn read_small(resp: &mut Response<Body>, what: &str) -> Result<Vec<u8>> {
-    resp.body_mut()
-        .with_config()
-        .limit(8 << 20)
-        .read_to_vec()
-        .map_err(|e| net_error(&format!("read {what}"), e))
+/// Reads a small body (a manifest, a token, an error) whole, up to 8 MiB.
+pub fn read_limited(resp: &mut Response<Body>) -> std::result::Result<Vec<u8>, ureq::Error> {
+    resp.body_mut().with_config().limit(8 << 20).read_to_vec()
 }
 
 /// The registry's own words from an error answer, when it gave some.
 pub fn error_text(resp: &mut Response<Body>) -> String {
-    let body = read_small(resp, "an error").unwrap_or_default();
+    let body = read_limited(resp).unwrap_or_default();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let msgs: Vec<String> = v
         .get("errors")

@@ -4,7 +4,10 @@
 use crate::error::{Error, Result};
 use crate::image::digest::sha256;
 use crate::image::oci::{self, Index, Manifest, Platform};
-use crate::registry::client::{error_text, read_small, Client, Req};
+use crate::registry::client::{
+    backoff, describe, error_text, read_limited, transient, Client, Req, ATTEMPTS,
+};
+use crate::registry::debug;
 
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.oci.image.manifest.v1+json, \
@@ -94,34 +97,57 @@ fn select<'a>(index: &'a Index, want: &Platform) -> Option<&'a oci::Descriptor> 
 
 /// One manifest or index: bytes, media type and digest, the digest checked
 /// against the reference when it is one, and against the registry's
-/// `Docker-Content-Digest` when it sends one.
+/// `Docker-Content-Digest` when it sends one. A body that stalls or breaks
+/// off is asked for again, as a request that does is.
 fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, String)> {
     let req = Req::new("GET", c.url(&format!("manifests/{reference}"))).header("Accept", ACCEPT);
-    let mut resp = c.send(&req)?;
-    match resp.status().as_u16() {
-        200 => {}
-        404 => {
-            return Err(Error::not_found(
-                "image",
-                format!("{shown} ({})", error_text(&mut resp)),
-            ))
+    let mut attempt = 1;
+    let (raw, content_type, sent_digest) = loop {
+        let mut resp = c.send(&req).map_err(|e| match e {
+            Error::Sys { .. } => Error::Invalid(format!("{shown}: {e}")),
+            e => e,
+        })?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => {
+                return Err(Error::not_found(
+                    "image",
+                    format!("{shown} ({})", error_text(&mut resp)),
+                ))
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{shown}: cannot fetch the manifest: {}",
+                    error_text(&mut resp)
+                )))
+            }
         }
-        _ => {
-            return Err(Error::Invalid(format!(
-                "{shown}: cannot fetch the manifest: {}",
-                error_text(&mut resp)
-            )))
+        let header = |k: &str| {
+            resp.headers()
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
+        };
+        let (content_type, sent_digest) = (header("content-type"), header("docker-content-digest"));
+        match read_limited(&mut resp) {
+            Ok(raw) => break (raw, content_type, sent_digest),
+            Err(e) if transient(&e) && attempt < ATTEMPTS => {
+                debug(&format!("{shown}: manifest: {e}; asking again"));
+                backoff(attempt);
+                attempt += 1;
+            }
+            Err(e) => {
+                let tries = match attempt {
+                    1 => String::new(),
+                    n => format!(" after {n} tries"),
+                };
+                return Err(Error::Invalid(format!(
+                    "{shown}: cannot read the manifest{tries}: {}",
+                    describe(&e, c.timeout)
+                )));
+            }
         }
-    }
-    let header = |k: &str| {
-        resp.headers()
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
     };
-    let content_type = header("content-type");
-    let sent_digest = header("docker-content-digest");
-    let raw = read_small(&mut resp, "a manifest")?;
     let digest = sha256(&raw);
     let expected = if reference.starts_with("sha256:") {
         Some(reference.to_string())

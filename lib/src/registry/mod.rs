@@ -6,6 +6,8 @@
 //! - `client`: one repository's connection: scheme, TLS roots,
 //!   authentication, retries.
 //! - `manifest`: fetching a manifest and picking a platform from an index.
+//! - `transport`: the connection under the client, which hears a
+//!   registry's answer to an upload it stopped reading.
 //! - `blob`: a blob as a resumable, size-checked stream.
 //! - `pull` and `push`: the two directions.
 
@@ -15,8 +17,10 @@ pub mod client;
 pub mod manifest;
 pub mod pull;
 pub mod push;
+mod transport;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::image::oci::Platform;
 
@@ -37,7 +41,15 @@ pub struct Options {
     pub platform: Option<Platform>,
     /// Progress lines on stderr.
     pub progress: bool,
+    /// How long a connection may stall (connect, wait for an answer, one
+    /// read or write) before it is given up and tried again.
+    pub timeout: Duration,
+    /// What cc-push does to layers.
+    pub compression: push::PushCompression,
 }
+
+/// `--timeout`'s default, in seconds.
+pub const TIMEOUT: u64 = 60;
 
 impl Default for Options {
     fn default() -> Self {
@@ -47,6 +59,8 @@ impl Default for Options {
             creds: None,
             platform: None,
             progress: false,
+            timeout: Duration::from_secs(TIMEOUT),
+            compression: Default::default(),
         }
     }
 }
@@ -101,6 +115,18 @@ pub struct ConnectOpts {
     /// ~/.docker/config.json's
     #[arg(long, value_name = "USER:PASS")]
     pub creds: Option<String>,
+    /// Give up on a connection to the registry that moves no data for this
+    /// long (connecting, waiting for an answer, any read or write); the
+    /// request is then tried again, a download resuming where it stopped,
+    /// up to 5 tries in all
+    #[arg(
+        long,
+        env = "CC_REGISTRY_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = TIMEOUT,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub timeout: u64,
 }
 
 impl ConnectOpts {
@@ -111,6 +137,8 @@ impl ConnectOpts {
             creds: self.creds.as_deref().map(Creds::parse).transpose()?,
             platform: None,
             progress: false,
+            timeout: Duration::from_secs(self.timeout),
+            compression: Default::default(),
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::image::digest::sha256;
 use crate::image::oci::{self, Descriptor, ImageConfig};
 use crate::image::reference::Reference;
 use crate::registry::blob::BlobReader;
-use crate::registry::client::Client;
+use crate::registry::client::{Client, ATTEMPTS};
 use crate::registry::{manifest, Options};
 use crate::store::Store;
 
@@ -53,7 +53,7 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
             todo.push((l.clone(), d.clone()));
         }
     }
-    let staged = fetch_layers(&client, store, &todo, opts.progress)?;
+    let staged = fetch_layers(&client, store, &todo, &name, opts.progress)?;
     let names = if r.digest.is_some() && r.tag.is_none() {
         vec![]
     } else {
@@ -80,7 +80,13 @@ fn small_blob(c: &Client, store: &Store, d: &Descriptor, shown: &str) -> Result<
     let mut data = Vec::with_capacity(d.size as usize);
     let read = r.read_to_end(&mut data);
     if let Err(e) = read {
-        return Err(Error::Invalid(format!("{shown}: config {}: {e}", d.digest)));
+        return Err(Error::Invalid(match r.gave_up.take() {
+            Some(why) => format!(
+                "{shown}: cannot download config {} after {ATTEMPTS} tries: {why}",
+                d.digest
+            ),
+            None => format!("{shown}: config {}: {e}", d.digest),
+        }));
     }
     if sha256(&data) != d.digest {
         r.discard();
@@ -142,6 +148,7 @@ fn fetch_layers(
     c: &Client,
     store: &Store,
     todo: &[(Descriptor, String)],
+    shown: &str,
     progress: bool,
 ) -> Result<Vec<Unpacked>> {
     let next = AtomicUsize::new(0);
@@ -156,7 +163,8 @@ fn fetch_layers(
                     break;
                 }
                 let (d, diff_id) = &todo[i];
-                match fetch_layer(c, store, d, diff_id, progress.as_ref().map(|p| (p, i))) {
+                let progress = progress.as_ref().map(|p| (p, i));
+                match fetch_layer(c, store, d, diff_id, shown, progress) {
                     Ok(u) => done.lock().expect("lock").push(u),
                     Err(e) => {
                         failed.lock().expect("lock").get_or_insert(e);
@@ -176,6 +184,7 @@ fn fetch_layer(
     store: &Store,
     d: &Descriptor,
     diff_id: &str,
+    shown: &str,
     progress: Option<(&Progress, usize)>,
 ) -> Result<Unpacked> {
     let mut r = BlobReader::new(c, store, d)?;
@@ -193,6 +202,13 @@ fn fetch_layer(
         }
         Ok(u) => u,
         Err(e) => {
+            // The network's own words, not what unpacking made of them.
+            if let Some(why) = r.gave_up.take() {
+                return Err(Error::Invalid(format!(
+                    "{shown}: cannot download blob {} after {ATTEMPTS} tries: {why}",
+                    d.digest
+                )));
+            }
             // Bad bytes must not be resumed; a dropped network may be.
             if !r.net_failed {
                 r.discard();

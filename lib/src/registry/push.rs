@@ -1,13 +1,26 @@
 //! cc-push: the blobs a registry lacks (asked with HEAD), then the
-//! manifest, byte for byte as stored, so the pushed digest is the image's.
-//! A blob that another repository of the same registry holds (one of the
-//! image's other names) is mounted rather than uploaded; small blobs go in
-//! one PUT, large ones in chunks.
+//! manifest. A blob that another repository of the same registry holds
+//! (one of the image's other names) is mounted rather than uploaded; small
+//! blobs go in one PUT, large ones in chunks.
+//!
+//! Layers go compressed, as docker and podman send them: by default a
+//! layer stored as a plain tar (cc-import, cc-load) goes gzip-compressed,
+//! through a copy the store keeps (`image::variant`), and a compressed one
+//! as it is. Then the manifest is the stored one with those layers'
+//! descriptors changed, and the pushed digest is its own; when no layer
+//! changes, the manifest goes byte for byte as stored and the pushed
+//! digest is the image's.
+
+use std::io::Read;
+
+use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::image::oci::Descriptor;
+use crate::image::digest::sha256;
+use crate::image::oci::{self, Descriptor};
 use crate::image::reference::Reference;
-use crate::image::{blob_path, resolve};
+use crate::image::{blob_path, resolve, variant, Image};
+use crate::layer::{self, Compression};
 use crate::registry::client::{error_text, query_escape, Client, Req, ReqBody};
 use crate::registry::{debug, Options};
 use crate::store::Store;
@@ -15,7 +28,35 @@ use crate::store::Store;
 /// Blobs up to this size go in one request; larger ones in chunks of it.
 const CHUNK: u64 = 16 << 20;
 
-/// Pushes `image` to `dest` (its own name when none); returns the
+const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+/// What cc-push does to layers (`--compression-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushCompression {
+    /// Layers stored as plain tars go gzip; compressed ones as stored.
+    #[default]
+    Default,
+    /// Every layer gzip, recompressed when stored as zstd.
+    Gzip,
+    /// Every layer zstd, recompressed when stored as gzip.
+    Zstd,
+    /// Every blob and the manifest exactly as stored.
+    AsStored,
+}
+
+impl PushCompression {
+    /// The format a layer stored in `from` is pushed in.
+    fn target(self, from: Compression) -> Compression {
+        match (self, from) {
+            (PushCompression::Default, Compression::None) => Compression::Gzip,
+            (PushCompression::Gzip, _) => Compression::Gzip,
+            (PushCompression::Zstd, _) => Compression::Zstd,
+            (_, from) => from,
+        }
+    }
+}
+
+/// Pushes `image` to `dest` (its own name when none); returns the pushed
 /// manifest's digest.
 pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> Result<String> {
     let img = resolve(store, image)?;
@@ -31,23 +72,13 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
         .filter(|n| n.domain.as_deref() == Some(host.as_str()) && n.path != r.path)
         .map(|n| n.path)
         .collect();
+    let (layers, raw, media) = prepare(store, &img, opts.compression, opts.progress)?;
     let mut blobs = vec![img.manifest.config.clone()];
-    blobs.extend(img.manifest.layers.iter().cloned());
+    blobs.extend(layers);
     for b in &blobs {
         push_blob(&client, store, b, &sources, opts.progress)?;
     }
-    let raw = std::fs::read(blob_path(store, &img.manifest_digest)?).map_err(|e| {
-        Error::io(
-            "read",
-            blob_path(store, &img.manifest_digest).unwrap_or_default(),
-            e,
-        )
-    })?;
-    let media = img
-        .manifest
-        .media_type
-        .clone()
-        .unwrap_or_else(|| img.descriptor.media_type.clone());
+    let digest = sha256(&raw);
     let reference = r.tag.clone().or(r.digest.clone()).expect("normalized");
     let mut req = Req::new("PUT", client.url(&format!("manifests/{reference}")))
         .header("Content-Type", media);
@@ -59,7 +90,114 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
             error_text(&mut resp)
         )));
     }
-    Ok(img.manifest_digest)
+    Ok(digest)
+}
+
+/// The layers to push, each in the format `how` asks for (compressed
+/// copies made or found in the store), and the manifest that lists them
+/// with its media type.
+fn prepare(
+    store: &Store,
+    img: &Image,
+    how: PushCompression,
+    progress: bool,
+) -> Result<(Vec<Descriptor>, Vec<u8>, String)> {
+    let stored = std::fs::read(blob_path(store, &img.manifest_digest)?).map_err(|e| {
+        Error::io(
+            "read",
+            blob_path(store, &img.manifest_digest).unwrap_or_default(),
+            e,
+        )
+    })?;
+    let media = img
+        .manifest
+        .media_type
+        .clone()
+        .unwrap_or_else(|| img.descriptor.media_type.clone());
+    let diff_ids = &img.config.rootfs.diff_ids;
+    if how == PushCompression::AsStored || diff_ids.len() != img.manifest.layers.len() {
+        return Ok((img.manifest.layers.clone(), stored, media));
+    }
+    let mut layers = vec![];
+    let mut changed = false;
+    for (l, diff_id) in img.manifest.layers.iter().zip(diff_ids) {
+        let from = stored_compression(store, &l.digest)?;
+        let to = how.target(from);
+        if to == from {
+            layers.push((l.clone(), to));
+            continue;
+        }
+        let f = variant::format_name(to);
+        let copy = match variant::lookup(store, diff_id, to)? {
+            Some(copy) => copy,
+            None => {
+                debug(&format!("{}: compressing to {f}", l.digest));
+                if progress {
+                    eprintln!("blob {}: compressing ({f})", &l.digest[7..19]);
+                }
+                variant::compressed(store, &l.digest, diff_id, to)?
+            }
+        };
+        debug(&format!("{}: sent as {f}, {}", l.digest, copy.digest));
+        let mut d = l.clone();
+        (d.digest, d.size) = (copy.digest, copy.size);
+        layers.push((d, to));
+        changed = true;
+    }
+    if !changed {
+        return Ok((img.manifest.layers.clone(), stored, media));
+    }
+    rewrite(&stored, &media, layers)
+}
+
+/// A blob's compression, from its first bytes.
+fn stored_compression(store: &Store, digest: &str) -> Result<Compression> {
+    let path = blob_path(store, digest)?;
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(4).read_to_end(&mut head))
+        .map_err(|e| Error::io("read", &path, e))?;
+    Ok(layer::detect(&head))
+}
+
+/// The stored manifest with `layers` (descriptor, format) in place of its
+/// own, every other field kept. Docker's schema 2 has no zstd layers: with
+/// one, the manifest becomes an OCI one (the config's bytes stay; only its
+/// media type changes), as podman converts it.
+fn rewrite(
+    stored: &[u8],
+    media: &str,
+    layers: Vec<(Descriptor, Compression)>,
+) -> Result<(Vec<Descriptor>, Vec<u8>, String)> {
+    let bad = |e: serde_json::Error| Error::Invalid(format!("stored manifest: {e}"));
+    let mut m: Value = serde_json::from_slice(stored).map_err(bad)?;
+    let docker = media == oci::MEDIA_DOCKER_MANIFEST;
+    let to_oci = docker && layers.iter().any(|(_, c)| *c == Compression::Zstd);
+    let mut out = vec![];
+    let entries = m["layers"]
+        .as_array_mut()
+        .ok_or_else(|| Error::Invalid("stored manifest: no layers".into()))?;
+    for (entry, (mut d, c)) in entries.iter_mut().zip(layers) {
+        if entry["digest"].as_str() != Some(d.digest.as_str()) || to_oci {
+            d.media_type = match docker && !to_oci {
+                true => DOCKER_LAYER_GZIP.into(),
+                false => layer::media_type(c).into(),
+            };
+            entry["mediaType"] = d.media_type.clone().into();
+            entry["digest"] = d.digest.clone().into();
+            entry["size"] = d.size.into();
+        }
+        out.push(d);
+    }
+    let media = if to_oci {
+        m["mediaType"] = oci::MEDIA_MANIFEST.into();
+        m["config"]["mediaType"] = oci::MEDIA_CONFIG.into();
+        oci::MEDIA_MANIFEST.to_string()
+    } else {
+        media.to_string()
+    };
+    let raw = serde_json::to_vec(&m).map_err(bad)?;
+    Ok((out, raw, media))
 }
 
 fn push_blob(
@@ -70,7 +208,16 @@ fn push_blob(
     progress: bool,
 ) -> Result<()> {
     let path = blob_path(store, &b.digest)?;
-    let head = c.send(&Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))))?;
+    // A network failure names the blob it happened to.
+    let send = |req: &Req| {
+        c.send(req).map_err(|e| match e {
+            Error::Sys { .. } => {
+                Error::Invalid(format!("{}: upload of {} failed: {e}", c.host, b.digest))
+            }
+            e => e,
+        })
+    };
+    let head = send(&Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))))?;
     if head.status().as_u16() == 200 {
         debug(&format!("{}: already there", b.digest));
         return Ok(());
@@ -83,7 +230,7 @@ fn push_blob(
         ));
         let mut req = Req::new("POST", url);
         req.body = ReqBody::Bytes(vec![]);
-        let resp = c.send(&req)?;
+        let resp = send(&req)?;
         if resp.status().as_u16() == 201 {
             debug(&format!("{}: mounted from {from}", b.digest));
             return Ok(());
@@ -91,7 +238,7 @@ fn push_blob(
     }
     let mut req = Req::new("POST", c.url("blobs/uploads/"));
     req.body = ReqBody::Bytes(vec![]);
-    let mut resp = c.send(&req)?;
+    let mut resp = send(&req)?;
     if resp.status().as_u16() != 202 {
         return Err(Error::Invalid(format!(
             "{}: cannot start an upload: {}",
@@ -107,7 +254,7 @@ fn push_blob(
             .header("Content-Type", "application/octet-stream")
             .header("Content-Range", format!("{}-{}", off, off + len - 1));
         req.body = ReqBody::File(path.clone(), off, len);
-        let mut resp = c.send(&req)?;
+        let mut resp = send(&req)?;
         if resp.status().as_u16() != 202 {
             return Err(Error::Invalid(format!(
                 "{}: chunk of {} refused: {}",
@@ -137,7 +284,7 @@ fn push_blob(
     } else {
         ReqBody::File(path, 0, b.size)
     };
-    let mut resp = c.send(&req)?;
+    let mut resp = send(&req)?;
     if resp.status().as_u16() != 201 {
         return Err(Error::Invalid(format!(
             "{}: upload of {} refused: {}",
@@ -159,4 +306,75 @@ fn location_of(c: &Client, resp: &ureq::http::Response<ureq::Body>) -> Result<St
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| Error::Invalid(format!("{}: upload answer without a Location", c.host)))?;
     Ok(c.absolute(loc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(media: &str, digest: char, size: u64) -> Descriptor {
+        Descriptor {
+            media_type: media.into(),
+            digest: format!("sha256:{}", digest.to_string().repeat(64)),
+            size,
+            annotations: Default::default(),
+            platform: None,
+        }
+    }
+
+    #[test]
+    fn targets() {
+        use Compression::*;
+        let t = |how: PushCompression, from| how.target(from);
+        assert_eq!(t(PushCompression::Default, None), Gzip);
+        assert_eq!(t(PushCompression::Default, Zstd), Zstd);
+        assert_eq!(t(PushCompression::Gzip, Zstd), Gzip);
+        assert_eq!(t(PushCompression::Zstd, Gzip), Zstd);
+        assert_eq!(t(PushCompression::AsStored, None), None);
+    }
+
+    #[test]
+    fn rewrite_keeps_fields_and_converts_docker_for_zstd() {
+        let plain = desc(layer::media_type(Compression::None), 'a', 100);
+        let gz = desc(DOCKER_LAYER_GZIP, 'b', 50);
+        let stored = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": oci::MEDIA_DOCKER_MANIFEST,
+            "config": {"mediaType": oci::MEDIA_DOCKER_CONFIG, "digest": desc("", 'c', 1).digest, "size": 1},
+            "layers": [plain, gz],
+            "annotations": {"k": "v"},
+        });
+        let raw = serde_json::to_vec(&stored).unwrap();
+        // gzip: a Docker manifest stays one, with Docker's gzip type.
+        let new = desc("", 'd', 40);
+        let layers = vec![
+            (new.clone(), Compression::Gzip),
+            (gz.clone(), Compression::Gzip),
+        ];
+        let (out, bytes, media) = rewrite(&raw, oci::MEDIA_DOCKER_MANIFEST, layers).unwrap();
+        assert_eq!(media, oci::MEDIA_DOCKER_MANIFEST);
+        let m: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(m["layers"][0]["mediaType"], DOCKER_LAYER_GZIP);
+        assert_eq!(m["layers"][0]["digest"], new.digest.as_str());
+        assert_eq!(m["layers"][0]["size"], 40);
+        assert_eq!(m["layers"][1], serde_json::to_value(&gz).unwrap());
+        assert_eq!(m["annotations"]["k"], "v");
+        assert_eq!(out[0].media_type, DOCKER_LAYER_GZIP);
+        // zstd: OCI, every layer's type told by its format.
+        let z = desc("", 'e', 30);
+        let layers = vec![(z, Compression::Zstd), (gz, Compression::Gzip)];
+        let (_, bytes, media) = rewrite(&raw, oci::MEDIA_DOCKER_MANIFEST, layers).unwrap();
+        assert_eq!(media, oci::MEDIA_MANIFEST);
+        let m: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(m["mediaType"], oci::MEDIA_MANIFEST);
+        assert_eq!(m["config"]["mediaType"], oci::MEDIA_CONFIG);
+        assert_eq!(
+            m["layers"][0]["mediaType"],
+            layer::media_type(Compression::Zstd)
+        );
+        assert_eq!(
+            m["layers"][1]["mediaType"],
+            layer::media_type(Compression::Gzip)
+        );
+    }
 }
