@@ -15,6 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub mod oci;
+
 /// Roots of the live environments of this test process, so that the leak
 /// checker of one test does not blame it for the cgroups of another.
 static LIVE_ROOTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
