@@ -430,7 +430,7 @@ fn update_and_exec_with_a_process_file() {
     let pids: Vec<i64> = serde_json::from_slice(&ps.stdout).unwrap();
     assert!(pids.contains(&(pid as i64)), "{pids:?}");
     let out = o.run(&["exec", &id, "nosuch"]);
-    assert_code(&out, 1, "exec of a missing command");
+    assert_code(&out, 255, "exec of a missing command");
 }
 
 #[test]

@@ -89,6 +89,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         detach: a.detach,
         privileges: &privileges,
         reparent: false,
+        on_pty: None,
     };
     let child = match enter(&e) {
         Ok(ch) => ch,

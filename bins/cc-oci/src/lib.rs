@@ -252,7 +252,12 @@ pub fn main() -> ExitCode {
                     eprintln!("cc-oci: {msg}");
                 }
             }
-            ExitCode::from(1)
+            // runc's own exec failures are 255, apart from the command's
+            // codes.
+            match a.command {
+                Command::Exec { .. } => ExitCode::from(255),
+                _ => ExitCode::from(1),
+            }
         }
     }
 }

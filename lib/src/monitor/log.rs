@@ -254,80 +254,6 @@ pub struct Entry {
     pub partial: bool,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(path: &Path) -> Vec<Entry> {
-        fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn lines_split_and_partials_kept() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("ctr.log");
-        let mut w = LogWriter::open(&p, None).unwrap();
-        w.write(Stream::Stdout, b"one\ntw", "t1").unwrap();
-        w.write(Stream::Stderr, b"err \"q\"\n", "t1").unwrap();
-        w.write(Stream::Stdout, b"o\nlast", "t2").unwrap();
-        w.finish("t3").unwrap();
-        let e = entries(&p);
-        let logs: Vec<(&str, &str, bool)> = e
-            .iter()
-            .map(|e| (e.stream.as_str(), e.log.as_str(), e.partial))
-            .collect();
-        assert_eq!(
-            logs,
-            [
-                ("stdout", "one", false),
-                ("stderr", "err \"q\"", false),
-                ("stdout", "two", false),
-                ("stdout", "last", true)
-            ]
-        );
-    }
-
-    #[test]
-    fn text_escaped_as_json() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("ctr.log");
-        let mut w = LogWriter::open(&p, None).unwrap();
-        let odd = "tab\there \"q\" back\\slash \u{1} del\u{7f} é ✓ cr\r";
-        let long = "y".repeat(1000) + "\"";
-        let mut data = Vec::new();
-        for text in [odd, &long, &"z".repeat(200)] {
-            data.extend_from_slice(text.as_bytes());
-            data.push(b'\n');
-        }
-        data.extend_from_slice(b"bad \xff utf8\n");
-        w.write(Stream::Stdout, &data, "t").unwrap();
-        w.finish("t").unwrap();
-        let logs: Vec<String> = entries(&p).into_iter().map(|e| e.log).collect();
-        assert_eq!(logs, [odd, &long, &"z".repeat(200), "bad \u{fffd} utf8"]);
-    }
-
-    #[test]
-    fn rotation_keeps_a_backup() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("ctr.log");
-        let mut w = LogWriter::open(&p, Some(1000)).unwrap();
-        for i in 0..100 {
-            w.write(Stream::Stdout, format!("line {i}\n").as_bytes(), "t")
-                .unwrap();
-        }
-        w.finish("t").unwrap();
-        let cur = entries(&p);
-        let old = entries(&d.path().join("ctr.log.1"));
-        assert!(!cur.is_empty() && !old.is_empty());
-        assert_eq!(cur.last().unwrap().log, "line 99");
-        assert!(fs::metadata(&p).unwrap().len() <= 1000);
-    }
-}
-
 /// Reads a container's log, following it when asked: `ctr.log.1` (the
 /// rotated backup) then `ctr.log`, one entry at a time to `emit`. With
 /// `follow`, waits for more until `running()` says the container ended
@@ -400,4 +326,78 @@ fn parse_lines(data: &[u8]) -> Vec<Entry> {
         .filter(|l| !l.is_empty())
         .filter_map(|l| serde_json::from_slice(l).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(path: &Path) -> Vec<Entry> {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_split_and_partials_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stdout, b"one\ntw", "t1").unwrap();
+        w.write(Stream::Stderr, b"err \"q\"\n", "t1").unwrap();
+        w.write(Stream::Stdout, b"o\nlast", "t2").unwrap();
+        w.finish("t3").unwrap();
+        let e = entries(&p);
+        let logs: Vec<(&str, &str, bool)> = e
+            .iter()
+            .map(|e| (e.stream.as_str(), e.log.as_str(), e.partial))
+            .collect();
+        assert_eq!(
+            logs,
+            [
+                ("stdout", "one", false),
+                ("stderr", "err \"q\"", false),
+                ("stdout", "two", false),
+                ("stdout", "last", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn text_escaped_as_json() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        let odd = "tab\there \"q\" back\\slash \u{1} del\u{7f} é ✓ cr\r";
+        let long = "y".repeat(1000) + "\"";
+        let mut data = Vec::new();
+        for text in [odd, &long, &"z".repeat(200)] {
+            data.extend_from_slice(text.as_bytes());
+            data.push(b'\n');
+        }
+        data.extend_from_slice(b"bad \xff utf8\n");
+        w.write(Stream::Stdout, &data, "t").unwrap();
+        w.finish("t").unwrap();
+        let logs: Vec<String> = entries(&p).into_iter().map(|e| e.log).collect();
+        assert_eq!(logs, [odd, &long, &"z".repeat(200), "bad \u{fffd} utf8"]);
+    }
+
+    #[test]
+    fn rotation_keeps_a_backup() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, Some(1000)).unwrap();
+        for i in 0..100 {
+            w.write(Stream::Stdout, format!("line {i}\n").as_bytes(), "t")
+                .unwrap();
+        }
+        w.finish("t").unwrap();
+        let cur = entries(&p);
+        let old = entries(&d.path().join("ctr.log.1"));
+        assert!(!cur.is_empty() && !old.is_empty());
+        assert_eq!(cur.last().unwrap().log, "line 99");
+        assert!(fs::metadata(&p).unwrap().len() <= 1000);
+    }
 }

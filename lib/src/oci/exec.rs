@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use super::state::{Container, Status};
 use crate::error::{Error, Result};
 use crate::sandbox::enter::{enter, Enter, Who};
-use crate::sandbox::Privileges;
+use crate::sandbox::{Failure, Privileges};
 use crate::spec::Process;
+use std::os::fd::AsFd;
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -105,6 +106,23 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
     spec.process = Some(p.clone());
     let privileges = Privileges::of(&spec);
     let cgroup = c.cgroup();
+    // The terminal goes to the console socket before the command starts,
+    // and the command waits (a little) for the caller to give it a size:
+    // conmon and the shims resize it once they have it, and a shell's
+    // first look at its terminal should see that size.
+    let console = |pty: &std::os::fd::OwnedFd| -> std::result::Result<(), Failure> {
+        let Some(sock) = &o.console_socket else {
+            return Ok(());
+        };
+        super::create::send_console(sock, pty).map_err(Failure::from)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+        while crate::sys::window_size(pty.as_fd()).is_none_or(|(r, c)| r == 0 && c == 0)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(())
+    };
     let e = Enter {
         pid: c.record.pid,
         args: &p.args,
@@ -117,17 +135,15 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         detach: false,
         privileges: &privileges,
         reparent: o.detach,
+        on_pty: Some(&console),
     };
     let child = enter(&e).map_err(|f| Error::Invalid(f.message))?;
     if let Some(path) = &o.pid_file {
         crate::store::write_atomic(path, child.pid.as_raw().to_string().as_bytes())?;
     }
-    let pty = match (child.pty, &o.console_socket) {
-        (Some(pty), Some(sock)) => {
-            super::create::send_console(sock, &pty)?;
-            None
-        }
-        (pty, _) => pty,
+    let pty = match &o.console_socket {
+        Some(_) => None,
+        None => child.pty,
     };
     if o.detach {
         return Ok(0);

@@ -107,8 +107,9 @@ impl Root {
     pub fn load(&self, id: &str) -> Result<Container> {
         check_id(id)?;
         let dir = self.container_dir(id);
-        let text =
-            fs::read(dir.join("state.json")).map_err(|_| Error::not_found("container", id))?;
+        let text = fs::read(dir.join("state.json"))
+            // The words containerd's shim takes for "not found".
+            .map_err(|_| Error::State(format!("container \"{id}\" does not exist")))?;
         let record: Record = serde_json::from_slice(&text)
             .map_err(|e| Error::Invalid(format!("container \"{id}\": bad state.json: {e}")))?;
         Ok(Container { dir, record })

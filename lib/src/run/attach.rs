@@ -234,21 +234,6 @@ impl Drop for RawMode<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detach_keys_are_held_back_and_detect() {
-        let mut k = Keys::parse(None).unwrap();
-        assert_eq!(k.feed(b"ab\x10"), (b"ab".to_vec(), false));
-        assert_eq!(k.feed(b"x"), (b"\x10x".to_vec(), false));
-        assert_eq!(k.feed(b"\x10\x11rest"), (vec![], true));
-        let mut off = Keys::parse(Some("")).unwrap();
-        assert_eq!(off.feed(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
-    }
-}
-
 /// Relays the caller's terminal to a pty master until `child` exits (for
 /// `cc-exec -t`, whose pty is its own, not the monitor's); returns the
 /// child's exit code.
@@ -309,4 +294,19 @@ pub fn relay_pty(
         }
     }
     Ok(crate::sys::wait_exit(child)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_are_held_back_and_detect() {
+        let mut k = Keys::parse(None).unwrap();
+        assert_eq!(k.feed(b"ab\x10"), (b"ab".to_vec(), false));
+        assert_eq!(k.feed(b"x"), (b"\x10x".to_vec(), false));
+        assert_eq!(k.feed(b"\x10\x11rest"), (vec![], true));
+        let mut off = Keys::parse(Some("")).unwrap();
+        assert_eq!(off.feed(b"\x10\x11"), (b"\x10\x11".to_vec(), false));
+    }
 }

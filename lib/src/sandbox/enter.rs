@@ -41,7 +41,14 @@ pub struct Enter<'a> {
     /// at once, so the command is adopted by the caller's subreaper (conmon,
     /// a shim), and the returned pid is the command's own.
     pub reparent: bool,
+    /// With a terminal: runs on the pty master before the command may go
+    /// on (cc-oci hands it to the console socket here and waits for the
+    /// caller to size it).
+    pub on_pty: Option<PtyHook<'a>>,
 }
+
+/// What runs on a new pty master before the command goes on.
+pub type PtyHook<'a> = &'a dyn Fn(&OwnedFd) -> Result<(), Failure>;
 
 /// Who the command runs as.
 pub enum Who<'a> {
@@ -112,6 +119,13 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             if let (Some(pty), Some((a, _))) = (&pty, &socks) {
                 if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
                     crate::sys::set_window_size(pty.as_fd(), rows, cols);
+                }
+                if let Some(hook) = e.on_pty {
+                    if let Err(f) = hook(pty) {
+                        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                        let _ = waitpid(child, None);
+                        return Err(f);
+                    }
                 }
                 let _ = nix::unistd::write(a, b"k");
             }
