@@ -75,7 +75,7 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
     let mut made: Option<Cgroup> = None;
     let result = (|| {
         let data = serde_json::to_vec(&spec).expect("a spec serializes");
-        crate::store::write_atomic(&dir.join("config.json"), &data)?;
+        crate::store::write_volatile(&dir.join("config.json"), &data)?;
         let fifo = match hold {
             true => Some(make_fifo(&dir.join(state::FIFO))?),
             false => None,
@@ -147,7 +147,7 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
         record.pid_start = crate::container::state::pid_start_time(record.pid).unwrap_or(0);
         state::save(&dir, &record)?;
         if let Some(p) = &o.pid_file {
-            crate::store::write_atomic(p, record.pid.to_string().as_bytes())?;
+            crate::store::write_volatile(p, record.pid.to_string().as_bytes())?;
         }
         Ok((record, child.pid, pty))
     })();

@@ -139,7 +139,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
     };
     let child = enter(&e).map_err(|f| Error::Invalid(f.message))?;
     if let Some(path) = &o.pid_file {
-        crate::store::write_atomic(path, child.pid.as_raw().to_string().as_bytes())?;
+        crate::store::write_volatile(path, child.pid.as_raw().to_string().as_bytes())?;
     }
     let pty = match &o.console_socket {
         Some(_) => None,

@@ -127,7 +127,7 @@ pub fn update(c: &Container, res: &crate::spec::Resources) -> Result<()> {
     c.cgroup().update(&Resources::of(&only))?;
     linux.resources = Some(merged);
     let data = serde_json::to_vec(&spec).expect("a spec serializes");
-    crate::store::write_atomic(&c.dir.join("config.json"), &data)
+    crate::store::write_volatile(&c.dir.join("config.json"), &data)
 }
 
 /// `ps`: the pids of the container's group.

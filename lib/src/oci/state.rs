@@ -211,8 +211,9 @@ fn alive(pid: i32, start: u64) -> bool {
     !matches!(state, Some("Z") | Some("X") | None)
 }
 
-/// Writes `state.json` atomically.
+/// Writes `state.json` atomically but without fsync: like runc's, the
+/// runtime's state is for this boot only (its root is on /run).
 pub fn save(dir: &Path, r: &Record) -> Result<()> {
     let data = serde_json::to_vec_pretty(r).expect("a record serializes");
-    crate::store::write_atomic(&dir.join("state.json"), &data)
+    crate::store::write_volatile(&dir.join("state.json"), &data)
 }
