@@ -13,17 +13,6 @@ use super::create::{self, Options};
 use super::state::Root;
 use crate::error::Result;
 
-/// Signals passed on to the container, as runc's foreground run does.
-const FORWARDED: [Signal; 7] = [
-    Signal::SIGHUP,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
-    Signal::SIGTERM,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-    Signal::SIGWINCH,
-];
-
 /// Returns the exit code cc-oci gives: 0 when detached, else the
 /// command's (128+N for signal N).
 pub fn run(root: &Root, id: &str, o: &Options, detach: bool, keep: bool) -> Result<i32> {
@@ -53,7 +42,7 @@ pub fn run(root: &Root, id: &str, o: &Options, detach: bool, keep: bool) -> Resu
 
 /// Waits for `pid`, passing on the signals we are sent.
 fn wait_forwarding(pid: Pid) -> Result<i32> {
-    let mut watched = FORWARDED.to_vec();
+    let mut watched = crate::sandbox::FORWARDED.to_vec();
     watched.push(Signal::SIGCHLD);
     let signals = crate::sys::signalfd(&watched)?;
     loop {

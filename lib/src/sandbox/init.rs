@@ -16,7 +16,8 @@ use super::child::{command, name_stage, sys};
 use super::user::Ids;
 use super::{Failure, Launch};
 
-/// Signals passed on to the command.
+/// Signals passed on to the command (by `--init`'s pid 1, and by a
+/// foreground `cc-oci run`).
 pub const FORWARDED: [Signal; 7] = [
     Signal::SIGHUP,
     Signal::SIGINT,

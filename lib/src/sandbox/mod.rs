@@ -35,6 +35,7 @@ pub mod user;
 mod userns;
 
 pub use child::Privileges;
+pub use init::FORWARDED;
 pub use exec::DEFAULT_PATH;
 
 use std::fs::File;
