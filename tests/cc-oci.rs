@@ -175,6 +175,19 @@ fn errors_are_one_line_and_logged_as_runc_logs_them() {
     let out = o.cmd().args(["--systemd-cgroup", "list"]).output().unwrap();
     assert_code(&out, 1, "--systemd-cgroup");
     assert!(stderr(&out).contains("systemd"));
+    // --debug logs each call.
+    let dbg = o.env.dir.join("debug.json");
+    let out = o
+        .cmd()
+        .args(["--debug", "--log-format", "json", "--log"])
+        .arg(&dbg)
+        .args(["list", "-q"])
+        .output()
+        .unwrap();
+    assert_ok(&out, "list --debug");
+    let lines = json_lines(&fs::read_to_string(&dbg).unwrap());
+    assert_eq!(lines[0]["level"], "debug");
+    assert!(lines[0]["msg"].as_str().unwrap().ends_with("list -q"));
     // delete --force of what is not there is fine, as with runc.
     assert_ok(&o.run(&["delete", "--force", "nosuch"]), "delete --force");
 }

@@ -10,8 +10,9 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 /// An OCI runtime with runc's command line: podman (`--runtime`),
 /// containerd (`--runc-binary`) and other callers drive cc's sandbox
 /// through it. State lives in one folder per container under --root.
-/// Errors exit 1 and are also written to --log (one JSON object per line
-/// with `level`, `msg` and `time` for --log-format json).
+/// Errors exit 1 (255 for exec's own, as runc) and are also written to
+/// --log (one JSON object per line with `level`, `msg` and `time` for
+/// --log-format json).
 #[derive(Debug, Parser)]
 #[command(name = "cc-oci", version)]
 pub struct Args {
