@@ -172,6 +172,9 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
                 "cannot limit devices: cgroup controller 'devices' is not mounted".into(),
             )
         })?;
+        // One open file per control file, one write per rule: each write
+        // is a rule (a container start writes about thirteen).
+        let mut open: Vec<(&str, fs::File)> = Vec::new();
         for rule in &res.devices {
             let (file, value) = match rule.split_once(' ') {
                 Some(("allow", v)) => ("devices.allow", v),
@@ -180,7 +183,20 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
                     return Err(Error::Invalid(format!("invalid device rule '{rule}'")));
                 }
             };
-            write(&dir.join(file), value)?;
+            let path = dir.join(file);
+            let f = match open.iter().position(|(n, _)| *n == file) {
+                Some(i) => &mut open[i].1,
+                None => {
+                    let f = fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .map_err(|e| Error::io("open", &path, e))?;
+                    open.push((file, f));
+                    &mut open.last_mut().expect("just pushed").1
+                }
+            };
+            std::io::Write::write_all(f, value.as_bytes())
+                .map_err(|e| Error::io("write to", &path, super::with_value(e, value)))?;
         }
     }
     if let (Some(dir), Some(p)) = (cg.dir("pids"), res.pids) {

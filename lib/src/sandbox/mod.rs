@@ -35,8 +35,8 @@ pub mod user;
 mod userns;
 
 pub use child::Privileges;
-pub use init::FORWARDED;
 pub use exec::DEFAULT_PATH;
+pub use init::FORWARDED;
 
 use std::fs::File;
 use std::io::Read;
