@@ -327,6 +327,8 @@ fi
 cat "$profile"
 
 [ "$APPEND" != 0 ] || exit 0
+# Before the block below writes to RESULTS.md, which would make it "+changes".
+version=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet 2>/dev/null || echo '+changes')
 # shellcheck disable=SC2016 # the backticks are markdown
 {
     title='Pull and push'
@@ -342,8 +344,7 @@ cat "$profile"
         "$(podman --version | awk '{print $3}')" "$(skopeo --version | awk '{print $3}')" \
         "$(dpkg-query -W -f '${Version}' docker-registry 2>/dev/null || echo '?')" \
         "$(curl --version | awk 'NR==1 {print $1 " " $2}')" "$(gzip --version | awk 'NR==1 {print $2}')" \
-        "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet 2>/dev/null || echo '+changes')" \
-        "$bin"
+        "$version" "$bin"
     printf -- '- image: debootstrap --variant=minbase bookworm, %s tar entries, one layer of %s bytes gzip (%.1f MB; skopeo'\''s), %s bytes unpacked; registry 127.0.0.1, plain http\n' \
         "$files" "$layer_size" "$(echo "$layer_size" | awk '{print $1 / 1e6}')" "$unpacked"
     printf -- '- pushed: the store holds the layer plain (%s); cc-push gzips it on every core while it uploads it (%s bytes; its record of the copy removed before every cc-push run, kept for cc-push (copy kept)), skopeo gzips it on the way (%s bytes)\n' \
