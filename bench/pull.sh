@@ -11,7 +11,8 @@
 #   curl | gzip -d >/dev/null   fetch and decompress only: the floor of any pull
 #   cc-push                 cc-push IMG 127.0.0.1:PORT2/pushN-cc/debian:bench, the
 #                           store's record of its gzip copy of the layer removed
-#                           first (untimed): every run compresses, as skopeo does
+#                           first (untimed): every run compresses (and uploads
+#                           while it does), as skopeo does
 #   cc-push (copy kept)     the same with the copy an earlier push made: what
 #                           every push after the first of an image costs
 #   skopeo copy             skopeo copy oci:SRC/images:debian:bench
@@ -44,7 +45,8 @@
 # usage: bench/pull.sh [N]    (N rounds, default 5; or N=...)
 #        BUILD=0 reuses the release binaries already built; WARMUP=1 by
 #        default; PROFILE=0 skips the strace and perf runs; APPEND=0 prints the
-#        tables without appending them to RESULTS.md.
+#        tables without appending them to RESULTS.md; ONLY=push runs the three
+#        pushes alone (no pulls, no profile).
 # Needs root, python3, curl, podman, skopeo, docker-registry (Debian
 # package), debootstrap (installed with apt-get when missing, and only
 # then); network: deb.debian.org for debootstrap, else only 127.0.0.1.
@@ -57,6 +59,13 @@ N=${1:-${N:-5}}
 WARMUP=${WARMUP:-1}
 PROFILE=${PROFILE:-1}
 APPEND=${APPEND:-1}
+ONLY=${ONLY:-}
+case $ONLY in
+    '') ;;
+    push) PROFILE=0 ;;
+    *) echo "pull: ONLY=push or nothing, not '$ONLY'" >&2; exit 2 ;;
+esac
+export ONLY
 cache=/var/tmp/cc-bench-debian-minbase.tar
 name=pull
 needs="curl gzip tar podman skopeo docker-registry findmnt"
@@ -206,7 +215,7 @@ mkdir -p "$work/runs" "$work/tmpfs"
 mount -t tmpfs -o size=4g,mode=0755 cc-bench-pull "$work/tmpfs"
 tools=$work/tools.json
 python3 - "$tools" "$bin" "$work" "$pull_reg" "$push_reg" "$blob" "$CC_ROOT" <<'PY'
-import json, sys
+import json, os, sys
 out, bin, work, pull_reg, push_reg, blob, src = sys.argv[1:]
 ref = f"{pull_reg}/debian:bench"
 clean = lambda d: [f"{work}/clean.sh", d]
@@ -272,6 +281,8 @@ tools = {
                     "check": [pushed("push{n}-sk/debian")],
                     "after": [["sync"]]},
 }
+if os.environ.get("ONLY") == "push":
+    tools = {k: v for k, v in tools.items() if k in ("cc-push", "cc-push (copy kept)", "skopeo copy")}
 json.dump(tools, open(out, "w"), indent=1)
 PY
 
@@ -316,9 +327,13 @@ fi
 cat "$profile"
 
 [ "$APPEND" != 0 ] || exit 0
+# Before the block below writes to RESULTS.md, which would make it "+changes".
+version=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet 2>/dev/null || echo '+changes')
 # shellcheck disable=SC2016 # the backticks are markdown
 {
-    printf '\n## Pull and push, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    title='Pull and push'
+    [ "$ONLY" != push ] || title='Push (bench/pull.sh ONLY=push)'
+    printf '\n## %s, %s\n\n' "$title" "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf -- '- kernel %s; %s, %s CPUs, %s; load average %s at the start, %s at the end\n' \
         "$(uname -r)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" "$(nproc)" \
         "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" "$load0" "$load1"
@@ -329,11 +344,10 @@ cat "$profile"
         "$(podman --version | awk '{print $3}')" "$(skopeo --version | awk '{print $3}')" \
         "$(dpkg-query -W -f '${Version}' docker-registry 2>/dev/null || echo '?')" \
         "$(curl --version | awk 'NR==1 {print $1 " " $2}')" "$(gzip --version | awk 'NR==1 {print $2}')" \
-        "$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet 2>/dev/null || echo '+changes')" \
-        "$bin"
+        "$version" "$bin"
     printf -- '- image: debootstrap --variant=minbase bookworm, %s tar entries, one layer of %s bytes gzip (%.1f MB; skopeo'\''s), %s bytes unpacked; registry 127.0.0.1, plain http\n' \
         "$files" "$layer_size" "$(echo "$layer_size" | awk '{print $1 / 1e6}')" "$unpacked"
-    printf -- '- pushed: the store holds the layer plain (%s); cc-push gzips it on every core before the upload (%s bytes; its record of the copy removed before every cc-push run, kept for cc-push (copy kept)), skopeo gzips it on the way (%s bytes)\n' \
+    printf -- '- pushed: the store holds the layer plain (%s); cc-push gzips it on every core while it uploads it (%s bytes; its record of the copy removed before every cc-push run, kept for cc-push (copy kept)), skopeo gzips it on the way (%s bytes)\n' \
         "$src_layer" "$(python3 -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])).values()))["gzip"]["size"])' "$CC_ROOT/compressed.json" 2>/dev/null || echo '?')" "$layer_size"
     printf -- '- bench/pull.sh: %s rounds, interleaved, after %s warm-up round(s); every run into an empty store (pushes: an emptied registry), removed and synced after it, untimed\n\n' \
         "$N" "$WARMUP"

@@ -21,7 +21,7 @@ curl, gzip and tar count; a server's, the registry's, does not).
 
 RATIO is `A|B|LIMIT` (A and B are tool names, which may hold a `|`
 themselves): prints median(A)/median(B) and, with a LIMIT, whether it is
-≤ LIMIT.
+≤ LIMIT; one naming a tool not in TOOLS.json is skipped.
 """
 
 import json
@@ -91,8 +91,11 @@ def main():
     print()
     for spec in sys.argv[4:]:
         ab, limit = spec.rsplit("|", 1)
-        a, b = next((a, ab[len(a) + 1:]) for a in names
-                    if ab.startswith(a + "|") and ab[len(a) + 1:] in names)
+        pair = next(((a, ab[len(a) + 1:]) for a in names
+                     if ab.startswith(a + "|") and ab[len(a) + 1:] in names), None)
+        if pair is None:
+            continue  # a tool this run left out (bench/pull.sh ONLY=push)
+        a, b = pair
         r = med[a] / med[b]
         verdict = f" (target ≤ {limit}: {'met' if r <= float(limit) else 'NOT met'})" if limit else ""
         print(f"- {a} / {b} (median): {r:.2f}{verdict}")

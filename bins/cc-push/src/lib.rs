@@ -11,11 +11,13 @@ use clap::{CommandFactory, Parser, ValueEnum};
 /// Layers go compressed, as docker and podman push them: a layer the store
 /// holds as a plain tar (what cc-import and cc-load store) is sent
 /// gzip-compressed, and one stored compressed is sent as it is. The
-/// compressed copy is made once, on every core, and kept in the store
-/// beside the image (recorded in compressed.json at the store's root, and
-/// removed with the last image that has the layer), so the next push of
-/// the layer neither compresses it again nor, when the registry has it,
-/// uploads it. The manifest pushed is then the stored one with those
+/// compressed copy is made once, on every core (gzip level 5, one gzip
+/// member per MiB of tar: the same tar always gives the same bytes), and
+/// uploaded while it is made; it is kept in the store beside the image
+/// (recorded in compressed.json at the store's root, and removed with the
+/// last image that has the layer), so the next push of the layer neither
+/// compresses it again nor, when the registry has it, uploads it. The
+/// manifest pushed is then the stored one with those
 /// layers' descriptors, and its digest differs from the image's; when no
 /// layer changes, the manifest is sent byte for byte as stored and the
 /// pushed digest is the image's own (--compression-format none always
@@ -24,7 +26,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 /// Blobs the registry has already (asked with HEAD) are skipped; a blob
 /// that one of the image's other names on the same registry holds is
 /// mounted from there instead of uploaded; blobs up to 16 MiB go in one
-/// request, larger ones in 16 MiB chunks. An upload the registry refuses
+/// request, larger ones in 16 MiB chunks. A layer being compressed has no
+/// digest to ask about until it is done: it goes up in a chunk each time
+/// the compressor has written 16 MiB more, and the rest with the request
+/// that names its digest, after its diff id has been checked. An upload the registry refuses
 /// is reported with its own message and status. Credentials as for
 /// cc-pull. Prints the pushed manifest's digest.
 #[derive(Debug, Parser)]

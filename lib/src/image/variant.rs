@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Read};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -77,38 +77,86 @@ pub fn compressed(store: &Store, digest: &str, diff_id: &str, c: Compression) ->
     if let Some(copy) = lookup(store, diff_id, c)? {
         return Ok(copy);
     }
-    let tmp = TmpFile(
-        store
-            .tmp_dir()
-            .join(format!("compress-{}", store::random_hex(8))),
-    );
-    let copy = compress(&blob_path(store, digest)?, &tmp.0, diff_id, c)?;
-    // Under the images lock, as every blob arrives: the garbage collector
-    // runs under it and reads the record.
-    let _lock = store.lock("images")?;
-    let to = blob_path(store, &copy.digest)?;
-    if !to.exists() {
-        fs::rename(&tmp.0, &to).map_err(|e| Error::io("move into the store", &to, e))?;
-        store::sync_parent(&to)?;
-    }
-    let mut record = read_record(store)?;
-    record
-        .entry(diff_id.to_string())
-        .or_default()
-        .insert(format_name(c).into(), copy.clone());
-    store::write_json(&record_path(store), &record)?;
+    let making = Making::new(store);
+    let copy = making.write(store, digest, diff_id, c, None)?;
+    making.keep(store, diff_id, c, &copy)?;
     Ok(copy)
+}
+
+/// Told, from the compressor's writer thread, how many bytes the copy's
+/// file holds; an error stops the compressor.
+pub type Grown = Box<dyn FnMut(u64) -> io::Result<()> + Send>;
+
+/// A copy being made, in a temporary file of the store's tmp/ that goes
+/// when this is dropped, unless `keep` moved it into the store. cc-push
+/// reads the file while it grows (`write`'s `grown`) and uploads it as
+/// the compressor writes it.
+pub struct Making(TmpFile);
+
+impl Making {
+    pub fn new(store: &Store) -> Making {
+        Making(TmpFile(
+            store
+                .tmp_dir()
+                .join(format!("compress-{}", store::random_hex(8))),
+        ))
+    }
+
+    /// The temporary file.
+    pub fn path(&self) -> &Path {
+        &self.0 .0
+    }
+
+    /// Writes blob `digest` in format `c` to the file, synced, and checks
+    /// that it unpacks to `diff_id`. With `grown` (`step`, `f`), `f` is
+    /// told the file's length each time it has grown by `step` bytes (what
+    /// it was told is in the file, readable through another handle).
+    pub fn write(
+        &self,
+        store: &Store,
+        digest: &str,
+        diff_id: &str,
+        c: Compression,
+        grown: Option<(u64, Grown)>,
+    ) -> Result<Copy> {
+        compress(&blob_path(store, digest)?, self.path(), diff_id, c, grown)
+    }
+
+    /// Moves the finished copy into the store and records it.
+    pub fn keep(self, store: &Store, diff_id: &str, c: Compression, copy: &Copy) -> Result<()> {
+        // Under the images lock, as every blob arrives: the garbage
+        // collector runs under it and reads the record.
+        let _lock = store.lock("images")?;
+        let to = blob_path(store, &copy.digest)?;
+        if !to.exists() {
+            fs::rename(self.path(), &to).map_err(|e| Error::io("move into the store", &to, e))?;
+            store::sync_parent(&to)?;
+        }
+        let mut record = read_record(store)?;
+        record
+            .entry(diff_id.to_string())
+            .or_default()
+            .insert(format_name(c).into(), copy.clone());
+        store::write_json(&record_path(store), &record)
+    }
 }
 
 /// Writes blob `src` (any compression) to `out` in format `c`, checking
 /// that it unpacks to `diff_id`.
-fn compress(src: &Path, out: &Path, diff_id: &str, c: Compression) -> Result<Copy> {
+fn compress(
+    src: &Path,
+    out: &Path,
+    diff_id: &str,
+    c: Compression,
+    grown: Option<(u64, Grown)>,
+) -> Result<Copy> {
     let f = File::open(src).map_err(|e| Error::io("open", src, e))?;
     let mut input = BufReader::with_capacity(1 << 20, f);
     let from = layer::detect(input.fill_buf().map_err(|e| Error::io("read", src, e))?);
     let mut tar = HashReader::new(layer::decoder(input, from)?);
     let file = File::create(out).map_err(|e| Error::io("create", out, e))?;
-    let mut pack = Pack::new(HashWriter::new(BufWriter::with_capacity(1 << 20, file)), c);
+    let file = Growing::new(BufWriter::with_capacity(1 << 20, file), grown);
+    let mut pack = Pack::new(HashWriter::new(file), c);
     // Blocks of exactly BLOCK bytes, as cc-commit cuts them: the same tar
     // gives the same compressed bytes.
     let fed: io::Result<()> = loop {
@@ -132,6 +180,7 @@ fn compress(src: &Path, out: &Path, diff_id: &str, c: Compression) -> Result<Cop
     let (digest, size, w) = packed.map_err(|e| Error::io("write", out, e))?.finish();
     let file = w
         .into_inner()
+        .into_inner()
         .map_err(|e| Error::io("write", out, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io("sync", out, e))?;
     let (unpacked, _) = tar.finish();
@@ -142,6 +191,52 @@ fn compress(src: &Path, out: &Path, diff_id: &str, c: Compression) -> Result<Cop
         )));
     }
     Ok(Copy { digest, size })
+}
+
+/// The copy's file writer: every `step` bytes it flushes what it holds to
+/// the file and tells the `Grown` how long the file is.
+struct Growing<W: Write>(W, Option<Told>);
+
+struct Told {
+    step: u64,
+    tell: Grown,
+    len: u64,
+    told: u64,
+}
+
+impl<W: Write> Growing<W> {
+    fn new(inner: W, grown: Option<(u64, Grown)>) -> Self {
+        let told = grown.map(|(step, tell)| Told {
+            step,
+            tell,
+            len: 0,
+            told: 0,
+        });
+        Growing(inner, told)
+    }
+
+    /// The inner writer; nothing more is told.
+    fn into_inner(self) -> W {
+        self.0
+    }
+}
+
+impl<W: Write> Write for Growing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        if let Some(t) = self.1.as_mut() {
+            t.len += n as u64;
+            if t.len - t.told >= t.step {
+                self.0.flush()?;
+                t.told = t.len;
+                (t.tell)(t.len)?;
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Drops the records of layers not in `layers` (the diff ids the store
@@ -215,6 +310,76 @@ mod tests {
         assert!(keep(&store, &layers).unwrap().contains(&gz.digest));
         assert!(keep(&store, &BTreeSet::new()).unwrap().is_empty());
         assert_eq!(read_record(&store).unwrap(), Record::new());
+    }
+
+    /// 3 MiB that do not compress (stored blocks), as a plain blob.
+    fn random_blob(store: &Store) -> String {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let data: Vec<u8> = (0..3 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let digest = sha256(&data);
+        fs::write(blob_path(store, &digest).unwrap(), &data).unwrap();
+        digest
+    }
+
+    /// What cc-push's upload reads: the file, told each time it grew by a
+    /// step, holds at least what it was told; the copy is kept only when
+    /// asked, and is what `compressed` makes.
+    #[test]
+    fn making_tells_how_the_file_grows() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(&t.path().join("root")).unwrap();
+        let digest = random_blob(&store);
+        let making = Making::new(&store);
+        let path = making.path().to_path_buf();
+        let told = Arc::new(std::sync::Mutex::new(vec![]));
+        let seen = told.clone();
+        let grown: Grown = Box::new(move |len| {
+            let on_disk = fs::metadata(&path)?.len();
+            assert!(on_disk >= len, "told {len}, the file has {on_disk}");
+            seen.lock().unwrap().push(len);
+            Ok(())
+        });
+        let step = 1 << 20;
+        let c = Compression::Gzip;
+        let copy = making
+            .write(&store, &digest, &digest, c, Some((step, grown)))
+            .unwrap();
+        let told = told.lock().unwrap().clone();
+        assert_eq!(told.len() as u64, copy.size / step, "{told:?}");
+        assert!(told.windows(2).all(|w| w[1] - w[0] >= step), "{told:?}");
+        assert_eq!(lookup(&store, &digest, c).unwrap(), None);
+        making.keep(&store, &digest, c, &copy).unwrap();
+        assert_eq!(lookup(&store, &digest, c).unwrap(), Some(copy.clone()));
+        fs::remove_file(blob_path(&store, &copy.digest).unwrap()).unwrap();
+        fs::remove_file(record_path(&store)).unwrap();
+        assert_eq!(compressed(&store, &digest, &digest, c).unwrap(), copy);
+    }
+
+    /// An upload that stops (its `Grown` fails) stops the compressor; the
+    /// temporary file goes and nothing is recorded.
+    #[test]
+    fn a_stopped_upload_stops_the_compressor() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(&t.path().join("root")).unwrap();
+        let digest = random_blob(&store);
+        let making = Making::new(&store);
+        let grown: Grown = Box::new(|_| Err(io::Error::other("the upload stopped")));
+        let c = Compression::Gzip;
+        let e = making
+            .write(&store, &digest, &digest, c, Some((1 << 20, grown)))
+            .unwrap_err();
+        assert!(e.to_string().contains("the upload stopped"), "{e}");
+        drop(making);
+        assert_eq!(lookup(&store, &digest, c).unwrap(), None);
+        let tmp: Vec<_> = fs::read_dir(store.tmp_dir()).unwrap().collect();
+        assert!(tmp.is_empty(), "tmp/ keeps {tmp:?}");
     }
 
     #[test]

@@ -6,12 +6,17 @@
 //! Layers go compressed, as docker and podman send them: by default a
 //! layer stored as a plain tar (cc-import, cc-load) goes gzip-compressed,
 //! through a copy the store keeps (`image::variant`), and a compressed one
-//! as it is. Then the manifest is the stored one with those layers'
+//! as it is. The first push of such a layer compresses it on every core
+//! and uploads it at the same time (`stream_layer`); later pushes send the
+//! kept copy like any other blob. Then the manifest is the stored one with those layers'
 //! descriptors changed, and the pushed digest is its own; when no layer
 //! changes, the manifest goes byte for byte as stored and the pushed
 //! digest is the image's.
 
-use std::io::Read;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
 
 use serde_json::Value;
 
@@ -72,12 +77,40 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
         .filter(|n| n.domain.as_deref() == Some(host.as_str()) && n.path != r.path)
         .map(|n| n.path)
         .collect();
-    let (layers, raw, media) = prepare(store, &img, opts.compression, opts.progress)?;
-    let mut blobs = vec![img.manifest.config.clone()];
-    blobs.extend(layers);
-    for b in &blobs {
-        push_blob(&client, store, b, &sources, opts.progress)?;
+    let plan = plan(store, &img, opts.compression)?;
+    push_blob(
+        &client,
+        store,
+        &img.manifest.config,
+        &sources,
+        opts.progress,
+    )?;
+    let mut layers = vec![];
+    for layer in plan {
+        layers.push(match layer {
+            Layer::Ready(d, c) => {
+                push_blob(&client, store, &d, &sources, opts.progress)?;
+                (d, c)
+            }
+            Layer::Make {
+                stored,
+                diff_id,
+                to,
+            } => {
+                let copy = stream_layer(&client, store, &stored, &diff_id, to, opts.progress)?;
+                debug(&format!(
+                    "{}: sent as {}, {}",
+                    stored.digest,
+                    variant::format_name(to),
+                    copy.digest
+                ));
+                let mut d = stored;
+                (d.digest, d.size) = (copy.digest, copy.size);
+                (d, to)
+            }
+        });
     }
+    let (raw, media) = manifest(store, &img, layers)?;
     let digest = sha256(&raw);
     let reference = r.tag.clone().or(r.digest.clone()).expect("normalized");
     let mut req = Req::new("PUT", client.url(&format!("manifests/{reference}")))
@@ -93,61 +126,89 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
     Ok(digest)
 }
 
-/// The layers to push, each in the format `how` asks for (compressed
-/// copies made or found in the store), and the manifest that lists them
-/// with its media type.
-fn prepare(
+/// A layer to push.
+enum Layer {
+    /// A blob of the store: the layer as stored, or the compressed copy
+    /// an earlier push kept; in what format.
+    Ready(Descriptor, Compression),
+    /// To be compressed from the stored blob `stored` into format `to`,
+    /// and uploaded while it is.
+    Make {
+        stored: Descriptor,
+        diff_id: String,
+        to: Compression,
+    },
+}
+
+/// The layers to push, each in the format `how` asks for: as stored, the
+/// copy the store keeps in that format, or one to make.
+fn plan(store: &Store, img: &Image, how: PushCompression) -> Result<Vec<Layer>> {
+    let as_stored = || {
+        img.manifest
+            .layers
+            .iter()
+            .map(|l| Layer::Ready(l.clone(), Compression::None))
+            .collect()
+    };
+    let diff_ids = &img.config.rootfs.diff_ids;
+    if how == PushCompression::AsStored || diff_ids.len() != img.manifest.layers.len() {
+        // The stored manifest goes as it is: the formats are not needed.
+        return Ok(as_stored());
+    }
+    let mut layers = vec![];
+    for (l, diff_id) in img.manifest.layers.iter().zip(diff_ids) {
+        let from = stored_compression(store, &l.digest)?;
+        let to = how.target(from);
+        if to == from {
+            layers.push(Layer::Ready(l.clone(), to));
+            continue;
+        }
+        match variant::lookup(store, diff_id, to)? {
+            Some(copy) => {
+                debug(&format!(
+                    "{}: sent as {}, {} (kept)",
+                    l.digest,
+                    variant::format_name(to),
+                    copy.digest
+                ));
+                let mut d = l.clone();
+                (d.digest, d.size) = (copy.digest, copy.size);
+                layers.push(Layer::Ready(d, to));
+            }
+            None => layers.push(Layer::Make {
+                stored: l.clone(),
+                diff_id: diff_id.clone(),
+                to,
+            }),
+        }
+    }
+    Ok(layers)
+}
+
+/// The manifest to push, with its media type: the stored one byte for
+/// byte when every layer goes as stored, else the stored one with the
+/// pushed layers' descriptors.
+fn manifest(
     store: &Store,
     img: &Image,
-    how: PushCompression,
-    progress: bool,
-) -> Result<(Vec<Descriptor>, Vec<u8>, String)> {
-    let stored = std::fs::read(blob_path(store, &img.manifest_digest)?).map_err(|e| {
-        Error::io(
-            "read",
-            blob_path(store, &img.manifest_digest).unwrap_or_default(),
-            e,
-        )
-    })?;
+    layers: Vec<(Descriptor, Compression)>,
+) -> Result<(Vec<u8>, String)> {
+    let path = blob_path(store, &img.manifest_digest)?;
+    let stored = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
     let media = img
         .manifest
         .media_type
         .clone()
         .unwrap_or_else(|| img.descriptor.media_type.clone());
-    let diff_ids = &img.config.rootfs.diff_ids;
-    if how == PushCompression::AsStored || diff_ids.len() != img.manifest.layers.len() {
-        return Ok((img.manifest.layers.clone(), stored, media));
+    let same = layers
+        .iter()
+        .zip(&img.manifest.layers)
+        .all(|((d, _), l)| d.digest == l.digest);
+    if same {
+        return Ok((stored, media));
     }
-    let mut layers = vec![];
-    let mut changed = false;
-    for (l, diff_id) in img.manifest.layers.iter().zip(diff_ids) {
-        let from = stored_compression(store, &l.digest)?;
-        let to = how.target(from);
-        if to == from {
-            layers.push((l.clone(), to));
-            continue;
-        }
-        let f = variant::format_name(to);
-        let copy = match variant::lookup(store, diff_id, to)? {
-            Some(copy) => copy,
-            None => {
-                debug(&format!("{}: compressing to {f}", l.digest));
-                if progress {
-                    eprintln!("blob {}: compressing ({f})", &l.digest[7..19]);
-                }
-                variant::compressed(store, &l.digest, diff_id, to)?
-            }
-        };
-        debug(&format!("{}: sent as {f}, {}", l.digest, copy.digest));
-        let mut d = l.clone();
-        (d.digest, d.size) = (copy.digest, copy.size);
-        layers.push((d, to));
-        changed = true;
-    }
-    if !changed {
-        return Ok((img.manifest.layers.clone(), stored, media));
-    }
-    rewrite(&stored, &media, layers)
+    let (_, raw, media) = rewrite(&stored, &media, layers)?;
+    Ok((raw, media))
 }
 
 /// A blob's compression, from its first bytes.
@@ -208,16 +269,11 @@ fn push_blob(
     progress: bool,
 ) -> Result<()> {
     let path = blob_path(store, &b.digest)?;
-    // A network failure names the blob it happened to.
-    let send = |req: &Req| {
-        c.send(req).map_err(|e| match e {
-            Error::Sys { .. } => {
-                Error::Invalid(format!("{}: upload of {} failed: {e}", c.host, b.digest))
-            }
-            e => e,
-        })
-    };
-    let head = send(&Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))))?;
+    let head = send(
+        c,
+        &Req::new("HEAD", c.url(&format!("blobs/{}", b.digest))),
+        &b.digest,
+    )?;
     if head.status().as_u16() == 200 {
         debug(&format!("{}: already there", b.digest));
         return Ok(());
@@ -230,40 +286,17 @@ fn push_blob(
         ));
         let mut req = Req::new("POST", url);
         req.body = ReqBody::Bytes(vec![]);
-        let resp = send(&req)?;
+        let resp = send(c, &req, &b.digest)?;
         if resp.status().as_u16() == 201 {
             debug(&format!("{}: mounted from {from}", b.digest));
             return Ok(());
         }
     }
-    let mut req = Req::new("POST", c.url("blobs/uploads/"));
-    req.body = ReqBody::Bytes(vec![]);
-    let mut resp = send(&req)?;
-    if resp.status().as_u16() != 202 {
-        return Err(Error::Invalid(format!(
-            "{}: cannot start an upload: {}",
-            c.host,
-            error_text(&mut resp)
-        )));
-    }
-    let mut location = location_of(c, &resp)?;
+    let mut location = start_upload(c, &b.digest)?;
     let mut off = 0;
     while b.size > CHUNK && off < b.size {
         let len = CHUNK.min(b.size - off);
-        let mut req = Req::new("PATCH", location.clone())
-            .header("Content-Type", "application/octet-stream")
-            .header("Content-Range", format!("{}-{}", off, off + len - 1));
-        req.body = ReqBody::File(path.clone(), off, len);
-        let mut resp = send(&req)?;
-        if resp.status().as_u16() != 202 {
-            return Err(Error::Invalid(format!(
-                "{}: chunk of {} refused: {}",
-                c.host,
-                b.digest,
-                error_text(&mut resp)
-            )));
-        }
-        location = location_of(c, &resp)?;
+        location = patch(c, &location, &path, off, len, &b.digest)?;
         off += len;
         if progress {
             eprint!(
@@ -273,28 +306,180 @@ fn push_blob(
             );
         }
     }
-    let sep = if location.contains('?') { '&' } else { '?' };
-    let mut req = Req::new(
-        "PUT",
-        format!("{location}{sep}digest={}", query_escape(&b.digest)),
-    )
-    .header("Content-Type", "application/octet-stream");
-    req.body = if off == b.size && b.size > CHUNK {
-        ReqBody::Bytes(vec![])
-    } else {
-        ReqBody::File(path, 0, b.size)
+    finish_upload(c, &location, &b.digest, &path, off, b.size, &b.digest)?;
+    if progress {
+        eprintln!("\r\x1b[2Kblob {}: pushed", &b.digest[7..19]);
+    }
+    Ok(())
+}
+
+/// Compresses the stored layer `l` into format `to` and uploads it while
+/// it is compressed, as skopeo does: the compressor (every core) writes
+/// the copy the store keeps (`variant::Making`), and this thread sends it
+/// in a PATCH each time it has grown by `CHUNK`; the last piece goes with
+/// the PUT that names the digest, known only at the end. No HEAD first:
+/// the digest is not known before, and a registry that has the blob
+/// takes it again. The layer's diff id is checked before that PUT: an
+/// upload of a layer that is not what the config says is cancelled.
+fn stream_layer(
+    c: &Client,
+    store: &Store,
+    l: &Descriptor,
+    diff_id: &str,
+    to: Compression,
+    progress: bool,
+) -> Result<variant::Copy> {
+    let f = variant::format_name(to);
+    debug(&format!(
+        "{}: compressing to {f} while it is uploaded",
+        l.digest
+    ));
+    // What the errors name: the digest of what is sent is not known yet.
+    let what = format!("{} ({f})", l.digest);
+    let making = variant::Making::new(store);
+    let location = start_upload(c, &what)?;
+    let (tx, rx) = mpsc::channel();
+    let grown: variant::Grown = Box::new(move |len| {
+        tx.send(len)
+            .map_err(|_| io::Error::other("the upload stopped"))
+    });
+    let (made, sent) = thread::scope(|s| {
+        let job = s.spawn(|| making.write(store, &l.digest, diff_id, to, Some((CHUNK, grown))));
+        // Returns when the compressor is done (the channel closes) or on
+        // the first refusal, which stops the compressor at its next write.
+        let sent = follow(c, making.path(), location, rx, &what, progress);
+        let made = job.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (made, sent)
+    });
+    let (location, off) = sent?;
+    let copy = match made {
+        Ok(copy) => copy,
+        Err(e) => {
+            // Ours, not the registry's: tell it to drop what it has.
+            let _ = c.send(&Req::new("DELETE", location));
+            return Err(e);
+        }
     };
-    let mut resp = send(&req)?;
-    if resp.status().as_u16() != 201 {
+    finish_upload(
+        c,
+        &location,
+        &copy.digest,
+        making.path(),
+        off,
+        copy.size,
+        &what,
+    )?;
+    making.keep(store, diff_id, to, &copy)?;
+    if progress {
+        eprintln!("\r\x1b[2Kblob {}: pushed ({f})", &l.digest[7..19]);
+    }
+    Ok(copy)
+}
+
+/// Sends the file at `path` as it grows: a PATCH of what was added each
+/// time `grown` tells a new length (lengths that came while a PATCH was
+/// on its way go in one). Returns the upload's location and how many
+/// bytes went.
+fn follow(
+    c: &Client,
+    path: &Path,
+    mut location: String,
+    grown: Receiver<u64>,
+    what: &str,
+    progress: bool,
+) -> Result<(String, u64)> {
+    let mut off = 0;
+    while let Ok(mut len) = grown.recv() {
+        len = grown.try_iter().last().unwrap_or(len);
+        location = patch(c, &location, path, off, len - off, what)?;
+        off = len;
+        if progress {
+            eprint!(
+                "\r\x1b[2Kblob {}: compressing and pushing, {} MB sent",
+                &what[7..19],
+                off / 1_000_000
+            );
+        }
+    }
+    Ok((location, off))
+}
+
+/// Sends `req`; a network failure names the blob it happened to.
+fn send(c: &Client, req: &Req, what: &str) -> Result<ureq::http::Response<ureq::Body>> {
+    c.send(req).map_err(|e| match e {
+        Error::Sys { .. } => Error::Invalid(format!("{}: upload of {what} failed: {e}", c.host)),
+        e => e,
+    })
+}
+
+/// Starts an upload (POST); returns where its data goes.
+fn start_upload(c: &Client, what: &str) -> Result<String> {
+    let mut req = Req::new("POST", c.url("blobs/uploads/"));
+    req.body = ReqBody::Bytes(vec![]);
+    let mut resp = send(c, &req, what)?;
+    if resp.status().as_u16() != 202 {
         return Err(Error::Invalid(format!(
-            "{}: upload of {} refused: {}",
+            "{}: cannot start an upload: {}",
             c.host,
-            b.digest,
             error_text(&mut resp)
         )));
     }
-    if progress {
-        eprintln!("\r\x1b[2Kblob {}: pushed", &b.digest[7..19]);
+    location_of(c, &resp)
+}
+
+/// Sends bytes `off..off + len` of `path` in the upload at `location`;
+/// returns where the next ones go.
+fn patch(
+    c: &Client,
+    location: &str,
+    path: &Path,
+    off: u64,
+    len: u64,
+    what: &str,
+) -> Result<String> {
+    let mut req = Req::new("PATCH", location.to_string())
+        .header("Content-Type", "application/octet-stream")
+        .header("Content-Range", format!("{}-{}", off, off + len - 1));
+    req.body = ReqBody::File(path.to_path_buf(), off, len);
+    let mut resp = send(c, &req, what)?;
+    if resp.status().as_u16() != 202 {
+        return Err(Error::Invalid(format!(
+            "{}: chunk of {what} refused: {}",
+            c.host,
+            error_text(&mut resp)
+        )));
+    }
+    location_of(c, &resp)
+}
+
+/// Ends the upload at `location` with a PUT that names the blob's digest
+/// and carries the bytes of `path` from `off` to `size`.
+fn finish_upload(
+    c: &Client,
+    location: &str,
+    digest: &str,
+    path: &Path,
+    off: u64,
+    size: u64,
+    what: &str,
+) -> Result<()> {
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let mut req = Req::new(
+        "PUT",
+        format!("{location}{sep}digest={}", query_escape(digest)),
+    )
+    .header("Content-Type", "application/octet-stream");
+    req.body = match off == size {
+        true => ReqBody::Bytes(vec![]),
+        false => ReqBody::File(path.to_path_buf(), off, size - off),
+    };
+    let mut resp = send(c, &req, what)?;
+    if resp.status().as_u16() != 201 {
+        return Err(Error::Invalid(format!(
+            "{}: upload of {what} refused: {}",
+            c.host,
+            error_text(&mut resp)
+        )));
     }
     Ok(())
 }
