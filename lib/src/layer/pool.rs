@@ -8,7 +8,8 @@
 //! cores, but only if they do not queue on a lock: open(O_CREAT) allocates
 //! the inode while holding the folder's i_rwsem, and a tar puts a folder's
 //! files together, so two workers calling it would mostly wait for each
-//! other (measured: 4.9 s one thread, 3.8 s two). A worker therefore
+//! other (the minbase tar of bench/pull.sh: 4.9 s one thread, 3.8 s
+//! two). A worker therefore
 //! creates an unnamed file with O_TMPFILE, which allocates the inode
 //! without that lock, writes it, sets its owner, mode, xattrs and times
 //! through the fd, and only then links it in under its name (2.7 s). A
@@ -18,10 +19,11 @@
 //! The reading thread keeps everything else: it parses the tar in order,
 //! resolves every parent folder inside the root (openat2 RESOLVE_IN_ROOT),
 //! makes folders, symlinks, devices, whiteouts and hardlinks itself, and
-//! writes files over `INLINE` bytes itself. A smaller file becomes a
+//! writes files over `INLINE` (1 MiB) itself. A smaller file becomes a
 //! `Job`: the parent folder's fd, the name, the metadata and the content
-//! read into memory. At most `MAX_BYTES` of content and `MAX_JOBS` jobs
-//! (each holds an fd) are in flight; `submit` blocks beyond that.
+//! read into memory. At most `MAX_BYTES` (16 MiB) of content and
+//! `MAX_JOBS` jobs (each holds an fd) are in flight; `submit` blocks
+//! beyond that.
 //!
 //! Order: a job's name does not exist until its worker links it, and the
 //! reader keeps it that way. Before anything it does at a name (create,
@@ -33,10 +35,12 @@
 //! or under another name), it waits for every job (`drain`). Folder
 //! times are set after the last job.
 //!
-//! Errors: a job that fails records its error with its entry's number; the
-//! workers skip the jobs queued after it, and the reader, at its next call
-//! into the pool, waits for the running ones and returns the error of the
-//! earliest entry, the one a single thread would have met first.
+//! Errors: a job that fails records its error with its entry's number, and
+//! the workers skip the jobs queued after it. The reader's next call into
+//! the pool fails, so it stops; `finish`, which `apply` always calls, waits
+//! for the jobs still running and returns the error of the earliest entry,
+//! the one a single thread would have met first, before any error of the
+//! reader's own (a later entry). A file that failed never got its name.
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
@@ -52,10 +56,13 @@ use rustix::fs::{Gid, Mode, OFlags, Timestamps, Uid, XattrFlags};
 use super::node::{self, Meta};
 use crate::error::{Error, Result};
 
-/// Files up to this size go to a worker; bigger ones the reader writes.
-pub(super) const INLINE: u64 = 4 << 20;
-/// Content read ahead of the workers, at most (one bigger file may wait alone).
-const MAX_BYTES: usize = 64 << 20;
+/// Files up to this size go to a worker; bigger ones the reader writes
+/// (few: 19 of the 5,327 files of a Debian minbase), since it is the
+/// inode, not the bytes, that is worth another thread.
+pub(super) const INLINE: u64 = 1 << 20;
+/// Content read ahead of the workers, at most: cc-pull unpacks up to three
+/// layers at once, so 48 MiB in all.
+const MAX_BYTES: usize = 16 << 20;
 /// Jobs queued or running, at most: each holds an open folder fd.
 const MAX_JOBS: usize = 256;
 /// Workers, at most: past a few, they wait on the same folders' locks.

@@ -90,7 +90,7 @@ fn layer_pool_many_small_files() {
 fn layer_pool_same_path_twice() {
     let files = small_files(400, 4);
     let mut entries = raws(&files);
-    let big = vec![1u8; 3 << 20];
+    let big = vec![1u8; 3 << 20]; // written by the reader
     entries.extend([
         (&b"usr/"[..], D, &b""[..], &b""[..]),
         (b"usr/lib/", D, b"", b""),
@@ -117,8 +117,8 @@ fn layer_pool_same_path_twice() {
 fn layer_pool_hardlink_to_a_file_written_late() {
     let files = small_files(500, 5);
     let mut entries = raws(&files);
-    // Just under the size a worker takes: queued behind 500 files.
-    let big = vec![9u8; (4 << 20) - 1];
+    // The biggest file a worker takes, queued behind 500 others.
+    let big = vec![9u8; super::pool::INLINE as usize];
     entries.extend([
         (&b"big"[..], F, &b""[..], &big[..]),
         (b"big2", H, b"big", b""),
