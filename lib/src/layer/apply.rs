@@ -15,6 +15,10 @@
 //! - A folder this layer needs but has no entry for is created with the
 //!   owner, mode, xattrs and mtime of the same folder in the first lower
 //!   that has it (image-spec 1204), or root 0755.
+//!
+//! Regular files are written by worker threads while this one reads on
+//! (`pool`, which explains how the order of the tar is kept); everything
+//! else is done here, in the order of the tar.
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
@@ -22,9 +26,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timespec};
+use rustix::fs::{FileType, Mode, OFlags, Timespec};
 
 use super::node::{self, Meta};
+use super::pool::{self, Job, Pool, WriteError};
 use super::{WH, WH_OPAQUE};
 use crate::error::{Error, Result};
 use crate::inroot::Root;
@@ -45,6 +50,16 @@ pub struct Applied {
 /// there, and folders this layer implies take their metadata from there.
 /// On error, `dest` is left half-written: the caller deletes it.
 pub fn apply(tar: impl Read, dest: &Path, lowers: &[PathBuf]) -> Result<Applied> {
+    apply_with(tar, dest, lowers, pool::workers())
+}
+
+/// `apply` with `workers` threads writing files (0: all on this one).
+pub(super) fn apply_with(
+    tar: impl Read,
+    dest: &Path,
+    lowers: &[PathBuf],
+    workers: usize,
+) -> Result<Applied> {
     let mut a = Applier {
         root: Root::open(dest)?,
         lowers: lowers
@@ -54,14 +69,12 @@ pub fn apply(tar: impl Read, dest: &Path, lowers: &[PathBuf]) -> Result<Applied>
         dirs: Vec::new(),
         done: Applied::default(),
         buf: vec![0; node::XATTR_MAX],
+        pool: Pool::new(workers),
     };
-    let bad = |e: io::Error| Error::io("read layer tar for", dest, e);
-    let mut archive = tar::Archive::new(tar);
-    for entry in archive.entries().map_err(bad)? {
-        a.entry(&mut entry.map_err(bad)?)?;
-    }
-    // The second zero block and any padding: the digest covers all of it.
-    io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(bad)?;
+    let read = a.read(tar);
+    // A worker's error comes from an entry before any the reader failed on.
+    a.pool.finish()?;
+    read?;
     a.set_dir_times()?;
     Ok(a.done)
 }
@@ -74,6 +87,8 @@ struct Applier {
     done: Applied,
     /// Scratch for xattr lists and values.
     buf: Vec<u8>,
+    /// The threads that write regular files.
+    pool: Pool,
 }
 
 /// What a `.wh.` name asks for.
@@ -89,6 +104,21 @@ fn invalid(shown: &str, why: impl std::fmt::Display) -> Error {
 }
 
 impl Applier {
+    fn read(&mut self, tar: impl Read) -> Result<()> {
+        let mut archive = tar::Archive::new(tar);
+        for entry in archive.entries().map_err(|e| self.bad(e))? {
+            self.entry(&mut entry.map_err(|e| self.bad(e))?)?;
+        }
+        // The second zero block and any padding: the digest covers all of it.
+        io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(|e| self.bad(e))?;
+        Ok(())
+    }
+
+    /// The tar stream failed.
+    fn bad(&self, e: io::Error) -> Error {
+        Error::io("read layer tar for", self.root.path(), e)
+    }
+
     fn entry<R: Read>(&mut self, e: &mut tar::Entry<'_, R>) -> Result<()> {
         let kind = e.header().entry_type();
         if kind.is_pax_global_extensions() {
@@ -132,8 +162,18 @@ impl Applier {
         self.root.parent(rel, false)
     }
 
-    /// Like `at`, creating missing folders on the way (see `implied_dir`).
+    /// Like `at`, creating missing folders on the way (see `implied_dir`),
+    /// once no file is pending there (a pending file has no name yet, so a
+    /// path through it fails like a path through nothing).
     fn parent(&mut self, rel: &Path) -> Result<(OwnedFd, OsString)> {
+        let (dir, name) = self.parent_dir(rel)?;
+        self.pool
+            .wait_for(dir.as_fd(), &name, || self.root.show(rel))?;
+        Ok((dir, name))
+    }
+
+    /// `parent` without the wait for `rel` itself.
+    fn parent_dir(&mut self, rel: &Path) -> Result<(OwnedFd, OsString)> {
         match self.at(rel) {
             // ENOTDIR: a whiteout in the way, replaced below.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {}
@@ -143,6 +183,8 @@ impl Applier {
         for c in rel.parent().unwrap_or(Path::new("")).components() {
             prefix.push(c);
             let (dir, name) = self.at(&prefix)?;
+            self.pool
+                .wait_for(dir.as_fd(), &name, || self.root.show(&prefix))?;
             match node::lstat(dir.as_fd(), &name) {
                 Ok(st) if node::is_whiteout(&st) => {
                     node::remove(dir.as_fd(), &name, &st)
@@ -151,6 +193,8 @@ impl Applier {
                 }
                 // A symlink, perhaps to nothing yet: created inside the root.
                 Ok(st) if node::kind(&st) == FileType::Symlink => {
+                    // It may lead to a name a file is pending at.
+                    self.pool.drain()?;
                     drop(self.root.mkdir_all(&prefix, 0o755)?);
                 }
                 Ok(_) => {}
@@ -235,7 +279,13 @@ impl Applier {
     /// Removes whatever this layer has at `name`, so a new entry can take it.
     fn clear(&self, dir: &OwnedFd, name: &OsStr, rel: &Path) -> Result<()> {
         match node::lstat(dir.as_fd(), name) {
-            Ok(st) => node::remove(dir.as_fd(), name, &st).map_err(|e| self.err("remove", rel, e)),
+            Ok(st) => {
+                if node::kind(&st) == FileType::Directory {
+                    // files may be pending inside
+                    self.pool.drain()?;
+                }
+                node::remove(dir.as_fd(), name, &st).map_err(|e| self.err("remove", rel, e))
+            }
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
             Err(e) => Err(self.err("stat", rel, e)),
         }
@@ -253,6 +303,9 @@ impl Applier {
         self.clear(&dir, &name, rel)?;
         let h = e.header();
         let kind = h.entry_type();
+        if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
+            return self.put_file(e, dir, name, rel, meta);
+        }
         let dev = |h: &tar::Header| -> Result<u64> {
             let raw = (h.as_ustar().map(|u| (u.dev_major, u.dev_minor)))
                 .or(h.as_gnu().map(|g| (g.dev_major, g.dev_minor)))
@@ -262,16 +315,7 @@ impl Applier {
             Ok(rustix::fs::makedev(major.unwrap_or(0), minor.unwrap_or(0)))
         };
         let mode = Mode::from_raw_mode(0o600);
-        let ft = if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
-            let flags =
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let fd = rustix::fs::openat(&dir, &name, flags, mode)
-                .map_err(|e| self.err("create", rel, e.into()))?;
-            let n =
-                io::copy(e, &mut std::fs::File::from(fd)).map_err(|e| self.err("write", rel, e))?;
-            self.done.bytes += n;
-            FileType::RegularFile
-        } else if kind.is_symlink() {
+        let ft = if kind.is_symlink() {
             let target = e.link_name_bytes().unwrap_or_default().into_owned();
             rustix::fs::symlinkat(target.as_slice(), &dir, &name)
                 .map_err(|e| self.err("create symlink", rel, e.into()))?;
@@ -295,12 +339,48 @@ impl Applier {
         node::set_meta(dir.as_fd(), &name, meta, ft, false).map_err(|(op, e)| self.err(op, rel, e))
     }
 
+    /// A regular file: handed to a worker, or, if big, written here.
+    fn put_file<R: Read>(
+        &mut self,
+        e: &mut tar::Entry<'_, R>,
+        dir: OwnedFd,
+        name: OsString,
+        rel: &Path,
+        meta: &Meta,
+    ) -> Result<()> {
+        let size = e.size();
+        if self.pool.parallel() && size <= pool::INLINE {
+            let mut data = Vec::with_capacity(size as usize);
+            e.read_to_end(&mut data).map_err(|e| self.bad(e))?;
+            self.done.bytes += data.len() as u64;
+            let shown = self.root.show(rel);
+            let meta = meta.clone();
+            return self.pool.submit(Job {
+                dir,
+                name,
+                meta,
+                data,
+                shown,
+            });
+        }
+        match pool::write_file(self.pool.tmpfile(), dir.as_fd(), &name, meta, e) {
+            Ok(n) => {
+                self.done.bytes += n;
+                Ok(())
+            }
+            Err(WriteError::Read(e)) => Err(self.bad(e)),
+            Err(WriteError::Op(op, e)) => Err(self.err(op, rel, e)),
+        }
+    }
+
     /// A hardlink: its target must be in the layer (resolved in the root),
     /// or in a lower, from where it is copied up first.
     fn hardlink(&mut self, rel: &Path, target: &[u8], shown: &str) -> Result<()> {
         let target = clean(target)
             .filter(|t| !t.as_os_str().is_empty())
             .ok_or_else(|| invalid(shown, "link target leaves the layer"))?;
+        // The target may be a file still being written, by any name.
+        self.pool.drain()?;
         let flags = OFlags::PATH | OFlags::NOFOLLOW;
         let src = match self.root.open_at(&target, flags, Mode::empty()) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
@@ -317,7 +397,7 @@ impl Applier {
             return Ok(());
         }
         self.clear(&dir, &name, rel)?;
-        link(&src, &dir, &name).map_err(|e| self.err("link", rel, e))
+        node::link(src.as_fd(), dir.as_fd(), &name).map_err(|e| self.err("link", rel, e))
     }
 
     /// Copies `rel` from the first lower that has it into this layer, with
@@ -433,24 +513,6 @@ impl Applier {
             }
         }
         Ok(())
-    }
-}
-
-/// linkat(2) from an O_PATH fd: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH,
-/// `/proc/self/fd/N` with AT_SYMLINK_FOLLOW does not.
-fn link(src: &OwnedFd, dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
-    match rustix::fs::linkat(src, "", dir, name, AtFlags::EMPTY_PATH) {
-        Err(rustix::io::Errno::PERM) | Err(rustix::io::Errno::NOENT) => {
-            let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(src));
-            Ok(rustix::fs::linkat(
-                rustix::fs::CWD,
-                proc.as_str(),
-                dir,
-                name,
-                AtFlags::SYMLINK_FOLLOW,
-            )?)
-        }
-        r => Ok(r?),
     }
 }
 

@@ -8,7 +8,8 @@
 //! can reach outside the layer's folder (go-containerregistry 2227).
 //!
 //! - `compress`: gzip and zstd, told apart by magic bytes.
-//! - `apply`: a tar stream into a folder.
+//! - `apply`: a tar stream into a folder; `pool`: its regular files,
+//!   written by worker threads.
 //! - `write`: a folder into a tar stream, byte for byte reproducible.
 //! - `upper`: an overlay upper dir as changes (`cc-diff`) or as a layer
 //!   tar with OCI whiteouts (`cc-commit`).
@@ -18,11 +19,14 @@ mod apply;
 mod compress;
 mod node;
 pub mod pack;
+mod pool;
 mod upper;
 mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pool;
 
 pub use apply::{apply, Applied};
 pub use compress::{decoder, detect, media_type, Compression};

@@ -202,3 +202,22 @@ pub(super) fn remove(dir: BorrowedFd<'_>, name: &OsStr, st: &Stat) -> io::Result
         Ok(rustix::fs::unlinkat(dir, name, AtFlags::empty())?)
     }
 }
+
+/// linkat(2) from an fd (O_PATH, or an O_TMPFILE file): AT_EMPTY_PATH
+/// needs CAP_DAC_READ_SEARCH, `/proc/self/fd/N` with AT_SYMLINK_FOLLOW does
+/// not.
+pub(super) fn link(src: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    match rustix::fs::linkat(src, "", dir, name, AtFlags::EMPTY_PATH) {
+        Err(rustix::io::Errno::PERM) | Err(rustix::io::Errno::NOENT) => {
+            let proc = format!("/proc/self/fd/{}", src.as_raw_fd());
+            Ok(rustix::fs::linkat(
+                rustix::fs::CWD,
+                proc.as_str(),
+                dir,
+                name,
+                AtFlags::SYMLINK_FOLLOW,
+            )?)
+        }
+        r => Ok(r?),
+    }
+}

@@ -13,7 +13,7 @@ use super::*;
 use crate::error::Error;
 
 /// What a tree holds, path by path, to compare two trees.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+pub(super) fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut inodes: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -229,11 +229,11 @@ fn layer_write_dir_format() {
 }
 
 /// A tar entry: name, kind, link target, data.
-type Raw<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
+pub(super) type Raw<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
 
 /// Builds a tar from (name, kind, link target, data), writing names raw so
 /// that hostile ones (`..`, `/abs`) go in as they are.
-fn make_tar(entries: &[Raw]) -> Vec<u8> {
+pub(super) fn make_tar(entries: &[Raw]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, kind, link, data) in entries {
         let mut h = tar::Header::new_ustar();
