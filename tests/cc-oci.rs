@@ -563,3 +563,37 @@ fn cc_run_takes_a_bundle() {
     assert_eq!(stdout(&out), "fg\n");
     assert_no_leaks(env);
 }
+
+#[test]
+fn a_user_namespace_from_the_bundle() {
+    root_or_skip!();
+    let o = Oci::new();
+    let id = o.id("userns");
+    o.args(&[
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox; touch /ok",
+    ]);
+    o.edit(|c| {
+        c["root"]["readonly"] = json!(false);
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "user"}));
+        let map = json!([{"containerID": 0, "hostID": 300000, "size": 65536}]);
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map;
+    });
+    let out = o.run(&["run", "--bundle", o.bundle.to_str().unwrap(), &id]);
+    assert_ok(&out, "run with a user namespace");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    assert_eq!(lines[0], "0", "{text}");
+    let map: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(map, ["0", "300000", "65536"]);
+    // The root's files are the image's root's inside (an idmapped root),
+    // and what root writes there is the image's root's on the host too.
+    assert_eq!(lines[2], "0:0");
+    let meta = fs::metadata(o.bundle.join("rootfs/ok")).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+}
