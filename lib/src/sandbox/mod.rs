@@ -19,7 +19,10 @@
 //! byte on `go` says it is done), sets up the user, and execs. With a user
 //! namespace (see `userns.rs`) the parent makes it first and the child
 //! joins it last. With `init` it
-//! forks once more and stays as a reaping pid 1 (see `init.rs`).
+//! forks once more and stays as a reaping pid 1 (see `init.rs`). With
+//! `hold` (cc-oci's `create`) it reports itself ready on `err` and waits on
+//! a FIFO for `start` before the execve; namespaces the spec names by path
+//! are joined, not made (see `namespaces.rs`).
 
 pub mod caps;
 mod child;
