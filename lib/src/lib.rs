@@ -24,6 +24,7 @@ pub mod cli;
 pub mod commit;
 pub mod container;
 pub mod error;
+pub mod failpoint;
 pub mod idmap;
 pub mod image;
 pub mod info;

@@ -188,35 +188,26 @@ pub(super) fn apply(dir: &Path, rules: &[String]) -> Result<()> {
         return Ok(());
     };
     let prog = program(&allows);
-    let license = c"Apache";
-    let mut log = vec![0u8; 4096];
-    let mut attr = ProgLoad {
-        prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
-        insn_cnt: prog.len() as u32,
-        insns: prog.as_ptr() as u64,
-        license: license.as_ptr() as u64,
-        log_level: 1,
-        log_size: log.len() as u32,
-        log_buf: log.as_mut_ptr() as u64,
-        ..Default::default()
+    // Loaded without a verifier log, as runc does: on Linux 6.1 the
+    // verifier's log of this program outgrows a small buffer and the load
+    // fails with ENOSPC. The log is asked for only to explain a failure.
+    let fd = match load(&prog, None) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let mut log = vec![0u8; 1 << 20];
+            let why = match load(&prog, Some(&mut log)) {
+                Ok(_) => String::new(),
+                Err(_) => verifier_last_line(&log),
+            };
+            let e = if why.is_empty() {
+                e
+            } else {
+                std::io::Error::new(e.kind(), format!("{e} (verifier: {why})"))
+            };
+            return Err(Error::io("load the device filter for", dir, e));
+        }
     };
-    attr.prog_name[..10].copy_from_slice(b"cc_devices");
-    // SAFETY: bpf(2) with a bpf_attr prefix the kernel copies; the
-    // instructions, license and log buffer outlive the call.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            BPF_PROG_LOAD,
-            &mut attr as *mut ProgLoad,
-            std::mem::size_of::<ProgLoad>(),
-        )
-    };
-    if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(Error::io("load the device filter for", dir, e));
-    }
-    // SAFETY: the kernel just returned this fd.
-    let prog_fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let prog_fd = fd;
     let group = std::fs::File::open(dir).map_err(|e| Error::io("open", dir, e))?;
     let attach = ProgAttach {
         target_fd: group.as_raw_fd() as u32,
@@ -242,6 +233,54 @@ pub(super) fn apply(dir: &Path, rules: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// BPF_PROG_LOAD of `prog` as a device program, with the verifier's log
+/// written to `log` when one is given.
+fn load(prog: &[Insn], log: Option<&mut [u8]>) -> std::io::Result<OwnedFd> {
+    let license = c"Apache";
+    let (log_level, log_size, log_buf) = match log {
+        Some(buf) => (1, buf.len() as u32, buf.as_mut_ptr() as u64),
+        None => (0, 0, 0),
+    };
+    let mut attr = ProgLoad {
+        prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
+        insn_cnt: prog.len() as u32,
+        insns: prog.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level,
+        log_size,
+        log_buf,
+        ..Default::default()
+    };
+    attr.prog_name[..10].copy_from_slice(b"cc_devices");
+    // SAFETY: bpf(2) with a bpf_attr prefix the kernel copies; the
+    // instructions, license and log buffer outlive the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_PROG_LOAD,
+            &mut attr as *mut ProgLoad,
+            std::mem::size_of::<ProgLoad>(),
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this fd and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The last non-empty line of a verifier log (the reason it refused).
+fn verifier_last_line(log: &[u8]) -> String {
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    String::from_utf8_lossy(&log[..end])
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +304,32 @@ mod tests {
         assert_eq!(p.last().unwrap().code, EXIT);
         assert!(parse(&["allow a".to_string()]).unwrap().is_none());
         assert!(parse(&["allow c 1:3 rwm".to_string(), "deny c 1:3 r".to_string()]).is_err());
+    }
+
+    /// The kernel's verifier accepts docker's default rules and a long
+    /// custom list (on 6.1 a 4 KiB verifier log made both fail with ENOSPC).
+    #[test]
+    fn default_and_long_rule_lists_load() {
+        if !nix::unistd::geteuid().is_root() {
+            assert!(std::env::var_os("CI").is_none(), "needs root under CI");
+            return;
+        }
+        let defaults: Vec<String> = [
+            "deny a", "allow c 1:3 rwm", "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm",
+            "allow c 1:9 rwm", "allow c 5:0 rwm", "allow c 5:1 rwm", "allow c 5:2 rwm",
+            "allow c 136:* rwm", "allow c 10:200 rwm", "allow c *:* m", "allow b *:* m",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut long = defaults.clone();
+        for i in 0..400 {
+            long.push(format!("allow {} {}:{} {}", ["c", "b"][i % 2], 200 + i, i, ["r", "rw", "rwm"][i % 3]));
+        }
+        for rules in [&defaults, &long] {
+            let prog = program(&parse(rules).unwrap().unwrap());
+            load(&prog, None).unwrap_or_else(|e| panic!("{} rules, {} insns: {e}", rules.len(), prog.len()));
+        }
     }
 
     /// Loads the program into a fresh cgroup2 group (a cgroup2 mount of our
