@@ -363,8 +363,8 @@ impl Spec {
 }
 
 /// The mounts every container gets, as `runc spec` lists them: a fresh
-/// /proc, a small tmpfs /dev (never the image's), devpts, shm, mqueue and a
-/// read-only /sys.
+/// /proc, a small tmpfs /dev (never the image's), devpts, shm, mqueue, a
+/// read-only /sys and the container's cgroups at /sys/fs/cgroup.
 pub fn default_mounts() -> Vec<Mount> {
     vec![
         Mount::new("proc", "proc", "/proc", &["nosuid", "noexec", "nodev"]),
@@ -404,6 +404,14 @@ pub fn default_mounts() -> Vec<Mount> {
             "sysfs",
             "/sys",
             &["nosuid", "noexec", "nodev", "ro"],
+        ),
+        // The container's own groups, read-only, as docker mounts them:
+        // programs read their limits there (JVMs, Go, glibc's sysconf).
+        Mount::new(
+            "cgroup",
+            "cgroup",
+            "/sys/fs/cgroup",
+            &["nosuid", "noexec", "nodev", "relatime", "ro"],
         ),
     ]
 }

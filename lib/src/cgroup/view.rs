@@ -47,9 +47,14 @@ fn parse(mountinfo: &str, cgroups: &str) -> Vec<Hierarchy> {
         if fstype != "cgroup" && fstype != "cgroup2" {
             continue;
         }
-        let (Some(&"/"), Some(mp)) = (fields.get(3), fields.get(4)) else {
+        // The hierarchy's root as this process sees it: `/` on the host,
+        // `/..` (one per level) inside a cgroup namespace below it.
+        let (Some(root), Some(mp)) = (fields.get(3), fields.get(4)) else {
             continue;
         };
+        if !root.split('/').all(|c| c.is_empty() || c == "..") {
+            continue;
+        }
         let mountpoint = PathBuf::from(unescape(mp));
         let Ok(rel) = mountpoint.strip_prefix(super::ROOT) else {
             continue;
@@ -102,16 +107,20 @@ mod tests {
 34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 35 30 0:31 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
 36 20 0:30 /x /mnt/x rw - cgroup cgroup rw,memory
+37 30 0:32 /../.. /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+38 30 0:33 /x /sys/fs/cgroup/blkio rw - cgroup cgroup rw,blkio
 ";
         let cgroups = "\
 12:memory:/libpod_parent/libpod-1
 11:cpuacct,cpu:/libpod_parent/libpod-1
+2:pids:/
+3:blkio:/
 1:name=systemd:/user.slice
 0::/
 ";
         let h = parse(mountinfo, cgroups);
         let names: Vec<_> = h.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["unified", "cpu,cpuacct", "memory", "systemd"]);
+        assert_eq!(names, ["unified", "cpu,cpuacct", "memory", "systemd", "pids"]);
         assert_eq!(h[1].options, "cpu,cpuacct");
         assert_eq!(h[1].path, "/libpod_parent/libpod-1");
         assert_eq!(h[3].options, "xattr,name=systemd");

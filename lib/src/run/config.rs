@@ -191,8 +191,10 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     };
     let mut mounts = spec::default_mounts();
     if o.privileged {
-        // A privileged container may write /sys, as docker's can.
-        for m in mounts.iter_mut().filter(|m| m.destination == "/sys") {
+        // A privileged container may write /sys and its cgroups, as
+        // docker's can.
+        let writable = |m: &&mut spec::Mount| m.destination == "/sys" || m.destination == "/sys/fs/cgroup";
+        for m in mounts.iter_mut().filter(writable) {
             m.options.retain(|x| x != "ro");
         }
     }
