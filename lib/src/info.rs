@@ -19,6 +19,9 @@ pub struct Info {
     pub kernel: String,
     pub cgroup_version: u8,
     pub cgroup_controllers: Vec<String>,
+    /// `systemd` or `cgroupfs`: who makes containers' groups by default
+    /// (`--cgroup-manager`).
+    pub cgroup_manager: &'static str,
     pub swap_accounting: bool,
     pub features: Vec<Feature>,
 }
@@ -132,6 +135,7 @@ pub fn gather(store: &Store) -> Result<Info> {
             1
         },
         cgroup_controllers: cg.controllers,
+        cgroup_manager: cgroup::Manager::host_default().as_str(),
         swap_accounting: cg.swap_accounting,
         features,
     })

@@ -393,7 +393,29 @@ pub fn cgroup_dirs() -> BTreeSet<PathBuf> {
             }
         }
     }
+    // systemd's scopes (`--cgroup-manager systemd`): cc-<id>.scope.
+    if let Ok(rd) = fs::read_dir(SYSTEMD_SLICE) {
+        for e in rd.flatten() {
+            if scope_id(&e.path()).is_some() {
+                out.insert(e.path());
+            }
+        }
+    }
     out
+}
+
+/// Where systemd puts cc-run's scopes.
+const SYSTEMD_SLICE: &str = "/sys/fs/cgroup/machine.slice";
+
+/// The container id of a group folder: `<id>` or `cc-<id>.scope`.
+fn scope_id(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    let id = name.strip_prefix("cc-")?.strip_suffix(".scope")?;
+    is_id(id).then(|| id.to_string())
+}
+
+fn group_id(dir: &Path) -> String {
+    scope_id(dir).unwrap_or_else(|| dir.file_name().unwrap().to_string_lossy().into_owned())
 }
 
 /// The cgroup folder of container `id` for one v1 controller (or the v2
@@ -403,8 +425,11 @@ pub fn cgroup_dir(controller: &str, id: &str) -> PathBuf {
         .join(controller)
         .join("cc")
         .join(id);
+    let scope = Path::new(SYSTEMD_SLICE).join(format!("cc-{id}.scope"));
     if Path::new("/sys/fs/cgroup").join(controller).exists() {
         v1
+    } else if scope.exists() {
+        scope
     } else {
         Path::new("/sys/fs/cgroup/cc").join(id)
     }
@@ -439,7 +464,7 @@ fn leaked_cgroups(env: &Env, own_ids: &[String]) -> Vec<PathBuf> {
         let leaked: Vec<PathBuf> = cgroup_dirs()
             .difference(&env.cgroups_before)
             .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                let name = group_id(p);
                 own_ids.contains(&name) || (!live.contains(&name) && cgroup_is_empty(p))
             })
             .cloned()

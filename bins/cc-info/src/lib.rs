@@ -37,6 +37,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         info.cgroup_version,
         info.cgroup_controllers.join(", ")
     );
+    println!("cgroup manager: {}", info.cgroup_manager);
     println!(
         "swap accounting: {}",
         if info.swap_accounting { "yes" } else { "no" }

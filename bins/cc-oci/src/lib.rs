@@ -28,7 +28,9 @@ pub struct Args {
     /// Log each call at debug level
     #[arg(long, global = true)]
     pub debug: bool,
-    /// Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself
+    /// Let systemd make each container's cgroup, a transient scope named by
+    /// cgroupsPath in runc's form slice:prefix:name (default
+    /// system.slice:cc-oci:ID); cgroup v2 only
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
     /// Rootless mode: only `false` and `auto` (as root) are supported
@@ -76,8 +78,9 @@ pub struct CreateArgs {
 }
 
 impl CreateArgs {
-    fn options(&self) -> create::Options {
+    fn options(&self, systemd_cgroup: bool) -> create::Options {
         create::Options {
+            systemd_cgroup,
             bundle: self.bundle.clone(),
             console_socket: self.console_socket.clone(),
             pid_file: self.pid_file.clone(),
@@ -292,11 +295,6 @@ impl Log {
 }
 
 fn dispatch(a: &Args) -> Result<i32> {
-    if a.systemd_cgroup {
-        return Err(Error::Usage(
-            "--systemd-cgroup is not supported: cc-oci manages cgroupfs itself".into(),
-        ));
-    }
     if let Some(r) = &a.rootless {
         match r.as_str() {
             "false" | "auto" => {}
@@ -307,7 +305,7 @@ fn dispatch(a: &Args) -> Result<i32> {
     let root = || state::Root::new(&a.root);
     match &a.command {
         Command::Create(c) => {
-            create::create(&root()?, &c.id, &c.options(), true)?;
+            create::create(&root()?, &c.id, &c.options(a.systemd_cgroup), true)?;
             Ok(0)
         }
         Command::Start { id } => create::start(&root()?.load(id)?).map(|_| 0),
@@ -331,7 +329,7 @@ fn dispatch(a: &Args) -> Result<i32> {
             create,
             detach,
             keep,
-        } => run::run(&root()?, &create.id, &create.options(), *detach, *keep),
+        } => run::run(&root()?, &create.id, &create.options(a.systemd_cgroup), *detach, *keep),
         Command::Exec {
             console_socket,
             cwd,

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cc_lib::cgroup::{cpus_to_quota, parse_size, Resources};
+use cc_lib::cgroup::{cpus_to_quota, parse_size, Manager, Resources};
 use cc_lib::cli::StoreOpts;
 use cc_lib::error::Error;
 use cc_lib::run::{self, Net, RunOptions};
@@ -152,6 +152,11 @@ pub struct Args {
     /// Map container gids to host gids, as --uidmap
     #[arg(long, value_name = "CTR:HOST:SIZE")]
     pub gidmap: Vec<String>,
+    /// Who makes the container's cgroup: systemd (a transient scope
+    /// cc-ID.scope in machine.slice) or cgroupfs (/sys/fs/cgroup/cc/ID);
+    /// default systemd where systemd runs the machine on cgroup v2
+    #[arg(long, value_name = "MANAGER", env = "CC_CGROUP_MANAGER")]
+    pub cgroup_manager: Option<String>,
     /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
     #[arg(
         trailing_var_arg = true,
@@ -274,6 +279,10 @@ fn options(a: Args) -> Result<RunOptions> {
         seccomp_profile: sec.seccomp_profile,
         devices: a.device,
         userns: cc_lib::idmap::Userns::from_flags(a.userns.as_deref(), &a.uidmap, &a.gidmap)?,
+        cgroup_manager: match a.cgroup_manager.as_deref() {
+            Some(m) => Manager::parse(m)?,
+            None => Manager::host_default(),
+        },
     })
 }
 

@@ -8,11 +8,14 @@
 //! elsewhere beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers
 //! cc needs and is ignored.
 
+mod dbus;
 mod devices;
+mod systemd;
 mod v1;
 mod v2;
 mod view;
 
+pub use systemd::Unit;
 pub use view::{own_hierarchies, Hierarchy};
 
 use std::fs;
@@ -127,6 +130,74 @@ pub fn info() -> Info {
     }
 }
 
+/// Who makes a container's group: cc itself in the cgroup filesystem, or
+/// systemd as a transient scope (`--cgroup-manager`, podman's word).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Manager {
+    #[default]
+    Cgroupfs,
+    Systemd,
+}
+
+impl Manager {
+    /// systemd where it runs the machine on cgroup v2 (as podman chooses),
+    /// else cgroupfs.
+    pub fn host_default() -> Manager {
+        if version() == Version::V2 && systemd::running() {
+            Manager::Systemd
+        } else {
+            Manager::Cgroupfs
+        }
+    }
+
+    /// `systemd` or `cgroupfs`.
+    pub fn parse(s: &str) -> Result<Manager> {
+        match s {
+            "systemd" => Ok(Manager::Systemd),
+            "cgroupfs" => Ok(Manager::Cgroupfs),
+            _ => Err(Error::Usage(format!(
+                "invalid cgroup manager '{s}' (systemd or cgroupfs)"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Manager::Cgroupfs => "cgroupfs",
+            Manager::Systemd => "systemd",
+        }
+    }
+
+    /// Refuses systemd where it cannot work: no systemd, or cgroup v1.
+    pub fn check(self) -> Result<()> {
+        if self == Manager::Cgroupfs {
+            return Ok(());
+        }
+        if version() != Version::V2 {
+            return Err(Error::Invalid(
+                "cannot use the systemd cgroup manager: cc supports it on cgroup v2 only".into(),
+            ));
+        }
+        if !systemd::running() {
+            return Err(Error::Invalid(
+                "cannot use the systemd cgroup manager: systemd is not running \
+                 (no /run/systemd/system)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The group name of container `id`: `cc/<id>` under cgroupfs,
+    /// `machine.slice:cc:<id>` (the scope `cc-<id>.scope`) under systemd.
+    pub fn group_name(self, id: &str) -> String {
+        match self {
+            Manager::Cgroupfs => format!("cc/{id}"),
+            Manager::Systemd => format!("{}:cc:{id}", systemd::SLICE),
+        }
+    }
+}
+
 /// One group: its folder in each controller hierarchy (v1), or its single
 /// folder (v2).
 #[derive(Clone, Debug)]
@@ -136,6 +207,11 @@ pub struct Cgroup {
     /// (controller, folder); in v1 co-mounted controllers share a folder, in
     /// v2 there is one entry with an empty controller name.
     dirs: Vec<(String, PathBuf)>,
+    /// The systemd scope, when systemd manages the group (a name in runc's
+    /// `slice:prefix:name` form).
+    unit: Option<Unit>,
+    /// Under systemd, the limits to write once the scope exists.
+    pending: Option<Resources>,
 }
 
 impl Cgroup {
@@ -144,7 +220,14 @@ impl Cgroup {
     pub fn create(name: &str, res: &Resources) -> Result<Cgroup> {
         check_name(name)?;
         check_resources(res)?;
-        let cg = Cgroup::open(name);
+        let mut cg = Cgroup::open(name);
+        if cg.unit.is_some() {
+            // The scope is made with the container's first process in it
+            // (`attach`): nothing to create before.
+            Manager::Systemd.check()?;
+            cg.pending = Some(res.clone());
+            return Ok(cg);
+        }
         let mut created = Vec::new();
         let result = match cg.version {
             Version::V1 => v1::create(&cg, res, &mut created),
@@ -182,6 +265,15 @@ impl Cgroup {
             .filter(|c| !c.is_empty() && *c != "." && *c != "..")
             .collect::<Vec<_>>()
             .join("/");
+        if let Some(unit) = Unit::parse(&name) {
+            return Cgroup {
+                name,
+                version: Version::V2,
+                dirs: vec![(String::new(), unit.path())],
+                unit: Some(unit),
+                pending: None,
+            };
+        }
         let (version, dirs) = match version() {
             Version::V1 => (Version::V1, v1::dirs(&name)),
             Version::V2 => (
@@ -193,7 +285,24 @@ impl Cgroup {
             name,
             version,
             dirs,
+            unit: None,
+            pending: None,
         }
+    }
+
+    /// Puts the container's first process, just cloned and waiting, into
+    /// the group when systemd manages it (the scope is made around it);
+    /// under cgroupfs the process joins by itself (`join_self`).
+    pub fn attach(&self, pid: i32) -> Result<()> {
+        match (&self.unit, &self.pending) {
+            (Some(unit), Some(res)) => unit.start(pid, res),
+            _ => Ok(()),
+        }
+    }
+
+    /// The systemd scope, when systemd manages the group.
+    pub fn unit(&self) -> Option<&Unit> {
+        self.unit.as_ref()
     }
 
     /// A v2 group under another cgroup2 mount than /sys/fs/cgroup: the
@@ -204,6 +313,8 @@ impl Cgroup {
             name: name.to_string(),
             version: Version::V2,
             dirs: vec![(String::new(), root.join(name))],
+            unit: None,
+            pending: None,
         }
     }
 
@@ -341,6 +452,11 @@ impl Cgroup {
     /// Removes every folder of the group. EBUSY is retried for about a
     /// second: a killed task leaves its group only once fully gone.
     pub fn remove(&self) -> Result<()> {
+        if let Some(unit) = &self.unit {
+            // systemd removes the folder of a stopped scope itself; an
+            // unreachable systemd leaves it to the rmdir below.
+            let _ = unit.stop();
+        }
         for dir in self.paths() {
             remove_dir(&dir)?;
         }

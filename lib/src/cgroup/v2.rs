@@ -76,9 +76,14 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
         )));
     }
     let dir = make_dirs(root, &cg.name, created, enable_controllers)?;
-    apply(&dir, res)?;
-    // v2 has no devices.allow: the rules become a BPF program on the group.
-    super::devices::apply(&dir, &res.devices)
+    apply_limits(&dir, res)
+}
+
+/// Writes `res` into the group at `dir`. v2 has no devices.allow: the
+/// device rules become a BPF program on the group.
+pub(super) fn apply_limits(dir: &Path, res: &Resources) -> Result<()> {
+    apply(dir, res)?;
+    super::devices::apply(dir, &res.devices)
 }
 
 pub(super) fn update(cg: &Cgroup, res: &Resources) -> Result<()> {

@@ -31,6 +31,8 @@ pub const ANN_LOG_MAX: &str = "io.cc.log-max-size";
 pub const ANN_STOP_SIGNAL: &str = "io.cc.stop-signal";
 /// `--rootfs DIR`: the container runs on that folder, not on an overlay.
 pub const ANN_ROOTFS: &str = "io.cc.rootfs";
+/// `systemd` when systemd makes the container's group (`--cgroup-manager`).
+pub const ANN_CGROUP_MANAGER: &str = "io.cc.cgroup-manager";
 
 #[derive(Debug, Clone)]
 pub struct Container {
@@ -98,7 +100,13 @@ impl Container {
             .linux
             .as_ref()
             .and_then(|l| l.cgroups_path.clone())
-            .unwrap_or_else(|| format!("cc/{}", self.id))
+            .unwrap_or_else(|| {
+                let manager = match self.annotation(ANN_CGROUP_MANAGER) {
+                    Some("systemd") => crate::cgroup::Manager::Systemd,
+                    _ => crate::cgroup::Manager::Cgroupfs,
+                };
+                manager.group_name(&self.id)
+            })
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Options {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// `--systemd-cgroup`: cgroupsPath is runc's `slice:prefix:name` and
+    /// systemd makes the group.
+    pub systemd_cgroup: bool,
 }
 
 /// A created container. A failure to create leaves nothing behind: no
@@ -38,6 +41,30 @@ pub struct Created {
     /// The pty master when the spec asks for a terminal and no console
     /// socket took it (`run` in the foreground relays it).
     pub pty: Option<OwnedFd>,
+}
+
+/// The container's group: cgroupsPath, else `cc-oci/<id>` (cgroupfs) or
+/// `system.slice:cc-oci:<id>` (systemd). As runc: with `--systemd-cgroup`
+/// the path must be `slice:prefix:name`; without, that form is refused
+/// rather than made a folder with colons.
+fn cgroup_name(spec: &Spec, id: &str, systemd: bool) -> Result<String> {
+    use crate::cgroup::{Manager, Unit};
+    let path = spec.linux.as_ref().and_then(|l| l.cgroups_path.clone());
+    if systemd {
+        Manager::Systemd.check()?;
+    }
+    match (path, systemd) {
+        (None, false) => Ok(format!("cc-oci/{id}")),
+        (None, true) => Ok(format!(":cc-oci:{id}")),
+        (Some(p), true) if Unit::parse(&p).is_some() => Ok(p),
+        (Some(p), true) => Err(Error::Usage(format!(
+            "cgroupsPath '{p}' is not systemd's slice:prefix:name"
+        ))),
+        (Some(p), false) if Unit::parse(&p).is_some() => Err(Error::Usage(format!(
+            "cgroupsPath '{p}' is systemd's form: use --systemd-cgroup"
+        ))),
+        (Some(p), false) => Ok(p),
+    }
 }
 
 /// Reads and checks the bundle's config.json.
@@ -67,11 +94,7 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
         }
         Err(e) => return Err(Error::io("create", &dir, e)),
     }
-    let cgroup_name = spec
-        .linux
-        .as_ref()
-        .and_then(|l| l.cgroups_path.clone())
-        .unwrap_or_else(|| format!("cc-oci/{id}"));
+    let cgroup_name = cgroup_name(&spec, id, o.systemd_cgroup)?;
     let mut made: Option<Cgroup> = None;
     let result = (|| {
         let data = serde_json::to_vec(&spec).expect("a spec serializes");

@@ -76,7 +76,7 @@ pub fn features() -> Value {
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             "capabilities": caps,
-            "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
+            "cgroup": {"v1": true, "v2": true, "systemd": true, "systemdUser": false},
             "seccomp": {
                 "enabled": true,
                 "actions": [

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::cgroup::Resources;
 use crate::container::{
     ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_LOG_MAX, ANN_RM,
-    ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
+    ANN_CGROUP_MANAGER, ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
 };
 use crate::error::{Error, Result};
 pub use crate::idmap::Userns;
@@ -107,6 +107,8 @@ pub struct RunOptions {
     /// `--userns`, `--uidmap`, `--gidmap`; `Auto` is turned into `Maps`
     /// (see `idmap::allocate`) before the spec is built.
     pub userns: Userns,
+    /// `--cgroup-manager`: who makes the container's group.
+    pub cgroup_manager: crate::cgroup::Manager,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -145,6 +147,7 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "0".into());
     annotations.insert(ANN_USER.into(), user);
+    cgroup_manager(o, &mut annotations)?;
     if let Some(i) = image {
         annotations.insert(ANN_IMAGE.into(), i.id.clone());
         annotations.insert(ANN_IMAGE_NAME.into(), o.image.clone().unwrap_or_default());
@@ -294,6 +297,17 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     })
 }
 
+/// Records `--cgroup-manager systemd` (the container's group is then the
+/// scope `cc-<id>.scope`, see `Container::cgroup_name`), refused where
+/// systemd cannot make it.
+fn cgroup_manager(o: &RunOptions, annotations: &mut BTreeMap<String, String>) -> Result<()> {
+    o.cgroup_manager.check()?;
+    if o.cgroup_manager == crate::cgroup::Manager::Systemd {
+        annotations.insert(ANN_CGROUP_MANAGER.into(), "systemd".into());
+    }
+    Ok(())
+}
+
 /// The spec of `--bundle DIR`: the bundle's config.json made a cc
 /// container's. Its root and relative bind sources become absolute (the
 /// container's folder is its bundle from now on); its cgroupsPath is
@@ -340,6 +354,7 @@ pub fn from_bundle(o: &RunOptions, dir: &std::path::Path) -> Result<Spec> {
     let linux = spec.linux.get_or_insert_with(Default::default);
     linux.cgroups_path = None;
     let a = &mut spec.annotations;
+    cgroup_manager(o, a)?;
     a.insert(ANN_ROOTFS.into(), rootfs.display().to_string());
     a.insert(crate::net::ANN_NET.into(), net.as_annotation());
     if !ports.is_empty() {

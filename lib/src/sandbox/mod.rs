@@ -196,6 +196,14 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     let pid = cloned.map_err(|e| sys("create the container's namespaces", e))?;
     drop((go_r, err_w, userns, joined));
     let parent_sock = socks.map(|(a, _)| a);
+    // Under systemd the group is a scope made around the waiting child.
+    if let Some(cg) = l.cgroup {
+        if let Err(e) = cg.attach(pid.as_raw()) {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(Failure::from(e));
+        }
+    }
     nix::unistd::write(&go_w, b"g").map_err(|e| sys("start the container", e))?;
     // While the child mounts its root, the caller sets up what it must
     // from outside (the network); then the second byte.
