@@ -30,7 +30,7 @@ complete -c cc-oci -n "__fish_cc_oci_needs_command" -l log-format -d 'The log\'s
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_needs_command" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -s V -l version -d 'Print version'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "create" -d 'Create a container, set up and waiting for `start`'
@@ -60,7 +60,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l rootless -d 'Ro
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l no-pivot -d 'chroot instead of pivot_root (roots on ramfs)'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l no-new-keyring -d 'Keep the caller\'s session keyring instead of a new one'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -68,7 +68,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l log-format -d 'T
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -76,7 +76,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l log-format -d 'T
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -85,7 +85,7 @@ json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -s a -l all -d 'Signal every process of the container'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -94,7 +94,7 @@ json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -s f -l force
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -s b -l bundle -d 'The bundle: a folder with config.json' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l console-socket -d 'Unix socket that receives the terminal\'s master fd' -r -F
@@ -110,7 +110,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l no-new-keyring -d 
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -s d -l detach -d 'Return once it started'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l keep -d 'Do not delete the container after it exits'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l console-socket -d 'Unix socket that receives the terminal\'s master fd' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l cwd -d 'Working folder' -r
@@ -129,7 +129,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s t -l tty -d 'Allo
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s d -l detach -d 'Return once it started; the caller\'s subreaper adopts it'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l no-new-privs -d 'Set no_new_privs'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -s f -l format -r -f -a "table\t''
 json\t''"
@@ -139,7 +139,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l log-format -d 'The 
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s f -l format -r -f -a "table\t''
 json\t''"
@@ -150,7 +150,7 @@ json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s q -l quiet -d 'Ids only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -158,7 +158,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l log-format -d 'T
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -166,7 +166,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l log-format -d '
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -s r -l resources -d 'linux.resources JSON (\'-\' for stdin)' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l memory -d 'Memory limit in bytes (k, m, g suffixes)' -r
@@ -181,7 +181,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l log-format -d '
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -s b -l bundle -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l root -d 'Folder of the containers\' state' -r -F
@@ -190,7 +190,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l log-format -d 'Th
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -198,7 +198,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l log-format -d
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l debug -d 'Log each call at debug level'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l systemd-cgroup -d 'Let systemd manage cgroups: refused, cc-oci manages cgroupfs itself'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "create" -d 'Create a container, set up and waiting for `start`'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "start" -d 'Start a created container\'s process'

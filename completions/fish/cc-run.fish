@@ -27,6 +27,7 @@ complete -c cc-run -l device -d 'Give the container a host device, HOST[:CONTAIN
 complete -c cc-run -l userns -d 'User namespace: host (none, the default); auto[:size=N] (root in the container is an unprivileged range of N host ids, default 65536, taken from the `cc` entry of /etc/subuid and /etc/subgid)' -r
 complete -c cc-run -l uidmap -d 'Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE in a user namespace (repeatable; also the gid map without --gidmap)' -r
 complete -c cc-run -l gidmap -d 'Map container gids to host gids, as --uidmap' -r
+complete -c cc-run -l cgroup-manager -d 'Who makes the container\'s cgroup: systemd (a transient scope cc-ID.scope in machine.slice) or cgroupfs (/sys/fs/cgroup/cc/ID); default systemd where systemd runs the machine on cgroup v2' -r
 complete -c cc-run -l help -d 'Print help'
 complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
 complete -c cc-run -l rm -d 'Remove the container when it exits'
