@@ -247,3 +247,48 @@ fn the_cgroup_manager_is_chosen_and_refused_where_it_cannot_work() {
     wait_for(T, "the scope gone", || (!dir.exists()).then_some(()));
     assert_no_leaks(&env);
 }
+
+/// A bundle whose device cgroup has 400 rules of its own: on cgroup v2 they
+/// are one BPF program, which Linux 6.1's verifier refused to load with a
+/// small log buffer (ENOSPC) even for the default rules.
+#[test]
+fn a_long_device_rule_list_loads() {
+    root_or_skip!();
+    let env = env_with_img();
+    let dir = env.base().join("bundle");
+    support::make_busybox_rootfs(&dir.join("rootfs"));
+    let out = Command::new(support::bin("cc-oci"))
+        .arg("spec")
+        .arg("--bundle")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc-oci spec");
+    let path = dir.join("config.json");
+    let mut spec: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    spec["process"]["args"] = serde_json::json!(["sh", "-c", "echo x > /dev/null && echo ran"]);
+    spec["process"]["terminal"] = false.into();
+    let mut rules = vec![serde_json::json!({"allow": false, "access": "rwm"})];
+    for i in 0..400 {
+        let kind = if i % 2 == 0 { "c" } else { "b" };
+        let access = ["r", "rw", "rwm"][i % 3];
+        rules.push(serde_json::json!({
+            "allow": true, "type": kind, "major": 200 + i, "minor": i, "access": access,
+        }));
+    }
+    spec["linux"]["resources"]["devices"] = rules.into();
+    fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let root = env.base().join("oci-root");
+    let id = format!("cgtest{}", std::process::id());
+    let out = Command::new(support::bin("cc-oci"))
+        .arg("--root")
+        .arg(&root)
+        .args(["run", "--bundle"])
+        .arg(&dir)
+        .arg(&id)
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc-oci run with 400 device rules");
+    assert_eq!(stdout(&out).trim(), "ran");
+    let _ = Command::new(support::bin("cc-oci")).arg("--root").arg(&root).args(["delete", "-f", &id]).output();
+}
