@@ -134,7 +134,11 @@ fn default_capabilities_are_podmans() {
     assert_eq!(field(&o, "caps"), "00000000800405fb", "{o}");
     assert_eq!(field(&o, "raw"), "EPERM", "no raw sockets without NET_RAW");
     assert_ne!(field(&o, "mknod"), "0", "no CAP_MKNOD");
-    assert_eq!(field(&o, "ping_lo"), "ok", "ping through ping_group_range: {o}");
+    assert_eq!(
+        field(&o, "ping_lo"),
+        "ok",
+        "ping through ping_group_range: {o}"
+    );
     assert_eq!(field(&o, "ping_gw"), "ok", "ping to the gateway {gw}: {o}");
 
     let o = run(&env, &["--cap-add", "NET_RAW"], &script);

@@ -426,7 +426,11 @@ fn the_host_disk_cannot_be_opened() {
     // A default container has no CAP_MKNOD (podman's default set): it
     // cannot even make the node.
     let (ma, mi) = devs[0];
-    let o = run(&env, &[], &format!("mknod /dev/disk b {ma} {mi}; echo mknod=$?"));
+    let o = run(
+        &env,
+        &[],
+        &format!("mknod /dev/disk b {ma} {mi}; echo mknod=$?"),
+    );
     assert_ne!(field(&o, "mknod"), "0", "mknod without CAP_MKNOD: {o}");
     // With it given back, the device cgroup is what stands between the
     // container and the disk.

@@ -151,5 +151,8 @@ fn loopback_stays_shut_with_the_guard_flushed() {
         "a datagram from the container reached the host's 127.0.0.1"
     );
     env.ok("cc-net", ["reload"]);
-    assert!(env.nft_table().contains("127.0.0.0/8 drop"), "reload restores the guard");
+    assert!(
+        env.nft_table().contains("127.0.0.0/8 drop"),
+        "reload restores the guard"
+    );
 }

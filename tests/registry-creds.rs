@@ -37,7 +37,9 @@ fn read_request(conn: &TcpStream) -> Option<Seen> {
         if r.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
             break;
         }
-        let Some((k, v)) = h.split_once(':') else { continue };
+        let Some((k, v)) = h.split_once(':') else {
+            continue;
+        };
         let v = v.trim().to_string();
         match k.to_ascii_lowercase().as_str() {
             "content-length" => length = v.parse().unwrap_or(0),
@@ -71,7 +73,9 @@ fn serve(addr: &str, answer: impl Fn(&Seen) -> Answer + Send + 'static) -> (u16,
     let seen = log.clone();
     std::thread::spawn(move || {
         for mut conn in listener.incoming().flatten() {
-            let Some(req) = read_request(&conn) else { continue };
+            let Some(req) = read_request(&conn) else {
+                continue;
+            };
             seen.lock().unwrap().push(req.clone());
             let (status, extra, body) = answer(&req);
             let _ = write!(
@@ -102,7 +106,11 @@ fn registry(upload: String, elsewhere: String) -> (u16, Log) {
             "HEAD" => ("404 Not Found", none.clone(), none),
             "POST" => ("202 Accepted", format!("Location: {upload}\r\n"), none),
             "PUT" => ("201 Created", none.clone(), none),
-            "GET" => ("307 Temporary Redirect", format!("Location: {elsewhere}\r\n"), none),
+            "GET" => (
+                "307 Temporary Redirect",
+                format!("Location: {elsewhere}\r\n"),
+                none,
+            ),
             _ => ("404 Not Found", none.clone(), none),
         }
     })
@@ -112,7 +120,11 @@ fn registry(upload: String, elsewhere: String) -> (u16, Log) {
 /// store on another host: takes chunks and the final PUT from anyone.
 fn upload_host() -> (u16, Log) {
     serve("127.0.0.2:0", |r| match r.method.as_str() {
-        "PATCH" => ("202 Accepted", format!("Location: {}\r\n", r.path), String::new()),
+        "PATCH" => (
+            "202 Accepted",
+            format!("Location: {}\r\n", r.path),
+            String::new(),
+        ),
         "PUT" => ("201 Created", String::new(), String::new()),
         _ => ("404 Not Found", String::new(), String::new()),
     })
@@ -135,12 +147,20 @@ fn credentials_stay_with_the_registry_host() {
     let dest = format!("127.0.0.1:{port}/c/bb:v1");
     let out = env.run(
         "cc-push",
-        ["--compression-format", "none", "--creds", "tester:s3cret", "bb", &dest],
+        [
+            "--compression-format",
+            "none",
+            "--creds",
+            "tester:s3cret",
+            "bb",
+            &dest,
+        ],
     );
     assert_ok(&out, "cc-push with an upload on another host");
     let reg = reg.lock().unwrap().clone();
     assert!(
-        reg.iter().any(|s| s.method == "POST" && s.auth.as_deref() == Some(BASIC)),
+        reg.iter()
+            .any(|s| s.method == "POST" && s.auth.as_deref() == Some(BASIC)),
         "the registry got the credentials: {reg:?}"
     );
     let uploads = other.lock().unwrap().clone();
@@ -155,7 +175,10 @@ fn credentials_stay_with_the_registry_host() {
 
     other.lock().unwrap().clear();
     let out = env.run("cc-pull", ["--creds", "tester:s3cret", &dest]);
-    assert!(!out.status.success(), "the redirected manifest is not there");
+    assert!(
+        !out.status.success(),
+        "the redirected manifest is not there"
+    );
     let seen = other.lock().unwrap().clone();
     assert!(
         seen.iter().any(|s| s.path == "/redirected/manifest"),
@@ -193,7 +216,11 @@ fn creds_user_with_the_password_from_stdin() {
         b"wrong\n",
     );
     assert_code(&out, 1, "a wrong password from stdin");
-    assert!(support::stderr(&out).contains("401"), "{}", support::stderr(&out));
+    assert!(
+        support::stderr(&out).contains("401"),
+        "{}",
+        support::stderr(&out)
+    );
 
     let env = Env::new();
     let out = env.run_stdin(
@@ -229,7 +256,10 @@ fn empty_auth_file_variable_is_an_error() {
     for (prog, args) in [
         ("cc-push", vec!["bb", dest.as_str()]),
         ("cc-pull", vec![dest.as_str()]),
-        ("cc-login", vec!["-u", "tester", "--password-stdin", reg.host.as_str()]),
+        (
+            "cc-login",
+            vec!["-u", "tester", "--password-stdin", reg.host.as_str()],
+        ),
         ("cc-logout", vec![reg.host.as_str()]),
     ] {
         let mut c = env.cmd(prog);

@@ -606,7 +606,10 @@ mod tests {
     fn origins() {
         let same = [
             ("https://R.example:443/v2/", "https://r.example"),
-            ("http://127.0.0.1:5000/v2/a/blobs/uploads/x?y", "http://127.0.0.1:5000"),
+            (
+                "http://127.0.0.1:5000/v2/a/blobs/uploads/x?y",
+                "http://127.0.0.1:5000",
+            ),
             ("https://[::1]/v2/", "https://[::1]:443"),
         ];
         for (a, b) in same {
