@@ -19,7 +19,7 @@ complete -c cc-run -s m -l memory -d 'Memory limit (b, k, m, g)' -r
 complete -c cc-run -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
 complete -c cc-run -s c -l cpu-shares -d 'CPU shares (relative weight)' -r
 complete -c cc-run -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
-complete -c cc-run -l pids-limit -d 'Maximum number of processes (-1 unlimited)' -r
+complete -c cc-run -l pids-limit -d 'Maximum number of processes at once: 2048 by default (podman\'s), 0 or -1 for no limit of cc\'s' -r
 complete -c cc-run -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or ALL)' -r
 complete -c cc-run -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c cc-run -l security-opt -d 'Security options: no-new-privileges; seccomp=unconfined (no filter); seccomp=FILE (a profile in docker\'s JSON format instead of the default, which is docker\'s)' -r

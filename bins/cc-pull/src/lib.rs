@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
-use cc_lib::registry::{self, ConnectOpts};
+use cc_lib::registry::{self, ConnectOpts, CredsOpts};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
@@ -23,7 +23,9 @@ use clap::{CommandFactory, Parser};
 /// data for --timeout seconds (60 by default, or `CC_REGISTRY_TIMEOUT`) is
 /// given up and tried again, a download resuming where it stopped.
 ///
-/// Credentials: --creds, else the auth file cc-login writes, else
+/// Credentials: --creds (USER:PASS, or USER with the password from
+/// --password-stdin or the terminal: a password on the command line is
+/// visible to every user in ps), else the auth file cc-login writes, else
 /// ~/.docker/config.json (credHelpers, credsStore, auths); `CC_LOG=debug`
 /// says which one answered.
 ///
@@ -39,6 +41,8 @@ pub struct Args {
     pub store: StoreOpts,
     #[command(flatten)]
     pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub creds: CredsOpts,
     /// No progress on stderr
     #[arg(short, long)]
     pub quiet: bool,
@@ -63,6 +67,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .transpose()?;
     opts.progress = !a.quiet;
     cc_lib::image::reference::Reference::parse(&a.reference)?;
+    opts.creds = a.creds.creds()?;
     let store = a.store.open()?;
     let id = registry::pull::pull(&store, &a.reference, &opts)?;
     println!("{id}");

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
 use cc_lib::registry::push::PushCompression;
-use cc_lib::registry::{self, ConnectOpts};
+use cc_lib::registry::{self, ConnectOpts, CredsOpts};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser, ValueEnum};
 
@@ -39,6 +39,8 @@ pub struct Args {
     pub store: StoreOpts,
     #[command(flatten)]
     pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub creds: CredsOpts,
     /// No progress on stderr
     #[arg(short, long)]
     pub quiet: bool,
@@ -80,6 +82,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(d) = &a.dest {
         cc_lib::image::reference::Reference::parse(d)?;
     }
+    opts.creds = a.creds.creds()?;
     let store = a.store.open()?;
     let digest = registry::push::push(&store, &a.image, a.dest.as_deref(), &opts)?;
     println!("{digest}");

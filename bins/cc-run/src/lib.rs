@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cc_lib::cgroup::{cpus_to_quota, parse_size, Manager, Resources};
+use cc_lib::cgroup::{cpus_to_quota, parse_size, pids_limit, Manager, Resources};
 use cc_lib::cli::StoreOpts;
 use cc_lib::error::Error;
 use cc_lib::run::{self, Net, RunOptions};
@@ -115,7 +115,8 @@ pub struct Args {
     /// Number of CPUs (CFS quota), e.g. 0.5
     #[arg(long, value_name = "FLOAT")]
     pub cpus: Option<f64>,
-    /// Maximum number of processes (-1 unlimited)
+    /// Maximum number of processes at once: 2048 by default (podman's),
+    /// 0 or -1 for no limit of cc's
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
     /// Every capability, no seccomp filter, every device, no masked or
@@ -259,7 +260,7 @@ fn options(a: Args) -> Result<RunOptions> {
             cpu_shares: a.cpu_shares,
             cpu_quota,
             cpu_period,
-            pids: a.pids_limit.filter(|&p| p > 0),
+            pids: pids_limit(a.pids_limit)?,
             ..Default::default()
         },
         detach: a.detach,

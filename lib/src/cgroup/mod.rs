@@ -676,11 +676,38 @@ pub fn cpus_to_quota(cpus: f64) -> (i64, u64) {
     ((cpus * PERIOD as f64).round() as i64, PERIOD)
 }
 
+/// A container's process limit when `--pids-limit` is not given:
+/// podman's, so a fork bomb stops at 2048 processes instead of filling
+/// the host's pid space.
+pub const DEFAULT_PIDS_LIMIT: i64 = 2048;
+
+/// `--pids-limit`: absent, [`DEFAULT_PIDS_LIMIT`]; 0 or -1, none (the
+/// group's `pids.max` stays `max`); N > 0, N.
+pub fn pids_limit(flag: Option<i64>) -> Result<Option<i64>> {
+    match flag {
+        None => Ok(Some(DEFAULT_PIDS_LIMIT)),
+        Some(0 | -1) => Ok(None),
+        Some(n) if n > 0 => Ok(Some(n)),
+        Some(n) => Err(Error::Usage(format!(
+            "invalid --pids-limit '{n}': a positive number, or 0 or -1 for none"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
     use std::process::{Command, Stdio};
+
+    #[test]
+    fn pids_limit_defaults_to_podmans() {
+        assert_eq!(pids_limit(None).unwrap(), Some(2048));
+        assert_eq!(pids_limit(Some(0)).unwrap(), None);
+        assert_eq!(pids_limit(Some(-1)).unwrap(), None);
+        assert_eq!(pids_limit(Some(7)).unwrap(), Some(7));
+        assert_eq!(pids_limit(Some(-2)).unwrap_err().code(), 2);
+    }
 
     #[test]
     fn parse_size_reads_docker_sizes() {

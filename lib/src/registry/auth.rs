@@ -141,15 +141,21 @@ pub fn unbase64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// cc's auth file, as podman names it.
-pub fn auth_file() -> PathBuf {
+/// cc's auth file, as podman names it. `REGISTRY_AUTH_FILE` set but
+/// empty is a mistake, not "no file": a usage error.
+pub fn auth_file() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("REGISTRY_AUTH_FILE") {
-        return p.into();
+        if p.is_empty() {
+            return Err(Error::Usage(
+                "REGISTRY_AUTH_FILE is set but empty: name a file or unset it".into(),
+            ));
+        }
+        return Ok(p.into());
     }
-    match std::env::var_os("XDG_RUNTIME_DIR") {
+    Ok(match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(d) if !d.is_empty() => Path::new(&d).join("containers/auth.json"),
         _ => format!("/run/containers/{}/auth.json", nix::unistd::getuid()).into(),
-    }
+    })
 }
 
 fn docker_config() -> Option<PathBuf> {
@@ -204,12 +210,17 @@ fn from_helper(helper: &str, host: &str) -> Option<Creds> {
 }
 
 /// The stored credentials for a registry host, if any.
-pub fn lookup(host: &str) -> Option<Creds> {
-    let own = auth_file();
+pub fn lookup(host: &str) -> Result<Option<Creds>> {
+    let own = auth_file()?;
     if let Some(c) = read_json(&own).and_then(|v| from_auths(&v, host)) {
         debug(&format!("credentials for {host} from {}", own.display()));
-        return Some(c);
+        return Ok(Some(c));
     }
+    Ok(docker_lookup(host))
+}
+
+/// Credentials from `~/.docker/config.json`: a helper, then `auths`.
+fn docker_lookup(host: &str) -> Option<Creds> {
     let path = docker_config()?;
     let cfg = read_json(&path)?;
     let helper = cfg
@@ -232,7 +243,7 @@ pub fn lookup(host: &str) -> Option<Creds> {
 
 /// Stores credentials for `host` in cc's auth file, mode 0600, atomically.
 pub fn save(host: &str, creds: Option<&Creds>) -> Result<bool> {
-    let path = auth_file();
+    let path = auth_file()?;
     let mut v = read_json(&path).unwrap_or_else(|| json!({"auths": {}}));
     if !v.get("auths").is_some_and(|a| a.is_object()) {
         v["auths"] = json!({});
@@ -263,6 +274,27 @@ pub fn save(host: &str, creds: Option<&Creds>) -> Result<bool> {
         return Err(Error::io("write", &path, e));
     }
     Ok(had)
+}
+
+/// One line of stdin, without its line end (`--password-stdin`).
+pub fn read_stdin_line() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::sys("read stdin", e))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// The password of `user`, asked on the terminal; without one, a usage
+/// error that names the way out.
+pub fn ask_password(user: &str) -> Result<String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(format!(
+            "no terminal to ask the password of '{user}' on: use --password-stdin"
+        )));
+    }
+    prompt_password(&format!("Password for {user}: "))
 }
 
 /// Reads a password from the terminal with echo off.

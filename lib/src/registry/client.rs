@@ -6,6 +6,12 @@
 //! errors, 429 and 5xx are retried with backoff. Plain http is used only
 //! for loopback registries or with `--tls-verify=false`, and credentials
 //! never go over plain http to a host that is not loopback.
+//!
+//! Credentials and tokens go only to the registry's own origin (scheme,
+//! host and port) and, for a token, to the realm its challenge named: an
+//! upload `Location` on another host gets none, and redirects never carry
+//! them (as docker's client, whose authorizer answers only the hosts it
+//! pinged).
 
 use std::io::Read;
 use std::net::IpAddr;
@@ -123,6 +129,10 @@ fn agent(host: &str, opts: &Options) -> Agent {
         .timeout_recv_response(stall)
         .timeout_per_read(stall)
         .timeout_per_write(stall)
+        // A redirect (a blob on a CDN, say) may lead to any host: it never
+        // carries the Authorization header. ureq's default, said here
+        // because credentials depend on it.
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
         .build();
     Agent::with_parts(
         config,
@@ -233,7 +243,10 @@ impl Client {
     pub fn connect(host: &str, repo: &str, opts: &Options, push: bool) -> Result<Client> {
         let loopback = is_loopback(host);
         let agent = agent(host, opts);
-        let mut creds = opts.creds.clone().or_else(|| auth::lookup(host));
+        let mut creds = match &opts.creds {
+            Some(c) => Some(c.clone()),
+            None => auth::lookup(host)?,
+        };
         let mut client = Client {
             agent,
             timeout: opts.timeout,
@@ -353,7 +366,16 @@ impl Client {
     /// Sends with authentication: the current token or basic credentials;
     /// on a 401, the challenge of that answer is met and the request sent
     /// once more.
+    /// A request to another origin (an upload `Location` elsewhere) goes
+    /// without credentials, and its 401 is the caller's answer.
     pub fn send(&self, req: &Req) -> Result<Response<Body>> {
+        if origin(&req.url) != origin(&self.base) {
+            debug(&format!(
+                "{} {}: not the registry's host, sending no credentials",
+                req.method, req.url
+            ));
+            return self.send_raw(req, None);
+        }
         let current = self.current_auth();
         let resp = self.send_raw(req, current.as_deref())?;
         if resp.status().as_u16() != 401 {
@@ -506,6 +528,25 @@ impl Client {
     }
 }
 
+/// `scheme://host:port` of a URL, lowercase, the port made explicit, so
+/// `https://R` and `https://r:443/x` are one origin.
+fn origin(url: &str) -> String {
+    let (scheme, _) = url.split_once("://").unwrap_or(("", url));
+    let scheme = scheme.to_ascii_lowercase();
+    let host = host_of(url).to_ascii_lowercase();
+    // The authority may carry `user@`; what counts is after it.
+    let host = host.rsplit_once('@').map_or(host.as_str(), |(_, h)| h);
+    let has_port = match host.rfind(']') {
+        Some(i) => host[i..].contains(':'),
+        None => host.contains(':'),
+    };
+    match (has_port, scheme.as_str()) {
+        (false, "https") => format!("{scheme}://{host}:443"),
+        (false, "http") => format!("{scheme}://{host}:80"),
+        _ => format!("{scheme}://{host}"),
+    }
+}
+
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.split(['/', '?']).next().unwrap_or(rest)
@@ -558,6 +599,31 @@ mod tests {
             "localhost.example.com",
         ] {
             assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let same = [
+            ("https://R.example:443/v2/", "https://r.example"),
+            (
+                "http://127.0.0.1:5000/v2/a/blobs/uploads/x?y",
+                "http://127.0.0.1:5000",
+            ),
+            ("https://[::1]/v2/", "https://[::1]:443"),
+        ];
+        for (a, b) in same {
+            assert_eq!(origin(a), origin(b), "{a} {b}");
+        }
+        let other = [
+            ("https://r.example/v2/", "http://r.example/v2/"),
+            ("http://127.0.0.1:5000/v2/", "http://127.0.0.1:5001/v2/"),
+            ("http://127.0.0.1:5000/v2/", "http://127.0.0.2:5000/v2/"),
+            ("https://r.example/v2/", "https://r.example.evil/v2/"),
+            ("https://r.example/v2/", "https://r.example@evil/v2/"),
+        ];
+        for (a, b) in other {
+            assert_ne!(origin(a), origin(b), "{a} {b}");
         }
     }
 }

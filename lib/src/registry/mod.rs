@@ -111,10 +111,6 @@ pub struct ConnectOpts {
     /// /etc/docker/certs.d/HOST:PORT/ca.crt
     #[arg(long, value_name = "DIR")]
     pub cert_dir: Option<PathBuf>,
-    /// Credentials, instead of the auth file's (see cc-login) or
-    /// ~/.docker/config.json's
-    #[arg(long, value_name = "USER:PASS")]
-    pub creds: Option<String>,
     /// Give up on a connection to the registry that moves no data for this
     /// long (connecting, waiting for an answer, any read or write); the
     /// request is then tried again, a download resuming where it stopped,
@@ -134,11 +130,53 @@ impl ConnectOpts {
         Ok(Options {
             tls_verify: self.tls_verify,
             cert_dir: self.cert_dir.clone(),
-            creds: self.creds.as_deref().map(Creds::parse).transpose()?,
+            creds: None,
             platform: None,
             progress: false,
             timeout: Duration::from_secs(self.timeout),
             compression: Default::default(),
         })
+    }
+}
+
+/// The credential flags of cc-pull and cc-push (cc-login has its own).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CredsOpts {
+    /// Credentials, instead of the auth file's (see cc-login) or
+    /// ~/.docker/config.json's. With USER alone the password is read from
+    /// stdin (--password-stdin) or asked on the terminal; USER:PASS on the
+    /// command line is visible to every user of the host (ps, /proc)
+    #[arg(long, value_name = "USER[:PASS]")]
+    pub creds: Option<String>,
+    /// Read the password of --creds USER from stdin (one line)
+    #[arg(long, requires = "creds")]
+    pub password_stdin: bool,
+}
+
+impl CredsOpts {
+    /// The credentials the flags give, the password read when only the
+    /// user was named.
+    pub fn creds(&self) -> crate::Result<Option<Creds>> {
+        let Some(arg) = self.creds.as_deref() else {
+            return Ok(None);
+        };
+        let usage = |m: &str| Err(crate::error::Error::Usage(m.into()));
+        match arg.split_once(':') {
+            Some(_) if self.password_stdin => {
+                usage("--password-stdin reads the password of --creds USER, not USER:PASS")
+            }
+            Some(_) => Creds::parse(arg).map(Some),
+            None if arg.is_empty() => usage("--creds takes USER or USER:PASS"),
+            None => {
+                let pass = match self.password_stdin {
+                    true => auth::read_stdin_line()?,
+                    false => auth::ask_password(arg)?,
+                };
+                Ok(Some(Creds {
+                    user: arg.into(),
+                    pass,
+                }))
+            }
+        }
     }
 }

@@ -244,12 +244,17 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             if matches!(net, Net::Bridge | Net::None) {
                 // The network namespace belongs to the host's user
                 // namespace, so root in the container holds no
-                // NET_BIND_SERVICE or NET_RAW there: low ports and ping
-                // are opened to every user instead, as docker does.
+                // NET_BIND_SERVICE there: low ports are opened to every
+                // user instead, as docker does.
                 sysctl.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
-                sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
             }
         }
+    }
+    if matches!(net, Net::Bridge | Net::None) {
+        // No NET_RAW by default (nor any in a user namespace): ping uses
+        // an ICMP datagram socket, which the container's own network
+        // namespace opens to every group, as docker and podman set it.
+        sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
     }
     Ok(Spec {
         oci_version: "1.2.0".into(),
@@ -371,7 +376,7 @@ pub fn from_bundle(o: &RunOptions, dir: &std::path::Path) -> Result<Spec> {
     Ok(spec)
 }
 
-/// docker's default 14 capabilities (all with `--privileged`), plus
+/// podman's default 11 capabilities (all with `--privileged`), plus
 /// `--cap-add`, minus `--cap-drop` (`ALL` for every one), in the
 /// bounding, effective and permitted sets; inheritable and ambient stay
 /// empty (CVE-2022-24769).

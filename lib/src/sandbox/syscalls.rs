@@ -363,4 +363,11 @@ pub const TABLE: &[(&str, i64)] = &[
     ("process_mrelease", libc::SYS_process_mrelease),
     ("futex_waitv", libc::SYS_futex_waitv),
     ("set_mempolicy_home_node", libc::SYS_set_mempolicy_home_node),
+    // libc 0.2 names only fchmodat2 of these; the numbers are the kernel's.
+    ("cachestat", 451),
+    ("fchmodat2", libc::SYS_fchmodat2),
+    ("map_shadow_stack", 453),
+    ("futex_wake", 454),
+    ("futex_wait", 455),
+    ("futex_requeue", 456),
 ];
