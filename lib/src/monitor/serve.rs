@@ -586,9 +586,12 @@ fn spawn(
     // The network is put together from outside while the child waits in
     // its new namespace (see `net`).
     let net = std::cell::RefCell::new(crate::net::for_container(store, c)?);
+    // `--net none`: a namespace of its own with only loopback, up.
+    let loopback_only = c.annotation(crate::net::ANN_NET) == Some("none");
     let connect = |pid: nix::unistd::Pid| -> Result<(), Failure> {
         match net.borrow_mut().as_mut() {
             Some(a) => crate::net::connect(store, a, pid.as_raw()).map_err(Failure::from),
+            None if loopback_only => crate::net::loopback_up(pid.as_raw()).map_err(Failure::from),
             None => Ok(()),
         }
     };

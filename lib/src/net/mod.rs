@@ -365,6 +365,13 @@ pub fn prepare(
     })
 }
 
+/// Brings up loopback in the network namespace of process `pid` (`--net
+/// none`, which has nothing else).
+pub fn loopback_up(pid: i32) -> Result<()> {
+    let mut inside = Netlink::open_in(pid)?;
+    link::set_up(&mut inside, "lo")
+}
+
 /// With process `pid` in its namespace: the veth pair, eth0's address and
 /// route, loopback, NAT for the ports. On error the caller releases.
 pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
