@@ -114,7 +114,7 @@ impl State {
 
 /// Whether the process has ended and waits to be reaped (state `Z` in
 /// /proc/PID/stat).
-fn is_zombie(pid: i32) -> bool {
+pub fn is_zombie(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| s.get(s.rfind(')')? + 2..)?.chars().next())
