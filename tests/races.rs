@@ -28,14 +28,18 @@ enum Winner {
     Rmi,
 }
 
-/// Starts `cc-run -d --name NAME IMG` and `cc-rmi IMG` together; checks
-/// that exactly one of them won, and how the other lost.
-fn race_round(env: &Env, img: &str, name: &str) -> Winner {
+/// Starts `cc-run -d --name NAME IMG` and, `lag` later, `cc-rmi IMG`;
+/// checks that exactly one of them won, and how the other lost. (cc-run
+/// has more to do before it records its image: a little lag makes either
+/// order happen. No outcome depends on the time.)
+fn race_round(env: &Env, img: &str, name: &str, lag: Duration) -> Winner {
     let mut run = env.cmd("cc-run");
     run.args(["-d", "--name", name, img, "sleep", "1000"]);
     let mut rmi = env.cmd("cc-rmi");
     rmi.arg(img);
-    let (run, rmi) = (spawn(run), spawn(rmi));
+    let run = spawn(run);
+    std::thread::sleep(lag);
+    let rmi = spawn(rmi);
     let (run, rmi) = (finish(run, "cc-run -d"), finish(rmi, "cc-rmi"));
     let said = format!(
         "cc-run: {:?} {} {}\ncc-rmi: {:?} {} {}",
@@ -78,8 +82,9 @@ fn rmi_racing_run_on_one_image_never_both_win() {
         let dir = env.busybox_rootfs(&img);
         fs::write(dir.join("round"), round.to_string()).unwrap();
         env.import_dir(&dir, &img);
-        let name = format!("c{round}");
-        match race_round(&env, &img, &name) {
+        let name = format!("ctr{round}");
+        let lag = Duration::from_millis(4 * round);
+        match race_round(&env, &img, &name, lag) {
             Winner::Run => {
                 runs += 1;
                 // The container keeps its image's files: it stops, starts
