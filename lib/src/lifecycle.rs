@@ -159,7 +159,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     // A monitor that was killed released nothing: its lease, veth and NAT
     // elements go now (cc-net gc finds the same).
     let _ = crate::net::release_owner(store, &c.id);
-    container::delete(store, &c, &doomed);
+    container::delete(&doomed);
     Ok(())
 }
 

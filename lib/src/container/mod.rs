@@ -308,7 +308,7 @@ pub fn resolve(store: &Store, query: &str) -> Result<Container> {
 /// that another program removed first is `NotFound`.
 pub fn remove(store: &Store, c: &Container) -> Result<()> {
     let doomed = unlist(store, c)?;
-    delete(store, c, &doomed);
+    delete(&doomed);
     Ok(())
 }
 
@@ -330,8 +330,8 @@ pub fn unlist(store: &Store, c: &Container) -> Result<PathBuf> {
 
 /// The slow half of `remove`: deletes the folder `unlist` returned. If
 /// this process is killed meanwhile, `collect` finishes it.
-pub fn delete(store: &Store, c: &Container, doomed: &std::path::Path) {
-    pending::delete(store, doomed, &c.id);
+pub fn delete(doomed: &std::path::Path) {
+    let _ = fs::remove_dir_all(doomed);
 }
 
 /// The layers and images that containers still use, so `rmi` keeps them.
