@@ -58,10 +58,16 @@ fn run_killed_while_making_its_record_leaves_nothing_that_blocks() {
         let ps = env.ok("cc-ps", ["-a"]);
         if point == "run.created" {
             // Complete but never started: listed as created, removable.
-            assert!(ps.contains("web") && ps.contains("Created"), "{point}:\n{ps}");
+            assert!(
+                ps.contains("web") && ps.contains("Created"),
+                "{point}:\n{ps}"
+            );
             env.ok("cc-rm", ["web"]);
         } else {
-            assert!(!ps.contains("web"), "{point}: a half record is listed:\n{ps}");
+            assert!(
+                !ps.contains("web"),
+                "{point}: a half record is listed:\n{ps}"
+            );
         }
         assert_no_leaks(&env);
         // The name is free again.
@@ -116,12 +122,26 @@ fn rm_killed_while_deleting_is_finished_by_the_next_program() {
     let env = support::env_with_img();
     env.ok(
         "cc-run",
-        ["--name", "big", "img", "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=8"],
+        [
+            "--name",
+            "big",
+            "img",
+            "dd",
+            "if=/dev/zero",
+            "of=/big",
+            "bs=1M",
+            "count=8",
+        ],
     );
     let upper = env.inspect("GraphDriver.Data.UpperDir", "big");
     assert!(Path::new(&upper).join("big").exists());
     killed_at(&env, "rm.unlisted", "cc-rm", &["big"]);
-    assert_eq!(pending(&env).len(), 1, "the claimed record: {:?}", pending(&env));
+    assert_eq!(
+        pending(&env).len(),
+        1,
+        "the claimed record: {:?}",
+        pending(&env)
+    );
     // Any program that opens the store finishes it.
     env.ok("cc-images", [] as [&str; 0]);
     assert_eq!(pending(&env), Vec::<String>::new());
@@ -173,7 +193,10 @@ fn a_killed_monitor_is_never_running_and_its_port_is_free() {
     assert!(!env.ps_running(&old), "cc-ps shows it running");
     assert_eq!(env.inspect("State.Status", &old), "exited");
     // The next container gets the port without `cc-net gc`.
-    let out = env.run("cc-run", ["-d", "-p", publish.as_str(), "img", "sleep", "100"]);
+    let out = env.run(
+        "cc-run",
+        ["-d", "-p", publish.as_str(), "img", "sleep", "100"],
+    );
     assert_ok(&out, "cc-run -p PORT after the port's monitor was killed");
     let new = support::stdout(&out).trim().to_string();
     let new_ip = env.ip_of(&new);

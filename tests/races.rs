@@ -98,7 +98,10 @@ fn rmi_racing_run_on_one_image_never_both_win() {
             Winner::Rmi => {
                 rmis += 1;
                 let ps = env.ok("cc-ps", ["-a"]);
-                assert!(!ps.contains(&name), "round {round}: a record is left:\n{ps}");
+                assert!(
+                    !ps.contains(&name),
+                    "round {round}: a record is left:\n{ps}"
+                );
             }
         }
     }

@@ -155,7 +155,10 @@ pub fn create(
 }
 
 /// The folders, `prepare`, config.json and state.json, in `c.dir`.
-fn write_record(c: &mut Container, prepare: impl FnOnce(&mut Container) -> Result<()>) -> Result<()> {
+fn write_record(
+    c: &mut Container,
+    prepare: impl FnOnce(&mut Container) -> Result<()>,
+) -> Result<()> {
     for d in [c.upper(), c.work(), c.rootfs()] {
         fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
     }
@@ -178,7 +181,10 @@ fn put_in_place(store: &Store, c: &Container) -> Result<()> {
             let lock = store.lock_shared("images")?;
             if !crate::image::contains(store, image)? {
                 let name = c.annotation(ANN_IMAGE_NAME).filter(|n| !n.is_empty());
-                return Err(Error::not_found("image", name.unwrap_or(store::short_id(image))));
+                return Err(Error::not_found(
+                    "image",
+                    name.unwrap_or(store::short_id(image)),
+                ));
             }
             Some(lock)
         }
@@ -352,7 +358,12 @@ pub fn in_use(store: &Store) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
 /// under the images lock, which `create` holds shared while it puts a
 /// record of the image in place: a container either is found here or
 /// finds the image gone, so its layers are never deleted under it.
-pub fn remove_image(store: &Store, img: &crate::image::Image, query: &str, force: bool) -> Result<()> {
+pub fn remove_image(
+    store: &Store,
+    img: &crate::image::Image,
+    query: &str,
+    force: bool,
+) -> Result<()> {
     crate::image::remove(store, img, || {
         let users = list(store)?;
         if !force {

@@ -210,8 +210,12 @@ mod tests {
         reserve(&s, "web", "id1").unwrap();
         assert_eq!(reserve(&s, "web", "id2").unwrap_err().code(), 4);
         // Its creator gone, no record: the name is free.
-        fs::remove_dir(super::super::pending::entry(&s, super::super::pending::Kind::New, "id1"))
-            .unwrap();
+        fs::remove_dir(super::super::pending::entry(
+            &s,
+            super::super::pending::Kind::New,
+            "id1",
+        ))
+        .unwrap();
         reserve(&s, "web", "id2").unwrap();
         assert_eq!(lookup(&s, "web").as_deref(), Some("id2"));
     }

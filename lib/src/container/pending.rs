@@ -102,7 +102,8 @@ pub fn being_created(store: &Store, id: &str) -> bool {
     };
     rd.flatten().any(|e| {
         let name = e.file_name();
-        parse(&name.to_string_lossy()).is_some_and(|(k, i, alive)| k == Kind::New && i == id && alive)
+        parse(&name.to_string_lossy())
+            .is_some_and(|(k, i, alive)| k == Kind::New && i == id && alive)
     })
 }
 
@@ -159,7 +160,10 @@ mod tests {
         let s = Store::open(d.path()).unwrap();
         let e = make_new(&s, "abc").unwrap();
         let name = e.file_name().unwrap().to_string_lossy().into_owned();
-        assert_eq!(parse(&name).map(|(k, i, a)| (k, i.to_string(), a)), Some((Kind::New, "abc".into(), true)));
+        assert_eq!(
+            parse(&name).map(|(k, i, a)| (k, i.to_string(), a)),
+            Some((Kind::New, "abc".into(), true))
+        );
         assert!(being_created(&s, "abc"));
         // Ours, alive: collect leaves it.
         collect(&s);

@@ -206,7 +206,11 @@ pub fn remove(
 ) -> Result<()> {
     let _lock = store.lock("images")?;
     let mut index = read_index(store)?;
-    if !index.manifests.iter().any(|d| d.digest == image.manifest_digest) {
+    if !index
+        .manifests
+        .iter()
+        .any(|d| d.digest == image.manifest_digest)
+    {
         return Err(Error::not_found("image", short_id_of(image)));
     }
     let in_use = in_use()?;

@@ -199,7 +199,10 @@ fn refused(script: &str, text: &str, l: &Lease) -> Error {
     } else {
         let reason = text
             .lines()
-            .find_map(|l| l.split_once("Error: ").map(|(_, r)| r.trim().to_lowercase()))
+            .find_map(|l| {
+                l.split_once("Error: ")
+                    .map(|(_, r)| r.trim().to_lowercase())
+            })
             .unwrap_or_else(|| "failed".into());
         format!("nftables refused the mapping ({reason})")
     };
@@ -255,11 +258,11 @@ mod tests {
             elements("delete", &c, &l),
             "delete element ip cc0 tcp_any { 8080 }\ndelete element ip cc0 udp_at { 127.0.0.1 . 5353 }\n"
         );
-        assert!(
-            table(&c, &[l.clone()]).contains("ip saddr 10.66.0.0/16 ip daddr != 10.66.0.0/16 masquerade")
-        );
+        assert!(table(&c, std::slice::from_ref(&l))
+            .contains("ip saddr 10.66.0.0/16 ip daddr != 10.66.0.0/16 masquerade"));
         // nft's failure becomes one line naming the port it refused.
-        let script = "table ip cc0 {}\nadd element ip cc0 udp_at { 127.0.0.1 . 5353 : 10.66.0.9 . 53 }\n";
+        let script =
+            "table ip cc0 {}\nadd element ip cc0 udp_at { 127.0.0.1 . 5353 : 10.66.0.9 . 53 }\n";
         let e = refused(
             script,
             "/dev/stdin:2:30-46: Error: Could not process rule: File exists\n",
