@@ -1008,9 +1008,9 @@ fn rm_frees_the_name_at_once() {
             .unwrap()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            // `.rm-<id>` is a removed record whose files are still being
-            // deleted: no longer listed, its name already free.
-            .filter(|n| n != ".names" && n != ".lock" && !n.starts_with(".rm-"))
+            // `.pending/` holds removed records whose files are still
+            // being deleted: no longer listed, their names already free.
+            .filter(|n| n != ".names" && n != ".lock" && n != ".pending")
             .collect();
         assert!(
             entries.is_empty(),

@@ -26,8 +26,12 @@ pub struct StoreOpts {
 }
 
 impl StoreOpts {
+    /// Opens the store, finishing first what killed programs left of
+    /// container records (one stat when there is nothing).
     pub fn open(&self) -> Result<Store> {
-        Store::open(&self.root)
+        let store = Store::open(&self.root)?;
+        crate::container::collect(&store);
+        Ok(store)
     }
 }
 

@@ -124,6 +124,8 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 
 /// Removes a container. A running one is refused unless `force`, which
 /// kills it first (every process of its cgroup) and waits for it to end.
+/// Of several programs removing one container, one removes it and the
+/// others get `NotFound`.
 pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     if c.status() == Status::Running {
         if !force {
@@ -145,17 +147,20 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
             let mut fds = [PollFd::new(m.as_fd(), PollFlags::POLLIN)];
             let _ = poll(&mut fds, PollTimeout::from(2000u16));
         }
+    } else if c.state.status == Status::Running {
+        // Its monitor was killed: whatever of it still runs goes now.
+        let _ = Cgroup::open(&c.cgroup_name()).kill_all();
     }
-    let c = match container::load(store, &c.id) {
-        Ok(c) => c,
-        Err(Error::NotFound { .. }) => return Ok(()),
-        Err(e) => return Err(e),
-    };
+    let c = container::load(store, &c.id)?;
+    // The claim: from here on this program alone removes it.
+    let doomed = container::unlist(store, &c)?;
+    crate::failpoint::hit("rm.unlisted");
     let _ = Cgroup::open(&c.cgroup_name()).remove();
     // A monitor that was killed released nothing: its lease, veth and NAT
     // elements go now (cc-net gc finds the same).
     let _ = crate::net::release_owner(store, &c.id);
-    container::remove(store, &c)
+    container::delete(&doomed);
+    Ok(())
 }
 
 #[cfg(test)]

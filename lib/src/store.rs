@@ -132,6 +132,23 @@ impl Store {
         file.lock().map_err(|e| Error::io("lock", &path, e))?;
         Ok(Lock { _file: file })
     }
+
+    /// The named lock shared: holders of it exclude `lock(name)` but not
+    /// each other (a container recording its image holds `images` shared,
+    /// so runs do not wait for one another, only for cc-rmi).
+    pub fn lock_shared(&self, name: &str) -> Result<Lock> {
+        let path = self.root.join("locks").join(format!("{name}.lock"));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io("open lock", &path, e))?;
+        file.lock_shared()
+            .map_err(|e| Error::io("lock", &path, e))?;
+        Ok(Lock { _file: file })
+    }
 }
 
 /// An exclusive flock, released on drop.

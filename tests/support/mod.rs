@@ -533,9 +533,12 @@ pub fn leaks(env: &Env, no_records: bool) -> Vec<String> {
         let names: Vec<_> = fs::read_dir(env.root.join("containers"))
             .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
             .unwrap_or_default();
+        // `.pending` holds records being made or deleted: empty once done.
+        let pending_empty = fs::read_dir(env.root.join("containers/.pending"))
+            .map_or(true, |mut rd| rd.next().is_none());
         let stray: Vec<_> = names
             .iter()
-            .filter(|n| *n != ".names" && *n != ".lock")
+            .filter(|n| *n != ".names" && *n != ".lock" && (*n != ".pending" || !pending_empty))
             .collect();
         if !stray.is_empty() {
             problems.push(format!("entries in containers/: {stray:?}"));

@@ -117,7 +117,7 @@ fn ls(store: &Store, format: Format) -> Result<()> {
     if format == Format::Json {
         for l in &leases {
             let mut v = serde_json::to_value(l).map_err(|e| Error::Invalid(e.to_string()))?;
-            v["Alive"] = net::lease_alive(store, l).into();
+            v["Alive"] = (!net::owner_gone(store, l)).into();
             v["Interface"] = links.iter().any(|i| i.name == l.veth).into();
             print_json(&v)?;
         }
@@ -141,7 +141,7 @@ fn ls(store: &Store, format: Format) -> Result<()> {
                 } else {
                     ports.join(", ")
                 },
-                if net::lease_alive(store, l) {
+                if !net::owner_gone(store, l) {
                     "alive"
                 } else {
                     "stale"

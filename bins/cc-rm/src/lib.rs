@@ -26,12 +26,20 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&expand_stdin(a.containers), |q| {
-        let c = match container::resolve(&store, q) {
-            Err(Error::NotFound { .. }) if a.force => return Ok(()),
-            r => r?,
-        };
-        lifecycle::remove(&store, &c, a.force)?;
-        println!("{}", c.id);
-        Ok(())
+        // Missing, or removed meanwhile by another cc-rm (which reports it).
+        let removed = container::resolve(&store, q)
+            .and_then(|c| lifecycle::remove(&store, &c, a.force).map(|_| c))
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::not_found("container", q),
+                e => e,
+            });
+        match removed {
+            Err(Error::NotFound { .. }) if a.force => Ok(()),
+            Err(e) => Err(e),
+            Ok(c) => {
+                println!("{}", c.id);
+                Ok(())
+            }
+        }
     }))
 }

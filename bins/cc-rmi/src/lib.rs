@@ -2,7 +2,6 @@ use std::process::ExitCode;
 
 use cc_lib::cli::{each, StoreOpts};
 use cc_lib::error::Error;
-use cc_lib::store::short_id;
 use cc_lib::{container, image, Result};
 use clap::{CommandFactory, Parser};
 
@@ -44,19 +43,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 return Ok(());
             }
         }
-        let (layers, users) = container::in_use(&store)?;
-        if users.contains(&img.id) && !a.force {
-            let user = container::list(&store)?
-                .into_iter()
-                .find(|c| c.image() == Some(img.id.as_str()));
-            let by = user
-                .map(|c| format!("{} ({})", short_id(&c.id), c.name()))
-                .unwrap_or_default();
-            return Err(Error::State(format!(
-                "image '{q}' is used by container {by}; remove it first or use -f"
-            )));
+        match container::remove_image(&store, &img, q, a.force) {
+            // Removed meanwhile by another cc-rmi.
+            Err(Error::NotFound { .. }) if a.force => return Ok(()),
+            r => r?,
         }
-        image::remove(&store, &img, &layers)?;
         for n in &img.names {
             println!("Untagged: {n}");
         }

@@ -4,6 +4,7 @@
 //! name, image, layers, user) are annotations of the config.
 
 pub mod names;
+pub mod pending;
 pub mod state;
 
 use std::collections::BTreeSet;
@@ -11,6 +12,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::failpoint;
 use crate::spec::Spec;
 use crate::store::{self, Candidate, Store};
 pub use state::{State, Status};
@@ -112,8 +114,13 @@ impl Container {
 
 /// Makes a new container record for `spec`: a fresh id, the name reserved
 /// (or generated), the folders, then `prepare` (files of its own that the
-/// spec refers to), then config.json and state.json. On error nothing is
-/// left.
+/// spec refers to), then config.json and state.json. The record is made in
+/// a pending folder (see `pending`) and renamed into place complete; on
+/// error, or if this process is killed, nothing is left that `collect`
+/// does not remove. A record of an image is put in place under the images
+/// lock, shared, once the image is known to be still there: cc-rmi, which
+/// holds that lock to look for users, sees the record or removes the image
+/// first, never both (see `remove_image`).
 pub fn create(
     store: &Store,
     mut spec: Spec,
@@ -121,38 +128,89 @@ pub fn create(
     prepare: impl FnOnce(&mut Container) -> Result<()>,
 ) -> Result<Container> {
     let id = store::new_id();
-    let dir = store.container_dir(&id);
+    let staging = pending::make_new(store, &id)?;
+    failpoint::hit("run.staged");
     let name = match name {
-        Some(n) => names::reserve(store, n, &id).map(|_| n.to_string())?,
-        None => names::reserve_generated(store, &id)?,
+        Some(n) => names::reserve(store, n, &id).map(|_| n.to_string()),
+        None => names::reserve_generated(store, &id),
     };
+    let name = match name {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = fs::remove_dir(&staging);
+            return Err(e);
+        }
+    };
+    failpoint::hit("run.named");
     spec.annotations.insert(ANN_NAME.into(), name.clone());
     let mut c = Container {
         id: id.clone(),
-        dir: dir.clone(),
+        dir: staging.clone(),
         spec,
         state: State::new(crate::time::now_rfc3339()),
     };
-    let made = (|| {
-        for d in [c.dir.clone(), c.upper(), c.work(), c.rootfs()] {
-            fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
-        }
-        prepare(&mut c)?;
-        let config =
-            serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
-        if c.annotation(ANN_RM).is_some() {
-            store::write_volatile(&dir.join("config.json"), &config)?;
-        } else {
-            store::write_atomic(&dir.join("config.json"), &config)?;
-        }
-        c.save_state()
-    })();
+    let made = write_record(&mut c, prepare).and_then(|_| {
+        failpoint::hit("run.written");
+        put_in_place(store, &c)
+    });
     if let Err(e) = made {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(&staging);
         names::release(store, &name, &id);
         return Err(e);
     }
+    c.dir = store.container_dir(&id);
     Ok(c)
+}
+
+/// The folders, `prepare`, config.json and state.json, in `c.dir`.
+fn write_record(
+    c: &mut Container,
+    prepare: impl FnOnce(&mut Container) -> Result<()>,
+) -> Result<()> {
+    for d in [c.upper(), c.work(), c.rootfs()] {
+        fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
+    }
+    prepare(c)?;
+    let config = serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
+    let path = c.dir.join("config.json");
+    if c.annotation(ANN_RM).is_some() {
+        store::write_volatile(&path, &config)?;
+    } else {
+        store::write_atomic(&path, &config)?;
+    }
+    c.save_state()
+}
+
+/// Renames a complete record from its pending folder to
+/// `containers/<id>`, if its image is still there.
+fn put_in_place(store: &Store, c: &Container) -> Result<()> {
+    let _images = match c.image() {
+        Some(image) => {
+            let lock = store.lock_shared("images")?;
+            if !crate::image::contains(store, image)? {
+                let name = c.annotation(ANN_IMAGE_NAME).filter(|n| !n.is_empty());
+                return Err(Error::not_found(
+                    "image",
+                    name.unwrap_or(store::short_id(image)),
+                ));
+            }
+            Some(lock)
+        }
+        None => None,
+    };
+    let to = store.container_dir(&c.id);
+    fs::rename(&c.dir, &to).map_err(|e| Error::io("create", &to, e))?;
+    // Durable soon enough: a record lost with the power is pending still,
+    // and its owner gone, collected.
+    let _ = store::sync_parent(&to);
+    Ok(())
+}
+
+/// Finishes what killed programs left in `containers/` (see `pending`);
+/// one stat when there is nothing. Programs call it when they open the
+/// store (`cli::StoreOpts::open`).
+pub fn collect(store: &Store) {
+    pending::collect(store);
 }
 
 /// The exclusive lock a container's monitor holds while it lives
@@ -172,13 +230,26 @@ pub fn monitor_lock(c: &Container) -> Result<fs::File> {
 
 pub fn load(store: &Store, id: &str) -> Result<Container> {
     let dir = store.container_dir(id);
-    let spec: Spec = store::read_json(&dir.join("config.json")).map_err(|e| match e {
+    let gone = |e: Error| match e {
         Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             Error::not_found("container", id)
         }
         e => e,
-    })?;
-    let state: State = store::read_json(&dir.join("state.json"))?;
+    };
+    let spec: Spec = store::read_json(&dir.join("config.json")).map_err(gone)?;
+    let state = match store::read_json::<State>(&dir.join("state.json")) {
+        Ok(s) => s,
+        Err(e) => match gone(e) {
+            // Removed (renamed away) between the two reads.
+            Error::NotFound { .. } if !dir.join("config.json").exists() => {
+                return Err(Error::not_found("container", id))
+            }
+            // A record an older cc left when killed before its state was
+            // written: it never ran; it shows as created, can be removed.
+            Error::NotFound { .. } => incomplete_state(&dir),
+            e => return Err(e),
+        },
+    };
     Ok(Container {
         id: id.to_string(),
         dir,
@@ -187,8 +258,19 @@ pub fn load(store: &Store, id: &str) -> Result<Container> {
     })
 }
 
-/// Every container with a complete record, oldest first. A folder without
-/// a readable config and state (one being created or removed) is skipped.
+/// The state of a record without state.json.
+fn incomplete_state(dir: &std::path::Path) -> State {
+    let created = fs::metadata(dir.join("config.json"))
+        .and_then(|m| m.modified())
+        .map(crate::time::format_rfc3339)
+        .unwrap_or_default();
+    let mut s = State::new(created);
+    s.error = Some("its record was never completed (the program creating it was killed)".into());
+    s
+}
+
+/// Every container with a complete record, oldest first. Records that
+/// an older cc left half made or half removed are deleted on the way.
 pub fn list(store: &Store) -> Result<Vec<Container>> {
     let dir = store.containers_dir();
     let mut out = Vec::new();
@@ -197,11 +279,19 @@ pub fn list(store: &Store) -> Result<Vec<Container>> {
         .flatten()
     {
         let id = e.file_name().to_string_lossy().into_owned();
+        if let Some(old) = id.strip_prefix(".rm-") {
+            pending::collect_legacy(store, &e.path(), old);
+            continue;
+        }
         if id.starts_with('.') {
             continue;
         }
-        if let Ok(c) = load(store, &id) {
-            out.push(c);
+        match load(store, &id) {
+            Ok(c) => out.push(c),
+            Err(Error::NotFound { .. }) if e.path().is_dir() => {
+                pending::collect_legacy(store, &e.path(), &id)
+            }
+            Err(_) => {}
         }
     }
     out.sort_by(|a, b| a.state.created.cmp(&b.state.created));
@@ -228,26 +318,34 @@ pub fn resolve(store: &Store, query: &str) -> Result<Container> {
 }
 
 /// Deletes a container's record and folders, and frees its name. The
-/// caller has made sure nothing runs and nothing is mounted.
+/// caller has made sure nothing runs and nothing is mounted. A record
+/// that another program removed first is `NotFound`.
 pub fn remove(store: &Store, c: &Container) -> Result<()> {
     let doomed = unlist(store, c)?;
-    fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+    delete(&doomed);
+    Ok(())
 }
 
-/// The first, quick half of `remove`: the record leaves the listing and
-/// its name is free again, by renames only (deleting files costs
-/// milliseconds a file on some disks); returns the folder that is left to
-/// delete.
+/// The first, quick half of `remove`, and its claim: the record leaves
+/// the listing and its name is free again, by renames only (deleting files
+/// costs milliseconds a file on some disks); returns the folder that is
+/// left to delete. Of several programs removing one container, one gets
+/// the folder; the others get `NotFound`.
 pub fn unlist(store: &Store, c: &Container) -> Result<PathBuf> {
     let rootfs = c.rootfs();
     if crate::mount::is_mountpoint(&rootfs) {
         crate::mount::unmount(&rootfs, true)?;
     }
     // Rename first so that readers never see half a record.
-    let doomed = store.containers_dir().join(format!(".rm-{}", c.id));
-    fs::rename(&c.dir, &doomed).map_err(|e| Error::io("remove", &c.dir, e))?;
+    let doomed = pending::claim(store, &c.dir, &c.id)?;
     names::release_into(store, c.name(), &c.id, &doomed);
     Ok(doomed)
+}
+
+/// The slow half of `remove`: deletes the folder `unlist` returned. If
+/// this process is killed meanwhile, `collect` finishes it.
+pub fn delete(doomed: &std::path::Path) {
+    let _ = fs::remove_dir_all(doomed);
 }
 
 /// The layers and images that containers still use, so `rmi` keeps them.
@@ -261,4 +359,30 @@ pub fn in_use(store: &Store) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
         }
     }
     Ok((layers, images))
+}
+
+/// Removes an image (cc-rmi), refused while a container uses it unless
+/// `force` (the container keeps the layers). The users are looked for
+/// under the images lock, which `create` holds shared while it puts a
+/// record of the image in place: a container either is found here or
+/// finds the image gone, so its layers are never deleted under it.
+pub fn remove_image(
+    store: &Store,
+    img: &crate::image::Image,
+    query: &str,
+    force: bool,
+) -> Result<()> {
+    crate::image::remove(store, img, || {
+        let users = list(store)?;
+        if !force {
+            if let Some(c) = users.iter().find(|c| c.image() == Some(img.id.as_str())) {
+                return Err(Error::State(format!(
+                    "image '{query}' is used by container {} ({}); remove it first or use -f",
+                    store::short_id(&c.id),
+                    c.name()
+                )));
+            }
+        }
+        Ok(users.iter().flat_map(|c| c.layers()).collect())
+    })
 }

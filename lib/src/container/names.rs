@@ -1,6 +1,10 @@
 //! Container names: `containers/.names/<name>` is a symlink to the id.
 //! symlink(2) fails when the name exists, so two programs racing for one
-//! name cannot both win, and no lock is needed.
+//! name cannot both win. A new record's name is taken after its pending
+//! folder exists (see `pending`), so a link to a record that neither
+//! exists nor is being created was left by a kill: it is taken over.
+//! Taking over and freeing a name happen under the store's `names` lock,
+//! so neither removes a link that someone else has just made.
 
 use std::fs;
 use std::io;
@@ -37,15 +41,31 @@ pub fn reserve(store: &Store, name: &str, id: &str) -> Result<()> {
     fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
     match symlink(id, dir.join(name)) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let owner = lookup(store, name).unwrap_or_default();
-            Err(Error::State(format!(
-                "container name '{name}' is already in use by {}",
-                crate::store::short_id(&owner)
-            )))
-        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => take_over(store, name, id),
         Err(e) => Err(Error::io("reserve name", dir.join(name), e)),
     }
+}
+
+/// Takes `name` from a record that was never completed or is gone;
+/// otherwise the error names the container that has it.
+fn take_over(store: &Store, name: &str, id: &str) -> Result<()> {
+    let link = names_dir(store).join(name);
+    let _lock = store.lock("names")?;
+    let owner = lookup(store, name).unwrap_or_default();
+    let stale = !owner.is_empty()
+        && !store.container_dir(&owner).exists()
+        && !super::pending::being_created(store, &owner);
+    if stale {
+        let _ = fs::remove_file(&link);
+        if symlink(id, &link).is_ok() {
+            return Ok(());
+        }
+    }
+    let owner = lookup(store, name).unwrap_or(owner);
+    Err(Error::State(format!(
+        "container name '{name}' is already in use by {}",
+        crate::store::short_id(&owner)
+    )))
 }
 
 /// A name not yet taken, docker-style: `adjective_noun`.
@@ -76,6 +96,9 @@ pub fn lookup(store: &Store, name: &str) -> Option<String> {
 /// Frees `name` if it still points at `id`, by moving its link into
 /// `trash` (a folder about to be deleted): a rename, not an unlink.
 pub fn release_into(store: &Store, name: &str, id: &str, trash: &std::path::Path) {
+    let Ok(_lock) = store.lock("names") else {
+        return;
+    };
     if lookup(store, name).as_deref() == Some(id) {
         let link = names_dir(store).join(name);
         if fs::rename(&link, trash.join(".name")).is_err() {
@@ -86,8 +109,27 @@ pub fn release_into(store: &Store, name: &str, id: &str, trash: &std::path::Path
 
 /// Frees `name` if it still points at `id`.
 pub fn release(store: &Store, name: &str, id: &str) {
+    let Ok(_lock) = store.lock("names") else {
+        return;
+    };
     if lookup(store, name).as_deref() == Some(id) {
         let _ = fs::remove_file(names_dir(store).join(name));
+    }
+}
+
+/// Frees every name pointing at `id` (a record whose name is not known:
+/// one a killed program left).
+pub fn release_all_of(store: &Store, id: &str) {
+    let Ok(rd) = fs::read_dir(names_dir(store)) else {
+        return;
+    };
+    let Ok(_lock) = store.lock("names") else {
+        return;
+    };
+    for e in rd.flatten() {
+        if fs::read_link(e.path()).is_ok_and(|t| t.as_os_str() == id) {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }
 
@@ -147,6 +189,7 @@ mod tests {
     fn a_name_is_taken_once() {
         let d = tempfile::tempdir().unwrap();
         let s = Store::open(d.path()).unwrap();
+        fs::create_dir(s.container_dir("id1")).unwrap();
         reserve(&s, "web", "id1").unwrap();
         let e = reserve(&s, "web", "id2").unwrap_err();
         assert_eq!(e.code(), 4);
@@ -156,5 +199,24 @@ mod tests {
         assert_eq!(lookup(&s, "web"), None);
         let g = reserve_generated(&s, "id3").unwrap();
         assert!(g.contains('_'));
+    }
+
+    #[test]
+    fn a_name_of_a_record_that_is_gone_is_taken_over() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap();
+        // Being created by a live process (us): still taken.
+        super::super::pending::make_new(&s, "id1").unwrap();
+        reserve(&s, "web", "id1").unwrap();
+        assert_eq!(reserve(&s, "web", "id2").unwrap_err().code(), 4);
+        // Its creator gone, no record: the name is free.
+        fs::remove_dir(super::super::pending::entry(
+            &s,
+            super::super::pending::Kind::New,
+            "id1",
+        ))
+        .unwrap();
+        reserve(&s, "web", "id2").unwrap();
+        assert_eq!(lookup(&s, "web").as_deref(), Some("id2"));
     }
 }

@@ -91,17 +91,34 @@ impl State {
         s
     }
 
-    /// The container counts as running while its process or its monitor
-    /// lives: the monitor writes the exit record after the process ends,
-    /// and until then the exit code is not known.
+    /// The container counts as running while its monitor lives: the
+    /// monitor writes the exit record after the process ends, and until
+    /// then the exit code is not known. A killed monitor's container dies
+    /// with it (PDEATHSIG), though its process may linger a moment as a
+    /// zombie: it counts as exited at once. A record without a monitor
+    /// (none was recorded) goes by its process, zombies not counted.
     fn process_alive(&self) -> bool {
         let alive = |pid: Option<i32>, start: Option<u64>| match (pid, start) {
-            (Some(pid), Some(start)) => pid_start_time(pid) == Some(start),
+            (Some(pid), Some(start)) => pid_start_time(pid) == Some(start) && !is_zombie(pid),
             _ => false,
         };
-        self.boot_id == crate::store::boot_id()
-            && (alive(self.pid, self.pid_start) || alive(self.monitor_pid, self.monitor_start))
+        if self.boot_id != crate::store::boot_id() {
+            return false;
+        }
+        match self.monitor_pid {
+            Some(_) => alive(self.monitor_pid, self.monitor_start),
+            None => alive(self.pid, self.pid_start),
+        }
     }
+}
+
+/// Whether the process has ended and waits to be reaped (state `Z` in
+/// /proc/PID/stat).
+pub fn is_zombie(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.get(s.rfind(')')? + 2..)?.chars().next())
+        == Some('Z')
 }
 
 /// Field 22 (starttime) of /proc/PID/stat; `None` when the pid is gone.
@@ -135,6 +152,20 @@ mod tests {
         s.boot_id = "another-boot".into();
         let d = s.derived();
         assert_eq!((d.status, d.exit_code), (Status::Exited, None));
+    }
+
+    #[test]
+    fn a_dead_monitor_means_exited_even_if_the_process_lingers() {
+        let me = std::process::id() as i32;
+        let mut s = State::new("now".into());
+        s.status = Status::Running;
+        s.pid = Some(me);
+        s.pid_start = pid_start_time(me);
+        s.monitor_pid = Some(me);
+        s.monitor_start = pid_start_time(me);
+        assert_eq!(s.derived().status, Status::Running);
+        s.monitor_start = Some(1);
+        assert_eq!(s.derived().status, Status::Exited);
     }
 
     #[test]

@@ -194,16 +194,47 @@ pub fn untag(store: &Store, name: &str) -> Result<()> {
 }
 
 /// Removes an image's every index entry, then the blobs and unpacked
-/// layers that no remaining image and no container (`in_use` diff ids)
-/// needs.
-pub fn remove(store: &Store, image: &Image, in_use: &BTreeSet<String>) -> Result<()> {
+/// layers that no remaining image and no container needs. `in_use` runs
+/// under the images lock, which a new container holds shared while it
+/// records its image (`container::create`): it returns the diff ids that
+/// containers use, or refuses the removal, and no container can start
+/// using the image between its answer and the deletion.
+pub fn remove(
+    store: &Store,
+    image: &Image,
+    in_use: impl FnOnce() -> Result<BTreeSet<String>>,
+) -> Result<()> {
     let _lock = store.lock("images")?;
     let mut index = read_index(store)?;
+    if !index
+        .manifests
+        .iter()
+        .any(|d| d.digest == image.manifest_digest)
+    {
+        return Err(Error::not_found("image", short_id_of(image)));
+    }
+    let in_use = in_use()?;
     index
         .manifests
         .retain(|d| d.digest != image.manifest_digest);
     write_index(store, &index)?;
-    collect_garbage(store, &index, in_use)
+    collect_garbage(store, &index, &in_use)
+}
+
+fn short_id_of(image: &Image) -> String {
+    store::short_id(&image.id).to_string()
+}
+
+/// Whether the image whose id (config digest) is `id` is in the index.
+/// Its layers are unpacked while it is (a pull unpacks before it lists).
+pub fn contains(store: &Store, id: &str) -> Result<bool> {
+    for d in read_index(store)?.manifests {
+        let m: Manifest = read_blob_json(store, &d.digest)?;
+        if m.config.digest == id {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Deletes blobs and layer folders nothing refers to. Called under the

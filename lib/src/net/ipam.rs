@@ -40,6 +40,13 @@ pub struct Lease {
     pub pid_start: Option<u64>,
     #[serde(default)]
     pub ports: Vec<Port>,
+    /// A container's monitor, which holds the lease, with its start time:
+    /// once it is gone so is the container (PDEATHSIG), even while its
+    /// process lingers as a zombie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_pid: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_start: Option<u64>,
 }
 
 pub fn leases_dir(store: &Store) -> PathBuf {

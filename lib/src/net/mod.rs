@@ -330,16 +330,20 @@ pub struct Attachment {
 }
 
 /// Before the process exists: the bridge, the host ports, an address.
+/// `monitor`: the caller is a container's monitor, which holds the lease
+/// while it lives (see `owner_gone`).
 pub fn prepare(
     store: &Store,
     owner: &str,
     veth: &str,
     want: Option<Ipv4Addr>,
     specs: &[PortSpec],
+    monitor: bool,
 ) -> Result<Attachment> {
     let mut nl = Netlink::open()?;
     let (config, bridge_index) = ensure_in(&mut nl, store, None)?;
     let (ports, held) = ports::reserve(specs)?;
+    let me = std::process::id() as i32;
     let mut lease = Lease {
         ip: Ipv4Addr::UNSPECIFIED,
         owner: owner.to_string(),
@@ -351,9 +355,12 @@ pub fn prepare(
         pid: 0,
         pid_start: None,
         ports,
+        monitor_pid: monitor.then_some(me),
+        monitor_start: monitor.then(|| pid_start_time(me)).flatten(),
     };
     {
         let _l = store.lock("net")?;
+        clear_in_way(&mut nl, store, &config, &lease.ports, want)?;
         ipam::take(store, &config.subnet, want, &mut lease)?;
     }
     Ok(Attachment {
@@ -370,6 +377,47 @@ pub fn prepare(
 pub fn loopback_up(pid: i32) -> Result<()> {
     let mut inside = Netlink::open_in(pid)?;
     link::set_up(&mut inside, "lo")
+}
+
+/// Removes the leases, veths and NAT elements of owners that are gone
+/// when they hold a host port or the address asked for: the sockets of a
+/// killed monitor closed with it, but its map elements would make adding
+/// the new ones fail. A live owner's port is a clear error (it should
+/// have kept the socket). Caller holds the `net` lock.
+fn clear_in_way(
+    nl: &mut Netlink,
+    store: &Store,
+    c: &Config,
+    ports: &[Port],
+    want: Option<Ipv4Addr>,
+) -> Result<()> {
+    for l in ipam::list(store)? {
+        let port = l.ports.iter().find(|p| ports.iter().any(|q| q.clashes(p)));
+        if port.is_none() && want != Some(l.ip) {
+            continue;
+        }
+        if owner_gone(store, &l) {
+            undo_with(nl, store, c, &l);
+        } else if let Some(p) = port {
+            return Err(Error::State(format!(
+                "cannot publish port {}: container {} has it",
+                p.describe(),
+                store::short_id(&l.owner)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a lease's owner is provably gone: its monitor, when one holds
+/// it (a killed monitor's container dies with it), else its process.
+pub fn owner_gone(store: &Store, l: &Lease) -> bool {
+    match l.monitor_pid {
+        Some(pid) if l.boot == store::boot_id() => {
+            pid_start_time(pid) != l.monitor_start || crate::container::state::is_zombie(pid)
+        }
+        _ => !lease_alive(store, l),
+    }
 }
 
 /// With process `pid` in its namespace: the veth pair, eth0's address and
@@ -404,12 +452,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
     if !a.lease.ports.is_empty() {
         localnet(store, &a.config)?;
     }
-    if nft::add(&a.config, &a.lease).is_err() {
-        // cc's table was flushed or deleted by someone: restore it (with
-        // this lease's elements) and go on.
-        nft::run(&nft::table(&a.config, &ipam::list(store)?))?;
-    }
-    Ok(())
+    nft::publish(&a.config, &a.lease, || ipam::list(store))
 }
 
 /// Undoes an attachment: NAT elements, the veth (and so its peer), the
@@ -480,7 +523,9 @@ pub fn lease_alive(store: &Store, l: &Lease) -> bool {
                     .is_ok_and(|d| d < Duration::from_secs(60))
             });
     }
-    pid_start_time(l.pid).is_some() && pid_start_time(l.pid) == l.pid_start
+    pid_start_time(l.pid).is_some()
+        && pid_start_time(l.pid) == l.pid_start
+        && !crate::container::state::is_zombie(l.pid)
 }
 
 /// Removes leases whose process is gone, their veths, and every NAT
@@ -493,7 +538,7 @@ pub fn gc(store: &Store) -> Result<Vec<Lease>> {
     let _l = store.lock("net")?;
     let mut gone = Vec::new();
     for l in ipam::list(store)? {
-        if !lease_alive(store, &l) {
+        if owner_gone(store, &l) {
             undo(store, &c, &l);
             gone.push(l);
         }
@@ -531,7 +576,7 @@ pub fn destroy(store: &Store, force: bool) -> Result<()> {
     };
     let live: Vec<Lease> = ipam::list(store)?
         .into_iter()
-        .filter(|l| lease_alive(store, l))
+        .filter(|l| !owner_gone(store, l))
         .collect();
     if !live.is_empty() && !force {
         return Err(Error::State(format!(
@@ -574,7 +619,7 @@ pub fn attach_pid(store: &Store, pid: i32, want: Option<Ipv4Addr>) -> Result<Lea
     }
     let start = pid_start_time(pid).unwrap_or(0);
     let owner = format!("pid:{pid}:{start}");
-    let mut a = prepare(store, &owner, &veth_name(None, pid), want, &[])?;
+    let mut a = prepare(store, &owner, &veth_name(None, pid), want, &[], false)?;
     match connect(store, &mut a, pid) {
         Ok(()) => Ok(a.lease),
         Err(e) => {
@@ -663,7 +708,7 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
         .filter(|p| !p.is_empty())
         .map(str::parse)
         .collect::<Result<Vec<PortSpec>>>()?;
-    let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs)?;
+    let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs, true)?;
     let hostname = c.spec.hostname.as_deref().unwrap_or("");
     let hosts = hosts_file(a.lease.ip, hostname, c.name());
     if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {

@@ -139,28 +139,76 @@ pub fn list(c: &Config) -> Result<String> {
 
 /// Feeds a script to `nft -f -`.
 pub fn run(script: &str) -> Result<()> {
+    feed(script).map_err(|err| {
+        let first = err
+            .lines()
+            .find(|l| l.contains("Error"))
+            .unwrap_or_else(|| err.lines().next().unwrap_or("failed"));
+        Error::Invalid(format!("nft: {}", first.trim()))
+    })
+}
+
+/// `nft -f -`; on failure, what nft printed.
+fn feed(script: &str) -> std::result::Result<(), String> {
     let mut child = Command::new("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::sys("run nft (is nftables installed?)", e))?;
+        .map_err(|e| format!("cannot run nft (is nftables installed?): {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(script.as_bytes());
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| Error::sys("run nft", e))?;
+        .map_err(|e| format!("cannot run nft: {e}"))?;
     if out.status.success() {
         return Ok(());
     }
-    let err = String::from_utf8_lossy(&out.stderr);
-    let first = err
-        .lines()
-        .find(|l| l.contains("Error"))
-        .unwrap_or_else(|| err.lines().next().unwrap_or("failed"));
-    Err(Error::Invalid(format!("nft: {}", first.trim())))
+    Err(String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Adds a container's port elements. If cc's table was flushed or
+/// deleted by someone, it is rebuilt with the elements of `all` leases
+/// (which include this one). A failure names the port that nftables
+/// refused, in a line of cc's own: never nft's text and positions.
+pub fn publish(c: &Config, l: &Lease, all: impl FnOnce() -> Result<Vec<Lease>>) -> Result<()> {
+    if l.ports.is_empty() || add(c, l).is_ok() {
+        return Ok(());
+    }
+    let script = table(c, &all()?);
+    feed(&script).map_err(|text| refused(&script, &text, l))
+}
+
+/// The error for a refused `script`: nft names the line it failed on
+/// (`/dev/stdin:34:30-46: Error: ...`), whose map and key give the port.
+fn refused(script: &str, text: &str, l: &Lease) -> Error {
+    let line = text
+        .split("/dev/stdin:")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| script.lines().nth(n.saturating_sub(1)))
+        .unwrap_or("");
+    let port = l
+        .ports
+        .iter()
+        .find(|p| line.contains(&format!(" {} {{ {} ", map_of(p), element(p, l, false))))
+        .unwrap_or(&l.ports[0]);
+    let why = if text.contains("File exists") {
+        "another mapping of that host port is in cc's NAT table".to_string()
+    } else {
+        let reason = text
+            .lines()
+            .find_map(|l| {
+                l.split_once("Error: ")
+                    .map(|(_, r)| r.trim().to_lowercase())
+            })
+            .unwrap_or_else(|| "failed".into());
+        format!("nftables refused the mapping ({reason})")
+    };
+    Error::State(format!("cannot publish port {}: {why}", port.describe()))
 }
 
 #[cfg(test)]
@@ -186,6 +234,8 @@ mod tests {
             prefix_len: 16,
             pid: 0,
             pid_start: None,
+            monitor_pid: None,
+            monitor_start: None,
             ports: vec![
                 Port {
                     host_ip: Ipv4Addr::UNSPECIFIED,
@@ -210,8 +260,20 @@ mod tests {
             elements("delete", &c, &l),
             "delete element ip cc0 tcp_any { 8080 }\ndelete element ip cc0 udp_at { 127.0.0.1 . 5353 }\n"
         );
-        assert!(
-            table(&c, &[l]).contains("ip saddr 10.66.0.0/16 ip daddr != 10.66.0.0/16 masquerade")
+        assert!(table(&c, std::slice::from_ref(&l))
+            .contains("ip saddr 10.66.0.0/16 ip daddr != 10.66.0.0/16 masquerade"));
+        // nft's failure becomes one line naming the port it refused.
+        let script =
+            "table ip cc0 {}\nadd element ip cc0 udp_at { 127.0.0.1 . 5353 : 10.66.0.9 . 53 }\n";
+        let e = refused(
+            script,
+            "/dev/stdin:2:30-46: Error: Could not process rule: File exists\n",
+            &l,
         );
+        assert_eq!(
+            e.to_string(),
+            "cannot publish port 53/udp on 127.0.0.1:5353: another mapping of that host port is in cc's NAT table"
+        );
+        assert_eq!(e.code(), 4);
     }
 }

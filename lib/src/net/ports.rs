@@ -46,6 +46,29 @@ pub struct Port {
     pub proto: Proto,
 }
 
+impl Port {
+    /// Whether both would forward the same host port: the same protocol
+    /// and port, on the same address or on every address.
+    pub fn clashes(&self, other: &Port) -> bool {
+        self.proto == other.proto
+            && self.host_port == other.host_port
+            && (self.host_ip == other.host_ip
+                || self.host_ip.is_unspecified()
+                || other.host_ip.is_unspecified())
+    }
+
+    /// `80/tcp on 0.0.0.0:8080`, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}/{} on {}:{}",
+            self.container_port,
+            self.proto.as_str(),
+            self.host_ip,
+            self.host_port
+        )
+    }
+}
+
 impl std::fmt::Display for Port {
     /// docker port's form: `80/tcp -> 0.0.0.0:49153`.
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {

@@ -69,6 +69,7 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
     };
     let c = create_record(store, spec, o)?;
     drop(ids);
+    crate::failpoint::hit("run.created");
     start_new(store, &c, o)
 }
 
