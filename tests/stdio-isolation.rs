@@ -261,6 +261,50 @@ fn a_signal_to_the_process_group_stays_in_the_container() {
     assert_eq!(out.status.code(), Some(7), "cc-exec: {:?} {}", out.status, stderr(&out));
 }
 
+/// Ctrl-C on the caller's terminal signals cc-exec alone (the command is
+/// in a session of its own), and cc-exec passes it on: the command's
+/// trap runs and cc-exec exits with its status.
+#[test]
+fn cc_exec_passes_ctrl_c_on_to_the_command() {
+    use std::io::{BufRead, Write};
+    root_or_skip!();
+    let env = env_probe();
+    let id = running(&env);
+    let p = nix::pty::openpty(None, None).expect("openpty");
+    let mut cmd = env.cmd("cc-exec");
+    cmd.args([
+        &id,
+        "sh",
+        "-c",
+        "trap 'exit 9' INT; echo ready; while :; do sleep 0.1; done",
+    ])
+    .stdin(Stdio::from(p.slave.try_clone().unwrap()))
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    // SAFETY: setsid and ioctl are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            libc::ioctl(0, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("spawn cc-exec");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let ready = rx.recv_timeout(T);
+    assert_eq!(ready.as_deref(), Ok("ready\n"), "the command did not start");
+    // The terminal's interrupt character: SIGINT to its foreground group.
+    fs::File::from(p.master).write_all(b"\x03").unwrap();
+    let out = wait_child_timeout(child, T, "cc-exec with ctrl-c");
+    assert_eq!(out.status.code(), Some(9), "cc-exec after ctrl-c: {:?} {}", out.status, stderr(&out));
+}
+
 /// cc-oci gives the command the caller's own fds, as runc does: conmon
 /// and containerd's shims give pipes. The command still leads a session
 /// of its own, so it has no controlling terminal and cannot type into

@@ -10,7 +10,7 @@
 //! away closes the command's pipe in turn, so the command sees EPIPE as it
 //! would have.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -23,6 +23,10 @@ use crate::sandbox::{Failure, Pipes, FORWARDED};
 /// How much is read after the command ended, per stream: what it wrote
 /// fits in a pipe; more comes from processes it left behind.
 const DRAIN_MAX: usize = 1 << 24;
+
+/// The command's output pipes: a larger pipe means fewer wake-ups per
+/// megabyte (as the monitor's).
+const PIPE_SIZE: i32 = 1 << 20;
 
 /// Relays until `child` (cc-exec's waiting child) exits; its exit code.
 pub fn relay_pipes(pipes: Pipes, child: Pid) -> Result<i32, Failure> {
@@ -82,6 +86,9 @@ impl Relay {
         {
             let _ = crate::sys::set_nonblocking(fd.as_fd(), true);
         }
+        for fd in [&p.stdout, &p.stderr] {
+            let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+        }
         Relay {
             stdin_open: p.stdin.is_some(),
             to_stdin: p.stdin,
@@ -134,19 +141,19 @@ impl Relay {
     /// copied.
     fn copy_out(&mut self, i: usize) -> usize {
         let Some(f) = &self.from[i] else { return 0 };
-        let mut buf = [0u8; 65536];
-        let n = match nix::unistd::read(f.as_fd(), &mut buf) {
-            Ok(n) => n,
-            Err(Errno::EINTR | Errno::EAGAIN) => return 0,
-            Err(_) => 0,
-        };
+        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
         let ours = match i {
-            0 => crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n]),
-            _ => crate::sys::write_all(std::io::stderr().as_fd(), &buf[..n]),
+            0 => stdout.as_fd(),
+            _ => stderr.as_fd(),
+        };
+        let (n, ok) = match splice(f.as_fd(), ours) {
+            Some(Ok(n)) => (n, true),
+            Some(Err(_)) => (0, false),
+            None => read_write(f.as_fd(), ours),
         };
         // At its end, or our reader is gone (the command's next write
         // then fails too).
-        if n == 0 || ours.is_err() {
+        if n == 0 || !ok {
             self.from[i] = None;
         }
         n
@@ -198,6 +205,42 @@ impl Relay {
                 }
             }
         }
+    }
+}
+
+/// Moves what the pipe holds to `to` in the kernel (no copy through us):
+/// `None` when splice(2) cannot here (`to` a terminal, or it would block:
+/// the source is non-blocking, and a full destination pipe says EAGAIN
+/// too), so `read_write` does it; `Some(Ok(0))` at the pipe's end.
+fn splice(from: BorrowedFd, to: BorrowedFd) -> Option<Result<usize, Errno>> {
+    // SAFETY: two fds we hold, no offsets, no memory passed.
+    let n = unsafe {
+        libc::splice(
+            from.as_raw_fd(),
+            std::ptr::null_mut(),
+            to.as_raw_fd(),
+            std::ptr::null_mut(),
+            PIPE_SIZE as usize,
+            libc::SPLICE_F_MOVE,
+        )
+    };
+    match n {
+        n if n >= 0 => Some(Ok(n as usize)),
+        _ => match Errno::last() {
+            Errno::EINVAL | Errno::EAGAIN | Errno::EINTR => None,
+            e => Some(Err(e)),
+        },
+    }
+}
+
+/// One read and a whole write: the bytes copied (0 at the end or when
+/// nothing was there) and whether `to` took them.
+fn read_write(from: BorrowedFd, to: BorrowedFd) -> (usize, bool) {
+    let mut buf = [0u8; 65536];
+    match nix::unistd::read(from, &mut buf) {
+        Ok(n) => (n, crate::sys::write_all(to, &buf[..n]).is_ok()),
+        Err(Errno::EINTR | Errno::EAGAIN) => (0, true),
+        Err(_) => (0, false),
     }
 }
 
