@@ -12,7 +12,9 @@ use std::os::unix::fs::symlink;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_code, assert_no_leaks, assert_one_line_error, run_timeout, stderr, stdout, Env};
+use support::{
+    assert_code, assert_no_leaks, assert_one_line_error, run_timeout, stderr, stdout, Env,
+};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -51,10 +53,20 @@ fn etc_hostname_linked_into_proc_is_refused() {
     let env = Env::new();
     let before = hostname();
     image_with_link(&env, "img", "hostname", "/proc/sys/kernel/hostname");
-    assert_refused(&env, &["img", "true"], "/etc/hostname", "/proc/sys/kernel/hostname");
+    assert_refused(
+        &env,
+        &["img", "true"],
+        "/etc/hostname",
+        "/proc/sys/kernel/hostname",
+    );
     // A relative link that climbs to the same place.
     image_with_link(&env, "rel", "hostname", "../proc/sys/kernel/hostname");
-    assert_refused(&env, &["rel", "true"], "/etc/hostname", "/proc/sys/kernel/hostname");
+    assert_refused(
+        &env,
+        &["rel", "true"],
+        "/etc/hostname",
+        "/proc/sys/kernel/hostname",
+    );
     assert_eq!(hostname(), before, "the host's hostname changed");
     assert_no_leaks(&env);
 }
@@ -64,7 +76,12 @@ fn etc_hosts_linked_into_sys_is_refused() {
     root_or_skip!();
     let env = Env::new();
     image_with_link(&env, "img", "hosts", "/sys/kernel/uevent_seqnum");
-    assert_refused(&env, &["img", "true"], "/etc/hosts", "/sys/kernel/uevent_seqnum");
+    assert_refused(
+        &env,
+        &["img", "true"],
+        "/etc/hosts",
+        "/sys/kernel/uevent_seqnum",
+    );
     assert_no_leaks(&env);
 }
 

@@ -147,17 +147,32 @@ fn field<'a>(report: &'a str, key: &str) -> &'a str {
 
 /// Nothing typed, the secret unread, the probe's output where it belongs.
 fn assert_isolated(what: &str, (report, held, typed): &(String, String, String)) {
-    assert_eq!(typed, "", "{what}: the container typed into the caller's terminal:\n{report}");
+    assert_eq!(
+        typed, "",
+        "{what}: the container typed into the caller's terminal:\n{report}"
+    );
     for key in ["sti0", "sti1", "sti2", "devtty"] {
-        assert_ne!(field(report, key), "ok", "{what}: TIOCSTI on {key} worked:\n{report}");
+        assert_ne!(
+            field(report, key),
+            "ok",
+            "{what}: TIOCSTI on {key} worked:\n{report}"
+        );
     }
     let secret_hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
     assert!(
         !field(report, "reopen1").contains(&secret_hex[..16]),
         "{what}: the container read the host file its output goes to:\n{report}"
     );
-    assert_eq!(held, &format!("{SECRET}probe-out\n"), "{what}: the output file");
-    assert_eq!(field(report, "leader"), "1", "{what}: no session of its own:\n{report}");
+    assert_eq!(
+        held,
+        &format!("{SECRET}probe-out\n"),
+        "{what}: the output file"
+    );
+    assert_eq!(
+        field(report, "leader"),
+        "1",
+        "{what}: no session of its own:\n{report}"
+    );
 }
 
 fn running(env: &Env) -> String {
@@ -182,8 +197,15 @@ fn cc_exec_as_another_user_in_a_user_namespace_too() {
     root_or_skip!();
     let env = env_probe();
     let id = env.run_d([
-        "--net", "none", "--uidmap", "0:3000000:70000", "--gidmap", "0:3100000:70000", "img",
-        "sleep", "300",
+        "--net",
+        "none",
+        "--uidmap",
+        "0:3000000:70000",
+        "--gidmap",
+        "0:3100000:70000",
+        "img",
+        "sleep",
+        "300",
     ]);
     let mut cmd = env.cmd("cc-exec");
     cmd.args(["-u", "1000", &id, "probe"]);
@@ -214,7 +236,11 @@ fn cc_exec_t_gives_a_terminal_of_its_own() {
     assert_ok(&out, "cc-exec -t probe");
     // With -t, the probe's stdio is a pty of the container's: its own
     // terminal takes what it pushes; the caller's gets nothing.
-    assert_eq!(typed_into(&slave), "", "cc-exec -t typed into the caller's terminal");
+    assert_eq!(
+        typed_into(&slave),
+        "",
+        "cc-exec -t typed into the caller's terminal"
+    );
 }
 
 #[test]
@@ -223,7 +249,9 @@ fn cc_run_in_the_foreground_keeps_the_callers_terminal_and_files() {
     let env = env_probe();
     for flags in [&[][..], &["-i"][..], &["--init"][..]] {
         let mut cmd = env.cmd("cc-run");
-        cmd.args(["--rm", "--net", "none"]).args(flags).args(["img", "probe"]);
+        cmd.args(["--rm", "--net", "none"])
+            .args(flags)
+            .args(["img", "probe"]);
         assert_isolated(&format!("cc-run {flags:?}"), &on_terminal(&env, cmd));
     }
 }
@@ -258,7 +286,13 @@ fn a_signal_to_the_process_group_stays_in_the_container() {
             .process_group(0),
         T,
     );
-    assert_eq!(out.status.code(), Some(7), "cc-exec: {:?} {}", out.status, stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "cc-exec: {:?} {}",
+        out.status,
+        stderr(&out)
+    );
 }
 
 /// Ctrl-C on the caller's terminal signals cc-exec alone (the command is
@@ -302,7 +336,13 @@ fn cc_exec_passes_ctrl_c_on_to_the_command() {
     // The terminal's interrupt character: SIGINT to its foreground group.
     fs::File::from(p.master).write_all(b"\x03").unwrap();
     let out = wait_child_timeout(child, T, "cc-exec with ctrl-c");
-    assert_eq!(out.status.code(), Some(9), "cc-exec after ctrl-c: {:?} {}", out.status, stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "cc-exec after ctrl-c: {:?} {}",
+        out.status,
+        stderr(&out)
+    );
 }
 
 /// cc-oci gives the command the caller's own fds, as runc does: conmon
@@ -330,10 +370,21 @@ fn cc_oci_run_passes_fds_but_not_the_terminal() {
     let mut cmd = oci.cmd();
     cmd.args(["run", "--bundle"]).arg(&bundle).arg(&id);
     let (report, held, typed) = on_terminal(&env, cmd);
-    assert_eq!(typed, "", "cc-oci run: typed into the caller's terminal:\n{report}");
+    assert_eq!(
+        typed, "",
+        "cc-oci run: typed into the caller's terminal:\n{report}"
+    );
     for key in ["sti0", "sti1", "sti2", "devtty"] {
-        assert_ne!(field(&report, key), "ok", "cc-oci run: TIOCSTI on {key}:\n{report}");
+        assert_ne!(
+            field(&report, key),
+            "ok",
+            "cc-oci run: TIOCSTI on {key}:\n{report}"
+        );
     }
-    assert_eq!(field(&report, "leader"), "1", "cc-oci run: no session:\n{report}");
+    assert_eq!(
+        field(&report, "leader"),
+        "1",
+        "cc-oci run: no session:\n{report}"
+    );
     assert!(held.ends_with("probe-out\n"), "cc-oci run's output: {held}");
 }

@@ -62,7 +62,10 @@ fn exited(child: Pid) -> Result<Option<i32>, Failure> {
         Err(Errno::EINTR) => Ok(None),
         Err(e) => Err(Failure::new(
             125,
-            format!("cannot wait for process {child}: {}", e.desc().to_lowercase()),
+            format!(
+                "cannot wait for process {child}: {}",
+                e.desc().to_lowercase()
+            ),
         )),
     }
 }
@@ -119,7 +122,12 @@ impl Relay {
         }
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(Failure::new(125, format!("cannot wait on the command: {e}"))),
+            Err(e) => {
+                return Err(Failure::new(
+                    125,
+                    format!("cannot wait on the command: {e}"),
+                ))
+            }
         }
         let ready: Vec<bool> = fds[1..]
             .iter()

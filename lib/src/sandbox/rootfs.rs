@@ -197,6 +197,8 @@ const KERNEL_FS_ALLOWED: [&str; 11] = [
 fn not_in_proc_or_sys(root: &Root, target: &OwnedFd, m: &Mount) -> Result<(), Failure> {
     const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     const SYSFS_MAGIC: i64 = 0x6265_6572;
+    // f_type's width differs between architectures.
+    #[allow(clippy::unnecessary_cast)]
     let kind = rustix::fs::fstatfs(target).map(|st| st.f_type as i64);
     if !matches!(kind, Ok(PROC_SUPER_MAGIC | SYSFS_MAGIC)) {
         return Ok(());
@@ -211,11 +213,10 @@ fn not_in_proc_or_sys(root: &Root, target: &OwnedFd, m: &Mount) -> Result<(), Fa
     };
     let at_str = at.to_string_lossy();
     // On top of the whole of one: only its own kind, as runc allows.
-    let whole = match (&*at_str, m.kind.as_deref()) {
-        ("/proc", Some("proc")) => true,
-        ("/sys", Some("sysfs")) => true,
-        _ => false,
-    };
+    let whole = matches!(
+        (&*at_str, m.kind.as_deref()),
+        ("/proc", Some("proc")) | ("/sys", Some("sysfs"))
+    );
     if whole || KERNEL_FS_ALLOWED.contains(&&*at_str) {
         return Ok(());
     }
