@@ -350,7 +350,7 @@ fn cc_exec_passes_ctrl_c_on_to_the_command() {
 /// of its own, so it has no controlling terminal and cannot type into
 /// the caller's (TIOCSTI needs CAP_SYS_ADMIN on another terminal).
 #[test]
-fn cc_oci_run_passes_fds_but_not_the_terminal() {
+fn cc_oci_run_and_exec_pass_fds_but_not_the_terminal() {
     root_or_skip!();
     let env = Env::new();
     let bundle = env.dir.join("bundle");
@@ -361,30 +361,57 @@ fn cc_oci_run_passes_fds_but_not_the_terminal() {
         &run_timeout(oci.cmd().arg("spec").arg("--bundle").arg(&bundle), T),
         "cc-oci spec",
     );
-    support::oci::edit_spec(&bundle, |s| {
-        s["process"]["terminal"] = false.into();
-        s["process"]["args"] = serde_json::json!(["probe"]);
-    });
+    let args = |a: serde_json::Value| {
+        support::oci::edit_spec(&bundle, |s| {
+            s["process"]["terminal"] = false.into();
+            s["process"]["args"] = a;
+        })
+    };
+    args(serde_json::json!(["probe"]));
     let id = support::oci::unique("stdio");
     oci.track(&id);
     let mut cmd = oci.cmd();
     cmd.args(["run", "--bundle"]).arg(&bundle).arg(&id);
-    let (report, held, typed) = on_terminal(&env, cmd);
+    assert_no_tty("cc-oci run", &on_terminal(&env, cmd));
+    // exec, in a container run in the background.
+    args(serde_json::json!(["sleep", "300"]));
+    let id = support::oci::unique("stdio-exec");
+    oci.track(&id);
+    let out = wait_child_timeout(
+        oci.cmd()
+            .args(["run", "-d", "--bundle"])
+            .arg(&bundle)
+            .arg(&id)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        T,
+        "cc-oci run -d",
+    );
+    assert_ok(&out, "cc-oci run -d");
+    let mut cmd = oci.cmd();
+    cmd.args(["exec", &id, "probe"]);
+    assert_no_tty("cc-oci exec", &on_terminal(&env, cmd));
+}
+
+/// The caller's fds, but no controlling terminal and nothing typed.
+fn assert_no_tty(what: &str, (report, held, typed): &(String, String, String)) {
     assert_eq!(
         typed, "",
-        "cc-oci run: typed into the caller's terminal:\n{report}"
+        "{what}: typed into the caller's terminal:\n{report}"
     );
     for key in ["sti0", "sti1", "sti2", "devtty"] {
         assert_ne!(
-            field(&report, key),
+            field(report, key),
             "ok",
-            "cc-oci run: TIOCSTI on {key}:\n{report}"
+            "{what}: TIOCSTI on {key}:\n{report}"
         );
     }
     assert_eq!(
-        field(&report, "leader"),
+        field(report, "leader"),
         "1",
-        "cc-oci run: no session:\n{report}"
+        "{what}: no session:\n{report}"
     );
-    assert!(held.ends_with("probe-out\n"), "cc-oci run's output: {held}");
+    assert!(held.ends_with("probe-out\n"), "{what}'s output: {held}");
 }
