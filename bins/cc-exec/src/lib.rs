@@ -4,7 +4,7 @@ use cc_lib::cgroup::Cgroup;
 use cc_lib::cli::StoreOpts;
 use cc_lib::container::{self, Status};
 use cc_lib::error::Error;
-use cc_lib::run::attach;
+use cc_lib::run::{attach, relay};
 use cc_lib::sandbox::enter::{enter, Enter, Who};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
@@ -87,6 +87,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         tty: a.tty,
         stdin_null: !a.interactive || a.detach,
         detach: a.detach,
+        relay: true,
         privileges: &privileges,
         reparent: false,
         on_pty: None,
@@ -101,9 +102,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let code = match child.pty {
-        Some(master) => attach::relay_pty(master, child.pid, a.interactive),
-        None => cc_lib::sys::wait_exit(child.pid).map_err(cc_lib::sandbox::Failure::from),
+    let code = match (child.pty, child.stdio) {
+        (Some(master), _) => attach::relay_pty(master, child.pid, a.interactive),
+        (None, Some(pipes)) => relay::relay_pipes(pipes, child.pid),
+        (None, None) => Err(cc_lib::sandbox::Failure::new(
+            125,
+            "the command has neither a terminal nor pipes",
+        )),
     };
     match code {
         Ok(c) => Ok(ExitCode::from(c as u8)),

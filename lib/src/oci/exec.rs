@@ -133,6 +133,9 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         tty,
         stdin_null: false,
         detach: false,
+        // The caller's fds, as runc gives them (conmon and the shims give
+        // pipes); the command has no controlling terminal all the same.
+        relay: false,
         privileges: &privileges,
         reparent: o.detach,
         on_pty: Some(&console),
@@ -151,6 +154,6 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
     match pty {
         Some(master) => crate::run::attach::relay_pty(master, child.pid, true)
             .map_err(|f| Error::Invalid(f.message)),
-        None => crate::sys::wait_exit(child.pid),
+        None => super::run::wait_forwarding(child.pid),
     }
 }

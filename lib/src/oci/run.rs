@@ -41,7 +41,7 @@ pub fn run(root: &Root, id: &str, o: &Options, detach: bool, keep: bool) -> Resu
 }
 
 /// Waits for `pid`, passing on the signals we are sent.
-fn wait_forwarding(pid: Pid) -> Result<i32> {
+pub(super) fn wait_forwarding(pid: Pid) -> Result<i32> {
     let mut watched = crate::sandbox::FORWARDED.to_vec();
     watched.push(Signal::SIGCHLD);
     let signals = crate::sys::signalfd(&watched)?;

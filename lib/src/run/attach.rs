@@ -235,14 +235,14 @@ impl Drop for RawMode<'_> {
 }
 
 /// Relays the caller's terminal to a pty master until `child` exits (for
-/// `cc-exec -t`, whose pty is its own, not the monitor's); returns the
-/// child's exit code.
+/// `cc-exec -t`, whose pty is its own, not the monitor's), passing on the
+/// signals we are sent; returns the child's exit code.
 pub fn relay_pty(
     master: std::os::fd::OwnedFd,
     child: Pid,
     interactive: bool,
 ) -> Result<i32, Failure> {
-    let signals = crate::sys::signalfd(&[Signal::SIGWINCH])?;
+    let signals = crate::sys::signalfd(&crate::sandbox::FORWARDED)?;
     let stdin = std::io::stdin();
     let _raw = RawMode::enter(stdin.as_fd());
     let push_size = || {
@@ -271,8 +271,12 @@ pub fn relay_pty(
             .collect();
         drop(fds);
         if ready[0] {
-            while let Ok(Some(_)) = signals.read_signal() {
-                push_size();
+            while let Ok(Some(info)) = signals.read_signal() {
+                match Signal::try_from(info.ssi_signo as i32) {
+                    Ok(Signal::SIGWINCH) => push_size(),
+                    Ok(s) => drop(kill(child, s)),
+                    Err(_) => {}
+                }
             }
         }
         if ready[1] {

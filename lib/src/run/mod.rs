@@ -14,6 +14,7 @@
 pub mod attach;
 pub mod config;
 mod etc;
+pub mod relay;
 
 use crate::container::{self, Container};
 use crate::error::Error;

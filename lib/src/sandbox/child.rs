@@ -151,7 +151,15 @@ pub(super) fn command(
     }
     match sock {
         Some(s) => terminal(s, io.console)?,
-        None => given_stdio(io)?,
+        None => {
+            // A session of its own, so no controlling terminal: a terminal
+            // among its fds (cc-oci passes the caller's on, as runc does)
+            // takes no TIOCSTI without CAP_SYS_ADMIN (tty_ioctl(4)), and
+            // a signal to its process group reaches nothing of cc's.
+            // EPERM: it leads a group already, and so is in none of ours.
+            let _ = unistd::setsid();
+            given_stdio(io)?
+        }
     }
     if let Some(ns) = io.userns {
         userns::join(ns)?;

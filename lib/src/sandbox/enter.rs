@@ -4,8 +4,17 @@
 //! /sys/fs/cgroup is still visible), then the namespaces, then the root;
 //! since a pid namespace takes effect for children only, that child forks
 //! once more, and the grandchild becomes the command (the same last steps
-//! as a container's first process). The child waits for it and exits with
-//! its status.
+//! as a container's first process). The child waits for it, passes on
+//! the signals it is sent, and exits with its status.
+//!
+//! Nothing of the caller's terminal reaches the command: the child starts
+//! a session of its own and holds /dev/null as stdio, and the command
+//! starts another. With `relay` (cc-exec) the command's stdio are pipes
+//! the caller copies to and from its own fds, as podman exec's conmon
+//! does: a program in the container can neither push input into the
+//! caller's terminal (TIOCSTI) nor reopen the caller's files through
+//! /proc/self/fd. Without it (cc-oci) the command gets the caller's fds,
+//! as runc gives them; its callers (conmon, containerd's shims) give pipes.
 
 use std::convert::Infallible;
 use std::fs::File;
@@ -35,6 +44,11 @@ pub struct Enter<'a> {
     /// `-d`: /dev/null as stdout and stderr too, so the command holds
     /// nothing of the caller's (a pipe it reads would never end).
     pub detach: bool,
+    /// Pipes as the command's stdio (stdin too unless `stdin_null`), whose
+    /// other ends come back in `Child::stdio` for the caller to relay;
+    /// otherwise (cc-oci) the command gets the caller's own fds. Not with
+    /// a terminal or `detach`.
+    pub relay: bool,
     /// The container's capabilities and no_new_privs.
     pub privileges: &'a super::Privileges,
     /// `cc-oci exec --detach`: the process that forked the command exits
@@ -85,6 +99,10 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x))?;
     let (pid_r, pid_w) =
         pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x))?;
+    let pipes = match e.relay && !e.tty && !e.detach {
+        true => Some(relay_pipes(e.stdin_null)?),
+        false => None,
+    };
     let socks = if e.tty {
         Some(
             socket::socketpair(
@@ -103,7 +121,8 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         ForkResult::Child => {
             drop((err_r, pid_r));
             let sock = socks.as_ref().map(|(_, b)| b);
-            let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock, &pid_w);
+            let theirs = pipes.as_ref().map(|(_, t)| t);
+            let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock, theirs, &pid_w);
             let mut report = vec![f.code];
             report.extend_from_slice(f.message.as_bytes());
             let _ = nix::unistd::write(&err_w, &report);
@@ -111,6 +130,7 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         }
         ForkResult::Parent { child } => {
             drop((err_w, pid_w));
+            let stdio = pipes.map(|(ours, _)| ours);
             let command = match e.reparent {
                 true => read_pid(pid_r, child),
                 false => None,
@@ -135,6 +155,7 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
                 return Ok(Child {
                     pid: command.unwrap_or(child),
                     pty,
+                    stdio,
                 });
             }
             let _ = waitpid(child, None);
@@ -152,11 +173,15 @@ fn join_and_run(
     root: &File,
     userns: Option<&(super::userns::Maps, File)>,
     sock: Option<&OwnedFd>,
+    pipes: Option<&[Option<OwnedFd>; 3]>,
     pid_pipe: &OwnedFd,
 ) -> Result<Infallible, Failure> {
     // A process from the host inside the container: not dumpable, so the
     // container's processes cannot open our /proc/PID/exe (CVE-2019-5736).
     let _ = nix::sys::prctl::set_dumpable(false);
+    // Out of the caller's session and process group: the caller's terminal
+    // signals cc-exec alone, which passes them on through us.
+    let _ = nix::unistd::setsid();
     if let Some(cg) = e.cgroup {
         cg.add(0)?;
     }
@@ -175,22 +200,26 @@ fn join_and_run(
         maps.act_as_root()?;
     }
     exec::enter_workdir(e.cwd, &ids)?;
+    // Blocked before the fork so no signal slips in before we pass them
+    // on; the command unblocks every signal.
+    let mask = super::init::forwarded_mask();
+    nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_BLOCK, Some(&mask), None)
+        .map_err(|x| sys("block signals", x))?;
     // SAFETY: single-threaded; the grandchild ends in exec or exit.
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
         ForkResult::Child => {
             let null = match e.detach {
-                true => Some(
-                    File::options()
-                        .write(true)
-                        .open("/dev/null")
-                        .map_err(|x| Failure::new(125, format!("cannot open /dev/null: {x}")))?,
-                ),
+                true => Some(open_null()?),
                 false => None,
             };
             let out = null.as_ref().map(|f| f.as_fd());
+            let stdio = match pipes {
+                Some(p) => [0, 1, 2].map(|i| p[i].as_ref().map(|f| f.as_fd())),
+                None => [None, out, out],
+            };
             let io = Io {
                 stdin_null: e.stdin_null,
-                stdio: [None, out, out],
+                stdio,
                 console: false,
                 userns: userns.map(|(_, ns)| ns.as_fd()),
                 keep_fds: 0,
@@ -204,24 +233,47 @@ fn join_and_run(
                 // SAFETY: leaving without running anything of the parent's.
                 unsafe { libc::_exit(0) };
             }
-            if e.detach {
-                // Nor does the waiter keep the caller's output open.
-                if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
-                    for fd in 0..3 {
-                        // SAFETY: dup2 onto our own stdio.
-                        unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
-                    }
+            // The waiter holds nothing of the caller's: not its terminal,
+            // not a pipe a reader waits on to end.
+            if let Ok(null) = open_null() {
+                for fd in 0..3 {
+                    // SAFETY: dup2 onto our own stdio.
+                    unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
                 }
             }
-            super::exec::close_other_fds(3);
-            // Our copies of the pipe and socket must not hold them open.
-            for fd in 3..1024 {
-                // SAFETY: closing fds this process no longer needs.
-                unsafe { libc::close(fd) };
-            }
-            std::process::exit(pass_on(child))
+            super::init::reap(child, &mask)
         }
     }
+}
+
+fn open_null() -> Result<File, Failure> {
+    File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|x| Failure::new(125, format!("cannot open /dev/null: {x}")))
+}
+
+/// The pipes of a relayed command: ours (its stdin's write end unless
+/// `stdin_null`, its stdout's and stderr's read ends) and its own ends,
+/// by fd number. All close-on-exec: the command's are dup2'd onto 0-2.
+fn relay_pipes(stdin_null: bool) -> Result<(super::Pipes, [Option<OwnedFd>; 3]), Failure> {
+    let pipe = || pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|x| sys("create a pipe", x));
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (stdin, their_in) = match stdin_null {
+        true => (None, None),
+        false => {
+            let (r, w) = pipe()?;
+            (Some(w), Some(r))
+        }
+    };
+    let ours = super::Pipes {
+        stdin,
+        stdout: out_r,
+        stderr: err_r,
+    };
+    Ok((ours, [their_in, Some(out_w), Some(err_w)]))
 }
 
 /// The command's pid, sent by the forking child before it exits; the
@@ -233,9 +285,4 @@ fn read_pid(pipe: OwnedFd, child: Pid) -> Option<Pid> {
         let _ = waitpid(child, None);
     }
     got.then(|| Pid::from_raw(i32::from_ne_bytes(b)))
-}
-
-/// The waiting child's exit code: the command's, or 128+N for signal N.
-fn pass_on(child: Pid) -> i32 {
-    crate::sys::wait_exit(child).unwrap_or(125)
 }

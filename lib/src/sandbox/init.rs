@@ -36,11 +36,7 @@ pub(super) fn fork_and_reap(
     env: &[CString],
     args: &[String],
 ) -> Result<Infallible, Failure> {
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGCHLD);
-    for s in FORWARDED {
-        mask.add(s);
-    }
+    let mask = forwarded_mask();
     // Blocked before the fork so no signal slips between fork and signalfd.
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
         .map_err(|e| sys("block signals", e))?;
@@ -56,6 +52,10 @@ pub(super) fn fork_and_reap(
         ),
         ForkResult::Parent { child } => {
             name_stage("cc-init");
+            // Out of the monitor's session and process group, as the
+            // command is (it starts its own): a signal to a group from
+            // inside reaches nothing of cc's.
+            let _ = nix::unistd::setsid();
             let confined = match userns {
                 // Root of the container, not the host's root, in there.
                 Some(ns) => super::userns::join(ns),
@@ -74,7 +74,20 @@ pub(super) fn fork_and_reap(
     }
 }
 
-fn reap(main: Pid, mask: &SigSet) -> ! {
+/// SIGCHLD and the signals passed on, as one mask.
+pub(super) fn forwarded_mask() -> SigSet {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    for s in FORWARDED {
+        mask.add(s);
+    }
+    mask
+}
+
+/// Passes the signals of `mask` (blocked by the caller) on to `main`,
+/// reaps every child, and exits with `main`'s status once it ends (also
+/// cc-exec's waiting child, whose only child is the command).
+pub(super) fn reap(main: Pid, mask: &SigSet) -> ! {
     // Our copies of the parent's pipes must not keep them open.
     for fd in 3..1024 {
         if fd != 0 {

@@ -115,6 +115,17 @@ pub struct Child {
     pub pid: Pid,
     /// The pty master, with a terminal.
     pub pty: Option<OwnedFd>,
+    /// Our ends of the command's stdio pipes, when the caller relays them
+    /// (`enter::Enter::relay`).
+    pub stdio: Option<Pipes>,
+}
+
+/// Our ends of the pipes that are a command's stdio: we write its stdin
+/// (with `-i`) and read its stdout and stderr.
+pub struct Pipes {
+    pub stdin: Option<OwnedFd>,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
 }
 
 /// Why a container did not start, with the exit code cc-run gives for it:
@@ -235,13 +246,21 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         let n = err_r.read(&mut buf).unwrap_or(0);
         report.extend_from_slice(&buf[..n]);
         if report == [HELD] {
-            return Ok(Child { pid, pty });
+            return Ok(Child {
+                pid,
+                pty,
+                stdio: None,
+            });
         }
     } else {
         let _ = err_r.read_to_end(&mut report);
     }
     if report.is_empty() && told {
-        return Ok(Child { pid, pty });
+        return Ok(Child {
+            pid,
+            pty,
+            stdio: None,
+        });
     }
     if report.is_empty() {
         let _ = waitpid(pid, None);

@@ -3,7 +3,7 @@
 //! fresh /dev (never the image's), then pivot_root(2) and the masked and
 //! read-only paths.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -151,12 +151,14 @@ fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
     if m.is_bind() {
         let src = bundle.join(m.source.as_deref().unwrap_or_default());
         let target = root.mount_target(dest, src.is_dir())?;
+        not_in_proc_or_sys(root, &target, m)?;
         let ro = flags.contains(MsFlags::MS_RDONLY);
         let rec = m.options.iter().any(|o| o == "rbind");
         crate::mount::bind_to_fd(&src, target.as_fd(), ro, rec)?;
         return Ok(());
     }
     let target = root.mount_target(dest, true)?;
+    not_in_proc_or_sys(root, &target, m)?;
     let at = fd_path(&target);
     let source = m.source.as_deref().unwrap_or(kind);
     mount(
@@ -167,6 +169,64 @@ fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
         Some(data.as_str()).filter(|d| !d.is_empty()),
     )
     .map_err(|e| sys(&format!("mount {kind} at '{}'", m.destination), e))
+}
+
+/// What may be mounted on inside the container's /proc and /sys: the
+/// files lxcfs stands in for (runc's list, `checkProcMount`), and the
+/// cgroup folder.
+const KERNEL_FS_ALLOWED: [&str; 11] = [
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+    "/sys/fs/cgroup",
+];
+
+/// A mount onto a file or folder of the container's /proc or /sys would
+/// stand in for what the kernel shows there (or hide it); an image can
+/// lead one there through a link (`/etc/hostname ->
+/// /proc/sys/kernel/hostname`, over which cc binds its own file). Refused
+/// as runc refuses it. The kernel says where the target is: its filesystem
+/// type, and its path below the root's.
+fn not_in_proc_or_sys(root: &Root, target: &OwnedFd, m: &Mount) -> Result<(), Failure> {
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    const SYSFS_MAGIC: i64 = 0x6265_6572;
+    // f_type's width differs between architectures.
+    #[allow(clippy::unnecessary_cast)]
+    let kind = rustix::fs::fstatfs(target).map(|st| st.f_type as i64);
+    if !matches!(kind, Ok(PROC_SUPER_MAGIC | SYSFS_MAGIC)) {
+        return Ok(());
+    }
+    let inside = |fd: BorrowedFd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    let at = match (inside(root.fd()), inside(target.as_fd())) {
+        (Ok(top), Ok(p)) => p
+            .strip_prefix(&top)
+            .map(|rel| Path::new("/").join(rel))
+            .unwrap_or(p),
+        _ => PathBuf::from(&m.destination),
+    };
+    let at_str = at.to_string_lossy();
+    // On top of the whole of one: only its own kind, as runc allows.
+    let whole = matches!(
+        (&*at_str, m.kind.as_deref()),
+        ("/proc", Some("proc")) | ("/sys", Some("sysfs"))
+    );
+    if whole || KERNEL_FS_ALLOWED.contains(&&*at_str) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        125,
+        format!(
+            "mount target '{}' is '{at_str}', inside the container's /proc or /sys: not allowed",
+            m.destination
+        ),
+    ))
 }
 
 /// The magic link that names an O_PATH fd, for mount(2) targets.
