@@ -2,13 +2,13 @@
 # The cgroup-v2 half of `make test`: the test files that touch cgroups, run
 # inside a cgroup-v2-only Debian 12 VM (Debian's kernel 6.1; tests/vm/run.sh,
 # QEMU without KVM) twice: under a tiny init (cgroupfs) and under systemd
-# (containers in transient scopes). The tests are built here and copied in.
-#   V2_SUITES="cgroup userns"   the test files to run (default below)
+# (containers in transient scopes), the test programs tests/vm/suites names
+# for each. The tests are built here and copied in.
 #   V2_MODES="tiny systemd"     which boots
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suites=${V2_SUITES:-cgroup userns lifecycle cc-oci security cc-exec cc-start cc-stop network}
 modes=${V2_MODES:-tiny systemd}
+suites=$(awk '!/^#/ && NF { print $2 }' tests/vm/suites | sort -u)
 
 args=()
 for s in $suites; do args+=(--test "$s"); done
@@ -23,20 +23,21 @@ for p in target/debug/cc-*; do
     case "$p" in *.d) ;; *) cp "$p" "$stage/target/debug/" ;; esac
 done
 for e in $exes; do cp "$e" "$stage/target/debug/deps/"; done
+cp tests/vm/suites "$stage/suites"
 
 # One package list for both boots, so the VM's cached root serves both
 # (run.sh adds systemd-sysv for MODE=systemd; give it to the tiny boot too).
 extra="gcc libc6-dev"
 rc=0
 for mode in $modes; do
-    echo "test-v2: $mode init, $(echo $exes | wc -w) test programs: $suites"
+    echo "test-v2: $mode init: $(awk -v m=$mode '$1 == m { printf "%s ", $2 }' tests/vm/suites)"
     start=$(date +%s)
     if [ "$mode" = systemd ]; then
         MODE=systemd VM_PACKAGES="$extra" VM_TIMEOUT=${VM_TIMEOUT:-1500} \
-            tests/vm/run.sh tests/vm/inside.sh "$stage/target" scripts/subids.sh || rc=1
+            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh || rc=1
     else
         VM_PACKAGES="systemd-sysv $extra" VM_TIMEOUT=${VM_TIMEOUT:-1500} \
-            tests/vm/run.sh tests/vm/inside.sh "$stage/target" scripts/subids.sh || rc=1
+            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh || rc=1
     fi
     echo "test-v2: $mode init done in $(( $(date +%s) - start )) s"
 done

@@ -286,8 +286,27 @@ pub fn idmap_in_place(path: &Path, userns: BorrowedFd) -> Result<()> {
         Some(userns),
         false,
     )
-    .map_err(|e| Error::io("map the ids of", path, e))?;
+    .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
     attach(&tree, CWD, path).map_err(|e| Error::io("mount the idmapped", path, e.into()))
+}
+
+/// EINVAL from MOUNT_ATTR_IDMAP means the filesystem cannot do idmapped
+/// mounts (tmpfs before Linux 6.3, for example): say so, with its type.
+fn idmap_unsupported(path: &Path, e: io::Error) -> io::Error {
+    if e.raw_os_error() != Some(libc::EINVAL) {
+        return e;
+    }
+    let fs = rustix::fs::statfs(path)
+        .map(|st| format!("{:#x}", st.f_type))
+        .unwrap_or_else(|_| "?".into());
+    let name = match fs.as_str() {
+        "0x1021994" => "tmpfs".to_string(),
+        _ => format!("filesystem type {fs}"),
+    };
+    io::Error::other(format!(
+        "the store's filesystem ({name}) cannot do idmapped mounts on this kernel, \
+         which --userns needs: put the store on ext4, xfs or btrfs"
+    ))
 }
 
 /// mount(2) bind and remount, for kernels before 5.12 (no mount_setattr).

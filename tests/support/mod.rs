@@ -458,7 +458,7 @@ fn live_ids() -> BTreeSet<String> {
 /// for a second so another test's cleanup in flight is not mistaken for a
 /// leak.
 fn leaked_cgroups(env: &Env, own_ids: &[String]) -> Vec<PathBuf> {
-    let deadline = Instant::now() + Duration::from_millis(1500);
+    let deadline = Instant::now() + scaled(Duration::from_millis(1500));
     loop {
         let live = live_ids();
         let leaked: Vec<PathBuf> = cgroup_dirs()
@@ -495,7 +495,7 @@ pub fn assert_no_stray(env: &Env) {
 }
 
 fn settle(env: &Env, no_records: bool) {
-    let deadline = Instant::now() + SETTLE;
+    let deadline = Instant::now() + scaled(SETTLE);
     loop {
         let problems = leaks(env, no_records);
         if problems.is_empty() {
@@ -555,7 +555,7 @@ pub fn leaks(env: &Env, no_records: bool) -> Vec<String> {
 
 /// Poll `f` until it returns Some, or panic after `timeout`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + scaled(timeout);
     loop {
         if let Some(v) = f() {
             return v;
@@ -700,7 +700,21 @@ pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Output {
 
 /// Wait for a spawned child (stdout/stderr piped or not) at most
 /// `timeout`, reading its output meanwhile; kill it and panic on timeout.
+/// A bound stretched by `CC_TEST_TIME_SCALE` (a whole number, default 1):
+/// the cgroup-v2 VM emulates its CPU and runs the same tests several times
+/// slower (tests/vm/inside.sh sets it). Only bounds on waiting scale; no
+/// test asserts a duration.
+pub fn scaled(d: Duration) -> Duration {
+    let k: u32 = std::env::var("CC_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|k| *k >= 1)
+        .unwrap_or(1);
+    d * k
+}
+
 pub fn wait_child_timeout(mut child: std::process::Child, timeout: Duration, what: &str) -> Output {
+    let timeout = scaled(timeout);
     use std::io::Read;
     let reader = |s: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
