@@ -103,6 +103,7 @@ pub fn stage(store: &Store, input: impl Read, what: &str, lowers: &[PathBuf]) ->
     }
     copied?;
     u.diff_id = diff_id;
+    crate::failpoint::hit("image.staged");
     let path = u.tmp_blob.clone();
     let (digest, size) = blob.finish_with(|w: BufWriter<File>| {
         let f = w
