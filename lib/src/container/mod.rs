@@ -3,6 +3,7 @@
 //! `upper/`, `work/` and `rootfs/`. cc's own facts about a container (its
 //! name, image, layers, user) are annotations of the config.
 
+pub mod exit;
 pub mod names;
 pub mod state;
 
@@ -170,7 +171,9 @@ pub fn load(store: &Store, id: &str) -> Result<Container> {
         }
         e => e,
     })?;
-    let state: State = store::read_json(&dir.join("state.json"))?;
+    let mut state: State = store::read_json(&dir.join("state.json"))?;
+    // The exit, when a full disk kept it out of state.json.
+    exit::apply(&dir, &mut state);
     Ok(Container {
         id: id.to_string(),
         dir,
