@@ -254,3 +254,101 @@ fn a_killed_push_leaves_a_readable_store_and_nothing_in_tmp() {
         assert_tmp_clean(&env, step);
     }
 }
+
+// ------------------------------------------------------------ full disks
+
+/// Mounts a tmpfs of `size` (`64m`) on the env's store root, so the store
+/// fills up. Env's drop unmounts it after removing the containers; a test
+/// that ends well unmounts it itself (`unmount`).
+fn small_store(env: &Env, size: &str) {
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+        .arg(&env.root)
+        .output()
+        .unwrap();
+    assert_ok(&out, "mount a tmpfs store");
+}
+
+fn unmount(env: &Env) {
+    let out = Command::new("umount").arg(&env.root).output().unwrap();
+    assert_ok(&out, "umount the tmpfs store");
+}
+
+/// Bytes free on the store's filesystem.
+fn free_bytes(env: &Env) -> u64 {
+    let st = nix::sys::statvfs::statvfs(&env.root).unwrap();
+    st.blocks_available() as u64 * st.fragment_size() as u64
+}
+
+#[test]
+fn a_pull_onto_a_full_disk_says_it_cannot_write() {
+    root_or_skip!();
+    let (reg, _src) = registry_with_busybox();
+    let env = Env::new();
+    small_store(&env, "512k");
+    let out = env.run("cc-pull", ["-q", &reg.at("crash/bb:v1")]);
+    let err = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    support::assert_one_line_error(&out, "cc-pull");
+    assert!(
+        err.contains("cannot write") && err.contains("no space left on device"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot read"), "{err}");
+    assert_eq!(image_names(&env), Vec::<String>::new());
+    unmount(&env);
+}
+
+/// A chatty container fills a 64 MiB store: its exit code is still kept
+/// (cc-wait, cc-ps), and the store stays usable; a log with a cap stays
+/// under it.
+#[test]
+fn a_full_disk_keeps_the_exit_code_and_the_store_usable() {
+    root_or_skip!();
+    let env = Env::new();
+    small_store(&env, "64m");
+    env.busybox_image("img");
+    // The default cap (100m) is more than the disk: it fills.
+    let chatty = env.run_d([
+        "--net",
+        "none",
+        "img",
+        "sh",
+        "-c",
+        "yes 0123456789012345678901234567890123456789 | head -c 200000000; exit 4",
+    ]);
+    assert_eq!(env.wait_code(&chatty, std::time::Duration::from_secs(120)), "4");
+    assert!(free_bytes(&env) < 1 << 20, "the disk did not fill: {} free", free_bytes(&env));
+    let status = env.ps_status(&chatty);
+    assert!(status.starts_with("Exited (4)"), "{status}");
+    let v: serde_json::Value =
+        serde_json::from_str(env.ok("cc-inspect", [&chatty]).trim()).unwrap();
+    let v = if v.is_array() { v[0].clone() } else { v };
+    assert_eq!(v["State"]["ExitCode"], 4);
+    assert_eq!(v["HostConfig"]["LogConfig"]["MaxSize"], 100u64 << 20);
+    assert!(v["LogSize"].as_u64().unwrap() > 32 << 20, "{}", v["LogSize"]);
+    // Removing it frees the disk; the store works as before.
+    env.ok("cc-rm", [&chatty]);
+    assert_eq!(env.ok("cc-run", ["--rm", "--net", "none", "img", "echo", "ok"]), "ok\n");
+    let capped = env.run_d([
+        "--net",
+        "none",
+        "--log-max-size",
+        "4m",
+        "img",
+        "sh",
+        "-c",
+        "yes 0123456789012345678901234567890123456789 | head -c 40000000; exit 3",
+    ]);
+    assert_eq!(env.wait_code(&capped, std::time::Duration::from_secs(120)), "3");
+    let dir = env.ctr_dir(&capped);
+    for f in ["ctr.log", "ctr.log.1"] {
+        let len = fs::metadata(dir.join(f)).unwrap().len();
+        assert!(len <= 4 << 20, "{f}: {len} bytes");
+    }
+    let out = env.logs(["--tail", "1", &capped]);
+    assert_ok(&out, "cc-logs --tail 1");
+    env.ok("cc-rm", [&capped]);
+    env.ok("cc-rmi", ["img"]);
+    unmount(&env);
+}
