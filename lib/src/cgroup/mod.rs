@@ -341,6 +341,9 @@ impl Cgroup {
     /// Removes every folder of the group. EBUSY is retried for about a
     /// second: a killed task leaves its group only once fully gone.
     pub fn remove(&self) -> Result<()> {
+        if self.version == Version::V1 {
+            v1::before_remove(self);
+        }
         for dir in self.paths() {
             remove_dir(&dir)?;
         }
