@@ -15,9 +15,9 @@ set -euo pipefail
 
 name=start-drift
 needs=
-WARMUP=${WARMUP:-0}
+runs=${1:-${N:-500}}
 . "$(dirname "$0")/preamble.sh"
-N=${1:-${N:-500}}
+N=$runs
 for p in cc-import cc-run; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
 done
