@@ -283,7 +283,10 @@ fn committing_the_same_name_again_collects_the_old_images_blobs() {
     root_or_skip!();
     let env = Env::new();
     let id = changed(&env, "first");
-    let first = env.ok("cc-commit", [id.as_str(), "snap"]).trim().to_string();
+    let first = env
+        .ok("cc-commit", [id.as_str(), "snap"])
+        .trim()
+        .to_string();
     // The manifest that names it, from the layout's index.
     let index = std::fs::read_to_string(env.root.join("images/index.json")).unwrap();
     let index: serde_json::Value = serde_json::from_str(&index).unwrap();
@@ -299,7 +302,16 @@ fn committing_the_same_name_again_collects_the_old_images_blobs() {
     // Another container, so another layer; then the same name again.
     env.ok(
         "cc-run",
-        ["--net", "none", "--name", "second", "t", "sh", "-c", "echo more > /more"],
+        [
+            "--net",
+            "none",
+            "--name",
+            "second",
+            "t",
+            "sh",
+            "-c",
+            "echo more > /more",
+        ],
     );
     let second = env.ok("cc-commit", ["second", "snap"]).trim().to_string();
     assert_ne!(first, second);

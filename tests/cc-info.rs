@@ -95,7 +95,11 @@ fn tmp_space_is_shown_and_a_dead_programs_share_collected() {
     env.ok("cc-images", ["-q"]);
     let tmp = env.root.join("tmp");
     // A resumable download nobody holds: kept and counted.
-    std::fs::write(tmp.join(format!("partial-{}", "ab".repeat(32))), vec![1u8; 1 << 20]).unwrap();
+    std::fs::write(
+        tmp.join(format!("partial-{}", "ab".repeat(32))),
+        vec![1u8; 1 << 20],
+    )
+    .unwrap();
     // A half-unpacked layer of a program long dead (pid 1 did not start
     // at that tick): collected before counting.
     let dead = tmp.join("layer-1-99999999999-0123456789ab");

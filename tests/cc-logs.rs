@@ -275,7 +275,10 @@ fn cc_logs_max_rss(env: &Env, args: &[&str], id: &str) -> u64 {
     );
     assert_ok(&out, &format!("cc-logs {args:?}"));
     let err = stderr(&out);
-    err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("{err}"))
+    err.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{err}"))
 }
 
 /// A container that prints 200 MB without a newline: the log holds it as

@@ -82,7 +82,11 @@ fn others_read_store(env: &Env, tag: Option<&str>) {
             .unwrap();
         assert_ok(&out, "umoci ls");
         if let Some(t) = tag {
-            assert!(stdout(&out).lines().any(|l| l == t), "umoci ls: {}", stdout(&out));
+            assert!(
+                stdout(&out).lines().any(|l| l == t),
+                "umoci ls: {}",
+                stdout(&out)
+            );
         }
     }
     if let (Some(t), true) = (tag, have("skopeo")) {
@@ -114,7 +118,11 @@ fn registry_with_busybox() -> (Registry, Env) {
     let src = Env::new();
     let (tar, _) = src.busybox_archive("bb");
     let reg = Registry::start();
-    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "crash/bb:v1", &["-f", "oci"]);
+    reg.skopeo_put(
+        &format!("docker-archive:{}", tar.display()),
+        "crash/bb:v1",
+        &["-f", "oci"],
+    );
     (reg, src)
 }
 
@@ -186,7 +194,11 @@ fn a_killed_import_leaves_a_readable_store_and_nothing_in_tmp() {
         let args = [rootfs.as_os_str(), OsStr::new("crash-new")];
         killed_at(&env, step, "cc-import", args);
         let left = tmp_entries(&env);
-        assert_eq!(image_names(&env), vec!["base:latest".to_string()], "after {step}");
+        assert_eq!(
+            image_names(&env),
+            vec!["base:latest".to_string()],
+            "after {step}"
+        );
         others_read_store(&env, Some("base:latest"));
         if step == "image.staged" {
             assert!(!left.is_empty(), "the kill at {step} left nothing to test");
@@ -210,22 +222,40 @@ fn a_killed_commit_leaves_a_readable_store_and_nothing_in_tmp() {
     env.busybox_image("base");
     let id = env.ok(
         "cc-run",
-        ["-d", "--net", "none", "base", "sh", "-c", "echo x > /made; sleep 600"],
+        [
+            "-d",
+            "--net",
+            "none",
+            "base",
+            "sh",
+            "-c",
+            "echo x > /made; sleep 600",
+        ],
     );
     let id = id.trim();
     support::wait_for(std::time::Duration::from_secs(20), "the file", || {
-        env.run("cc-exec", [id, "cat", "/made"]).status.success().then_some(())
+        env.run("cc-exec", [id, "cat", "/made"])
+            .status
+            .success()
+            .then_some(())
     });
     for step in ["commit.packed", "image.placed", "image.unnamed"] {
         killed_at(&env, step, "cc-commit", [id, "committed"]);
         assert!(!tmp_entries(&env).is_empty() || step != "commit.packed");
-        assert_eq!(image_names(&env), vec!["base:latest".to_string()], "after {step}");
+        assert_eq!(
+            image_names(&env),
+            vec!["base:latest".to_string()],
+            "after {step}"
+        );
         others_read_store(&env, Some("base:latest"));
         env.ok("cc-commit", [id, "committed"]);
         others_read_store(&env, Some("committed:latest"));
         assert_tmp_clean(&env, step);
         assert_eq!(
-            env.ok("cc-run", ["--rm", "--net", "none", "committed", "cat", "/made"]),
+            env.ok(
+                "cc-run",
+                ["--rm", "--net", "none", "committed", "cat", "/made"]
+            ),
             "x\n"
         );
         env.ok("cc-rmi", ["committed"]);
@@ -242,7 +272,11 @@ fn a_killed_push_leaves_a_readable_store_and_nothing_in_tmp() {
     for (i, step) in ["push.compressed", "push.blobs"].into_iter().enumerate() {
         let dest = reg.at(&format!("crash/p{i}:v1"));
         killed_at(&env, step, "cc-push", ["-q", "bb", &dest]);
-        assert_eq!(image_names(&env), vec!["bb:latest".to_string()], "after {step}");
+        assert_eq!(
+            image_names(&env),
+            vec!["bb:latest".to_string()],
+            "after {step}"
+        );
         others_read_store(&env, Some("bb:latest"));
         env.ok("cc-push", ["-q", "bb", &dest]);
         let out = Command::new("skopeo")
@@ -262,7 +296,13 @@ fn a_killed_push_leaves_a_readable_store_and_nothing_in_tmp() {
 /// that ends well unmounts it itself (`unmount`).
 fn small_store(env: &Env, size: &str) {
     let out = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size},mode=0700"),
+            "tmpfs",
+        ])
         .arg(&env.root)
         .output()
         .unwrap();
@@ -317,8 +357,15 @@ fn a_full_disk_keeps_the_exit_code_and_the_store_usable() {
         "-c",
         "yes 0123456789012345678901234567890123456789 | head -c 200000000; exit 4",
     ]);
-    assert_eq!(env.wait_code(&chatty, std::time::Duration::from_secs(120)), "4");
-    assert!(free_bytes(&env) < 1 << 20, "the disk did not fill: {} free", free_bytes(&env));
+    assert_eq!(
+        env.wait_code(&chatty, std::time::Duration::from_secs(120)),
+        "4"
+    );
+    assert!(
+        free_bytes(&env) < 1 << 20,
+        "the disk did not fill: {} free",
+        free_bytes(&env)
+    );
     let status = env.ps_status(&chatty);
     assert!(status.starts_with("Exited (4)"), "{status}");
     let v: serde_json::Value =
@@ -326,10 +373,17 @@ fn a_full_disk_keeps_the_exit_code_and_the_store_usable() {
     let v = if v.is_array() { v[0].clone() } else { v };
     assert_eq!(v["State"]["ExitCode"], 4);
     assert_eq!(v["HostConfig"]["LogConfig"]["MaxSize"], 100u64 << 20);
-    assert!(v["LogSize"].as_u64().unwrap() > 32 << 20, "{}", v["LogSize"]);
+    assert!(
+        v["LogSize"].as_u64().unwrap() > 32 << 20,
+        "{}",
+        v["LogSize"]
+    );
     // Removing it frees the disk; the store works as before.
     env.ok("cc-rm", [&chatty]);
-    assert_eq!(env.ok("cc-run", ["--rm", "--net", "none", "img", "echo", "ok"]), "ok\n");
+    assert_eq!(
+        env.ok("cc-run", ["--rm", "--net", "none", "img", "echo", "ok"]),
+        "ok\n"
+    );
     let capped = env.run_d([
         "--net",
         "none",
@@ -340,7 +394,10 @@ fn a_full_disk_keeps_the_exit_code_and_the_store_usable() {
         "-c",
         "yes 0123456789012345678901234567890123456789 | head -c 40000000; exit 3",
     ]);
-    assert_eq!(env.wait_code(&capped, std::time::Duration::from_secs(120)), "3");
+    assert_eq!(
+        env.wait_code(&capped, std::time::Duration::from_secs(120)),
+        "3"
+    );
     let dir = env.ctr_dir(&capped);
     for f in ["ctr.log", "ctr.log.1"] {
         let len = fs::metadata(dir.join(f)).unwrap().len();

@@ -40,7 +40,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
-    let shown = |e: &Entry| since.is_none_or(|t| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
+    let shown =
+        |e: &Entry| since.is_none_or(|t| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
     let failed = |e| Error::io("read the log of", &c.dir, e);
     // --tail: one pass counts, the next skips; the log is streamed, never
     // held (a line without a newline may be gigabytes).
@@ -111,7 +112,11 @@ impl Printer {
     fn print(&mut self, e: &Entry) {
         let is_err = e.stream == "stderr";
         if is_err != self.last_err {
-            let _ = if is_err { self.out.flush() } else { self.err.flush() };
+            let _ = if is_err {
+                self.out.flush()
+            } else {
+                self.err.flush()
+            };
             self.last_err = is_err;
         }
         let w: &mut dyn Write = if is_err { &mut self.err } else { &mut self.out };

@@ -291,7 +291,10 @@ mod tests {
         let cg = Cgroup::create(&format!("{parent}/g"), &Resources::default()).unwrap();
         let file = tempfile::NamedTempFile::new_in("/var/tmp").unwrap();
         let mut child = Command::new("sh")
-            .args(["-c", "read x; dd if=/dev/zero of=\"$0\" bs=1M count=4 conv=fsync 2>/dev/null"])
+            .args([
+                "-c",
+                "read x; dd if=/dev/zero of=\"$0\" bs=1M count=4 conv=fsync 2>/dev/null",
+            ])
             .arg(file.path())
             .stdin(Stdio::piped())
             .spawn()
@@ -300,7 +303,10 @@ mod tests {
         child.stdin.take().unwrap().write_all(b"go\n").unwrap();
         assert!(child.wait().unwrap().success());
         let memory = cg.dir("memory").unwrap().to_path_buf();
-        assert!(page_cache(&memory) >= 4 << 20, "the file was not charged to the group");
+        assert!(
+            page_cache(&memory) >= 4 << 20,
+            "the file was not charged to the group"
+        );
         cg.remove().unwrap();
         let parent_dir = memory.parent().unwrap().to_path_buf();
         let total = fs::read_to_string(parent_dir.join("memory.stat")).unwrap();
@@ -313,6 +319,9 @@ mod tests {
         for d in Cgroup::open(&parent).paths() {
             let _ = fs::remove_dir(d);
         }
-        assert!(cached < 1 << 20, "{cached} bytes of page cache still charged");
+        assert!(
+            cached < 1 << 20,
+            "{cached} bytes of page cache still charged"
+        );
     }
 }

@@ -121,7 +121,10 @@ mod tests {
         ended.exit_code = Some(4);
         ended.finished_at = Some("t2".into());
         r.record(&ended).unwrap();
-        assert_eq!(std::fs::metadata(d.path().join("exit")).unwrap().len(), SIZE as u64);
+        assert_eq!(
+            std::fs::metadata(d.path().join("exit")).unwrap().len(),
+            SIZE as u64
+        );
         let mut read = s.clone();
         apply(d.path(), &mut read);
         assert_eq!((read.status, read.exit_code), (Status::Exited, Some(4)));

@@ -76,7 +76,11 @@ fn owner_of(name: &str) -> Owner {
     }
     let mut parts = name.split('-');
     let (_kind, pid, start, rand) = (parts.next(), parts.next(), parts.next(), parts.next());
-    match (pid.and_then(|p| p.parse().ok()), start.and_then(|s| s.parse().ok()), rand) {
+    match (
+        pid.and_then(|p| p.parse().ok()),
+        start.and_then(|s| s.parse().ok()),
+        rand,
+    ) {
         (Some(pid), Some(start), Some(_)) if parts.next().is_none() => Owner::Process(pid, start),
         _ => Owner::Unknown,
     }
