@@ -107,12 +107,6 @@ fn assert_tmp_clean(env: &Env, step: &str) {
     assert!(left.is_empty(), "after {step}: tmp/ holds {left:?}");
 }
 
-fn with_layout_tag(name: &str) -> String {
-    // cc stores `localhost/bb:latest`-style names; the layout's ref name is
-    // the full name.
-    name.to_string()
-}
-
 /// A registry holding busybox at `crash/bb:v1`, pushed by skopeo.
 fn registry_with_busybox() -> (Registry, Env) {
     let src = Env::new();
@@ -147,7 +141,7 @@ fn a_killed_pull_leaves_a_readable_store_and_nothing_in_tmp() {
         let out = env.run("cc-pull", ["-q", &image]);
         assert_ok(&out, &format!("cc-pull after {step}"));
         assert_eq!(image_names(&env), vec![image.clone()], "after {step}");
-        others_read_store(&env, Some(&with_layout_tag(&image)));
+        others_read_store(&env, Some(&image));
         assert_tmp_clean(&env, step);
         assert_eq!(
             env.ok("cc-run", ["--rm", "--net", "none", &image, "echo", "ok"]),

@@ -338,6 +338,10 @@ fn each_record(
         }
         let nl = memchr::memchr(b'\n', buf);
         let take = nl.map_or(buf.len(), |i| i + 1);
+        if !held.skipping && held.line.len() + take > MAX_RECORD {
+            held.line = Vec::new();
+            held.skipping = true;
+        }
         if !held.skipping {
             held.line.extend_from_slice(&buf[..take]);
         }
@@ -350,9 +354,6 @@ fn each_record(
             }
             held.line.clear();
             held.skipping = false;
-        } else if held.line.len() > MAX_RECORD {
-            held.line = Vec::new();
-            held.skipping = true;
         }
     }
 }
@@ -428,5 +429,31 @@ mod tests {
         assert!(!cur.is_empty() && !old.is_empty());
         assert_eq!(cur.last().unwrap().log, "line 99");
         assert!(fs::metadata(&p).unwrap().len() <= 1000);
+    }
+
+    #[test]
+    fn the_reader_streams_and_skips_an_overlong_record() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stdout, b"before\n", "t").unwrap();
+        w.finish("t").unwrap();
+        // A damaged record longer than a reader holds, then a good one.
+        let mut junk = vec![b'x'; MAX_RECORD + 10];
+        junk.push(b'\n');
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(&junk)
+            .unwrap();
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stderr, b"after\n", "t").unwrap();
+        w.finish("t").unwrap();
+        let mut got = Vec::new();
+        let mut r = Reader::new(d.path());
+        r.each(&mut |e| got.push(e.log)).unwrap();
+        assert_eq!(got, ["before", "after"]);
+        assert!(r.held.line.capacity() <= MAX_RECORD);
     }
 }
