@@ -39,7 +39,7 @@ python3 - "$tools" "$bin" "$img" "$pimg" "$pod_parent" "$pod_cpu" "$cmd" "$log_c
 import json, sys
 out, bin, img, pimg, pod_parent, pod_cpu, cmd, log_check, *pa = sys.argv[1:]
 devnull = f"{{ {cmd}; }} > /dev/null"
-cc = lambda c: {"start": [f"{bin}/cc-run", "-d", img, "sh", "-c", c],
+cc = lambda c: {"start": [f"{bin}/cc-run", "-d", "--log-max-size", "0", img, "sh", "-c", c],
                 "wait": [f"{bin}/cc-wait", "{cid}"],
                 "after": [[f"{bin}/cc-rm", "{cid}"], ["sync"]]}
 pm = lambda c: {"start": ["podman", *pa, "run", "-d", "--network", "none",

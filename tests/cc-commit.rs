@@ -264,3 +264,65 @@ fn a_container_on_a_folder_cannot_be_committed() {
     assert_code(&out, 4, "cc-commit of a --rootfs container");
     support::assert_one_line_error(&out, "cc-commit");
 }
+
+/// The blobs of the store, by digest.
+fn blobs(env: &Env) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(env.root.join("images/blobs/sha256"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("sha256:{}", e.file_name().to_string_lossy()))
+        .filter(|n| !n.contains(".tmp"))
+        .collect()
+}
+
+/// Committing under a name that another image has moves the name; the
+/// image it leaves (its config and manifest, and a layer no other image
+/// has) goes at once, not when the layer's last image is removed.
+#[test]
+fn committing_the_same_name_again_collects_the_old_images_blobs() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = changed(&env, "first");
+    let first = env
+        .ok("cc-commit", [id.as_str(), "snap"])
+        .trim()
+        .to_string();
+    // The manifest that names it, from the layout's index.
+    let index = std::fs::read_to_string(env.root.join("images/index.json")).unwrap();
+    let index: serde_json::Value = serde_json::from_str(&index).unwrap();
+    let first_manifest = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["annotations"]["org.opencontainers.image.ref.name"] == "snap:latest")
+        .map(|d| d["digest"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("snap:latest not in {index}"));
+    let before = blobs(&env);
+    assert!(before.contains(&first), "{first} not among {before:?}");
+    // Another container, so another layer; then the same name again.
+    env.ok(
+        "cc-run",
+        [
+            "--net",
+            "none",
+            "--name",
+            "second",
+            "t",
+            "sh",
+            "-c",
+            "echo more > /more",
+        ],
+    );
+    let second = env.ok("cc-commit", ["second", "snap"]).trim().to_string();
+    assert_ne!(first, second);
+    let after = blobs(&env);
+    assert!(!after.contains(&first), "the old config stayed");
+    assert!(!after.contains(&first_manifest), "the old manifest stayed");
+    // Exactly the new image's config, manifest and layer came; the old
+    // image's three went.
+    assert_eq!(after.len(), before.len(), "{before:?} -> {after:?}");
+    assert_eq!(
+        env.ok("cc-run", ["--rm", "--net", "none", "snap", "cat", "/more"]),
+        "more\n"
+    );
+}

@@ -87,3 +87,29 @@ fn version_on_every_program() {
         assert!(o.starts_with(&format!("{prog} ")), "{prog} --version: {o}");
     }
 }
+
+#[test]
+fn tmp_space_is_shown_and_a_dead_programs_share_collected() {
+    root_or_skip!();
+    let env = Env::new();
+    env.ok("cc-images", ["-q"]);
+    let tmp = env.root.join("tmp");
+    // A resumable download nobody holds: kept and counted.
+    std::fs::write(
+        tmp.join(format!("partial-{}", "ab".repeat(32))),
+        vec![1u8; 1 << 20],
+    )
+    .unwrap();
+    // A half-unpacked layer of a program long dead (pid 1 did not start
+    // at that tick): collected before counting.
+    let dead = tmp.join("layer-1-99999999999-0123456789ab");
+    std::fs::create_dir_all(dead.join("usr/bin")).unwrap();
+    std::fs::write(dead.join("usr/bin/big"), vec![1u8; 4 << 20]).unwrap();
+    let out = env.ok("cc-info", ["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let bytes = v["tmp_bytes"].as_u64().unwrap_or_else(|| panic!("{out}"));
+    assert!((1 << 20..2 << 20).contains(&bytes), "tmp_bytes {bytes}");
+    assert!(!dead.exists(), "a dead program's layer was kept");
+    let table = env.ok("cc-info", [] as [&str; 0]);
+    assert!(table.lines().any(|l| l.starts_with("tmp: ")), "{table}");
+}

@@ -231,7 +231,7 @@ fn one_gib_of_stdout_arrives_intact() {
     let line = "0123456789abcdef".repeat(7)[..99].to_string();
     let n: u64 = 1 << 30;
     let pipeline = format!("yes {line} | head -c {n}");
-    let id = env.run_d(["img", "sh", "-c", &pipeline]);
+    let id = env.run_d(["--log-max-size", "0", "img", "sh", "-c", &pipeline]);
     assert_eq!(env.wait_code(&id, Duration::from_secs(240)), "0");
     let host = run_timeout(
         Command::new("sh").args(["-c", &format!("{pipeline} | sha256sum")]),
@@ -259,4 +259,56 @@ fn one_gib_of_stdout_arrives_intact() {
         want,
         "sha256 of cc-logs output differs from the host's"
     );
+}
+
+/// Max RSS in KiB of `cc-logs ARGS ID > /dev/null`, by GNU time.
+fn cc_logs_max_rss(env: &Env, args: &[&str], id: &str) -> u64 {
+    let out = run_timeout(
+        Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(support::bin("cc-logs"))
+            .args(args)
+            .arg(id)
+            .stdout(std::process::Stdio::null())
+            .env("CC_ROOT", &env.root),
+        Duration::from_secs(240),
+    );
+    assert_ok(&out, &format!("cc-logs {args:?}"));
+    let err = stderr(&out);
+    err.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{err}"))
+}
+
+/// A container that prints 200 MB without a newline: the log holds it as
+/// 16 KiB partial records, and cc-logs (all of it, or --tail 1) streams
+/// them in bounded memory instead of joining them.
+#[test]
+fn a_long_line_without_newline_is_read_in_bounded_memory() {
+    root_or_skip!();
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        assert!(std::env::var_os("CI").is_none(), "GNU time is needed");
+        return;
+    }
+    let env = env_with_img();
+    let n: u64 = 200_000_000;
+    let script = format!("head -c {n} /dev/zero | tr '\\0' x");
+    let id = env.run_d(["--log-max-size", "0", "img", "sh", "-c", &script]);
+    assert_eq!(env.wait_code(&id, Duration::from_secs(240)), "0");
+    let bound = 64 << 10;
+    for args in [&[][..], &["--tail", "1"][..]] {
+        let rss = cc_logs_max_rss(&env, args, &id);
+        assert!(rss < bound, "cc-logs {args:?} used {rss} KiB");
+    }
+    // And all of it arrives.
+    let out = run_timeout(
+        Command::new("sh")
+            .args(["-c", "\"$0\" \"$1\" | wc -c"])
+            .arg(support::bin("cc-logs"))
+            .arg(&id)
+            .env("CC_ROOT", &env.root),
+        Duration::from_secs(240),
+    );
+    assert_eq!(stdout(&out).trim(), n.to_string());
 }

@@ -94,6 +94,7 @@ pub fn commit(store: &Store, c: &Container, o: &Options) -> Result<String> {
         false => None,
     };
     let layer = write_layer(store, &c.upper(), &lowers, o.compression, frozen)?;
+    crate::failpoint::hit("commit.packed");
 
     let now = crate::time::now_rfc3339();
     config.created = Some(now.clone());

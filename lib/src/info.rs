@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cgroup;
 use crate::container::{self, Status};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Store;
 
 #[derive(Debug, Serialize)]
@@ -16,6 +16,9 @@ pub struct Info {
     pub images: usize,
     pub containers: usize,
     pub running: usize,
+    /// Bytes in the store's tmp/: work of programs in flight and resumable
+    /// downloads (a dead program's share was collected on open).
+    pub tmp_bytes: u64,
     pub kernel: String,
     pub cgroup_version: u8,
     pub cgroup_controllers: Vec<String>,
@@ -35,6 +38,8 @@ pub struct Feature {
 }
 
 pub fn gather(store: &Store) -> Result<Info> {
+    let tmp = store.tmp_dir();
+    let tmp_bytes = crate::store::tmp::usage(&tmp).map_err(|e| Error::io("read", &tmp, e))?;
     let containers = container::list(store)?;
     let cg = cgroup::info();
     let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
@@ -128,6 +133,7 @@ pub fn gather(store: &Store) -> Result<Info> {
             .filter(|c| c.status() == Status::Running)
             .count(),
         containers: containers.len(),
+        tmp_bytes,
         kernel,
         cgroup_version: if cg.version == cgroup::Version::V2 {
             2

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub mod tmp;
+
 /// Ids are 64 hex characters and shown as 12.
 pub const SHORT: usize = 12;
 
@@ -28,6 +30,8 @@ impl Store {
         } else {
             store.close_private()?;
         }
+        // Scratch files of programs that were killed (see store/tmp.rs).
+        tmp::collect(&store.tmp_dir());
         Ok(store)
     }
 

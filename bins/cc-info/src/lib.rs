@@ -31,6 +31,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     println!("store: {}", info.store);
     println!("images: {}", info.images);
     println!("containers: {} ({} running)", info.containers, info.running);
+    println!(
+        "tmp: {} bytes (work in flight, resumable downloads)",
+        info.tmp_bytes
+    );
     println!("kernel: {}", info.kernel);
     println!(
         "cgroup: v{} ({})",

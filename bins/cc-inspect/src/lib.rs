@@ -162,6 +162,8 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "MonitorPid": s.monitor_pid.unwrap_or(0),
         },
         "LogPath": c.dir.join("ctr.log"),
+        // Bytes the log takes: ctr.log and its one backup.
+        "LogSize": log_size(&c.dir),
         "HostnamePath": c.dir.join("hostname"),
         "HostsPath": c.dir.join("hosts"),
         "ResolvConfPath": c.dir.join("resolv.conf"),
@@ -193,6 +195,10 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "MaskedPaths": c.spec.linux.as_ref().map(|l| l.masked_paths.clone()).unwrap_or_default(),
             "ReadonlyPaths": c.spec.linux.as_ref().map(|l| l.readonly_paths.clone()).unwrap_or_default(),
             "AutoRemove": c.annotation(container::ANN_RM).is_some(),
+            // ctr.log rotates past MaxSize bytes (one backup); null: no cap.
+            "LogConfig": {
+                "MaxSize": c.annotation(container::ANN_LOG_MAX).and_then(|m| m.parse::<u64>().ok())
+            },
             "NetworkMode": c.annotation(cc_lib::net::ANN_NET).unwrap_or("none"),
             "PortBindings": c.annotation(cc_lib::net::ANN_PORTS)
                 .map(|p| p.split(',').collect::<Vec<_>>()).unwrap_or_default(),
@@ -231,4 +237,13 @@ fn network_settings(store: &Store, c: &Container) -> Value {
         "Ports": ports,
         "SandboxKey": format!("/proc/{}/ns/net", l.pid),
     })
+}
+
+/// Bytes a container's log takes: ctr.log and its one backup.
+fn log_size(dir: &std::path::Path) -> u64 {
+    ["ctr.log", "ctr.log.1"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
 }

@@ -40,37 +40,51 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
+    let shown =
+        |e: &Entry| since.is_none_or(|t| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
+    let failed = |e| Error::io("read the log of", &c.dir, e);
+    // --tail: one pass counts, the next skips; the log is streamed, never
+    // held (a line without a newline may be gigabytes).
+    let mut skip = match a.tail {
+        Some(n) => {
+            let mut count = 0usize;
+            Reader::new(&c.dir)
+                .each(&mut |e| count += usize::from(shown(&e)))
+                .map_err(failed)?;
+            count.saturating_sub(n)
+        }
+        None => 0,
+    };
+    let mut out = Printer::new(a.timestamps);
     let mut reader = Reader::new(&c.dir);
-    let mut entries = reader
-        .read_all()
-        .map_err(|e| Error::io("read the log of", &c.dir, e))?;
-    if let Some(t) = since {
-        entries.retain(|e| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
-    }
-    if let Some(n) = a.tail {
-        let skip = entries.len().saturating_sub(n);
-        entries.drain(..skip);
-    }
-    print(&entries, a.timestamps);
+    reader
+        .each(&mut |e| match shown(&e) {
+            true if skip > 0 => skip -= 1,
+            true => out.print(&e),
+            false => {}
+        })
+        .map_err(failed)?;
+    out.flush();
     if !a.follow {
         return Ok(ExitCode::SUCCESS);
     }
     loop {
         let running = container::load(&store, &c.id).is_ok_and(|c| c.status() == Status::Running);
-        let mut new = Vec::new();
+        let mut new = false;
         reader
-            .poll_new(&mut new)
-            .map_err(|e| Error::io("read the log of", &c.dir, e))?;
-        print(&new, a.timestamps);
-        if !running && new.is_empty() {
+            .poll(&mut |e| {
+                new = true;
+                out.print(&e);
+            })
+            .map_err(failed)?;
+        out.flush();
+        if !running && !new {
             // One more read: the monitor flushes before it records the exit.
-            reader
-                .poll_new(&mut new)
-                .map_err(|e| Error::io("read the log of", &c.dir, e))?;
-            print(&new, a.timestamps);
+            reader.poll(&mut |e| out.print(&e)).map_err(failed)?;
+            out.flush();
             return Ok(ExitCode::SUCCESS);
         }
-        if new.is_empty() {
+        if !new {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -78,18 +92,35 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 /// Writes entries through buffers, flushing one stream before the other
 /// is written, so that `2>&1` keeps the order.
-fn print(entries: &[Entry], timestamps: bool) {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
-    let mut last_err = false;
-    for e in entries {
-        let is_err = e.stream == "stderr";
-        if is_err != last_err {
-            let _ = if is_err { out.flush() } else { err.flush() };
-            last_err = is_err;
+struct Printer {
+    out: std::io::BufWriter<std::io::Stdout>,
+    err: std::io::BufWriter<std::io::Stderr>,
+    last_err: bool,
+    timestamps: bool,
+}
+
+impl Printer {
+    fn new(timestamps: bool) -> Printer {
+        Printer {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            err: std::io::BufWriter::with_capacity(1 << 16, std::io::stderr()),
+            last_err: false,
+            timestamps,
         }
-        let w: &mut dyn Write = if is_err { &mut err } else { &mut out };
-        if timestamps {
+    }
+
+    fn print(&mut self, e: &Entry) {
+        let is_err = e.stream == "stderr";
+        if is_err != self.last_err {
+            let _ = if is_err {
+                self.out.flush()
+            } else {
+                self.err.flush()
+            };
+            self.last_err = is_err;
+        }
+        let w: &mut dyn Write = if is_err { &mut self.err } else { &mut self.out };
+        if self.timestamps {
             let _ = write!(w, "{} ", e.time);
         }
         let _ = w.write_all(e.log.as_bytes());
@@ -97,8 +128,11 @@ fn print(entries: &[Entry], timestamps: bool) {
             let _ = w.write_all(b"\n");
         }
     }
-    let _ = out.flush();
-    let _ = err.flush();
+
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.err.flush();
+    }
 }
 
 fn parse_since(s: &str) -> Result<SystemTime> {

@@ -49,9 +49,10 @@ pub struct Args {
     /// Write the container's id to FILE (which must not exist)
     #[arg(long, value_name = "FILE")]
     pub cidfile: Option<PathBuf>,
-    /// Rotate the log past SIZE (b, k, m, g), keeping one backup
-    #[arg(long, value_name = "SIZE")]
-    pub log_max_size: Option<String>,
+    /// Rotate the log past SIZE (b, k, m, g), keeping one backup, so a
+    /// container's log takes at most about twice SIZE on disk; 0 for no cap
+    #[arg(long, value_name = "SIZE", default_value = "100m")]
+    pub log_max_size: String,
     /// Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
@@ -265,12 +266,7 @@ fn options(a: Args) -> Result<RunOptions> {
         },
         detach: a.detach,
         cidfile: a.cidfile,
-        log_max: a
-            .log_max_size
-            .as_deref()
-            .map(parse_size)
-            .transpose()?
-            .map(|n| n as u64),
+        log_max: Some(parse_size(&a.log_max_size)? as u64).filter(|&n| n > 0),
         detach_keys: a.detach_keys,
         privileged: a.privileged,
         cap_add: a.cap_add,

@@ -457,6 +457,9 @@ impl Cgroup {
             // unreachable systemd leaves it to the rmdir below.
             let _ = unit.stop();
         }
+        if self.version == Version::V1 {
+            v1::before_remove(self);
+        }
         for dir in self.paths() {
             remove_dir(&dir)?;
         }

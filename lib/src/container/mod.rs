@@ -3,6 +3,7 @@
 //! `upper/`, `work/` and `rootfs/`. cc's own facts about a container (its
 //! name, image, layers, user) are annotations of the config.
 
+pub mod exit;
 pub mod names;
 pub mod pending;
 pub mod state;
@@ -237,7 +238,7 @@ pub fn load(store: &Store, id: &str) -> Result<Container> {
         e => e,
     };
     let spec: Spec = store::read_json(&dir.join("config.json")).map_err(gone)?;
-    let state = match store::read_json::<State>(&dir.join("state.json")) {
+    let mut state = match store::read_json::<State>(&dir.join("state.json")) {
         Ok(s) => s,
         Err(e) => match gone(e) {
             // Removed (renamed away) between the two reads.
@@ -250,6 +251,8 @@ pub fn load(store: &Store, id: &str) -> Result<Container> {
             e => return Err(e),
         },
     };
+    // The exit, when a full disk kept it out of state.json.
+    exit::apply(&dir, &mut state);
     Ok(Container {
         id: id.to_string(),
         dir,

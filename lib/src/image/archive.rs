@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::image::digest::{sha256, HashReader, TeeReader};
 use crate::image::oci::{self, Descriptor, ImageConfig, Index, Manifest, REF_NAME};
-use crate::image::{add, blob_path, normalize_name, write_blob, Image};
+use crate::image::{add_locked, blob_path, normalize_name, write_blob, Image};
 use crate::layer;
 use crate::store::{self, Store};
 
@@ -47,7 +47,7 @@ pub struct Unpacked {
 impl Unpacked {
     /// Fresh temporary names, and the empty layer folder.
     pub fn new(store: &Store) -> Result<Unpacked> {
-        let token = store::random_hex(8);
+        // Owned names: a killed owner's files are collected (store/tmp.rs).
         let tmp = store.tmp_dir();
         let u = Unpacked {
             blob: Descriptor {
@@ -58,8 +58,8 @@ impl Unpacked {
                 platform: None,
             },
             diff_id: String::new(),
-            tmp_blob: tmp.join(format!("blob-{token}")),
-            tmp_dir: tmp.join(format!("layer-{token}")),
+            tmp_blob: store::tmp::owned_path(&tmp, "blob", ""),
+            tmp_dir: store::tmp::owned_path(&tmp, "layer", ""),
         };
         fs::create_dir_all(&u.tmp_dir).map_err(|e| Error::io("create", &u.tmp_dir, e))?;
         Ok(u)
@@ -91,11 +91,19 @@ pub fn stage(store: &Store, input: impl Read, what: &str, lowers: &[PathBuf]) ->
         BufWriter::with_capacity(1 << 20, file),
     ));
     let mut tar = HashReader::new(layer::decoder(&mut blob, compression)?);
-    layer::apply(&mut tar, &u.tmp_dir, lowers)
-        .map_err(|e| Error::Invalid(format!("cannot load layer '{what}': {e}")))?;
-    io::copy(&mut tar, &mut io::sink()).map_err(|e| Error::io("read", what, e))?;
-    u.diff_id = tar.finish().0;
-    io::copy(&mut blob, &mut io::sink()).map_err(|e| Error::io("read", what, e))?;
+    let applied = layer::apply(&mut tar, &u.tmp_dir, lowers)
+        .map_err(|e| Error::Invalid(format!("cannot load layer '{what}': {e}")))
+        .and_then(|_| io::copy(&mut tar, &mut io::sink()).map_err(|e| Error::io("read", what, e)));
+    let diff_id = tar.finish().0;
+    let copied = applied
+        .and_then(|_| io::copy(&mut blob, &mut io::sink()).map_err(|e| Error::io("read", what, e)));
+    // A full disk fails the copy of the blob, seen as a failed stream.
+    if let Some(e) = blob.write_failed() {
+        return Err(Error::io("write", &u.tmp_blob, e));
+    }
+    copied?;
+    u.diff_id = diff_id;
+    crate::failpoint::hit("image.staged");
     let path = u.tmp_blob.clone();
     let (digest, size) = blob.finish_with(|w: BufWriter<File>| {
         let f = w
@@ -133,6 +141,7 @@ pub fn store_image(
         place(&l.tmp_dir, &store.layer_dir(&l.diff_id))?;
         place(&l.tmp_blob, &blob_path(store, &l.blob.digest)?)?;
     }
+    crate::failpoint::hit("image.placed");
     let cfg = write_blob(store, oci::MEDIA_CONFIG, config)?;
     let mdesc = match manifest {
         ManifestSrc::Layers(layers) => {
@@ -148,13 +157,16 @@ pub fn store_image(
         }
         ManifestSrc::Raw(bytes, media_type) => write_blob(store, &media_type, &bytes)?,
     };
-    drop(lock);
+    crate::failpoint::hit("image.unnamed");
+    // Named under the same lock: a name moved away from another image
+    // collects that image's blobs, and must see this one in the index.
     if names.is_empty() {
-        add(store, &mdesc, None)?;
+        add_locked(store, &mdesc, None)?;
     }
     for n in names {
-        add(store, &mdesc, Some(n))?;
+        add_locked(store, &mdesc, Some(n))?;
     }
+    drop(lock);
     Ok(cfg.digest)
 }
 
@@ -376,9 +388,7 @@ pub struct Loaded {
 /// The archive is read once into the store's tmp/, because a tar can hold
 /// its manifest after the layers.
 pub fn load_stream(store: &Store, input: impl Read, what: &str) -> Result<Vec<Loaded>> {
-    let path = store
-        .tmp_dir()
-        .join(format!("load-{}.tar", store::random_hex(8)));
+    let path = store::tmp::owned_path(&store.tmp_dir(), "load", ".tar");
     let result = (|| {
         let mut f = File::options()
             .create_new(true)

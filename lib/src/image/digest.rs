@@ -38,11 +38,18 @@ impl<R: Read> Read for HashReader<R> {
 pub struct TeeReader<R, W> {
     inner: R,
     out: W,
+    /// Why the copy could not be written: the reader's caller sees only an
+    /// error of the stream and would call a full disk a read failure.
+    write_failed: Option<io::Error>,
 }
 
 impl<R: Read, W: Write> TeeReader<R, W> {
     pub fn new(inner: R, out: W) -> Self {
-        TeeReader { inner, out }
+        TeeReader {
+            inner,
+            out,
+            write_failed: None,
+        }
     }
     pub fn into_parts(self) -> (R, W) {
         (self.inner, self.out)
@@ -52,7 +59,11 @@ impl<R: Read, W: Write> TeeReader<R, W> {
 impl<R: Read, W: Write> Read for TeeReader<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            let kind = e.kind();
+            self.write_failed = Some(e);
+            return Err(io::Error::new(kind, "the copy could not be written"));
+        }
         Ok(n)
     }
 }
@@ -68,6 +79,11 @@ fn format_digest(h: Sha256) -> String {
 }
 
 impl<R: Read, W: Write> HashReader<TeeReader<R, W>> {
+    /// The error writing the copy, if that is what stopped the stream.
+    pub fn write_failed(&mut self) -> Option<io::Error> {
+        self.inner.write_failed.take()
+    }
+
     /// Finishes a hashing tee: flushes the copy through `done` and returns
     /// the digest and size of what passed.
     pub fn finish_with<E>(self, done: impl FnOnce(W) -> Result<(), E>) -> Result<(String, u64), E> {

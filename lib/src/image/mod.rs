@@ -155,10 +155,21 @@ pub fn resolve(store: &Store, query: &str) -> Result<Image> {
 /// Adds a manifest to the index, under `name` when given (the name moves
 /// from whatever image had it, as `docker tag` does).
 pub fn add(store: &Store, manifest: &Descriptor, name: Option<&str>) -> Result<()> {
-    let name = name.map(normalize_name).transpose()?;
     let _lock = store.lock("images")?;
+    add_locked(store, manifest, name)
+}
+
+/// `add`, for a caller that holds the images lock.
+pub(crate) fn add_locked(store: &Store, manifest: &Descriptor, name: Option<&str>) -> Result<()> {
+    let name = name.map(normalize_name).transpose()?;
     let mut index = read_index(store)?;
+    let mut moved = None;
     if let Some(n) = &name {
+        moved = index
+            .manifests
+            .iter()
+            .find(|d| d.annotations.get(REF_NAME) == Some(n) && d.digest != manifest.digest)
+            .map(|d| d.digest.clone());
         index
             .manifests
             .retain(|d| d.annotations.get(REF_NAME) != Some(n));
@@ -175,7 +186,42 @@ pub fn add(store: &Store, manifest: &Descriptor, name: Option<&str>) -> Result<(
         return Ok(());
     }
     index.manifests.push(entry);
-    write_index(store, &index)
+    write_index(store, &index)?;
+    match moved {
+        Some(old) if !index.manifests.iter().any(|d| d.digest == old) => {
+            collect_image_blobs(store, &index, &old)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The blobs of manifest `old`, which just lost its last name, that no
+/// image of `index` and no kept compressed copy uses: its manifest and
+/// config, and layer blobs of its own (a re-commit under the same name
+/// leaves these). Unpacked layer folders stay: a container may run on
+/// them; cc-rmi's collection, which knows the containers, removes them.
+/// Called under the images lock.
+fn collect_image_blobs(store: &Store, index: &Index, old: &str) -> Result<()> {
+    let m: Manifest = read_blob_json(store, old)?;
+    let mut keep = variant::all_copies(store)?;
+    for d in &index.manifests {
+        let other: Manifest = read_blob_json(store, &d.digest)?;
+        keep.insert(d.digest.clone());
+        keep.insert(other.config.digest.clone());
+        keep.extend(other.layers.iter().map(|l| l.digest.clone()));
+    }
+    let mut gone = vec![old.to_string(), m.config.digest.clone()];
+    gone.extend(m.layers.iter().map(|l| l.digest.clone()));
+    for digest in gone.iter().filter(|d| !keep.contains(*d)) {
+        let p = blob_path(store, digest)?;
+        match fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io("remove", &p, e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Removes one name of an image that has others, as `docker rmi` of one

@@ -95,11 +95,11 @@ pub struct Making(TmpFile);
 
 impl Making {
     pub fn new(store: &Store) -> Making {
-        Making(TmpFile(
-            store
-                .tmp_dir()
-                .join(format!("compress-{}", store::random_hex(8))),
-        ))
+        Making(TmpFile(store::tmp::owned_path(
+            &store.tmp_dir(),
+            "compress",
+            "",
+        )))
     }
 
     /// The temporary file.
@@ -250,6 +250,14 @@ pub(crate) fn keep(store: &Store, layers: &BTreeSet<String>) -> Result<BTreeSet<
         store::write_json(&record_path(store), &record)?;
     }
     Ok(record
+        .values()
+        .flat_map(|m| m.values().map(|c| c.digest.clone()))
+        .collect())
+}
+
+/// The digest of every compressed copy recorded, whatever its layer.
+pub(crate) fn all_copies(store: &Store) -> Result<BTreeSet<String>> {
+    Ok(read_record(store)?
         .values()
         .flat_map(|m| m.values().map(|c| c.digest.clone()))
         .collect())

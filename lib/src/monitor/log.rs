@@ -255,13 +255,28 @@ pub struct Entry {
 }
 
 /// Reads a container's log, following it when asked: `ctr.log.1` (the
-/// rotated backup) then `ctr.log`, one entry at a time to `emit`. With
-/// `follow`, waits for more until `running()` says the container ended
-/// and nothing new came; a rotation while following is noticed by inode.
+/// rotated backup) then `ctr.log`, one entry at a time to `emit`, never
+/// more than one record in memory: a program that prints a gigabyte
+/// without a newline costs the reader what one 16 KiB piece does (the
+/// writer splits such a line into `partial` records; nothing joins them).
+/// A rotation while following is noticed by inode.
 pub struct Reader {
     path: PathBuf,
-    file: Option<(File, u64)>,
-    buf: Vec<u8>,
+    file: Option<(io::BufReader<File>, u64)>,
+    /// The unfinished last line of the file being followed.
+    held: Held,
+}
+
+/// Longest record line a reader holds; the writer's are at most one read
+/// of the monitor plus `MAX_PENDING`. A longer one (a damaged file) is
+/// skipped, not held.
+const MAX_RECORD: usize = 4 << 20;
+
+/// A record line being read, and whether it is being skipped as too long.
+#[derive(Default)]
+struct Held {
+    line: Vec<u8>,
+    skipping: bool,
 }
 
 impl Reader {
@@ -269,33 +284,30 @@ impl Reader {
         Reader {
             path: dir.join("ctr.log"),
             file: None,
-            buf: Vec::new(),
+            held: Held::default(),
         }
     }
 
-    /// Every entry there is now, the backup's first.
-    pub fn read_all(&mut self) -> io::Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        if let Ok(old) = fs::read(self.path.with_extension("log.1")) {
-            out.extend(parse_lines(&old));
+    /// Every entry there is now to `emit`, the backup's first.
+    pub fn each(&mut self, emit: &mut dyn FnMut(Entry)) -> io::Result<()> {
+        if let Ok(old) = File::open(self.path.with_extension("log.1")) {
+            let mut held = Held::default();
+            each_record(&mut io::BufReader::new(old), &mut held, emit)?;
         }
-        self.poll_new(&mut out)?;
-        Ok(out)
+        self.poll(emit)
     }
 
-    /// Appends to `out` whatever was written since the last call.
-    pub fn poll_new(&mut self, out: &mut Vec<Entry>) -> io::Result<()> {
-        use std::io::Read;
+    /// Whatever was written since the last call, to `emit`.
+    pub fn poll(&mut self, emit: &mut dyn FnMut(Entry)) -> io::Result<()> {
         use std::os::unix::fs::MetadataExt;
         let ino_now = fs::metadata(&self.path).map(|m| m.ino()).ok();
         let rotated = matches!((&self.file, ino_now), (Some((_, ino)), Some(now)) if *ino != now);
         if rotated {
             // Finish the old file (now ctr.log.1), then start the new one.
             if let Some((f, _)) = &mut self.file {
-                f.read_to_end(&mut self.buf)?;
+                each_record(f, &mut self.held, emit)?;
             }
-            self.take_lines(out);
-            self.buf.clear();
+            self.held = Held::default();
             self.file = None;
         }
         if self.file.is_none() {
@@ -303,29 +315,47 @@ impl Reader {
                 return Ok(());
             };
             let ino = f.metadata()?.ino();
-            self.file = Some((f, ino));
+            self.file = Some((io::BufReader::with_capacity(1 << 16, f), ino));
         }
         if let Some((f, _)) = &mut self.file {
-            f.read_to_end(&mut self.buf)?;
+            each_record(f, &mut self.held, emit)?;
         }
-        self.take_lines(out);
         Ok(())
-    }
-
-    fn take_lines(&mut self, out: &mut Vec<Entry>) {
-        if let Some(end) = self.buf.iter().rposition(|&b| b == b'\n') {
-            let rest = self.buf.split_off(end + 1);
-            out.extend(parse_lines(&self.buf));
-            self.buf = rest;
-        }
     }
 }
 
-fn parse_lines(data: &[u8]) -> Vec<Entry> {
-    data.split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect()
+/// Reads `r` to its end, parsing each complete line; an unfinished last
+/// line stays in `held` for the next call.
+fn each_record(
+    r: &mut impl io::BufRead,
+    held: &mut Held,
+    emit: &mut dyn FnMut(Entry),
+) -> io::Result<()> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let nl = memchr::memchr(b'\n', buf);
+        let take = nl.map_or(buf.len(), |i| i + 1);
+        if !held.skipping && held.line.len() + take > MAX_RECORD {
+            held.line = Vec::new();
+            held.skipping = true;
+        }
+        if !held.skipping {
+            held.line.extend_from_slice(&buf[..take]);
+        }
+        r.consume(take);
+        if nl.is_some() {
+            if !held.skipping {
+                if let Ok(e) = serde_json::from_slice(&held.line) {
+                    emit(e);
+                }
+            }
+            held.line.clear();
+            held.skipping = false;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -399,5 +429,31 @@ mod tests {
         assert!(!cur.is_empty() && !old.is_empty());
         assert_eq!(cur.last().unwrap().log, "line 99");
         assert!(fs::metadata(&p).unwrap().len() <= 1000);
+    }
+
+    #[test]
+    fn the_reader_streams_and_skips_an_overlong_record() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ctr.log");
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stdout, b"before\n", "t").unwrap();
+        w.finish("t").unwrap();
+        // A damaged record longer than a reader holds, then a good one.
+        let mut junk = vec![b'x'; MAX_RECORD + 10];
+        junk.push(b'\n');
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(&junk)
+            .unwrap();
+        let mut w = LogWriter::open(&p, None).unwrap();
+        w.write(Stream::Stderr, b"after\n", "t").unwrap();
+        w.finish("t").unwrap();
+        let mut got = Vec::new();
+        let mut r = Reader::new(d.path());
+        r.each(&mut |e| got.push(e.log)).unwrap();
+        assert_eq!(got, ["before", "after"]);
+        assert!(r.held.line.capacity() <= MAX_RECORD);
     }
 }

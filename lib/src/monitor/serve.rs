@@ -19,6 +19,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use super::attach::{self, Decoder};
 use super::log::{LogWriter, Stream};
 use crate::cgroup::Cgroup;
+use crate::container::exit::Reserved;
 use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::sandbox::{self, Failure, Launch, RootSource};
 use crate::store::{short_id, Store};
@@ -192,6 +193,8 @@ struct Monitor {
     stdin: Option<Sink<OwnedFd>>,
     pty: Option<OwnedFd>,
     log: LogWriter,
+    /// The exit record's reserved place.
+    exit: Reserved,
     cgroup: Cgroup,
     /// The container's address and host ports, released when it ends.
     net: Option<crate::net::Attachment>,
@@ -260,6 +263,8 @@ impl Monitor {
         c.state.exit_code = None;
         c.state.finished_at = None;
         c.state.oom_killed = false;
+        // The exit record's place, taken while there is room (exit.rs).
+        let exit = container::exit::reserve(&c.dir).map_err(Failure::from)?;
         c.save_state()?;
         // The container's ends are closed here, so its exit gives us EOF.
         let Pipes {
@@ -288,6 +293,7 @@ impl Monitor {
             stdin: stdin.map(Sink::new),
             pty: child.pty,
             log,
+            exit,
             cgroup,
             net,
             buf: Vec::new(),
@@ -318,7 +324,12 @@ impl Monitor {
         }
         let now = crate::time::now_rfc3339();
         let _ = self.log.finish(&now);
-        let code = record_exit(c, status.unwrap_or(WaitStatus::StillAlive), &self.cgroup);
+        let code = record_exit(
+            c,
+            status.unwrap_or(WaitStatus::StillAlive),
+            &self.cgroup,
+            &self.exit,
+        );
         // Before telling the clients: the network (its ports free again)
         // and, with --rm, the record and name, by quick renames; so a
         // foreground `cc-run --rm` returns with the name free to reuse.
@@ -636,8 +647,9 @@ fn spawn(
 }
 
 /// Writes the exit record, atomically and before any cleanup (podman
-/// 1640); returns the exit code.
-fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
+/// 1640): in its reserved place first, which a full disk cannot refuse,
+/// then in state.json. Returns the exit code.
+fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup, exit: &Reserved) -> i32 {
     let code = sys::exit_code(status).unwrap_or(125);
     let signal = match status {
         WaitStatus::Signaled(_, s, _) => Some(s as i32),
@@ -653,6 +665,7 @@ fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup) -> i32 {
     c.state.oom_killed = cg.oom_killed();
     c.state.finished_at = Some(crate::time::now_rfc3339());
     if c.dir.exists() {
+        let _ = exit.record(&c.state);
         let _ = c.save_state();
     }
     code

@@ -32,6 +32,9 @@ pub struct BlobReader<'c> {
     failures: u32,
     /// The last error came from the network (the partial file is good).
     pub net_failed: bool,
+    /// Writing the partial file failed (a full disk): the reader's caller
+    /// sees a failed stream and must not call it a read error.
+    pub write_failed: Option<Error>,
     /// Why the network was given up on after `ATTEMPTS` tries: the reason
     /// to report, rather than what the reader's caller made of the error.
     pub gave_up: Option<String>,
@@ -75,6 +78,7 @@ impl<'c> BlobReader<'c> {
             body: None,
             failures: 0,
             net_failed: false,
+            write_failed: None,
             gave_up: None,
             progress: None,
         })
@@ -183,6 +187,27 @@ impl<'c> BlobReader<'c> {
     }
 }
 
+impl BlobReader<'_> {
+    /// Appends what the network gave to the partial file.
+    fn keep(&mut self, data: &[u8]) -> io::Result<()> {
+        let written = self
+            .partial
+            .seek(SeekFrom::Start(self.pos))
+            .and_then(|_| self.partial.write_all(data));
+        if let Err(e) = written {
+            let kind = e.kind();
+            self.write_failed = Some(Error::io("write", &self.partial_path, e));
+            return Err(io::Error::new(kind, "the download could not be kept"));
+        }
+        self.have = self.pos + data.len() as u64;
+        // Half a blob is on disk: the crash tests stop a pull here.
+        if self.have * 2 >= self.desc.size {
+            crate::failpoint::hit("pull.blob");
+        }
+        Ok(())
+    }
+}
+
 fn open_rw(path: &PathBuf) -> Result<File> {
     File::options()
         .read(true)
@@ -212,9 +237,7 @@ impl Read for BlobReader<'_> {
         } else {
             let n = self.read_net(buf).inspect_err(|_| self.net_failed = true)?;
             if n > 0 {
-                self.partial.seek(SeekFrom::Start(self.pos))?;
-                self.partial.write_all(&buf[..n])?;
-                self.have = self.pos + n as u64;
+                self.keep(&buf[..n])?;
             }
             n
         };

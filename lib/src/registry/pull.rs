@@ -53,7 +53,9 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
             todo.push((l.clone(), d.clone()));
         }
     }
+    crate::failpoint::hit("pull.manifest");
     let staged = fetch_layers(&client, store, &todo, &name, opts.progress)?;
+    crate::failpoint::hit("pull.staged");
     let names = if r.digest.is_some() && r.tag.is_none() {
         vec![]
     } else {
@@ -202,6 +204,9 @@ fn fetch_layer(
         }
         Ok(u) => u,
         Err(e) => {
+            if let Some(w) = r.write_failed.take() {
+                return Err(w);
+            }
             // The network's own words, not what unpacking made of them.
             if let Some(why) = r.gave_up.take() {
                 return Err(Error::Invalid(format!(

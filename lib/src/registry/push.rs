@@ -111,6 +111,7 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
         });
     }
     let (raw, media) = manifest(store, &img, layers)?;
+    crate::failpoint::hit("push.blobs");
     let digest = sha256(&raw);
     let reference = r.tag.clone().or(r.digest.clone()).expect("normalized");
     let mut req = Req::new("PUT", client.url(&format!("manifests/{reference}")))
@@ -352,6 +353,7 @@ fn stream_layer(
         (made, sent)
     });
     let (location, off) = sent?;
+    crate::failpoint::hit("push.compressed");
     let copy = match made {
         Ok(copy) => copy,
         Err(e) => {
