@@ -385,6 +385,23 @@ impl Cgroup {
         key_value(&text, "oom_kill").is_some_and(|n| n > 0)
     }
 
+    /// A watch for OOM kills while the container runs, for groups whose
+    /// folder may be gone by the time the container's exit is recorded:
+    /// systemd removes an emptied scope at once. None for cgroupfs groups,
+    /// whose folder stays until cc removes it.
+    pub fn watch_oom(&self) -> Option<OomWatch> {
+        self.unit.as_ref()?;
+        let events = self.dir("memory")?.join("memory.events");
+        use rustix::fs::inotify;
+        let fd = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).ok()?;
+        inotify::add_watch(&fd, &events, inotify::WatchFlags::MODIFY).ok()?;
+        Some(OomWatch {
+            fd,
+            events,
+            seen: false,
+        })
+    }
+
     /// The processes in the group, from the memory (v1) or only folder.
     pub fn pids(&self) -> Vec<i32> {
         let Some(dir) = self
@@ -464,6 +481,31 @@ impl Cgroup {
             remove_dir(&dir)?;
         }
         Ok(())
+    }
+}
+
+/// inotify on a v2 group's memory.events (the kernel notifies each change):
+/// the monitor polls `fd` and calls `check` when it is readable.
+pub struct OomWatch {
+    fd: std::os::fd::OwnedFd,
+    events: PathBuf,
+    seen: bool,
+}
+
+impl OomWatch {
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
+    /// Drains the notifications and reads memory.events again; true once
+    /// an OOM kill has been seen.
+    pub fn check(&mut self) -> bool {
+        let mut buf = [0u8; 512];
+        while rustix::io::read(&self.fd, &mut buf).is_ok_and(|n| n > 0) {}
+        let text = fs::read_to_string(&self.events).unwrap_or_default();
+        self.seen |= key_value(&text, "oom_kill").is_some_and(|n| n > 0);
+        self.seen
     }
 }
 

@@ -196,6 +196,8 @@ struct Monitor {
     /// The exit record's reserved place.
     exit: Reserved,
     cgroup: Cgroup,
+    /// OOM kills seen while it ran (systemd scopes vanish when emptied).
+    oom: Option<crate::cgroup::OomWatch>,
     /// The container's address and host ports, released when it ends.
     net: Option<crate::net::Attachment>,
     /// One read buffer for all output (dropped while idle).
@@ -294,6 +296,7 @@ impl Monitor {
             pty: child.pty,
             log,
             exit,
+            oom: cgroup.watch_oom(),
             cgroup,
             net,
             buf: Vec::new(),
@@ -324,12 +327,17 @@ impl Monitor {
         }
         let now = crate::time::now_rfc3339();
         let _ = self.log.finish(&now);
+        let oom_seen = self.oom.as_mut().is_some_and(|w| w.check());
         let code = record_exit(
             c,
             status.unwrap_or(WaitStatus::StillAlive),
             &self.cgroup,
             &self.exit,
         );
+        if oom_seen && !c.state.oom_killed {
+            c.state.oom_killed = true;
+            let _ = c.save_state();
+        }
         // Before telling the clients: the network (its ports free again)
         // and, with --rm, the record and name, by quick renames; so a
         // foreground `cc-run --rm` returns with the name free to reuse.
@@ -381,6 +389,10 @@ impl Monitor {
         if let Some(s) = self.stdin.as_ref().filter(|s| !s.pending.is_empty()) {
             fds.push(PollFd::new(s.io.as_fd(), PollFlags::POLLOUT));
         }
+        let oom_at = fds.len();
+        if let Some(w) = &self.oom {
+            fds.push(PollFd::new(w.fd(), PollFlags::POLLIN));
+        }
         // Idle for a few seconds: give back what the busy time touched.
         let timeout = PollTimeout::from(if ending { 100u16 } else { 5000 });
         match poll(&mut fds, timeout) {
@@ -403,6 +415,11 @@ impl Monitor {
             .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
+        if ready.get(oom_at).copied().unwrap_or(false) {
+            if let Some(w) = &mut self.oom {
+                w.check();
+            }
+        }
         if ready[1] {
             while let Some(cl) = accept_within(&self.listener, Duration::ZERO) {
                 self.clients.push(cl);
