@@ -209,6 +209,40 @@ fn a_killed_import_leaves_a_readable_store_and_nothing_in_tmp() {
     }
 }
 
+/// The layer folders the store holds.
+fn layer_dirs(env: &Env) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(env.root.join("layers/sha256"))
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_killed_rmi_leaves_a_readable_store_and_the_next_removal_collects() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("base");
+    let before = layer_dirs(&env);
+    for (i, name) in ["gone", "other"].iter().enumerate() {
+        let rootfs = env.busybox_rootfs(name);
+        fs::write(rootfs.join("unique"), format!("{i}")).unwrap();
+        env.ok("cc-import", [rootfs.as_os_str(), OsStr::new(name)]);
+    }
+    killed_at(&env, "rmi.unlisted", "cc-rmi", ["gone"]);
+    assert_eq!(
+        image_names(&env),
+        vec!["base:latest".to_string(), "other:latest".to_string()]
+    );
+    others_read_store(&env, Some("base:latest"));
+    assert_eq!(layer_dirs(&env).len(), before.len() + 2, "the kill collected nothing");
+    // The next removal collects what the killed one left.
+    env.ok("cc-rmi", ["other"]);
+    assert_eq!(layer_dirs(&env), before, "orphaned layers stayed");
+    others_read_store(&env, Some("base:latest"));
+    assert_tmp_clean(&env, "rmi.unlisted");
+}
+
 #[test]
 fn a_killed_commit_leaves_a_readable_store_and_nothing_in_tmp() {
     root_or_skip!();

@@ -275,17 +275,19 @@ fn foreground_client_killed_leaves_the_container_running() {
     let env = env_with_img();
     let mut child = env
         .cmd("cc-run")
-        .args(["img", "sh", "-c", "sleep 1; echo late"])
+        .args(["img", "sh", "-c", "sleep 2; echo late"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Killed once the container runs (a client killed before it started
+    // the monitor leaves a created container, which cc-rm removes).
+    let id = wait_for(Duration::from_secs(5), "the container running", || {
+        let id = env.container_ids().into_iter().next()?;
+        env.ps_status(&id).starts_with("Up").then_some(id)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
-    let id = wait_for(Duration::from_secs(2), "the container record", || {
-        env.container_ids().into_iter().next()
-    });
     // Still up (or, on a slow machine, already ended by itself with 0).
     let st = env.ps_status(&id);
     assert!(

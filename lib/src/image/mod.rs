@@ -264,6 +264,9 @@ pub fn remove(
         .manifests
         .retain(|d| d.digest != image.manifest_digest);
     write_index(store, &index)?;
+    // Killed here, the blobs and layers stay until the next removal's
+    // collection (tests/crash.rs).
+    crate::failpoint::hit("rmi.unlisted");
     collect_garbage(store, &index, &in_use)
 }
 
