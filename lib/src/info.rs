@@ -21,6 +21,9 @@ pub struct Info {
     pub cgroup_controllers: Vec<String>,
     pub swap_accounting: bool,
     pub features: Vec<Feature>,
+    /// Store folders other users can enter or read (a root folder owned
+    /// by another user, which cc leaves as it is): they should be 0700.
+    pub open_folders: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -134,6 +137,11 @@ pub fn gather(store: &Store) -> Result<Info> {
         cgroup_controllers: cg.controllers,
         swap_accounting: cg.swap_accounting,
         features,
+        open_folders: store
+            .open_folders()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
     })
 }
 

@@ -133,9 +133,9 @@ pub fn create(
         let config =
             serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
         if c.annotation(ANN_RM).is_some() {
-            store::write_volatile(&dir.join("config.json"), &config)?;
+            store::write_volatile_mode(&dir.join("config.json"), &config, store::PRIVATE)?;
         } else {
-            store::write_atomic(&dir.join("config.json"), &config)?;
+            store::write_atomic_mode(&dir.join("config.json"), &config, store::PRIVATE)?;
         }
         c.save_state()
     })();
