@@ -78,7 +78,7 @@ fn mount_image(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
         }
     })();
     if let Err(e) = made {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = crate::tree::remove_tree(&dir);
         return Err(e);
     }
     Ok(target)
@@ -111,7 +111,8 @@ pub fn unmount(store: &Store, what: &str) -> Result<PathBuf> {
             if mount::is_mountpoint(&target) {
                 mount::unmount(&target, false)?;
             }
-            fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
+            // What was written through a --rw mount may be any depth.
+            crate::tree::remove_tree(&dir)?;
             return Ok(target);
         }
         let containers = store

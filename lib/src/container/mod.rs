@@ -140,7 +140,7 @@ pub fn create(
         c.save_state()
     })();
     if let Err(e) = made {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = crate::tree::remove_tree(&dir);
         names::release(store, &name, &id);
         return Err(e);
     }
@@ -223,7 +223,8 @@ pub fn resolve(store: &Store, query: &str) -> Result<Container> {
 /// caller has made sure nothing runs and nothing is mounted.
 pub fn remove(store: &Store, c: &Container) -> Result<()> {
     let doomed = unlist(store, c)?;
-    fs::remove_dir_all(&doomed).map_err(|e| Error::io("remove", &doomed, e))
+    // What the container made may be any depth (tree::remove_tree).
+    crate::tree::remove_tree(&doomed)
 }
 
 /// The first, quick half of `remove`: the record leaves the listing and
