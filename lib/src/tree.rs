@@ -4,8 +4,8 @@
 //! stack frame and one fd per level dies of a stack overflow or EMFILE,
 //! and a removal that fails half way leaves the rest behind for good.
 //!
-//! [`Cursor`] keeps the folders of the deepest [`OPEN_LEVELS`] levels
-//! open; a level above them is opened again, when the walk climbs back to
+//! [`Cursor`] keeps at most [`OPEN_FDS`] folders open below its roots,
+//! those of the deepest levels; a level above them is opened again, when the walk climbs back to
 //! it, as `..` of the level below, and is checked to be the same folder
 //! (device and inode) so that a tree changed during the walk is an error,
 //! never a walk somewhere else. [`remove_tree`] moves a folder deeper than
@@ -22,8 +22,9 @@ use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
-/// How many levels of a walk keep their folders open.
-pub const OPEN_LEVELS: usize = 48;
+/// How many folders a walk keeps open below its roots (a level holds one
+/// folder for each tree that has it), and how deep [`remove_tree`] opens.
+pub const OPEN_FDS: usize = 48;
 
 /// Opens the folder `name` in `dir`, never through a symlink.
 pub fn open_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
@@ -74,6 +75,9 @@ pub struct Cursor<T> {
     levels: Vec<Level<T>>,
     /// The current folder's path from the roots: `/a/b`, empty at the top.
     path: Vec<u8>,
+    /// Folders open below the top level; they are those of `levels[first_open..]`.
+    open: usize,
+    first_open: usize,
 }
 
 impl<T> Cursor<T> {
@@ -101,6 +105,8 @@ impl<T> Cursor<T> {
             roots,
             levels: vec![top],
             path: Vec::new(),
+            open: 0,
+            first_open: 1,
         })
     }
 
@@ -135,18 +141,20 @@ impl<T> Cursor<T> {
         }
         self.path.push(b'/');
         self.path.extend_from_slice(name);
+        self.open += opened.len();
         self.levels.push(Level {
             path_end: self.path.len(),
             dirs: opened,
             pending,
             mark,
         });
-        // The top level keeps its folders: they are the roots.
-        if self.levels.len() > OPEN_LEVELS + 1 {
-            let far = self.levels.len() - OPEN_LEVELS - 1;
-            if far > 0 {
-                self.levels[far].dirs.iter_mut().for_each(|d| d.fd = None);
-            }
+        // Close the shallowest open levels, keeping the current one and its
+        // parent; the top level keeps its folders: they are the roots.
+        while self.open > OPEN_FDS && self.first_open + 2 < self.levels.len() {
+            let far = &mut self.levels[self.first_open];
+            self.open -= far.dirs.len();
+            far.dirs.iter_mut().for_each(|d| d.fd = None);
+            self.first_open += 1;
         }
         Ok(())
     }
@@ -155,8 +163,14 @@ impl<T> Cursor<T> {
     /// folders again if they were closed.
     fn climb(&mut self) -> io::Result<()> {
         let child = self.levels.pop().expect("a level below the top");
+        self.open -= child.dirs.len();
+        let depth = self.levels.len() - 1;
         let parent = self.levels.last_mut().expect("the top level");
         self.path.truncate(parent.path_end);
+        if depth > 0 && depth < self.first_open {
+            self.open += parent.dirs.len();
+            self.first_open = depth;
+        }
         for d in parent.dirs.iter_mut().filter(|d| d.fd.is_none()) {
             let below = child.dirs.iter().find(|c| c.tree == d.tree);
             let fd = match below.and_then(|c| c.fd.as_ref()) {
@@ -215,7 +229,7 @@ fn open_path(root: BorrowedFd<'_>, path: &[u8]) -> io::Result<OwnedFd> {
 
 /// Removes `path` and everything below it, however deep; a missing path
 /// is no error. Open files stay bounded: a folder deeper than
-/// [`OPEN_LEVELS`] is first moved to the top of the tree. Nothing may be
+/// [`OPEN_FDS`] is first moved to the top of the tree. Nothing may be
 /// mounted inside.
 pub fn remove_tree(path: &Path) -> Result<()> {
     let top = match open_dir(CWD, path.as_os_str()) {
@@ -275,7 +289,7 @@ fn empty(top: OwnedFd) -> io::Result<()> {
             Err(Errno::ISDIR) => {}
             Err(e) => return Err(e.into()),
         }
-        if depth <= OPEN_LEVELS {
+        if depth <= OPEN_FDS {
             let fd = open_dir(cur.fd.as_fd(), OsStr::from_bytes(&name))?;
             let names = sorted_names(fd.as_fd())?;
             stack.push(Doomed { fd, name, names });
@@ -326,7 +340,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("tree");
         std::fs::create_dir(&root).unwrap();
-        let depth = OPEN_LEVELS * 5 + 3;
+        let depth = OPEN_FDS * 5 + 3;
         chain(&root, depth);
         let top = open_dir(CWD, root.as_os_str()).unwrap();
         let mut cur = Cursor::new(vec![top], ()).unwrap();
