@@ -272,11 +272,13 @@ fn empty(top: OwnedFd) -> io::Result<()> {
         let depth = stack.len();
         let Some(cur) = stack.last_mut() else { break };
         let Some(name) = cur.names.pop() else {
-            // Listed empty: look again, as folders moved up land at the top.
-            let again = sorted_names(cur.fd.as_fd())?;
-            if !again.is_empty() {
-                cur.names = again;
-                continue;
+            // The top is listed again: folders moved up land there.
+            if depth == 1 {
+                let again = sorted_names(cur.fd.as_fd())?;
+                if !again.is_empty() {
+                    cur.names = again;
+                    continue;
+                }
             }
             let done = stack.pop().expect("a level");
             if let Some(parent) = stack.last() {
