@@ -292,7 +292,12 @@ fn a_host_user_can_open_no_lock_of_cc() {
     let net = Path::new("/run/cc/net.lock");
     assert!(net.exists(), "cc's network lock is {}", net.display());
     let mut holes = Vec::new();
+    // And where older cc kept it, open to all.
+    let legacy = Path::new("/run/cc-net.lock");
     let mut locks = vec![net.to_path_buf()];
+    if legacy.exists() {
+        locks.push(legacy.to_path_buf());
+    }
     for e in fs::read_dir(env.root.join("locks")).unwrap().flatten() {
         locks.push(e.path());
     }

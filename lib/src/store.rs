@@ -465,6 +465,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_root_folder_that_existed_first_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("store");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let s = Store::open(&root).unwrap();
+        if !rustix::process::geteuid().is_root() {
+            return; // the root folder is not root's: left as it is
+        }
+        assert!(s.open_folders().is_empty(), "{:?}", s.open_folders());
+        // As a store cc made before it closed everything.
+        for p in [root.clone(), s.images_dir(), s.blobs_dir(), s.locks_dir()] {
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let s = Store::open(&root).unwrap();
+        assert!(s.open_folders().is_empty(), "{:?}", s.open_folders());
+    }
+
+    #[test]
+    fn the_holder_of_a_lock_is_read_from_proc_locks() {
+        let locks = "1: FLOCK  ADVISORY  WRITE 2319 fd:01:1234 0 EOF\n\
+                     1: -> FLOCK  ADVISORY  WRITE 2400 fd:01:1234 0 EOF\n\
+                     2: POSIX  ADVISORY  WRITE 77 00:1a:99 0 EOF\n";
+        let dev = libc::makedev(0xfd, 1);
+        assert_eq!(lock_holder(locks, dev, 1234), Some(2319));
+        assert_eq!(lock_holder(locks, libc::makedev(0, 0x1a), 99), Some(77));
+        assert_eq!(lock_holder(locks, dev, 99), None);
+    }
+
+    #[test]
+    fn a_lock_is_made_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(&d.path().join("store")).unwrap();
+        let p = s.locks_dir().join("x.lock");
+        fs::write(&p, "").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        drop(s.lock("x").unwrap());
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
     fn cands() -> Vec<Candidate> {
         vec![
             Candidate {

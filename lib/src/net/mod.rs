@@ -205,7 +205,13 @@ fn owner_tag(store: &Store) -> String {
 /// stop every cc-run that needs a bridge.
 pub const HOST_LOCK_DIR: &str = "/run/cc";
 
+/// Where older cc kept the host lock, open to any user to read: no
+/// longer used, it is closed to 0600 so that it lures no one.
+const LEGACY_HOST_LOCK: &str = "/run/cc-net.lock";
+
 fn host_lock() -> Result<store::Lock> {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(LEGACY_HOST_LOCK, fs::Permissions::from_mode(0o600));
     let dir = Path::new(HOST_LOCK_DIR);
     store::private_dir(dir)?;
     store::lock_file(&dir.join("net.lock"))
