@@ -311,6 +311,27 @@ fn a_host_user_can_open_no_lock_of_cc() {
     assert!(holes.is_empty(), "{}", holes.join("\n"));
 }
 
+/// flock(1) holding a lock (`-o`: its command does not inherit it); on
+/// drop its command and then flock are killed by their pids and reaped.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let pid = self.0.id();
+        let kids = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+        for kid in kids.unwrap_or_default().split_whitespace() {
+            if let Ok(k) = kid.parse::<i32>() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(k),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A lock held past the bound: the program gives up with an error naming
 /// the holder, instead of hanging.
 #[test]
@@ -319,12 +340,15 @@ fn a_lock_held_too_long_names_its_holder() {
     tools_or_fail();
     let env = support::env_with_img();
     let lock = env.root.join("locks/images.lock");
-    let mut holder = Command::new("flock")
-        .arg(&lock)
-        .args(["sleep", "300"])
-        .spawn()
-        .unwrap();
-    let pid = holder.id();
+    let holder = Holder(
+        Command::new("flock")
+            .arg("-o")
+            .arg(&lock)
+            .args(["sleep", "300"])
+            .spawn()
+            .unwrap(),
+    );
+    let pid = holder.0.id();
     support::wait_for(Duration::from_secs(20), "the lock taken", || {
         let locks = fs::read_to_string("/proc/locks").unwrap();
         let ino = fs::metadata(&lock).ok()?.ino();
@@ -334,9 +358,7 @@ fn a_lock_held_too_long_names_its_holder() {
             .then_some(())
     });
     let out = run_timeout(env.cmd("cc-tag").args(["img", "other"]), Duration::from_secs(120));
-    // The holder only by its pid, killed and reaped here.
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let want = format!(
         "cc-tag: cannot lock '{}': held for over 30 s by pid {pid} (flock)",
