@@ -101,7 +101,11 @@ fn a_deep_chain_is_listed_and_exported() {
     assert_ok(&out, "cc-diff of a 5000-deep chain");
     let text = stdout(&out);
     let added = text.lines().filter(|l| l.starts_with("A /d")).count();
-    assert_eq!(added, depth + 1, "every folder and the leaf listed as added");
+    assert_eq!(
+        added,
+        depth + 1,
+        "every folder and the leaf listed as added"
+    );
     let leaf = format!("A /{}", leaf_path(depth));
     assert!(text.lines().any(|l| l == leaf), "the leaf is listed");
 
@@ -111,9 +115,15 @@ fn a_deep_chain_is_listed_and_exported() {
     let list = Command::new("tar").arg("-tf").arg(&tar).output().unwrap();
     assert_ok(&list, "tar -tf of cc-export's tar");
     let names = stdout(&list);
-    let chain = names.lines().filter(|l| l.starts_with("d/") || *l == "d").count();
+    let chain = names
+        .lines()
+        .filter(|l| l.starts_with("d/") || *l == "d")
+        .count();
     assert_eq!(chain, depth + 1, "every folder and the leaf in the tar");
-    assert!(names.lines().any(|l| l == leaf_path(depth)), "the leaf is in the tar");
+    assert!(
+        names.lines().any(|l| l == leaf_path(depth)),
+        "the leaf is in the tar"
+    );
     fs::remove_file(&tar).unwrap();
     let out = limited(&env, "cc-rm", &["deep"]);
     assert_ok(&out, "cc-rm");

@@ -29,7 +29,13 @@ impl HostUser {
     fn new(tag: &str) -> HostUser {
         let name = format!("cc{tag}{}", std::process::id());
         let out = Command::new("useradd")
-            .args(["--no-create-home", "--shell", "/bin/sh", "--user-group", &name])
+            .args([
+                "--no-create-home",
+                "--shell",
+                "/bin/sh",
+                "--user-group",
+                &name,
+            ])
             .output()
             .expect("useradd");
         assert_ok(&out, &format!("useradd {name}"));
@@ -121,7 +127,15 @@ fn a_host_user_reads_nothing_of_the_store_and_runs_no_setuid_from_it() {
     suid_image(&env);
     let out = run_timeout(
         env.cmd("cc-run").args([
-            "--name", "sec", "--net", "none", "-e", "SECRET=hunter2", "suid", "sh", "-c",
+            "--name",
+            "sec",
+            "--net",
+            "none",
+            "-e",
+            "SECRET=hunter2",
+            "suid",
+            "sh",
+            "-c",
             "echo printed-secret",
         ]),
         Duration::from_secs(60),
@@ -137,7 +151,10 @@ fn a_host_user_reads_nothing_of_the_store_and_runs_no_setuid_from_it() {
     }
     let mut files = Vec::new();
     files_under(&env.root, &mut files);
-    assert!(files.iter().any(|f| f.ends_with("config.json")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("config.json")),
+        "{files:?}"
+    );
     assert!(files.iter().any(|f| f.to_string_lossy().contains("blobs")));
     for f in &files {
         if user.can_read(f) {
@@ -152,7 +169,11 @@ fn a_host_user_reads_nothing_of_the_store_and_runs_no_setuid_from_it() {
         // Reachable or not, the setuid program gives no root.
         let o = user.sh("\"$1\"", &[&m.join("bin/euid")]);
         if stdout(&o).contains("euid=0") {
-            holes.push(format!("{} ran {}/bin/euid as root", user.name, m.display()));
+            holes.push(format!(
+                "{} ran {}/bin/euid as root",
+                user.name,
+                m.display()
+            ));
         }
     }
     // With every folder above it opened for the user (as a careless
@@ -170,12 +191,19 @@ fn a_host_user_reads_nothing_of_the_store_and_runs_no_setuid_from_it() {
     }
     assert!(stdout(&o).contains("euid="), "the user ran it: {o:?}");
     if stdout(&o).contains("euid=0") {
-        holes.push(format!("{} ran the image's setuid euid as root through open folders", user.name));
+        holes.push(format!(
+            "{} ran the image's setuid euid as root through open folders",
+            user.name
+        ));
     }
     env.ok("cc-umount", [ro.as_os_str()]);
     env.ok("cc-umount", [rw.as_os_str()]);
     fs::set_permissions(env.base(), fs::Permissions::from_mode(0o700)).unwrap();
-    assert!(holes.is_empty(), "open to a host user:\n  {}", holes.join("\n  "));
+    assert!(
+        holes.is_empty(),
+        "open to a host user:\n  {}",
+        holes.join("\n  ")
+    );
 }
 
 /// cc-info names a store folder other users can read, when its root is
@@ -197,7 +225,11 @@ fn cc_info_warns_of_a_store_open_to_others() {
     // Root's own root folder is closed on open: no warning.
     let out = env.run("cc-info", [] as [&str; 0]);
     assert_ok(&out, "cc-info");
-    assert!(!stderr(&out).contains("open to other users"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("open to other users"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A bundle in `dir` whose process has `SECRET=hunter2` in its environment.
@@ -211,8 +243,7 @@ fn secret_bundle(env: &Env, dir: &Path) {
     assert_ok(&out, "cc-oci spec");
     support::make_busybox_rootfs(&dir.join("rootfs"));
     let path = dir.join("config.json");
-    let mut spec: serde_json::Value =
-        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let mut spec: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     spec["process"]["args"] = serde_json::json!(["sleep", "60"]);
     spec["process"]["terminal"] = false.into();
     spec["process"]["env"]
@@ -252,16 +283,30 @@ fn a_host_user_reads_no_cc_oci_spec() {
                 .stderr(f)
                 .status()
                 .unwrap();
-            assert!(status.success(), "cc-oci {args:?}: {}", fs::read_to_string(&log).unwrap());
+            assert!(
+                status.success(),
+                "cc-oci {args:?}: {}",
+                fs::read_to_string(&log).unwrap()
+            );
         };
         oci(&["create", "--bundle", bundle.to_str().unwrap(), &id]);
         let dir = root.unwrap_or(Path::new("/run/cc-oci"));
         let config = dir.join(&id).join("config.json");
         assert!(fs::read_to_string(&config).unwrap().contains("hunter2"));
-        let modes: Vec<String> = [dir.to_path_buf(), config.clone(), dir.join(&id).join("state.json")]
-            .iter()
-            .map(|p| format!("{} {:o}", p.display(), fs::metadata(p).unwrap().mode() & 0o777))
-            .collect();
+        let modes: Vec<String> = [
+            dir.to_path_buf(),
+            config.clone(),
+            dir.join(&id).join("state.json"),
+        ]
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {:o}",
+                p.display(),
+                fs::metadata(p).unwrap().mode() & 0o777
+            )
+        })
+        .collect();
         for p in [&config, &dir.join(&id).join("state.json")] {
             if user.can_read(p) {
                 holes.push(format!("{} read {} ({modes:?})", user.name, p.display()));
@@ -273,7 +318,11 @@ fn a_host_user_reads_no_cc_oci_spec() {
         oci(&["delete", "-f", &id]);
     }
     fs::set_permissions(env.base(), fs::Permissions::from_mode(0o700)).unwrap();
-    assert!(holes.is_empty(), "open to a host user:\n  {}", holes.join("\n  "));
+    assert!(
+        holes.is_empty(),
+        "open to a host user:\n  {}",
+        holes.join("\n  ")
+    );
 }
 
 #[test]
@@ -357,7 +406,10 @@ fn a_lock_held_too_long_names_its_holder() {
             .any(|l| l.contains(&format!(" {pid} ")) && l.contains(&format!(":{ino} ")))
             .then_some(())
     });
-    let out = run_timeout(env.cmd("cc-tag").args(["img", "other"]), Duration::from_secs(120));
+    let out = run_timeout(
+        env.cmd("cc-tag").args(["img", "other"]),
+        Duration::from_secs(120),
+    );
     drop(holder);
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let want = format!(

@@ -42,7 +42,12 @@ pub fn overlay_for_host(
     upper: Option<(&Path, &Path)>,
     target: &Path,
 ) -> Result<()> {
-    overlay_with(lowers, upper, target, Attrs::MOUNT_ATTR_NOSUID | Attrs::MOUNT_ATTR_NODEV)
+    overlay_with(
+        lowers,
+        upper,
+        target,
+        Attrs::MOUNT_ATTR_NOSUID | Attrs::MOUNT_ATTR_NODEV,
+    )
 }
 
 type Attrs = MountAttrFlags;
@@ -187,14 +192,8 @@ fn overlay_classic(
             target.display()
         ))
     })?;
-    rustix::mount::mount(
-        "overlay",
-        target,
-        "overlay",
-        flags,
-        data.as_c_str(),
-    )
-    .map_err(|e| Error::io("mount overlay at", target, e.into()))
+    rustix::mount::mount("overlay", target, "overlay", flags, data.as_c_str())
+        .map_err(|e| Error::io("mount overlay at", target, e.into()))
 }
 
 /// Bind mounts `src` at `target` (`recursive`: with its submounts, like

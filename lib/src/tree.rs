@@ -112,7 +112,7 @@ impl<T> Cursor<T> {
 
     /// The next name of the current folder, climbing back up when a folder
     /// is done; `None` at the end. The name is a child of [`Self::path`].
-    pub fn next(&mut self) -> io::Result<Option<Vec<u8>>> {
+    pub fn next_name(&mut self) -> io::Result<Option<Vec<u8>>> {
         loop {
             let level = self.levels.last_mut().expect("the top level");
             if let Some(n) = level.pending.pop() {
@@ -125,7 +125,7 @@ impl<T> Cursor<T> {
         }
     }
 
-    /// Enters the child folder `name` just returned by `next`: `dirs` are
+    /// Enters the child folder `name` just returned by `next_name`: `dirs` are
     /// its folder in each tree that has it (the first tree's first), with
     /// the index of that tree among the roots.
     pub fn descend(&mut self, name: &[u8], dirs: Vec<(usize, OwnedFd)>, mark: T) -> io::Result<()> {
@@ -201,7 +201,12 @@ impl<T> Cursor<T> {
         level
             .dirs
             .iter()
-            .map(|d| (d.tree, d.fd.as_ref().expect("the current level is open").as_fd()))
+            .map(|d| {
+                (
+                    d.tree,
+                    d.fd.as_ref().expect("the current level is open").as_fd(),
+                )
+            })
             .collect()
     }
 
@@ -332,7 +337,13 @@ mod tests {
         for _ in 0..depth {
             rustix::fs::mkdirat(&fd, "d", Mode::from_raw_mode(0o755)).unwrap();
             rustix::fs::mkdirat(&fd, "e", Mode::from_raw_mode(0o755)).unwrap();
-            rustix::fs::openat(&fd, "f", OFlags::CREATE | OFlags::WRONLY, Mode::from_raw_mode(0o644)).unwrap();
+            rustix::fs::openat(
+                &fd,
+                "f",
+                OFlags::CREATE | OFlags::WRONLY,
+                Mode::from_raw_mode(0o644),
+            )
+            .unwrap();
             fd = open_dir(fd.as_fd(), OsStr::new("d")).unwrap();
         }
     }
@@ -348,7 +359,7 @@ mod tests {
         let mut cur = Cursor::new(vec![top], ()).unwrap();
         let mut seen = Vec::new();
         let mut deepest = 0;
-        while let Some(n) = cur.next().unwrap() {
+        while let Some(n) = cur.next_name().unwrap() {
             let p = [cur.path(), b"/", &n].concat();
             if kind_at(cur.dir(), OsStr::from_bytes(&n)).unwrap() == FileType::Directory {
                 let sub = open_dir(cur.dir(), OsStr::from_bytes(&n)).unwrap();

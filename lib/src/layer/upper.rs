@@ -147,7 +147,10 @@ impl Differ<'_> {
 
     /// Depth first over the upper folder, the lowers looked up beside it.
     fn walk(&mut self, cur: &mut Cursor<Listed>) -> Result<()> {
-        while let Some(n) = cur.next().map_err(|e| self.err("read", cur.path(), e))? {
+        while let Some(n) = cur
+            .next_name()
+            .map_err(|e| self.err("read", cur.path(), e))?
+        {
             let name = OsStr::from_bytes(&n);
             let path = [cur.path(), b"/", &n].concat();
             let dir = cur.dir();
@@ -157,8 +160,8 @@ impl Differ<'_> {
                 self.add(cur, Kind::Deleted, &path);
                 continue;
             }
-            let opaque = is_dir
-                && is_opaque(dir, name).map_err(|e| self.err("read xattrs of", &path, e))?;
+            let opaque =
+                is_dir && is_opaque(dir, name).map_err(|e| self.err("read xattrs of", &path, e))?;
             let (below, mark) = if opaque {
                 (Vec::new(), self.add(cur, Kind::Deleted, &path))
             } else {
@@ -293,7 +296,7 @@ pub fn write_upper(upper: &Path, out: impl Write) -> Result<()> {
 /// Depth first: a folder's entry, then its children in byte order.
 fn walk_upper<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, upper: &Path) -> Result<()> {
     let read_err = |p: &[u8], e| Error::io("read", crate::tree::shown(upper, p), e);
-    while let Some(n) = cur.next().map_err(|e| read_err(cur.path(), e))? {
+    while let Some(n) = cur.next_name().map_err(|e| read_err(cur.path(), e))? {
         let file = OsStr::from_bytes(&n);
         let rel = [cur.path(), b"/", &n].concat();
         let name = &rel[1..];
@@ -308,7 +311,8 @@ fn walk_upper<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, upper: &Path) -
         if is_placeholder(dir, file, name, &st)? {
             continue;
         }
-        let xattr = |key| has_xattr(dir, file, key).map_err(|e| Error::io("read xattrs of", &path, e));
+        let xattr =
+            |key| has_xattr(dir, file, key).map_err(|e| Error::io("read xattrs of", &path, e));
         if ft == FileType::RegularFile && xattr(METACOPY)?.is_some() {
             return Err(refused(&path, "a metacopy file (overlay metacopy=on)"));
         }

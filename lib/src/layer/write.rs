@@ -45,7 +45,7 @@ pub fn write_dir(src: &Path, out: impl Write) -> Result<()> {
 /// and a folder's children in byte order right after it.
 fn walk<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, src: &Path, dev: u64) -> Result<()> {
     let read_err = |p: &[u8], e| Error::io("read", crate::tree::shown(src, p), e);
-    while let Some(n) = cur.next().map_err(|e| read_err(cur.path(), e))? {
+    while let Some(n) = cur.next_name().map_err(|e| read_err(cur.path(), e))? {
         let file = OsStr::from_bytes(&n);
         let rel = [cur.path(), b"/", &n].concat();
         let path = crate::tree::shown(src, &rel);

@@ -160,7 +160,11 @@ impl LogWriter {
 fn open_append(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let mode = 0o600;
-    OpenOptions::new().create(true).append(true).mode(mode).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(mode)
+        .open(path)
 }
 
 /// `{"time":"…","stream":"…","log":"`, the same for every line of a read.

@@ -16,9 +16,9 @@ use super::hooks;
 use super::state::{self, Container, Record, Root};
 use crate::cgroup::{Cgroup, Resources};
 use crate::error::{Error, Result};
-use crate::store::PRIVATE;
 use crate::sandbox::{self, Failure, Launch, RootSource};
 use crate::spec::Spec;
+use crate::store::PRIVATE;
 
 /// `create`'s and `run`'s options, as runc's.
 #[derive(Debug, Default, Clone)]

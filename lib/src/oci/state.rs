@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::cgroup::Cgroup;
 use crate::container::state::pid_start_time;
 use crate::error::{Error, Result};
-use crate::store::PRIVATE;
 use crate::spec::Spec;
+use crate::store::PRIVATE;
 
 /// The spec version cc-oci implements and reports.
 pub const OCI_VERSION: &str = "1.0.2-dev";
