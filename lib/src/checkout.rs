@@ -4,6 +4,8 @@
 //! scratch `upper` and `work` that the unmount removes); a container is
 //! mounted at its own `containers/<id>/rootfs`. A running container's
 //! root is already mounted in its namespace: its path is /proc/PID/root.
+//! Every mount made here is nosuid and nodev: an image's setuid-root
+//! program is a file to look at on the host, never a way to become root.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,7 +37,7 @@ fn mount_container(store: &Store, c: &container::Container) -> Result<PathBuf> {
     let target = c.rootfs();
     if !mount::is_mountpoint(&target) {
         let lowers: Vec<PathBuf> = c.layers().iter().map(|d| store.layer_dir(d)).collect();
-        mount::overlay(&lowers, Some((&c.upper(), &c.work())), &target)?;
+        mount::overlay_for_host(&lowers, Some((&c.upper(), &c.work())), &target)?;
     }
     Ok(target)
 }
@@ -62,24 +64,35 @@ fn mount_image(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
     let dir = store.mounts_dir().join(store::random_hex(8));
     let target = dir.join("rootfs");
     let made = (|| {
-        fs::create_dir_all(&target).map_err(|e| Error::io("create", &target, e))?;
+        private_dirs(&target)?;
         store::write_atomic(&dir.join("image"), img.id.as_bytes())?;
         let lowers = img.layer_dirs(store);
         if rw {
             let (upper, work) = (dir.join("upper"), dir.join("work"));
             for d in [&upper, &work] {
-                fs::create_dir_all(d).map_err(|e| Error::io("create", d, e))?;
+                private_dirs(d)?;
             }
-            mount::overlay(&lowers, Some((&upper, &work)), &target)
+            mount::overlay_for_host(&lowers, Some((&upper, &work)), &target)
         } else {
-            mount::overlay(&lowers, None, &target)
+            mount::overlay_for_host(&lowers, None, &target)
         }
     })();
     if let Err(e) = made {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = crate::tree::remove_tree(&dir);
         return Err(e);
     }
     Ok(target)
+}
+
+/// Creates `dir` and any missing folder above it 0700: `mounts/` of a
+/// store made before it existed is made only root's, as the store's others.
+fn private_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("create", dir, e))
 }
 
 /// Unmounts a path that cc-mount printed, or a container by name or id.
@@ -98,7 +111,8 @@ pub fn unmount(store: &Store, what: &str) -> Result<PathBuf> {
             if mount::is_mountpoint(&target) {
                 mount::unmount(&target, false)?;
             }
-            fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
+            // What was written through a --rw mount may be any depth.
+            crate::tree::remove_tree(&dir)?;
             return Ok(target);
         }
         let containers = store

@@ -27,6 +27,9 @@ pub struct Info {
     pub cgroup_manager: &'static str,
     pub swap_accounting: bool,
     pub features: Vec<Feature>,
+    /// Store folders other users can enter or read (a root folder owned
+    /// by another user, which cc leaves as it is): they should be 0700.
+    pub open_folders: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +147,11 @@ pub fn gather(store: &Store) -> Result<Info> {
         cgroup_manager: cgroup::Manager::host_default().as_str(),
         swap_accounting: cg.swap_accounting,
         features,
+        open_folders: store
+            .open_folders()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
     })
 }
 

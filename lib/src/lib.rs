@@ -7,6 +7,7 @@
 //! | ----------- | ---- |
 //! | `error`     | the one error type and its exit codes |
 //! | `store`     | the root folder, ids and names, locks, atomic writes |
+//! | `tree`      | walking and removing folder trees of any depth |
 //! | `inroot`    | resolving and creating paths inside a root (openat2) |
 //! | `image`     | references, OCI manifest/index/config, the image index |
 //! | `layer`     | applying a layer tar safely, writing a layer tar |
@@ -42,5 +43,6 @@ pub mod spec;
 pub mod store;
 pub mod sys;
 pub mod time;
+pub mod tree;
 
 pub use error::{Error, Result};

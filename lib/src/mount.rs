@@ -30,17 +30,60 @@ use crate::error::{Error, Result};
 /// read-only. A single lower and no upper becomes a read-only bind mount,
 /// because overlayfs refuses one lower layer without an upper one.
 pub fn overlay(lowers: &[PathBuf], upper: Option<(&Path, &Path)>, target: &Path) -> Result<()> {
+    overlay_with(lowers, upper, target, Attrs::empty())
+}
+
+/// [`overlay`] for a mount on the host that people look at (cc-mount, and
+/// the root cc-diff and cc-export read): nosuid and nodev, so that an
+/// image's setuid-root program or device node gives no host user more
+/// than it gives root's own shell.
+pub fn overlay_for_host(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+) -> Result<()> {
+    overlay_with(
+        lowers,
+        upper,
+        target,
+        Attrs::MOUNT_ATTR_NOSUID | Attrs::MOUNT_ATTR_NODEV,
+    )
+}
+
+type Attrs = MountAttrFlags;
+
+fn overlay_with(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    attrs: Attrs,
+) -> Result<()> {
     match (lowers, upper) {
         ([], _) => Err(Error::Invalid(format!(
             "cannot mount overlay at '{}': no lower layers",
             target.display()
         ))),
-        ([only], None) => bind(only, target, true, false),
-        _ => match overlay_new_api(lowers, upper, target)? {
+        ([only], None) => bind_with(only, target, attrs | Attrs::MOUNT_ATTR_RDONLY, false),
+        _ => match overlay_new_api(lowers, upper, target, attrs)? {
             NewApi::Mounted => Ok(()),
-            NewApi::Unsupported => overlay_classic(lowers, upper, target),
+            NewApi::Unsupported => overlay_classic(lowers, upper, target, classic_flags(attrs)),
         },
     }
+}
+
+/// The mount(2) flags for mount_setattr(2)'s attributes.
+fn classic_flags(attrs: Attrs) -> MountFlags {
+    let mut f = MountFlags::empty();
+    for (a, m) in [
+        (Attrs::MOUNT_ATTR_RDONLY, MountFlags::RDONLY),
+        (Attrs::MOUNT_ATTR_NOSUID, MountFlags::NOSUID),
+        (Attrs::MOUNT_ATTR_NODEV, MountFlags::NODEV),
+    ] {
+        if attrs.contains(a) {
+            f |= m;
+        }
+    }
+    f
 }
 
 enum NewApi {
@@ -53,6 +96,7 @@ fn overlay_new_api(
     lowers: &[PathBuf],
     upper: Option<(&Path, &Path)>,
     target: &Path,
+    attrs: Attrs,
 ) -> Result<NewApi> {
     use rustix::io::Errno;
     let err = |e: Errno| Error::io("mount overlay at", target, e.into());
@@ -79,8 +123,7 @@ fn overlay_new_api(
         Err(Errno::INVAL) if kernel_before(6, 5) => return Ok(NewApi::Unsupported),
         other => other.map_err(err)?,
     }
-    let mnt = rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty())
-        .map_err(err)?;
+    let mnt = rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs).map_err(err)?;
     attach(&mnt, CWD, target).map_err(err)?;
     Ok(NewApi::Mounted)
 }
@@ -98,7 +141,12 @@ fn kernel_before(major: u32, minor: u32) -> bool {
 
 /// The pre-6.8 way: one `lowerdir=a:b:c` string, which must fit one page and
 /// cannot carry ':' or ',' in a path (they separate layers and options).
-fn overlay_classic(lowers: &[PathBuf], upper: Option<(&Path, &Path)>, target: &Path) -> Result<()> {
+fn overlay_classic(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    flags: MountFlags,
+) -> Result<()> {
     let mut paths: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
     if let Some((upperdir, workdir)) = upper {
         paths.extend([upperdir, workdir]);
@@ -144,14 +192,8 @@ fn overlay_classic(lowers: &[PathBuf], upper: Option<(&Path, &Path)>, target: &P
             target.display()
         ))
     })?;
-    rustix::mount::mount(
-        "overlay",
-        target,
-        "overlay",
-        MountFlags::empty(),
-        data.as_c_str(),
-    )
-    .map_err(|e| Error::io("mount overlay at", target, e.into()))
+    rustix::mount::mount("overlay", target, "overlay", flags, data.as_c_str())
+        .map_err(|e| Error::io("mount overlay at", target, e.into()))
 }
 
 /// Bind mounts `src` at `target` (`recursive`: with its submounts, like
@@ -159,9 +201,20 @@ fn overlay_classic(lowers: &[PathBuf], upper: Option<(&Path, &Path)>, target: &P
 /// and noexec of the source are kept (they are "locked" in a user
 /// namespace, see mount(2), and clearing them would fail there).
 pub fn bind(src: &Path, target: &Path, readonly: bool, recursive: bool) -> Result<()> {
-    match bind_at(src, CWD, target, readonly, recursive) {
+    let attrs = if readonly {
+        Attrs::MOUNT_ATTR_RDONLY
+    } else {
+        Attrs::empty()
+    };
+    bind_with(src, target, attrs, recursive)
+}
+
+/// A bind mount that sets `attrs` (read-only, nosuid, nodev) on every
+/// mount of the tree and keeps the source's others.
+fn bind_with(src: &Path, target: &Path, attrs: Attrs, recursive: bool) -> Result<()> {
+    match bind_at(src, CWD, target, attrs, recursive) {
         Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-            bind_classic(src, target, readonly, recursive)
+            bind_classic(src, target, classic_flags(attrs), recursive)
         }
         other => other,
     }
@@ -172,7 +225,12 @@ pub fn bind(src: &Path, target: &Path, readonly: bool, recursive: bool) -> Resul
 /// attaches to the fd itself, so no path is looked up again (no symlink race).
 pub fn bind_to_fd(src: &Path, target: BorrowedFd, readonly: bool, recursive: bool) -> Result<()> {
     let shown = PathBuf::from(format!("/proc/self/fd/{}", target.as_raw_fd()));
-    bind_at(src, target, Path::new(""), readonly, recursive).map_err(|e| match e {
+    let attrs = if readonly {
+        Attrs::MOUNT_ATTR_RDONLY
+    } else {
+        Attrs::empty()
+    };
+    bind_at(src, target, Path::new(""), attrs, recursive).map_err(|e| match e {
         Error::Io { op, source, .. } if op == "bind mount onto" => {
             Error::io(op, readlink_or(&shown), source)
         }
@@ -189,7 +247,7 @@ fn bind_at(
     src: &Path,
     dirfd: BorrowedFd,
     target: &Path,
-    readonly: bool,
+    attrs: Attrs,
     recursive: bool,
 ) -> Result<()> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
@@ -198,9 +256,10 @@ fn bind_at(
     }
     let tree = rustix::mount::open_tree(CWD, src, flags)
         .map_err(|e| Error::io("bind mount", src, e.into()))?;
-    if readonly {
-        // Only sets RDONLY: the flags the source has stay as they are.
-        set_readonly(&tree, recursive).map_err(|e| Error::io("make read-only", src, e))?;
+    if !attrs.is_empty() {
+        // Only sets these: the flags the source has stay as they are.
+        set_attr(&tree, attrs.bits() as u64, None, recursive)
+            .map_err(|e| Error::io("set the mount flags of", src, e))?;
     }
     attach(&tree, dirfd, target).map_err(|e| Error::io("bind mount onto", target, e.into()))
 }
@@ -222,15 +281,6 @@ struct MountAttr {
     attr_clr: u64,
     propagation: u64,
     userns_fd: u64,
-}
-
-fn set_readonly(tree: &OwnedFd, recursive: bool) -> io::Result<()> {
-    set_attr(
-        tree,
-        MountAttrFlags::MOUNT_ATTR_RDONLY.bits() as u64,
-        None,
-        recursive,
-    )
 }
 
 /// mount_setattr(2) on a detached tree: sets `attr` (and with MOUNT_ATTR_IDMAP
@@ -309,16 +359,17 @@ fn idmap_unsupported(path: &Path, e: io::Error) -> io::Error {
     ))
 }
 
-/// mount(2) bind and remount, for kernels before 5.12 (no mount_setattr).
-/// The remount keeps the locked flags (mount(2), "Locked mounts").
-fn bind_classic(src: &Path, target: &Path, readonly: bool, recursive: bool) -> Result<()> {
+/// mount(2) bind and remount, for kernels before 5.12 (no mount_setattr);
+/// the remount adds `add` (read-only, nosuid, nodev) and keeps the locked
+/// flags (mount(2), "Locked mounts").
+fn bind_classic(src: &Path, target: &Path, add: MountFlags, recursive: bool) -> Result<()> {
     let mut flags = MountFlags::BIND;
     if recursive {
         flags |= MountFlags::REC;
     }
     rustix::mount::mount(src, target, "", flags, None)
         .map_err(|e| Error::io("bind mount onto", target, e.into()))?;
-    if !readonly {
+    if add.is_empty() {
         return Ok(());
     }
     let remount = || -> io::Result<()> {
@@ -337,7 +388,7 @@ fn bind_classic(src: &Path, target: &Path, readonly: bool, recursive: bool) -> R
                 MountFlags::RELATIME,
             ),
         ];
-        let mut flags = MountFlags::BIND | MountFlags::RDONLY;
+        let mut flags = MountFlags::BIND | add;
         for (has, set) in keep {
             if st.f_flag.contains(has) {
                 flags |= set;
@@ -348,7 +399,7 @@ fn bind_classic(src: &Path, target: &Path, readonly: bool, recursive: bool) -> R
     remount().map_err(|e| {
         // Do not leave a writable mount behind.
         let _ = rustix::mount::unmount(target, UnmountFlags::DETACH);
-        Error::io("make read-only", target, e)
+        Error::io("set the mount flags of", target, e)
     })
 }
 
@@ -508,6 +559,7 @@ mod tests {
             &[PathBuf::from("/a:b"), PathBuf::from("/c")],
             None,
             Path::new("/t"),
+            MountFlags::empty(),
         )
         .unwrap_err();
         assert!(
@@ -556,7 +608,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let src = dir_with(tmp.path(), "src", &[("f", "hello")]);
         let ro = dir_with(tmp.path(), "ro", &[]);
-        bind_classic(&src, &ro, true, false).unwrap();
+        bind_classic(&src, &ro, MountFlags::RDONLY, false).unwrap();
         let _guard = Mounted(vec![ro.clone()]);
         let err = fs::write(ro.join("f"), "x").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EROFS));

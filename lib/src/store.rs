@@ -5,6 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -35,29 +36,28 @@ impl Store {
         Ok(store)
     }
 
-    /// A store made before its private folders were closed gets them
-    /// closed now: one stat when all is well.
+    /// A store made before its folders were closed, or whose root folder
+    /// existed first (a disk mounted at /var/lib/cc is 0755), gets them
+    /// closed now: a few stats when all is well.
     fn close_private(&self) -> Result<()> {
-        use std::os::unix::fs::MetadataExt;
-        let open = fs::metadata(self.layers_dir()).is_ok_and(|m| m.mode() & 0o077 != 0);
-        if open {
-            self.set_private_modes(false)?;
+        if !self.open_folders().is_empty() {
+            self.set_private_modes()?;
         }
         Ok(())
     }
 
     fn init(&self) -> Result<()> {
-        let fresh = !self.root.exists();
         for d in [
             self.blobs_dir(),
-            self.root.join("layers/sha256"),
+            self.layers_dir(),
             self.containers_dir(),
-            self.root.join("locks"),
+            self.locks_dir(),
             self.tmp_dir(),
+            self.mounts_dir(),
         ] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
-        self.set_private_modes(fresh)?;
+        self.set_private_modes()?;
         let images = self.images_dir();
         write_new(
             &images.join("oci-layout"),
@@ -70,20 +70,50 @@ impl Store {
         Ok(())
     }
 
-    /// Unpacked layers keep their setuid files and device nodes, and
-    /// containers' folders hold their files: no host user but root may
-    /// reach them (as /var/lib/docker). A root folder the caller made keeps
-    /// its mode (`with_root` false); its layers and containers are closed
-    /// either way.
-    fn set_private_modes(&self, with_root: bool) -> Result<()> {
-        use std::os::unix::fs::PermissionsExt;
-        let mut closed = vec![self.layers_dir(), self.containers_dir(), self.tmp_dir()];
-        if with_root {
-            closed.push(self.root.clone());
-        }
-        for d in closed {
-            fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
-                .map_err(|e| Error::io("set the mode of", &d, e))?;
+    /// The store's root and every folder cc makes in it: 0700.
+    fn private_folders(&self) -> Vec<PathBuf> {
+        let r = &self.root;
+        vec![
+            r.clone(),
+            self.images_dir(),
+            r.join("images/blobs"),
+            self.blobs_dir(),
+            r.join("layers"),
+            self.layers_dir(),
+            self.containers_dir(),
+            self.locks_dir(),
+            self.tmp_dir(),
+            self.mounts_dir(),
+        ]
+    }
+
+    /// The store's folders that a user other than their owner can enter
+    /// or read: what `cc-info` warns about.
+    pub fn open_folders(&self) -> Vec<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
+        self.private_folders()
+            .into_iter()
+            .filter(|d| fs::metadata(d).is_ok_and(|m| m.mode() & 0o077 != 0))
+            .collect()
+    }
+
+    /// Unpacked layers keep their setuid files and device nodes, blobs and
+    /// containers' folders hold images and environments, and cc-mount's
+    /// mounts show whole images: no host user but root may reach any of
+    /// them (as /var/lib/docker). The root folder is closed too when root
+    /// owns it, whoever made it; a root folder of another user is left as
+    /// it is (`cc-info` warns).
+    fn set_private_modes(&self) -> Result<()> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let root_owned = fs::metadata(&self.root).is_ok_and(|m| m.uid() == 0);
+        for d in self.private_folders() {
+            if d == self.root && !root_owned {
+                continue;
+            }
+            match fs::set_permissions(&d, fs::Permissions::from_mode(0o700)) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                other => other.map_err(|e| Error::io("set the mode of", &d, e))?,
+            }
         }
         Ok(())
     }
@@ -121,20 +151,15 @@ impl Store {
     pub fn mounts_dir(&self) -> PathBuf {
         self.root.join("mounts")
     }
+    /// The store's lock files, `<name>.lock`.
+    pub fn locks_dir(&self) -> PathBuf {
+        self.root.join("locks")
+    }
 
     /// Takes the named exclusive lock (`locks/<name>.lock`) until the guard
     /// drops. Locks are flock(2): released by the kernel if we die.
     pub fn lock(&self, name: &str) -> Result<Lock> {
-        let path = self.root.join("locks").join(format!("{name}.lock"));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::io("open lock", &path, e))?;
-        file.lock().map_err(|e| Error::io("lock", &path, e))?;
-        Ok(Lock { _file: file })
+        lock_file(&self.locks_dir().join(format!("{name}.lock")))
     }
 
     /// The named lock shared: holders of it exclude `lock(name)` but not
@@ -155,17 +180,120 @@ impl Store {
     }
 }
 
+/// How long a lock is waited for: past it the error names the holder, so
+/// that a stuck or hostile holder is an error to act on, not a hang.
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
+
 /// An exclusive flock, released on drop.
 pub struct Lock {
     _file: File,
+}
+
+/// Takes an exclusive flock(2) on `path`, made 0600 (and closed to 0600
+/// if it was open: any user who can open a lock file can hold it), waiting
+/// at most [`LOCK_WAIT`]. Its folder should be root's and 0700.
+pub fn lock_file(path: &Path) -> Result<Lock> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io("open lock", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("stat", path, e))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("set the mode of", path, e))?;
+    }
+    let deadline = Instant::now() + LOCK_WAIT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(fs::TryLockError::WouldBlock) => return Err(lock_timeout(path, &meta)),
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+        }
+    }
+}
+
+/// Makes `dir` a folder only root can enter: created 0700, or closed to
+/// 0700 when it exists and root owns it. One that another user owns is
+/// refused: whoever owns it can open the files in it.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("create", dir, e)),
+    }
+    let meta = fs::symlink_metadata(dir).map_err(|e| Error::io("stat", dir, e))?;
+    if !meta.is_dir() || meta.uid() != 0 {
+        return Err(Error::State(format!(
+            "'{}' is not a folder of root's: refusing to keep locks in it",
+            dir.display()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("set the mode of", dir, e))?;
+    }
+    Ok(())
+}
+
+/// "held for over 30 s by pid 123 (cc-run)", from /proc/locks: the
+/// holder of the flock on the file with `meta`'s device and inode.
+fn lock_timeout(path: &Path, meta: &fs::Metadata) -> Error {
+    use std::os::unix::fs::MetadataExt;
+    let locks = fs::read_to_string("/proc/locks").unwrap_or_default();
+    let holder = lock_holder(&locks, meta.dev(), meta.ino()).map(|pid| {
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        match comm.trim() {
+            "" => format!("pid {pid}"),
+            c => format!("pid {pid} ({c})"),
+        }
+    });
+    Error::State(format!(
+        "cannot lock '{}': held for over {} s by {}",
+        path.display(),
+        LOCK_WAIT.as_secs(),
+        holder.as_deref().unwrap_or("another process")
+    ))
+}
+
+/// The pid holding a lock on (dev, ino) in /proc/locks text. A line reads
+/// `1: FLOCK  ADVISORY  WRITE 2319 fd:01:1234 0 EOF` (proc(5)), the device
+/// as hex major:minor; waiters are the lines with `->`.
+fn lock_holder(locks: &str, dev: u64, ino: u64) -> Option<u32> {
+    let want = format!("{:02x}:{:02x}:{ino}", libc::major(dev), libc::minor(dev));
+    locks.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.get(1) == Some(&"->") || f.get(5) != Some(&want.as_str()) {
+            return None;
+        }
+        f.get(4)?.parse().ok().filter(|pid| *pid != 0)
+    })
 }
 
 /// Writes `data` to `path` so that a reader sees the old file or the new
 /// one, never half of either: a temporary file in the same folder, fsync,
 /// rename over the target, fsync the folder.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_mode(path, data, 0o644)
+}
+
+/// Mode 0600 for a file that holds a spec, an environment or a log, and
+/// 0644 for one a container's user reads (its /etc/hosts).
+pub const PRIVATE: u32 = 0o600;
+
+/// [`write_atomic`] with the file's `mode` (say [`PRIVATE`]).
+pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     let tmp = temp_beside(path);
-    write_synced(&tmp, data).inspect_err(|_| {
+    write_synced(&tmp, data, mode).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })?;
     fs::rename(&tmp, path).map_err(|e| {
@@ -182,8 +310,19 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 /// Everything that must survive a crash (images, configs, exit records)
 /// uses `write_atomic`.
 pub fn write_volatile(path: &Path, data: &[u8]) -> Result<()> {
+    write_volatile_mode(path, data, 0o644)
+}
+
+/// [`write_volatile`] with the file's `mode` (say [`PRIVATE`]).
+pub fn write_volatile_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     let tmp = temp_beside(path);
-    let written = fs::write(&tmp, data).map_err(|e| Error::io("write", &tmp, e));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(data))
+        .map_err(|e| Error::io("write", &tmp, e));
     if let Err(e) =
         written.and_then(|_| fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e)))
     {
@@ -201,7 +340,7 @@ pub fn write_new(path: &Path, data: &[u8]) -> Result<bool> {
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
     let tmp = temp_beside(path);
-    write_synced(&tmp, data)?;
+    write_synced(&tmp, data, 0o644)?;
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);
     match linked {
@@ -216,11 +355,11 @@ fn temp_beside(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", &random_hex(8)))
 }
 
-fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+fn write_synced(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o644)
+        .mode(mode)
         .open(path)
         .map_err(|e| Error::io("create", path, e))?;
     f.write_all(data).map_err(|e| Error::io("write", path, e))?;
@@ -345,6 +484,52 @@ mod tests {
         for p in [s.layers_dir(), s.containers_dir(), s.tmp_dir()] {
             assert_eq!(mode(&p), 0o700, "reopened: {}", p.display());
         }
+    }
+
+    #[test]
+    fn a_root_folder_that_existed_first_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("store");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let s = Store::open(&root).unwrap();
+        if !rustix::process::geteuid().is_root() {
+            return; // the root folder is not root's: left as it is
+        }
+        assert!(s.open_folders().is_empty(), "{:?}", s.open_folders());
+        // As a store cc made before it closed everything.
+        for p in [root.clone(), s.images_dir(), s.blobs_dir(), s.locks_dir()] {
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let s = Store::open(&root).unwrap();
+        assert!(s.open_folders().is_empty(), "{:?}", s.open_folders());
+    }
+
+    #[test]
+    fn the_holder_of_a_lock_is_read_from_proc_locks() {
+        let locks = "1: FLOCK  ADVISORY  WRITE 2319 fd:01:1234 0 EOF\n\
+                     1: -> FLOCK  ADVISORY  WRITE 2400 fd:01:1234 0 EOF\n\
+                     2: POSIX  ADVISORY  WRITE 77 00:1a:99 0 EOF\n";
+        let dev = libc::makedev(0xfd, 1);
+        assert_eq!(lock_holder(locks, dev, 1234), Some(2319));
+        assert_eq!(lock_holder(locks, libc::makedev(0, 0x1a), 99), Some(77));
+        assert_eq!(lock_holder(locks, dev, 99), None);
+    }
+
+    #[test]
+    fn a_lock_is_made_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(&d.path().join("store")).unwrap();
+        let p = s.locks_dir().join("x.lock");
+        fs::write(&p, "").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        drop(s.lock("x").unwrap());
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     fn cands() -> Vec<Candidate> {

@@ -23,6 +23,11 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let info = cc_lib::info::gather(&store)?;
+    for p in &info.open_folders {
+        eprintln!(
+            "cc-info: warning: '{p}' is open to other users: it should be 0700 (chmod 0700 '{p}')"
+        );
+    }
     if a.format == Format::Json {
         print_json(&info)?;
         return Ok(ExitCode::SUCCESS);

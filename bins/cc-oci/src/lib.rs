@@ -282,11 +282,14 @@ impl Log {
     }
 
     fn write(&self, level: &str, msg: &str) {
+        use std::os::unix::fs::OpenOptionsExt;
         let Some(path) = &self.file else { return };
         let line = self.line(level, msg);
+        // 0600: errors quote the spec (paths, hook arguments).
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
         {
             let _ = writeln!(f, "{line}");

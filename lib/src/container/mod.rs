@@ -155,7 +155,7 @@ pub fn create(
         put_in_place(store, &c)
     });
     if let Err(e) = made {
-        let _ = fs::remove_dir_all(&staging);
+        let _ = crate::tree::remove_tree(&staging);
         names::release(store, &name, &id);
         return Err(e);
     }
@@ -174,10 +174,11 @@ fn write_record(
     prepare(c)?;
     let config = serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
     let path = c.dir.join("config.json");
+    // 0600: the spec holds the environment (passwords).
     if c.annotation(ANN_RM).is_some() {
-        store::write_volatile(&path, &config)?;
+        store::write_volatile_mode(&path, &config, store::PRIVATE)?;
     } else {
-        store::write_atomic(&path, &config)?;
+        store::write_atomic_mode(&path, &config, store::PRIVATE)?;
     }
     c.save_state()
 }
@@ -325,6 +326,7 @@ pub fn resolve(store: &Store, query: &str) -> Result<Container> {
 /// that another program removed first is `NotFound`.
 pub fn remove(store: &Store, c: &Container) -> Result<()> {
     let doomed = unlist(store, c)?;
+    // What the container made may be any depth (tree::remove_tree).
     delete(&doomed);
     Ok(())
 }
@@ -348,7 +350,7 @@ pub fn unlist(store: &Store, c: &Container) -> Result<PathBuf> {
 /// The slow half of `remove`: deletes the folder `unlist` returned. If
 /// this process is killed meanwhile, `collect` finishes it.
 pub fn delete(doomed: &std::path::Path) {
-    let _ = fs::remove_dir_all(doomed);
+    let _ = crate::tree::remove_tree(doomed);
 }
 
 /// The layers and images that containers still use, so `rmi` keeps them.

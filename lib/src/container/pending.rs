@@ -139,7 +139,7 @@ pub fn collect(store: &Store) {
 /// record (a kill between the claim and the name's release leaves one).
 pub fn delete(store: &Store, entry: &Path, id: &str) {
     names::release_all_of(store, id);
-    let _ = fs::remove_dir_all(entry);
+    let _ = crate::tree::remove_tree(entry);
 }
 
 /// A record folder left by an older cc: `.rm-<id>` (a killed cc-rm) or

@@ -312,13 +312,8 @@ fn remove_unlisted(dir: &std::path::Path, keep: &BTreeSet<String>) -> Result<()>
         if name.starts_with('.') || keep.contains(&format!("sha256:{name}")) {
             continue;
         }
-        let p = e.path();
-        let r = if p.is_dir() {
-            fs::remove_dir_all(&p)
-        } else {
-            fs::remove_file(&p)
-        };
-        r.map_err(|e| Error::io("remove", &p, e))?;
+        // A layer committed from a container may be any depth.
+        crate::tree::remove_tree(&e.path())?;
     }
     Ok(())
 }

@@ -12,18 +12,18 @@
 //! parameters `metacopy`, `redirect_dir`), and are refused here rather than
 //! written as empty files or half folders.
 
-use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{FileType, Mode, OFlags, Stat, CWD};
+use rustix::fs::{FileType, Stat, CWD};
 
 use super::node;
 use super::write::Writer;
 use crate::error::{Error, Result};
+use crate::tree::{open_dir, sorted_names, Cursor};
 
 /// What happened to a path, as `docker diff` and `podman diff` say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,24 +70,6 @@ pub const MOUNT_TARGETS: &[&str] = &[
 const METACOPY: &[u8] = b"trusted.overlay.metacopy";
 const REDIRECT: &[u8] = b"trusted.overlay.redirect";
 
-fn open_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
-}
-
-/// The names in a folder, sorted byte-wise, without `.` and `..`.
-fn sorted_names(dir: &OwnedFd) -> io::Result<Vec<Vec<u8>>> {
-    let mut names = Vec::new();
-    for e in rustix::fs::Dir::read_from(dir)? {
-        let n = e?.file_name().to_bytes().to_vec();
-        if n != b"." && n != b".." {
-            names.push(n);
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
 fn has_xattr(dir: BorrowedFd<'_>, name: &OsStr, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
     let mut buf = [0u8; 256];
     match rustix::fs::lgetxattr(node::proc_path(dir, name), key, &mut buf[..]) {
@@ -116,17 +98,21 @@ fn is_opaque(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
 /// The lowers are looked up as overlayfs merges them (whiteouts and opaque
 /// folders of each layer honoured), only for the names the upper has.
 pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
-    let top = open_dir(CWD, upper.as_os_str()).map_err(|e| Error::io("open", upper, e))?;
-    let mut low = Vec::new();
+    let mut roots =
+        vec![open_dir(CWD, upper.as_os_str()).map_err(|e| Error::io("open", upper, e))?];
     for l in lowers {
-        low.push(open_dir(CWD, l.as_os_str()).map_err(|e| Error::io("open", l, e))?);
+        roots.push(open_dir(CWD, l.as_os_str()).map_err(|e| Error::io("open", l, e))?);
     }
     let mut d = Differ {
         out: Vec::new(),
-        listed: BTreeSet::new(),
         upper,
     };
-    d.walk(&top, b"", &low)?;
+    let top = Listed {
+        listed: true,
+        above: true,
+    };
+    let mut cur = Cursor::new(roots, top).map_err(|e| Error::io("read", upper, e))?;
+    d.walk(&mut cur)?;
     let mut out = d.out;
     out.retain(|c| !MOUNT_TARGETS.contains(&c.path.as_str()));
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -135,81 +121,96 @@ pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
 
 struct Differ<'a> {
     out: Vec<Change>,
-    /// Folders already listed, so a parent is listed once.
-    listed: BTreeSet<Vec<u8>>,
     upper: &'a Path,
+}
+
+/// What is listed of a folder the walk is in: itself, and every folder
+/// above it (so that listing a change stops climbing there).
+#[derive(Clone, Copy)]
+struct Listed {
+    listed: bool,
+    above: bool,
 }
 
 /// Where a name stands in the merged lowers.
 enum Lower {
     Absent,
     /// Its stat, and for a folder the fds of it in each layer that adds
-    /// to it, top first.
-    Present(Stat, Vec<OwnedFd>),
+    /// to it, top first, with the layer's index among the walk's trees.
+    Present(Stat, Vec<(usize, OwnedFd)>),
 }
 
 impl Differ<'_> {
     fn err(&self, op: &'static str, rel: &[u8], e: io::Error) -> Error {
-        Error::io(op, self.upper.join(OsStr::from_bytes(rel)), e)
+        Error::io(op, crate::tree::shown(self.upper, rel), e)
     }
 
-    fn walk(&mut self, dir: &OwnedFd, prefix: &[u8], lowers: &[OwnedFd]) -> Result<()> {
-        let names = sorted_names(dir).map_err(|e| self.err("read", prefix, e))?;
-        for n in names {
+    /// Depth first over the upper folder, the lowers looked up beside it.
+    fn walk(&mut self, cur: &mut Cursor<Listed>) -> Result<()> {
+        while let Some(n) = cur
+            .next_name()
+            .map_err(|e| self.err("read", cur.path(), e))?
+        {
             let name = OsStr::from_bytes(&n);
-            let path = [prefix, b"/", &n].concat();
-            let st = node::lstat(dir.as_fd(), name).map_err(|e| self.err("stat", &path, e))?;
+            let path = [cur.path(), b"/", &n].concat();
+            let dir = cur.dir();
+            let st = node::lstat(dir, name).map_err(|e| self.err("stat", &path, e))?;
             let is_dir = node::kind(&st) == FileType::Directory;
             if node::is_whiteout(&st) {
-                self.add(Kind::Deleted, &path);
+                self.add(cur, Kind::Deleted, &path);
                 continue;
             }
-            let opaque = is_dir
-                && is_opaque(dir.as_fd(), name)
-                    .map_err(|e| self.err("read xattrs of", &path, e))?;
-            let below = if opaque {
-                self.add(Kind::Deleted, &path);
-                Vec::new()
+            let opaque =
+                is_dir && is_opaque(dir, name).map_err(|e| self.err("read xattrs of", &path, e))?;
+            let (below, mark) = if opaque {
+                (Vec::new(), self.add(cur, Kind::Deleted, &path))
             } else {
+                let lowers = &cur.dirs()[1..];
                 match lookup(lowers, name).map_err(|e| self.err("look up", &path, e))? {
-                    Lower::Absent => {
-                        self.add(Kind::Added, &path);
-                        Vec::new()
+                    Lower::Absent => (Vec::new(), self.add(cur, Kind::Added, &path)),
+                    Lower::Present(lst, fds) if !(is_dir && same_dir(&st, &lst)) => {
+                        (fds, self.add(cur, Kind::Changed, &path))
                     }
-                    Lower::Present(lst, fds) => {
-                        if !(is_dir && same_dir(&st, &lst)) {
-                            self.add(Kind::Changed, &path);
-                        }
-                        fds
-                    }
+                    Lower::Present(_, fds) => (fds, Listed::default_unlisted()),
                 }
             };
             if is_dir {
-                let sub = open_dir(dir.as_fd(), name).map_err(|e| self.err("open", &path, e))?;
-                self.walk(&sub, &path, &below)?;
+                let sub = open_dir(cur.dir(), name).map_err(|e| self.err("open", &path, e))?;
+                let mut dirs = vec![(0, sub)];
+                dirs.extend(below);
+                cur.descend(&n, dirs, mark)
+                    .map_err(|e| self.err("read", &path, e))?;
             }
         }
         Ok(())
     }
 
-    /// Lists a change; an `A` or `D` also lists every unlisted folder
-    /// above it as `C`.
-    fn add(&mut self, kind: Kind, path: &[u8]) {
+    /// Lists a change at `path` (a child of the cursor's folder) and
+    /// returns what is listed of it; an `A` or `D` also lists every
+    /// unlisted folder above it as `C`, climbing only to the first folder
+    /// whose own folders above are all listed.
+    fn add(&mut self, cur: &mut Cursor<Listed>, kind: Kind, path: &[u8]) -> Listed {
         if kind != Kind::Changed {
-            let mut end = path.len();
-            while let Some(i) = path[..end].iter().rposition(|b| *b == b'/') {
-                if i == 0 {
+            for depth in (1..=cur.depth()).rev() {
+                let (p, mark) = cur.level(depth);
+                if mark.above {
                     break;
                 }
-                let parent = path[..i].to_vec();
-                if self.listed.insert(parent.clone()) {
-                    self.push(Kind::Changed, &parent);
+                let unlisted = !mark.listed;
+                *mark = Listed {
+                    listed: true,
+                    above: true,
+                };
+                if unlisted {
+                    let p = p.to_vec();
+                    self.push(Kind::Changed, &p);
                 }
-                end = i;
             }
         }
-        if self.listed.insert(path.to_vec()) {
-            self.push(kind, path);
+        self.push(kind, path);
+        Listed {
+            listed: true,
+            above: kind != Kind::Changed,
         }
     }
 
@@ -218,6 +219,15 @@ impl Differ<'_> {
             kind,
             path: String::from_utf8_lossy(path).into_owned(),
         });
+    }
+}
+
+impl Listed {
+    fn default_unlisted() -> Listed {
+        Listed {
+            listed: false,
+            above: false,
+        }
     }
 }
 
@@ -234,9 +244,9 @@ fn same_dir(a: &Stat, b: &Stat) -> bool {
 /// overlayfs does: the first layer that has it decides; a whiteout means
 /// absent; a folder collects the layers below that add to it, down to an
 /// opaque one.
-fn lookup(lowers: &[OwnedFd], name: &OsStr) -> io::Result<Lower> {
-    for (i, l) in lowers.iter().enumerate() {
-        let st = match node::lstat(l.as_fd(), name) {
+fn lookup(lowers: &[(usize, BorrowedFd<'_>)], name: &OsStr) -> io::Result<Lower> {
+    for (i, (_, l)) in lowers.iter().enumerate() {
+        let st = match node::lstat(*l, name) {
             Ok(st) => st,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
             Err(e) => return Err(e),
@@ -248,11 +258,11 @@ fn lookup(lowers: &[OwnedFd], name: &OsStr) -> io::Result<Lower> {
             return Ok(Lower::Present(st, Vec::new()));
         }
         let mut fds = Vec::new();
-        for l in &lowers[i..] {
-            match node::lstat(l.as_fd(), name) {
+        for (layer, l) in &lowers[i..] {
+            match node::lstat(*l, name) {
                 Ok(s) if node::kind(&s) == FileType::Directory => {
-                    fds.push(open_dir(l.as_fd(), name)?);
-                    if is_opaque(l.as_fd(), name)? {
+                    fds.push((*layer, open_dir(*l, name)?));
+                    if is_opaque(*l, name)? {
                         break;
                     }
                 }
@@ -276,48 +286,47 @@ fn lookup(lowers: &[OwnedFd], name: &OsStr) -> io::Result<Lower> {
 pub fn write_upper(upper: &Path, out: impl Write) -> Result<()> {
     let top = open_dir(CWD, upper.as_os_str()).map_err(|e| Error::io("open", upper, e))?;
     let mut w = Writer::new(out);
-    walk_upper(&mut w, &top, b"", upper)?;
+    let mut cur = Cursor::new(vec![top], ()).map_err(|e| Error::io("read", upper, e))?;
+    walk_upper(&mut w, &mut cur, upper)?;
     w.finish()
         .map_err(|e| Error::io("finish layer tar of", upper, e))?;
     Ok(())
 }
 
-fn walk_upper<W: Write>(
-    w: &mut Writer<W>,
-    dir: &OwnedFd,
-    prefix: &[u8],
-    shown: &Path,
-) -> Result<()> {
-    let names = sorted_names(dir).map_err(|e| Error::io("read", shown, e))?;
-    for n in names {
+/// Depth first: a folder's entry, then its children in byte order.
+fn walk_upper<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, upper: &Path) -> Result<()> {
+    let read_err = |p: &[u8], e| Error::io("read", crate::tree::shown(upper, p), e);
+    while let Some(n) = cur.next_name().map_err(|e| read_err(cur.path(), e))? {
         let file = OsStr::from_bytes(&n);
-        let name = [prefix, &n].concat();
-        let path = shown.join(file);
-        let st = node::lstat(dir.as_fd(), file).map_err(|e| Error::io("stat", &path, e))?;
+        let rel = [cur.path(), b"/", &n].concat();
+        let name = &rel[1..];
+        let path = crate::tree::shown(upper, &rel);
+        let dir = cur.dir();
+        let st = node::lstat(dir, file).map_err(|e| Error::io("stat", &path, e))?;
         let ft = node::kind(&st);
         if node::is_whiteout(&st) {
-            w.add_whiteout(&name)?;
+            w.add_whiteout(name)?;
             continue;
         }
-        if is_placeholder(dir.as_fd(), file, &name, &st)? {
+        if is_placeholder(dir, file, name, &st)? {
             continue;
         }
-        let xattr = |key| {
-            has_xattr(dir.as_fd(), file, key).map_err(|e| Error::io("read xattrs of", &path, e))
-        };
+        let xattr =
+            |key| has_xattr(dir, file, key).map_err(|e| Error::io("read xattrs of", &path, e));
         if ft == FileType::RegularFile && xattr(METACOPY)?.is_some() {
             return Err(refused(&path, "a metacopy file (overlay metacopy=on)"));
         }
         if ft == FileType::Directory && xattr(REDIRECT)?.is_some() {
             return Err(refused(&path, "a renamed folder (overlay redirect_dir=on)"));
         }
-        w.add(dir.as_fd(), file, &name, &path)?;
+        w.add(dir, file, name, &path)?;
         if ft == FileType::Directory {
-            if is_opaque(dir.as_fd(), file).map_err(|e| Error::io("read xattrs of", &path, e))? {
-                w.add_opaque(&name)?;
+            if is_opaque(dir, file).map_err(|e| Error::io("read xattrs of", &path, e))? {
+                w.add_opaque(name)?;
             }
-            let sub = open_dir(dir.as_fd(), file).map_err(|e| Error::io("open", &path, e))?;
-            walk_upper(w, &sub, &[&name[..], b"/"].concat(), &path)?;
+            let sub = open_dir(dir, file).map_err(|e| Error::io("open", &path, e))?;
+            cur.descend(&n, vec![(0, sub)], ())
+                .map_err(|e| Error::io("read", &path, e))?;
         }
     }
     Ok(())
@@ -341,7 +350,7 @@ fn is_placeholder(dir: BorrowedFd<'_>, file: &OsStr, name: &[u8], st: &Stat) -> 
         FileType::Directory => {
             let fd =
                 open_dir(dir, file).map_err(|e| Error::io("open", OsStr::from_bytes(name), e))?;
-            sorted_names(&fd).is_ok_and(|n| n.is_empty())
+            sorted_names(fd.as_fd()).is_ok_and(|n| n.is_empty())
         }
         _ => false,
     })

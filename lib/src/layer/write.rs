@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -16,6 +16,7 @@ use tar::{EntryType, Header};
 use super::node;
 use super::{WH, WH_OPAQUE};
 use crate::error::{Error, Result};
+use crate::tree::{open_dir, Cursor};
 
 /// Writes the tree under `src` (not `src` itself) as an uncompressed tar to
 /// `out`. A folder comes before its contents; siblings are in byte order of
@@ -33,44 +34,31 @@ pub fn write_dir(src: &Path, out: impl Write) -> Result<()> {
     let dev = rustix::fs::fstat(&fd)
         .map_err(|e| Error::io("stat", src, e.into()))?
         .st_dev;
-    walk(&mut w, &fd, b"", src, dev)?;
+    let mut cur = Cursor::new(vec![fd], ()).map_err(|e| Error::io("read", src, e))?;
+    walk(&mut w, &mut cur, src, dev)?;
     w.finish()
         .map_err(|e| Error::io("finish layer tar of", src, e))?;
     Ok(())
 }
 
-/// Adds the children of `dir`, sorted, then each folder's own children.
-fn walk<W: Write>(
-    w: &mut Writer<W>,
-    dir: &OwnedFd,
-    prefix: &[u8],
-    shown: &Path,
-    dev: u64,
-) -> Result<()> {
-    let mut names = Vec::new();
-    let list = rustix::fs::Dir::read_from(dir).map_err(|e| Error::io("read", shown, e.into()))?;
-    for e in list {
-        let e = e.map_err(|e| Error::io("read", shown, e.into()))?;
-        let n = e.file_name().to_bytes();
-        if n != b"." && n != b".." {
-            names.push(n.to_vec());
-        }
-    }
-    names.sort();
-    for n in names {
+/// Depth first, without recursion (a tree may be any depth): each entry,
+/// and a folder's children in byte order right after it.
+fn walk<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, src: &Path, dev: u64) -> Result<()> {
+    let read_err = |p: &[u8], e| Error::io("read", crate::tree::shown(src, p), e);
+    while let Some(n) = cur.next_name().map_err(|e| read_err(cur.path(), e))? {
         let file = OsStr::from_bytes(&n);
-        let name = [prefix, &n].concat();
-        let path = shown.join(file);
-        if w.add(dir.as_fd(), file, &name, &path)? == FileType::Directory {
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let sub = rustix::fs::openat(dir, file, flags, Mode::empty())
-                .map_err(|e| Error::io("open", &path, e.into()))?;
-            let sub_dev = rustix::fs::fstat(&sub)
-                .map_err(|e| Error::io("stat", &path, e.into()))?
-                .st_dev;
-            if sub_dev == dev {
-                walk(w, &sub, &[&name[..], b"/"].concat(), &path, dev)?;
-            }
+        let rel = [cur.path(), b"/", &n].concat();
+        let path = crate::tree::shown(src, &rel);
+        if w.add(cur.dir(), file, &rel[1..], &path)? != FileType::Directory {
+            continue;
+        }
+        let sub = open_dir(cur.dir(), file).map_err(|e| Error::io("open", &path, e))?;
+        let sub_dev = rustix::fs::fstat(&sub)
+            .map_err(|e| Error::io("stat", &path, e.into()))?
+            .st_dev;
+        if sub_dev == dev {
+            cur.descend(&n, vec![(0, sub)], ())
+                .map_err(|e| Error::io("read", &path, e))?;
         }
     }
     Ok(())

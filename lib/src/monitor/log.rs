@@ -156,8 +156,15 @@ impl LogWriter {
     }
 }
 
+/// 0600: what a container prints is its own (secrets printed at start).
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    use std::os::unix::fs::OpenOptionsExt;
+    let mode = 0o600;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(mode)
+        .open(path)
 }
 
 /// `{"time":"…","stream":"…","log":"`, the same for every line of a read.

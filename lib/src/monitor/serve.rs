@@ -362,7 +362,7 @@ impl Monitor {
         }
         let _ = self.cgroup.remove();
         match doomed {
-            Some(dir) => drop(std::fs::remove_dir_all(dir)),
+            Some(dir) => drop(crate::tree::remove_tree(&dir)),
             None => drop(std::fs::remove_file(c.dir.join("attach.sock"))),
         }
     }

@@ -24,7 +24,7 @@ pub mod ports;
 
 use std::fs;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -224,16 +224,21 @@ fn owner_tag(store: &Store) -> String {
     format!("cc {}", root.display())
 }
 
-fn host_lock() -> Result<fs::File> {
-    let path = "/run/cc-net.lock";
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io("open lock", path, e))?;
-    f.lock().map_err(|e| Error::io("lock", path, e))?;
-    Ok(f)
+/// The lock over the host's bridges, shared by every store. It lives in a
+/// folder only root can enter: a user who could open it could hold it and
+/// stop every cc-run that needs a bridge.
+pub const HOST_LOCK_DIR: &str = "/run/cc";
+
+/// Where older cc kept the host lock, open to any user to read: no
+/// longer used, it is closed to 0600 so that it lures no one.
+const LEGACY_HOST_LOCK: &str = "/run/cc-net.lock";
+
+fn host_lock() -> Result<store::Lock> {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(LEGACY_HOST_LOCK, fs::Permissions::from_mode(0o600));
+    let dir = Path::new(HOST_LOCK_DIR);
+    store::private_dir(dir)?;
+    store::lock_file(&dir.join("net.lock"))
 }
 
 /// A bridge name not taken (`cc0`, `cc1`...) and a /16 in 10.0.0.0/8 that

@@ -18,6 +18,7 @@ use crate::cgroup::{Cgroup, Resources};
 use crate::error::{Error, Result};
 use crate::sandbox::{self, Failure, Launch, RootSource};
 use crate::spec::Spec;
+use crate::store::PRIVATE;
 
 /// `create`'s and `run`'s options, as runc's.
 #[derive(Debug, Default, Clone)]
@@ -87,7 +88,11 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
         ));
     }
     let dir = root.container_dir(id);
-    match std::fs::create_dir(&dir) {
+    let made = {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)
+    };
+    match made {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(Error::State(format!("container with id exists: {id}")))
@@ -98,7 +103,7 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
     let mut made: Option<Cgroup> = None;
     let result = (|| {
         let data = serde_json::to_vec(&spec).expect("a spec serializes");
-        crate::store::write_volatile(&dir.join("config.json"), &data)?;
+        crate::store::write_volatile_mode(&dir.join("config.json"), &data, PRIVATE)?;
         let fifo = match hold {
             true => Some(make_fifo(&dir.join(state::FIFO))?),
             false => None,

@@ -8,6 +8,7 @@ use super::hooks;
 use super::state::{Container, Root, State, Status};
 use crate::cgroup::Resources;
 use crate::error::{Error, Result};
+use crate::store::PRIVATE;
 
 /// A signal by name (`TERM`, `SIGTERM`) or number, as runc takes it.
 pub fn parse_signal(s: &str) -> Result<Signal> {
@@ -127,7 +128,7 @@ pub fn update(c: &Container, res: &crate::spec::Resources) -> Result<()> {
     c.cgroup().update(&Resources::of(&only))?;
     linux.resources = Some(merged);
     let data = serde_json::to_vec(&spec).expect("a spec serializes");
-    crate::store::write_volatile(&c.dir.join("config.json"), &data)
+    crate::store::write_volatile_mode(&c.dir.join("config.json"), &data, PRIVATE)
 }
 
 /// `ps`: the pids of the container's group.

@@ -17,6 +17,7 @@ use crate::cgroup::Cgroup;
 use crate::container::state::pid_start_time;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
+use crate::store::PRIVATE;
 
 /// The spec version cc-oci implements and reports.
 pub const OCI_VERSION: &str = "1.0.2-dev";
@@ -79,9 +80,26 @@ pub struct Root {
     pub dir: PathBuf,
 }
 
+/// cc-oci's default `--root`.
+pub const DEFAULT_ROOT: &str = "/run/cc-oci";
+
 impl Root {
+    /// Opens the runtime root, made 0700 as runc's: its containers'
+    /// config.json hold their environments. Folders above a root it makes
+    /// are 0700 too; the default root, which only cc-oci uses, is closed
+    /// if an older cc-oci left it open. Another existing `--root` is the
+    /// caller's and keeps its mode.
     pub fn new(dir: &Path) -> Result<Root> {
-        fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("create", dir, e))?;
+        if dir == Path::new(DEFAULT_ROOT) {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("set the mode of", dir, e))?;
+        }
         Ok(Root {
             dir: dir.to_path_buf(),
         })
@@ -215,5 +233,5 @@ fn alive(pid: i32, start: u64) -> bool {
 /// runtime's state is for this boot only (its root is on /run).
 pub fn save(dir: &Path, r: &Record) -> Result<()> {
     let data = serde_json::to_vec_pretty(r).expect("a record serializes");
-    crate::store::write_volatile(&dir.join("state.json"), &data)
+    crate::store::write_volatile_mode(&dir.join("state.json"), &data, PRIVATE)
 }
