@@ -121,14 +121,9 @@ pub fn is_zombie(pid: i32) -> bool {
         == Some('Z')
 }
 
-/// Field 22 (starttime) of /proc/PID/stat; `None` when the pid is gone.
-pub fn pid_start_time(pid: i32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: skip to
-    // the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
-}
+/// One reading of a process's start time for the whole crate (tmp/ owners
+/// use it too).
+pub use crate::store::tmp::pid_start_time;
 
 #[cfg(test)]
 mod tests {

@@ -40,17 +40,30 @@ pub(super) fn fork_and_reap(
     // Blocked before the fork so no signal slips between fork and signalfd.
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
         .map_err(|e| sys("block signals", e))?;
+    // The command waits until pid 1 is confined: before, pid 1 still has
+    // every capability the command could see (/proc/1/status) or race.
+    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| sys("create a pipe", e))?;
     // SAFETY: single-threaded; the child goes straight on to execve.
     match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
-        ForkResult::Child => command(
+        ForkResult::Child => {
+            drop(ready_w);
+            let mut b = [0u8; 1];
+            if nix::unistd::read(&ready_r, &mut b) != Ok(1) {
+                std::process::exit(125);
+            }
+            drop(ready_r);
+            command(
             &super::child::Io::of(l, userns, None),
             &super::child::Privileges::of(l.spec),
             sock,
             ids,
             env,
             args,
-        ),
+            )
+        }
         ForkResult::Parent { child } => {
+            drop(ready_r);
             name_stage("cc-init");
             // Out of the monitor's session and process group, as the
             // command is (it starts its own): a signal to a group from
@@ -68,6 +81,8 @@ pub(super) fn fork_and_reap(
                 let _ = kill(child, Signal::SIGKILL);
                 std::process::exit(125);
             }
+            let _ = nix::unistd::write(&ready_w, b"c");
+            drop(ready_w);
             super::exec::close_other_fds(3);
             reap(child, &mask)
         }
