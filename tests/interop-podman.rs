@@ -25,10 +25,14 @@ impl Podman {
     }
     fn cmd(&self) -> Command {
         let mut c = Command::new("podman");
+        // Its own libpod tmp dir too (else /run/libpod, shared with every
+        // other podman: a concurrent test's "refresh" broke these).
         c.arg("--root")
             .arg(&self.root)
             .arg("--runroot")
-            .arg(&self.runroot);
+            .arg(&self.runroot)
+            .arg("--tmpdir")
+            .arg(self.runroot.join("libpod-tmp"));
         c.args([
             "--storage-driver",
             "overlay",
