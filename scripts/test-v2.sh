@@ -29,17 +29,22 @@ cp tests/vm/suites "$stage/suites"
 # (run.sh adds systemd-sysv for MODE=systemd; give it to the tiny boot too).
 extra="gcc libc6-dev"
 rc=0
+log=$stage/vm.log
 for mode in $modes; do
     echo "test-v2: $mode init: $(awk -v m=$mode '$1 == m { printf "%s ", $2 }' tests/vm/suites)"
     start=$(date +%s)
     if [ "$mode" = systemd ]; then
         MODE=systemd VM_PACKAGES="$extra" VM_TIMEOUT=${VM_TIMEOUT:-1500} \
-            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh || rc=1
+            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh | tee -a "$log" || rc=1
     else
         VM_PACKAGES="systemd-sysv $extra" VM_TIMEOUT=${VM_TIMEOUT:-1500} \
-            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh || rc=1
+            tests/vm/run.sh tests/vm/inside.sh "$stage/target" "$stage/suites" scripts/subids.sh | tee -a "$log" || rc=1
     fi
     echo "test-v2: $mode init done in $(( $(date +%s) - start )) s"
 done
-[ $rc -eq 0 ] && echo "test-v2: all passed on cgroup v2" || echo "test-v2: FAILED on cgroup v2"
+# One closing line for both boots, as the host suite's runner prints.
+counts=$( (grep -o '[0-9]* passed; [0-9]* failed' "$log" || true) |
+    awk '{p += $1; f += $3} END {printf "%d passed, %d failed", p, f}')
+[ $rc -eq 0 ] || echo "test-v2: FAILED on cgroup v2 (see above)"
+echo "cgroup-v2: $counts"
 exit $rc
