@@ -94,6 +94,15 @@ tools = {
     "cc-run --privileged": [f"{bin}/cc-run", "--rm", "--net", "none", "--privileged", img, "true"],
     "runc": ["runc", "--root", f"{work}/runc", "run", "--bundle", f"{work}/bundle", "{id}"],
 }
+# On a systemd host cc-run makes a scope per container (its default
+# there): the same with cgroupfs, and runc with systemd scopes, show what
+# the scope costs each.
+import os
+if os.path.isdir("/run/systemd/system"):
+    tools["cc-run --cgroup-manager cgroupfs"] = [f"{bin}/cc-run", "--rm", "--net", "none",
+                                                 "--cgroup-manager", "cgroupfs", img, "true"]
+    tools["runc --systemd-cgroup"] = ["runc", "--systemd-cgroup", "--root", f"{work}/runc",
+                                      "run", "--bundle", f"{work}/bundle", "{id}"]
 if have_podman:
     tools["podman"] = ["podman", *podman_args, "run", "--rm", "--network", "none",
                        "localhost/bench-busybox:latest", "true"]
