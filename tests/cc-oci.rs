@@ -180,7 +180,9 @@ fn errors_are_one_line_and_logged_as_runc_logs_them() {
     );
     // --systemd-cgroup where systemd cannot make scopes (v1, no systemd)
     // is one clear line; where it can, tests/cgroup.rs runs it.
-    if !(Path::new("/run/systemd/system").is_dir() && !Path::new("/sys/fs/cgroup/memory").exists()) {
+    let v2_systemd =
+        Path::new("/run/systemd/system").is_dir() && !Path::new("/sys/fs/cgroup/memory").exists();
+    if !v2_systemd {
         o.args(&["true"]);
         let (id, b) = (o.id("sd"), o.bundle.to_str().unwrap().to_string());
         let out = o.run(&["--systemd-cgroup", "run", "--bundle", &b, &id]);

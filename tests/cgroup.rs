@@ -139,9 +139,7 @@ fn pids_limit_stops_forks() {
             "img",
             "sh",
             "-c",
-            &format!(
-                "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; echo done",
-            ),
+            "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; echo done",
         ],
     );
     // busybox sh gives up at the first fork the limit refuses.

@@ -50,7 +50,7 @@ pub struct Body(Vec<u8>);
 
 impl Body {
     fn pad(&mut self, align: usize) {
-        while self.0.len() % align != 0 {
+        while !self.0.len().is_multiple_of(align) {
             self.0.push(0);
         }
     }
