@@ -49,8 +49,10 @@ impl Value {
 pub struct Body(Vec<u8>);
 
 impl Body {
+    // `%`, not is_multiple_of: that is Rust 1.87, the workspace says 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
     fn pad(&mut self, align: usize) {
-        while !self.0.len().is_multiple_of(align) {
+        while self.0.len() % align != 0 {
             self.0.push(0);
         }
     }
