@@ -134,7 +134,6 @@ impl Oci {
             false => Path::new("/sys/fs/cgroup/cc-oci").join(id),
         }
     }
-
 }
 
 impl Drop for Oci {

@@ -45,12 +45,22 @@ fn limits_are_visible_inside_read_only() {
         true => "cat /sys/fs/cgroup/cpu.max".to_string(),
         false => "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us | tr '\\n' ' '".to_string(),
     };
-    let script = format!(
-        "cat {mem} {pids}; {cpu}; echo; touch /sys/fs/cgroup/x 2>&1 || true"
-    );
+    let script = format!("cat {mem} {pids}; {cpu}; echo; touch /sys/fs/cgroup/x 2>&1 || true");
     let out = env.run(
         "cc-run",
-        ["--rm", "-m", "48m", "--pids-limit", "33", "--cpus", "0.5", "img", "sh", "-c", &script],
+        [
+            "--rm",
+            "-m",
+            "48m",
+            "--pids-limit",
+            "33",
+            "--cpus",
+            "0.5",
+            "img",
+            "sh",
+            "-c",
+            &script,
+        ],
     );
     assert_ok(&out, "cc-run with limits");
     let text = stdout(&out);
@@ -58,7 +68,10 @@ fn limits_are_visible_inside_read_only() {
     assert_eq!(lines[0], (48u64 << 20).to_string(), "{text}");
     assert_eq!(lines[1], "33", "{text}");
     assert_eq!(lines[2].trim(), "50000 100000", "{text}");
-    assert!(text.contains("Read-only file system"), "writable cgroupfs:\n{text}");
+    assert!(
+        text.contains("Read-only file system"),
+        "writable cgroupfs:\n{text}"
+    );
     assert_no_leaks(&env);
 }
 
@@ -74,18 +87,28 @@ fn the_container_is_the_root_of_its_own_cgroup_namespace_and_exec_joins_it() {
     let id = env.run_d(["img", "sleep", "100"]);
     let host_pid = env.inspect("State.Pid", &id);
     let own = fs::read_to_string(format!("/proc/{host_pid}/cgroup")).unwrap();
-    let out = env.run("cc-exec", [&id, "sh", "-c", "cat /proc/self/cgroup; ls /sys/fs/cgroup | wc -l"]);
+    let out = env.run(
+        "cc-exec",
+        [
+            &id,
+            "sh",
+            "-c",
+            "cat /proc/self/cgroup; ls /sys/fs/cgroup | wc -l",
+        ],
+    );
     assert_ok(&out, "cc-exec");
     let text = stdout(&out);
     assert!(text.lines().any(|l| l.ends_with(":/")), "{text}");
     let entries: usize = text.lines().last().unwrap().trim().parse().unwrap();
     assert!(entries > 3, "empty /sys/fs/cgroup in the container: {text}");
     // The exec'd process is in the container's group on the host.
-    let exec_pid = env
-        .run("cc-exec", ["-d", &id, "sleep", "50"]);
+    let exec_pid = env.run("cc-exec", ["-d", &id, "sleep", "50"]);
     assert_ok(&exec_pid, "cc-exec -d");
     let procs = fs::read_to_string(group_of(&own).join("cgroup.procs")).unwrap();
-    assert!(procs.lines().count() >= 2, "exec'd process not in the group: {procs}");
+    assert!(
+        procs.lines().count() >= 2,
+        "exec'd process not in the group: {procs}"
+    );
     env.ok("cc-rm", ["-f", &id]);
     assert_no_leaks(&env);
 }
@@ -161,18 +184,27 @@ fn device_rules_allow_mknod_but_not_open() {
     let script = "mknod /tmp/k c 1 11 && echo made; \
                   (exec 3>/tmp/k) 2>/dev/null && echo opened || echo denied; \
                   echo x > /dev/null && echo null-ok";
-    let out = env.run("cc-run", ["--rm", "--cap-add", "MKNOD", "img", "sh", "-c", script]);
+    let out = env.run(
+        "cc-run",
+        ["--rm", "--cap-add", "MKNOD", "img", "sh", "-c", script],
+    );
     assert_ok(&out, "cc-run mknod");
     let text = stdout(&out);
     assert!(text.contains("made"), "{text}");
-    assert!(text.contains("denied") && !text.contains("opened"), "{text}");
+    assert!(
+        text.contains("denied") && !text.contains("opened"),
+        "{text}"
+    );
     assert!(text.contains("null-ok"), "{text}");
     // --device gives that node, with its permissions: w, not r.
     let out = env.run("cc-run", ["--rm", "--device", "/dev/kmsg:/dev/k:w", "img", "sh", "-c",
         "(exec 3>/dev/k) && echo write-open; (exec 3</dev/k) 2>/dev/null && echo read || echo read-denied"]);
     assert_ok(&out, "cc-run --device");
     let text = stdout(&out);
-    assert!(text.contains("write-open") && text.contains("read-denied"), "{text}");
+    assert!(
+        text.contains("write-open") && text.contains("read-denied"),
+        "{text}"
+    );
     assert_no_leaks(&env);
 }
 
@@ -191,14 +223,22 @@ fn a_running_container_is_frozen_for_commit_and_stop_kills_every_process() {
         (procs.lines().count() >= 3).then_some(())
     });
     env.ok("cc-commit", [&id, "frozen:1"]);
-    assert!(env.ps_running(&id), "the container did not survive its commit");
+    assert!(
+        env.ps_running(&id),
+        "the container did not survive its commit"
+    );
     let frozen = match v2() {
         true => fs::read_to_string(cgroup_dir("pids", &id).join("cgroup.freeze")).unwrap(),
         false => fs::read_to_string(cgroup_dir("freezer", &id).join("freezer.state")).unwrap(),
     };
-    assert!(matches!(frozen.trim(), "0" | "THAWED"), "left frozen: {frozen}");
+    assert!(
+        matches!(frozen.trim(), "0" | "THAWED"),
+        "left frozen: {frozen}"
+    );
     env.ok("cc-stop", ["-t", "1", &id]);
-    wait_for(T, "the group removed after stop", || (!cgroup_dir("pids", &id).exists()).then_some(()));
+    wait_for(T, "the group removed after stop", || {
+        (!cgroup_dir("pids", &id).exists()).then_some(())
+    });
     env.ok("cc-rm", [&id]);
     env.ok("cc-rmi", ["frozen:1"]);
     assert_no_leaks(&env);
@@ -209,7 +249,11 @@ fn the_cgroup_manager_is_chosen_and_refused_where_it_cannot_work() {
     root_or_skip!();
     let env = env_with_img();
     let info = env.ok("cc-info", Vec::<&str>::new());
-    let want = if v2() && systemd_runs() { "systemd" } else { "cgroupfs" };
+    let want = if v2() && systemd_runs() {
+        "systemd"
+    } else {
+        "cgroupfs"
+    };
     assert!(info.contains(&format!("cgroup manager: {want}")), "{info}");
     // cgroupfs always works and puts the group under /sys/fs/cgroup/cc.
     let id = env.run_d(["--cgroup-manager", "cgroupfs", "img", "sleep", "100"]);
@@ -218,7 +262,10 @@ fn the_cgroup_manager_is_chosen_and_refused_where_it_cannot_work() {
     assert!(cg.contains(&format!("/cc/{id}")), "{cg}");
     env.ok("cc-rm", ["-f", &id]);
     if !(v2() && systemd_runs()) {
-        let out = env.run("cc-run", ["--rm", "--cgroup-manager", "systemd", "img", "true"]);
+        let out = env.run(
+            "cc-run",
+            ["--rm", "--cgroup-manager", "systemd", "img", "true"],
+        );
         assert_code(&out, 125, "--cgroup-manager systemd without systemd on v2");
         support::assert_one_line_error(&out, "cc-run");
         assert_no_leaks(&env);
@@ -229,15 +276,30 @@ fn the_cgroup_manager_is_chosen_and_refused_where_it_cannot_work() {
     let id = env.run_d(["-m", "40m", "img", "sleep", "100"]);
     let scope = format!("cc-{id}.scope");
     let dir = Path::new("/sys/fs/cgroup/machine.slice").join(&scope);
-    assert_eq!(fs::read_to_string(dir.join("memory.max")).unwrap().trim(), (40u64 << 20).to_string());
+    assert_eq!(
+        fs::read_to_string(dir.join("memory.max")).unwrap().trim(),
+        (40u64 << 20).to_string()
+    );
     let show = Command::new("systemctl")
-        .args(["show", &scope, "-p", "ActiveState", "-p", "Delegate", "-p", "MemoryMax"])
+        .args([
+            "show",
+            &scope,
+            "-p",
+            "ActiveState",
+            "-p",
+            "Delegate",
+            "-p",
+            "MemoryMax",
+        ])
         .output()
         .unwrap();
     let show = stdout(&show);
     assert!(show.contains("ActiveState=active"), "{show}");
     assert!(show.contains("Delegate=yes"), "{show}");
-    assert!(show.contains(&format!("MemoryMax={}", 40u64 << 20)), "{show}");
+    assert!(
+        show.contains(&format!("MemoryMax={}", 40u64 << 20)),
+        "{show}"
+    );
     env.ok("cc-stop", ["-t", "1", &id]);
     env.ok("cc-start", [&id]);
     assert!(dir.exists(), "no scope after cc-start");
@@ -288,5 +350,9 @@ fn a_long_device_rule_list_loads() {
         .unwrap();
     assert_ok(&out, "cc-oci run with 400 device rules");
     assert_eq!(stdout(&out).trim(), "ran");
-    let _ = Command::new(support::bin("cc-oci")).arg("--root").arg(&root).args(["delete", "-f", &id]).output();
+    let _ = Command::new(support::bin("cc-oci"))
+        .arg("--root")
+        .arg(&root)
+        .args(["delete", "-f", &id])
+        .output();
 }

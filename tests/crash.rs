@@ -212,7 +212,11 @@ fn a_killed_import_leaves_a_readable_store_and_nothing_in_tmp() {
 /// The layer folders the store holds.
 fn layer_dirs(env: &Env) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(env.root.join("layers/sha256"))
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -235,7 +239,11 @@ fn a_killed_rmi_leaves_a_readable_store_and_the_next_removal_collects() {
         vec!["base:latest".to_string(), "other:latest".to_string()]
     );
     others_read_store(&env, Some("base:latest"));
-    assert_eq!(layer_dirs(&env).len(), before.len() + 2, "the kill collected nothing");
+    assert_eq!(
+        layer_dirs(&env).len(),
+        before.len() + 2,
+        "the kill collected nothing"
+    );
     // The next removal collects what the killed one left.
     env.ok("cc-rmi", ["other"]);
     assert_eq!(layer_dirs(&env), before, "orphaned layers stayed");

@@ -332,7 +332,13 @@ fn dispatch(a: &Args) -> Result<i32> {
             create,
             detach,
             keep,
-        } => run::run(&root()?, &create.id, &create.options(a.systemd_cgroup), *detach, *keep),
+        } => run::run(
+            &root()?,
+            &create.id,
+            &create.options(a.systemd_cgroup),
+            *detach,
+            *keep,
+        ),
         Command::Exec {
             console_socket,
             cwd,

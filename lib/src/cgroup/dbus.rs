@@ -145,7 +145,14 @@ impl Conn {
         };
         c.authenticate()?;
         if bus {
-            let hello = c.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "", Body::default(), Some("org.freedesktop.DBus"))?;
+            let hello = c.call(
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "Hello",
+                "",
+                Body::default(),
+                Some("org.freedesktop.DBus"),
+            )?;
             if let Reply::Error { name, message } = hello {
                 return Err(io::Error::other(format!("{name}: {message}")));
             }
@@ -163,7 +170,10 @@ impl Conn {
         let mut line = String::new();
         self.stream.read_line(&mut line)?;
         if !line.starts_with("OK ") {
-            return Err(io::Error::other(format!("authentication refused: {}", line.trim())));
+            return Err(io::Error::other(format!(
+                "authentication refused: {}",
+                line.trim()
+            )));
         }
         self.stream.get_mut().write_all(b"BEGIN\r\n")
     }
@@ -180,7 +190,15 @@ impl Conn {
     ) -> io::Result<Reply> {
         self.serial += 1;
         let serial = self.serial;
-        let msg = message(serial, path, interface, member, signature, &body.0, destination);
+        let msg = message(
+            serial,
+            path,
+            interface,
+            member,
+            signature,
+            &body.0,
+            destination,
+        );
         self.stream.get_mut().write_all(&msg)?;
         loop {
             let (kind, reply_to, fields_body) = self.read_message()?;
@@ -205,7 +223,9 @@ impl Conn {
         let mut fixed = [0u8; 16];
         self.stream.read_exact(&mut fixed)?;
         if fixed[0] != b'l' {
-            return Err(io::Error::other("big-endian D-Bus messages are not supported"));
+            return Err(io::Error::other(
+                "big-endian D-Bus messages are not supported",
+            ));
         }
         let le = |i: usize| u32::from_le_bytes(fixed[i..i + 4].try_into().unwrap()) as usize;
         let (body_len, fields_len) = (le(4), le(12));
@@ -271,7 +291,9 @@ fn header_fields(f: &[u8]) -> (Option<u32>, Option<String>) {
         match sig {
             b"u" | b"i" => {
                 i = (i + 3) & !3;
-                let v = f.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+                let v = f
+                    .get(i..i + 4)
+                    .map(|b| u32::from_le_bytes(b.try_into().unwrap()));
                 if code == 5 {
                     reply = v;
                 }
@@ -315,7 +337,10 @@ mod tests {
     fn properties_are_aligned_as_the_spec_says() {
         let mut b = Body::default();
         b.str("x.scope");
-        b.properties(&[("Delegate", Value::Bool(true)), ("MemoryMax", Value::U64(7))]);
+        b.properties(&[
+            ("Delegate", Value::Bool(true)),
+            ("MemoryMax", Value::U64(7)),
+        ]);
         let v = &b.0;
         // "x.scope": length 7, bytes, NUL = 12 bytes; the array length
         // follows at 12 and its first struct starts 8-aligned at 16.
@@ -351,6 +376,9 @@ mod tests {
         let fields = &h.0[8..];
         let (reply, error) = header_fields(fields);
         assert_eq!(reply, Some(42));
-        assert_eq!(error.as_deref(), Some("org.freedesktop.systemd1.UnitExists"));
+        assert_eq!(
+            error.as_deref(),
+            Some("org.freedesktop.systemd1.UnitExists")
+        );
     }
 }

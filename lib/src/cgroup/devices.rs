@@ -315,20 +315,37 @@ mod tests {
             return;
         }
         let defaults: Vec<String> = [
-            "deny a", "allow c 1:3 rwm", "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm",
-            "allow c 1:9 rwm", "allow c 5:0 rwm", "allow c 5:1 rwm", "allow c 5:2 rwm",
-            "allow c 136:* rwm", "allow c 10:200 rwm", "allow c *:* m", "allow b *:* m",
+            "deny a",
+            "allow c 1:3 rwm",
+            "allow c 1:5 rwm",
+            "allow c 1:7 rwm",
+            "allow c 1:8 rwm",
+            "allow c 1:9 rwm",
+            "allow c 5:0 rwm",
+            "allow c 5:1 rwm",
+            "allow c 5:2 rwm",
+            "allow c 136:* rwm",
+            "allow c 10:200 rwm",
+            "allow c *:* m",
+            "allow b *:* m",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
         let mut long = defaults.clone();
         for i in 0..400 {
-            long.push(format!("allow {} {}:{} {}", ["c", "b"][i % 2], 200 + i, i, ["r", "rw", "rwm"][i % 3]));
+            long.push(format!(
+                "allow {} {}:{} {}",
+                ["c", "b"][i % 2],
+                200 + i,
+                i,
+                ["r", "rw", "rwm"][i % 3]
+            ));
         }
         for rules in [&defaults, &long] {
             let prog = program(&parse(rules).unwrap().unwrap());
-            load(&prog, None).unwrap_or_else(|e| panic!("{} rules, {} insns: {e}", rules.len(), prog.len()));
+            load(&prog, None)
+                .unwrap_or_else(|e| panic!("{} rules, {} insns: {e}", rules.len(), prog.len()));
         }
     }
 

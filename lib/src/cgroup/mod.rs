@@ -393,7 +393,8 @@ impl Cgroup {
         self.unit.as_ref()?;
         let events = self.dir("memory")?.join("memory.events");
         use rustix::fs::inotify;
-        let fd = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).ok()?;
+        let fd =
+            inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).ok()?;
         inotify::add_watch(&fd, &events, inotify::WatchFlags::MODIFY).ok()?;
         Some(OomWatch {
             fd,

@@ -54,7 +54,11 @@ impl Unit {
         if !(slice.is_empty() || slice.ends_with(".slice")) {
             return None;
         }
-        let slice = if slice.is_empty() { "system.slice" } else { slice };
+        let slice = if slice.is_empty() {
+            "system.slice"
+        } else {
+            slice
+        };
         let scope = match (prefix, name.ends_with(".scope")) {
             (_, true) => name.to_string(),
             ("", false) => format!("{name}.scope"),
@@ -118,7 +122,10 @@ impl Unit {
 
     fn call_start(&self, conn: &mut Conn, pid: i32, res: &Resources) -> Result<Reply> {
         let mut props = vec![
-            ("Description", Value::Str(format!("cc container {}", self.scope))),
+            (
+                "Description",
+                Value::Str(format!("cc container {}", self.scope)),
+            ),
             ("Slice", Value::Str(self.slice.clone())),
             ("Delegate", Value::Bool(true)),
             ("DefaultDependencies", Value::Bool(false)),
@@ -131,8 +138,15 @@ impl Unit {
         body.properties(&props);
         // No auxiliary units: an empty a(sa(sv)).
         body.array(8, |_| {});
-        conn.call(PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", body, Some(DEST))
-            .map_err(|e| Error::io("create the systemd scope", &self.scope, e))
+        conn.call(
+            PATH,
+            MANAGER,
+            "StartTransientUnit",
+            "ssa(sv)a(sa(sv))",
+            body,
+            Some(DEST),
+        )
+        .map_err(|e| Error::io("create the systemd scope", &self.scope, e))
     }
 
     fn call_stop(&self, conn: &mut Conn) -> Result<()> {
@@ -181,7 +195,10 @@ fn properties(res: &Resources) -> Result<Vec<(&'static str, Value)>> {
     }
     if let Some(q) = res.cpu_quota.filter(|q| *q > 0) {
         let period = res.cpu_period.unwrap_or(100_000);
-        p.push(("CPUQuotaPerSecUSec", Value::U64(q as u64 * 1_000_000 / period)));
+        p.push((
+            "CPUQuotaPerSecUSec",
+            Value::U64(q as u64 * 1_000_000 / period),
+        ));
         p.push(("CPUQuotaPeriodUSec", Value::U64(period)));
     }
     let tasks = match res.pids {
@@ -226,14 +243,27 @@ mod tests {
     fn runc_systemd_paths_parse() {
         let u = Unit::parse("machine.slice:cc:abc").unwrap();
         assert_eq!(u.scope, "cc-abc.scope");
-        assert_eq!(u.path(), Path::new("/sys/fs/cgroup/machine.slice/cc-abc.scope"));
+        assert_eq!(
+            u.path(),
+            Path::new("/sys/fs/cgroup/machine.slice/cc-abc.scope")
+        );
         let u = Unit::parse(":runc:x").unwrap();
         assert_eq!(u.slice, "system.slice");
         let u = Unit::parse("a-b.slice::x.scope").unwrap();
-        assert_eq!(u.path(), Path::new("/sys/fs/cgroup/a.slice/a-b.slice/x.scope"));
+        assert_eq!(
+            u.path(),
+            Path::new("/sys/fs/cgroup/a.slice/a-b.slice/x.scope")
+        );
         let u = Unit::parse("-.slice:p:x").unwrap();
         assert_eq!(u.path(), Path::new("/sys/fs/cgroup/p-x.scope"));
-        for not in ["cc/abc", "/a/b", "a:b", "x:y:z", "machine.slice:../x:y", "a.slice:p:"] {
+        for not in [
+            "cc/abc",
+            "/a/b",
+            "a:b",
+            "x:y:z",
+            "machine.slice:../x:y",
+            "a.slice:p:",
+        ] {
             assert!(Unit::parse(not).is_none(), "{not}");
         }
     }

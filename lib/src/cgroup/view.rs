@@ -120,7 +120,10 @@ mod tests {
 ";
         let h = parse(mountinfo, cgroups);
         let names: Vec<_> = h.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["unified", "cpu,cpuacct", "memory", "systemd", "pids"]);
+        assert_eq!(
+            names,
+            ["unified", "cpu,cpuacct", "memory", "systemd", "pids"]
+        );
         assert_eq!(h[1].options, "cpu,cpuacct");
         assert_eq!(h[1].path, "/libpod_parent/libpod-1");
         assert_eq!(h[3].options, "xattr,name=systemd");

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use crate::cgroup::Resources;
 use crate::container::{
-    ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS, ANN_LOG_MAX, ANN_RM,
-    ANN_CGROUP_MANAGER, ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
+    ANN_CGROUP_MANAGER, ANN_IMAGE, ANN_IMAGE_NAME, ANN_INIT, ANN_INTERACTIVE, ANN_LAYERS,
+    ANN_LOG_MAX, ANN_RM, ANN_ROOTFS, ANN_STOP_SIGNAL, ANN_USER,
 };
 use crate::error::{Error, Result};
 pub use crate::idmap::Userns;
@@ -196,7 +196,8 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     if o.privileged {
         // A privileged container may write /sys and its cgroups, as
         // docker's can.
-        let writable = |m: &&mut spec::Mount| m.destination == "/sys" || m.destination == "/sys/fs/cgroup";
+        let writable =
+            |m: &&mut spec::Mount| m.destination == "/sys" || m.destination == "/sys/fs/cgroup";
         for m in mounts.iter_mut().filter(writable) {
             m.options.retain(|x| x != "ro");
         }

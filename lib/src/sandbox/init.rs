@@ -42,8 +42,8 @@ pub(super) fn fork_and_reap(
         .map_err(|e| sys("block signals", e))?;
     // The command waits until pid 1 is confined: before, pid 1 still has
     // every capability the command could see (/proc/1/status) or race.
-    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| sys("create a pipe", e))?;
+    let (ready_r, ready_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
     // SAFETY: single-threaded; the child goes straight on to execve.
     match unsafe { fork() }.map_err(|e| sys("fork the command", e))? {
         ForkResult::Child => {
@@ -54,12 +54,12 @@ pub(super) fn fork_and_reap(
             }
             drop(ready_r);
             command(
-            &super::child::Io::of(l, userns, None),
-            &super::child::Privileges::of(l.spec),
-            sock,
-            ids,
-            env,
-            args,
+                &super::child::Io::of(l, userns, None),
+                &super::child::Privileges::of(l.spec),
+                sock,
+                ids,
+                env,
+                args,
             )
         }
         ForkResult::Parent { child } => {
