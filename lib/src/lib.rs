@@ -20,7 +20,7 @@
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
 pub mod cgroup;
-pub mod checkout;
+pub mod hostmount;
 pub mod cli;
 pub mod commit;
 pub mod container;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
 use cc_lib::error::Error;
-use cc_lib::{checkout, container, layer, Result};
+use cc_lib::{hostmount, container, layer, Result};
 use clap::{CommandFactory, Parser};
 
 /// Write a container's whole filesystem (its image's layers and its own
@@ -33,7 +33,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io("create", p, e))?),
         None => Box::new(std::io::stdout().lock()),
     };
-    checkout::with_root(&store, &c, |root| {
+    hostmount::with_root(&store, &c, |root| {
         layer::write_dir(root, BufWriter::with_capacity(1 << 20, out))
     })?;
     Ok(ExitCode::SUCCESS)

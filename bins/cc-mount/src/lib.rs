@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
-use cc_lib::{checkout, Result};
+use cc_lib::{hostmount, Result};
 use clap::{CommandFactory, Parser};
 
 /// Mount an image's layers, or a container's root, and print the path.
@@ -26,6 +26,6 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    println!("{}", checkout::mount(&store, &a.target, a.rw)?.display());
+    println!("{}", hostmount::mount(&store, &a.target, a.rw)?.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::{each, StoreOpts};
-use cc_lib::{checkout, Result};
+use cc_lib::{hostmount, Result};
 use clap::{CommandFactory, Parser};
 
 /// Unmount what cc-mount mounted: the path it printed, or a container's
@@ -23,6 +23,6 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&a.targets, |t| {
-        checkout::unmount(&store, t).map(|_| ())
+        hostmount::unmount(&store, t).map(|_| ())
     }))
 }

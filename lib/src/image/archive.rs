@@ -10,8 +10,8 @@
 //! staged in the store's tmp/ and moved in only once all of it checked
 //! out, so a bad archive leaves nothing behind.
 //!
-//! Staging and storing (`stage`, `Unpacked`, `store_image`) are shared with
-//! `cc-commit`, which must store a config and a manifest as given bytes.
+//! Staging a layer and storing an image are `image::stage`'s, shared with
+//! cc-import, cc-pull and cc-commit.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::image::digest::{sha256, HashReader, TeeReader};
-use crate::image::oci::{self, Descriptor, ImageConfig, Index, Manifest, REF_NAME};
-use crate::image::{add_locked, blob_path, normalize_name, write_blob, Image};
+use crate::image::digest::{sha256, HashReader};
+use crate::image::format::{self, Descriptor, ImageConfig, Index, Manifest, REF_NAME};
+use crate::image::stage::{stage, store_image, ManifestSrc, Unpacked};
+use crate::image::{blob_path, normalize_name, Image};
 use crate::layer;
 use crate::store::{self, Store};
 
@@ -32,155 +33,6 @@ use crate::store::{self, Store};
 pub enum Format {
     DockerArchive,
     OciArchive,
-}
-
-/// A layer unpacked and hashed in the store's tmp/, not yet in the store;
-/// dropped, it removes its temporary files.
-pub struct Unpacked {
-    /// The blob as it will be stored.
-    pub blob: Descriptor,
-    pub diff_id: String,
-    pub tmp_blob: PathBuf,
-    pub tmp_dir: PathBuf,
-}
-
-impl Unpacked {
-    /// Fresh temporary names, and the empty layer folder.
-    pub fn new(store: &Store) -> Result<Unpacked> {
-        // Owned names: a killed owner's files are collected (store/tmp.rs).
-        let tmp = store.tmp_dir();
-        let u = Unpacked {
-            blob: Descriptor {
-                media_type: String::new(),
-                digest: String::new(),
-                size: 0,
-                annotations: Default::default(),
-                platform: None,
-            },
-            diff_id: String::new(),
-            tmp_blob: store::tmp::owned_path(&tmp, "blob", ""),
-            tmp_dir: store::tmp::owned_path(&tmp, "layer", ""),
-        };
-        fs::create_dir_all(&u.tmp_dir).map_err(|e| Error::io("create", &u.tmp_dir, e))?;
-        Ok(u)
-    }
-}
-
-impl Drop for Unpacked {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.tmp_blob);
-        if self.tmp_dir.exists() {
-            let _ = fs::remove_dir_all(&self.tmp_dir);
-        }
-    }
-}
-
-/// Stages a layer blob: copies it to a temporary blob file and unpacks it
-/// (any compression) into a temporary folder, hashing both. `lowers` are
-/// the layers beneath, top first (hardlinks into them, implied folders).
-pub fn stage(store: &Store, input: impl Read, what: &str, lowers: &[PathBuf]) -> Result<Unpacked> {
-    let mut u = Unpacked::new(store)?;
-    let file = File::create(&u.tmp_blob).map_err(|e| Error::io("create", &u.tmp_blob, e))?;
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| Error::io("read", what, e))?;
-    let compression = layer::detect(head);
-    let mut blob = HashReader::new(TeeReader::new(
-        buffered,
-        BufWriter::with_capacity(1 << 20, file),
-    ));
-    let mut tar = HashReader::new(layer::decoder(&mut blob, compression)?);
-    let applied = layer::apply(&mut tar, &u.tmp_dir, lowers)
-        .map_err(|e| Error::Invalid(format!("cannot load layer '{what}': {e}")))
-        .and_then(|_| io::copy(&mut tar, &mut io::sink()).map_err(|e| Error::io("read", what, e)));
-    let diff_id = tar.finish().0;
-    let copied = applied
-        .and_then(|_| io::copy(&mut blob, &mut io::sink()).map_err(|e| Error::io("read", what, e)));
-    // A full disk fails the copy of the blob, seen as a failed stream.
-    if let Some(e) = blob.write_failed() {
-        return Err(Error::io("write", &u.tmp_blob, e));
-    }
-    copied?;
-    u.diff_id = diff_id;
-    crate::failpoint::hit("image.staged");
-    let path = u.tmp_blob.clone();
-    let (digest, size) = blob.finish_with(|w: BufWriter<File>| {
-        let f = w
-            .into_inner()
-            .map_err(|e| Error::io("write", &path, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io("sync", &path, e))
-    })?;
-    u.blob.media_type = layer::media_type(compression).into();
-    (u.blob.digest, u.blob.size) = (digest, size);
-    Ok(u)
-}
-
-/// The manifest of an image being stored.
-pub enum ManifestSrc {
-    /// An OCI manifest made here from these layer descriptors.
-    Layers(Vec<Descriptor>),
-    /// A manifest as received (its digest already checked), and its type.
-    Raw(Vec<u8>, String),
-}
-
-/// Moves staged layers into the store (unpacked folder and blob), stores
-/// `config` and the manifest as given bytes and names the image, under the
-/// images lock: a reader sees the whole image or none of it, and a
-/// concurrent `rmi` cannot collect a blob between its arrival and its
-/// naming. Returns the image id. Used by import, load and pull.
-pub fn store_image(
-    store: &Store,
-    layers: &[Unpacked],
-    config: &[u8],
-    manifest: ManifestSrc,
-    names: &[String],
-) -> Result<String> {
-    let lock = store.lock("images")?;
-    for l in layers {
-        place(&l.tmp_dir, &store.layer_dir(&l.diff_id))?;
-        place(&l.tmp_blob, &blob_path(store, &l.blob.digest)?)?;
-    }
-    crate::failpoint::hit("image.placed");
-    let cfg = write_blob(store, oci::MEDIA_CONFIG, config)?;
-    let mdesc = match manifest {
-        ManifestSrc::Layers(layers) => {
-            let m = Manifest {
-                schema_version: 2,
-                media_type: Some(oci::MEDIA_MANIFEST.into()),
-                config: cfg.clone(),
-                layers,
-                annotations: Default::default(),
-            };
-            let bytes = serde_json::to_vec(&m).map_err(|e| Error::Invalid(e.to_string()))?;
-            write_blob(store, oci::MEDIA_MANIFEST, &bytes)?
-        }
-        ManifestSrc::Raw(bytes, media_type) => write_blob(store, &media_type, &bytes)?,
-    };
-    crate::failpoint::hit("image.unnamed");
-    // Named under the same lock: a name moved away from another image
-    // collects that image's blobs, and must see this one in the index.
-    if names.is_empty() {
-        add_locked(store, &mdesc, None)?;
-    }
-    for n in names {
-        add_locked(store, &mdesc, Some(n))?;
-    }
-    drop(lock);
-    Ok(cfg.digest)
-}
-
-/// Renames `from` to `to` unless `to` is there already (same content, by
-/// digest); then `from` stays for the owner's cleanup.
-fn place(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        return Ok(());
-    }
-    match fs::rename(from, to) {
-        Ok(()) => Ok(()),
-        Err(_) if to.exists() => Ok(()),
-        Err(e) => Err(Error::io("move into the store", to, e)),
-    }
 }
 
 // ---------------------------------------------------------------- saving
@@ -273,7 +125,7 @@ fn save_docker<W: Write>(
         }
         let mut layers = Vec::new();
         for (desc, diff_id) in img.manifest.layers.iter().zip(diff_ids) {
-            if !oci::valid_digest(diff_id) {
+            if !format::valid_digest(diff_id) {
                 return Err(Error::Invalid(format!("invalid diff id '{diff_id}'")));
             }
             let name = format!("{}.tar", &diff_id[7..]);
@@ -339,7 +191,7 @@ fn put_layer_tar<W: Write>(
 fn save_oci<W: Write>(store: &Store, images: &[ToSave], tar: &mut tar::Builder<W>) -> Result<()> {
     let mut index = Index {
         schema_version: 2,
-        media_type: Some(oci::MEDIA_INDEX.into()),
+        media_type: Some(format::MEDIA_INDEX.into()),
         manifests: Vec::new(),
         annotations: Default::default(),
     };
@@ -542,7 +394,7 @@ impl Archive {
 }
 
 fn blob_name(digest: &str) -> Result<String> {
-    if !oci::valid_digest(digest) {
+    if !format::valid_digest(digest) {
         return Err(Error::Invalid(format!("invalid digest '{digest}'")));
     }
     Ok(format!("blobs/sha256/{}", &digest[7..]))
@@ -686,11 +538,11 @@ fn load_oci(store: &Store, ar: &Archive) -> Result<Vec<Loaded>> {
 
 /// An index entry that is itself an index: the manifest for this machine.
 fn resolve_platform(ar: &Archive, d: Descriptor) -> Result<Descriptor> {
-    if d.media_type != oci::MEDIA_INDEX && d.media_type != oci::MEDIA_DOCKER_LIST {
+    if d.media_type != format::MEDIA_INDEX && d.media_type != format::MEDIA_DOCKER_LIST {
         return Ok(d);
     }
     let inner: Index = ar.json("an image index", &ar.read_blob(&d.digest)?)?;
-    let host = oci::host_platform();
+    let host = format::host_platform();
     let mut found = inner
         .manifests
         .into_iter()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::image::oci::RunConfig;
+use crate::image::format::RunConfig;
 
 /// Applies one instruction such as `CMD ["sh"]` or `ENV A=1 B=2`.
 pub fn apply(cfg: &mut RunConfig, line: &str) -> Result<()> {

@@ -7,9 +7,9 @@ use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::image::archive::{stage, store_image, ManifestSrc, Unpacked};
+use crate::image::stage::{stage, store_image, ManifestSrc, Unpacked};
 use crate::image::change;
-use crate::image::oci::{self, History, ImageConfig, RootFs, RunConfig};
+use crate::image::format::{self, History, ImageConfig, RootFs, RunConfig};
 use crate::layer;
 use crate::store::{self, Store};
 
@@ -57,7 +57,7 @@ pub fn import(
     let now = crate::time::now_rfc3339();
     let config = ImageConfig {
         created: Some(now.clone()),
-        architecture: oci::host_platform().architecture,
+        architecture: format::host_platform().architecture,
         os: "linux".into(),
         config: run,
         rootfs: RootFs {

@@ -7,8 +7,9 @@ pub mod archive;
 pub mod change;
 pub mod digest;
 pub mod import;
-pub mod oci;
+pub mod format;
 pub mod reference;
+pub mod stage;
 pub mod variant;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::store::{self, Candidate, Store};
-use oci::{Descriptor, ImageConfig, Index, Manifest, REF_NAME};
+use format::{Descriptor, ImageConfig, Index, Manifest, REF_NAME};
 use reference::Reference;
 
 /// One image of the store.
@@ -50,7 +51,7 @@ impl Image {
 }
 
 pub fn blob_path(store: &Store, digest: &str) -> Result<PathBuf> {
-    if !oci::valid_digest(digest) {
+    if !format::valid_digest(digest) {
         return Err(Error::Invalid(format!("invalid digest '{digest}'")));
     }
     Ok(store.blobs_dir().join(&digest[7..]))

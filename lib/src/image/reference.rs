@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::image::oci::valid_digest;
+use crate::image::format::valid_digest;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use ureq::BodyReader;
 
 use crate::error::{Error, Result};
-use crate::image::oci::Descriptor;
+use crate::image::format::Descriptor;
 use crate::registry::client::{backoff, describe_io, error_text, Client, Req, ATTEMPTS};
 use crate::registry::debug;
 use crate::store::{self, Store};

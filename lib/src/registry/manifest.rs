@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::image::digest::sha256;
-use crate::image::oci::{self, Index, Manifest, Platform};
+use crate::image::format::{self, Index, Manifest, Platform};
 use crate::registry::client::{
     backoff, describe, error_text, read_limited, transient, Client, Req, ATTEMPTS,
 };
@@ -26,7 +26,7 @@ pub struct Fetched {
 /// through an index when it is one.
 pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> Result<Fetched> {
     let (raw, media, digest) = get(c, reference, shown)?;
-    if media == oci::MEDIA_INDEX || media == oci::MEDIA_DOCKER_LIST {
+    if media == format::MEDIA_INDEX || media == format::MEDIA_DOCKER_LIST {
         let index: Index = serde_json::from_slice(&raw)
             .map_err(|e| Error::Invalid(format!("{shown}: malformed image index: {e}")))?;
         let d = select(&index, platform).ok_or_else(|| {
@@ -51,7 +51,7 @@ pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> R
 }
 
 fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fetched> {
-    if media != oci::MEDIA_MANIFEST && media != oci::MEDIA_DOCKER_MANIFEST {
+    if media != format::MEDIA_MANIFEST && media != format::MEDIA_DOCKER_MANIFEST {
         return Err(Error::Invalid(format!(
             "{shown}: unsupported manifest type '{media}'"
         )));
@@ -59,8 +59,8 @@ fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fe
     let manifest: Manifest = serde_json::from_slice(&raw)
         .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
     if manifest.schema_version != 2
-        || !oci::valid_digest(&manifest.config.digest)
-        || !manifest.layers.iter().all(|l| oci::valid_digest(&l.digest))
+        || !format::valid_digest(&manifest.config.digest)
+        || !manifest.layers.iter().all(|l| format::valid_digest(&l.digest))
     {
         return Err(Error::Invalid(format!("{shown}: malformed manifest")));
     }
@@ -81,7 +81,7 @@ pub fn show_platform(p: &Platform) -> String {
 
 /// The index entry for `want`: same os and architecture, and the same
 /// variant when `want` names one (arm64's `v8` is also the default).
-fn select<'a>(index: &'a Index, want: &Platform) -> Option<&'a oci::Descriptor> {
+fn select<'a>(index: &'a Index, want: &Platform) -> Option<&'a format::Descriptor> {
     index.manifests.iter().find(|m| {
         m.platform.as_ref().is_some_and(|p| {
             p.os == want.os

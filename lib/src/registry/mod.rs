@@ -22,7 +22,7 @@ mod transport;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::image::oci::Platform;
+use crate::image::format::Platform;
 
 pub use auth::Creds;
 pub use client::Client;

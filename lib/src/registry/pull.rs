@@ -12,10 +12,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::image::archive::{self, ManifestSrc, Unpacked};
+use crate::image::stage::{self, ManifestSrc, Unpacked};
 use crate::image::blob_path;
 use crate::image::digest::sha256;
-use crate::image::oci::{self, Descriptor, ImageConfig};
+use crate::image::format::{self, Descriptor, ImageConfig};
 use crate::image::reference::Reference;
 use crate::registry::blob::BlobReader;
 use crate::registry::client::{Client, ATTEMPTS};
@@ -31,7 +31,7 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     let name = r.to_string();
     let host = r.domain.clone().expect("normalized");
     let client = Client::connect(&host, &r.path, opts, false)?;
-    let want = opts.platform.clone().unwrap_or_else(oci::host_platform);
+    let want = opts.platform.clone().unwrap_or_else(format::host_platform);
     let tag = r.digest.clone().or(r.tag.clone()).expect("normalized");
     let m = manifest::fetch(&client, &tag, &name, &want)?;
     let config_raw = small_blob(&client, store, &m.manifest.config, &name)?;
@@ -61,7 +61,7 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     } else {
         vec![name]
     };
-    archive::store_image(
+    stage::store_image(
         store,
         &staged,
         &config_raw,
@@ -193,7 +193,7 @@ fn fetch_layer(
     if let Some((p, i)) = progress {
         r.progress = Some(Box::new(move |pos| p.update(i, pos)));
     }
-    let u = archive::stage(store, &mut r, &format!("blob {}", d.digest), &[]);
+    let u = stage::stage(store, &mut r, &format!("blob {}", d.digest), &[]);
     let u = match u {
         Ok(u) if u.blob.digest != d.digest => {
             r.discard();

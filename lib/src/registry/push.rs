@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::image::digest::sha256;
-use crate::image::oci::{self, Descriptor};
+use crate::image::format::{self, Descriptor};
 use crate::image::reference::Reference;
 use crate::image::{blob_path, resolve, variant, Image};
 use crate::layer::{self, Compression};
@@ -233,7 +233,7 @@ fn rewrite(
 ) -> Result<(Vec<Descriptor>, Vec<u8>, String)> {
     let bad = |e: serde_json::Error| Error::Invalid(format!("stored manifest: {e}"));
     let mut m: Value = serde_json::from_slice(stored).map_err(bad)?;
-    let docker = media == oci::MEDIA_DOCKER_MANIFEST;
+    let docker = media == format::MEDIA_DOCKER_MANIFEST;
     let to_oci = docker && layers.iter().any(|(_, c)| *c == Compression::Zstd);
     let mut out = vec![];
     let entries = m["layers"]
@@ -252,9 +252,9 @@ fn rewrite(
         out.push(d);
     }
     let media = if to_oci {
-        m["mediaType"] = oci::MEDIA_MANIFEST.into();
-        m["config"]["mediaType"] = oci::MEDIA_CONFIG.into();
-        oci::MEDIA_MANIFEST.to_string()
+        m["mediaType"] = format::MEDIA_MANIFEST.into();
+        m["config"]["mediaType"] = format::MEDIA_CONFIG.into();
+        format::MEDIA_MANIFEST.to_string()
     } else {
         media.to_string()
     };
@@ -526,8 +526,8 @@ mod tests {
         let gz = desc(DOCKER_LAYER_GZIP, 'b', 50);
         let stored = serde_json::json!({
             "schemaVersion": 2,
-            "mediaType": oci::MEDIA_DOCKER_MANIFEST,
-            "config": {"mediaType": oci::MEDIA_DOCKER_CONFIG, "digest": desc("", 'c', 1).digest, "size": 1},
+            "mediaType": format::MEDIA_DOCKER_MANIFEST,
+            "config": {"mediaType": format::MEDIA_DOCKER_CONFIG, "digest": desc("", 'c', 1).digest, "size": 1},
             "layers": [plain, gz],
             "annotations": {"k": "v"},
         });
@@ -538,8 +538,8 @@ mod tests {
             (new.clone(), Compression::Gzip),
             (gz.clone(), Compression::Gzip),
         ];
-        let (out, bytes, media) = rewrite(&raw, oci::MEDIA_DOCKER_MANIFEST, layers).unwrap();
-        assert_eq!(media, oci::MEDIA_DOCKER_MANIFEST);
+        let (out, bytes, media) = rewrite(&raw, format::MEDIA_DOCKER_MANIFEST, layers).unwrap();
+        assert_eq!(media, format::MEDIA_DOCKER_MANIFEST);
         let m: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(m["layers"][0]["mediaType"], DOCKER_LAYER_GZIP);
         assert_eq!(m["layers"][0]["digest"], new.digest.as_str());
@@ -550,11 +550,11 @@ mod tests {
         // zstd: OCI, every layer's type told by its format.
         let z = desc("", 'e', 30);
         let layers = vec![(z, Compression::Zstd), (gz, Compression::Gzip)];
-        let (_, bytes, media) = rewrite(&raw, oci::MEDIA_DOCKER_MANIFEST, layers).unwrap();
-        assert_eq!(media, oci::MEDIA_MANIFEST);
+        let (_, bytes, media) = rewrite(&raw, format::MEDIA_DOCKER_MANIFEST, layers).unwrap();
+        assert_eq!(media, format::MEDIA_MANIFEST);
         let m: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(m["mediaType"], oci::MEDIA_MANIFEST);
-        assert_eq!(m["config"]["mediaType"], oci::MEDIA_CONFIG);
+        assert_eq!(m["mediaType"], format::MEDIA_MANIFEST);
+        assert_eq!(m["config"]["mediaType"], format::MEDIA_CONFIG);
         assert_eq!(
             m["layers"][0]["mediaType"],
             layer::media_type(Compression::Zstd)

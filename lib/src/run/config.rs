@@ -12,7 +12,7 @@ use crate::container::{
 };
 use crate::error::{Error, Result};
 pub use crate::idmap::Userns;
-use crate::image::oci::RunConfig;
+use crate::image::format::RunConfig;
 use crate::image::Image;
 use crate::spec::{self, Linux, Mount, Namespace, Process, Spec};
 

@@ -12,7 +12,7 @@ use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use nix::unistd;
 
 use super::namespaces::Joined;
-use super::{caps, exec, init, limits, rootfs, seccomp, user, userns, Failure, Launch, HELD};
+use super::{caps, execve, reaper, limits, rootfs, seccomp, user, userns, Failure, Launch, HELD};
 use crate::spec::Capabilities;
 
 /// Runs the stages; on failure reports to the parent and returns the exit
@@ -103,13 +103,13 @@ fn stages(
         None => user::Ids::from_spec(&process.user),
     };
     limits::apply(process)?;
-    let env = exec::environment(&process.env, &ids);
-    exec::enter_workdir(&process.cwd, &ids)?;
+    let env = execve::environment(&process.env, &ids);
+    execve::enter_workdir(&process.cwd, &ids)?;
     if let Some(m) = &maps {
         m.check(&ids)?;
     }
     if l.init {
-        init::fork_and_reap(l, sock, userns, &ids, &env, &process.args)
+        reaper::fork_and_reap(l, sock, userns, &ids, &env, &process.args)
     } else {
         let hold = l.hold.map(|fifo| Hold {
             fifo,
@@ -170,13 +170,13 @@ pub(super) fn command(
     // runc does: dropping them (prctl, capset, setresuid) is allowed by
     // any sane profile. With no_new_privs it is the very last step.
     if io.hold.is_some() {
-        exec::check_found(args, env)?;
+        execve::check_found(args, env)?;
     }
     if !privileges.no_new_privileges {
         load_seccomp(&filter)?;
     }
     privileges.enter(ids)?;
-    exec::close_other_fds(3 + io.keep_fds);
+    execve::close_other_fds(3 + io.keep_fds);
     if privileges.no_new_privileges {
         load_seccomp(&filter)?;
     }
@@ -184,11 +184,11 @@ pub(super) fn command(
         h.wait()?;
         // Nobody reads the report any more: a failure goes to stderr, as
         // runc's does after `start`.
-        let f = exec::exec(args, env, ids.umask);
+        let f = execve::exec(args, env, ids.umask);
         let _ = unistd::write(std::io::stderr(), format!("{}\n", f.message).as_bytes());
         std::process::exit(f.code as i32);
     }
-    Err(exec::exec(args, env, ids.umask))
+    Err(execve::exec(args, env, ids.umask))
 }
 
 /// An OCI `create`d container's last step before execve: say it is ready,

@@ -27,7 +27,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use super::child::{command, sys, Io};
-use super::{exec, user, Child, Failure};
+use super::{execve, user, Child, Failure};
 use crate::cgroup::Cgroup;
 
 pub struct Enter<'a> {
@@ -194,15 +194,15 @@ fn join_and_run(
         Who::Name(name) => user::lookup_in_root(name)?,
         Who::Spec(u) => user::Ids::from_spec(u),
     };
-    let env = exec::environment(e.env, &ids);
+    let env = execve::environment(e.env, &ids);
     if let Some((maps, _)) = userns {
         maps.check(&ids)?;
         maps.act_as_root()?;
     }
-    exec::enter_workdir(e.cwd, &ids)?;
+    execve::enter_workdir(e.cwd, &ids)?;
     // Blocked before the fork so no signal slips in before we pass them
     // on; the command unblocks every signal.
-    let mask = super::init::forwarded_mask();
+    let mask = super::reaper::forwarded_mask();
     nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_BLOCK, Some(&mask), None)
         .map_err(|x| sys("block signals", x))?;
     // SAFETY: single-threaded; the grandchild ends in exec or exit.
@@ -241,7 +241,7 @@ fn join_and_run(
                     unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) };
                 }
             }
-            super::init::reap(child, &mask)
+            super::reaper::reap(child, &mask)
         }
     }
 }

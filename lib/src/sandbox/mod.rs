@@ -19,7 +19,7 @@
 //! byte on `go` says it is done), sets up the user, and execs. With a user
 //! namespace (see `userns.rs`) the parent makes it first and the child
 //! joins it last. With `init` it
-//! forks once more and stays as a reaping pid 1 (see `init.rs`). With
+//! forks once more and stays as a reaping pid 1 (see `reaper.rs`). With
 //! `hold` (cc-oci's `create`) it reports itself ready on `err` and waits on
 //! a FIFO for `start` before the execve; namespaces the spec names by path
 //! are joined, not made (see `namespaces.rs`).
@@ -27,8 +27,8 @@
 pub mod caps;
 mod child;
 pub mod enter;
-mod exec;
-mod init;
+mod execve;
+mod reaper;
 mod limits;
 mod namespaces;
 mod rootfs;
@@ -38,8 +38,8 @@ pub mod user;
 mod userns;
 
 pub use child::Privileges;
-pub use exec::DEFAULT_PATH;
-pub use init::FORWARDED;
+pub use execve::DEFAULT_PATH;
+pub use reaper::FORWARDED;
 
 use std::fs::File;
 use std::io::Read;

@@ -83,7 +83,7 @@ pub(super) fn fork_and_reap(
             }
             let _ = nix::unistd::write(&ready_w, b"c");
             drop(ready_w);
-            super::exec::close_other_fds(3);
+            super::execve::close_other_fds(3);
             reap(child, &mask)
         }
     }
