@@ -110,3 +110,33 @@ fn restart_gives_a_new_pid_and_keeps_the_id() {
     env.ok("cc-rm", ["-f", &id]);
     assert_no_leaks(&env);
 }
+
+/// A detach sequence that does not parse is a usage error wherever it is
+/// given (exit 2; 125 for cc-run, whose codes below are the command's), and
+/// nothing is started for it.
+#[test]
+fn bad_detach_keys_are_usage_errors_that_start_nothing() {
+    root_or_skip!();
+    let env = env_with_img();
+    env.ok("cc-run", ["--name", "keys", "img", "true"]);
+    let started = env.inspect("State.StartedAt", "keys");
+    let out = env.run("cc-start", ["-a", "--detach-keys", "ctrl-1", "keys"]);
+    assert_code(&out, 2, "cc-start -a --detach-keys ctrl-1");
+    assert_one_line_error(&out, "cc-start");
+    assert_eq!(
+        env.inspect("State.StartedAt", "keys"),
+        started,
+        "the container was started"
+    );
+    let id = env.run_d(["img", "sleep", "100"]);
+    let out = env.run("cc-attach", ["--detach-keys", "ctrl-1", &id]);
+    assert_code(&out, 2, "cc-attach --detach-keys ctrl-1");
+    assert_one_line_error(&out, "cc-attach");
+    let before = env.container_ids().len();
+    let out = env.run("cc-run", ["--detach-keys", "ctrl-1", "img", "true"]);
+    assert_code(&out, 125, "cc-run --detach-keys ctrl-1");
+    assert_one_line_error(&out, "cc-run");
+    assert_eq!(env.container_ids().len(), before, "cc-run left a record");
+    env.ok("cc-rm", ["-f", "keys", id.as_str()]);
+    assert_no_leaks(&env);
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::error::{Error, Result};
+use crate::sandbox::Failure;
 use crate::store::Store;
 
 /// The option every program that touches the store takes.
@@ -75,7 +76,7 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{name}: {}", one_line(&e.to_string()));
+            print_error(&e);
             ExitCode::from(code_for(&e, failure))
         }
     }
@@ -95,11 +96,24 @@ pub fn each(args: &[String], mut f: impl FnMut(&str) -> Result<()>) -> ExitCode 
     let mut code = 0u8;
     for a in args {
         if let Err(e) = f(a) {
-            eprintln!("{}: {}", program(), one_line(&e.to_string()));
+            print_error(&e);
             code = if args.len() == 1 { e.code() } else { 1 };
         }
     }
     ExitCode::from(code)
+}
+
+/// The one way every program prints an error: `cc-x: what failed: why`,
+/// on one line.
+pub fn print_error(e: &Error) {
+    eprintln!("{}: {}", program(), one_line(&e.to_string()));
+}
+
+/// Prints why a container's process did not start and gives the exit code
+/// cc-run and cc-exec have for it (125 cc failed, 126, 127).
+pub fn failed(f: &Failure) -> ExitCode {
+    print_error(&f.error);
+    ExitCode::from(f.code)
 }
 
 /// An error message as one printable line: newlines and other control

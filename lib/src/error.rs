@@ -40,6 +40,12 @@ pub enum Error {
     /// Input that is not what it claims to be (a bad tar, a bad config).
     #[error("{0}")]
     Invalid(String),
+    /// An error another cc process reported across a pipe (a container's
+    /// first process to its parent, a monitor to cc-run; see
+    /// `sandbox::Failure`): its words and its exit code, as that process
+    /// had them.
+    #[error("{message}")]
+    Reported { code: u8, message: String },
     /// JSON that does not parse, with the file it came from.
     #[error("cannot parse '{}': {source}", path.display())]
     Json {
@@ -71,9 +77,17 @@ impl Error {
         }
     }
 
+    pub fn reported(code: u8, message: impl Into<String>) -> Error {
+        Error::Reported {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The exit code of DESIGN.md's conventions.
     pub fn code(&self) -> u8 {
         match self {
+            Error::Reported { code, .. } => *code,
             Error::Usage(_) => 2,
             Error::NotFound { .. } => 3,
             Error::State(_) => 4,

@@ -20,12 +20,12 @@
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
 pub mod cgroup;
-pub mod hostmount;
 pub mod cli;
 pub mod commit;
 pub mod container;
 pub mod error;
 pub mod failpoint;
+pub mod hostmount;
 pub mod idmap;
 pub mod image;
 pub mod info;

@@ -92,3 +92,12 @@ pub fn wait_exit(pid: Pid) -> Result<i32> {
         }
     }
 }
+
+/// Names this process (15 bytes at most) so `ps -o comm` shows what it is:
+/// a container's stage, a monitor.
+pub fn name_process(name: &str) {
+    let short: String = name.chars().take(15).collect();
+    if let Ok(c) = std::ffi::CString::new(short) {
+        let _ = nix::sys::prctl::set_name(&c);
+    }
+}

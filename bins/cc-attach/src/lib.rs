@@ -38,16 +38,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.container
         )));
     };
-    let fail = |f: cc_lib::sandbox::Failure| Error::Invalid(f.message);
-    let keys = Keys::parse(a.detach_keys.as_deref()).map_err(fail)?;
+    let keys = Keys::parse(a.detach_keys.as_deref())?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();
-    let sock = attach::connect(&c, tty).map_err(fail)?;
-    Ok(
-        match attach::relay(sock, pid, interactive, tty, &keys).map_err(fail)? {
-            Ended::Exited(code) => ExitCode::from(code as u8),
-            Ended::Detached => ExitCode::SUCCESS,
-            Ended::Lost => ExitCode::from(attach::recorded_code(&store, &c.id)),
-        },
-    )
+    let sock = attach::connect(&c, tty)?;
+    Ok(match attach::relay(sock, pid, interactive, tty, &keys)? {
+        Ended::Exited(code) => ExitCode::from(code as u8),
+        Ended::Detached => ExitCode::SUCCESS,
+        Ended::Lost => ExitCode::from(attach::recorded_code(&store, &c.id)),
+    })
 }

@@ -94,10 +94,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let child = match enter(&e) {
         Ok(ch) => ch,
-        Err(f) => {
-            eprintln!("cc-exec: {}", f.message);
-            return Ok(ExitCode::from(f.code));
-        }
+        Err(f) => return Ok(cc_lib::cli::failed(&f)),
     };
     if a.detach {
         return Ok(ExitCode::SUCCESS);
@@ -112,9 +109,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     match code {
         Ok(c) => Ok(ExitCode::from(c as u8)),
-        Err(f) => {
-            eprintln!("cc-exec: {}", f.message);
-            Ok(ExitCode::from(f.code))
-        }
+        Err(f) => Ok(cc_lib::cli::failed(&f)),
     }
 }

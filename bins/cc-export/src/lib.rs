@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
 use cc_lib::error::Error;
-use cc_lib::{hostmount, container, layer, Result};
+use cc_lib::{container, hostmount, layer, Result};
 use clap::{CommandFactory, Parser};
 
 /// Write a container's whole filesystem (its image's layers and its own

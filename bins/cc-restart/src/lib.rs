@@ -2,7 +2,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cc_lib::cli::{each, StoreOpts};
-use cc_lib::error::Error;
 use cc_lib::run::{self, RunOptions};
 use cc_lib::{container, lifecycle, Result};
 use clap::{CommandFactory, Parser};
@@ -36,7 +35,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             detach: true,
             ..Default::default()
         };
-        run::start(&store, &c, &o).map_err(|f| Error::Invalid(f.message))?;
+        run::start(&store, &c, &o)?;
         println!("{}", c.id);
         Ok(())
     }))

@@ -183,10 +183,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
             Ok(ExitCode::from(out.code.unwrap_or(0)))
         }
-        Err(f) => {
-            eprintln!("cc-run: {}", f.message);
-            Ok(ExitCode::from(f.code))
-        }
+        Err(f) => Ok(cc_lib::cli::failed(&f)),
     }
 }
 

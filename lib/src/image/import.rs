@@ -7,9 +7,9 @@ use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::image::stage::{stage, store_image, ManifestSrc, Unpacked};
 use crate::image::change;
 use crate::image::format::{self, History, ImageConfig, RootFs, RunConfig};
+use crate::image::stage::{stage, store_image, ManifestSrc, Unpacked};
 use crate::layer;
 use crate::store::{self, Store};
 

@@ -6,8 +6,8 @@
 pub mod archive;
 pub mod change;
 pub mod digest;
-pub mod import;
 pub mod format;
+pub mod import;
 pub mod reference;
 pub mod stage;
 pub mod variant;

@@ -33,6 +33,7 @@ use std::process::ExitCode;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use crate::container::Container;
+use crate::error::errno;
 use crate::sandbox::Failure;
 use crate::store::{short_id, Store};
 
@@ -68,14 +69,11 @@ impl Handle {
 }
 
 fn parse_report(line: &str) -> Report {
-    let mut words = line.splitn(3, ' ');
-    match (words.next(), words.next(), words.next()) {
-        (Some("listening"), _, _) => Report::Listening,
-        (Some("started"), Some(pid), _) => Report::Started(pid.parse().unwrap_or(0)),
-        (Some("failed"), Some(code), msg) => Report::Failed(Failure::new(
-            code.parse().unwrap_or(125),
-            msg.unwrap_or("").to_string(),
-        )),
+    let failed = line.strip_prefix("failed ").and_then(Failure::from_line);
+    match (line.split_once(' '), failed) {
+        _ if line == "listening" => Report::Listening,
+        (_, Some(f)) => Report::Failed(f),
+        (Some(("started", pid)), _) => Report::Started(pid.parse().unwrap_or(0)),
         _ => Report::Failed(Failure::new(
             125,
             format!("unexpected report from the monitor: '{line}'"),
@@ -86,9 +84,7 @@ fn parse_report(line: &str) -> Report {
 /// Starts the monitor of container `c` (whose record exists). With
 /// `attach_first` the container starts only once a client has attached.
 pub fn start(store: &Store, c: &Container, attach_first: bool) -> Result<Handle, Failure> {
-    let sys = |what: &str, e: nix::Error| {
-        Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()))
-    };
+    let sys = |what: &str, e: nix::Error| Failure::from(crate::Error::sys(what, errno(e)));
     let (r, w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
     let argv0 =
         CString::new(format!("cc-run [monitor] {}", short_id(&c.id))).expect("no NUL in ids");

@@ -51,7 +51,7 @@ pub(super) fn run(root: &Path, id: &str, attach_first: bool, mut report: File) -
 }
 
 fn fail(report: &mut File, f: Failure) -> ExitCode {
-    let _ = writeln!(report, "failed {} {}", f.code, f.message.replace('\n', " "));
+    let _ = writeln!(report, "{}", f.to_line());
     ExitCode::from(f.code)
 }
 
@@ -280,7 +280,7 @@ impl Monitor {
             outputs.push((
                 Stream::Stdout,
                 pty.try_clone()
-                    .map_err(|e| Failure::new(125, e.to_string()))?,
+                    .map_err(|e| Failure::from(crate::Error::sys("duplicate the terminal", e)))?,
             ));
         }
         outputs.extend(out.map(|p| (Stream::Stdout, p)));

@@ -160,7 +160,9 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
             no_pivot: o.no_pivot,
             new_keyring: !o.no_new_keyring,
         })
-        .map_err(failure)?;
+        // Its exit code (125 cc, 126, 127) is dropped here: runc's create
+        // reports them all as failures.
+        .map_err(Error::from)?;
         let pty = match (child.pty, &o.console_socket) {
             (Some(pty), Some(sock)) => {
                 if let Err(e) = send_console(sock, &pty) {
@@ -227,12 +229,6 @@ pub(super) fn send_console(path: &Path, pty: &OwnedFd) -> Result<()> {
     )
     .map_err(|e| Error::io("send the terminal to", path, e.into()))?;
     Ok(())
-}
-
-/// A sandbox failure as an error; its code (125 cc, 126, 127) is lost
-/// here, as runc's create reports them all as failures.
-fn failure(f: Failure) -> Error {
-    Error::Invalid(f.message)
 }
 
 /// `start`: the byte the held process waits for, then the FIFO removed so

@@ -140,7 +140,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         reparent: o.detach,
         on_pty: Some(&console),
     };
-    let child = enter(&e).map_err(|f| Error::Invalid(f.message))?;
+    let child = enter(&e).map_err(Error::from)?;
     if let Some(path) = &o.pid_file {
         crate::store::write_volatile(path, child.pid.as_raw().to_string().as_bytes())?;
     }
@@ -152,8 +152,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         return Ok(0);
     }
     match pty {
-        Some(master) => crate::run::attach::relay_pty(master, child.pid, true)
-            .map_err(|f| Error::Invalid(f.message)),
+        Some(master) => crate::run::attach::relay_pty(master, child.pid, true).map_err(Error::from),
         None => super::run::wait_forwarding(child.pid),
     }
 }

@@ -30,8 +30,9 @@ pub fn run(root: &Root, id: &str, o: &Options, detach: bool, keep: bool) -> Resu
         eprintln!("cc-oci: {e}");
     }
     let code = match c.pty {
-        Some(master) => crate::run::attach::relay_pty(master, c.pid, true)
-            .map_err(|f| crate::Error::Invalid(f.message)),
+        Some(master) => {
+            crate::run::attach::relay_pty(master, c.pid, true).map_err(crate::Error::from)
+        }
         None => wait_forwarding(c.pid),
     };
     if !keep {

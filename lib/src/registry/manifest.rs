@@ -60,7 +60,10 @@ fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fe
         .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
     if manifest.schema_version != 2
         || !format::valid_digest(&manifest.config.digest)
-        || !manifest.layers.iter().all(|l| format::valid_digest(&l.digest))
+        || !manifest
+            .layers
+            .iter()
+            .all(|l| format::valid_digest(&l.digest))
     {
         return Err(Error::Invalid(format!("{shown}: malformed manifest")));
     }

@@ -12,11 +12,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::image::stage::{self, ManifestSrc, Unpacked};
 use crate::image::blob_path;
 use crate::image::digest::sha256;
 use crate::image::format::{self, Descriptor, ImageConfig};
 use crate::image::reference::Reference;
+use crate::image::stage::{self, ManifestSrc, Unpacked};
 use crate::registry::blob::BlobReader;
 use crate::registry::client::{Client, ATTEMPTS};
 use crate::registry::{manifest, Options};

@@ -64,9 +64,10 @@ pub struct Keys {
 }
 
 impl Keys {
-    pub fn parse(s: Option<&str>) -> Result<Keys, Failure> {
-        let seq = proto::parse_detach_keys(s.unwrap_or("ctrl-p,ctrl-q"))
-            .map_err(|m| Failure::new(125, m))?;
+    /// `--detach-keys`; a sequence that does not parse is a usage error.
+    pub fn parse(s: Option<&str>) -> crate::Result<Keys> {
+        let seq =
+            proto::parse_detach_keys(s.unwrap_or("ctrl-p,ctrl-q")).map_err(crate::Error::Usage)?;
         Ok(Keys { seq, matched: 0 })
     }
 

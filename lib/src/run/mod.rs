@@ -112,6 +112,8 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
     // Right after the last run ended its monitor may still be cleaning up
     // (the socket, the cgroup this start makes again): wait for it.
     drop(container::monitor_lock(c)?);
+    // Before anything starts: a bad sequence must not leave it running.
+    let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
     let mut h = monitor::start(store, c, !o.detach)?;
     match h.next_report() {
         Report::Listening => {}
@@ -134,7 +136,6 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
             code: None,
         });
     };
-    let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
     let ended = attach::relay(client, pid, o.interactive, o.tty, &keys)?;
     let code = match ended {
         attach::Ended::Exited(code) => Some(code as u8),

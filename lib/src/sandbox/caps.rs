@@ -2,7 +2,7 @@
 //! inheritable and ambient set as the spec lists them (capabilities(7)).
 //! Done last, just before exec, after the user switch.
 
-use super::child::sys;
+use super::failure::sys;
 use super::Failure;
 use crate::spec::Capabilities;
 

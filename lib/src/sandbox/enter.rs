@@ -26,7 +26,8 @@ use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
-use super::child::{command, sys, Io};
+use super::command::{self, Io};
+use super::failure::sys;
 use super::{execve, user, Child, Failure};
 use crate::cgroup::Cgroup;
 
@@ -123,9 +124,7 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             let sock = socks.as_ref().map(|(_, b)| b);
             let theirs = pipes.as_ref().map(|(_, t)| t);
             let Err(f) = join_and_run(e, &ns, &root, userns.as_ref(), sock, theirs, &pid_w);
-            let mut report = vec![f.code];
-            report.extend_from_slice(f.message.as_bytes());
-            let _ = nix::unistd::write(&err_w, &report);
+            let _ = nix::unistd::write(&err_w, &f.encode());
             std::process::exit(f.code as i32);
         }
         ForkResult::Parent { child } => {
@@ -159,10 +158,7 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
                 });
             }
             let _ = waitpid(child, None);
-            Err(Failure::new(
-                report[0],
-                String::from_utf8_lossy(&report[1..]).into_owned(),
-            ))
+            Err(Failure::decode(&report))
         }
     }
 }
@@ -225,7 +221,7 @@ fn join_and_run(
                 keep_fds: 0,
                 hold: None,
             };
-            command(&io, e.privileges, sock, &ids, &env, e.args)
+            command::finish(&io, e.privileges, sock, &ids, &env, e.args)
         }
         ForkResult::Parent { child } => {
             if e.reparent {

@@ -24,7 +24,7 @@ pub(super) fn apply(p: &Process) -> Result<(), Failure> {
                     r.kind,
                     r.soft,
                     r.hard,
-                    super::lower(&e)
+                    crate::error::Os(&e)
                 ),
             ));
         }
@@ -33,7 +33,7 @@ pub(super) fn apply(p: &Process) -> Result<(), Failure> {
         std::fs::write("/proc/self/oom_score_adj", score.to_string()).map_err(|e| {
             Failure::new(
                 125,
-                format!("cannot set oomScoreAdj {score}: {}", super::lower(&e)),
+                format!("cannot set oomScoreAdj {score}: {}", crate::error::Os(&e)),
             )
         })?;
     }

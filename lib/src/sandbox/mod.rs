@@ -26,19 +26,22 @@
 
 pub mod caps;
 mod child;
+mod command;
 pub mod enter;
 mod execve;
-mod reaper;
+mod failure;
 mod limits;
 mod namespaces;
+mod reaper;
 mod rootfs;
 pub mod seccomp;
 mod syscalls;
 pub mod user;
 mod userns;
 
-pub use child::Privileges;
+pub use command::Privileges;
 pub use execve::DEFAULT_PATH;
+pub use failure::Failure;
 pub use reaper::FORWARDED;
 
 use std::fs::File;
@@ -53,6 +56,7 @@ use nix::unistd::{pipe2, Pid};
 
 use crate::cgroup::Cgroup;
 use crate::spec::Spec;
+use failure::sys;
 
 /// Where the root filesystem comes from.
 pub enum RootSource {
@@ -128,36 +132,6 @@ pub struct Pipes {
     pub stderr: OwnedFd,
 }
 
-/// Why a container did not start, with the exit code cc-run gives for it:
-/// 125 cc failed, 126 the command cannot be executed, 127 not found.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<crate::Error> for Failure {
-    fn from(e: crate::Error) -> Failure {
-        Failure::new(125, e.to_string())
-    }
-}
-
-/// An io::Error's text, lowercase and without "(os error N)".
-pub(crate) fn lower(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" (os error").next().unwrap_or(&s);
-    s.to_lowercase()
-}
-
 const STACK: usize = 1 << 20;
 
 /// The report of a child that is set up and waits for `start` (`hold`);
@@ -167,9 +141,6 @@ const HELD: u8 = 0;
 /// Clones the container's first process and lets it run to its execve.
 /// Returns once the command runs, or with the reason it could not.
 pub fn spawn(l: &Launch) -> Result<Child, Failure> {
-    let sys = |what: &str, e: nix::Error| {
-        Failure::new(125, format!("cannot {what}: {}", e.desc().to_lowercase()))
-    };
     let (go_r, go_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
     let (err_r, err_w) =
         pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
@@ -270,11 +241,7 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         ));
     }
     let _ = waitpid(pid, None);
-    let code = report[0];
-    Err(Failure::new(
-        code,
-        String::from_utf8_lossy(&report[1..]).into_owned(),
-    ))
+    Err(Failure::decode(&report))
 }
 
 fn from_outside(l: &Launch, pid: Pid) -> Result<(), Failure> {

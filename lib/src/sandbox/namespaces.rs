@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 
 use nix::sched::{setns, CloneFlags};
 
-use super::child::sys;
+use super::failure::sys;
 use super::Failure;
 use crate::spec::Spec;
 
@@ -48,7 +48,7 @@ pub(super) fn open_paths(spec: &Spec) -> Result<Joined, Failure> {
                 format!(
                     "cannot open {} namespace '{path}': {}",
                     ns.kind,
-                    super::lower(&e)
+                    crate::error::Os(&e)
                 ),
             )
         })?;

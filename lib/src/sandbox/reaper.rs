@@ -12,7 +12,8 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 
-use super::child::{command, name_stage, sys};
+use super::command::{self, Io, Privileges};
+use super::failure::sys;
 use super::user::Ids;
 use super::{Failure, Launch};
 
@@ -53,9 +54,9 @@ pub(super) fn fork_and_reap(
                 std::process::exit(125);
             }
             drop(ready_r);
-            command(
-                &super::child::Io::of(l, userns, None),
-                &super::child::Privileges::of(l.spec),
+            command::finish(
+                &Io::of(l, userns, None),
+                &Privileges::of(l.spec),
                 sock,
                 ids,
                 env,
@@ -64,7 +65,7 @@ pub(super) fn fork_and_reap(
         }
         ForkResult::Parent { child } => {
             drop(ready_r);
-            name_stage("cc-init");
+            crate::sys::name_process("cc-init");
             // Out of the monitor's session and process group, as the
             // command is (it starts its own): a signal to a group from
             // inside reaches nothing of cc's.
@@ -74,7 +75,7 @@ pub(super) fn fork_and_reap(
                 Some(ns) => super::userns::join(ns),
                 None => Ok(()),
             }
-            .and_then(|_| super::child::Privileges::of(l.spec).confine_init());
+            .and_then(|_| Privileges::of(l.spec).confine_init());
             if confined.is_err() {
                 // The command runs already: it must not outlive a pid 1
                 // that could not be confined.

@@ -11,7 +11,7 @@ use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
 use nix::unistd::{chdir, pivot_root};
 use rustix::fs::OFlags;
 
-use super::child::sys;
+use super::failure::sys;
 use super::{Failure, Launch, RootSource};
 use crate::inroot::Root;
 use crate::spec::Mount;
@@ -109,7 +109,7 @@ fn sysctl(key: &str, value: &str) -> Result<(), Failure> {
     std::fs::write(&path, value).map_err(|e| {
         Failure::new(
             125,
-            format!("cannot set sysctl '{key}': {}", super::lower(&e)),
+            format!("cannot set sysctl '{key}': {}", crate::error::Os(&e)),
         )
     })
 }
@@ -326,7 +326,11 @@ fn make_device(d: &crate::spec::Device) -> Result<(), Failure> {
         std::fs::create_dir_all(parent).map_err(|e| {
             Failure::new(
                 125,
-                format!("cannot create '{}': {}", parent.display(), super::lower(&e)),
+                format!(
+                    "cannot create '{}': {}",
+                    parent.display(),
+                    crate::error::Os(&e)
+                ),
             )
         })?;
     }

@@ -103,7 +103,7 @@ fn group_gid(group: &str, name: &str) -> Option<u32> {
 /// longer change the others.
 pub(super) fn switch(ids: &Ids) -> Result<(), Failure> {
     let groups: Vec<Gid> = ids.groups.iter().map(|&g| Gid::from_raw(g)).collect();
-    let sys = super::child::sys;
+    let sys = super::failure::sys;
     setgroups(&groups).map_err(|e| sys("set supplementary groups", e))?;
     setgid(Gid::from_raw(ids.gid)).map_err(|e| sys("set the group id", e))?;
     setuid(Uid::from_raw(ids.uid)).map_err(|e| sys("set the user id", e))

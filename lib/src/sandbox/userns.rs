@@ -17,7 +17,7 @@ use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult};
 
-use super::child::sys;
+use super::failure::sys;
 use super::Failure;
 use crate::spec::{IdMapping, Spec};
 
@@ -49,7 +49,7 @@ impl Maps {
                 125,
                 format!(
                     "cannot open the container's user namespace: {}",
-                    super::lower(&e)
+                    crate::error::Os(&e)
                 ),
             )
         })?;
@@ -172,7 +172,7 @@ fn open_with_maps(pid: i32, maps: &Maps) -> Result<OwnedFd, Failure> {
                 125,
                 format!(
                     "cannot write the {file} of the user namespace: {}",
-                    super::lower(&e)
+                    crate::error::Os(&e)
                 ),
             )
         })?;
@@ -180,7 +180,7 @@ fn open_with_maps(pid: i32, maps: &Maps) -> Result<OwnedFd, Failure> {
     let ns = File::open(format!("/proc/{pid}/ns/user")).map_err(|e| {
         Failure::new(
             125,
-            format!("cannot open the user namespace: {}", super::lower(&e)),
+            format!("cannot open the user namespace: {}", crate::error::Os(&e)),
         )
     })?;
     Ok(ns.into())
