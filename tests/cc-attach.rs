@@ -1,8 +1,6 @@
 //! cc-attach through a pty the test drives: typing, the window size, the
 //! detach keys (default, and turned off), and several attachments at once.
 
-mod support;
-
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -10,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{env_with_img, stdout, Env};
+use support::{env_with_img, root_or_skip, stdout, Env};
 
 /// cc-attach running on the slave of a pty the test opened; the test
 /// types into the master and reads what the pty shows.

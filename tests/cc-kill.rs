@@ -1,10 +1,8 @@
 //! cc-kill: signals by name and number, a bad signal, a stopped container.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{assert_code, assert_one_line_error, env_with_img, run_timeout};
+use support::{assert_code, assert_one_line_error, env_with_img, root_or_skip, run_timeout};
 
 const TRAP9: &str = "trap 'exit 9' TERM; while :; do sleep 0.1; done";
 

@@ -1,8 +1,6 @@
 //! cc-run: isolation, the upper dir, limits, pty, exit codes and signals,
 //! env/user/workdir, bind mounts, the record, bad input, concurrency.
 
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
@@ -13,7 +11,7 @@ use std::time::Duration;
 
 use support::{
     assert_code, assert_no_leaks, assert_no_stray, assert_ok, assert_one_line_error, cgroup_dir,
-    stderr, stdout, tree_snapshot, wait_for, Env,
+    root_or_skip, stderr, stdout, tree_snapshot, wait_for, Env,
 };
 
 /// An env with a busybox image named `img`.

@@ -1,11 +1,9 @@
 //! cc-stop: escalation to SIGKILL after the timeout, and the image's
 //! StopSignal.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leaks, assert_ok, run_timeout, Env};
+use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, Env};
 
 #[test]
 fn ignoring_term_is_killed_after_the_timeout() {

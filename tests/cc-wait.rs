@@ -1,11 +1,9 @@
 //! cc-wait: exited, running, several, and a container whose monitor was
 //! killed.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leaks, assert_ok, env_with_img, run_timeout, stdout};
+use support::{assert_no_leaks, assert_ok, env_with_img, root_or_skip, run_timeout, stdout};
 
 #[test]
 fn exited_container_prints_its_code_at_once() {

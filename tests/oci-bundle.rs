@@ -11,8 +11,6 @@
 //! the tests themselves). While it is set the cc-run test skips, except
 //! under CI=true, where it fails. See tests/support/oci.rs.
 
-mod support;
-
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -23,7 +21,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::oci::{self, Oci, Runtime, T};
-use support::{assert_code, assert_ok, stderr, stdout, wait_for, Env};
+use support::{assert_code, assert_ok, root_or_skip, stderr, stdout, wait_for, Env};
 
 /// The runtime `rt` with a state root of its own below the env, and a
 /// bundle for `args` (see `oci::bundle`) in `env.dir/NAME-LABEL`.

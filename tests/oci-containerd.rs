@@ -23,8 +23,6 @@
 //! The runtime under test is the built `cc-oci`; `CC_OCI_UNDER_TEST=PATH`
 //! replaces it (a developer aid). See tests/support/oci.rs.
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

@@ -17,8 +17,6 @@
 //! replaces it (a developer aid: `CC_OCI_UNDER_TEST=/usr/bin/runc` checks
 //! the tests themselves). See tests/support/oci.rs.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use support::oci::{self, Named, Podman, Runtime};

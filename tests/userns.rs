@@ -4,14 +4,13 @@
 //! like the image's, what the container writes is stored with the
 //! container's ids, and the host's root-owned files are out of reach.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::Duration;
 
 use support::{
-    assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, run_timeout, stdout, Env,
+    assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, root_or_skip, run_timeout,
+    stdout, Env,
 };
 
 const T: Duration = Duration::from_secs(20);
