@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, Env};
+use nix::sys::signal::{SIGTERM, SIGUSR1};
+use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, wait_for_trap, Env};
 
 #[test]
 fn ignoring_term_is_killed_after_the_timeout() {
@@ -15,7 +16,7 @@ fn ignoring_term_is_killed_after_the_timeout() {
         "-c",
         "trap '' TERM; while :; do sleep 0.1; done",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_trap(env.inspect("State.Pid", &id).parse().unwrap(), SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "1", &id]),
@@ -43,7 +44,7 @@ fn a_command_that_obeys_term_stops_at_once() {
         "-c",
         "trap 'exit 0' TERM; while :; do sleep 0.1; done",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_trap(env.inspect("State.Pid", &id).parse().unwrap(), SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),
@@ -80,7 +81,9 @@ fn the_images_stop_signal_is_used() {
         sig == "SIGUSR1" || sig == "USR1",
         "Config.StopSignal: {sig}"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    let pid = env.inspect("State.Pid", &id).parse().unwrap();
+    wait_for_trap(pid, SIGUSR1);
+    wait_for_trap(pid, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),

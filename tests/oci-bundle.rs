@@ -240,6 +240,8 @@ fn create_start_state_kill_delete() {
             pid.to_string(),
             "{l}: --pid-file and state disagree"
         );
+        // A fixed wait on purpose: what is tested is that nothing runs
+        // for a while after create (there is no event to wait for).
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(
             fs::read_to_string(&out_file).unwrap(),

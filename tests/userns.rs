@@ -301,7 +301,8 @@ fn low_ports_and_terminal_work_as_root() {
             "sh",
             "-c",
             "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; \
-             nc -l -p 80 & sleep 0.3; netstat -ltn | grep -c ':80 '; kill $!",
+             nc -l -p 80 & i=0; until netstat -ltn | grep -q ':80 ' || [ $i -ge 200 ]; \
+             do i=$((i+1)); sleep 0.05; done; netstat -ltn | grep -c ':80 '; kill $!",
         ],
     );
     assert_ok(&out, "cc-run --userns=auto nc -l -p 80");

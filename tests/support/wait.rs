@@ -113,3 +113,29 @@ pub fn monitor_pids(id: &str) -> Vec<i32> {
     }
     out
 }
+
+/// Whether process `pid` catches, ignores or blocks signal `sig`: one of
+/// the `SigCgt`, `SigIgn`, `SigBlk` masks of /proc/PID/status has its bit.
+pub fn handles_signal(pid: i32, sig: nix::sys::signal::Signal) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let bit = 1u64 << (sig as i32 - 1);
+    status.lines().any(|l| {
+        ["SigCgt:", "SigIgn:", "SigBlk:"].iter().any(|k| {
+            l.strip_prefix(k)
+                .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+                .is_some_and(|m| m & bit != 0)
+        })
+    })
+}
+
+/// Wait until process `pid` handles `sig` (see [`handles_signal`]): a
+/// shell's `trap` is in place, or an init passes the signal on.
+pub fn wait_for_trap(pid: i32, sig: nix::sys::signal::Signal) {
+    wait_for(
+        Duration::from_secs(20),
+        &format!("process {pid} to handle {sig}"),
+        || handles_signal(pid, sig).then_some(()),
+    );
+}
