@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use nix::sys::signal::SIGTERM;
-use support::{
-    assert_code, assert_one_line_error, env_with_img, root_or_skip, run_timeout, wait_for_trap,
-};
+use support::{assert_code, assert_one_line_error, env_with_img, root_or_skip, run_timeout};
 
 const TRAP9: &str = "trap 'exit 9' TERM; while :; do sleep 0.1; done";
 
@@ -16,7 +14,7 @@ fn term_reaches_the_command_by_name_and_number() {
     let a = env.run_d(["img", "sh", "-c", TRAP9]);
     let b = env.run_d(["img", "sh", "-c", TRAP9]);
     for id in [&a, &b] {
-        wait_for_trap(env.inspect("State.Pid", id).parse().unwrap(), SIGTERM);
+        env.wait_for_trap(id, SIGTERM);
     }
     env.ok("cc-kill", ["-s", "TERM", &a]);
     env.ok("cc-kill", ["-s", "15", &b]);

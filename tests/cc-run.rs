@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use support::{
     assert_code, assert_no_leaks, assert_no_stray, assert_ok, assert_one_line_error, cgroup_dir,
-    root_or_skip, stderr, stdout, tree_snapshot, wait_for, wait_for_trap, Env,
+    root_or_skip, stderr, stdout, tree_snapshot, wait_for, Env,
 };
 
 /// An env with a busybox image named `img`.
@@ -603,7 +603,7 @@ fn signal_exit(env: &Env, args: &[&str], procs: usize, sig: nix::sys::signal::Si
     let mut child = spawn(env, args);
     let id = wait_running(env, procs);
     // The command's trap (or --init's signal mask) is in place.
-    wait_for_trap(env.inspect("State.Pid", &id).parse().unwrap(), sig);
+    env.wait_for_trap(&id, sig);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let out = child.wait_with_output_ref();
     out.status

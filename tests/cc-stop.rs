@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SIGTERM, SIGUSR1};
-use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, wait_for_trap, Env};
+use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, Env};
 
 #[test]
 fn ignoring_term_is_killed_after_the_timeout() {
@@ -16,7 +16,7 @@ fn ignoring_term_is_killed_after_the_timeout() {
         "-c",
         "trap '' TERM; while :; do sleep 0.1; done",
     ]);
-    wait_for_trap(env.inspect("State.Pid", &id).parse().unwrap(), SIGTERM);
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "1", &id]),
@@ -44,7 +44,7 @@ fn a_command_that_obeys_term_stops_at_once() {
         "-c",
         "trap 'exit 0' TERM; while :; do sleep 0.1; done",
     ]);
-    wait_for_trap(env.inspect("State.Pid", &id).parse().unwrap(), SIGTERM);
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),
@@ -81,9 +81,8 @@ fn the_images_stop_signal_is_used() {
         sig == "SIGUSR1" || sig == "USR1",
         "Config.StopSignal: {sig}"
     );
-    let pid = env.inspect("State.Pid", &id).parse().unwrap();
-    wait_for_trap(pid, SIGUSR1);
-    wait_for_trap(pid, SIGTERM);
+    env.wait_for_trap(&id, SIGUSR1);
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::leaks::{cgroup_dirs, forget_root, mounts_under, note_root};
 use crate::output::{assert_ok, is_id, ps_row_status, stdout};
 use crate::rootfs::make_busybox_rootfs;
-use crate::wait::run_timeout;
+use crate::wait::{handles_signal, run_timeout, wait_for};
 
 /// Where the cc-* programs are: `$CC_BIN_DIR`, else two levels above the
 /// test executable (`target/debug/deps/cc_run-1234` -> `target/debug`).
@@ -266,6 +266,21 @@ impl Env {
         let out = run_timeout(self.cmd("cc-logs").args(&args), Duration::from_secs(20));
         assert_ok(&out, &format!("cc-logs {args:?}"));
         out
+    }
+
+    /// Wait until the process of container `id` (`State.Pid`, once
+    /// recorded) handles `sig` (see [`handles_signal`]): a shell's `trap`
+    /// is in place, or `--init` passes the signal on.
+    pub fn wait_for_trap(&self, id: &str, sig: nix::sys::signal::Signal) {
+        wait_for(
+            Duration::from_secs(20),
+            &format!("the process of {id} to handle {sig}"),
+            || {
+                let out = self.run("cc-inspect", ["-f", "State.Pid", id]);
+                let pid: i32 = stdout(&out).trim().parse().ok()?;
+                (pid > 0 && handles_signal(pid, sig)).then_some(())
+            },
+        );
     }
 
     /// The folder of container `id` in the store.

@@ -129,13 +129,3 @@ pub fn handles_signal(pid: i32, sig: nix::sys::signal::Signal) -> bool {
         })
     })
 }
-
-/// Wait until process `pid` handles `sig` (see [`handles_signal`]): a
-/// shell's `trap` is in place, or an init passes the signal on.
-pub fn wait_for_trap(pid: i32, sig: nix::sys::signal::Signal) {
-    wait_for(
-        Duration::from_secs(20),
-        &format!("process {pid} to handle {sig}"),
-        || handles_signal(pid, sig).then_some(()),
-    );
-}
