@@ -1,8 +1,6 @@
 //! cc-attach through a pty the test drives: typing, the window size, the
 //! detach keys (default, and turned off), and several attachments at once.
 
-mod support;
-
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -10,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{env_with_img, stdout, Env};
+use support::{env_with_img, root_or_skip, stdout, wait_for, Env};
 
 /// cc-attach running on the slave of a pty the test opened; the test
 /// types into the master and reads what the pty shows.
@@ -192,7 +190,7 @@ fn empty_detach_keys_turn_detaching_off() {
     );
     // The keys went to the shell: cancel that line, then it still works.
     s.type_(b"\x03");
-    std::thread::sleep(Duration::from_millis(200));
+    s.expect("^C\r\n/ # ", Duration::from_secs(5));
     s.type_(b"echo $((8*9))\n");
     s.expect("72", Duration::from_secs(5));
     s.type_(b"exit 0\n");
@@ -231,16 +229,39 @@ fn two_attachments_see_the_same_output() {
             .unwrap()
     };
     let (mut a, mut b) = (spawn(), spawn());
+    // Each attachment's output so far, read as it comes.
     let read = |c: &mut Child| {
         let mut s = c.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            buf
-        })
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let buf = Arc::clone(&seen);
+        let t = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = s.read(&mut chunk) {
+                buf.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (seen, t)
     };
-    let (ra, rb) = (read(&mut a), read(&mut b));
-    std::thread::sleep(Duration::from_millis(1500));
+    let text =
+        |seen: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let ticks = |o: &str| -> Vec<String> {
+        o.lines()
+            .filter(|l| l.starts_with("tick "))
+            .map(String::from)
+            .collect()
+    };
+    let ((sa, ra), (sb, rb)) = (read(&mut a), read(&mut b));
+    // Both have seen five ticks in common, or one ended (asserted below).
+    wait_for(
+        Duration::from_secs(30),
+        "five ticks in both attachments",
+        || {
+            let (ta, tb) = (ticks(&text(&sa)), ticks(&text(&sb)));
+            let common = ta.iter().filter(|t| tb.contains(t)).count();
+            let ended = a.try_wait().unwrap().is_some() || b.try_wait().unwrap().is_some();
+            (common >= 5 || ended).then_some(())
+        },
+    );
     for c in [&mut a, &mut b] {
         assert!(
             c.try_wait().unwrap().is_none(),
@@ -249,13 +270,9 @@ fn two_attachments_see_the_same_output() {
         c.kill().unwrap();
         c.wait().unwrap();
     }
-    let (oa, ob) = (ra.join().unwrap(), rb.join().unwrap());
-    let ticks = |o: &str| -> Vec<String> {
-        o.lines()
-            .filter(|l| l.starts_with("tick "))
-            .map(String::from)
-            .collect()
-    };
+    ra.join().unwrap();
+    rb.join().unwrap();
+    let (oa, ob) = (text(&sa), text(&sb));
     let (ta, tb) = (ticks(&oa), ticks(&ob));
     assert!(ta.len() >= 5, "first attachment saw {ta:?}");
     assert!(tb.len() >= 5, "second attachment saw {tb:?}");

@@ -1,10 +1,8 @@
 //! cc-commit: a container's changes become a layer on its image.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::{assert_code, listing, Env, CHANGES};
+use support::{assert_code, listing, root_or_skip, Env, CHANGES};
 
 /// The changes container of `support::changes_rootfs`, run to its end.
 fn changed(env: &Env, name: &str) -> String {

@@ -1,10 +1,8 @@
 //! cc-diff: a container's changes, from its overlay upper dir.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{assert_code, assert_one_line_error, json_lines, Env, CHANGES};
+use support::{assert_code, assert_one_line_error, json_lines, root_or_skip, Env, CHANGES};
 
 fn changed_container(env: &Env) -> String {
     let dir = support::changes_rootfs(env, "t");

@@ -1,12 +1,12 @@
 //! cc-exec: environment, user, workdir, exit codes, tty, stdin, detached,
 //! a stopped container, and the container's pid namespace.
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_code, assert_ok, env_with_img, run_timeout, stdout, wait_for, Env};
+use support::{
+    assert_code, assert_ok, env_with_img, root_or_skip, run_timeout, stdout, wait_for, Env,
+};
 
 const T: Duration = Duration::from_secs(10);
 

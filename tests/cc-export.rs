@@ -1,11 +1,11 @@
 //! cc-export: a container's filesystem as a tar, and back with cc-import.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::{assert_no_leaks, assert_ok, env_with_img, run_timeout, stdout, wait_for};
+use support::{
+    assert_no_leaks, assert_ok, env_with_img, root_or_skip, run_timeout, stdout, wait_for,
+};
 
 #[test]
 fn export_import_round_trip() {

@@ -1,8 +1,6 @@
 //! cc-history: newest first, the image id on top, `<missing>` below.
 
-mod support;
-
-use support::{json_lines, Env};
+use support::{json_lines, root_or_skip, Env};
 
 fn two_layers(env: &Env) -> String {
     env.busybox_image("bb");

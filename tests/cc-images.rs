@@ -1,8 +1,6 @@
 //! cc-images: the table, `-q`, `--format json`, the NAME filter.
 
-mod support;
-
-use support::{json_lines, Env};
+use support::{json_lines, root_or_skip, Env};
 
 #[test]
 fn table_with_headers() {

@@ -1,13 +1,11 @@
 //! cc-import: tar files by magic (plain, gzip, zstd), stdin, folders, the
 //! same layer stored once, `-c` instructions, corrupt input.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{assert_code, assert_ok, assert_one_line_error, stdout, Env};
+use support::{assert_code, assert_ok, assert_one_line_error, root_or_skip, stdout, Env};
 
 /// A tar of a busybox tree in env.dir; returns its path.
 fn make_tar(env: &Env) -> PathBuf {

@@ -1,8 +1,6 @@
 //! cc-info: the store, cgroups, kernel features.
 
-mod support;
-
-use support::Env;
+use support::{root_or_skip, Env};
 
 #[test]
 fn table() {

@@ -1,8 +1,6 @@
 //! cc-inspect: images and containers as JSON, `-f`, unknown objects.
 
-mod support;
-
-use support::{assert_code, Env};
+use support::{assert_code, root_or_skip, Env};
 
 fn inspect_one(env: &Env, obj: &str) -> serde_json::Value {
     let v: serde_json::Value =

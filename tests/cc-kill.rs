@@ -1,10 +1,9 @@
 //! cc-kill: signals by name and number, a bad signal, a stopped container.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{assert_code, assert_one_line_error, env_with_img, run_timeout};
+use nix::sys::signal::SIGTERM;
+use support::{assert_code, assert_one_line_error, env_with_img, root_or_skip, run_timeout};
 
 const TRAP9: &str = "trap 'exit 9' TERM; while :; do sleep 0.1; done";
 
@@ -14,8 +13,9 @@ fn term_reaches_the_command_by_name_and_number() {
     let env = env_with_img();
     let a = env.run_d(["img", "sh", "-c", TRAP9]);
     let b = env.run_d(["img", "sh", "-c", TRAP9]);
-    // Let the shells install their traps.
-    std::thread::sleep(Duration::from_millis(300));
+    for id in [&a, &b] {
+        env.wait_for_trap(id, SIGTERM);
+    }
     env.ok("cc-kill", ["-s", "TERM", &a]);
     env.ok("cc-kill", ["-s", "15", &b]);
     assert_eq!(env.wait_code(&a, Duration::from_secs(5)), "9");

@@ -1,11 +1,9 @@
 //! cc-load: docker-archive and oci-archive, checked before anything is stored.
 
-mod support;
-
 use std::fs;
 use std::process::Command;
 
-use support::{assert_ok, Env};
+use support::{assert_ok, root_or_skip, Env};
 
 fn saved(env: &Env, format: &str) -> Vec<u8> {
     env.busybox_image("bb");

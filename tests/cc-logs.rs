@@ -2,13 +2,11 @@
 //! --since, -f ending with the container, rotation, and a large output
 //! arriving intact.
 
-mod support;
-
 use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{assert_ok, env_with_img, run_timeout, stderr, stdout, Env};
+use support::{assert_ok, env_with_img, root_or_skip, run_timeout, stderr, stdout, Env};
 
 const T: Duration = Duration::from_secs(20);
 

@@ -1,12 +1,10 @@
 //! cc-mount and cc-umount: images read-only or `--rw`, containers with
 //! their upper changes.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::{assert_no_leaks, assert_one_line_error, Env};
+use support::{assert_no_leaks, assert_one_line_error, root_or_skip, Env};
 
 #[test]
 fn image_mounts_read_only() {

@@ -1,8 +1,6 @@
 //! cc-net: attach/detach any process's namespace, ls, gc, init, reload,
 //! destroy.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

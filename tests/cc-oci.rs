@@ -4,8 +4,6 @@
 //! exec with a process file, the spec's process settings, namespaces given
 //! by path, the console socket — and cc-run --bundle.
 
-mod support;
-
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;

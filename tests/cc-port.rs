@@ -1,7 +1,5 @@
 //! cc-port: `docker port`'s output for published ports.
 
-mod support;
-
 use support::*;
 
 #[test]

@@ -1,11 +1,9 @@
 //! cc-ps: -a, -q, --format json; a record from another boot is never
 //! running.
 
-mod support;
-
 use std::fs;
 
-use support::{json_lines, Env};
+use support::{json_lines, root_or_skip, Env};
 
 #[test]
 fn all_shows_exited_with_code() {

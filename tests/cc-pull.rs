@@ -2,12 +2,10 @@
 //! 127.0.0.1), filled by skopeo in OCI and Docker schema 2 formats, gzip
 //! and zstd.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{assert_code, assert_ok, Env, Registry};
+use support::{assert_code, assert_ok, root_or_skip, Env, Registry};
 
 /// The image names of a store, from cc-images.
 fn names(env: &Env) -> String {

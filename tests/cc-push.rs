@@ -1,10 +1,8 @@
 //! cc-push to a real registry; skopeo and podman read what cc pushed.
 
-mod support;
-
 use std::process::Command;
 
-use support::{assert_ok, Env, Registry};
+use support::{assert_ok, root_or_skip, Env, Registry};
 
 fn skopeo_digest(reg: &Registry, path: &str) -> String {
     let out = Command::new("skopeo")

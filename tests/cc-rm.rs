@@ -1,10 +1,8 @@
 //! cc-rm: record, upper dir and name go; -f on missing; several args.
 
-mod support;
-
 use std::path::Path;
 
-use support::{assert_code, assert_no_leaks, assert_one_line_error, Env};
+use support::{assert_code, assert_no_leaks, assert_one_line_error, root_or_skip, Env};
 
 #[test]
 fn removes_record_upper_and_name() {

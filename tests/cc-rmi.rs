@@ -1,12 +1,10 @@
 //! cc-rmi: blobs and layers nobody uses go, shared ones stay; images in
 //! use need -f; -f on missing; ambiguous prefixes list candidates.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::{assert_code, assert_one_line_error, stderr, Env};
+use support::{assert_code, assert_one_line_error, root_or_skip, stderr, Env};
 
 fn count(dir: &Path) -> usize {
     fs::read_dir(dir).map(|rd| rd.count()).unwrap_or(0)

@@ -1,8 +1,6 @@
 //! cc-run: isolation, the upper dir, limits, pty, exit codes and signals,
 //! env/user/workdir, bind mounts, the record, bad input, concurrency.
 
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
@@ -13,7 +11,7 @@ use std::time::Duration;
 
 use support::{
     assert_code, assert_no_leaks, assert_no_stray, assert_ok, assert_one_line_error, cgroup_dir,
-    stderr, stdout, tree_snapshot, wait_for, Env,
+    root_or_skip, stderr, stdout, tree_snapshot, wait_for, Env,
 };
 
 /// An env with a busybox image named `img`.
@@ -603,9 +601,9 @@ fn exit_125_when_cc_fails() {
 /// Send `sig` to a foreground cc-run once its command is running.
 fn signal_exit(env: &Env, args: &[&str], procs: usize, sig: nix::sys::signal::Signal) -> i32 {
     let mut child = spawn(env, args);
-    wait_running(env, procs);
-    // Let the command set up its handlers.
-    std::thread::sleep(Duration::from_millis(300));
+    let id = wait_running(env, procs);
+    // The command's trap (or --init's signal mask) is in place.
+    env.wait_for_trap(&id, sig);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let out = child.wait_with_output_ref();
     out.status

@@ -1,10 +1,8 @@
 //! cc-save: docker-archive and oci-archive tars.
 
-mod support;
-
 use std::process::Command;
 
-use support::{assert_code, assert_ok, Env};
+use support::{assert_code, assert_ok, root_or_skip, Env};
 
 fn entries(tar: &std::path::Path) -> Vec<String> {
     let out = Command::new("tar").arg("-tf").arg(tar).output().unwrap();

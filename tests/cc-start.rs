@@ -1,13 +1,11 @@
 //! cc-start and cc-restart: an exited container runs again on its same
 //! files, id and name; wrong states are exit 4.
 
-mod support;
-
 use std::time::Duration;
 
 use support::{
-    assert_code, assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, run_timeout,
-    stdout,
+    assert_code, assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, root_or_skip,
+    run_timeout, stdout,
 };
 
 #[test]

@@ -1,11 +1,10 @@
 //! cc-stop: escalation to SIGKILL after the timeout, and the image's
 //! StopSignal.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leaks, assert_ok, run_timeout, Env};
+use nix::sys::signal::{SIGTERM, SIGUSR1};
+use support::{assert_no_leaks, assert_ok, root_or_skip, run_timeout, Env};
 
 #[test]
 fn ignoring_term_is_killed_after_the_timeout() {
@@ -17,7 +16,7 @@ fn ignoring_term_is_killed_after_the_timeout() {
         "-c",
         "trap '' TERM; while :; do sleep 0.1; done",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "1", &id]),
@@ -45,7 +44,7 @@ fn a_command_that_obeys_term_stops_at_once() {
         "-c",
         "trap 'exit 0' TERM; while :; do sleep 0.1; done",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),
@@ -82,7 +81,8 @@ fn the_images_stop_signal_is_used() {
         sig == "SIGUSR1" || sig == "USR1",
         "Config.StopSignal: {sig}"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    env.wait_for_trap(&id, SIGUSR1);
+    env.wait_for_trap(&id, SIGTERM);
     let t0 = Instant::now();
     let out = run_timeout(
         env.cmd("cc-stop").args(["-t", "5", &id]),

@@ -1,9 +1,7 @@
 //! cc-tag: another name for an image; a name moves; rmi of one of several
 //! names only untags.
 
-mod support;
-
-use support::{assert_one_line_error, Env};
+use support::{assert_one_line_error, root_or_skip, Env};
 
 fn names(env: &Env, image: &str) -> Vec<String> {
     let v: serde_json::Value =

@@ -1,11 +1,11 @@
 //! cc-wait: exited, running, several, and a container whose monitor was
 //! killed.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leaks, assert_ok, env_with_img, run_timeout, stdout};
+use support::{
+    assert_no_leaks, assert_ok, env_with_img, root_or_skip, run_timeout, stdout, wait_for,
+};
 
 #[test]
 fn exited_container_prints_its_code_at_once() {
@@ -73,7 +73,11 @@ fn killed_monitor_does_not_hang_wait_and_never_shows_up() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // cc-wait is waiting once it holds a pidfd (of the monitor).
+    let waiter_pid = waiter.id();
+    wait_for(Duration::from_secs(20), "cc-wait to watch a pidfd", || {
+        holds_a_pidfd(waiter_pid).then_some(())
+    });
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(mpid),
         nix::sys::signal::Signal::SIGKILL,
@@ -100,4 +104,14 @@ fn killed_monitor_does_not_hang_wait_and_never_shows_up() {
     assert_eq!(env.inspect("State.Status", &id), "exited");
     env.ok("cc-rm", ["-f", &id]);
     assert_no_leaks(&env);
+}
+
+/// Whether process `pid` has a pidfd open (pidfd_open(2): an fd that
+/// links to `anon_inode:[pidfd]`).
+fn holds_a_pidfd(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == "anon_inode:[pidfd]"))
 }

@@ -5,15 +5,14 @@
 //! scopes). `make test` runs this file on the host (cgroup v1 here) and in
 //! a cgroup-v2 VM under a tiny init and under systemd (tests/vm/).
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use support::{
-    assert_code, assert_no_leaks, assert_ok, cgroup_dir, env_with_img, stderr, stdout, wait_for,
+    assert_code, assert_no_leaks, assert_ok, cgroup_dir, env_with_img, root_or_skip, stderr,
+    stdout, wait_for,
 };
 
 const T: Duration = Duration::from_secs(30);

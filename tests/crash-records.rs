@@ -6,14 +6,12 @@
 //! - a killed monitor: never shown running, and its host port free for
 //!   the next container (item 6).
 
-mod support;
-
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{assert_no_leaks, assert_ok, stderr, wait_for, Env, NetEnv};
+use support::{assert_no_leaks, assert_ok, root_or_skip, stderr, wait_for, Env, NetEnv};
 
 /// Runs `prog args` with `CC_FAILPOINT=point` and checks it was killed there.
 fn killed_at(env: &Env, point: &str, prog: &str, args: &[&str]) {

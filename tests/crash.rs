@@ -10,14 +10,12 @@
 //! `image.unnamed` (config and manifest stored, no name), `commit.packed`,
 //! `push.compressed` (the gzip copy made, not yet kept) and `push.blobs`.
 
-mod support;
-
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use support::{assert_ok, have, stdout, Env, Registry};
+use support::{assert_ok, have, root_or_skip, stdout, Env, Registry};
 
 /// Runs `prog args` with the failpoint `step` armed; asserts it died there.
 fn killed_at<I, S>(env: &Env, step: &str, prog: &str, args: I)

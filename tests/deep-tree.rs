@@ -3,13 +3,11 @@
 //! lists it, cc-export writes it, cc-rm removes it, each with a small
 //! open-file limit and stack, and nothing is left in the store.
 
-mod support;
-
 use std::fs;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{assert_ok, run_timeout, stderr, stdout, Env};
+use support::{assert_ok, root_or_skip, run_timeout, stderr, stdout, Env};
 
 /// `deep N`: mkdir and chdir "d" N times (from `/`), then a file `leaf`.
 const DEEP: &str = r#"

@@ -3,11 +3,11 @@
 //! sockets; ping still works through `ping_group_range`), and no io_uring
 //! (docker's profile since Docker 25).
 
-mod support;
-
 use std::time::Duration;
 
-use support::{assert_code, assert_ok, cgroup_dir, compile_static, stdout, Env, NetEnv};
+use support::{
+    assert_code, assert_ok, cgroup_dir, compile_static, root_or_skip, stdout, Env, NetEnv,
+};
 
 /// `probe raw`: a raw ICMP socket; `probe uring`: io_uring_setup with a
 /// real ring; `probe ping ADDR`: an echo through an ICMP datagram socket,

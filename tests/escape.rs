@@ -7,8 +7,6 @@
 //! that are meant to open them (`--privileged`, `--cap-add`), tried only
 //! where success cannot harm the host.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -16,7 +14,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_no_leaks, assert_ok, bin, cgroup_dir, run_timeout, stdout, wait_for, Env};
+use support::{
+    assert_no_leaks, assert_ok, bin, cgroup_dir, root_or_skip, run_timeout, stdout, wait_for, Env,
+};
 
 /// `esc`: a static helper for what busybox cannot do.
 /// - `esc NR [A0..A5]`: raw syscall NR, prints `ok`, `EPERM`, `ENOSYS`...

@@ -6,15 +6,13 @@
 //! no cc-oci spec, and can hold none of cc's locks; a lock held too long
 //! is an error that names its holder.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{assert_ok, run_timeout, stderr, stdout, Env, NetEnv};
+use support::{assert_ok, root_or_skip, run_timeout, stderr, stdout, Env, NetEnv};
 
 /// `euid`: prints its effective uid; stored setuid root in the image.
 const EUID: &str = "#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf(\"euid=%d\\n\", (int)geteuid()); return 0; }\n";

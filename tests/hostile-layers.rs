@@ -5,8 +5,6 @@
 //! entry and nothing stored, or stored with the entry kept inside the
 //! layer; either way no file outside the store changes.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -15,8 +13,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use support::{
-    assert_no_leaks, assert_ok, assert_one_line_error, have, run_timeout, stderr, stdout,
-    tree_snapshot, Env, Registry,
+    assert_no_leaks, assert_ok, assert_one_line_error, have, root_or_skip, run_timeout, stderr,
+    stdout, tree_snapshot, Env, Registry,
 };
 
 // ------------------------------------------------------------ tar writer

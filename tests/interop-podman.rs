@@ -3,12 +3,10 @@
 //! under podman with the same files, and both tools list the same changes.
 //! Each test has its own podman --root/--runroot, removed at the end.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use support::{assert_ok, listing, Env, CHANGES, LISTING};
+use support::{assert_ok, listing, root_or_skip, Env, CHANGES, LISTING};
 
 /// A private podman store below the test's folder.
 struct Podman {

@@ -2,8 +2,6 @@
 //! the monitor process, -d failures and --cidfile, reboot detection, 50
 //! detached containers at once, and clients killed mid-way.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -11,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::{
-    assert_code, assert_no_leaks, assert_ok, env_with_img, is_id, monitor_pids, run_timeout,
-    sid_of, stderr, stdout, wait_for,
+    assert_code, assert_no_leaks, assert_ok, env_with_img, is_id, monitor_pids, root_or_skip,
+    run_timeout, sid_of, stderr, stdout, wait_for,
 };
 
 const T: Duration = Duration::from_secs(20);

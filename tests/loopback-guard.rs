@@ -3,13 +3,11 @@
 //! only while a container publishes a port, so otherwise the kernel drops
 //! packets from the bridge to 127.0.0.0/8 itself (martians).
 
-mod support;
-
 use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_ok, compile_static, wait_for, Env, NetEnv};
+use support::{assert_ok, compile_static, root_or_skip, wait_for, Env, NetEnv};
 
 /// `inject IFACE DSTMAC SRCIP DSTIP PORT TEXT`: one UDP datagram written
 /// as a whole Ethernet frame on a packet socket (CAP_NET_RAW), so the

@@ -5,15 +5,14 @@
 //! a /proc file. The files lxcfs stands in for (/proc/meminfo...) may
 //! still be mounted on.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::process::Command;
 use std::time::Duration;
 
 use support::{
-    assert_code, assert_no_leaks, assert_one_line_error, run_timeout, stderr, stdout, Env,
+    assert_code, assert_no_leaks, assert_one_line_error, root_or_skip, run_timeout, stderr, stdout,
+    Env,
 };
 
 const T: Duration = Duration::from_secs(60);

@@ -4,8 +4,6 @@
 //! containers, and `cc-net reload`. Traffic goes only to loopback and to
 //! addresses of namespaces and bridges these tests create.
 
-mod support;
-
 use std::time::Duration;
 
 use support::*;

@@ -23,8 +23,6 @@
 //! The runtime under test is the built `cc-oci`; `CC_OCI_UNDER_TEST=PATH`
 //! replaces it (a developer aid). See tests/support/oci.rs.
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -32,7 +30,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use support::oci::{self, Oci, Podman, Runtime, T};
-use support::{assert_ok, stderr, stdout, wait_for, Env};
+use support::{assert_ok, scaled, stderr, stdout, wait_for, Env};
 
 /// One containerd at a time (see the file's head).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -211,6 +209,23 @@ disabled_plugins = [
             .collect()
     }
 
+    /// Polls `ctr task ls` (TASK PID STATUS) until task `t` is no longer
+    /// RUNNING, for at most 10 s: on drop, a failed wait is no panic.
+    fn wait_not_running(&self, t: &str) {
+        let running = || {
+            self.ctr().args(["task", "ls"]).output().is_ok_and(|o| {
+                stdout(&o).lines().any(|l| {
+                    let cells: Vec<&str> = l.split_whitespace().collect();
+                    cells.first() == Some(&t) && cells.get(2) == Some(&"RUNNING")
+                })
+            })
+        };
+        let deadline = std::time::Instant::now() + scaled(Duration::from_secs(10));
+        while running() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Pids of this containerd's shims: their command line names our
     /// socket after `-address`.
     fn shims(&self) -> Vec<i32> {
@@ -250,7 +265,7 @@ impl Drop for Containerd {
                     .ctr()
                     .args(["task", "kill", "-a", "-s", "KILL", t])
                     .output();
-                std::thread::sleep(Duration::from_millis(200));
+                self.wait_not_running(t);
                 let _ = self.ctr().args(["task", "delete", "-f", t]).output();
             }
         }

@@ -17,8 +17,6 @@
 //! replaces it (a developer aid: `CC_OCI_UNDER_TEST=/usr/bin/runc` checks
 //! the tests themselves). See tests/support/oci.rs.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use support::oci::{self, Named, Podman, Runtime};
@@ -433,8 +431,17 @@ fn pause_freezes_and_unpause_resumes() {
 
         pm.ok(&rt, &["pause", &n.name]);
         let paused = pm.inspect(&rt, "{{.State.Status}}", &n.name);
-        std::thread::sleep(Duration::from_millis(300));
-        let n1 = count();
+        // What the counter printed before the freeze reaches the log
+        // through conmon: wait until the count holds between two reads.
+        let mut last = count();
+        let n1 = wait_for(oci::T, &format!("{l}: the log to settle"), || {
+            let now = count();
+            let settled = now == last;
+            last = now;
+            settled.then_some(now)
+        });
+        // A fixed wait on purpose: that the count does not move while
+        // paused is what is tested.
         std::thread::sleep(Duration::from_millis(1200));
         let n2 = count();
         let frozen = n1 == n2;

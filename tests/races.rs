@@ -3,13 +3,13 @@
 //! - cc-rmi against cc-run on one image (issue 15, item 1);
 //! - cc-rm of one container from five processes (item 7).
 
-mod support;
-
 use std::fs;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use support::{assert_ok, assert_one_line_error, stderr, stdout, wait_child_timeout, Env};
+use support::{
+    assert_ok, assert_one_line_error, root_or_skip, stderr, stdout, wait_child_timeout, Env,
+};
 
 fn spawn(mut cmd: Command) -> Child {
     cmd.stdout(Stdio::piped())

@@ -3,13 +3,11 @@
 //! gets none), `--creds USER` with the password from stdin, and a clear
 //! error for an empty `REGISTRY_AUTH_FILE`.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use support::{assert_code, assert_ok, Env, Registry, RegistryConf};
+use support::{assert_code, assert_ok, root_or_skip, Env, Registry, RegistryConf};
 
 /// One request a hand-made server got: method, path, Authorization.
 #[derive(Debug, Clone)]

@@ -2,9 +2,7 @@
 //! (openssl) and htpasswd basic auth; cc-login and cc-logout; credentials
 //! from ~/.docker/config.json.
 
-mod support;
-
-use support::{assert_code, assert_ok, Env, Registry, RegistryConf};
+use support::{assert_code, assert_ok, root_or_skip, Env, Registry, RegistryConf};
 
 fn tls_registry() -> Registry {
     Registry::start_with(RegistryConf {

@@ -4,13 +4,12 @@
 //! groups, `seccomp=unconfined` and `seccomp=FILE`, `--privileged`, the
 //! device cgroup and `--device`, and cc-exec under the same filter.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
 use support::{
-    add_syscall_helper, assert_code, assert_ok, assert_one_line_error, stderr, stdout, Env,
+    add_syscall_helper, assert_code, assert_ok, assert_one_line_error, root_or_skip, stderr,
+    stdout, Env,
 };
 
 /// An env with image `img`: busybox plus the static syscall helper `sc`.

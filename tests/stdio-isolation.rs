@@ -8,8 +8,6 @@
 //! holding a secret. Afterwards the test looks at what the host sees: the
 //! pty's input queue is empty and the secret was not read.
 
-mod support;
-
 use std::fs;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
@@ -17,7 +15,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{assert_ok, compile_static, run_timeout, stderr, wait_child_timeout, Env};
+use support::{
+    assert_ok, compile_static, root_or_skip, run_timeout, stderr, wait_child_timeout, Env,
+};
 
 /// `probe`: reports on stderr, one `key=value` per line, then prints
 /// `probe-out` on stdout.

@@ -1,11 +1,9 @@
 //! The store's images/ folder is an OCI image layout that skopeo and umoci
 //! read as it is.
 
-mod support;
-
 use std::process::Command;
 
-use support::{assert_ok, have, Env};
+use support::{assert_ok, have, root_or_skip, Env};
 
 #[test]
 fn skopeo_inspects_the_store() {

@@ -4,14 +4,13 @@
 //! like the image's, what the container writes is stored with the
 //! container's ids, and the host's root-owned files are out of reach.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::Duration;
 
 use support::{
-    assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, run_timeout, stdout, Env,
+    assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, root_or_skip, run_timeout,
+    stdout, Env,
 };
 
 const T: Duration = Duration::from_secs(20);
@@ -302,7 +301,8 @@ fn low_ports_and_terminal_work_as_root() {
             "sh",
             "-c",
             "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; \
-             nc -l -p 80 & sleep 0.3; netstat -ltn | grep -c ':80 '; kill $!",
+             nc -l -p 80 & i=0; until netstat -ltn | grep -q ':80 ' || [ $i -ge 200 ]; \
+             do i=$((i+1)); sleep 0.05; done; netstat -ltn | grep -c ':80 '; kill $!",
         ],
     );
     assert_ok(&out, "cc-run --userns=auto nc -l -p 80");

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{assert_ok, make_busybox_rootfs, mounts_under, run_timeout, stdout, Env};
+use crate::{assert_ok, make_busybox_rootfs, mounts_under, run_timeout, stdout, Env};
 
 /// The environment variable that replaces `cc-oci` by another runtime.
 pub const OVERRIDE: &str = "CC_OCI_UNDER_TEST";
@@ -60,7 +60,7 @@ pub fn under_test() -> Runtime {
             eprintln!("note: {OVERRIDE} replaces cc-oci by {}", p.display());
             p
         }
-        None => super::bin("cc-oci"),
+        None => crate::bin("cc-oci"),
     };
     Runtime {
         label: "cc-oci",
@@ -83,7 +83,7 @@ pub fn runtimes() -> [Runtime; 2] {
 /// Whether the host programs a test drives are installed (fails under CI
 /// when one is missing, see `support::have`).
 pub fn tools(names: &[&str]) -> bool {
-    names.iter().all(|t| super::have(t))
+    names.iter().all(|t| crate::have(t))
 }
 
 /// A name no other test of this process uses: `oci-TAG-PID-N`.
@@ -115,7 +115,7 @@ pub fn sh_line(cmd: &Command) -> String {
 pub fn busybox_tar(env: &Env) -> PathBuf {
     let dir = env.busybox_rootfs("oci-image");
     let tar = env.dir.join("oci-image.tar");
-    super::tar_dir(&dir, &tar);
+    crate::tar_dir(&dir, &tar);
     tar
 }
 
@@ -450,7 +450,7 @@ pub fn in_pty(cmd: &Command, rows: u16, cols: u16, input: &str) -> (String, Opti
         .expect("script (util-linux)");
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
-    let out = super::wait_child_timeout(child, T, &line);
+    let out = crate::wait_child_timeout(child, T, &line);
     drop(stdin);
     let shown = stdout(&out).replace(['\r', '\0'], "");
     (shown, out.status.code())
