@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
-use cc_lib::container::{self, Status};
+use cc_lib::container;
 use cc_lib::error::Error;
 use cc_lib::run::attach::{self, Ended, Keys};
 use cc_lib::Result;
@@ -32,12 +32,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let (Status::Running, Some(pid)) = (c.status(), c.state.pid) else {
-        return Err(Error::State(format!(
-            "container '{}' is not running",
-            a.container
-        )));
-    };
+    let pid = c.running_pid()?;
     let fail = |f: cc_lib::sandbox::Failure| Error::Invalid(f.message);
     let keys = Keys::parse(a.detach_keys.as_deref()).map_err(fail)?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);

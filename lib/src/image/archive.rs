@@ -58,8 +58,8 @@ impl Unpacked {
                 platform: None,
             },
             diff_id: String::new(),
-            tmp_blob: store::tmp::owned_path(&tmp, "blob", ""),
-            tmp_dir: store::tmp::owned_path(&tmp, "layer", ""),
+            tmp_blob: store::tmp::owned_path(&tmp, "blob", "")?,
+            tmp_dir: store::tmp::owned_path(&tmp, "layer", "")?,
         };
         fs::create_dir_all(&u.tmp_dir).map_err(|e| Error::io("create", &u.tmp_dir, e))?;
         Ok(u)
@@ -388,7 +388,7 @@ pub struct Loaded {
 /// The archive is read once into the store's tmp/, because a tar can hold
 /// its manifest after the layers.
 pub fn load_stream(store: &Store, input: impl Read, what: &str) -> Result<Vec<Loaded>> {
-    let path = store::tmp::owned_path(&store.tmp_dir(), "load", ".tar");
+    let path = store::tmp::owned_path(&store.tmp_dir(), "load", ".tar")?;
     let result = (|| {
         let mut f = File::options()
             .create_new(true)
