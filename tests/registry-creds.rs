@@ -304,14 +304,7 @@ fn a_broken_auth_file_is_refused_and_kept() {
             ("cc-pull", vec![dest.as_str()]),
         ] {
             std::fs::write(&auth_file, content).unwrap();
-            let mut c = env.cmd(prog);
-            c.env("REGISTRY_AUTH_FILE", &auth_file).args(&args);
-            c.stdin(std::process::Stdio::piped());
-            c.stdout(std::process::Stdio::piped());
-            c.stderr(std::process::Stdio::piped());
-            let mut child = c.spawn().unwrap();
-            let _ = child.stdin.take().unwrap().write_all(b"s3cret\n");
-            let out = child.wait_with_output().unwrap();
+            let out = with_auth_file(&env, &auth_file, prog, &args);
             let what = format!("{prog} with an auth file of {content:?}");
             assert_code(&out, 1, &what);
             support::assert_one_line_error(&out, prog);
@@ -345,33 +338,35 @@ fn login_and_logout_keep_the_rest_of_the_auth_file() {
     let read = || -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(&auth_file).unwrap()).unwrap()
     };
-    let out = env
-        .cmd("cc-login")
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .args(["-u", "tester", "--password-stdin", &reg.host])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(b"s3cret\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
+    let login = ["-u", "tester", "--password-stdin", &reg.host];
+    let out = with_auth_file(&env, &auth_file, "cc-login", &login);
     assert_ok(&out, "cc-login");
     let v = read();
     assert_eq!(v["auths"]["other.example"]["auth"], "b3RoZXI6cHc=", "{v}");
     assert_eq!(v["credHelpers"]["x.example"], "pass", "{v}");
     assert!(v["auths"][&reg.host]["auth"].is_string(), "{v}");
-    let out = env
-        .cmd("cc-logout")
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .arg(&reg.host)
-        .output()
-        .unwrap();
+    let out = with_auth_file(&env, &auth_file, "cc-logout", &[&reg.host]);
     assert_ok(&out, "cc-logout");
     let v = read();
     assert!(v["auths"].get(&reg.host).is_none(), "{v}");
     assert_eq!(v["auths"]["other.example"]["auth"], "b3RoZXI6cHc=", "{v}");
     assert_eq!(v["credHelpers"]["x.example"], "pass", "{v}");
+}
+
+/// `prog args` with `REGISTRY_AUTH_FILE=auth_file` and the password on
+/// stdin (a program that stops before reading it closes it: no unwrap).
+fn with_auth_file(
+    env: &Env,
+    auth_file: &std::path::Path,
+    prog: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut c = env.cmd(prog);
+    c.env("REGISTRY_AUTH_FILE", auth_file).args(args);
+    c.stdin(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped());
+    c.stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(b"s3cret\n");
+    child.wait_with_output().unwrap()
 }
