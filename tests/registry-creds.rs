@@ -294,7 +294,11 @@ fn a_broken_auth_file_is_refused_and_kept() {
     let auth_file = env.dir.join("auth.json");
     let dest = reg.at("broken/bb:v1");
     let shown = auth_file.display().to_string();
-    for content in ["{\"auths\": {\"other.example\": ", "[1, 2]", "{\"auths\": 5}"] {
+    for content in [
+        "{\"auths\": {\"other.example\": ",
+        "[1, 2]",
+        "{\"auths\": 5}",
+    ] {
         for (prog, args) in [
             (
                 "cc-login",
