@@ -614,4 +614,27 @@ mod tests {
             "no temp file left"
         );
     }
+
+    #[test]
+    fn a_failed_replace_leaves_the_file_and_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("out.tar");
+        write_volatile(&p, b"old").unwrap();
+        let e = replace_with(&p, 0o644, false, |f| {
+            f.write_all(b"half").unwrap();
+            Err(Error::Invalid("stopped".into()))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "stopped");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "temp left");
+    }
+
+    #[test]
+    fn random_hex_is_fresh_hex_of_the_length_asked() {
+        let (a, b) = (random_hex(16).unwrap(), random_hex(16).unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
 }
