@@ -327,13 +327,18 @@ fn a_broken_auth_file_is_refused_and_kept() {
 }
 
 /// cc-login and cc-logout change their registry's entry only: the other
-/// registries' credentials and the file's other keys stay.
+/// registries' credentials and the file's other keys stay. An empty file
+/// holds nothing to keep: it is no file.
 #[test]
 fn login_and_logout_keep_the_rest_of_the_auth_file() {
     root_or_skip!();
     let env = Env::new();
     let reg = auth_registry();
     let auth_file = env.dir.join("auth.json");
+    std::fs::write(&auth_file, "").unwrap();
+    let login = ["-u", "tester", "--password-stdin", &reg.host];
+    let out = with_auth_file(&env, &auth_file, "cc-login", &login);
+    assert_ok(&out, "cc-login over an empty auth file");
     std::fs::write(
         &auth_file,
         r#"{"auths": {"other.example": {"auth": "b3RoZXI6cHc="}}, "credHelpers": {"x.example": "pass"}}"#,
@@ -342,7 +347,6 @@ fn login_and_logout_keep_the_rest_of_the_auth_file() {
     let read = || -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(&auth_file).unwrap()).unwrap()
     };
-    let login = ["-u", "tester", "--password-stdin", &reg.host];
     let out = with_auth_file(&env, &auth_file, "cc-login", &login);
     assert_ok(&out, "cc-login");
     let v = read();

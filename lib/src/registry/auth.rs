@@ -227,13 +227,17 @@ pub fn writable_auth_file() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// cc's auth file, `None` when there is none. A file that cannot be read,
-/// does not parse or is not `{"auths": {...}}` is an error: it may hold
-/// other registries' credentials, which a rewrite would drop.
+/// cc's auth file, `None` when there is none (or it is empty: nothing to
+/// lose). A file that cannot be read, does not parse or is not
+/// `{"auths": {...}}` is an error: it may hold other registries'
+/// credentials, which a rewrite would drop.
 fn read_auth_file(path: &Path) -> Result<Option<Map<String, Value>>> {
     let Some(data) = crate::store::read_optional(path)? else {
         return Ok(None);
     };
+    if data.trim_ascii().is_empty() {
+        return Ok(None);
+    }
     let v: Value = serde_json::from_slice(&data).map_err(|source| Error::Json {
         path: path.to_path_buf(),
         source,
