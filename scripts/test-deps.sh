@@ -31,6 +31,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# clippy, which `make test` runs first: a component of the Rust toolchain
+# that a minimal rustup profile leaves out.
+if ! cargo clippy --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || { echo "test-deps: cargo clippy is missing and there is no rustup to add it" >&2; exit 1; }
+    rustup component add clippy
+fi
+
 # podman (the interoperability tests' peer) on a host with cgroup v1 or a
 # hybrid layout: crun refuses it, runc works; the default nproc/nofile
 # limits it would set are too high for some hosts. Only when the machine

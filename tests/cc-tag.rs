@@ -74,3 +74,25 @@ fn tag_with_a_bad_name_fails() {
     assert!(!out.status.success(), "an invalid name was accepted");
     assert_one_line_error(&out, "cc-tag");
 }
+
+/// The store's random names come from getrandom(2), not from
+/// /dev/urandom: a program still works where that device is missing or
+/// empty (here /dev/null is bound over it, in a mount namespace of the
+/// program's own), where it used to panic.
+#[test]
+fn tag_needs_no_dev_urandom() {
+    root_or_skip!();
+    let env = Env::new();
+    let id = env.busybox_image("orig");
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount --bind /dev/null /dev/urandom && exec "$0" "$@""#)
+        .arg(support::bin("cc-tag"))
+        .args(["orig", "copy:v1"])
+        .env("CC_ROOT", &env.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    support::assert_ok(&out, "cc-tag with an empty /dev/urandom");
+    assert_eq!(env.inspect("Id", "copy:v1"), id);
+}

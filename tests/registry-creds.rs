@@ -1,7 +1,8 @@
 //! Where registry credentials go and how they are given: only to the
 //! registry's own host (an upload `Location` or a redirect to another host
-//! gets none), `--creds USER` with the password from stdin, and a clear
-//! error for an empty `REGISTRY_AUTH_FILE`.
+//! gets none), `--creds USER` with the password from stdin, a clear
+//! error for an empty `REGISTRY_AUTH_FILE`, and an auth file that is not
+//! one refused, never rewritten.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -277,4 +278,101 @@ fn empty_auth_file_variable_is_an_error() {
             support::stderr(&out)
         );
     }
+}
+
+/// An auth file that does not parse, or parses but is not
+/// `{"auths": {...}}`, may hold other registries' credentials: cc-login
+/// and cc-logout refuse to rewrite it, and cc-pull to read it, each in one
+/// line that names the file (exit 1); the file is left as it was.
+#[test]
+fn a_broken_auth_file_is_refused_and_kept() {
+    root_or_skip!();
+    let env = Env::new();
+    let reg = auth_registry();
+    let auth_file = env.dir.join("auth.json");
+    let dest = reg.at("broken/bb:v1");
+    let shown = auth_file.display().to_string();
+    for content in [
+        "{\"auths\": {\"other.example\": ",
+        "[1, 2]",
+        "{\"auths\": 5}",
+    ] {
+        for (prog, args) in [
+            (
+                "cc-login",
+                vec!["-u", "tester", "--password-stdin", reg.host.as_str()],
+            ),
+            ("cc-logout", vec![reg.host.as_str()]),
+            ("cc-pull", vec![dest.as_str()]),
+        ] {
+            std::fs::write(&auth_file, content).unwrap();
+            let out = with_auth_file(&env, &auth_file, prog, &args);
+            let what = format!("{prog} with an auth file of {content:?}");
+            assert_code(&out, 1, &what);
+            support::assert_one_line_error(&out, prog);
+            assert!(
+                support::stderr(&out).contains(&format!("'{shown}'")),
+                "{what}: {}",
+                support::stderr(&out)
+            );
+            assert_eq!(
+                std::fs::read_to_string(&auth_file).unwrap(),
+                content,
+                "{what}: the file changed"
+            );
+        }
+    }
+}
+
+/// cc-login and cc-logout change their registry's entry only: the other
+/// registries' credentials and the file's other keys stay. An empty file
+/// holds nothing to keep: it is no file.
+#[test]
+fn login_and_logout_keep_the_rest_of_the_auth_file() {
+    root_or_skip!();
+    let env = Env::new();
+    let reg = auth_registry();
+    let auth_file = env.dir.join("auth.json");
+    std::fs::write(&auth_file, "").unwrap();
+    let login = ["-u", "tester", "--password-stdin", &reg.host];
+    let out = with_auth_file(&env, &auth_file, "cc-login", &login);
+    assert_ok(&out, "cc-login over an empty auth file");
+    std::fs::write(
+        &auth_file,
+        r#"{"auths": {"other.example": {"auth": "b3RoZXI6cHc="}}, "credHelpers": {"x.example": "pass"}}"#,
+    )
+    .unwrap();
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&auth_file).unwrap()).unwrap()
+    };
+    let out = with_auth_file(&env, &auth_file, "cc-login", &login);
+    assert_ok(&out, "cc-login");
+    let v = read();
+    assert_eq!(v["auths"]["other.example"]["auth"], "b3RoZXI6cHc=", "{v}");
+    assert_eq!(v["credHelpers"]["x.example"], "pass", "{v}");
+    assert!(v["auths"][&reg.host]["auth"].is_string(), "{v}");
+    let out = with_auth_file(&env, &auth_file, "cc-logout", &[&reg.host]);
+    assert_ok(&out, "cc-logout");
+    let v = read();
+    assert!(v["auths"].get(&reg.host).is_none(), "{v}");
+    assert_eq!(v["auths"]["other.example"]["auth"], "b3RoZXI6cHc=", "{v}");
+    assert_eq!(v["credHelpers"]["x.example"], "pass", "{v}");
+}
+
+/// `prog args` with `REGISTRY_AUTH_FILE=auth_file` and the password on
+/// stdin (a program that stops before reading it closes it: no unwrap).
+fn with_auth_file(
+    env: &Env,
+    auth_file: &std::path::Path,
+    prog: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut c = env.cmd(prog);
+    c.env("REGISTRY_AUTH_FILE", auth_file).args(args);
+    c.stdin(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped());
+    c.stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(b"s3cret\n");
+    child.wait_with_output().unwrap()
 }

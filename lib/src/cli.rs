@@ -190,6 +190,26 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Sizes as docker prints them: 4.26MB (decimal units).
+pub fn human_size(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < units.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n}B")
+    } else {
+        format!("{:.3}", v)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+            + units[i]
+    }
+}
+
 /// Reads ids from stdin when the only argument is `-`.
 pub fn expand_stdin(args: Vec<String>) -> Vec<String> {
     if args.len() == 1 && args[0] == "-" {
@@ -201,5 +221,18 @@ pub fn expand_stdin(args: Vec<String>) -> Vec<String> {
             .collect()
     } else {
         args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_docker_prints_them() {
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(1000), "1kB");
+        assert_eq!(human_size(4_260_000), "4.26MB");
+        assert_eq!(human_size(1_234_567_890), "1.235GB");
     }
 }

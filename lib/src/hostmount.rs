@@ -61,7 +61,7 @@ pub fn with_root<T>(
 
 fn mount_image(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
     let img = image::resolve(store, query)?;
-    let dir = store.mounts_dir().join(store::random_hex(8));
+    let dir = store.mounts_dir().join(store::random_hex(8)?);
     let target = dir.join("rootfs");
     let made = (|| {
         private_dirs(&target)?;

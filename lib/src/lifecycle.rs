@@ -13,16 +13,9 @@ use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-fn not_running(c: &Container) -> Error {
-    Error::State(format!("container '{}' is not running", c.name()))
-}
-
 /// Sends `sig` to the container's main process.
 pub fn kill(c: &Container, sig: Signal) -> Result<()> {
-    let pid = match (c.status(), c.state.pid) {
-        (Status::Running, Some(pid)) => pid,
-        _ => return Err(not_running(c)),
-    };
+    let pid = c.running_pid()?;
     send(Pid::from_raw(pid), sig)
         .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))
 }

@@ -2,7 +2,7 @@
 //! names, locks and atomic writes. DESIGN.md's "On disk" is the contract.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -292,15 +292,9 @@ pub const PRIVATE: u32 = 0o600;
 
 /// [`write_atomic`] with the file's `mode` (say [`PRIVATE`]).
 pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    let tmp = temp_beside(path);
-    write_synced(&tmp, data, mode).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("rename into", path, e)
-    })?;
-    sync_parent(path)
+    replace_with(path, mode, true, |f| {
+        f.write_all(data).map_err(|e| Error::io("write", path, e))
+    })
 }
 
 /// Like `write_atomic` but without the fsyncs, for files that only matter
@@ -315,19 +309,37 @@ pub fn write_volatile(path: &Path, data: &[u8]) -> Result<()> {
 
 /// [`write_volatile`] with the file's `mode` (say [`PRIVATE`]).
 pub fn write_volatile_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    let tmp = temp_beside(path);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(data))
-        .map_err(|e| Error::io("write", &tmp, e));
-    if let Err(e) =
-        written.and_then(|_| fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e)))
-    {
+    replace_with(path, mode, false, |f| {
+        f.write_all(data).map_err(|e| Error::io("write", path, e))
+    })
+}
+
+/// The one temp-file-then-rename of cc: `fill` writes a new file (`mode`,
+/// less the umask) beside `path`, which is then renamed over `path`, so a
+/// reader sees the old file or the whole new one. `durable` adds the
+/// fsyncs of the file and of the folder that make it survive a crash. On
+/// any failure the temporary file is removed and `path` is untouched.
+pub fn replace_with(
+    path: &Path,
+    mode: u32,
+    durable: bool,
+    fill: impl FnOnce(&mut File) -> Result<()>,
+) -> Result<()> {
+    let tmp = temp_beside(path)?;
+    let made = (|| {
+        let mut f = create_new(&tmp, mode)?;
+        fill(&mut f)?;
+        if durable {
+            f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
+        }
+        fs::rename(&tmp, path).map_err(|e| Error::io("rename into", path, e))
+    })();
+    if made.is_err() {
         let _ = fs::remove_file(&tmp);
-        return Err(e);
+    }
+    made?;
+    if durable {
+        sync_parent(path)?;
     }
     Ok(())
 }
@@ -339,7 +351,7 @@ pub fn write_new(path: &Path, data: &[u8]) -> Result<bool> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
-    let tmp = temp_beside(path);
+    let tmp = temp_beside(path)?;
     write_synced(&tmp, data, 0o644)?;
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);
@@ -350,18 +362,22 @@ pub fn write_new(path: &Path, data: &[u8]) -> Result<bool> {
     }
 }
 
-fn temp_beside(path: &Path) -> PathBuf {
+fn temp_beside(path: &Path) -> Result<PathBuf> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    path.with_file_name(format!(".{name}.{}.tmp", &random_hex(8)))
+    Ok(path.with_file_name(format!(".{name}.{}.tmp", random_hex(8)?)))
 }
 
-fn write_synced(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    let mut f = OpenOptions::new()
+fn create_new(path: &Path, mode: u32) -> Result<File> {
+    OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(path)
-        .map_err(|e| Error::io("create", path, e))?;
+        .map_err(|e| Error::io("create", path, e))
+}
+
+fn write_synced(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    let mut f = create_new(path, mode)?;
     f.write_all(data).map_err(|e| Error::io("write", path, e))?;
     f.sync_all().map_err(|e| Error::io("sync", path, e))
 }
@@ -397,16 +413,30 @@ pub fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
     write_atomic(path, &bytes)
 }
 
-/// `n` random bytes as hex, from the kernel's generator.
-pub fn random_hex(n: usize) -> String {
+/// `n` random bytes as hex, from the kernel's generator: getrandom(2),
+/// which needs no /dev (a program may run where /dev/urandom is missing).
+pub fn random_hex(n: usize) -> Result<String> {
     let mut buf = vec![0u8; n];
-    let mut f = File::open("/dev/urandom").expect("/dev/urandom is readable");
-    f.read_exact(&mut buf).expect("/dev/urandom gives bytes");
-    hex::encode(buf)
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = &mut buf[filled..];
+        // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`,
+        // a live buffer of that length.
+        let got = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if got < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Error::sys("read random bytes (getrandom)", e));
+        }
+        filled += got as usize;
+    }
+    Ok(hex::encode(buf))
 }
 
 /// A new 64-character id.
-pub fn new_id() -> String {
+pub fn new_id() -> Result<String> {
     random_hex(32)
 }
 
@@ -583,5 +613,28 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_failed_replace_leaves_the_file_and_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("out.tar");
+        write_volatile(&p, b"old").unwrap();
+        let e = replace_with(&p, 0o644, false, |f| {
+            f.write_all(b"half").unwrap();
+            Err(Error::Invalid("stopped".into()))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "stopped");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "temp left");
+    }
+
+    #[test]
+    fn random_hex_is_fresh_hex_of_the_length_asked() {
+        let (a, b) = (random_hex(16).unwrap(), random_hex(16).unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 }

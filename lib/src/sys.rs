@@ -50,8 +50,9 @@ pub fn signalfd(signals: &[Signal]) -> Result<SignalFd> {
 
 /// The size (rows, columns) of the terminal on `fd`, if it is one.
 pub fn window_size(fd: BorrowedFd) -> Option<(u16, u16)> {
-    // SAFETY: all-zero is a valid winsize; TIOCGWINSZ writes one.
+    // SAFETY: all-zero is a valid winsize (plain integers).
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ writes one winsize into `ws`, which lives here.
     let ok = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == 0;
     ok.then_some((ws.ws_row, ws.ws_col))
 }

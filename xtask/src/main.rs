@@ -2,7 +2,8 @@
 //!
 //! - `man`: writes man/cc-<verb>.1 for every program
 //! - `completions`: writes completions/{bash,zsh,fish}/ for every program
-//! - `check`: lists generated files that are out of date, and bins/cc-*
+//! - `check`: lists generated files that are out of date, README.md and
+//!   man/cc.7 where they disagree with the programs' options, and bins/cc-*
 //!   folders missing from the program list; exits 1 if there are any
 
 use std::process::ExitCode;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
                     eprintln!("xtask check: {p}");
                 }
                 if !problems.is_empty() {
-                    eprintln!("xtask check: run `cargo run -p xtask -- man completions` and commit the result");
+                    eprintln!("xtask check: generated files: run `cargo run -p xtask -- man completions` and commit the result; README.md and man/cc.7: edit them");
                     code = ExitCode::from(1);
                 }
                 continue;

@@ -1,12 +1,14 @@
 //! Fails when a committed man page or completion no longer matches the
-//! programs' clap definitions, so `cargo test --workspace` catches drift.
+//! programs' clap definitions, or README.md's cc-run options and cc(7)'s
+//! synopses name options the programs lack (or lack ones they have), so
+//! `cargo test --workspace` catches drift.
 
 #[test]
-fn man_pages_and_completions_are_up_to_date() {
+fn man_pages_completions_and_docs_are_up_to_date() {
     let problems = xtask::check(&xtask::workspace_root());
     assert!(
         problems.is_empty(),
-        "generated files are out of date:\n  {}\nrun `cargo run -p xtask -- man completions` and commit the result",
+        "out of date:\n  {}\ngenerated files: run `cargo run -p xtask -- man completions` and commit the result; README.md and man/cc.7: edit them",
         problems.join("\n  ")
     );
 }

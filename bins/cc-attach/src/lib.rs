@@ -1,8 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
-use cc_lib::container::{self, Status};
-use cc_lib::error::Error;
+use cc_lib::container;
 use cc_lib::run::attach::{self, Ended, Keys};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
@@ -32,12 +31,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let (Status::Running, Some(pid)) = (c.status(), c.state.pid) else {
-        return Err(Error::State(format!(
-            "container '{}' is not running",
-            a.container
-        )));
-    };
+    let pid = c.running_pid()?;
     let keys = Keys::parse(a.detach_keys.as_deref())?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();

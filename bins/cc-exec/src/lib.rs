@@ -2,8 +2,7 @@ use std::process::ExitCode;
 
 use cc_lib::cgroup::Cgroup;
 use cc_lib::cli::StoreOpts;
-use cc_lib::container::{self, Status};
-use cc_lib::error::Error;
+use cc_lib::container;
 use cc_lib::run::{attach, relay};
 use cc_lib::sandbox::enter::{enter, Enter, Who};
 use cc_lib::Result;
@@ -49,12 +48,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let (Status::Running, Some(pid)) = (c.status(), c.state.pid) else {
-        return Err(Error::State(format!(
-            "container '{}' is not running",
-            a.container
-        )));
-    };
+    let pid = c.running_pid()?;
     let process = c.spec.process.clone().unwrap_or_default();
     let mut env = process.env.clone();
     for kv in &a.env {

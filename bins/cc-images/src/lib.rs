@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{print_json, print_table, Format, StoreOpts};
+use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
 use cc_lib::image::{self, Image};
 use cc_lib::store::short_id;
 use cc_lib::{time, Result};
@@ -90,24 +90,4 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Sizes as docker prints them: 4.26MB (decimal units).
-pub fn human_size(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < units.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n}B")
-    } else {
-        format!("{:.3}", v)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + units[i]
-    }
 }

@@ -32,7 +32,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let host = auth::registry_key(&a.registry);
     // Where the credentials will go, before any password is asked.
-    auth::auth_file()?;
+    auth::writable_auth_file()?;
     let tty = std::io::stdin().is_terminal();
     let user = match a.username {
         Some(u) => u,

@@ -74,25 +74,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             archive::save(&store, &list, format, out)?;
         }
         Some(p) => {
-            // A temporary file beside the target, renamed in when whole.
-            let tmp = p.with_file_name(format!(
-                ".{}.{}",
-                p.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                store::random_hex(4)
-            ));
-            let made = (|| {
-                let f = std::fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+            // A temporary file beside the target, renamed in when whole;
+            // 0666 less the umask, as a plain create.
+            store::replace_with(p, 0o666, false, |f| {
                 let mut w = BufWriter::with_capacity(1 << 20, f);
                 archive::save(&store, &list, format, &mut w)?;
-                w.flush().map_err(|e| Error::io("write", &tmp, e))?;
-                std::fs::rename(&tmp, p).map_err(|e| Error::io("rename", p, e))
-            })();
-            if made.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            made?;
+                w.flush().map_err(|e| Error::io("write", p, e))
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -78,6 +78,21 @@ impl Container {
     pub fn status(&self) -> Status {
         self.state.derived().status
     }
+    /// The pid of the main process of a running container; any other
+    /// status is a wrong state (exit 4) for whatever needs the process.
+    pub fn running_pid(&self) -> Result<i32> {
+        match self.state.derived() {
+            State {
+                status: Status::Running,
+                pid: Some(pid),
+                ..
+            } => Ok(pid),
+            _ => Err(Error::State(format!(
+                "container '{}' is not running",
+                self.name()
+            ))),
+        }
+    }
     /// Writes state.json; durably unless the record only describes a
     /// process of this boot (see `store::write_volatile`).
     pub fn save_state(&self) -> Result<()> {
@@ -128,7 +143,7 @@ pub fn create(
     name: Option<&str>,
     prepare: impl FnOnce(&mut Container) -> Result<()>,
 ) -> Result<Container> {
-    let id = store::new_id();
+    let id = store::new_id()?;
     let staging = pending::make_new(store, &id)?;
     failpoint::hit("run.staged");
     let name = match name {

@@ -71,7 +71,7 @@ fn take_over(store: &Store, name: &str, id: &str) -> Result<()> {
 /// A name not yet taken, docker-style: `adjective_noun`.
 pub fn reserve_generated(store: &Store, id: &str) -> Result<String> {
     for _ in 0..64 {
-        let r = random_hex(4);
+        let r = random_hex(4)?;
         let n = u32::from_str_radix(&r, 16).unwrap_or(0) as usize;
         let name = format!(
             "{}_{}",

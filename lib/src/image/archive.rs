@@ -240,7 +240,7 @@ pub struct Loaded {
 /// The archive is read once into the store's tmp/, because a tar can hold
 /// its manifest after the layers.
 pub fn load_stream(store: &Store, input: impl Read, what: &str) -> Result<Vec<Loaded>> {
-    let path = store::tmp::owned_path(&store.tmp_dir(), "load", ".tar");
+    let path = store::tmp::owned_path(&store.tmp_dir(), "load", ".tar")?;
     let result = (|| {
         let mut f = File::options()
             .create_new(true)

@@ -88,7 +88,7 @@ pub fn import(
 /// A folder is written as a plain tar into a temporary file first, then
 /// staged like any tar.
 fn stage_dir(store: &Store, dir: &Path) -> Result<Unpacked> {
-    let path = store::tmp::owned_path(&store.tmp_dir(), "dir", ".tar");
+    let path = store::tmp::owned_path(&store.tmp_dir(), "dir", ".tar")?;
     let result = (|| {
         let mut f = File::options()
             .create_new(true)

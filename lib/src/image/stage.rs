@@ -41,8 +41,8 @@ impl Unpacked {
                 platform: None,
             },
             diff_id: String::new(),
-            tmp_blob: store::tmp::owned_path(&tmp, "blob", ""),
-            tmp_dir: store::tmp::owned_path(&tmp, "layer", ""),
+            tmp_blob: store::tmp::owned_path(&tmp, "blob", "")?,
+            tmp_dir: store::tmp::owned_path(&tmp, "layer", "")?,
         };
         fs::create_dir_all(&u.tmp_dir).map_err(|e| Error::io("create", &u.tmp_dir, e))?;
         Ok(u)

@@ -77,7 +77,7 @@ pub fn compressed(store: &Store, digest: &str, diff_id: &str, c: Compression) ->
     if let Some(copy) = lookup(store, diff_id, c)? {
         return Ok(copy);
     }
-    let making = Making::new(store);
+    let making = Making::new(store)?;
     let copy = making.write(store, digest, diff_id, c, None)?;
     making.keep(store, diff_id, c, &copy)?;
     Ok(copy)
@@ -94,12 +94,9 @@ pub type Grown = Box<dyn FnMut(u64) -> io::Result<()> + Send>;
 pub struct Making(TmpFile);
 
 impl Making {
-    pub fn new(store: &Store) -> Making {
-        Making(TmpFile(store::tmp::owned_path(
-            &store.tmp_dir(),
-            "compress",
-            "",
-        )))
+    pub fn new(store: &Store) -> Result<Making> {
+        let path = store::tmp::owned_path(&store.tmp_dir(), "compress", "")?;
+        Ok(Making(TmpFile(path)))
     }
 
     /// The temporary file.
@@ -344,7 +341,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open(&t.path().join("root")).unwrap();
         let digest = random_blob(&store);
-        let making = Making::new(&store);
+        let making = Making::new(&store).unwrap();
         let path = making.path().to_path_buf();
         let told = Arc::new(std::sync::Mutex::new(vec![]));
         let seen = told.clone();
@@ -377,7 +374,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::open(&t.path().join("root")).unwrap();
         let digest = random_blob(&store);
-        let making = Making::new(&store);
+        let making = Making::new(&store).unwrap();
         let grown: Grown = Box::new(|_| Err(io::Error::other("the upload stopped")));
         let c = Compression::Gzip;
         let e = making

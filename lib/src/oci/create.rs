@@ -199,7 +199,7 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
 }
 
 /// The FIFO `start` writes to, opened for reading without blocking: the
-/// child inherits this fd and polls it (see `sandbox::child::Hold`).
+/// child inherits this fd and polls it (see `sandbox::command::Hold`).
 fn make_fifo(path: &Path) -> Result<OwnedFd> {
     nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600))
         .map_err(|e| Error::io("create", path, e.into()))?;

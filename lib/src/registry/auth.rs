@@ -10,11 +10,10 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 use crate::registry::debug;
@@ -212,11 +211,44 @@ fn from_helper(helper: &str, host: &str) -> Option<Creds> {
 /// The stored credentials for a registry host, if any.
 pub fn lookup(host: &str) -> Result<Option<Creds>> {
     let own = auth_file()?;
-    if let Some(c) = read_json(&own).and_then(|v| from_auths(&v, host)) {
+    let file = read_auth_file(&own)?.map(Value::Object);
+    if let Some(c) = file.and_then(|v| from_auths(&v, host)) {
         debug(&format!("credentials for {host} from {}", own.display()));
         return Ok(Some(c));
     }
     Ok(docker_lookup(host))
+}
+
+/// cc's auth file, checked as `save` will read it: cc-login says that it
+/// cannot store the credentials before it asks for a password.
+pub fn writable_auth_file() -> Result<PathBuf> {
+    let path = auth_file()?;
+    read_auth_file(&path)?;
+    Ok(path)
+}
+
+/// cc's auth file, `None` when there is none (or it is empty: nothing to
+/// lose). A file that cannot be read, does not parse or is not
+/// `{"auths": {...}}` is an error: it may hold other registries'
+/// credentials, which a rewrite would drop.
+fn read_auth_file(path: &Path) -> Result<Option<Map<String, Value>>> {
+    let Some(data) = crate::store::read_optional(path)? else {
+        return Ok(None);
+    };
+    if data.trim_ascii().is_empty() {
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_slice(&data).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match v {
+        Value::Object(m) if m.get("auths").is_none_or(Value::is_object) => Ok(Some(m)),
+        _ => Err(Error::Invalid(format!(
+            "'{}' is not an auth file: it must be a JSON object whose \"auths\" is an object",
+            path.display()
+        ))),
+    }
 }
 
 /// Credentials from `~/.docker/config.json`: a helper, then `auths`.
@@ -241,38 +273,26 @@ fn docker_lookup(host: &str) -> Option<Creds> {
     Some(c)
 }
 
-/// Stores credentials for `host` in cc's auth file, mode 0600, atomically.
+/// Stores credentials for `host` in cc's auth file, mode 0600, atomically
+/// (or removes them: `creds` None); returns whether there were some. A
+/// file that is not an auth file is refused and left as it is.
 pub fn save(host: &str, creds: Option<&Creds>) -> Result<bool> {
     let path = auth_file()?;
-    let mut v = read_json(&path).unwrap_or_else(|| json!({"auths": {}}));
-    if !v.get("auths").is_some_and(|a| a.is_object()) {
-        v["auths"] = json!({});
-    }
-    let auths = v["auths"].as_object_mut().expect("auths is an object");
+    let mut file = read_auth_file(&path)?.unwrap_or_default();
+    let mut auths = match file.remove("auths") {
+        Some(Value::Object(a)) => a,
+        _ => Map::new(),
+    };
     let had = auths.remove(host).is_some();
     if let Some(c) = creds {
         let auth = base64(format!("{}:{}", c.user, c.pass).as_bytes());
         auths.insert(host.into(), json!({ "auth": auth }));
     }
+    file.insert("auths".into(), Value::Object(auths));
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let tmp = dir.join(format!(".auth.json.{}", crate::store::random_hex(6)));
-    let data = serde_json::to_vec_pretty(&v).map_err(|e| Error::Invalid(e.to_string()))?;
-    let r = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        f.write_all(&data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if let Err(e) = r {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io("write", &path, e));
-    }
+    let data = serde_json::to_vec_pretty(&file).map_err(|e| Error::Invalid(e.to_string()))?;
+    crate::store::write_atomic_mode(&path, &data, crate::store::PRIVATE)?;
     Ok(had)
 }
 

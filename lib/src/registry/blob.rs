@@ -53,7 +53,7 @@ impl<'c> BlobReader<'c> {
         if f.try_lock().is_err() {
             path = store
                 .tmp_dir()
-                .join(format!("partial-{hex}-{}", store::random_hex(6)));
+                .join(format!("partial-{hex}-{}", store::random_hex(6)?));
             f = open_rw(&path)?;
             f.try_lock()
                 .map_err(|e| Error::io("lock", &path, e.into()))?;

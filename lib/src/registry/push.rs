@@ -337,7 +337,7 @@ fn stream_layer(
     ));
     // What the errors name: the digest of what is sent is not known yet.
     let what = format!("{} ({f})", l.digest);
-    let making = variant::Making::new(store);
+    let making = variant::Making::new(store)?;
     let location = start_upload(c, &what)?;
     let (tx, rx) = mpsc::channel();
     let grown: variant::Grown = Box::new(move |len| {

@@ -30,9 +30,9 @@ use crate::store::random_hex;
 pub const PARTIAL_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// A fresh path in `tmp` owned by this process: `<kind>-<pid>-<start>-<rand><suffix>`.
-pub fn owned_path(tmp: &Path, kind: &str, suffix: &str) -> PathBuf {
+pub fn owned_path(tmp: &Path, kind: &str, suffix: &str) -> crate::Result<PathBuf> {
     let (pid, start) = me();
-    tmp.join(format!("{kind}-{pid}-{start}-{}{suffix}", random_hex(6)))
+    Ok(tmp.join(format!("{kind}-{pid}-{start}-{}{suffix}", random_hex(6)?)))
 }
 
 /// This process's pid and start time, read once.
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn a_dead_owners_entries_go_and_a_live_ones_stay() {
         let t = tempfile::tempdir().unwrap();
-        let mine = owned_path(t.path(), "layer", "");
+        let mine = owned_path(t.path(), "layer", "").unwrap();
         fs::create_dir_all(mine.join("a/b")).unwrap();
         // pid 1 started long before this time: a dead owner.
         let dead = t.path().join("blob-1-99999999999-abcdef");
