@@ -393,7 +393,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// Serialises `v` and writes it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(v).map_err(Error::internal)?;
     write_atomic(path, &bytes)
 }
 

@@ -38,7 +38,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.container
         )));
     };
-    let fail = |f: cc_lib::sandbox::Failure| Error::Invalid(f.message);
+    let fail = |f: cc_lib::sandbox::Failure| Error::Sandbox(f.message);
     let keys = Keys::parse(a.detach_keys.as_deref()).map_err(fail)?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();

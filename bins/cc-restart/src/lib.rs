@@ -36,7 +36,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             detach: true,
             ..Default::default()
         };
-        run::start(&store, &c, &o).map_err(|f| Error::Invalid(f.message))?;
+        run::start(&store, &c, &o).map_err(|f| Error::Sandbox(f.message))?;
         println!("{}", c.id);
         Ok(())
     }))

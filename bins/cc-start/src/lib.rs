@@ -54,7 +54,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             detach_keys: a.detach_keys.clone(),
             ..Default::default()
         };
-        let out = run::start(&store, &c, &o).map_err(|f| Error::Invalid(f.message))?;
+        let out = run::start(&store, &c, &o).map_err(|f| Error::Sandbox(f.message))?;
         if attach {
             code = out.code;
         } else {

@@ -301,7 +301,7 @@ impl Hostile {
 
 fn is_invalid(r: crate::Result<Applied>, what: &str) {
     match r {
-        Err(Error::Invalid(m)) => assert!(m.contains(what), "{m}"),
+        Err(Error::Damaged(m)) => assert!(m.contains(what), "{m}"),
         other => panic!("expected invalid ({what}), got {other:?}"),
     }
 }

@@ -232,7 +232,7 @@ pub(super) fn send_console(path: &Path, pty: &OwnedFd) -> Result<()> {
 /// A sandbox failure as an error; its code (125 cc, 126, 127) is lost
 /// here, as runc's create reports them all as failures.
 fn failure(f: Failure) -> Error {
-    Error::Invalid(f.message)
+    Error::Sandbox(f.message)
 }
 
 /// `start`: the byte the held process waits for, then the FIFO removed so

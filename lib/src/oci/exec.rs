@@ -35,7 +35,7 @@ fn process(c: &Container, o: &Options) -> Result<Process> {
     if let Some(path) = &o.process {
         let text = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         return serde_json::from_slice(&text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())));
+            .map_err(|e| Error::Spec(format!("{}: {e}", path.display())));
     }
     if o.args.is_empty() {
         return Err(Error::Usage("exec needs a command or --process".into()));
@@ -140,7 +140,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         reparent: o.detach,
         on_pty: Some(&console),
     };
-    let child = enter(&e).map_err(|f| Error::Invalid(f.message))?;
+    let child = enter(&e).map_err(|f| Error::Sandbox(f.message))?;
     if let Some(path) = &o.pid_file {
         crate::store::write_volatile(path, child.pid.as_raw().to_string().as_bytes())?;
     }
@@ -153,7 +153,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
     }
     match pty {
         Some(master) => crate::run::attach::relay_pty(master, child.pid, true)
-            .map_err(|f| Error::Invalid(f.message)),
+            .map_err(|f| Error::Sandbox(f.message)),
         None => super::run::wait_forwarding(child.pid),
     }
 }

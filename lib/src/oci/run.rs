@@ -31,7 +31,7 @@ pub fn run(root: &Root, id: &str, o: &Options, detach: bool, keep: bool) -> Resu
     }
     let code = match c.pty {
         Some(master) => crate::run::attach::relay_pty(master, c.pid, true)
-            .map_err(|f| crate::Error::Invalid(f.message)),
+            .map_err(|f| crate::Error::Sandbox(f.message)),
         None => wait_forwarding(c.pid),
     };
     if !keep {

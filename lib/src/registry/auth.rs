@@ -257,7 +257,7 @@ pub fn save(host: &str, creds: Option<&Creds>) -> Result<bool> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let tmp = dir.join(format!(".auth.json.{}", crate::store::random_hex(6)));
-    let data = serde_json::to_vec_pretty(&v).map_err(|e| Error::Invalid(e.to_string()))?;
+    let data = serde_json::to_vec_pretty(&v).map_err(Error::internal)?;
     let r = (|| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
