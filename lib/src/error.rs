@@ -189,6 +189,63 @@ mod tests {
         assert_eq!(e.code(), 1);
     }
 
+    /// Each kind that replaced `Invalid`: the message as before, exit 1.
+    #[test]
+    fn kinds_keep_their_message_and_fail_with_1() {
+        let cases = [
+            (
+                Error::registry("127.0.0.1:5000", "token answer without a token"),
+                "127.0.0.1:5000: token answer without a token",
+            ),
+            (
+                Error::Damaged("layer entry '../x': path leaves the layer".into()),
+                "layer entry '../x': path leaves the layer",
+            ),
+            (
+                Error::Corrupt("stored manifest: no layers".into()),
+                "stored manifest: no layers",
+            ),
+            (
+                Error::Spec("invalid cgroup name '../x'".into()),
+                "invalid cgroup name '../x'",
+            ),
+            (
+                Error::Unsupported(
+                    "cannot limit pids: cgroup controller 'pids' is not available".into(),
+                ),
+                "cannot limit pids: cgroup controller 'pids' is not available",
+            ),
+            (
+                Error::Program("nft: Error: syntax error".into()),
+                "nft: Error: syntax error",
+            ),
+            (
+                Error::Sandbox("cannot execute 'x': no such file".into()),
+                "cannot execute 'x': no such file",
+            ),
+            (
+                Error::Internal("netlink thread panicked".into()),
+                "netlink thread panicked",
+            ),
+        ];
+        for (e, shown) in cases {
+            assert_eq!(e.to_string(), shown);
+            assert_eq!(e.code(), 1, "{e:?}");
+        }
+    }
+
+    /// `Error::internal` keeps serde's own words, as `e.to_string()` did.
+    #[test]
+    fn internal_keeps_the_cause() {
+        let bad: std::collections::HashMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let serde = serde_json::to_vec(&bad).unwrap_err();
+        let shown = serde.to_string();
+        let e = Error::internal(serde);
+        assert!(matches!(e, Error::Internal(_)));
+        assert_eq!(e.to_string(), shown);
+        assert_eq!(e.code(), 1);
+    }
+
     #[test]
     fn codes_follow_design() {
         assert_eq!(Error::not_found("image", "x").code(), 3);

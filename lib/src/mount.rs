@@ -411,6 +411,7 @@ pub fn unmount(target: &Path, lazy: bool) -> Result<()> {
         flags |= UnmountFlags::DETACH;
     }
     rustix::mount::unmount(target, flags).map_err(|e| match e {
+        // EINVAL: nothing is mounted there, a wrong state (exit 4).
         rustix::io::Errno::INVAL => {
             Error::State(format!("'{}' is not a mount point", target.display()))
         }
@@ -598,6 +599,8 @@ mod tests {
             err.to_string(),
             format!("'{}' is not a mount point", ro.display())
         );
+        // Not mounted is a wrong state (exit 4), not a failure (exit 1).
+        assert_eq!(err.code(), 4);
     }
 
     #[test]
