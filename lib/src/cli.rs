@@ -160,7 +160,7 @@ fn restore_sigpipe() {
 /// Prints one JSON object on its own line (no HTML escaping: serde_json
 /// never escapes `<>&`).
 pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    let s = serde_json::to_string(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    let s = serde_json::to_string(v).map_err(Error::internal)?;
     println!("{s}");
     Ok(())
 }

@@ -109,7 +109,7 @@ pub fn commit(store: &Store, c: &Container, o: &Options) -> Result<String> {
         comment: o.message.clone(),
         empty_layer: false,
     });
-    let bytes = serde_json::to_vec(&config).map_err(|e| Error::Invalid(e.to_string()))?;
+    let bytes = serde_json::to_vec(&config).map_err(Error::internal)?;
     let mut layers = base.manifest.layers.clone();
     layers.push(layer.blob.clone());
     store_image(store, &[layer], &bytes, ManifestSrc::Layers(layers), &names)
@@ -165,7 +165,7 @@ fn write_layer(
     let ended = fan.end();
     let applied = applier
         .join()
-        .unwrap_or_else(|_| Err(Error::Invalid("layer unpacking panicked".into())));
+        .unwrap_or_else(|_| Err(Error::Internal("layer unpacking panicked".into())));
     // The first cause: an unpacking error stops the walk, not the reverse.
     let applied = if apply_gone { Ok(applied?) } else { applied };
     walked?;

@@ -37,9 +37,43 @@ pub enum Error {
     /// The object is not in a state that allows the operation (exit 4).
     #[error("{0}")]
     State(String),
-    /// Input that is not what it claims to be (a bad tar, a bad config).
+    /// A registry refused a request, answered outside the distribution
+    /// protocol, or could not be reached; `about` is its host or the image
+    /// reference: `127.0.0.1:5000: token answer without a token`.
+    #[error("{about}: {why}")]
+    Registry { about: String, why: String },
+    /// Image content from outside cc (a docker or oci archive, a layer
+    /// tar, a pulled blob) that is damaged or hostile: it does not parse,
+    /// does not match its digest, or reaches outside its root. The message
+    /// names the archive, layer or blob.
     #[error("{0}")]
-    Invalid(String),
+    Damaged(String),
+    /// Data in cc's own store that does not read back as cc wrote it (a
+    /// stored manifest, an image's layers, a container's state.json): a
+    /// crash, a full disk or a hand edit damaged it.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A container's specification that cannot be honoured as written: an
+    /// OCI config.json or process.json that does not parse, a malformed
+    /// seccomp profile, hook list, cgroup name or device rule, a mount
+    /// target of the wrong type. The message names the file or the value.
+    #[error("{0}")]
+    Spec(String),
+    /// The host lacks what the request needs: a kernel feature or limit, a
+    /// cgroup controller, systemd, subordinate ids; or cc itself does not
+    /// do it (hooks in cc-run). Says what is missing and, where known, how
+    /// to get it.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A program cc runs (nft, ps, an OCI hook) failed or printed what cc
+    /// cannot read; the message starts with the program.
+    #[error("{0}")]
+    Program(String),
+    /// A bug in cc, not a fault of the input or the host: a thread that
+    /// panicked, a value of cc's own that serde cannot write, a step that
+    /// should already have happened.
+    #[error("{0}")]
+    Internal(String),
     /// An error another cc process reported across a pipe (a container's
     /// first process to its parent, a monitor to cc-run; see
     /// `sandbox::Failure`): its words and its exit code, as that process
@@ -82,6 +116,20 @@ impl Error {
             code,
             message: message.into(),
         }
+    }
+
+    /// A registry's failure, `about` its host or the image reference.
+    pub fn registry(about: impl Into<String>, why: impl Into<String>) -> Error {
+        Error::Registry {
+            about: about.into(),
+            why: why.into(),
+        }
+    }
+
+    /// A bug in cc, with what went wrong: `.map_err(Error::internal)` on a
+    /// serde_json::to_vec of cc's own value.
+    pub fn internal(why: impl fmt::Display) -> Error {
+        Error::Internal(why.to_string())
     }
 
     /// The exit code of DESIGN.md's conventions.
@@ -147,6 +195,63 @@ mod tests {
             e.to_string(),
             "cannot mount overlay at '/x': no such device"
         );
+        assert_eq!(e.code(), 1);
+    }
+
+    /// Each kind that replaced `Invalid`: the message as before, exit 1.
+    #[test]
+    fn kinds_keep_their_message_and_fail_with_1() {
+        let cases = [
+            (
+                Error::registry("127.0.0.1:5000", "token answer without a token"),
+                "127.0.0.1:5000: token answer without a token",
+            ),
+            (
+                Error::Damaged("layer entry '../x': path leaves the layer".into()),
+                "layer entry '../x': path leaves the layer",
+            ),
+            (
+                Error::Corrupt("stored manifest: no layers".into()),
+                "stored manifest: no layers",
+            ),
+            (
+                Error::Spec("invalid cgroup name '../x'".into()),
+                "invalid cgroup name '../x'",
+            ),
+            (
+                Error::Unsupported(
+                    "cannot limit pids: cgroup controller 'pids' is not available".into(),
+                ),
+                "cannot limit pids: cgroup controller 'pids' is not available",
+            ),
+            (
+                Error::Program("nft: Error: syntax error".into()),
+                "nft: Error: syntax error",
+            ),
+            (
+                Error::reported(1, "cannot execute 'x': no such file"),
+                "cannot execute 'x': no such file",
+            ),
+            (
+                Error::Internal("netlink thread panicked".into()),
+                "netlink thread panicked",
+            ),
+        ];
+        for (e, shown) in cases {
+            assert_eq!(e.to_string(), shown);
+            assert_eq!(e.code(), 1, "{e:?}");
+        }
+    }
+
+    /// `Error::internal` keeps serde's own words, as `e.to_string()` did.
+    #[test]
+    fn internal_keeps_the_cause() {
+        let bad: std::collections::HashMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let serde = serde_json::to_vec(&bad).unwrap_err();
+        let shown = serde.to_string();
+        let e = Error::internal(serde);
+        assert!(matches!(e, Error::Internal(_)));
+        assert_eq!(e.to_string(), shown);
         assert_eq!(e.code(), 1);
     }
 

@@ -155,13 +155,13 @@ fn allocate_from(
     let pick = |file: &Path, used: &[(u32, u32)]| -> Result<Vec<IdMapping>> {
         let ranges = subordinate(file, SUBID_NAME);
         if ranges.is_empty() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Unsupported(format!(
                 "no subordinate ids for '{SUBID_NAME}' in {} (scripts/subids.sh adds them)",
                 file.display()
             )));
         }
         let host_id = free_range(&ranges, used, size).ok_or_else(|| {
-            Error::Invalid(format!(
+            Error::Unsupported(format!(
                 "no free range of {size} ids left for '{SUBID_NAME}' in {}",
                 file.display()
             ))

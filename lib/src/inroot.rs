@@ -142,7 +142,7 @@ impl Root {
     /// that entry. `rel` must end in a name: `/`, `""`, `x/..` are errors.
     pub fn parent(&self, rel: &Path, create: bool) -> Result<(OwnedFd, OsString)> {
         let (dir, name) = split(rel)
-            .ok_or_else(|| Error::Invalid(format!("path '{}' has no final name", rel.display())))?;
+            .ok_or_else(|| Error::Spec(format!("path '{}' has no final name", rel.display())))?;
         let fd = if create {
             self.mkdir_all(dir, 0o755)?
         } else {
@@ -197,7 +197,7 @@ impl Root {
             } else {
                 "a directory"
             };
-            return Err(Error::Invalid(format!(
+            return Err(Error::Spec(format!(
                 "mount target '{}' is {what}",
                 self.show(rel).display()
             )));
@@ -354,7 +354,7 @@ mod tests {
         );
         for bad in ["/", "", "a/..", "."] {
             assert!(
-                matches!(r.parent(Path::new(bad), true), Err(Error::Invalid(_))),
+                matches!(r.parent(Path::new(bad), true), Err(Error::Spec(_))),
                 "{bad}"
             );
         }

@@ -59,7 +59,7 @@ fn overlay_with(
     attrs: Attrs,
 ) -> Result<()> {
     match (lowers, upper) {
-        ([], _) => Err(Error::Invalid(format!(
+        ([], _) => Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': no lower layers",
             target.display()
         ))),
@@ -155,7 +155,7 @@ fn overlay_classic(
         let b = p.as_os_str().as_bytes();
         b.contains(&b':') || b.contains(&b',')
     }) {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': path '{}' contains ':' or ',' (needs Linux 6.8)",
             target.display(),
             bad.display()
@@ -178,7 +178,7 @@ fn overlay_classic(
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
     if data.len() >= page {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': {} layers need {} bytes of options, over the {page} \
              bytes this kernel accepts (Linux 6.8 lifts the limit)",
             target.display(),
@@ -187,7 +187,7 @@ fn overlay_classic(
         )));
     }
     let data = CString::new(data).map_err(|_| {
-        Error::Invalid(format!(
+        Error::Unsupported(format!(
             "cannot mount overlay at '{}': path contains a nul byte",
             target.display()
         ))
@@ -411,8 +411,9 @@ pub fn unmount(target: &Path, lazy: bool) -> Result<()> {
         flags |= UnmountFlags::DETACH;
     }
     rustix::mount::unmount(target, flags).map_err(|e| match e {
+        // EINVAL: nothing is mounted there, a wrong state (exit 4).
         rustix::io::Errno::INVAL => {
-            Error::Invalid(format!("'{}' is not a mount point", target.display()))
+            Error::State(format!("'{}' is not a mount point", target.display()))
         }
         e => Error::io("unmount", target, e.into()),
     })
@@ -598,6 +599,8 @@ mod tests {
             err.to_string(),
             format!("'{}' is not a mount point", ro.display())
         );
+        // Not mounted is a wrong state (exit 4), not a failure (exit 1).
+        assert_eq!(err.code(), 4);
     }
 
     #[test]

@@ -308,9 +308,9 @@ impl Spec {
         let path = bundle.join("config.json");
         let text = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
         let spec: Spec = serde_json::from_slice(&text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::Spec(format!("{}: {e}", path.display())))?;
         if spec.process.as_ref().is_none_or(|p| p.args.is_empty()) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Spec(format!(
                 "{}: no process to run",
                 path.display()
             )));

@@ -409,7 +409,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// Serialises `v` and writes it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(v).map_err(Error::internal)?;
     write_atomic(path, &bytes)
 }
 
@@ -622,7 +622,7 @@ mod tests {
         write_volatile(&p, b"old").unwrap();
         let e = replace_with(&p, 0o644, false, |f| {
             f.write_all(b"half").unwrap();
-            Err(Error::Invalid("stopped".into()))
+            Err(Error::internal("stopped"))
         })
         .unwrap_err();
         assert_eq!(e.to_string(), "stopped");

@@ -116,7 +116,7 @@ fn ls(store: &Store, format: Format) -> Result<()> {
     let links = net::interfaces(store)?;
     if format == Format::Json {
         for l in &leases {
-            let mut v = serde_json::to_value(l).map_err(|e| Error::Invalid(e.to_string()))?;
+            let mut v = serde_json::to_value(l).map_err(Error::internal)?;
             v["Alive"] = (!net::owner_gone(store, l)).into();
             v["Interface"] = links.iter().any(|i| i.name == l.veth).into();
             print_json(&v)?;

@@ -63,7 +63,8 @@ struct Allow {
 
 /// The allow rules, or `None` when every device is allowed.
 fn parse(rules: &[String]) -> Result<Option<Vec<Allow>>> {
-    let bad = |r: &str| Error::Invalid(format!("device rule '{r}' is not supported on cgroup v2"));
+    let bad =
+        |r: &str| Error::Unsupported(format!("device rule '{r}' is not supported on cgroup v2"));
     let mut out = Vec::new();
     let mut default_deny = false;
     for (i, r) in rules.iter().enumerate() {

@@ -174,12 +174,12 @@ impl Manager {
             return Ok(());
         }
         if version() != Version::V2 {
-            return Err(Error::Invalid(
+            return Err(Error::Unsupported(
                 "cannot use the systemd cgroup manager: cc supports it on cgroup v2 only".into(),
             ));
         }
         if !systemd::running() {
-            return Err(Error::Invalid(
+            return Err(Error::Unsupported(
                 "cannot use the systemd cgroup manager: systemd is not running \
                  (no /run/systemd/system)"
                     .into(),
@@ -590,7 +590,7 @@ fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Invalid(format!("invalid cgroup name '{name}'")))
+        Err(Error::Spec(format!("invalid cgroup name '{name}'")))
     }
 }
 
@@ -642,7 +642,7 @@ fn swap_limit(res: &Resources, accounting: bool) -> Result<Option<i64>> {
         None => Ok(None),
         Some(s) if accounting => Ok(Some(s)),
         Some(s) if s == -1 || Some(s) == res.memory => Ok(None),
-        Some(_) => Err(Error::Invalid(
+        Some(_) => Err(Error::Unsupported(
             "cannot limit memory-swap: this kernel has no swap accounting \
              (boot with swapaccount=1)"
                 .to_string(),

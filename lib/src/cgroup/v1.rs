@@ -125,7 +125,7 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
     ];
     for (controller, _) in needed.iter().filter(|(_, n)| *n) {
         if cg.dir(controller).is_none() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Unsupported(format!(
                 "cannot limit {controller}: cgroup controller '{controller}' is not mounted"
             )));
         }
@@ -168,7 +168,7 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
         // devices.deny/devices.allow, in order (cgroup-v1/devices.rst):
         // `deny a` empties the group's list, then each allow adds a rule.
         let dir = cg.dir("devices").ok_or_else(|| {
-            Error::Invalid(
+            Error::Unsupported(
                 "cannot limit devices: cgroup controller 'devices' is not mounted".into(),
             )
         })?;
@@ -180,7 +180,7 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
                 Some(("allow", v)) => ("devices.allow", v),
                 Some(("deny", v)) => ("devices.deny", v),
                 _ => {
-                    return Err(Error::Invalid(format!("invalid device rule '{rule}'")));
+                    return Err(Error::Spec(format!("invalid device rule '{rule}'")));
                 }
             };
             let path = dir.join(file);
@@ -214,7 +214,7 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
 /// repeated as runc does, since a task that forked meanwhile can stall it.
 pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
     let dir = cg.dir("freezer").ok_or_else(|| {
-        Error::Invalid(format!(
+        Error::Unsupported(format!(
             "cannot freeze cgroup '{}': controller 'freezer' is not mounted",
             cg.name
         ))

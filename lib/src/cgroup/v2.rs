@@ -71,7 +71,7 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
         .iter()
         .find(|(c, n)| *n && !have.iter().any(|h| h == c))
     {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Unsupported(format!(
             "cannot limit {c}: cgroup controller '{c}' is not available"
         )));
     }

@@ -100,8 +100,7 @@ impl Container {
         // A `--rm` container's record is deleted when it ends: nothing of
         // it needs to survive a crash.
         if self.state.status == Status::Running || self.annotation(ANN_RM).is_some() {
-            let bytes = serde_json::to_vec_pretty(&self.state)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
+            let bytes = serde_json::to_vec_pretty(&self.state).map_err(Error::internal)?;
             store::write_volatile(&path, &bytes)
         } else {
             store::write_json(&path, &self.state)
@@ -187,7 +186,7 @@ fn write_record(
         fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
     }
     prepare(c)?;
-    let config = serde_json::to_vec_pretty(&c.spec).map_err(|e| Error::Invalid(e.to_string()))?;
+    let config = serde_json::to_vec_pretty(&c.spec).map_err(Error::internal)?;
     let path = c.dir.join("config.json");
     // 0600: the spec holds the environment (passwords).
     if c.annotation(ANN_RM).is_some() {

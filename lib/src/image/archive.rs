@@ -116,7 +116,7 @@ fn save_docker<W: Write>(
         }
         let diff_ids = &img.config.rootfs.diff_ids;
         if diff_ids.len() != img.manifest.layers.len() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Corrupt(format!(
                 "image '{}' has {} layers and {} diff ids",
                 img.id,
                 img.manifest.layers.len(),
@@ -126,7 +126,7 @@ fn save_docker<W: Write>(
         let mut layers = Vec::new();
         for (desc, diff_id) in img.manifest.layers.iter().zip(diff_ids) {
             if !format::valid_digest(diff_id) {
-                return Err(Error::Invalid(format!("invalid diff id '{diff_id}'")));
+                return Err(Error::Corrupt(format!("invalid diff id '{diff_id}'")));
             }
             let name = format!("{}.tar", &diff_id[7..]);
             if !written.contains(&name) {
@@ -157,7 +157,7 @@ fn save_docker<W: Write>(
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| Error::Invalid(e.to_string()))
+    serde_json::to_vec(v).map_err(Error::internal)
 }
 
 /// A layer as docker-archive wants it: uncompressed. A tar entry needs its
@@ -178,7 +178,7 @@ fn put_layer_tar<W: Write>(
     io::copy(&mut h, &mut io::sink()).map_err(|e| Error::io("read", &shown, e))?;
     let (digest, size) = h.finish();
     if digest != diff_id {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Corrupt(format!(
             "layer blob '{}' does not match its diff id {diff_id}",
             shown.display()
         )));
@@ -270,7 +270,7 @@ pub fn load_file(store: &Store, mut file: File, what: &str) -> Result<Vec<Loaded
     } else if ar.has("manifest.json") {
         load_docker(store, &ar)
     } else {
-        Err(Error::Invalid(format!(
+        Err(Error::Damaged(format!(
             "'{what}' is neither a docker-archive (no manifest.json) nor an oci-archive (no index.json)"
         )))
     }
@@ -308,7 +308,7 @@ fn clean_name(raw: &[u8]) -> Option<String> {
 
 impl Archive {
     fn index(file: File, what: &str) -> Result<Archive> {
-        let bad = |e: io::Error| Error::Invalid(format!("cannot read archive '{what}': {e}"));
+        let bad = |e: io::Error| Error::Damaged(format!("cannot read archive '{what}': {e}"));
         let mut files = HashMap::new();
         let mut links = Vec::new();
         {
@@ -351,7 +351,7 @@ impl Archive {
     fn open(&self, name: &str) -> Result<Entry<'_>> {
         let clean = clean_name(name.as_bytes()).unwrap_or_default();
         let (pos, size) = self.files.get(&clean).copied().ok_or_else(|| {
-            Error::Invalid(format!("archive '{}' has no file '{name}'", self.what))
+            Error::Damaged(format!("archive '{}' has no file '{name}'", self.what))
         })?;
         Ok(Entry {
             file: &self.file,
@@ -364,7 +364,7 @@ impl Archive {
     fn read(&self, name: &str) -> Result<Vec<u8>> {
         let mut e = self.open(name)?;
         if e.end - e.pos > 64 << 20 {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Damaged(format!(
                 "'{name}' in '{}' is too large",
                 self.what
             )));
@@ -379,7 +379,7 @@ impl Archive {
     fn read_blob(&self, digest: &str) -> Result<Vec<u8>> {
         let data = self.read(&blob_name(digest)?)?;
         if sha256(&data) != digest {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Damaged(format!(
                 "blob {digest} in '{}' does not match its digest",
                 self.what
             )));
@@ -389,13 +389,13 @@ impl Archive {
 
     fn json<T: serde::de::DeserializeOwned>(&self, what: &str, data: &[u8]) -> Result<T> {
         serde_json::from_slice(data)
-            .map_err(|e| Error::Invalid(format!("cannot parse {what} in '{}': {e}", self.what)))
+            .map_err(|e| Error::Damaged(format!("cannot parse {what} in '{}': {e}", self.what)))
     }
 }
 
 fn blob_name(digest: &str) -> Result<String> {
     if !format::valid_digest(digest) {
-        return Err(Error::Invalid(format!("invalid digest '{digest}'")));
+        return Err(Error::Damaged(format!("invalid digest '{digest}'")));
     }
     Ok(format!("blobs/sha256/{}", &digest[7..]))
 }
@@ -441,7 +441,7 @@ fn stage_layers(
 ) -> Result<Vec<Unpacked>> {
     let want = &config.rootfs.diff_ids;
     if want.len() != files.len() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Damaged(format!(
             "archive '{}': {} layers but {} diff ids in the config",
             ar.what,
             files.len(),
@@ -454,14 +454,14 @@ fn stage_layers(
         let u = stage(store, ar.open(f)?, f, &lowers)?;
         if let Some(d) = digests {
             if u.blob.digest != d[i].digest {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Damaged(format!(
                     "layer '{f}' in '{}' does not match its digest {}",
                     ar.what, d[i].digest
                 )));
             }
         }
         if u.diff_id != want[i] {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Damaged(format!(
                 "layer '{f}' in '{}' has diff id {}, the config says {}",
                 ar.what, u.diff_id, want[i]
             )));

@@ -74,7 +74,7 @@ pub fn import(
     };
     // The same code that stores loaded and pulled images: layers, blobs,
     // config, manifest and the name, under the images lock.
-    let config = serde_json::to_vec(&config).map_err(|e| Error::Invalid(e.to_string()))?;
+    let config = serde_json::to_vec(&config).map_err(Error::internal)?;
     let names: Vec<String> = name.into_iter().collect();
     store_image(
         store,

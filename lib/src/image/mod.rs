@@ -52,7 +52,7 @@ impl Image {
 
 pub fn blob_path(store: &Store, digest: &str) -> Result<PathBuf> {
     if !format::valid_digest(digest) {
-        return Err(Error::Invalid(format!("invalid digest '{digest}'")));
+        return Err(Error::Corrupt(format!("invalid digest '{digest}'")));
     }
     Ok(store.blobs_dir().join(&digest[7..]))
 }

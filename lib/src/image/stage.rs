@@ -75,7 +75,7 @@ pub fn stage(store: &Store, input: impl Read, what: &str, lowers: &[PathBuf]) ->
     ));
     let mut tar = HashReader::new(layer::decoder(&mut blob, compression)?);
     let applied = layer::apply(&mut tar, &u.tmp_dir, lowers)
-        .map_err(|e| Error::Invalid(format!("cannot load layer '{what}': {e}")))
+        .map_err(|e| Error::Damaged(format!("cannot load layer '{what}': {e}")))
         .and_then(|_| io::copy(&mut tar, &mut io::sink()).map_err(|e| Error::io("read", what, e)));
     let diff_id = tar.finish().0;
     let copied = applied
@@ -135,7 +135,7 @@ pub fn store_image(
                 layers,
                 annotations: Default::default(),
             };
-            let bytes = serde_json::to_vec(&m).map_err(|e| Error::Invalid(e.to_string()))?;
+            let bytes = serde_json::to_vec(&m).map_err(Error::internal)?;
             write_blob(store, format::MEDIA_MANIFEST, &bytes)?
         }
         ManifestSrc::Raw(bytes, media_type) => write_blob(store, &media_type, &bytes)?,

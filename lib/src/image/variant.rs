@@ -182,7 +182,7 @@ fn compress(
     file.sync_all().map_err(|e| Error::io("sync", out, e))?;
     let (unpacked, _) = tar.finish();
     if unpacked != diff_id {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Corrupt(format!(
             "blob '{}' unpacks to {unpacked}, not to its diff id {diff_id}",
             src.display()
         )));

@@ -100,7 +100,7 @@ enum Whiteout {
 }
 
 fn invalid(shown: &str, why: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("layer entry '{shown}': {why}"))
+    Error::Damaged(format!("layer entry '{shown}': {why}"))
 }
 
 impl Applier {

@@ -249,7 +249,7 @@ impl Shared {
 /// What the reader's calls return once a job has failed: the reader stops,
 /// and `finish` returns the job's own error, which the caller reports.
 fn stopped() -> Error {
-    Error::Invalid("a layer writer failed".into())
+    Error::Internal("a layer writer failed".into())
 }
 
 /// The workers of one layer, started as files arrive.

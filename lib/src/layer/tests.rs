@@ -299,25 +299,25 @@ impl Hostile {
     }
 }
 
-fn is_invalid(r: crate::Result<Applied>, what: &str) {
+fn is_damaged(r: crate::Result<Applied>, what: &str) {
     match r {
-        Err(Error::Invalid(m)) => assert!(m.contains(what), "{m}"),
-        other => panic!("expected invalid ({what}), got {other:?}"),
+        Err(Error::Damaged(m)) => assert!(m.contains(what), "{m}"),
+        other => panic!("expected damaged ({what}), got {other:?}"),
     }
 }
 
 #[test]
 fn layer_hostile_dotdot_refused() {
     let h = Hostile::new();
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"../outside/sentinel", F, b"", b"evil")]),
         "path leaves the layer",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"a/../../x", F, b"", b"evil")]),
         "'a/../../x': path leaves the layer",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"x", H, b"../outside/sentinel", b"")]),
         "link target leaves the layer",
     );
@@ -382,7 +382,7 @@ fn layer_hostile_symlink_replaced_by_dir() {
 #[test]
 fn layer_hostile_hardlinks_stay_inside() {
     let h = Hostile::new();
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"pw", H, b"/etc/passwd", b"")]),
         "link target 'etc/passwd' not found",
     );
@@ -391,9 +391,9 @@ fn layer_hostile_hardlinks_stay_inside() {
         (b"evil", S, out.as_os_str().as_bytes(), b""),
         (b"x", H, b"evil/sentinel", b""),
     ]);
-    is_invalid(e, "not found");
+    is_damaged(e, "not found");
     let e = h.apply(&[(b"root", S, b"/", b""), (b"y", H, b"root/etc/passwd", b"")]);
-    is_invalid(e, "not found");
+    is_damaged(e, "not found");
     // inside the layer, through a symlink planted earlier
     h.apply(&[
         (b"f", F, b"", b"data"),
@@ -411,27 +411,27 @@ fn layer_hostile_hardlinks_stay_inside() {
 #[test]
 fn layer_hostile_whiteouts_refused() {
     let h = Hostile::new();
-    is_invalid(
+    is_damaged(
         h.apply(&[(b".wh.", F, b"", b"")]),
         "'.wh.': whiteout names no entry",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"a/.wh.", F, b"", b"")]),
         "whiteout names no entry",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"a/.wh..", F, b"", b"")]),
         "whiteout names no entry",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"a/.wh...", F, b"", b"")]),
         "whiteout names no entry",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b".wh.x/y", F, b"", b"")]),
         "whiteout prefix in a folder name",
     );
-    is_invalid(
+    is_damaged(
         h.apply(&[(b"a/.wh../x", F, b"", b"")]),
         "whiteout prefix in a folder name",
     );

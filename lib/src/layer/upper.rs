@@ -333,7 +333,7 @@ fn walk_upper<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, upper: &Path) -
 }
 
 fn refused(path: &Path, what: &str) -> Error {
-    Error::Invalid(format!(
+    Error::Unsupported(format!(
         "cannot write '{}' into a layer: {what} keeps its data in a lower layer",
         path.display()
     ))

@@ -108,7 +108,7 @@ pub fn take(
     for ip in candidates.filter(|ip| !taken.contains(ip)) {
         lease.ip = Ipv4Addr::from(ip);
         lease.mac = mac_of(lease.ip);
-        let data = serde_json::to_vec(lease).map_err(|e| Error::Invalid(e.to_string()))?;
+        let data = serde_json::to_vec(lease).map_err(Error::internal)?;
         if create_excl(&dir.join(lease.ip.to_string()), &data)? {
             return Ok(());
         }
@@ -121,7 +121,7 @@ pub fn take(
 
 /// Rewrites a lease (its ports are known after the address).
 pub fn update(store: &Store, lease: &Lease) -> Result<()> {
-    let data = serde_json::to_vec(lease).map_err(|e| Error::Invalid(e.to_string()))?;
+    let data = serde_json::to_vec(lease).map_err(Error::internal)?;
     store::write_volatile(&leases_dir(store).join(lease.ip.to_string()), &data)
 }
 

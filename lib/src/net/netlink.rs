@@ -57,7 +57,7 @@ impl Netlink {
                 Netlink::open()
             })
             .join()
-            .unwrap_or_else(|_| Err(Error::Invalid("netlink thread panicked".into())))
+            .unwrap_or_else(|_| Err(Error::Internal("netlink thread panicked".into())))
         })
     }
 
@@ -111,7 +111,7 @@ impl Netlink {
             while off < n {
                 let reply: NetlinkMessage<RouteNetlinkMessage> =
                     NetlinkMessage::deserialize(&self.buf[off..n]).map_err(|e| {
-                        Error::Invalid(format!("cannot parse a netlink {what} reply: {e}"))
+                        Error::Unsupported(format!("cannot parse a netlink {what} reply: {e}"))
                     })?;
                 let len = reply.header.length as usize;
                 let mine = reply.header.sequence_number == seq;

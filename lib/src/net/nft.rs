@@ -144,7 +144,7 @@ pub fn run(script: &str) -> Result<()> {
             .lines()
             .find(|l| l.contains("Error"))
             .unwrap_or_else(|| err.lines().next().unwrap_or("failed"));
-        Error::Invalid(format!("nft: {}", first.trim()))
+        Error::Program(format!("nft: {}", first.trim()))
     })
 }
 

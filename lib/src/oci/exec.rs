@@ -35,7 +35,7 @@ fn process(c: &Container, o: &Options) -> Result<Process> {
     if let Some(path) = &o.process {
         let text = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         return serde_json::from_slice(&text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())));
+            .map_err(|e| Error::Spec(format!("{}: {e}", path.display())));
     }
     if o.args.is_empty() {
         return Err(Error::Usage("exec needs a command or --process".into()));

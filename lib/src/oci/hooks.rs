@@ -35,14 +35,14 @@ pub fn of(spec: &Spec, stage: &str) -> Result<Vec<Hook>> {
         return Ok(vec![]);
     };
     serde_json::from_value(list.clone())
-        .map_err(|e| Error::Invalid(format!("invalid {stage} hooks: {e}")))
+        .map_err(|e| Error::Spec(format!("invalid {stage} hooks: {e}")))
 }
 
 /// Refuses a spec with hooks cc-oci cannot run.
 pub fn check(spec: &Spec) -> Result<()> {
     for stage in ["createContainer", "startContainer"] {
         if !of(spec, stage)?.is_empty() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Unsupported(format!(
                 "{stage} hooks are not supported by cc-oci"
             )));
         }
@@ -60,7 +60,7 @@ pub fn run(spec: &Spec, stage: &str, state: &State) -> Result<()> {
 }
 
 fn run_one(h: &Hook, stage: &str, input: &[u8]) -> Result<()> {
-    let fail = |why: String| Error::Invalid(format!("{stage} hook '{}': {why}", h.path));
+    let fail = |why: String| Error::Program(format!("{stage} hook '{}': {why}", h.path));
     let mut cmd = Command::new(&h.path);
     if let Some((first, rest)) = h.args.split_first() {
         use std::os::unix::process::CommandExt;

@@ -150,7 +150,7 @@ pub fn ps_table(c: &Container, args: &[String]) -> Result<String> {
         .output()
         .map_err(|e| Error::io("run", "ps", e))?;
     if !out.status.success() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Program(format!(
             "ps {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
@@ -162,7 +162,7 @@ pub fn ps_table(c: &Container, args: &[String]) -> Result<String> {
     let col = header
         .split_whitespace()
         .position(|h| h == "PID")
-        .ok_or_else(|| Error::Invalid("ps gave no PID column".into()))?;
+        .ok_or_else(|| Error::Program("ps gave no PID column".into()))?;
     let pids = pids(c);
     let mut table = format!("{header}\n");
     for l in lines {

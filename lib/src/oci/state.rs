@@ -129,7 +129,7 @@ impl Root {
             // The words containerd's shim takes for "not found".
             .map_err(|_| Error::State(format!("container \"{id}\" does not exist")))?;
         let record: Record = serde_json::from_slice(&text)
-            .map_err(|e| Error::Invalid(format!("container \"{id}\": bad state.json: {e}")))?;
+            .map_err(|e| Error::Corrupt(format!("container \"{id}\": bad state.json: {e}")))?;
         Ok(Container { dir, record })
     }
 }
@@ -171,7 +171,7 @@ impl Container {
         let path = self.dir.join("config.json");
         let text = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
         serde_json::from_slice(&text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+            .map_err(|e| Error::Corrupt(format!("{}: {e}", path.display())))
     }
 
     pub fn status(&self) -> Status {

@@ -244,7 +244,7 @@ fn read_auth_file(path: &Path) -> Result<Option<Map<String, Value>>> {
     })?;
     match v {
         Value::Object(m) if m.get("auths").is_none_or(Value::is_object) => Ok(Some(m)),
-        _ => Err(Error::Invalid(format!(
+        _ => Err(Error::Corrupt(format!(
             "'{}' is not an auth file: it must be a JSON object whose \"auths\" is an object",
             path.display()
         ))),
@@ -291,7 +291,7 @@ pub fn save(host: &str, creds: Option<&Creds>) -> Result<bool> {
     file.insert("auths".into(), Value::Object(auths));
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let data = serde_json::to_vec_pretty(&file).map_err(|e| Error::Invalid(e.to_string()))?;
+    let data = serde_json::to_vec_pretty(&file).map_err(Error::internal)?;
     crate::store::write_atomic_mode(&path, &data, crate::store::PRIVATE)?;
     Ok(had)
 }

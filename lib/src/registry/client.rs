@@ -288,9 +288,10 @@ impl Client {
         client.creds = creds;
         let status = ping.status().as_u16();
         if status != 200 && status != 401 {
-            return Err(Error::Invalid(format!(
-                "{host} does not speak the registry API: GET /v2/ answered {status}"
-            )));
+            return Err(Error::registry(
+                format!("{host} does not speak the registry API"),
+                format!("GET /v2/ answered {status}"),
+            ));
         }
         Ok(client)
     }
@@ -402,10 +403,10 @@ impl Client {
             Some(c) => format!("as '{}'", c.user),
             None => "anonymously".into(),
         };
-        Error::Invalid(format!(
-            "{}: access to '{}' denied {how} (401 unauthorized)",
-            self.host, self.repo
-        ))
+        Error::registry(
+            &self.host,
+            format!("access to '{}' denied {how} (401 unauthorized)", self.repo),
+        )
     }
 
     fn current_auth(&self) -> Option<String> {
@@ -429,10 +430,10 @@ impl Client {
             }
             "bearer" => self.token(ch)?,
             other => {
-                return Err(Error::Invalid(format!(
-                    "{}: unsupported authentication scheme '{other}'",
-                    self.host
-                )))
+                return Err(Error::registry(
+                    &self.host,
+                    format!("unsupported authentication scheme '{other}'"),
+                ))
             }
         };
         let mut a = self.auth.lock().expect("auth lock");
@@ -442,14 +443,15 @@ impl Client {
     }
 
     fn token(&self, ch: &Challenge) -> Result<Auth> {
-        let realm = ch.params.get("realm").ok_or_else(|| {
-            Error::Invalid(format!("{}: bearer challenge without a realm", self.host))
-        })?;
+        let realm = ch
+            .params
+            .get("realm")
+            .ok_or_else(|| Error::registry(&self.host, "bearer challenge without a realm"))?;
         if realm.starts_with("http://") && self.creds.is_some() && !is_loopback(host_of(realm)) {
-            return Err(Error::Invalid(format!(
-                "{}: the token realm {realm} is plain http; not sending credentials",
-                self.host
-            )));
+            return Err(Error::registry(
+                &self.host,
+                format!("the token realm {realm} is plain http; not sending credentials"),
+            ));
         }
         let mut url = format!("{realm}{}", if realm.contains('?') { '&' } else { '?' });
         if let Some(s) = ch.params.get("service") {
@@ -474,14 +476,12 @@ impl Client {
             return Err(self.unauthorized());
         }
         let v: serde_json::Value = serde_json::from_slice(&self.read_small(&mut resp, "a token")?)
-            .map_err(|e| Error::Invalid(format!("{}: bad token answer: {e}", self.host)))?;
+            .map_err(|e| Error::registry(&self.host, format!("bad token answer: {e}")))?;
         let token = v
             .get("token")
             .or_else(|| v.get("access_token"))
             .and_then(|t| t.as_str())
-            .ok_or_else(|| {
-                Error::Invalid(format!("{}: token answer without a token", self.host))
-            })?;
+            .ok_or_else(|| Error::registry(&self.host, "token answer without a token"))?;
         let secs = v
             .get("expires_in")
             .and_then(|x| x.as_u64())
@@ -500,11 +500,7 @@ impl Client {
         match resp.status().as_u16() {
             200 => Ok(()),
             401 => Err(self.unauthorized()),
-            _ => Err(Error::Invalid(format!(
-                "{}: {}",
-                self.host,
-                error_text(&mut resp)
-            ))),
+            _ => Err(Error::registry(&self.host, error_text(&mut resp))),
         }
     }
 

@@ -28,7 +28,7 @@ pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> R
     let (raw, media, digest) = get(c, reference, shown)?;
     if media == format::MEDIA_INDEX || media == format::MEDIA_DOCKER_LIST {
         let index: Index = serde_json::from_slice(&raw)
-            .map_err(|e| Error::Invalid(format!("{shown}: malformed image index: {e}")))?;
+            .map_err(|e| Error::Damaged(format!("{shown}: malformed image index: {e}")))?;
         let d = select(&index, platform).ok_or_else(|| {
             let have: Vec<String> = index
                 .manifests
@@ -52,12 +52,12 @@ pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> R
 
 fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fetched> {
     if media != format::MEDIA_MANIFEST && media != format::MEDIA_DOCKER_MANIFEST {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Unsupported(format!(
             "{shown}: unsupported manifest type '{media}'"
         )));
     }
     let manifest: Manifest = serde_json::from_slice(&raw)
-        .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
+        .map_err(|e| Error::Damaged(format!("{shown}: malformed manifest: {e}")))?;
     if manifest.schema_version != 2
         || !format::valid_digest(&manifest.config.digest)
         || !manifest
@@ -65,7 +65,7 @@ fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fe
             .iter()
             .all(|l| format::valid_digest(&l.digest))
     {
-        return Err(Error::Invalid(format!("{shown}: malformed manifest")));
+        return Err(Error::Damaged(format!("{shown}: malformed manifest")));
     }
     Ok(Fetched {
         raw,
@@ -107,7 +107,7 @@ fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, Str
     let mut attempt = 1;
     let (raw, content_type, sent_digest) = loop {
         let mut resp = c.send(&req).map_err(|e| match e {
-            Error::Sys { .. } => Error::Invalid(format!("{shown}: {e}")),
+            Error::Sys { .. } => Error::registry(shown, e.to_string()),
             e => e,
         })?;
         match resp.status().as_u16() {
@@ -119,10 +119,10 @@ fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, Str
                 ))
             }
             _ => {
-                return Err(Error::Invalid(format!(
-                    "{shown}: cannot fetch the manifest: {}",
-                    error_text(&mut resp)
-                )))
+                return Err(Error::registry(
+                    shown,
+                    format!("cannot fetch the manifest: {}", error_text(&mut resp)),
+                ))
             }
         }
         let header = |k: &str| {
@@ -144,10 +144,13 @@ fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, Str
                     1 => String::new(),
                     n => format!(" after {n} tries"),
                 };
-                return Err(Error::Invalid(format!(
-                    "{shown}: cannot read the manifest{tries}: {}",
-                    describe(&e, c.timeout)
-                )));
+                return Err(Error::registry(
+                    shown,
+                    format!(
+                        "cannot read the manifest{tries}: {}",
+                        describe(&e, c.timeout)
+                    ),
+                ));
             }
         }
     };
@@ -159,7 +162,7 @@ fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, Str
     };
     if let Some(e) = expected {
         if e != digest {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Damaged(format!(
                 "{shown}: the manifest does not match its digest {e} (got {digest})"
             )));
         }
@@ -170,7 +173,7 @@ fn get(c: &Client, reference: &str, shown: &str) -> Result<(Vec<u8>, String, Str
         media_type: Option<String>,
     }
     let probe: Probe = serde_json::from_slice(&raw)
-        .map_err(|e| Error::Invalid(format!("{shown}: malformed manifest: {e}")))?;
+        .map_err(|e| Error::Damaged(format!("{shown}: malformed manifest: {e}")))?;
     let media = probe.media_type.or(content_type).unwrap_or_default();
     Ok((raw, media, digest))
 }

@@ -36,10 +36,10 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     let m = manifest::fetch(&client, &tag, &name, &want)?;
     let config_raw = small_blob(&client, store, &m.manifest.config, &name)?;
     let config: ImageConfig = serde_json::from_slice(&config_raw)
-        .map_err(|e| Error::Invalid(format!("{name}: malformed image config: {e}")))?;
+        .map_err(|e| Error::Damaged(format!("{name}: malformed image config: {e}")))?;
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != m.manifest.layers.len() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Damaged(format!(
             "{name}: {} layers but {} diff ids in the config",
             m.manifest.layers.len(),
             diff_ids.len()
@@ -73,7 +73,7 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
 /// A config: small, read whole, checked against digest and size.
 fn small_blob(c: &Client, store: &Store, d: &Descriptor, shown: &str) -> Result<Vec<u8>> {
     if d.size > 16 << 20 {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Damaged(format!(
             "{shown}: config of {} bytes is too large",
             d.size
         )));
@@ -82,17 +82,20 @@ fn small_blob(c: &Client, store: &Store, d: &Descriptor, shown: &str) -> Result<
     let mut data = Vec::with_capacity(d.size as usize);
     let read = r.read_to_end(&mut data);
     if let Err(e) = read {
-        return Err(Error::Invalid(match r.gave_up.take() {
-            Some(why) => format!(
-                "{shown}: cannot download config {} after {ATTEMPTS} tries: {why}",
-                d.digest
-            ),
-            None => format!("{shown}: config {}: {e}", d.digest),
-        }));
+        return Err(Error::registry(
+            shown,
+            match r.gave_up.take() {
+                Some(why) => format!(
+                    "cannot download config {} after {ATTEMPTS} tries: {why}",
+                    d.digest
+                ),
+                None => format!("config {}: {e}", d.digest),
+            },
+        ));
     }
     if sha256(&data) != d.digest {
         r.discard();
-        return Err(Error::Invalid(format!(
+        return Err(Error::Damaged(format!(
             "{shown}: config does not match its digest {}",
             d.digest
         )));
@@ -197,7 +200,7 @@ fn fetch_layer(
     let u = match u {
         Ok(u) if u.blob.digest != d.digest => {
             r.discard();
-            return Err(Error::Invalid(format!(
+            return Err(Error::Damaged(format!(
                 "blob {} does not match its digest (got {})",
                 d.digest, u.blob.digest
             )));
@@ -209,10 +212,13 @@ fn fetch_layer(
             }
             // The network's own words, not what unpacking made of them.
             if let Some(why) = r.gave_up.take() {
-                return Err(Error::Invalid(format!(
-                    "{shown}: cannot download blob {} after {ATTEMPTS} tries: {why}",
-                    d.digest
-                )));
+                return Err(Error::registry(
+                    shown,
+                    format!(
+                        "cannot download blob {} after {ATTEMPTS} tries: {why}",
+                        d.digest
+                    ),
+                ));
             }
             // Bad bytes must not be resumed; a dropped network may be.
             if !r.net_failed {
@@ -223,7 +229,7 @@ fn fetch_layer(
     };
     r.finish();
     if u.diff_id != diff_id {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Damaged(format!(
             "layer {} has diff id {}, the config says {diff_id}",
             d.digest, u.diff_id
         )));

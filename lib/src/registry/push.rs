@@ -119,10 +119,10 @@ pub fn push(store: &Store, image: &str, dest: Option<&str>, opts: &Options) -> R
     req.body = ReqBody::Bytes(raw);
     let mut resp = client.send(&req)?;
     if resp.status().as_u16() != 201 && resp.status().as_u16() != 200 {
-        return Err(Error::Invalid(format!(
-            "{r}: manifest refused: {}",
-            error_text(&mut resp)
-        )));
+        return Err(Error::registry(
+            r.to_string(),
+            format!("manifest refused: {}", error_text(&mut resp)),
+        ));
     }
     Ok(digest)
 }
@@ -231,14 +231,14 @@ fn rewrite(
     media: &str,
     layers: Vec<(Descriptor, Compression)>,
 ) -> Result<(Vec<Descriptor>, Vec<u8>, String)> {
-    let bad = |e: serde_json::Error| Error::Invalid(format!("stored manifest: {e}"));
+    let bad = |e: serde_json::Error| Error::Corrupt(format!("stored manifest: {e}"));
     let mut m: Value = serde_json::from_slice(stored).map_err(bad)?;
     let docker = media == format::MEDIA_DOCKER_MANIFEST;
     let to_oci = docker && layers.iter().any(|(_, c)| *c == Compression::Zstd);
     let mut out = vec![];
     let entries = m["layers"]
         .as_array_mut()
-        .ok_or_else(|| Error::Invalid("stored manifest: no layers".into()))?;
+        .ok_or_else(|| Error::Corrupt("stored manifest: no layers".into()))?;
     for (entry, (mut d, c)) in entries.iter_mut().zip(layers) {
         if entry["digest"].as_str() != Some(d.digest.as_str()) || to_oci {
             d.media_type = match docker && !to_oci {
@@ -409,7 +409,7 @@ fn follow(
 /// Sends `req`; a network failure names the blob it happened to.
 fn send(c: &Client, req: &Req, what: &str) -> Result<ureq::http::Response<ureq::Body>> {
     c.send(req).map_err(|e| match e {
-        Error::Sys { .. } => Error::Invalid(format!("{}: upload of {what} failed: {e}", c.host)),
+        Error::Sys { .. } => Error::registry(&c.host, format!("upload of {what} failed: {e}")),
         e => e,
     })
 }
@@ -420,11 +420,10 @@ fn start_upload(c: &Client, what: &str) -> Result<String> {
     req.body = ReqBody::Bytes(vec![]);
     let mut resp = send(c, &req, what)?;
     if resp.status().as_u16() != 202 {
-        return Err(Error::Invalid(format!(
-            "{}: cannot start an upload: {}",
-            c.host,
-            error_text(&mut resp)
-        )));
+        return Err(Error::registry(
+            &c.host,
+            format!("cannot start an upload: {}", error_text(&mut resp)),
+        ));
     }
     location_of(c, &resp)
 }
@@ -445,11 +444,10 @@ fn patch(
     req.body = ReqBody::File(path.to_path_buf(), off, len);
     let mut resp = send(c, &req, what)?;
     if resp.status().as_u16() != 202 {
-        return Err(Error::Invalid(format!(
-            "{}: chunk of {what} refused: {}",
-            c.host,
-            error_text(&mut resp)
-        )));
+        return Err(Error::registry(
+            &c.host,
+            format!("chunk of {what} refused: {}", error_text(&mut resp)),
+        ));
     }
     location_of(c, &resp)
 }
@@ -477,11 +475,10 @@ fn finish_upload(
     };
     let mut resp = send(c, &req, what)?;
     if resp.status().as_u16() != 201 {
-        return Err(Error::Invalid(format!(
-            "{}: upload of {what} refused: {}",
-            c.host,
-            error_text(&mut resp)
-        )));
+        return Err(Error::registry(
+            &c.host,
+            format!("upload of {what} refused: {}", error_text(&mut resp)),
+        ));
     }
     Ok(())
 }
@@ -491,7 +488,7 @@ fn location_of(c: &Client, resp: &ureq::http::Response<ureq::Body>) -> Result<St
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Error::Invalid(format!("{}: upload answer without a Location", c.host)))?;
+        .ok_or_else(|| Error::registry(&c.host, "upload answer without a Location"))?;
     Ok(c.absolute(loc))
 }
 

@@ -229,7 +229,7 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     match &o.userns {
         Userns::Host => {}
         Userns::Auto { .. } => {
-            return Err(Error::Invalid("--userns=auto was not allocated".into()))
+            return Err(Error::Internal("--userns=auto was not allocated".into()))
         }
         Userns::Maps { .. } if o.privileged => {
             return Err(Error::Usage(
@@ -328,7 +328,7 @@ pub fn from_bundle(o: &RunOptions, dir: &std::path::Path) -> Result<Spec> {
         .get("hooks")
         .is_some_and(|h| h.as_object().is_some_and(|m| !m.is_empty()))
     {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Unsupported(format!(
             "bundle '{}' has hooks, which cc-run does not run: use cc-oci",
             bundle.display()
         )));

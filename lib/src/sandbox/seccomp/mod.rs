@@ -43,7 +43,7 @@ pub fn number(name: &str) -> Option<i64> {
 /// it for these capabilities; any error names the file.
 pub fn from_file(path: &Path, caps: &[String]) -> Result<Seccomp> {
     let bad = |why: String| {
-        Error::Invalid(format!(
+        Error::Spec(format!(
             "invalid seccomp profile '{}': {why}",
             path.display()
         ))
