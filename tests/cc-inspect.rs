@@ -90,3 +90,167 @@ fn unknown_exits_3() {
     assert_code(&out, 1, "cc-inspect img nosuch");
     assert!(support::stdout(&out).starts_with("sha256:"));
 }
+
+/// The keys of an object, in the order cc-inspect prints them.
+fn keys(v: &serde_json::Value) -> Vec<&str> {
+    v.as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// A golden check of the docker-shaped JSON: every key of a container
+/// and of an image, with a volume, a tmpfs and limits set so the nested
+/// objects are filled in.
+#[test]
+fn docker_shaped_keys() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let vol = env.dir.join("vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    let volume = format!("{}:/v:ro", vol.display());
+    env.ok(
+        "cc-run",
+        [
+            "--name",
+            "ctr",
+            "--net",
+            "none",
+            "-v",
+            &volume,
+            "--tmpfs",
+            "/t",
+            "--memory",
+            "10m",
+            "--pids-limit",
+            "20",
+            "img",
+            "true",
+        ],
+    );
+    let v = inspect_one(&env, "ctr");
+    assert_eq!(
+        keys(&v),
+        [
+            "Args",
+            "Config",
+            "Created",
+            "GraphDriver",
+            "HostConfig",
+            "HostnamePath",
+            "HostsPath",
+            "Id",
+            "Image",
+            "LogPath",
+            "LogSize",
+            "Mounts",
+            "Name",
+            "NetworkSettings",
+            "Path",
+            "ResolvConfPath",
+            "State"
+        ]
+    );
+    assert_eq!(
+        keys(&v["State"]),
+        [
+            "Error",
+            "ExitCode",
+            "FinishedAt",
+            "MonitorPid",
+            "OOMKilled",
+            "Pid",
+            "Running",
+            "Signal",
+            "StartedAt",
+            "Status"
+        ]
+    );
+    assert_eq!(
+        keys(&v["Config"]),
+        [
+            "Cmd",
+            "Env",
+            "Hostname",
+            "Image",
+            "OpenStdin",
+            "StopSignal",
+            "Tty",
+            "User",
+            "WorkingDir"
+        ]
+    );
+    assert_eq!(
+        keys(&v["HostConfig"]),
+        [
+            "AutoRemove",
+            "Capabilities",
+            "CpuPeriod",
+            "CpuQuota",
+            "CpuShares",
+            "Devices",
+            "LogConfig",
+            "MaskedPaths",
+            "Memory",
+            "MemorySwap",
+            "NetworkMode",
+            "NoNewPrivileges",
+            "PidsLimit",
+            "PortBindings",
+            "ReadonlyPaths",
+            "ReadonlyRootfs",
+            "Seccomp"
+        ]
+    );
+    assert_eq!(v["HostConfig"]["Memory"], 10 << 20);
+    assert_eq!(v["HostConfig"]["PidsLimit"], 20);
+    assert_eq!(v["HostConfig"]["NetworkMode"], "none");
+    assert_eq!(
+        keys(&v["NetworkSettings"]),
+        [
+            "Bridge",
+            "Gateway",
+            "IPAddress",
+            "IPPrefixLen",
+            "MacAddress",
+            "Ports"
+        ]
+    );
+    assert_eq!(keys(&v["GraphDriver"]), ["Data", "Name"]);
+    assert_eq!(
+        keys(&v["GraphDriver"]["Data"]),
+        ["LowerLayers", "MergedDir", "UpperDir", "WorkDir"]
+    );
+    let mounts = v["Mounts"].as_array().expect("Mounts");
+    assert_eq!(
+        mounts[..2],
+        [
+            serde_json::json!({"Destination": "/v", "RW": false,
+                               "Source": vol.display().to_string(), "Type": "bind"}),
+            serde_json::json!({"Destination": "/t", "RW": true, "Source": "tmpfs", "Type": "tmpfs"}),
+        ]
+    );
+    for m in mounts {
+        assert_eq!(keys(m), ["Destination", "RW", "Source", "Type"]);
+    }
+    let i = inspect_one(&env, "img");
+    assert_eq!(
+        keys(&i),
+        [
+            "Architecture",
+            "Author",
+            "Config",
+            "Created",
+            "Digest",
+            "History",
+            "Id",
+            "Os",
+            "RepoTags",
+            "RootFS",
+            "Size"
+        ]
+    );
+    assert_eq!(keys(&i["RootFS"]), ["Layers", "Type"]);
+}

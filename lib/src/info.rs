@@ -40,94 +40,17 @@ pub struct Feature {
     pub required: bool,
 }
 
+/// What this machine and `store` offer cc, looked up now.
 pub fn gather(store: &Store) -> Result<Info> {
     let tmp = store.tmp_dir();
     let tmp_bytes = crate::store::tmp::usage(&tmp).map_err(|e| Error::io("read", &tmp, e))?;
     let containers = container::list(store)?;
     let cg = cgroup::info();
-    let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
-    let has_fs = |f: &str| {
-        filesystems
-            .lines()
-            .any(|l| l.split_whitespace().last() == Some(f))
-    };
-    let ns = |n: &str| Path::new("/proc/self/ns").join(n).exists();
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap_or_default()
         .trim()
         .to_string();
-    let features = vec![
-        Feature {
-            name: "overlayfs",
-            present: has_fs("overlay"),
-            required: true,
-        },
-        Feature {
-            name: "mount namespace",
-            present: ns("mnt"),
-            required: true,
-        },
-        Feature {
-            name: "pid namespace",
-            present: ns("pid"),
-            required: true,
-        },
-        Feature {
-            name: "uts namespace",
-            present: ns("uts"),
-            required: true,
-        },
-        Feature {
-            name: "ipc namespace",
-            present: ns("ipc"),
-            required: true,
-        },
-        Feature {
-            name: "network namespace",
-            present: ns("net"),
-            required: true,
-        },
-        Feature {
-            name: "cgroup namespace",
-            present: ns("cgroup"),
-            required: true,
-        },
-        Feature {
-            name: "user namespace",
-            present: ns("user"),
-            required: false,
-        },
-        Feature {
-            name: "overlay lowerdir+",
-            present: kernel_at_least(&kernel, 6, 8),
-            required: false,
-        },
-        Feature {
-            name: "openat2",
-            present: kernel_at_least(&kernel, 5, 6),
-            required: true,
-        },
-        Feature {
-            name: "pidfd",
-            present: kernel_at_least(&kernel, 5, 3),
-            required: false,
-        },
-        Feature {
-            name: "seccomp",
-            present: seccomp(),
-            required: false,
-        },
-        Feature {
-            name: "devpts",
-            present: has_fs("devpts"),
-            required: true,
-        },
-        Feature {
-            name: "tmpfs",
-            present: has_fs("tmpfs"),
-            required: true,
-        },
-    ];
+    let features = features(&kernel);
     Ok(Info {
         store: store.root().display().to_string(),
         images: crate::image::list(store)?.len(),
@@ -153,6 +76,39 @@ pub fn gather(store: &Store) -> Result<Info> {
             .map(|p| p.display().to_string())
             .collect(),
     })
+}
+
+/// The kernel features cc uses, each found present or not, in the order
+/// cc-info prints them.
+fn features(kernel: &str) -> Vec<Feature> {
+    let filesystems = fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    let has_fs = |f: &str| {
+        filesystems
+            .lines()
+            .any(|l| l.split_whitespace().last() == Some(f))
+    };
+    let ns = |n: &str| Path::new("/proc/self/ns").join(n).exists();
+    let f = |name, present, required| Feature {
+        name,
+        present,
+        required,
+    };
+    vec![
+        f("overlayfs", has_fs("overlay"), true),
+        f("mount namespace", ns("mnt"), true),
+        f("pid namespace", ns("pid"), true),
+        f("uts namespace", ns("uts"), true),
+        f("ipc namespace", ns("ipc"), true),
+        f("network namespace", ns("net"), true),
+        f("cgroup namespace", ns("cgroup"), true),
+        f("user namespace", ns("user"), false),
+        f("overlay lowerdir+", kernel_at_least(kernel, 6, 8), false),
+        f("openat2", kernel_at_least(kernel, 5, 6), true),
+        f("pidfd", kernel_at_least(kernel, 5, 3), false),
+        f("seccomp", seccomp(), false),
+        f("devpts", has_fs("devpts"), true),
+        f("tmpfs", has_fs("tmpfs"), true),
+    ]
 }
 
 fn kernel_at_least(release: &str, major: u32, minor: u32) -> bool {

@@ -17,6 +17,7 @@
 //! | `sandbox`   | clone, rootfs, pivot_root, /proc /dev /sys, user, exec |
 //! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
+//! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `cli`       | the shared entry: error printing, exit codes, output |
 
 pub mod cgroup;
@@ -30,6 +31,7 @@ pub mod idmap;
 pub mod image;
 pub mod info;
 pub mod inroot;
+pub mod inspect;
 pub mod layer;
 pub mod lifecycle;
 pub mod monitor;

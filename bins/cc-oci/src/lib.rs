@@ -91,6 +91,89 @@ impl CreateArgs {
     }
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    /// Unix socket that receives the terminal's master fd
+    #[arg(long, value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
+    /// Working folder
+    #[arg(long)]
+    pub cwd: Option<String>,
+    /// Set an environment variable
+    #[arg(short, long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// UID[:GID]
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Supplementary group ids
+    #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
+    pub additional_gids: Vec<u32>,
+    /// The process as OCI JSON (args, env, cwd, user, capabilities)
+    #[arg(short, long, value_name = "FILE")]
+    pub process: Option<PathBuf>,
+    /// Return once it started; the caller's subreaper adopts it
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Write the process's pid here
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Set no_new_privs
+    #[arg(long)]
+    pub no_new_privs: bool,
+    /// Add a capability
+    #[arg(short, long = "cap")]
+    pub cap: Vec<String>,
+    pub id: String,
+    #[arg(allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+impl ExecArgs {
+    fn options(&self) -> exec::Options {
+        exec::Options {
+            process: self.process.clone(),
+            args: self.command.clone(),
+            tty: self.tty,
+            console_socket: self.console_socket.clone(),
+            detach: self.detach,
+            pid_file: self.pid_file.clone(),
+            cwd: self.cwd.clone(),
+            env: self.env.clone(),
+            user: self.user.clone(),
+            additional_gids: self.additional_gids.clone(),
+            no_new_privs: self.no_new_privs,
+            caps: self.cap.clone(),
+        }
+    }
+}
+
+// `update`'s flags (see `UpdateArgs::resources`); a plain comment, as
+// a doc comment here would become the subcommand's help.
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    /// linux.resources JSON ('-' for stdin)
+    #[arg(short, long, value_name = "FILE")]
+    pub resources: Option<PathBuf>,
+    /// Memory limit in bytes (k, m, g suffixes)
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// Memory plus swap, -1 unlimited
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    #[arg(long)]
+    pub cpu_shares: Option<u64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    #[arg(long)]
+    pub cpu_period: Option<u64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    pub id: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a container, set up and waiting for `start`
@@ -129,44 +212,7 @@ pub enum Command {
     },
     /// Run a process in a running container
     #[command(trailing_var_arg = true)]
-    Exec {
-        /// Unix socket that receives the terminal's master fd
-        #[arg(long, value_name = "PATH")]
-        console_socket: Option<PathBuf>,
-        /// Working folder
-        #[arg(long)]
-        cwd: Option<String>,
-        /// Set an environment variable
-        #[arg(short, long = "env", value_name = "K=V")]
-        env: Vec<String>,
-        /// Allocate a pseudo-terminal
-        #[arg(short, long)]
-        tty: bool,
-        /// UID[:GID]
-        #[arg(short, long)]
-        user: Option<String>,
-        /// Supplementary group ids
-        #[arg(short = 'g', long = "additional-gids", value_name = "GID")]
-        additional_gids: Vec<u32>,
-        /// The process as OCI JSON (args, env, cwd, user, capabilities)
-        #[arg(short, long, value_name = "FILE")]
-        process: Option<PathBuf>,
-        /// Return once it started; the caller's subreaper adopts it
-        #[arg(short, long)]
-        detach: bool,
-        /// Write the process's pid here
-        #[arg(long, value_name = "FILE")]
-        pid_file: Option<PathBuf>,
-        /// Set no_new_privs
-        #[arg(long)]
-        no_new_privs: bool,
-        /// Add a capability
-        #[arg(short, long = "cap")]
-        cap: Vec<String>,
-        id: String,
-        #[arg(allow_hyphen_values = true)]
-        command: Vec<String>,
-    },
+    Exec(ExecArgs),
     /// List the container's processes (ps(1) output, or pids as JSON)
     #[command(trailing_var_arg = true)]
     Ps {
@@ -190,26 +236,7 @@ pub enum Command {
     /// Thaw a paused container
     Resume { id: String },
     /// Change a running container's limits
-    Update {
-        /// linux.resources JSON ('-' for stdin)
-        #[arg(short, long, value_name = "FILE")]
-        resources: Option<PathBuf>,
-        /// Memory limit in bytes (k, m, g suffixes)
-        #[arg(long)]
-        memory: Option<String>,
-        /// Memory plus swap, -1 unlimited
-        #[arg(long, allow_hyphen_values = true)]
-        memory_swap: Option<String>,
-        #[arg(long)]
-        cpu_shares: Option<u64>,
-        #[arg(long, allow_hyphen_values = true)]
-        cpu_quota: Option<i64>,
-        #[arg(long)]
-        cpu_period: Option<u64>,
-        #[arg(long, allow_hyphen_values = true)]
-        pids_limit: Option<i64>,
-        id: String,
-    },
+    Update(UpdateArgs),
     /// Write a default config.json into the bundle
     Spec {
         #[arg(short, long, default_value = ".", value_name = "DIR")]
@@ -259,7 +286,7 @@ pub fn main() -> ExitCode {
             // runc's own exec failures are 255, apart from the command's
             // codes.
             match a.command {
-                Command::Exec { .. } => ExitCode::from(255),
+                Command::Exec(_) => ExitCode::from(255),
                 _ => ExitCode::from(1),
             }
         }
@@ -298,13 +325,7 @@ impl Log {
 }
 
 fn dispatch(a: &Args) -> Result<i32> {
-    if let Some(r) = &a.rootless {
-        match r.as_str() {
-            "false" | "auto" => {}
-            "true" => return Err(Error::Usage("rootless mode is not supported".into())),
-            other => return Err(Error::Usage(format!("invalid --rootless '{other}'"))),
-        }
-    }
+    check_rootless(a.rootless.as_deref())?;
     let root = || state::Root::new(&a.root);
     match &a.command {
         Command::Create(c) => {
@@ -320,14 +341,7 @@ fn dispatch(a: &Args) -> Result<i32> {
             let sig = ops::parse_signal(signal)?;
             ops::kill(&root()?.load(id)?, sig, *all).map(|_| 0)
         }
-        Command::Delete { force, id } => {
-            let r = root()?;
-            // runc: deleting what is not there is fine with --force.
-            if *force && !r.container_dir(id).join("state.json").exists() {
-                return Ok(0);
-            }
-            ops::delete(&r.load(id)?, *force).map(|_| 0)
-        }
+        Command::Delete { force, id } => delete(&root()?, id, *force),
         Command::Run {
             create,
             detach,
@@ -339,155 +353,152 @@ fn dispatch(a: &Args) -> Result<i32> {
             *detach,
             *keep,
         ),
-        Command::Exec {
-            console_socket,
-            cwd,
-            env,
-            tty,
-            user,
-            additional_gids,
-            process,
-            detach,
-            pid_file,
-            no_new_privs,
-            cap,
-            id,
-            command,
-        } => {
-            let o = exec::Options {
-                process: process.clone(),
-                args: command.clone(),
-                tty: *tty,
-                console_socket: console_socket.clone(),
-                detach: *detach,
-                pid_file: pid_file.clone(),
-                cwd: cwd.clone(),
-                env: env.clone(),
-                user: user.clone(),
-                additional_gids: additional_gids.clone(),
-                no_new_privs: *no_new_privs,
-                caps: cap.clone(),
-            };
-            exec::exec(&root()?.load(id)?, &o)
+        Command::Exec(e) => {
+            let o = e.options();
+            exec::exec(&root()?.load(&e.id)?, &o)
         }
         Command::Ps {
             format,
             id,
             ps_args,
-        } => {
-            let c = root()?.load(id)?;
-            match format {
-                Format::Json => print_json(&ops::pids(&c))?,
-                Format::Table => print!("{}", ops::ps_table(&c, ps_args)?),
-            }
-            Ok(0)
-        }
-        Command::List { format, quiet } => {
-            let list = ops::list(&root()?);
-            if *quiet {
-                for s in &list {
-                    println!("{}", s.id);
-                }
-            } else if *format == Format::Json {
-                // runc prints null for none, and callers expect it.
-                match list.is_empty() {
-                    true => println!("null"),
-                    false => print_json(&list)?,
-                }
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            s.id.clone(),
-                            s.pid.to_string(),
-                            s.status.as_str().to_string(),
-                            s.bundle.display().to_string(),
-                            s.created.clone(),
-                            if s.owner.is_empty() {
-                                "root".into()
-                            } else {
-                                s.owner.clone()
-                            },
-                        ]
-                    })
-                    .collect();
-                cc_lib::cli::print_table(
-                    &["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
-                    &rows,
-                );
-            }
-            Ok(0)
-        }
+        } => ps(&root()?.load(id)?, *format, ps_args),
+        Command::List { format, quiet } => list(&root()?, *format, *quiet),
         Command::Pause { id } => ops::pause(&root()?.load(id)?).map(|_| 0),
         Command::Resume { id } => ops::resume(&root()?.load(id)?).map(|_| 0),
-        Command::Update {
-            resources,
-            memory,
-            memory_swap,
-            cpu_shares,
-            cpu_quota,
-            cpu_period,
-            pids_limit,
-            id,
-        } => {
-            let mut res: cc_lib::spec::Resources = match resources {
-                Some(p) => {
-                    let text = match p.as_os_str() == "-" {
-                        true => {
-                            let mut s = Vec::new();
-                            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)
-                                .map_err(|e| Error::io("read", "stdin", e))?;
-                            s
-                        }
-                        false => std::fs::read(p).map_err(|e| Error::io("read", p, e))?,
-                    };
-                    serde_json::from_slice(&text)
-                        .map_err(|e| Error::Usage(format!("invalid resources: {e}")))?
-                }
-                None => Default::default(),
-            };
-            if memory.is_some() || memory_swap.is_some() {
-                let m = res.memory.get_or_insert_with(Default::default);
-                if let Some(v) = memory {
-                    m.limit = Some(cc_lib::cgroup::parse_size(v)?);
-                }
-                if let Some(v) = memory_swap {
-                    m.swap = Some(match v.as_str() {
-                        "-1" => -1,
-                        v => cc_lib::cgroup::parse_size(v)?,
-                    });
-                }
-            }
-            if cpu_shares.is_some() || cpu_quota.is_some() || cpu_period.is_some() {
-                let c = res.cpu.get_or_insert_with(Default::default);
-                c.shares = cpu_shares.or(c.shares);
-                c.quota = cpu_quota.or(c.quota);
-                c.period = cpu_period.or(c.period);
-            }
-            if let Some(p) = pids_limit {
-                res.pids = Some(cc_lib::spec::PidsResources { limit: *p });
-            }
-            ops::update(&root()?.load(id)?, &res).map(|_| 0)
+        Command::Update(u) => {
+            let res = u.resources()?;
+            ops::update(&root()?.load(&u.id)?, &res).map(|_| 0)
         }
-        Command::Spec { bundle } => {
-            let path = bundle.join("config.json");
-            if path.exists() {
-                return Err(Error::State(format!(
-                    "{} exists: remove it first",
-                    path.display()
-                )));
-            }
-            let text =
-                serde_json::to_string_pretty(&template::default_spec()).expect("json serializes");
-            std::fs::write(&path, text + "\n").map_err(|e| Error::io("write", &path, e))?;
-            Ok(0)
-        }
+        Command::Spec { bundle } => write_spec(bundle),
         Command::Features => {
             print_json(&template::features())?;
             Ok(0)
         }
     }
+}
+
+/// `--rootless`: only what running as root already is.
+fn check_rootless(rootless: Option<&str>) -> Result<()> {
+    match rootless {
+        None | Some("false" | "auto") => Ok(()),
+        Some("true") => Err(Error::Usage("rootless mode is not supported".into())),
+        Some(other) => Err(Error::Usage(format!("invalid --rootless '{other}'"))),
+    }
+}
+
+fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {
+    // runc: deleting what is not there is fine with --force.
+    if force && !r.container_dir(id).join("state.json").exists() {
+        return Ok(0);
+    }
+    ops::delete(&r.load(id)?, force).map(|_| 0)
+}
+
+fn ps(c: &state::Container, format: Format, ps_args: &[String]) -> Result<i32> {
+    match format {
+        Format::Json => print_json(&ops::pids(c))?,
+        Format::Table => print!("{}", ops::ps_table(c, ps_args)?),
+    }
+    Ok(0)
+}
+
+/// `list`: ids (`--quiet`), runc's JSON, or a table.
+fn list(root: &state::Root, format: Format, quiet: bool) -> Result<i32> {
+    let list = ops::list(root);
+    if quiet {
+        for s in &list {
+            println!("{}", s.id);
+        }
+    } else if format == Format::Json {
+        // runc prints null for none, and callers expect it.
+        match list.is_empty() {
+            true => println!("null"),
+            false => print_json(&list)?,
+        }
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.clone(),
+                    s.pid.to_string(),
+                    s.status.as_str().to_string(),
+                    s.bundle.display().to_string(),
+                    s.created.clone(),
+                    if s.owner.is_empty() {
+                        "root".into()
+                    } else {
+                        s.owner.clone()
+                    },
+                ]
+            })
+            .collect();
+        cc_lib::cli::print_table(
+            &["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
+            &rows,
+        );
+    }
+    Ok(0)
+}
+
+impl UpdateArgs {
+    /// The new limits: `--resources` JSON, with the flags on top.
+    fn resources(&self) -> Result<cc_lib::spec::Resources> {
+        let mut res: cc_lib::spec::Resources = match &self.resources {
+            Some(p) => serde_json::from_slice(&read_file_or_stdin(p)?)
+                .map_err(|e| Error::Usage(format!("invalid resources: {e}")))?,
+            None => Default::default(),
+        };
+        if self.memory.is_some() || self.memory_swap.is_some() {
+            let m = res.memory.get_or_insert_with(Default::default);
+            if let Some(v) = &self.memory {
+                m.limit = Some(cc_lib::cgroup::parse_size(v)?);
+            }
+            if let Some(v) = &self.memory_swap {
+                m.swap = Some(match v.as_str() {
+                    "-1" => -1,
+                    v => cc_lib::cgroup::parse_size(v)?,
+                });
+            }
+        }
+        if self.cpu_shares.is_some() || self.cpu_quota.is_some() || self.cpu_period.is_some() {
+            let c = res.cpu.get_or_insert_with(Default::default);
+            c.shares = self.cpu_shares.or(c.shares);
+            c.quota = self.cpu_quota.or(c.quota);
+            c.period = self.cpu_period.or(c.period);
+        }
+        if let Some(p) = self.pids_limit {
+            res.pids = Some(cc_lib::spec::PidsResources { limit: p });
+        }
+        Ok(res)
+    }
+}
+
+/// The bytes of `p`, or of stdin for `-`.
+fn read_file_or_stdin(p: &std::path::Path) -> Result<Vec<u8>> {
+    match p.as_os_str() == "-" {
+        true => {
+            let mut s = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)
+                .map_err(|e| Error::io("read", "stdin", e))?;
+            Ok(s)
+        }
+        false => std::fs::read(p).map_err(|e| Error::io("read", p, e)),
+    }
+}
+
+/// `spec`: the default config.json, never over an existing one.
+fn write_spec(bundle: &std::path::Path) -> Result<i32> {
+    let path = bundle.join("config.json");
+    if path.exists() {
+        return Err(Error::State(format!(
+            "{} exists: remove it first",
+            path.display()
+        )));
+    }
+    let text = serde_json::to_string_pretty(&template::default_spec()).expect("json serializes");
+    std::fs::write(&path, text + "\n").map_err(|e| Error::io("write", &path, e))?;
+    Ok(0)
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {

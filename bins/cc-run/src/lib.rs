@@ -187,32 +187,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 }
 
-fn options(a: Args) -> Result<RunOptions> {
-    let mut args = a.args.into_iter();
-    let image = if a.rootfs.is_some() || a.bundle.is_some() {
-        None
-    } else {
-        args.next()
-    };
-    if let Some(flag) = image.as_deref().filter(|i| i.starts_with('-')) {
-        return Err(Error::Usage(format!("unknown option '{flag}'")));
-    }
-    if a.rootfs.is_none() && a.bundle.is_none() && image.is_none() {
-        return Err(Error::Usage(
-            "give an image, or --rootfs DIR and a command".into(),
-        ));
-    }
-    let mut env = Vec::new();
-    for f in &a.env_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::io("read env file", f, e))?;
-        env.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .filter_map(expand_env),
-        );
-    }
-    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
+fn options(mut a: Args) -> Result<RunOptions> {
+    let args = std::mem::take(&mut a.args);
+    let (image, command) = image_and_command(&a, args)?;
+    let env = environment(&a)?;
     let memory = a.memory.as_deref().map(parse_size).transpose()?;
     let memory_swap = match a.memory_swap.as_deref() {
         Some("-1") => Some(-1),
@@ -235,7 +213,7 @@ fn options(a: Args) -> Result<RunOptions> {
         image,
         rootfs: a.rootfs,
         bundle: a.bundle,
-        command: args.collect(),
+        command,
         entrypoint: a.entrypoint,
         env,
         user: a.user,
@@ -278,6 +256,43 @@ fn options(a: Args) -> Result<RunOptions> {
             None => Manager::host_default(),
         },
     })
+}
+
+/// The image (the first of the trailing arguments, unless --rootfs or
+/// --bundle) and the command after it.
+fn image_and_command(a: &Args, args: Vec<String>) -> Result<(Option<String>, Vec<String>)> {
+    let mut args = args.into_iter();
+    let image = if a.rootfs.is_some() || a.bundle.is_some() {
+        None
+    } else {
+        args.next()
+    };
+    if let Some(flag) = image.as_deref().filter(|i| i.starts_with('-')) {
+        return Err(Error::Usage(format!("unknown option '{flag}'")));
+    }
+    if a.rootfs.is_none() && a.bundle.is_none() && image.is_none() {
+        return Err(Error::Usage(
+            "give an image, or --rootfs DIR and a command".into(),
+        ));
+    }
+    Ok((image, args.collect()))
+}
+
+/// `--env-file`s' lines, then `-e`s, each `K=V` (a bare `K` takes the
+/// caller's value, or is left out).
+fn environment(a: &Args) -> Result<Vec<String>> {
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io("read env file", f, e))?;
+        env.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter_map(expand_env),
+        );
+    }
+    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
+    Ok(env)
 }
 
 #[derive(Default)]

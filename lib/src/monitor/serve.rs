@@ -218,10 +218,7 @@ impl Monitor {
         // Held for our whole life: a later start waits for it, so it never
         // races our cleanup (the socket, the cgroup of the same name).
         let held = container::monitor_lock(c)?;
-        let sock = c.dir.join("attach.sock");
-        let _ = std::fs::remove_file(&sock);
-        let listener = attach::with_short_path(&sock, |p| UnixListener::bind(p))
-            .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))?;
+        let listener = listen(c)?;
         let signals = sys::signalfd(&[
             Signal::SIGCHLD,
             Signal::SIGTERM,
@@ -231,16 +228,10 @@ impl Monitor {
         ])?;
         let _ = writeln!(report, "listening");
         let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
-        let mut clients = Vec::new();
-        let mut winsize = None;
-        if attach_first {
-            if let Some(mut cl) = accept_first(&listener, report) {
-                if tty {
-                    winsize = first_window_size(&mut cl);
-                }
-                clients.push(cl);
-            }
-        }
+        let (clients, winsize) = match attach_first {
+            true => first_client(&listener, report, tty),
+            false => (Vec::new(), None),
+        };
         let interactive = c.annotation(container::ANN_INTERACTIVE).is_some();
         let log_max = c
             .annotation(container::ANN_LOG_MAX)
@@ -256,15 +247,7 @@ impl Monitor {
                 return Err(f);
             }
         };
-        c.state.status = Status::Running;
-        c.state.pid = Some(child.pid.as_raw());
-        c.state.pid_start = pid_start_time(child.pid.as_raw());
-        c.state.monitor_pid = Some(std::process::id() as i32);
-        c.state.monitor_start = pid_start_time(std::process::id() as i32);
-        c.state.started_at = Some(crate::time::now_rfc3339());
-        c.state.exit_code = None;
-        c.state.finished_at = None;
-        c.state.oom_killed = false;
+        mark_running(c, child.pid);
         // The exit record's place, taken while there is room (exit.rs).
         let exit = container::exit::reserve(&c.dir).map_err(Failure::from)?;
         c.save_state()?;
@@ -275,16 +258,7 @@ impl Monitor {
             stdin,
             child: _,
         } = pipes;
-        let mut outputs = Vec::new();
-        if let Some(pty) = &child.pty {
-            outputs.push((
-                Stream::Stdout,
-                pty.try_clone()
-                    .map_err(|e| Failure::from(crate::Error::sys("duplicate the terminal", e)))?,
-            ));
-        }
-        outputs.extend(out.map(|p| (Stream::Stdout, p)));
-        outputs.extend(err.map(|p| (Stream::Stderr, p)));
+        let outputs = outputs(child.pty.as_ref(), out, err)?;
         let _ = sys::set_nonblocking(listener.as_fd(), true);
         Ok(Monitor {
             pid: child.pid,
@@ -399,13 +373,7 @@ impl Monitor {
             Err(_) => return false,
             Ok(0) if !ending => {
                 drop(fds);
-                if std::mem::take(&mut self.busy) {
-                    // The read buffer goes too; it comes back with output.
-                    self.buf = Vec::new();
-                    shed_code_pages();
-                    // SAFETY: malloc_trim only returns free heap memory.
-                    unsafe { libc::malloc_trim(0) };
-                }
+                self.trim_idle();
                 return false;
             }
             Ok(_) => self.busy = true,
@@ -425,9 +393,31 @@ impl Monitor {
                 self.clients.push(cl);
             }
         }
+        self.read_outputs(&ready[2..2 + n_out], ending);
+        self.serve_clients();
+        if let Some(s) = &mut self.stdin {
+            let _ = s.flush();
+        }
+        ready[0] && self.take_signals()
+    }
+
+    /// Idle after being busy: gives back what the busy time touched.
+    fn trim_idle(&mut self) {
+        if std::mem::take(&mut self.busy) {
+            // The read buffer goes too; it comes back with output.
+            self.buf = Vec::new();
+            shed_code_pages();
+            // SAFETY: malloc_trim only returns free heap memory.
+            unsafe { libc::malloc_trim(0) };
+        }
+    }
+
+    /// Reads the outputs that are `ready` (one flag per output), drops
+    /// those that ended, and flushes the log.
+    fn read_outputs(&mut self, ready: &[bool], ending: bool) {
         let mut closed = Vec::new();
         let mut streaming = false;
-        for i in (0..n_out).filter(|&i| ready[2 + i]) {
+        for i in (0..ready.len()).filter(|&i| ready[i]) {
             match self.read_output(i) {
                 None => closed.push(i),
                 Some(n) => streaming |= (BULK..READ_SIZE).contains(&n),
@@ -442,18 +432,17 @@ impl Monitor {
             // than wake for every write the container makes.
             std::thread::sleep(COALESCE);
         }
-        self.serve_clients();
-        if let Some(s) = &mut self.stdin {
-            let _ = s.flush();
-        }
+    }
+
+    /// Reads the signals that arrived: true for SIGCHLD (time to reap);
+    /// the others are passed on to the container's process.
+    fn take_signals(&mut self) -> bool {
         let mut child_ended = false;
-        if ready[0] {
-            while let Ok(Some(sig)) = self.signals.read_signal() {
-                if sig.ssi_signo as i32 == libc::SIGCHLD {
-                    child_ended = true;
-                } else if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
-                    let _ = nix::sys::signal::kill(self.pid, s);
-                }
+        while let Ok(Some(sig)) = self.signals.read_signal() {
+            if sig.ssi_signo as i32 == libc::SIGCHLD {
+                child_ended = true;
+            } else if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
+                let _ = nix::sys::signal::kill(self.pid, s);
             }
         }
         child_ended
@@ -557,6 +546,66 @@ impl Monitor {
             }
         }
     }
+}
+
+/// The attach socket in the container's folder, made anew.
+fn listen(c: &Container) -> Result<UnixListener, Failure> {
+    let sock = c.dir.join("attach.sock");
+    let _ = std::fs::remove_file(&sock);
+    attach::with_short_path(&sock, |p| UnixListener::bind(p))
+        .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))
+}
+
+/// The foreground caller's connection, taken before the container starts
+/// so no output is missed; with a terminal, its window size too.
+fn first_client(
+    listener: &UnixListener,
+    report: &File,
+    tty: bool,
+) -> (Vec<Client>, Option<(u16, u16)>) {
+    let mut clients = Vec::new();
+    let mut winsize = None;
+    if let Some(mut cl) = accept_first(listener, report) {
+        if tty {
+            winsize = first_window_size(&mut cl);
+        }
+        clients.push(cl);
+    }
+    (clients, winsize)
+}
+
+/// The state of a container whose process `pid` now runs under us.
+fn mark_running(c: &mut Container, pid: nix::unistd::Pid) {
+    c.state.status = Status::Running;
+    c.state.pid = Some(pid.as_raw());
+    c.state.pid_start = pid_start_time(pid.as_raw());
+    c.state.monitor_pid = Some(std::process::id() as i32);
+    c.state.monitor_start = pid_start_time(std::process::id() as i32);
+    c.state.started_at = Some(crate::time::now_rfc3339());
+    c.state.exit_code = None;
+    c.state.finished_at = None;
+    c.state.oom_killed = false;
+}
+
+/// What the loop reads the container's output from: the pty master (a
+/// copy; the original stays for resizing), else the stdout and stderr
+/// pipes.
+fn outputs(
+    pty: Option<&OwnedFd>,
+    out: Option<OwnedFd>,
+    err: Option<OwnedFd>,
+) -> Result<Vec<(Stream, OwnedFd)>, Failure> {
+    let mut outputs = Vec::new();
+    if let Some(pty) = pty {
+        outputs.push((
+            Stream::Stdout,
+            pty.try_clone()
+                .map_err(|e| Failure::from(crate::Error::sys("duplicate the terminal", e)))?,
+        ));
+    }
+    outputs.extend(out.map(|p| (Stream::Stdout, p)));
+    outputs.extend(err.map(|p| (Stream::Stderr, p)));
+    Ok(outputs)
 }
 
 /// The container's stdio pipes; the container's ends are closed in the

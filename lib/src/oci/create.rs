@@ -5,7 +5,7 @@
 //! the process. `start` writes the byte it waits for.
 
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -88,100 +88,20 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
         ));
     }
     let dir = root.container_dir(id);
-    let made = {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().mode(0o700).create(&dir)
-    };
-    match made {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Error::State(format!("container with id exists: {id}")))
-        }
-        Err(e) => return Err(Error::io("create", &dir, e)),
-    }
+    make_dir(&dir, id)?;
     let cgroup_name = cgroup_name(&spec, id, o.systemd_cgroup)?;
+    let record = Record {
+        id: id.to_string(),
+        pid: 0,
+        pid_start: 0,
+        rootfs: spec.rootfs_in(&bundle),
+        bundle,
+        created: String::new(),
+        cgroup: cgroup_name,
+        annotations: spec.annotations.clone(),
+    };
     let mut made: Option<Cgroup> = None;
-    let result = (|| {
-        let data = serde_json::to_vec(&spec).expect("a spec serializes");
-        crate::store::write_volatile_mode(&dir.join("config.json"), &data, PRIVATE)?;
-        let fifo = match hold {
-            true => Some(make_fifo(&dir.join(state::FIFO))?),
-            false => None,
-        };
-        let cg = Cgroup::create(&cgroup_name, &Resources::of_spec(&spec))?;
-        made = Some(cg.clone());
-        let mut record = Record {
-            id: id.to_string(),
-            pid: 0,
-            pid_start: 0,
-            bundle: bundle.clone(),
-            rootfs: spec.rootfs_in(&bundle),
-            created: crate::time::now_rfc3339(),
-            cgroup: cgroup_name.clone(),
-            annotations: spec.annotations.clone(),
-        };
-        let hook_state = |pid: i32| {
-            let mut r = record.clone();
-            r.pid = pid;
-            super::state::State {
-                oci_version: state::OCI_VERSION.into(),
-                id: r.id,
-                pid,
-                status: state::Status::Created,
-                bundle: r.bundle,
-                rootfs: r.rootfs,
-                created: r.created,
-                owner: String::new(),
-                annotations: r.annotations,
-            }
-        };
-        let before = |pid: nix::unistd::Pid| -> std::result::Result<(), Failure> {
-            for stage in ["createRuntime", "prestart"] {
-                hooks::run(&spec, stage, &hook_state(pid.as_raw()))?;
-            }
-            Ok(())
-        };
-        let label = format!("cc-oci {id}");
-        let child = sandbox::spawn(&Launch {
-            spec: &spec,
-            bundle: &bundle,
-            root: RootSource::Dir,
-            user: None,
-            cgroup: Some(&cg),
-            init: false,
-            stdin_null: false,
-            stdio: [None, None, None],
-            winsize: None,
-            label: &label,
-            before_go: Some(&before),
-            hold: fifo.as_ref().map(|f| f.as_fd()),
-            die_with_parent: false,
-            preserve_fds: o.preserve_fds,
-            no_pivot: o.no_pivot,
-            new_keyring: !o.no_new_keyring,
-        })
-        // Its exit code (125 cc, 126, 127) is dropped here: runc's create
-        // reports them all as failures.
-        .map_err(Error::from)?;
-        let pty = match (child.pty, &o.console_socket) {
-            (Some(pty), Some(sock)) => {
-                if let Err(e) = send_console(sock, &pty) {
-                    let _ = nix::sys::signal::kill(child.pid, nix::sys::signal::Signal::SIGKILL);
-                    return Err(e);
-                }
-                None
-            }
-            (pty, _) => pty,
-        };
-        record.pid = child.pid.as_raw();
-        record.pid_start = crate::container::state::pid_start_time(record.pid).unwrap_or(0);
-        state::save(&dir, &record)?;
-        if let Some(p) = &o.pid_file {
-            crate::store::write_volatile(p, record.pid.to_string().as_bytes())?;
-        }
-        Ok((record, child.pid, pty))
-    })();
-    match result {
+    match set_up(&dir, &spec, record, o, hold, &mut made) {
         Ok((record, pid, pty)) => Ok(Created {
             container: Container { dir, record },
             pid,
@@ -195,6 +115,126 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
             let _ = std::fs::remove_dir_all(&dir);
             Err(e)
         }
+    }
+}
+
+/// The container's folder, 0700; one that exists means the id is taken.
+fn make_dir(dir: &Path, id: &str) -> Result<()> {
+    let made = {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(dir)
+    };
+    match made {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Error::State(format!("container with id exists: {id}")))
+        }
+        Err(e) => Err(Error::io("create", dir, e)),
+    }
+}
+
+/// Everything `create` makes in the container's folder `dir`: config.json,
+/// the FIFO (with `hold`), the group (left in `made` for the caller to
+/// remove on failure), the process, the record and the pid file.
+fn set_up(
+    dir: &Path,
+    spec: &Spec,
+    mut record: Record,
+    o: &Options,
+    hold: bool,
+    made: &mut Option<Cgroup>,
+) -> Result<(Record, nix::unistd::Pid, Option<OwnedFd>)> {
+    let data = serde_json::to_vec(spec).expect("a spec serializes");
+    crate::store::write_volatile_mode(&dir.join("config.json"), &data, PRIVATE)?;
+    let fifo = match hold {
+        true => Some(make_fifo(&dir.join(state::FIFO))?),
+        false => None,
+    };
+    let cg = Cgroup::create(&record.cgroup, &Resources::of_spec(spec))?;
+    *made = Some(cg.clone());
+    record.created = crate::time::now_rfc3339();
+    let child = launch(spec, &record, &cg, fifo.as_ref().map(|f| f.as_fd()), o)?;
+    let pty = hand_console(child.pty, child.pid, o)?;
+    record.pid = child.pid.as_raw();
+    record.pid_start = crate::container::state::pid_start_time(record.pid).unwrap_or(0);
+    state::save(dir, &record)?;
+    if let Some(p) = &o.pid_file {
+        crate::store::write_volatile(p, record.pid.to_string().as_bytes())?;
+    }
+    Ok((record, child.pid, pty))
+}
+
+/// Spawns the container's process in the sandbox; the spec's
+/// createRuntime and prestart hooks run before it goes on.
+fn launch(
+    spec: &Spec,
+    record: &Record,
+    cg: &Cgroup,
+    hold: Option<BorrowedFd>,
+    o: &Options,
+) -> Result<sandbox::Child> {
+    let before = |pid: nix::unistd::Pid| -> std::result::Result<(), Failure> {
+        for stage in ["createRuntime", "prestart"] {
+            hooks::run(spec, stage, &hook_state(record, pid.as_raw()))?;
+        }
+        Ok(())
+    };
+    let label = format!("cc-oci {}", record.id);
+    sandbox::spawn(&Launch {
+        spec,
+        bundle: &record.bundle,
+        root: RootSource::Dir,
+        user: None,
+        cgroup: Some(cg),
+        init: false,
+        stdin_null: false,
+        stdio: [None, None, None],
+        winsize: None,
+        label: &label,
+        before_go: Some(&before),
+        hold,
+        die_with_parent: false,
+        preserve_fds: o.preserve_fds,
+        no_pivot: o.no_pivot,
+        new_keyring: !o.no_new_keyring,
+    })
+    // Its exit code (125 cc, 126, 127) is dropped here: runc's create
+    // reports them all as failures.
+    .map_err(Error::from)
+}
+
+/// The state the hooks read: the record with the process's pid, created.
+fn hook_state(record: &Record, pid: i32) -> state::State {
+    let r = record.clone();
+    state::State {
+        oci_version: state::OCI_VERSION.into(),
+        id: r.id,
+        pid,
+        status: state::Status::Created,
+        bundle: r.bundle,
+        rootfs: r.rootfs,
+        created: r.created,
+        owner: String::new(),
+        annotations: r.annotations,
+    }
+}
+
+/// The pty master goes to `--console-socket` when there is one (the
+/// process is killed if it cannot); else it stays with the caller.
+fn hand_console(
+    pty: Option<OwnedFd>,
+    pid: nix::unistd::Pid,
+    o: &Options,
+) -> Result<Option<OwnedFd>> {
+    match (pty, &o.console_socket) {
+        (Some(pty), Some(sock)) => {
+            if let Err(e) = send_console(sock, &pty) {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                return Err(e);
+            }
+            Ok(None)
+        }
+        (pty, _) => Ok(pty),
     }
 }
 

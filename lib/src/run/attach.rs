@@ -11,6 +11,7 @@ use std::os::unix::net::UnixStream;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
+use nix::sys::signalfd::SignalFd;
 
 use nix::sys::termios::{self, SetArg, Termios};
 use nix::unistd::Pid;
@@ -148,55 +149,90 @@ pub fn relay(
             .collect();
         drop(fds);
         if ready[0] {
-            while let Ok(Some(info)) = signals.read_signal() {
-                match Signal::try_from(info.ssi_signo as i32) {
-                    Ok(Signal::SIGWINCH) => send_window_size(&mut sock),
-                    Ok(s) => {
-                        let _ = kill(Pid::from_raw(pid), s);
-                    }
-                    Err(_) => {}
-                }
-            }
+            pass_signals(&signals, &mut sock, pid);
         }
         if ready[1] {
-            let mut buf = [0u8; 65536];
-            match sock.read(&mut buf) {
-                Ok(0) | Err(_) => return Ok(Ended::Lost),
-                Ok(n) => frames.push(&buf[..n]),
-            }
-            for (kind, data) in frames.by_ref() {
-                match kind {
-                    proto::STDOUT => {
-                        let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);
-                    }
-                    proto::STDERR => {
-                        let _ = crate::sys::write_all(std::io::stderr().as_fd(), &data);
-                    }
-                    proto::EXIT if data.len() == 4 => {
-                        return Ok(Ended::Exited(i32::from_be_bytes([
-                            data[0], data[1], data[2], data[3],
-                        ])))
-                    }
-                    _ => {}
-                }
+            if let Some(end) = from_monitor(&mut sock, &mut frames) {
+                return Ok(end);
             }
         }
         if stdin_open && ready[2] {
-            let mut buf = [0u8; 65536];
-            match nix::unistd::read(stdin.as_fd(), &mut buf) {
-                Ok(0) | Err(_) => {
-                    let _ = proto::send(&mut sock, proto::STDIN_EOF, &[]);
-                    stdin_open = false;
-                }
-                Ok(n) => {
-                    let (data, detach) = keys.feed(&buf[..n]);
-                    if !data.is_empty() {
-                        let _ = proto::send(&mut sock, proto::STDIN, &data);
-                    }
-                    if detach {
-                        return Ok(Ended::Detached);
-                    }
-                }
+            match from_stdin(stdin.as_fd(), &mut sock, &mut keys) {
+                Input::Sent => {}
+                Input::Closed => stdin_open = false,
+                Input::Detach => return Ok(Ended::Detached),
+            }
+        }
+    }
+}
+
+/// Signals that arrived: SIGWINCH sends the window size, the others go
+/// to the container's process.
+fn pass_signals(signals: &SignalFd, sock: &mut UnixStream, pid: i32) {
+    while let Ok(Some(info)) = signals.read_signal() {
+        match Signal::try_from(info.ssi_signo as i32) {
+            Ok(Signal::SIGWINCH) => send_window_size(sock),
+            Ok(s) => {
+                let _ = kill(Pid::from_raw(pid), s);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Reads what the monitor sent and writes the output frames out; the end,
+/// when the frames say the container exited or the monitor went away.
+fn from_monitor(sock: &mut UnixStream, frames: &mut Decoder) -> Option<Ended> {
+    let mut buf = [0u8; 65536];
+    match sock.read(&mut buf) {
+        Ok(0) | Err(_) => return Some(Ended::Lost),
+        Ok(n) => frames.push(&buf[..n]),
+    }
+    for (kind, data) in frames.by_ref() {
+        match kind {
+            proto::STDOUT => {
+                let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);
+            }
+            proto::STDERR => {
+                let _ = crate::sys::write_all(std::io::stderr().as_fd(), &data);
+            }
+            proto::EXIT if data.len() == 4 => {
+                return Some(Ended::Exited(i32::from_be_bytes([
+                    data[0], data[1], data[2], data[3],
+                ])))
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What became of the caller's input in one read.
+enum Input {
+    Sent,
+    /// End of file (or an error): the monitor was told, stdin is done.
+    Closed,
+    /// The detach keys were typed.
+    Detach,
+}
+
+/// Sends one read of the caller's stdin to the monitor, watching for the
+/// detach keys.
+fn from_stdin(stdin: BorrowedFd, sock: &mut UnixStream, keys: &mut Keys) -> Input {
+    let mut buf = [0u8; 65536];
+    match nix::unistd::read(stdin, &mut buf) {
+        Ok(0) | Err(_) => {
+            let _ = proto::send(sock, proto::STDIN_EOF, &[]);
+            Input::Closed
+        }
+        Ok(n) => {
+            let (data, detach) = keys.feed(&buf[..n]);
+            if !data.is_empty() {
+                let _ = proto::send(sock, proto::STDIN, &data);
+            }
+            match detach {
+                true => Input::Detach,
+                false => Input::Sent,
             }
         }
     }

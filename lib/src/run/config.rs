@@ -115,6 +115,42 @@ pub struct RunOptions {
 pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     let empty = RunConfig::default();
     let ic = image.map(|i| &i.config.config).unwrap_or(&empty);
+    let mut process = process(o, ic)?;
+    let net = o.net.clone().unwrap_or_default();
+    let annotations = annotations(o, image, ic, &net)?;
+    let hostname = match (&o.hostname, &net) {
+        (Some(h), _) => h.clone(),
+        (None, Net::Host) => nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        (None, _) => String::new(),
+    };
+    let mounts = mounts(o)?;
+    let caps = capabilities(o)?;
+    let linux = linux(o, &net, &caps)?;
+    process.capabilities = Some(caps);
+    Ok(Spec {
+        oci_version: "1.2.0".into(),
+        process: Some(process),
+        root: Some(spec::Root {
+            path: o
+                .rootfs
+                .as_ref()
+                .map(|r| r.display().to_string())
+                .unwrap_or_else(|| "rootfs".into()),
+            readonly: o.read_only,
+        }),
+        hostname: Some(hostname),
+        mounts,
+        linux: Some(linux),
+        annotations,
+        ..Default::default()
+    })
+}
+
+/// The process: docker's rules for command line, environment and working
+/// folder (capabilities are added by `build`).
+fn process(o: &RunOptions, ic: &RunConfig) -> Result<Process> {
     let args = command_line(o, ic)?;
     let mut env = ic.env.clone().unwrap_or_default();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
@@ -139,6 +175,24 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             "working folder '{cwd}' is not an absolute path"
         )));
     }
+    Ok(Process {
+        terminal: o.tty,
+        args,
+        env,
+        cwd,
+        no_new_privileges: o.no_new_privileges,
+        ..Default::default()
+    })
+}
+
+/// The `io.cc.*` annotations: what the container's later life needs to
+/// know of its run (user, image, layers, network, ports, flags).
+fn annotations(
+    o: &RunOptions,
+    image: Option<&Image>,
+    ic: &RunConfig,
+    net: &Net,
+) -> Result<BTreeMap<String, String>> {
     let mut annotations = BTreeMap::new();
     let user = o
         .user
@@ -179,19 +233,16 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             annotations.insert(k.into(), "true".into());
         }
     }
-    let net = o.net.clone().unwrap_or_default();
     annotations.insert(crate::net::ANN_NET.into(), net.as_annotation());
-    let ports = published(o, ic, &net)?;
+    let ports = published(o, ic, net)?;
     if !ports.is_empty() {
         annotations.insert(crate::net::ANN_PORTS.into(), ports.join(","));
     }
-    let hostname = match (&o.hostname, &net) {
-        (Some(h), _) => h.clone(),
-        (None, Net::Host) => nix::unistd::gethostname()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        (None, _) => String::new(),
-    };
+    Ok(annotations)
+}
+
+/// The default mounts, then `--volume`s and `--tmpfs`s.
+fn mounts(o: &RunOptions) -> Result<Vec<Mount>> {
     let mut mounts = spec::default_mounts();
     if o.privileged {
         // A privileged container may write /sys and its cgroups, as
@@ -214,7 +265,12 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
             .map(|t| tmpfs(t))
             .collect::<Result<Vec<_>>>()?,
     );
-    let caps = capabilities(o)?;
+    Ok(mounts)
+}
+
+/// The `linux` object: seccomp, devices and their cgroup rules, limits,
+/// namespaces and id maps, sysctls, masked and read-only paths.
+fn linux(o: &RunOptions, net: &Net, caps: &spec::Capabilities) -> Result<Linux> {
     let seccomp = seccomp(o, &caps.bounding)?;
     let devices = o
         .devices
@@ -223,25 +279,55 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         .collect::<Result<Vec<_>>>()?;
     let mut resources = resources_spec(&o.resources);
     resources.devices = device_rules(o.privileged, &devices);
-    let mut namespaces = namespaces(&net);
-    let (mut uid_mappings, mut gid_mappings) = (vec![], vec![]);
+    let mut namespaces = namespaces(net);
     let mut sysctl = BTreeMap::new();
+    let (uid_mappings, gid_mappings) = user_namespace(o, net, &mut namespaces, &mut sysctl)?;
+    if matches!(net, Net::Bridge | Net::None) {
+        // No NET_RAW by default (nor any in a user namespace): ping uses
+        // an ICMP datagram socket, which the container's own network
+        // namespace opens to every group, as docker and podman set it.
+        sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
+    }
+    Ok(Linux {
+        namespaces,
+        uid_mappings,
+        gid_mappings,
+        sysctl,
+        resources: Some(resources),
+        devices: devices.into_iter().map(|(d, _)| d).collect(),
+        seccomp,
+        masked_paths: if o.privileged {
+            vec![]
+        } else {
+            MASKED.iter().map(|s| s.to_string()).collect()
+        },
+        readonly_paths: if o.privileged {
+            vec![]
+        } else {
+            READONLY.iter().map(|s| s.to_string()).collect()
+        },
+        ..Default::default()
+    })
+}
+
+/// `--userns`: the user namespace and the uid and gid maps, if any.
+fn user_namespace(
+    o: &RunOptions,
+    net: &Net,
+    namespaces: &mut Vec<Namespace>,
+    sysctl: &mut BTreeMap<String, String>,
+) -> Result<(Vec<spec::IdMapping>, Vec<spec::IdMapping>)> {
     match &o.userns {
-        Userns::Host => {}
-        Userns::Auto { .. } => {
-            return Err(Error::Internal("--userns=auto was not allocated".into()))
-        }
-        Userns::Maps { .. } if o.privileged => {
-            return Err(Error::Usage(
-                "--privileged cannot be used with a user namespace".into(),
-            ))
-        }
+        Userns::Host => Ok((vec![], vec![])),
+        Userns::Auto { .. } => Err(Error::Internal("--userns=auto was not allocated".into())),
+        Userns::Maps { .. } if o.privileged => Err(Error::Usage(
+            "--privileged cannot be used with a user namespace".into(),
+        )),
         Userns::Maps { uid, gid } => {
             namespaces.push(Namespace {
                 kind: "user".into(),
                 path: None,
             });
-            (uid_mappings, gid_mappings) = (uid.clone(), gid.clone());
             if matches!(net, Net::Bridge | Net::None) {
                 // The network namespace belongs to the host's user
                 // namespace, so root in the container holds no
@@ -249,58 +335,9 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
                 // user instead, as docker does.
                 sysctl.insert("net.ipv4.ip_unprivileged_port_start".into(), "0".into());
             }
+            Ok((uid.clone(), gid.clone()))
         }
     }
-    if matches!(net, Net::Bridge | Net::None) {
-        // No NET_RAW by default (nor any in a user namespace): ping uses
-        // an ICMP datagram socket, which the container's own network
-        // namespace opens to every group, as docker and podman set it.
-        sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
-    }
-    Ok(Spec {
-        oci_version: "1.2.0".into(),
-        process: Some(Process {
-            terminal: o.tty,
-            args,
-            env,
-            cwd,
-            capabilities: Some(caps),
-            no_new_privileges: o.no_new_privileges,
-            ..Default::default()
-        }),
-        root: Some(spec::Root {
-            path: o
-                .rootfs
-                .as_ref()
-                .map(|r| r.display().to_string())
-                .unwrap_or_else(|| "rootfs".into()),
-            readonly: o.read_only,
-        }),
-        hostname: Some(hostname),
-        mounts,
-        linux: Some(Linux {
-            namespaces,
-            uid_mappings,
-            gid_mappings,
-            sysctl,
-            resources: Some(resources),
-            devices: devices.into_iter().map(|(d, _)| d).collect(),
-            seccomp,
-            masked_paths: if o.privileged {
-                vec![]
-            } else {
-                MASKED.iter().map(|s| s.to_string()).collect()
-            },
-            readonly_paths: if o.privileged {
-                vec![]
-            } else {
-                READONLY.iter().map(|s| s.to_string()).collect()
-            },
-            ..Default::default()
-        }),
-        annotations,
-        ..Default::default()
-    })
 }
 
 /// Records `--cgroup-manager systemd` (the container's group is then the

@@ -36,20 +36,7 @@ fn stages(
     userns: Option<&OwnedFd>,
     joined: &Joined,
 ) -> Result<Infallible, Failure> {
-    crate::sys::name_process(&format!("{} [init]", l.label));
-    // Until exec we are cc's own binary inside the container: not
-    // dumpable, so nothing there may open our /proc/PID/exe or ptrace us
-    // (CVE-2019-5736). execve of the command makes it dumpable again; an
-    // `--init` pid 1 stays protected.
-    let _ = nix::sys::prctl::set_dumpable(false);
-    // Modes given to mknod and mkdir are meant as given; exec restores 022.
-    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
-    // The container dies with its monitor: nobody would read its output,
-    // log its exit or clean up after it. Set before waiting for `go`, so a
-    // parent that dies in between is noticed either way.
-    if l.die_with_parent {
-        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    }
+    first_settings(l);
     let mut b = [0u8; 1];
     if unistd::read(go, &mut b) != Ok(1) {
         return Err(Failure::new(
@@ -57,22 +44,7 @@ fn stages(
             "the parent went away before the container started",
         ));
     }
-    if let Some(cg) = l.cgroup {
-        cg.join_self()?;
-    }
-    joined.join()?;
-    if l.new_keyring {
-        join_new_keyring()?;
-    }
-    if l.spec.has_namespace("cgroup") {
-        // After joining: the namespace's root is the container's group.
-        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
-    }
-    if l.spec.has_namespace("uts") {
-        if let Some(h) = &l.spec.hostname {
-            unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
-        }
-    }
+    join(l, joined)?;
     let maps = match userns {
         Some(_) => Some(userns::Maps::of_spec(l.spec)?),
         None => None,
@@ -120,6 +92,47 @@ fn stages(
             &process.args,
         )
     }
+}
+
+/// What holds from the first instruction: the stage's name, not
+/// dumpable, no umask, death with the parent.
+fn first_settings(l: &Launch) {
+    crate::sys::name_process(&format!("{} [init]", l.label));
+    // Until exec we are cc's own binary inside the container: not
+    // dumpable, so nothing there may open our /proc/PID/exe or ptrace us
+    // (CVE-2019-5736). execve of the command makes it dumpable again; an
+    // `--init` pid 1 stays protected.
+    let _ = nix::sys::prctl::set_dumpable(false);
+    // Modes given to mknod and mkdir are meant as given; exec restores 022.
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    // The container dies with its monitor: nobody would read its output,
+    // log its exit or clean up after it. Set before waiting for `go`, so a
+    // parent that dies in between is noticed either way.
+    if l.die_with_parent {
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// Once the parent says go: the cgroup, the namespaces named by path, a
+/// new session keyring, then the new cgroup namespace and the hostname.
+fn join(l: &Launch, joined: &Joined) -> Result<(), Failure> {
+    if let Some(cg) = l.cgroup {
+        cg.join_self()?;
+    }
+    joined.join()?;
+    if l.new_keyring {
+        join_new_keyring()?;
+    }
+    if l.spec.has_namespace("cgroup") {
+        // After joining: the namespace's root is the container's group.
+        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(|e| sys("create the cgroup namespace", e))?;
+    }
+    if l.spec.has_namespace("uts") {
+        if let Some(h) = &l.spec.hostname {
+            unistd::sethostname(h).map_err(|e| sys("set the hostname", e))?;
+        }
+    }
+    Ok(())
 }
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session

@@ -22,7 +22,6 @@ use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
-use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
@@ -104,18 +103,9 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
         true => Some(relay_pipes(e.stdin_null)?),
         false => None,
     };
-    let socks = if e.tty {
-        Some(
-            socket::socketpair(
-                AddressFamily::Unix,
-                SockType::Stream,
-                None,
-                SockFlag::SOCK_CLOEXEC,
-            )
-            .map_err(|x| sys("create a socket pair", x))?,
-        )
-    } else {
-        None
+    let socks = match e.tty {
+        true => Some(super::socket_pair()?),
+        false => None,
     };
     // SAFETY: the caller is single-threaded; the child ends in exec or exit.
     match unsafe { fork() }.map_err(|x| sys("fork", x))? {
@@ -134,20 +124,10 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
                 true => read_pid(pid_r, child),
                 false => None,
             };
-            let pty = socks.as_ref().and_then(|(a, _)| super::receive_fd(a));
-            if let (Some(pty), Some((a, _))) = (&pty, &socks) {
-                if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
-                    crate::sys::set_window_size(pty.as_fd(), rows, cols);
-                }
-                if let Some(hook) = e.on_pty {
-                    if let Err(f) = hook(pty) {
-                        let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-                        let _ = waitpid(child, None);
-                        return Err(f);
-                    }
-                }
-                let _ = nix::unistd::write(a, b"k");
-            }
+            let pty = match &socks {
+                Some((a, _)) => take_pty(e, a, child)?,
+                None => None,
+            };
             let mut report = Vec::new();
             let _ = File::from(err_r).read_to_end(&mut report);
             if report.is_empty() {
@@ -161,6 +141,27 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             Err(Failure::decode(&report))
         }
     }
+}
+
+/// The pty master the child sends, sized as the caller's terminal and
+/// given to `e.on_pty` (whose failure kills the child); the byte `k` then
+/// lets the child go on.
+fn take_pty(e: &Enter, sock: &OwnedFd, child: Pid) -> Result<Option<OwnedFd>, Failure> {
+    let Some(pty) = super::receive_fd(sock) else {
+        return Ok(None);
+    };
+    if let Some((rows, cols)) = crate::sys::window_size(std::io::stdin().as_fd()) {
+        crate::sys::set_window_size(pty.as_fd(), rows, cols);
+    }
+    if let Some(hook) = e.on_pty {
+        if let Err(f) = hook(&pty) {
+            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+            let _ = waitpid(child, None);
+            return Err(f);
+        }
+    }
+    let _ = nix::unistd::write(sock, b"k");
+    Ok(Some(pty))
 }
 
 fn join_and_run(

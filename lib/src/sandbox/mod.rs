@@ -145,17 +145,9 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     let (err_r, err_w) =
         pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
     let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
-    let socks = if terminal {
-        let (a, b) = socket::socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|e| sys("create a socket pair", e))?;
-        Some((a, b))
-    } else {
-        None
+    let socks = match terminal {
+        true => Some(socket_pair()?),
+        false => None,
     };
     let userns = match l.spec.has_namespace("user") {
         true => Some(userns::create(l.spec)?),
@@ -181,8 +173,7 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     // Under systemd the group is a scope made around the waiting child.
     if let Some(cg) = l.cgroup {
         if let Err(e) = cg.attach(pid.as_raw()) {
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            let _ = waitpid(pid, None);
+            kill_and_reap(pid);
             return Err(Failure::from(e));
         }
     }
@@ -190,58 +181,73 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
     // While the child mounts its root, the caller sets up what it must
     // from outside (the network); then the second byte.
     if let Err(f) = from_outside(l, pid) {
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-        let _ = waitpid(pid, None);
+        kill_and_reap(pid);
         return Err(f);
     }
     // A child that failed while mounting has closed its end: its report,
     // read below, says why.
     let told = nix::unistd::write(&go_w, b"j").is_ok();
     drop(go_w);
-    let pty = match &parent_sock {
-        Some(s) => receive_fd(s),
-        None => None,
-    };
-    if let (Some(pty), Some(s)) = (&pty, &parent_sock) {
-        if let Some((rows, cols)) = l.winsize {
-            crate::sys::set_window_size(pty.as_fd(), rows, cols);
-        }
-        let _ = nix::unistd::write(s, b"k");
-    }
-    let mut report = Vec::new();
-    let mut err_r = File::from(err_r);
-    if l.hold.is_some() {
-        // One report: HELD (waiting for `start`) or a failure, each written
-        // at once; the child keeps its end open while it waits.
-        let mut buf = [0u8; 4096];
-        let n = err_r.read(&mut buf).unwrap_or(0);
-        report.extend_from_slice(&buf[..n]);
-        if report == [HELD] {
-            return Ok(Child {
-                pid,
-                pty,
-                stdio: None,
-            });
-        }
-    } else {
-        let _ = err_r.read_to_end(&mut report);
-    }
-    if report.is_empty() && told {
+    let pty = parent_sock.as_ref().and_then(|s| take_pty(l, s));
+    let report = read_report(File::from(err_r), l.hold.is_some());
+    if (l.hold.is_some() && report == [HELD]) || (report.is_empty() && told) {
         return Ok(Child {
             pid,
             pty,
             stdio: None,
         });
     }
+    let _ = waitpid(pid, None);
     if report.is_empty() {
-        let _ = waitpid(pid, None);
         return Err(Failure::new(
             125,
             "the container's process ended while it was set up",
         ));
     }
-    let _ = waitpid(pid, None);
     Err(Failure::decode(&report))
+}
+
+/// Connected Unix stream sockets, close-on-exec: with a terminal, the
+/// child passes the pty master back on one (SCM_RIGHTS).
+pub(super) fn socket_pair() -> Result<(OwnedFd, OwnedFd), Failure> {
+    socket::socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| sys("create a socket pair", e))
+}
+
+fn kill_and_reap(pid: Pid) {
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    let _ = waitpid(pid, None);
+}
+
+/// The pty master the child sends, sized to `l.winsize`; the byte `k`
+/// then lets the child go on.
+fn take_pty(l: &Launch, sock: &OwnedFd) -> Option<OwnedFd> {
+    let pty = receive_fd(sock)?;
+    if let Some((rows, cols)) = l.winsize {
+        crate::sys::set_window_size(pty.as_fd(), rows, cols);
+    }
+    let _ = nix::unistd::write(sock, b"k");
+    Some(pty)
+}
+
+/// The child's report on `err`: empty once execve closed it. With `hold`
+/// one read: HELD (waiting for `start`) or a failure, each written at
+/// once, as the child keeps its end open while it waits.
+fn read_report(mut err_r: File, hold: bool) -> Vec<u8> {
+    let mut report = Vec::new();
+    if hold {
+        let mut buf = [0u8; 4096];
+        let n = err_r.read(&mut buf).unwrap_or(0);
+        report.extend_from_slice(&buf[..n]);
+    } else {
+        let _ = err_r.read_to_end(&mut report);
+    }
+    report
 }
 
 fn from_outside(l: &Launch, pid: Pid) -> Result<(), Failure> {

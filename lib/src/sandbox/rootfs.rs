@@ -16,6 +16,8 @@ use super::{Failure, Launch, RootSource};
 use crate::inroot::Root;
 use crate::spec::Mount;
 
+/// The container's root, in order: the mount namespace made private, the
+/// root mounted, the spec's mounts, pivot_root, then what is done inside.
 pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failure> {
     // Nothing mounted from here on may propagate back to the host.
     mount(
@@ -33,30 +35,7 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
         .map(|r| r.path.as_str())
         .unwrap_or("rootfs");
     let rootfs = l.bundle.join(root_path);
-    match (&l.root, userns) {
-        (
-            RootSource::Overlay {
-                lowers,
-                upper,
-                work,
-            },
-            ns,
-        ) => {
-            if let Some(ns) = ns {
-                super::userns::idmap_overlay(ns, lowers, upper, work)?;
-            }
-            crate::mount::overlay(lowers, Some((upper, work)), &rootfs)?;
-        }
-        // The idmapped mount is the mount point pivot_root needs.
-        (RootSource::Dir, Some(ns)) => super::userns::idmap_dir(ns, &rootfs)?,
-        (RootSource::Dir, None)
-            if on_read_only_fs(&rootfs) && !l.spec.root.as_ref().is_some_and(|r| r.readonly) =>
-        {
-            scratch_overlay(&rootfs, &l.bundle.join("upper"))?
-        }
-        // pivot_root needs a mount point: the folder bound onto itself.
-        (RootSource::Dir, None) => crate::mount::bind(&rootfs, &rootfs, false, true)?,
-    }
+    mount_root(l, userns, &rootfs)?;
     let root = Root::open(&rootfs)?;
     let terminal = l.spec.process.as_ref().is_some_and(|p| p.terminal);
     let cgroup_ns = l.spec.has_namespace("cgroup");
@@ -74,6 +53,43 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
         true => move_root(&rootfs)?,
         false => pivot(&rootfs)?,
     }
+    inside(l)
+}
+
+/// The root mounted on `rootfs` as pivot_root needs it (a mount point):
+/// the overlay of an image's layers, an idmapped or a scratch overlay of a
+/// folder, or the folder bound onto itself.
+fn mount_root(l: &Launch, userns: Option<&OwnedFd>, rootfs: &Path) -> Result<(), Failure> {
+    match (&l.root, userns) {
+        (
+            RootSource::Overlay {
+                lowers,
+                upper,
+                work,
+            },
+            ns,
+        ) => {
+            if let Some(ns) = ns {
+                super::userns::idmap_overlay(ns, lowers, upper, work)?;
+            }
+            crate::mount::overlay(lowers, Some((upper, work)), rootfs)?;
+        }
+        // The idmapped mount is the mount point pivot_root needs.
+        (RootSource::Dir, Some(ns)) => super::userns::idmap_dir(ns, rootfs)?,
+        (RootSource::Dir, None)
+            if on_read_only_fs(rootfs) && !l.spec.root.as_ref().is_some_and(|r| r.readonly) =>
+        {
+            scratch_overlay(rootfs, &l.bundle.join("upper"))?
+        }
+        // pivot_root needs a mount point: the folder bound onto itself.
+        (RootSource::Dir, None) => crate::mount::bind(rootfs, rootfs, false, true)?,
+    }
+    Ok(())
+}
+
+/// Past pivot_root: the spec's devices, sysctls, masked and read-only
+/// paths, and a read-only root.
+fn inside(l: &Launch) -> Result<(), Failure> {
     let linux = l.spec.linux.as_ref();
     // Past pivot_root: every path resolves inside the container's root.
     for d in linux.map(|l| l.devices.as_slice()).unwrap_or_default() {

@@ -1,0 +1,244 @@
+//! cc-inspect's output: containers and images in `docker inspect`'s JSON
+//! shape, and the `-f PATH` field lookup. Its own module above
+//! `container`, `image` and `net`, because one container's object draws on
+//! all three (the record, the image's name, the bridge and lease).
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::container::{self, Container, Status};
+use crate::error::{Error, Result};
+use crate::image::{self, Image};
+use crate::spec::{Process, Resources};
+use crate::store::Store;
+
+/// `--type`: where a name is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Container,
+    Image,
+}
+
+/// The object named `q`: a container first, then an image (or only the
+/// `kind` asked for).
+pub fn find(store: &Store, q: &str, kind: Option<Kind>) -> Result<Value> {
+    if kind != Some(Kind::Image) {
+        match container::resolve(store, q) {
+            Ok(c) => return Ok(container_json(store, &c)),
+            Err(Error::NotFound { .. }) if kind.is_none() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match image::resolve(store, q) {
+        Ok(i) => Ok(image_json(&i)),
+        Err(Error::NotFound { .. }) if kind.is_none() => {
+            Err(Error::not_found("container or image", q))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `State.Pid` (or `{{.State.Pid}}`): strings print bare, the rest as JSON.
+pub fn field(v: &Value, path: &str) -> String {
+    let p = path
+        .trim()
+        .trim_start_matches("{{")
+        .trim_end_matches("}}")
+        .trim()
+        .trim_start_matches('.');
+    let mut cur = v;
+    for part in p.split('.').filter(|s| !s.is_empty()) {
+        cur = match cur {
+            Value::Array(a) => part
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .unwrap_or(&Value::Null),
+            _ => cur.get(part).unwrap_or(&Value::Null),
+        };
+    }
+    match cur {
+        Value::String(s) => s.clone(),
+        Value::Null => "<no value>".into(),
+        other => other.to_string(),
+    }
+}
+
+/// An image as `docker inspect` shows one.
+pub fn image_json(i: &Image) -> Value {
+    let c = &i.config;
+    json!({
+        "Id": i.id,
+        "RepoTags": i.names,
+        "Digest": i.manifest_digest,
+        "Created": c.created,
+        "Author": c.author,
+        "Architecture": c.architecture,
+        "Os": c.os,
+        "Config": c.config,
+        "RootFS": { "Type": c.rootfs.kind, "Layers": c.rootfs.diff_ids },
+        "Size": i.size,
+        "History": c.history,
+    })
+}
+
+/// A container as `docker inspect` shows one.
+pub fn container_json(store: &Store, c: &Container) -> Value {
+    let s = c.state.derived();
+    let p = c.spec.process.clone().unwrap_or_default();
+    json!({
+        "Id": c.id,
+        "Name": c.name(),
+        "Created": s.created,
+        "Path": p.args.first(),
+        "Args": p.args.get(1..).unwrap_or_default(),
+        "State": {
+            "Status": s.status.as_str(),
+            "Running": s.status == Status::Running,
+            "Pid": s.pid.unwrap_or(0),
+            "ExitCode": s.exit_code,
+            "Signal": s.signal,
+            "OOMKilled": s.oom_killed,
+            "StartedAt": s.started_at,
+            "FinishedAt": s.finished_at,
+            "Error": s.error,
+            "MonitorPid": s.monitor_pid.unwrap_or(0),
+        },
+        "LogPath": c.dir.join("ctr.log"),
+        // Bytes the log takes: ctr.log and its one backup.
+        "LogSize": log_size(&c.dir),
+        "HostnamePath": c.dir.join("hostname"),
+        "HostsPath": c.dir.join("hosts"),
+        "ResolvConfPath": c.dir.join("resolv.conf"),
+        "Image": c.image(),
+        "Config": config(c, &p),
+        "HostConfig": host_config(c, &p),
+        "NetworkSettings": network_settings(store, c),
+        "Mounts": mounts(c),
+        "GraphDriver": { "Name": "overlay", "Data": {
+            "UpperDir": c.upper(), "WorkDir": c.work(), "MergedDir": c.rootfs(),
+            "LowerLayers": c.layers(),
+        }},
+    })
+}
+
+/// docker's Config: the process and what `cc-run` was given for it.
+fn config(c: &Container, p: &Process) -> Value {
+    json!({
+        "Hostname": c.spec.hostname,
+        "User": c.annotation(container::ANN_USER),
+        "Env": p.env,
+        "Cmd": p.args,
+        "WorkingDir": p.cwd,
+        "Tty": p.terminal,
+        "OpenStdin": c.annotation(container::ANN_INTERACTIVE).is_some(),
+        "Image": c.annotation(container::ANN_IMAGE_NAME),
+        "StopSignal": c.annotation(container::ANN_STOP_SIGNAL).unwrap_or("SIGTERM"),
+    })
+}
+
+/// docker's HostConfig: limits, privileges, log, network and ports.
+fn host_config(c: &Container, p: &Process) -> Value {
+    let res: Resources = c
+        .spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.resources.clone())
+        .unwrap_or_default();
+    json!({
+        "Memory": res.memory.as_ref().and_then(|m| m.limit),
+        "MemorySwap": res.memory.as_ref().and_then(|m| m.swap),
+        "CpuShares": res.cpu.as_ref().and_then(|c| c.shares),
+        "CpuQuota": res.cpu.as_ref().and_then(|c| c.quota),
+        "CpuPeriod": res.cpu.as_ref().and_then(|c| c.period),
+        "PidsLimit": res.pids.as_ref().map(|p| p.limit),
+        "ReadonlyRootfs": c.spec.root.as_ref().is_some_and(|r| r.readonly),
+        "Capabilities": p.capabilities.as_ref().map(|c| c.bounding.clone()).unwrap_or_default(),
+        "NoNewPrivileges": p.no_new_privileges,
+        // The OCI `linux.seccomp` object in force; null: unconfined.
+        "Seccomp": c.spec.linux.as_ref().and_then(|l| l.seccomp.clone()),
+        "Devices": c.spec.linux.as_ref().map(|l| l.devices.clone()).unwrap_or_default(),
+        "MaskedPaths": c.spec.linux.as_ref().map(|l| l.masked_paths.clone()).unwrap_or_default(),
+        "ReadonlyPaths": c.spec.linux.as_ref().map(|l| l.readonly_paths.clone()).unwrap_or_default(),
+        "AutoRemove": c.annotation(container::ANN_RM).is_some(),
+        // ctr.log rotates past MaxSize bytes (one backup); null: no cap.
+        "LogConfig": {
+            "MaxSize": c.annotation(container::ANN_LOG_MAX).and_then(|m| m.parse::<u64>().ok())
+        },
+        "NetworkMode": c.annotation(crate::net::ANN_NET).unwrap_or("none"),
+        "PortBindings": c.annotation(crate::net::ANN_PORTS)
+            .map(|p| p.split(',').collect::<Vec<_>>()).unwrap_or_default(),
+    })
+}
+
+/// docker's Mounts: the volumes (binds) and tmpfs mounts the user asked
+/// for; the default /dev mounts are not shown.
+fn mounts(c: &Container) -> Vec<Value> {
+    c.spec
+        .mounts
+        .iter()
+        .filter(|m| {
+            m.is_bind() || m.kind.as_deref() == Some("tmpfs") && !m.destination.starts_with("/dev")
+        })
+        .map(|m| {
+            json!({
+                "Type": if m.is_bind() { "bind" } else { "tmpfs" },
+                "Source": m.source, "Destination": m.destination,
+                "RW": !m.options.iter().any(|o| o == "ro"),
+            })
+        })
+        .collect()
+}
+
+/// docker's NetworkSettings: the address, gateway, MAC and ports of a
+/// running container on the bridge (empty otherwise).
+fn network_settings(store: &Store, c: &Container) -> Value {
+    let bridge = crate::net::config(store).ok().flatten().map(|n| n.bridge);
+    let Some(l) = crate::net::ipam::find(store, &c.id).ok().flatten() else {
+        return json!({ "Bridge": "", "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
+                       "MacAddress": "", "Ports": {} });
+    };
+    let mut ports = serde_json::Map::new();
+    for p in &l.ports {
+        let key = format!("{}/{}", p.container_port, p.proto.as_str());
+        let entry = ports.entry(key).or_insert_with(|| Value::Array(vec![]));
+        if let Value::Array(a) = entry {
+            a.push(json!({ "HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string() }));
+        }
+    }
+    json!({
+        "Bridge": bridge.unwrap_or_default(),
+        "IPAddress": l.ip.to_string(),
+        "IPPrefixLen": l.prefix_len,
+        "Gateway": l.gateway.to_string(),
+        "MacAddress": l.mac,
+        "Ports": ports,
+        "SandboxKey": format!("/proc/{}/ns/net", l.pid),
+    })
+}
+
+/// Bytes a container's log takes: ctr.log and its one backup.
+fn log_size(dir: &Path) -> u64 {
+    ["ctr.log", "ctr.log.1"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths() {
+        let v = json!({"State": {"Pid": 7, "Status": "running"}, "Args": ["a", "b"], "N": null});
+        assert_eq!(field(&v, "State.Pid"), "7");
+        assert_eq!(field(&v, "{{.State.Status}}"), "running");
+        assert_eq!(field(&v, " {{ .Args.1 }} "), "b");
+        assert_eq!(field(&v, "Args"), "[\"a\",\"b\"]");
+        assert_eq!(field(&v, "N"), "<no value>");
+        assert_eq!(field(&v, "State.Nope"), "<no value>");
+    }
+}
