@@ -231,6 +231,14 @@ fn failed_creates_leave_nothing() {
     o.edit(|c| {
         c.as_object_mut().unwrap().remove("hooks");
     });
+    // A systemd cgroupsPath without --systemd-cgroup.
+    o.edit(|c| c["linux"]["cgroupsPath"] = json!("system.slice:cc-test:x"));
+    let out = o.run_to_files(&["create", "--bundle", &b, &id]);
+    assert_code(&out, 1, "systemd cgroupsPath without --systemd-cgroup");
+    assert!(!o.state.join(&id).exists(), "state folder left");
+    o.edit(|c| {
+        c["linux"].as_object_mut().unwrap().remove("cgroupsPath");
+    });
     // A broken config.json, a bad id, an id in use.
     fs::write(
         o.bundle.join("config.json.good"),

@@ -87,9 +87,10 @@ pub fn create(root: &Root, id: &str, o: &Options, hold: bool) -> Result<Created>
             "a terminal needs --console-socket when the container is created detached".into(),
         ));
     }
+    // Checked before the folder exists: a bad path leaves nothing behind.
+    let cgroup_name = cgroup_name(&spec, id, o.systemd_cgroup)?;
     let dir = root.container_dir(id);
     make_dir(&dir, id)?;
-    let cgroup_name = cgroup_name(&spec, id, o.systemd_cgroup)?;
     let record = Record {
         id: id.to_string(),
         pid: 0,
