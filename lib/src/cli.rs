@@ -91,7 +91,7 @@ pub fn program() -> &'static str {
 
 /// Runs `f` on each argument, printing each failure as it comes and going
 /// on; exits with the one failure's own code, or 1 when several arguments
-/// were given and any failed (DESIGN.md).
+/// were given and any failed (docs/conventions.md).
 pub fn each(args: &[String], mut f: impl FnMut(&str) -> Result<()>) -> ExitCode {
     let mut code = 0u8;
     for a in args {

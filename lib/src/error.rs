@@ -1,6 +1,6 @@
 //! The error type every module returns. Each variant carries the object it
 //! was about; `Display` gives `what failed: why`, lowercase, no period, and
-//! `code()` the exit code of DESIGN.md (1 failed, 2 usage, 3 not found,
+//! `code()` the exit code of docs/conventions.md (1 failed, 2 usage, 3 not found,
 //! 4 wrong state).
 
 use std::fmt;
@@ -132,7 +132,7 @@ impl Error {
         Error::Internal(why.to_string())
     }
 
-    /// The exit code of DESIGN.md's conventions.
+    /// The exit code of docs/conventions.md.
     pub fn code(&self) -> u8 {
         match self {
             Error::Reported { code, .. } => *code,

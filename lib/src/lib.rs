@@ -1,24 +1,39 @@
 //! cc-lib: all the real work of the cc toolkit. The programs in `bins/` parse
-//! arguments, call one to three functions here and print.
+//! arguments, call one to three functions here and print. The map of how it
+//! fits together — the store, the processes, and each step of a container's
+//! life with the function that does it — is `docs/architecture.md`.
 //!
-//! Modules, lowest first; a module never imports one listed after it:
+//! Modules, lowest first: a module imports only modules listed above it
+//! (`xtask check` fails otherwise, and when a module is missing here).
 //!
 //! | module      | owns |
 //! | ----------- | ---- |
 //! | `error`     | the one error type and its exit codes |
-//! | `store`     | the root folder, ids and names, locks, atomic writes |
+//! | `failpoint` | `CC_FAILPOINT` kill points for crash tests |
+//! | `time`      | RFC 3339 times and docker's durations |
+//! | `sys`       | small process and fd helpers: writes, signalfds, window sizes, wait statuses |
 //! | `tree`      | walking and removing folder trees of any depth |
+//! | `spec`      | the OCI runtime spec (config.json) as types |
+//! | `store`     | the root folder, ids, locks, atomic writes, tmp/ collection |
 //! | `inroot`    | resolving and creating paths inside a root (openat2) |
-//! | `image`     | references, OCI manifest/index/config, the image index |
-//! | `layer`     | applying a layer tar safely, writing a layer tar |
-//! | `mount`     | overlay mounts of layers, bind mounts, unmount |
-//! | `cgroup`    | cgroup v1 and v2 |
-//! | `container` | container records: OCI runtime config, state, status |
-//! | `sandbox`   | clone, rootfs, pivot_root, /proc /dev /sys, user, exec |
+//! | `mount`     | overlay mounts of layers, bind mounts, idmapped mounts, unmount |
+//! | `cgroup`    | cgroup v1 and v2, cgroupfs or systemd scopes, limits, device filters |
+//! | `layer`     | applying a layer tar safely, writing one, the changes of an upper folder |
+//! | `image`     | references, OCI image formats, the image index, staging, archives |
+//! | `sandbox`   | clone, namespaces, rootfs, pivot_root, user, caps, seccomp, execve |
+//! | `container` | container records: config, state, names, pending records, exit records |
 //! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
+//! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
+//! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
+//! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
-//! | `cli`       | the shared entry: error printing, exit codes, output |
+//! | `lifecycle` | kill, stop, wait, remove |
+//! | `monitor`   | the process that watches one container: log, attach socket, exit |
+//! | `cli`       | the shared entry of every program: error printing, exit codes, output |
+//! | `registry`  | the distribution protocol: auth, pull, push |
+//! | `run`       | cc-run and cc-start: flags to spec, record, monitor, attach |
+//! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
 
 pub mod cgroup;
 pub mod cli;

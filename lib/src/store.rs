@@ -1,5 +1,5 @@
 //! The store: the root folder shared by every program, its layout, ids,
-//! names, locks and atomic writes. DESIGN.md's "On disk" is the contract.
+//! names, locks and atomic writes. docs/architecture.md's "The store" is the contract.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use clap_complete::Shell;
 
 mod docs;
+mod layers;
 
 /// One program: its name and its clap definition.
 pub struct Program {
@@ -183,6 +184,7 @@ pub fn check(root: &Path) -> Vec<String> {
         }
     }
     problems.extend(docs::check(root));
+    problems.extend(layers::check(root));
     for name in unlisted_programs(root) {
         problems.push(format!(
             "bins/{name}: not in xtask's program list (add `{name} = {{ path = \"../bins/{name}\" }}` to xtask/Cargo.toml)"

@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         match inspect::find(&store, &q, kind) {
             Ok(v) => out.push(v),
             Err(e) => {
-                eprintln!("cc-inspect: {e}");
+                cc_lib::cli::print_error(&e);
                 code = if a.objects.len() == 1 { e.code() } else { 1 };
             }
         }
