@@ -280,7 +280,7 @@ pub fn main() -> ExitCode {
                 (None, true) => eprintln!("{}", log.line("error", &msg)),
                 _ => {
                     log.write("error", &msg);
-                    cc_lib::cli::print_error(&e);
+                    eprintln!("cc-oci: {msg}");
                 }
             }
             // runc's own exec failures are 255, apart from the command's
