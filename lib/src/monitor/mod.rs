@@ -17,10 +17,12 @@
 //!   container waits until a first client (foreground cc-run) attaches,
 //!   so no output is missed;
 //! - `started <pid>` — the command runs; or
-//! - `failed <code> <message>` — it could not start (125/126/127); the
+//! - `failed <code> <class> <message>` — it could not start: cc-run's exit
+//!   code (125/126/127) and the error's own (1–4; `sandbox::Failure`); the
 //!   monitor has removed everything it made.
 
 pub mod attach;
+mod launch;
 pub mod log;
 mod serve;
 

@@ -17,12 +17,13 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 
 use super::attach::{self, Decoder};
+use super::launch::{spawn, Pipes};
 use super::log::{LogWriter, Stream};
 use crate::cgroup::Cgroup;
 use crate::container::exit::Reserved;
 use crate::container::{self, state::pid_start_time, Container, Status};
-use crate::sandbox::{self, Failure, Launch, RootSource};
-use crate::store::{short_id, Store};
+use crate::sandbox::Failure;
+use crate::store::Store;
 use crate::sys;
 
 pub(super) fn run(root: &Path, id: &str, attach_first: bool, mut report: File) -> ExitCode {
@@ -166,10 +167,9 @@ struct Client {
     frames: Decoder,
 }
 
-/// One read of container output; with the 1 MiB pipes below, a busy
+/// One read of container output; with launch.rs's 1 MiB pipes, a busy
 /// container is drained in few turns of the loop.
 const READ_SIZE: usize = 256 * 1024;
-const PIPE_SIZE: i32 = 1 << 20;
 
 /// A read at least this big, but short of READ_SIZE, means a program is
 /// streaming output: the monitor then pauses COALESCE before reading again
@@ -606,110 +606,6 @@ fn outputs(
     outputs.extend(out.map(|p| (Stream::Stdout, p)));
     outputs.extend(err.map(|p| (Stream::Stderr, p)));
     Ok(outputs)
-}
-
-/// The container's stdio pipes; the container's ends are closed in the
-/// monitor once the container holds them.
-struct Pipes {
-    out: Option<OwnedFd>,
-    err: Option<OwnedFd>,
-    stdin: Option<OwnedFd>,
-    child: [Option<OwnedFd>; 3],
-}
-
-impl Pipes {
-    fn new(tty: bool, interactive: bool) -> Result<Pipes, Failure> {
-        let mut p = Pipes {
-            out: None,
-            err: None,
-            stdin: None,
-            child: [None, None, None],
-        };
-        if tty {
-            return Ok(p);
-        }
-        let pipe = || {
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| {
-                Failure::new(
-                    125,
-                    format!("cannot create a pipe: {}", e.desc().to_lowercase()),
-                )
-            })
-        };
-        let (r, w) = pipe()?;
-        // F_SETPIPE_SZ: a larger pipe means fewer wakeups per megabyte.
-        let _ = nix::fcntl::fcntl(&r, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
-        p.out = Some(r);
-        p.child[1] = Some(w);
-        let (r, w) = pipe()?;
-        p.err = Some(r);
-        p.child[2] = Some(w);
-        if interactive {
-            let (r, w) = pipe()?;
-            p.stdin = Some(w);
-            p.child[0] = Some(r);
-        }
-        Ok(p)
-    }
-}
-
-fn spawn(
-    store: &Store,
-    c: &Container,
-    cg: &Cgroup,
-    pipes: &Pipes,
-    winsize: Option<(u16, u16)>,
-) -> Result<(sandbox::Child, Option<crate::net::Attachment>), Failure> {
-    // The network is put together from outside while the child waits in
-    // its new namespace (see `net`).
-    let net = std::cell::RefCell::new(crate::net::for_container(store, c)?);
-    // `--net none`: a namespace of its own with only loopback, up.
-    let loopback_only = c.annotation(crate::net::ANN_NET) == Some("none");
-    let connect = |pid: nix::unistd::Pid| -> Result<(), Failure> {
-        match net.borrow_mut().as_mut() {
-            Some(a) => crate::net::connect(store, a, pid.as_raw()).map_err(Failure::from),
-            None if loopback_only => crate::net::loopback_up(pid.as_raw()).map_err(Failure::from),
-            None => Ok(()),
-        }
-    };
-    let root = match c.annotation(container::ANN_ROOTFS) {
-        Some(_) => RootSource::Dir,
-        None => RootSource::Overlay {
-            lowers: c.layers().iter().map(|d| store.layer_dir(d)).collect(),
-            upper: c.upper(),
-            work: c.work(),
-        },
-    };
-    let label = format!("cc-run {}", short_id(&c.id));
-    let stdio = [0, 1, 2].map(|i| pipes.child[i].as_ref().map(|f| f.as_fd()));
-    let child = sandbox::spawn(&Launch {
-        spec: &c.spec,
-        bundle: &c.dir,
-        root,
-        user: c.annotation(container::ANN_USER),
-        cgroup: Some(cg),
-        init: c.annotation(container::ANN_INIT).is_some(),
-        stdin_null: c.annotation(container::ANN_INTERACTIVE).is_none(),
-        stdio,
-        winsize,
-        label: &label,
-        before_go: Some(&connect),
-        hold: None,
-        die_with_parent: true,
-        preserve_fds: 0,
-        no_pivot: false,
-        new_keyring: true,
-    });
-    let net = net.into_inner();
-    match child {
-        Ok(child) => Ok((child, net)),
-        Err(f) => {
-            if let Some(a) = net {
-                crate::net::release(store, a);
-            }
-            Err(f)
-        }
-    }
 }
 
 /// Writes the exit record, atomically and before any cleanup (podman

@@ -14,6 +14,7 @@
 pub mod attach;
 pub mod config;
 mod etc;
+mod host_flags;
 pub mod relay;
 
 use crate::container::{self, Container};
