@@ -35,7 +35,7 @@ use std::process::ExitCode;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use crate::container::Container;
-use crate::error::errno;
+use crate::sandbox::failure::sys;
 use crate::sandbox::Failure;
 use crate::store::{short_id, Store};
 
@@ -86,7 +86,6 @@ fn parse_report(line: &str) -> Report {
 /// Starts the monitor of container `c` (whose record exists). With
 /// `attach_first` the container starts only once a client has attached.
 pub fn start(store: &Store, c: &Container, attach_first: bool) -> Result<Handle, Failure> {
-    let sys = |what: &str, e: nix::Error| Failure::from(crate::Error::sys(what, errno(e)));
     let (r, w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| sys("create a pipe", e))?;
     let argv0 =
         CString::new(format!("cc-run [monitor] {}", short_id(&c.id))).expect("no NUL in ids");

@@ -29,7 +29,7 @@ mod child;
 mod command;
 pub mod enter;
 mod execve;
-mod failure;
+pub(crate) mod failure;
 mod limits;
 mod namespaces;
 mod reaper;
