@@ -21,6 +21,7 @@ packages=(
     make
     gcc libc6-dev   # static helper programs of the security tests
     qemu-system-x86 linux-image-amd64 debootstrap  # the cgroup-v2 VM (tests/vm)
+    golang-go       # builds the OCI runtime-tools conformance suite CI runs
 )
 missing=()
 for p in "${packages[@]}"; do
