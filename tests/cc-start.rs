@@ -33,14 +33,11 @@ fn start_again_keeps_files_name_and_id() {
     );
     assert_eq!(env.inspect("Id", "keep"), id);
     assert_eq!(env.inspect("Name", &id).trim_start_matches('/'), "keep");
-    // Without -a: prints the id, runs in the background.
+    // Without -a: prints the container as named (docker), runs in the
+    // background.
     let out = run_timeout(env.cmd("cc-start").arg("keep"), Duration::from_secs(10));
     assert_ok(&out, "cc-start keep");
-    assert!(
-        id.starts_with(stdout(&out).trim()) && !stdout(&out).trim().is_empty(),
-        "cc-start printed {:?}",
-        stdout(&out)
-    );
+    assert_eq!(stdout(&out), "keep\n");
     assert_eq!(env.wait_code(&id, Duration::from_secs(5)), "0");
     assert_eq!(stdout(&env.logs(["keep"])).lines().last(), Some("x"));
     env.ok("cc-rm", ["keep"]);

@@ -460,10 +460,16 @@ pub struct Candidate {
     pub names: Vec<String>,
 }
 
-/// Finds the one object a query means: an exact name, a full id, or a
-/// unique id prefix. An ambiguous prefix lists the candidates.
+/// Finds the one object a query means, in docker's order: a full id,
+/// then an exact name, then a unique id prefix (so a container named
+/// `cafe` is found by its name even when some id starts with cafe). An
+/// ambiguous prefix lists the candidates.
 pub fn resolve(kind: &'static str, query: &str, all: &[Candidate]) -> Result<String> {
     let q = query.trim_start_matches("sha256:");
+    let bare = |c: &Candidate| c.id.trim_start_matches("sha256:").to_string();
+    if let Some(c) = all.iter().find(|c| !q.is_empty() && bare(c) == q) {
+        return Ok(c.id.clone());
+    }
     if let Some(c) = all.iter().find(|c| c.names.iter().any(|n| n == query)) {
         return Ok(c.id.clone());
     }

@@ -28,7 +28,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
         lifecycle::kill(&c, sig)?;
-        println!("{}", c.id);
+        println!("{q}");
         Ok(())
     }))
 }

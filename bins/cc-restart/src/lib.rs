@@ -36,7 +36,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ..Default::default()
         };
         run::start(&store, &c, &o)?;
-        println!("{}", c.id);
+        println!("{q}");
         Ok(())
     }))
 }

@@ -28,7 +28,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(each(&expand_stdin(a.containers), |q| {
         // Missing, or removed meanwhile by another cc-rm (which reports it).
         let removed = container::resolve(&store, q)
-            .and_then(|c| lifecycle::remove(&store, &c, a.force).map(|_| c))
+            .and_then(|c| lifecycle::remove(&store, &c, a.force))
             .map_err(|e| match e {
                 Error::NotFound { .. } => Error::not_found("container", q),
                 e => e,
@@ -36,8 +36,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         match removed {
             Err(Error::NotFound { .. }) if a.force => Ok(()),
             Err(e) => Err(e),
-            Ok(c) => {
-                println!("{}", c.id);
+            Ok(()) => {
+                println!("{q}");
                 Ok(())
             }
         }

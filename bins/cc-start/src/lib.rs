@@ -8,7 +8,7 @@ use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
 /// Start exited containers again, on their same upper folder, config and
-/// name. Prints each id; with -a stays attached and exits with the
+/// name. Prints each as it was named; with -a stays attached and exits with the
 /// command's code.
 #[derive(Debug, Parser)]
 #[command(name = "cc-start", version)]
@@ -58,7 +58,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if attach {
             code = out.code;
         } else {
-            println!("{}", c.id);
+            println!("{q}");
         }
         Ok(())
     });

@@ -29,7 +29,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
         lifecycle::stop(&store, &c, Duration::from_secs(a.time))?;
-        println!("{}", c.id);
+        println!("{q}");
         Ok(())
     }))
 }

@@ -316,8 +316,14 @@ pub fn list(store: &Store) -> Result<Vec<Container>> {
     Ok(out)
 }
 
-/// The container a name, id or unique id prefix means.
+/// The container a query means, in docker's order: a full id, an exact
+/// name, a unique id prefix.
 pub fn resolve(store: &Store, query: &str) -> Result<Container> {
+    if query.len() == 64 && query.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(c) = load(store, query) {
+            return Ok(c);
+        }
+    }
     if let Some(id) = names::lookup(store, query) {
         if let Ok(c) = load(store, &id) {
             return Ok(c);

@@ -18,18 +18,20 @@ fn names_dir(store: &Store) -> PathBuf {
     store.containers_dir().join(".names")
 }
 
-/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as docker allows.
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (docker's characters; one character is
+/// enough, as podman allows), at most 128 bytes. Names made only of hex
+/// digits (`cafe`, `c1`, `e2e`) are fine: a query tries a full id, then a
+/// name, then an id prefix (`container::resolve`).
 pub fn validate(name: &str) -> Result<()> {
     let mut b = name.bytes();
     let ok = b.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
-        && name.len() <= 128
-        && !name.bytes().all(|c| c.is_ascii_hexdigit());
+        && name.len() <= 128;
     if ok {
         Ok(())
     } else {
         Err(Error::Usage(format!(
-            "invalid container name '{name}': use letters, digits, '_', '.', '-', and not only hex digits"
+            "invalid container name '{name}': only [a-zA-Z0-9][a-zA-Z0-9_.-]* are allowed"
         )))
     }
 }
@@ -179,8 +181,11 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        validate("web-1.a_b").unwrap();
-        for bad in ["", "-x", "a/b", "a b", "abc123"] {
+        for good in ["web-1.a_b", "abc123", "cafe", "x", "0"] {
+            validate(good).unwrap();
+        }
+        validate(&"a".repeat(128)).unwrap();
+        for bad in ["", "-x", ".x", "a/b", "a b", &"a".repeat(129)] {
             assert_eq!(validate(bad).unwrap_err().code(), 2, "{bad}");
         }
     }

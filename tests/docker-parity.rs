@@ -1,0 +1,99 @@
+//! What docker users type from habit, run as they type it, with the output
+//! a script would parse checked (issue #18): container names, references,
+//! what the lifecycle verbs echo.
+
+use support::{assert_code, assert_no_leaks, root_or_skip, stdout, Env};
+
+/// Names made only of hex digits (`cafe`, `c1`, `e2e`, `feed`, `df`) and
+/// one-letter names are names like any other.
+#[test]
+fn hex_looking_names_are_names() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    for name in ["db", "cafe", "feed", "c1", "e2e", "df", "x"] {
+        env.ok("cc-run", ["--name", name, "img", "true"]);
+        let id = env.inspect("Id", name);
+        assert_eq!(id.len(), 64, "{name} resolves to a full id");
+        assert_eq!(env.inspect("Name", name).trim_start_matches('/'), name);
+    }
+    for name in ["-x", "_x", "a/b", "a b", ""] {
+        let out = env.run("cc-run", ["--name", name, "img", "true"]);
+        assert_code(&out, 125, &format!("cc-run --name {name:?}"));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("invalid container name"),
+            "{name:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(env.container_ids().len(), 7, "refused names made nothing");
+    for name in ["db", "cafe", "feed", "c1", "e2e", "df", "x"] {
+        env.ok("cc-rm", [name]);
+    }
+    assert_no_leaks(&env);
+}
+
+/// docker's order: a full id, then an exact name, then a unique id
+/// prefix; an ambiguous prefix is an error listing the candidates.
+#[test]
+fn a_name_wins_over_an_id_prefix_and_a_full_id_over_a_name() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok("cc-run", ["img", "true"]);
+    let first = env.only_container();
+    // A container named like the first one's id prefix.
+    let prefix = &first[..4];
+    env.ok("cc-run", ["--name", prefix, "img", "true"]);
+    let named = env.inspect("Id", prefix);
+    assert_ne!(named, first, "the name {prefix} means the named container");
+    // A container named like the first one's full id: the id wins.
+    env.ok("cc-run", ["--name", &first, "img", "true"]);
+    assert_eq!(env.inspect("Id", &first), first, "a full id wins over a name");
+    // Two ids that share a first digit (at most 17 containers make one):
+    // that digit is an ambiguous prefix, and the error lists both.
+    let shared = loop {
+        let ids = env.container_ids();
+        let dup = ids
+            .iter()
+            .find(|a| ids.iter().filter(|b| b[..1] == a[..1]).count() > 1);
+        if let Some(d) = dup {
+            break d[..1].to_string();
+        }
+        env.ok("cc-run", ["img", "true"]);
+    };
+    let out = env.run("cc-rm", [&shared]);
+    assert_code(&out, 1, &format!("cc-rm {shared}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ambiguous"), "{shared}: {err}");
+    for id in env.container_ids().iter().filter(|i| i.starts_with(&shared)) {
+        assert!(err.contains(&id[..12]), "{id} listed in {err}");
+    }
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    for id in env.container_ids() {
+        env.ok("cc-rm", [&id]);
+    }
+    assert_no_leaks(&env);
+}
+
+/// cc-stop/start/restart/kill/rm print each container as the user named
+/// it, as docker does (scripts compare it with what they passed).
+#[test]
+fn lifecycle_verbs_echo_the_reference_given() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let id = env.run_d(["--name", "web", "img", "sleep", "600"]);
+    let prefix = id[..8].to_string();
+    let out = env.run("cc-kill", ["-s", "CONT", "web"]);
+    assert_eq!(stdout(&out), "web\n");
+    let out = env.run("cc-stop", ["-t", "1", &prefix]);
+    assert_eq!(stdout(&out), format!("{prefix}\n"));
+    let out = env.run("cc-start", ["web"]);
+    assert_eq!(stdout(&out), "web\n");
+    let out = env.run("cc-restart", ["-t", "1", "web"]);
+    assert_eq!(stdout(&out), "web\n");
+    let out = env.run("cc-rm", ["-f", &id]);
+    assert_eq!(stdout(&out), format!("{id}\n"));
+    assert_no_leaks(&env);
+}
