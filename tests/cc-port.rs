@@ -66,3 +66,21 @@ fn publish_all_uses_exposed_ports() {
         "{all}"
     );
 }
+
+/// `cc-run --rm -p P:80 ...; cc-run --rm -p P:80 ...` in a script: the
+/// first has freed the port by the time it returns (its lease on disk
+/// stopped naming it, not only its NAT elements), every time.
+#[test]
+fn a_foreground_rm_run_frees_its_port_before_it_returns() {
+    root_or_skip!();
+    let env = NetEnv::with_img();
+    let port = free_port().to_string();
+    for round in 0..20 {
+        let out = env.run(
+            "cc-run",
+            ["--rm", "-p", &format!("{port}:80"), "img", "true"],
+        );
+        assert_ok(&out, &format!("round {round}: cc-run --rm -p {port}:80"));
+    }
+    assert_no_leaks(&env);
+}

@@ -18,7 +18,7 @@ fn hex_looking_names_are_names() {
         assert_eq!(env.inspect("Name", name).trim_start_matches('/'), name);
     }
     for name in ["-x", "_x", "a/b", "a b", ""] {
-        let out = env.run("cc-run", ["--name", name, "img", "true"]);
+        let out = env.run("cc-run", [&format!("--name={name}"), "img", "true"]);
         assert_code(&out, 125, &format!("cc-run --name {name:?}"));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("invalid container name"),
@@ -49,7 +49,11 @@ fn a_name_wins_over_an_id_prefix_and_a_full_id_over_a_name() {
     assert_ne!(named, first, "the name {prefix} means the named container");
     // A container named like the first one's full id: the id wins.
     env.ok("cc-run", ["--name", &first, "img", "true"]);
-    assert_eq!(env.inspect("Id", &first), first, "a full id wins over a name");
+    assert_eq!(
+        env.inspect("Id", &first),
+        first,
+        "a full id wins over a name"
+    );
     // Two ids that share a first digit (at most 17 containers make one):
     // that digit is an ambiguous prefix, and the error lists both.
     let shared = loop {
@@ -66,7 +70,11 @@ fn a_name_wins_over_an_id_prefix_and_a_full_id_over_a_name() {
     assert_code(&out, 1, &format!("cc-rm {shared}"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ambiguous"), "{shared}: {err}");
-    for id in env.container_ids().iter().filter(|i| i.starts_with(&shared)) {
+    for id in env
+        .container_ids()
+        .iter()
+        .filter(|i| i.starts_with(&shared))
+    {
         assert!(err.contains(&id[..12]), "{id} listed in {err}");
     }
     assert_eq!(err.lines().count(), 1, "one line: {err}");
@@ -95,5 +103,69 @@ fn lifecycle_verbs_echo_the_reference_given() {
     assert_eq!(stdout(&out), "web\n");
     let out = env.run("cc-rm", ["-f", &id]);
     assert_eq!(stdout(&out), format!("{id}\n"));
+    assert_no_leaks(&env);
+}
+
+/// Values attached or apart, `=` forms, combined short flags and docker's
+/// long names all mean the same to cc-run.
+#[test]
+fn option_syntax_as_docker_users_type_it() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "from the host\n").unwrap();
+    let vol = format!("-v{}:/b", dir.path().display());
+    let out = env.ok(
+        "cc-run",
+        [
+            "--rm",
+            "-eK=V",
+            "--env=L=W",
+            "-w/tmp",
+            vol.as_str(),
+            "--network=none",
+            "img",
+            "sh",
+            "-c",
+            "echo $K $L; pwd; cat /b/f; ls /sys/class/net",
+        ],
+    );
+    assert_eq!(out, "V W\n/tmp\nfrom the host\nlo\n");
+    let id = env.run_d(["-dit", "-m64m", "--memory-swap=-1", "img", "sh"]);
+    assert_eq!(env.inspect("HostConfig.Memory", &id), "67108864");
+    assert_eq!(env.inspect("Config.Tty", &id), "true");
+    assert_eq!(env.inspect("Config.OpenStdin", &id), "true");
+    env.ok("cc-rm", ["-f", &id]);
+    // A usage error is one line naming the option, exit 125, nothing made.
+    for bad in ["-x", "--bogus", "--network"] {
+        let out = env.run("cc-run", [bad, "img", "true"]);
+        assert_code(&out, 125, bad);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{bad}: {err}");
+        assert!(
+            err.starts_with("cc-run: ") && err.contains("--help"),
+            "{err}"
+        );
+    }
+    let out = env.run("cc-stop", ["--timeout=1", "--nosuch", "x"]);
+    assert_code(&out, 2, "cc-stop --nosuch");
+    assert!(env.container_ids().is_empty());
+    assert_no_leaks(&env);
+}
+
+/// `-p8080:80` and `-p=8080:80` publish as `-p 8080:80` does.
+#[test]
+fn attached_publish_forms() {
+    root_or_skip!();
+    let env = support::NetEnv::with_img();
+    for form in ["-p{P}:80", "-p={P}:80", "--publish={P}:80"] {
+        let port = support::free_port();
+        let flag = form.replace("{P}", &port.to_string());
+        let id = env.run_d([flag.as_str(), "img", "sleep", "60"]);
+        let shown = env.ok("cc-port", [id.as_str(), "80"]);
+        assert_eq!(shown.trim(), format!("0.0.0.0:{port}"), "{flag}");
+        env.ok("cc-rm", ["-f", &id]);
+    }
     assert_no_leaks(&env);
 }

@@ -13,7 +13,7 @@ complete -c cc-run -s h -l hostname -d 'The container\'s hostname (default: its 
 complete -c cc-run -l entrypoint -d 'Override the image\'s entrypoint (`""` clears it)' -r
 complete -c cc-run -s v -l volume -d 'Bind mount HOST:CONTAINER[:ro|rw]' -r
 complete -c cc-run -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
-complete -c cc-run -l net -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
+complete -c cc-run -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
 complete -c cc-run -s p -l publish -d 'Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp] (no HOSTPORT: a free one; see cc-port)' -r
 complete -c cc-run -s m -l memory -d 'Memory limit (b, k, m, g)' -r
 complete -c cc-run -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r

@@ -60,15 +60,21 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
     restore_sigpipe();
     let name = A::command().get_name().to_string();
     let _ = PROGRAM.set(name.clone());
-    let args = match A::try_parse() {
+    // A flag given twice is given (`cc-run -d -dit`), the last value of
+    // an option wins, as docker's parser has it; lists still add up.
+    let parsed = A::command()
+        .args_override_self(true)
+        .try_get_matches()
+        .and_then(|mut m| A::from_arg_matches_mut(&mut m));
+    let args = match parsed {
         Ok(a) => a,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                usage_code(failure)
-            } else {
-                0
-            });
+            return ExitCode::from(0);
+        }
+        Err(e) => {
+            eprintln!("{name}: {} (see {name} --help)", clap_message(&e));
+            return ExitCode::from(usage_code(failure));
         }
     };
     let result = run(args);
@@ -80,6 +86,22 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
             ExitCode::from(code_for(&e, failure))
         }
     }
+}
+
+/// A usage error of clap's as one line: its first paragraph without the
+/// `error: ` prefix, joined, and without the tips and usage that follow.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let words: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect();
+    let joined = words.join(" ");
+    joined
+        .strip_prefix("error: ")
+        .unwrap_or(&joined)
+        .to_string()
 }
 
 static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();

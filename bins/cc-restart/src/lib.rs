@@ -14,7 +14,7 @@ pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
     /// Seconds to wait before SIGKILL
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, visible_alias = "timeout", default_value_t = 10)]
     pub time: u64,
     /// Containers: names, ids or unique id prefixes (`-` reads stdin)
     #[arg(required = true)]

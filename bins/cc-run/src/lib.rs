@@ -95,7 +95,12 @@ pub struct Args {
     /// Network: bridge (own namespace with an address on the store's
     /// bridge and NAT), none (loopback only), host, or container:ID (share
     /// that running container's)
-    #[arg(long, default_value = "bridge", value_name = "MODE")]
+    #[arg(
+        long,
+        visible_alias = "network",
+        default_value = "bridge",
+        value_name = "MODE"
+    )]
     pub net: Net,
     /// Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp]
     /// (no HOSTPORT: a free one; see cc-port)
@@ -160,11 +165,7 @@ pub struct Args {
     #[arg(long, value_name = "MANAGER", env = "CC_CGROUP_MANAGER")]
     pub cgroup_manager: Option<String>,
     /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "IMAGE [COMMAND]"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "IMAGE [COMMAND]")]
     pub args: Vec<String>,
 }
 

@@ -318,7 +318,7 @@ impl Monitor {
         // The slow deletions come after.
         let mut net = self.net.take();
         if let Some(a) = &mut net {
-            crate::net::release_ports(a);
+            crate::net::release_ports(store, a);
         }
         let doomed = match c.annotation(container::ANN_RM) {
             Some(_) => container::unlist(store, c).ok(),

@@ -407,9 +407,16 @@ pub fn release(store: &Store, mut a: Attachment) {
 /// the container ended: its published ports stop forwarding and their
 /// host ports are free again. Deleting the veth waits for the kernel's
 /// network teardown (tens of ms), so `release` does that after.
-pub fn release_ports(a: &mut Attachment) {
+pub fn release_ports(store: &Store, a: &mut Attachment) {
     let _ = nft::delete(&a.config, &a.lease);
     a._held.clear();
+    // The lease on disk stops naming them too, or a `cc-run -p` started
+    // the moment this one returns finds them still taken.
+    if !a.lease.ports.is_empty() {
+        let mut freed = a.lease.clone();
+        freed.ports.clear();
+        let _ = ipam::update(store, &freed);
+    }
 }
 
 fn undo(store: &Store, c: &Config, l: &Lease) {
