@@ -169,3 +169,37 @@ fn attached_publish_forms() {
     }
     assert_no_leaks(&env);
 }
+
+/// `HOSTNAME` is in the command's environment as docker sets it: the
+/// container's hostname (its short id, or `-h`), after PATH; `-e` wins.
+#[test]
+fn hostname_is_in_the_environment() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    let out = env.ok("cc-run", ["--name", "h1", "img", "env"]);
+    let id = env.inspect("Id", "h1");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1], format!("HOSTNAME={}", &id[..12]), "{out}");
+    let out = env.ok(
+        "cc-run",
+        ["--rm", "-h", "web", "img", "sh", "-c", "echo $HOSTNAME"],
+    );
+    assert_eq!(out, "web\n");
+    let out = env.ok(
+        "cc-run",
+        [
+            "--rm",
+            "-h",
+            "web",
+            "-e",
+            "HOSTNAME=x",
+            "img",
+            "sh",
+            "-c",
+            "echo $HOSTNAME",
+        ],
+    );
+    assert_eq!(out, "x\n");
+    env.ok("cc-rm", ["h1"]);
+}

@@ -8,6 +8,21 @@ use crate::run::Net;
 use crate::spec::Mount;
 use crate::store::{self, short_id};
 
+/// `HOSTNAME` in the command's environment, after PATH, as docker sets
+/// it (unless the image or `-e` set one). Not for bundles: their
+/// environment is the spec's.
+pub fn hostname_env(c: &mut Container) {
+    let Some(h) = c.spec.hostname.clone() else {
+        return;
+    };
+    if let Some(p) = c.spec.process.as_mut() {
+        if !p.env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+            let at = usize::from(p.env.first().is_some_and(|e| e.starts_with("PATH=")));
+            p.env.insert(at, format!("HOSTNAME={h}"));
+        }
+    }
+}
+
 pub fn write(c: &mut Container, net: &Net) -> Result<()> {
     let hostname = match c.spec.hostname.as_deref() {
         Some(h) if !h.is_empty() => h.to_string(),

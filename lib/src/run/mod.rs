@@ -82,7 +82,13 @@ fn create_record(
     o: &RunOptions,
 ) -> Result<Container, Failure> {
     let net = o.net.clone().unwrap_or(Net::None);
-    let c = container::create(store, spec, o.name.as_deref(), |c| etc::write(c, &net))?;
+    let c = container::create(store, spec, o.name.as_deref(), |c| {
+        etc::write(c, &net)?;
+        if o.bundle.is_none() {
+            etc::hostname_env(c);
+        }
+        Ok(())
+    })?;
     if let Some(path) = &o.cidfile {
         if let Err(e) = write_cidfile(path, &c.id) {
             let _ = container::remove(store, &c);
