@@ -162,6 +162,45 @@ fn login_logout_and_docker_config() {
         .output()
         .unwrap();
     assert_code(&out, 3, "second logout");
+    // `-p PASS` as docker users type it, with docker's warning.
+    let out = src
+        .cmd("cc-login")
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .args([
+            "--cert-dir",
+            cert_dir,
+            "-u",
+            "tester",
+            "-p",
+            "s3cret",
+            &reg.host,
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc-login -p");
+    assert!(
+        support::stderr(&out).contains("WARNING! Using --password via the CLI is insecure"),
+        "{}",
+        support::stderr(&out)
+    );
+    assert!(std::fs::read_to_string(&auth_file)
+        .unwrap()
+        .contains(&reg.host));
+    let both = ["-u", "tester", "-p", "x", "--password-stdin", &reg.host];
+    let out = src
+        .cmd("cc-login")
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .args(both)
+        .output()
+        .unwrap();
+    assert_code(&out, 2, "-p with --password-stdin");
+    let out = src
+        .cmd("cc-logout")
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .arg(&reg.host)
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc-logout after -p");
     // ~/.docker/config.json's auths.
     let docker = d.join("docker");
     std::fs::create_dir_all(&docker).unwrap();

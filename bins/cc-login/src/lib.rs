@@ -18,6 +18,9 @@ pub struct Args {
     /// The user name (asked on the terminal when not given)
     #[arg(short, long, value_name = "USER")]
     pub username: Option<String>,
+    /// The password (other users see it in ps(1): --password-stdin is safer)
+    #[arg(short, long, value_name = "PASS", conflicts_with = "password_stdin")]
+    pub password: Option<String>,
     /// Read the password from stdin (one line) instead of the terminal
     #[arg(long)]
     pub password_stdin: bool,
@@ -36,13 +39,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let tty = std::io::stdin().is_terminal();
     let user = match a.username {
         Some(u) => u,
-        None if tty && !a.password_stdin => {
+        None if tty && !a.password_stdin && a.password.is_none() => {
             eprint!("Username: ");
             read_line()?
         }
         None => return Err(Error::Usage("a user name is needed: -u USER".into())),
     };
-    let pass = if a.password_stdin {
+    let pass = if let Some(p) = a.password {
+        eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+        p
+    } else if a.password_stdin {
         read_line()?
     } else if tty {
         auth::prompt_password("Password: ")?
