@@ -203,3 +203,74 @@ fn hostname_is_in_the_environment() {
     assert_eq!(out, "x\n");
     env.ok("cc-rm", ["h1"]);
 }
+
+/// cc-logs takes docker's time forms for --since/--until, -n for --tail,
+/// `--tail all` and --details.
+#[test]
+fn logs_time_forms_tail_and_details() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok(
+        "cc-run",
+        [
+            "--name",
+            "lg",
+            "img",
+            "sh",
+            "-c",
+            "echo a; sleep 1.2; echo b; sleep 1.2; echo c",
+        ],
+    );
+    let logs = |args: &[&str]| -> String {
+        let out = env
+            .cmd("cc-logs")
+            .env("TZ", "UTC")
+            .args(args)
+            .output()
+            .unwrap();
+        support::assert_ok(&out, &format!("cc-logs {args:?}"));
+        stdout(&out)
+    };
+    let stamped = logs(&["-t", "lg"]);
+    let tb = stamped
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(tb.ends_with('Z'), "{stamped}");
+    let no_zone = tb.trim_end_matches('Z');
+    let no_frac = &tb[..19];
+    assert_eq!(logs(&["--since", &tb, "lg"]), "b\nc\n");
+    assert_eq!(logs(&["--until", &tb, "lg"]), "a\nb\n");
+    assert_eq!(
+        logs(&["--since", no_zone, "lg"]),
+        "b\nc\n",
+        "no zone is local (TZ=UTC)"
+    );
+    assert_eq!(logs(&["--until", no_frac, "lg"]), "a\n", "{no_frac}");
+    let spaced = no_frac.replace('T', " ");
+    let unix = env.ok(
+        "cc-run",
+        ["--rm", "img", "date", "-u", "-d", &spaced, "+%s"],
+    );
+    let unix = unix.trim();
+    assert_eq!(
+        logs(&["--since", unix, "--until", &tb, "lg"]),
+        "b\n",
+        "{unix}"
+    );
+    assert_eq!(logs(&["--since", "2000-01-01", "lg"]), "a\nb\nc\n");
+    assert_eq!(logs(&["--until", "2000-01-01", "lg"]), "");
+    assert_eq!(logs(&["--since", "1h30m", "lg"]), "a\nb\nc\n");
+    assert_eq!(logs(&["-n", "1", "lg"]), "c\n");
+    assert_eq!(logs(&["-n1", "lg"]), "c\n");
+    assert_eq!(logs(&["--tail", "all", "lg"]), "a\nb\nc\n");
+    assert_eq!(logs(&["--details", "-n", "2", "lg"]), " b\n c\n");
+    let out = env.run("cc-logs", ["--since", "yesterday", "lg"]);
+    assert_code(&out, 2, "--since yesterday");
+    env.ok("cc-rm", ["lg"]);
+}

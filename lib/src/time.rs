@@ -50,6 +50,128 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::new(secs.try_into().ok()?, nanos))
 }
 
+/// A point in time as docker's `--since`/`--until` take it: a duration
+/// before `now` (Go's form: `10m`, `1h30m`, `1.5h`, `250ms`; cc also
+/// takes `d` for days), unix seconds with an optional fraction
+/// (`1700000000.5`), or a date `YYYY-MM-DD` with an optional time
+/// `THH:MM[:SS[.frac]]` and an optional zone `Z`/`±HH:MM`; without a zone
+/// the date is local time, as docker reads it.
+pub fn parse_when(s: &str, now: SystemTime) -> Option<SystemTime> {
+    if let Some(d) = parse_duration(s) {
+        return now.checked_sub(d);
+    }
+    if let Some(t) = parse_unix(s) {
+        return Some(t);
+    }
+    parse_date(s)
+}
+
+/// Go's `time.ParseDuration` units, plus `d`; no sign.
+fn parse_duration(s: &str) -> Option<Duration> {
+    let mut rest = s;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u] {
+            "ns" => 1e-9,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return None,
+        };
+        total += value * unit;
+        rest = &rest[u..];
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+/// `SECONDS[.FRACTION]` since the epoch.
+fn parse_unix(s: &str) -> Option<SystemTime> {
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if secs.is_empty() || !digits(secs) || !digits(frac) || frac.len() > 9 {
+        return None;
+    }
+    let nanos = format!("{frac:0<9}").parse().ok()?;
+    Some(UNIX_EPOCH + Duration::new(secs.parse().ok()?, nanos))
+}
+
+/// `YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|±HH:MM]`; local time without a zone.
+fn parse_date(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let days = days_from_civil(num(0..4)?, num(5..7)?, num(8..10)?);
+    let mut secs = days * 86400;
+    let mut rest = &s[10..];
+    if let Some(t) = rest.strip_prefix(['T', 't']) {
+        secs += num(11..13)? * 3600 + num(14..16)? * 60;
+        if t.as_bytes().get(2) != Some(&b':') {
+            return None;
+        }
+        rest = &t[5..];
+        if let Some(sec) = rest.strip_prefix(':') {
+            secs += num(17..19)?;
+            rest = &sec[2..];
+        }
+    }
+    let mut nanos = 0u32;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(|c| c.is_ascii_digit()).count();
+        nanos = format!("{:0<9}", &frac[..n.min(9)]).parse().ok()?;
+        rest = &frac[n..];
+    }
+    match rest.as_bytes().first() {
+        None => secs -= local_offset(secs),
+        Some(b'Z' | b'z') if rest.len() == 1 => {}
+        Some(sign @ (b'+' | b'-')) if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
+            let off = rest.get(1..3)?.parse::<i64>().ok()? * 3600
+                + rest.get(4..6)?.parse::<i64>().ok()? * 60;
+            secs -= if *sign == b'+' { off } else { -off };
+        }
+        _ => return None,
+    }
+    Some(UNIX_EPOCH + Duration::new(secs.try_into().ok()?, nanos))
+}
+
+/// The local zone's offset from UTC (seconds east) at a local wall-clock
+/// time given as if it were UTC.
+fn local_offset(wall: i64) -> i64 {
+    let at = |t: i64| -> i64 {
+        let t = t as libc::time_t;
+        // SAFETY: localtime_r reads `t` and writes only the tm we own; a
+        // zeroed tm is a valid value of the plain C struct.
+        unsafe {
+            let mut tm: libc::tm = std::mem::zeroed();
+            if libc::localtime_r(&t, &mut tm).is_null() {
+                return 0;
+            }
+            tm.tm_gmtoff
+        }
+    };
+    // Twice, so a wall time just past a DST change gets its own offset.
+    let first = at(wall);
+    at(wall - first)
+}
+
 /// "5 seconds ago", "3 minutes ago", as docker prints ages.
 pub fn ago(t: SystemTime) -> String {
     let s = SystemTime::now()
@@ -107,5 +229,59 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1_796_000_000))
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn docker_time_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        let at = |s: u64| Some(UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(parse_when("10m", now), at(1_796_000_000 - 600));
+        assert_eq!(parse_when("1h30m", now), at(1_796_000_000 - 5400));
+        assert_eq!(parse_when("1.5h", now), at(1_796_000_000 - 5400));
+        assert_eq!(parse_when("2d", now), at(1_796_000_000 - 172_800));
+        assert_eq!(
+            parse_when("250ms", now),
+            Some(now - Duration::from_millis(250))
+        );
+        assert_eq!(parse_when("1700000000", now), at(1_700_000_000));
+        assert_eq!(
+            parse_when("1700000000.5", now),
+            Some(UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000))
+        );
+        assert_eq!(parse_when("2026-11-30T00:53:20Z", now), at(1_796_000_000));
+        assert_eq!(
+            parse_when("2026-11-30T00:53:20.25Z", now),
+            Some(UNIX_EPOCH + Duration::new(1_796_000_000, 250_000_000))
+        );
+        assert_eq!(
+            parse_when("2026-11-30T02:53:20+02:00", now),
+            at(1_796_000_000)
+        );
+        assert_eq!(parse_when("2026-11-30T00:53Z", now), at(1_796_000_000 - 20));
+        assert_eq!(parse_when("2026-11-30Z", now), at(1_795_996_800));
+        // No zone: local time (this process's TZ).
+        let local = parse_when("2026-11-30", now).unwrap();
+        let utc = UNIX_EPOCH + Duration::from_secs(1_795_996_800);
+        let off = local_offset(1_795_996_800);
+        assert_eq!(
+            local,
+            if off >= 0 {
+                utc - Duration::from_secs(off as u64)
+            } else {
+                utc + Duration::from_secs((-off) as u64)
+            }
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "10x",
+            "2026-13",
+            "2026-11-30T1",
+            "2026-11-30T00:53:20+2",
+            "-5m",
+            "1.2.3",
+        ] {
+            assert_eq!(parse_when(bad, now), None, "{bad}");
+        }
     }
 }

@@ -19,15 +19,24 @@ pub struct Args {
     /// Follow new output; ends by itself when the container ends
     #[arg(short, long)]
     pub follow: bool,
-    /// Only the last N lines
-    #[arg(long, value_name = "N")]
-    pub tail: Option<usize>,
+    /// Only the last N lines (`all` for every line)
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_tail)]
+    pub tail: Option<Tail>,
     /// Show each line's time (RFC 3339) first
     #[arg(short, long)]
     pub timestamps: bool,
-    /// Only lines since TIME: RFC 3339, or a duration ago like 10s, 5m, 2h
+    /// Only lines since TIME: RFC 3339 (with or without a zone and
+    /// fraction; no zone is local time), a date 2026-01-02, unix seconds,
+    /// or a duration ago like 10s, 5m, 1h30m
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only lines until TIME (the forms of --since); with -f, stop there
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Show each line's extra attributes before it, as docker's --details
+    /// (cc's log records have none: the line follows one space)
+    #[arg(long)]
+    pub details: bool,
     /// The container: name, id or unique id prefix
     pub container: String,
 }
@@ -39,23 +48,28 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let since = a.since.as_deref().map(parse_since).transpose()?;
-    let shown =
-        |e: &Entry| since.is_none_or(|t| time::parse_rfc3339(&e.time).is_some_and(|et| et >= t));
+    let now = SystemTime::now();
+    let since = a.since.as_deref().map(|s| when(s, now)).transpose()?;
+    let until = a.until.as_deref().map(|s| when(s, now)).transpose()?;
+    let shown = |e: &Entry| {
+        let t = time::parse_rfc3339(&e.time);
+        since.is_none_or(|s| t.is_some_and(|t| t >= s))
+            && until.is_none_or(|u| t.is_some_and(|t| t <= u))
+    };
     let failed = |e| Error::io("read the log of", &c.dir, e);
     // --tail: one pass counts, the next skips; the log is streamed, never
     // held (a line without a newline may be gigabytes).
     let mut skip = match a.tail {
-        Some(n) => {
+        Some(Tail::Last(n)) => {
             let mut count = 0usize;
             Reader::new(&c.dir)
                 .each(&mut |e| count += usize::from(shown(&e)))
                 .map_err(failed)?;
             count.saturating_sub(n)
         }
-        None => 0,
+        Some(Tail::All) | None => 0,
     };
-    let mut out = Printer::new(a.timestamps);
+    let mut out = Printer::new(a.timestamps, a.details);
     let mut reader = Reader::new(&c.dir);
     reader
         .each(&mut |e| match shown(&e) {
@@ -74,13 +88,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
         reader
             .poll(&mut |e| {
                 new = true;
-                out.print(&e);
+                if shown(&e) {
+                    out.print(&e);
+                }
             })
             .map_err(failed)?;
         out.flush();
-        if !running && !new {
+        let past_until = until.is_some_and(|u| SystemTime::now() > u);
+        if (!running || past_until) && !new {
             // One more read: the monitor flushes before it records the exit.
-            reader.poll(&mut |e| out.print(&e)).map_err(failed)?;
+            reader
+                .poll(&mut |e| {
+                    if shown(&e) {
+                        out.print(&e)
+                    }
+                })
+                .map_err(failed)?;
             out.flush();
             return Ok(ExitCode::SUCCESS);
         }
@@ -97,15 +120,17 @@ struct Printer {
     err: std::io::BufWriter<std::io::Stderr>,
     last_err: bool,
     timestamps: bool,
+    details: bool,
 }
 
 impl Printer {
-    fn new(timestamps: bool) -> Printer {
+    fn new(timestamps: bool, details: bool) -> Printer {
         Printer {
             out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
             err: std::io::BufWriter::with_capacity(1 << 16, std::io::stderr()),
             last_err: false,
             timestamps,
+            details,
         }
     }
 
@@ -123,6 +148,10 @@ impl Printer {
         if self.timestamps {
             let _ = write!(w, "{} ", e.time);
         }
+        if self.details {
+            // docker: the record's attributes (none here), then a space.
+            let _ = w.write_all(b" ");
+        }
         let _ = w.write_all(e.log.as_bytes());
         if !e.partial {
             let _ = w.write_all(b"\n");
@@ -135,20 +164,27 @@ impl Printer {
     }
 }
 
-fn parse_since(s: &str) -> Result<SystemTime> {
-    if let Some(t) = time::parse_rfc3339(s) {
-        return Ok(t);
+/// `--tail`: a count, or `all`.
+#[derive(Debug, Clone, Copy)]
+pub enum Tail {
+    All,
+    Last(usize),
+}
+
+fn parse_tail(s: &str) -> std::result::Result<Tail, String> {
+    match s {
+        "all" => Ok(Tail::All),
+        n => n
+            .parse()
+            .map(Tail::Last)
+            .map_err(|_| "a number of lines or `all`".to_string()),
     }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| Error::Usage(format!("invalid time '{s}'")))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => return Err(Error::Usage(format!("invalid time '{s}'"))),
-    };
-    Ok(SystemTime::now() - Duration::from_secs(secs))
+}
+
+fn when(s: &str, now: SystemTime) -> Result<SystemTime> {
+    time::parse_when(s, now).ok_or_else(|| {
+        Error::Usage(format!(
+            "invalid time '{s}': use RFC 3339, a date, unix seconds or a duration like 10m"
+        ))
+    })
 }
