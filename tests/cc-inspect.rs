@@ -247,6 +247,7 @@ fn docker_shaped_keys() {
             "History",
             "Id",
             "Os",
+            "RepoDigests",
             "RepoTags",
             "RootFS",
             "Size"

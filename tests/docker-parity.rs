@@ -274,3 +274,89 @@ fn logs_time_forms_tail_and_details() {
     assert_code(&out, 2, "--since yesterday");
     env.ok("cc-rm", ["lg"]);
 }
+
+/// `cc-run REF` pulls an image the store lacks (docker's default, `--pull
+/// missing`), `--pull never` refuses, `--pull always` pulls again;
+/// `repo@sha256:…` runs the image pulled by digest, cc-images shows the
+/// digest, cc-rmi of the last tag removes it all.
+#[test]
+fn run_pulls_missing_images_and_digests_name_them() {
+    root_or_skip!();
+    let src = Env::new();
+    src.busybox_image("bb");
+    let reg = support::Registry::start();
+    let r = reg.at("parity/bb:v1");
+    src.ok("cc-push", ["bb", &r]);
+    let env = Env::new();
+    let run = |pull: &str, args: &[&str]| {
+        env.cmd("cc-run")
+            .env("CC_PULL", pull)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run("never", &["--rm", &r, "true"]);
+    assert_code(&out, 125, "--pull never of a missing image");
+    assert!(
+        support::stderr(&out).contains("not found"),
+        "{}",
+        support::stderr(&out)
+    );
+    let out = run("missing", &["--rm", &r, "echo", "pulled"]);
+    assert_eq!(stdout(&out), "pulled\n", "{}", support::stderr(&out));
+    assert!(support::stderr(&out).contains(&format!("Unable to find image '{r}' locally")));
+    // Now there: no pull (the registry could be gone).
+    let out = env.run("cc-run", ["--pull", "missing", "--rm", &r, "true"]);
+    support::assert_ok(&out, "second run");
+    assert!(!support::stderr(&out).contains("Unable to find"));
+    let out = env.run("cc-run", ["--pull=always", "--rm", &r, "true"]);
+    support::assert_ok(&out, "--pull=always");
+    // The repo digest: cc-images --digests, cc-inspect, and run by it.
+    let table = env.ok("cc-images", ["--digests"]);
+    let row = table
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    assert_eq!(&row[..2], [reg.at("parity/bb").as_str(), "v1"], "{table}");
+    let digest = row[2].to_string();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{table}"
+    );
+    let by_digest = format!("{}@{digest}", reg.at("parity/bb"));
+    let repo_digests = env.inspect("RepoDigests", &r);
+    assert!(repo_digests.contains(&by_digest), "{repo_digests}");
+    assert_eq!(
+        env.ok("cc-run", ["--rm", &by_digest, "echo", "by digest"]),
+        "by digest\n"
+    );
+    // Pulled by digest alone, into a fresh store: named by it, tag <none>.
+    let fresh = Env::new();
+    fresh.ok("cc-pull", [&by_digest]);
+    let table = fresh.ok("cc-images", [] as [&str; 0]);
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        &row[..2],
+        [reg.at("parity/bb").as_str(), "<none>"],
+        "{table}"
+    );
+    assert_eq!(
+        fresh.ok("cc-run", ["--rm", &by_digest, "echo", "ok"]),
+        "ok\n"
+    );
+    // The last tag takes the repo digest with it.
+    let out = env.ok("cc-rmi", [&r]);
+    assert!(out.contains(&format!("Untagged: {by_digest}")), "{out}");
+    assert!(out.contains("Deleted: "), "{out}");
+    assert_eq!(env.ok("cc-images", ["-q"]), "");
+    // A platform the image does not have: exit 3, naming what it has.
+    let out = fresh.run("cc-pull", ["--platform", "linux/arm64", &r]);
+    assert_code(&out, 3, "cc-pull --platform linux/arm64");
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("linux/arm64") && err.contains("linux/amd64"),
+        "{err}"
+    );
+}

@@ -71,6 +71,7 @@ pub fn image_json(i: &Image) -> Value {
     json!({
         "Id": i.id,
         "RepoTags": i.names,
+        "RepoDigests": i.digests,
         "Digest": i.manifest_digest,
         "Created": c.created,
         "Author": c.author,

@@ -118,6 +118,9 @@ impl Env {
     pub fn cmd(&self, prog: &str) -> Command {
         let mut c = Command::new(bin(prog));
         c.env("CC_ROOT", &self.root);
+        // An image a test lacks is never looked for on Docker Hub (traffic
+        // only to loopback); the pull tests set CC_PULL themselves.
+        c.env("CC_PULL", "never");
         c.stdin(Stdio::null());
         c
     }

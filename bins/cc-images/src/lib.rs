@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
+use cc_lib::image::reference::split_name;
 use cc_lib::image::{self, Image};
 use cc_lib::store::short_id;
 use cc_lib::{time, Result};
@@ -18,6 +19,12 @@ pub struct Args {
     /// `table` for people, `json` for one object per line
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Show each row's repo digest (what the registry named the image by)
+    #[arg(long)]
+    pub digests: bool,
+    /// Show whole ids
+    #[arg(long)]
+    pub no_trunc: bool,
     /// Only images whose repository is NAME (or NAME:TAG)
     pub name: Option<String>,
 }
@@ -28,66 +35,118 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    let mut rows: Vec<(String, String, &Image)> = Vec::new();
-    let images = image::list(&store)?;
+    let mut images = image::list(&store)?;
+    // Newest first, as docker lists them.
+    images.sort_by(|x, y| y.config.created.cmp(&x.config.created));
+    let mut rows: Vec<Row> = Vec::new();
     for img in &images {
-        let names = if img.names.is_empty() {
-            vec!["<none>:<none>".to_string()]
-        } else {
-            img.names.clone()
-        };
-        for n in names {
-            let (repo, tag) = n
-                .rsplit_once(':')
-                .filter(|(_, t)| !t.contains('/'))
-                .unwrap_or((&n, "<none>"));
+        for (repo, tag) in names_shown(img) {
             if let Some(want) = &a.name {
-                if want != repo && *want != n {
+                if *want != repo && *want != format!("{repo}:{tag}") {
                     continue;
                 }
             }
-            rows.push((repo.to_string(), tag.to_string(), img));
+            let digest = img
+                .digests
+                .iter()
+                .map(|d| split_name(d))
+                .find(|(r, _)| *r == repo)
+                .map_or("<none>".to_string(), |(_, d)| d.to_string());
+            rows.push(Row {
+                repo,
+                tag,
+                digest,
+                img,
+            });
         }
     }
+    let id = |img: &Image| match a.no_trunc {
+        true => img.id.clone(),
+        false => short_id(&img.id).to_string(),
+    };
     if a.quiet {
         let mut seen = Vec::new();
-        for (_, _, img) in &rows {
+        for Row { img, .. } in &rows {
             if !seen.contains(&img.id) {
-                println!("{}", short_id(&img.id));
+                println!("{}", id(img));
                 seen.push(img.id.clone());
             }
         }
     } else if a.format == Format::Json {
-        for (repo, tag, img) in &rows {
+        for Row {
+            repo,
+            tag,
+            digest,
+            img,
+        } in &rows
+        {
             print_json(&serde_json::json!({
-                "Id": img.id, "Repository": repo, "Tag": tag,
+                "Id": img.id, "Repository": repo, "Tag": tag, "Digest": digest,
                 "Created": img.config.created, "Size": img.size, "Names": img.names,
+                "Digests": img.digests,
             }))?;
         }
     } else {
         let table: Vec<Vec<String>> = rows
             .iter()
-            .map(|(repo, tag, img)| {
-                let created = img
-                    .config
-                    .created
-                    .as_deref()
-                    .and_then(time::parse_rfc3339)
-                    .map(time::ago)
-                    .unwrap_or_default();
-                vec![
-                    repo.clone(),
-                    tag.clone(),
-                    short_id(&img.id).to_string(),
-                    created,
-                    human_size(img.size),
-                ]
-            })
+            .map(
+                |Row {
+                     repo,
+                     tag,
+                     digest,
+                     img,
+                 }| {
+                    let created = img
+                        .config
+                        .created
+                        .as_deref()
+                        .and_then(time::parse_rfc3339)
+                        .map(time::ago)
+                        .unwrap_or_default();
+                    let mut row = vec![repo.clone(), tag.clone()];
+                    if a.digests {
+                        row.push(digest.clone());
+                    }
+                    row.extend([id(img), created, human_size(img.size)]);
+                    row
+                },
+            )
             .collect();
-        print_table(
-            &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-            &table,
-        );
+        let mut head = vec!["REPOSITORY", "TAG"];
+        if a.digests {
+            head.push("DIGEST");
+        }
+        head.extend(["IMAGE ID", "CREATED", "SIZE"]);
+        print_table(&head, &table);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct Row<'a> {
+    repo: String,
+    tag: String,
+    digest: String,
+    img: &'a Image,
+}
+
+/// The (repository, tag) rows of an image, as docker shows them: one per
+/// tag; a repository it has only a repo digest of shows tag `<none>`; an
+/// image with neither `<none> <none>`.
+fn names_shown(img: &Image) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = img
+        .names
+        .iter()
+        .map(|n| split_name(n))
+        .map(|(r, t)| (r.to_string(), t.to_string()))
+        .collect();
+    for d in &img.digests {
+        let (repo, _) = split_name(d);
+        if !rows.iter().any(|(r, _)| r == repo) {
+            rows.push((repo.to_string(), "<none>".into()));
+        }
+    }
+    if rows.is_empty() {
+        rows.push(("<none>".into(), "<none>".into()));
+    }
+    rows
 }

@@ -33,22 +33,25 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Err(Error::NotFound { .. }) if a.force => return Ok(()),
             r => r?,
         };
-        let by_name = image::normalize_name(q)
-            .ok()
-            .filter(|n| img.names.contains(n));
-        if let Some(name) = &by_name {
-            if img.names.len() > 1 {
-                image::untag(&store, name)?;
-                println!("Untagged: {name}");
-                return Ok(());
-            }
+        // A name of an image with other names is only untagged, as
+        // docker does; its last tag takes the repo digests with it.
+        let by_name = image::normalize_name(q).ok();
+        let others = match by_name.as_ref() {
+            Some(n) if img.names.contains(n) => img.names.len() > 1,
+            Some(n) if img.digests.contains(n) => img.names.len() + img.digests.len() > 1,
+            _ => false,
+        };
+        if let (true, Some(name)) = (others, &by_name) {
+            image::untag(&store, name)?;
+            println!("Untagged: {name}");
+            return Ok(());
         }
         match container::remove_image(&store, &img, q, a.force) {
             // Removed meanwhile by another cc-rmi.
             Err(Error::NotFound { .. }) if a.force => return Ok(()),
             r => r?,
         }
-        for n in &img.names {
+        for n in img.names.iter().chain(&img.digests) {
             println!("Untagged: {n}");
         }
         println!("Deleted: {}", img.id);

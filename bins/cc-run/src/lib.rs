@@ -1,9 +1,11 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cc_lib::cgroup::{cpus_to_quota, parse_size, pids_limit, Manager, Resources};
 use cc_lib::cli::StoreOpts;
 use cc_lib::error::Error;
+use cc_lib::image::reference::Reference;
 use cc_lib::run::{self, Net, RunOptions};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
@@ -164,6 +166,16 @@ pub struct Args {
     /// default systemd where systemd runs the machine on cgroup v2
     #[arg(long, value_name = "MANAGER", env = "CC_CGROUP_MANAGER")]
     pub cgroup_manager: Option<String>,
+    /// Pull the image first: missing (when the store lacks it, docker's
+    /// default), always, or never
+    #[arg(
+        long,
+        value_enum,
+        default_value = "missing",
+        env = "CC_PULL",
+        value_name = "WHEN"
+    )]
+    pub pull: Pull,
     /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
     #[arg(trailing_var_arg = true, value_name = "IMAGE [COMMAND]")]
     pub args: Vec<String>,
@@ -173,10 +185,22 @@ pub fn command() -> clap::Command {
     Args::command()
 }
 
+/// `--pull`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pull {
+    Missing,
+    Always,
+    Never,
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let detach = a.detach;
+    let pull = a.pull;
     let o = options(a)?;
+    if let Some(name) = &o.image {
+        fetch(&store, name, pull)?;
+    }
     match run::run(&store, &o) {
         Ok(out) => {
             if detach {
@@ -257,6 +281,30 @@ fn options(mut a: Args) -> Result<RunOptions> {
             None => Manager::host_default(),
         },
     })
+}
+
+/// Pulls the image as `--pull` says, as cc-pull would with its defaults
+/// (the auth file's credentials; progress when stderr is a terminal).
+fn fetch(store: &cc_lib::store::Store, name: &str, when: Pull) -> Result<()> {
+    let pull = match when {
+        Pull::Never => false,
+        Pull::Always => true,
+        Pull::Missing => match cc_lib::image::resolve(store, name) {
+            Err(Error::NotFound { .. }) if Reference::parse(name).is_ok() => {
+                eprintln!("Unable to find image '{name}' locally");
+                true
+            }
+            _ => false,
+        },
+    };
+    if pull {
+        let opts = cc_lib::registry::Options {
+            progress: std::io::stderr().is_terminal(),
+            ..Default::default()
+        };
+        cc_lib::registry::pull::pull(store, name, &opts)?;
+    }
+    Ok(())
 }
 
 /// The image (the first of the trailing arguments, unless --rootfs or

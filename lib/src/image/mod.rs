@@ -33,6 +33,9 @@ pub struct Image {
     pub config: ImageConfig,
     /// Its names, `repo:tag`, sorted.
     pub names: Vec<String>,
+    /// Its repo digests, `repo@sha256:…` (docker's RepoDigests: what a
+    /// registry named it by when it was pulled), sorted.
+    pub digests: Vec<String>,
     /// Bytes of the compressed layers plus config, as stored.
     pub size: u64,
 }
@@ -104,11 +107,15 @@ pub fn list(store: &Store) -> Result<Vec<Image>> {
         }
     }
     let mut out = Vec::new();
-    for (digest, (mut descriptor, mut names)) in by_digest {
+    for (digest, (mut descriptor, names)) in by_digest {
         descriptor.annotations.clear();
         let manifest: Manifest = read_blob_json(store, &digest)?;
         let config: ImageConfig = read_blob_json(store, &manifest.config.digest)?;
+        let (mut digests, mut names): (Vec<String>, Vec<String>) = names
+            .into_iter()
+            .partition(|n| reference::is_digest_name(n));
         names.sort();
+        digests.sort();
         let size = manifest.config.size + manifest.layers.iter().map(|l| l.size).sum::<u64>();
         out.push(Image {
             id: manifest.config.digest.clone(),
@@ -117,6 +124,7 @@ pub fn list(store: &Store) -> Result<Vec<Image>> {
             manifest,
             config,
             names,
+            digests,
             size,
         });
     }
@@ -136,6 +144,7 @@ pub fn resolve(store: &Store, query: &str) -> Result<Image> {
             names: i
                 .names
                 .iter()
+                .chain(&i.digests)
                 .map(|n| {
                     if *n == wanted {
                         query.to_string()

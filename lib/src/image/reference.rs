@@ -104,6 +104,23 @@ impl fmt::Display for Reference {
     }
 }
 
+/// Whether a stored name is a repo digest (`repo@sha256:…`) rather than
+/// a tag (`repo:tag`).
+pub fn is_digest_name(name: &str) -> bool {
+    name.contains('@')
+}
+
+/// A stored name's repository and its tag or digest: `repo:tag` →
+/// (repo, tag); `repo@sha256:…` → (repo, sha256:…).
+pub fn split_name(name: &str) -> (&str, &str) {
+    if let Some(at) = name.split_once('@') {
+        return at;
+    }
+    name.rsplit_once(':')
+        .filter(|(_, t)| !t.contains('/'))
+        .unwrap_or((name, "<none>"))
+}
+
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`
 fn valid_tag(t: &str) -> bool {
     let mut b = t.bytes();

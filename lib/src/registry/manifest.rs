@@ -20,6 +20,9 @@ pub struct Fetched {
     pub media_type: String,
     pub digest: String,
     pub manifest: Manifest,
+    /// The digest of what the reference named: the index's when it was
+    /// one (docker's repo digest), else the manifest's.
+    pub named: String,
 }
 
 /// Fetches `reference` (a tag or a digest) of the client's repository,
@@ -44,8 +47,10 @@ pub fn fetch(c: &Client, reference: &str, shown: &str, platform: &Platform) -> R
                 ),
             )
         })?;
-        let (raw, media, digest) = get(c, &d.digest, shown)?;
-        return single(raw, media, digest, shown);
+        let (raw, media, platform_digest) = get(c, &d.digest, shown)?;
+        let mut m = single(raw, media, platform_digest, shown)?;
+        m.named = digest;
+        return Ok(m);
     }
     single(raw, media, digest, shown)
 }
@@ -70,6 +75,7 @@ fn single(raw: Vec<u8>, media: String, digest: String, shown: &str) -> Result<Fe
     Ok(Fetched {
         raw,
         media_type: media,
+        named: digest.clone(),
         digest,
         manifest,
     })

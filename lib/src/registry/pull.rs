@@ -37,6 +37,27 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     let config_raw = small_blob(&client, store, &m.manifest.config, &name)?;
     let config: ImageConfig = serde_json::from_slice(&config_raw)
         .map_err(|e| Error::Damaged(format!("{name}: malformed image config: {e}")))?;
+    // A single-platform image (not reached through an index, which chose
+    // by its own entries) asked for another platform: refused as an index
+    // without it is, naming what the image is.
+    if let Some(p) = opts.platform.as_ref().filter(|_| m.named == m.digest) {
+        let variant_ok = p.variant.is_none() || p.variant == config.variant;
+        if p.os != config.os || p.architecture != config.architecture || !variant_ok {
+            let have = format::Platform {
+                os: config.os.clone(),
+                architecture: config.architecture.clone(),
+                variant: config.variant.clone(),
+            };
+            return Err(Error::not_found(
+                "image for the platform",
+                format!(
+                    "{} in {name} (it has {})",
+                    manifest::show_platform(p),
+                    manifest::show_platform(&have)
+                ),
+            ));
+        }
+    }
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != m.manifest.layers.len() {
         return Err(Error::Damaged(format!(
@@ -56,11 +77,14 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     crate::failpoint::hit("pull.manifest");
     let staged = fetch_layers(&client, store, &todo, &name, opts.progress)?;
     crate::failpoint::hit("pull.staged");
-    let names = if r.digest.is_some() && r.tag.is_none() {
-        vec![]
-    } else {
-        vec![name]
-    };
+    // Named by its tag, if any, and by its repo digest (`repo@sha256:…`,
+    // a valid OCI ref.name: docker's RepoDigests), so `cc-run
+    // repo@sha256:…` finds it whichever way it was pulled, and cc-images
+    // --digests shows the digest.
+    let mut names = vec![format!("{}@{}", r.repository(), m.named)];
+    if let Some(t) = &r.tag {
+        names.push(format!("{}:{t}", r.repository()));
+    }
     stage::store_image(
         store,
         &staged,
