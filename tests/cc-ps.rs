@@ -29,6 +29,7 @@ fn all_shows_exited_with_code() {
             "COMMAND",
             "CREATED",
             "STATUS",
+            "PORTS",
             "NAMES"
         ]
     );

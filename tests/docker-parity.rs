@@ -360,3 +360,101 @@ fn run_pulls_missing_images_and_digests_name_them() {
         "{err}"
     );
 }
+
+/// cc-ps as docker users script it: newest first, a PORTS column,
+/// `--filter`s, `-l`, `-n`, `-q` with filters, `--no-trunc`.
+#[test]
+fn ps_filters_order_and_columns() {
+    root_or_skip!();
+    let env = support::NetEnv::with_img();
+    env.busybox_image("other");
+    let out = env.run(
+        "cc-run",
+        [
+            "--name", "old", "-l", "tier=db", "img", "sh", "-c", "exit 3",
+        ],
+    );
+    assert_code(&out, 3, "the command's own code");
+    env.ok(
+        "cc-run",
+        ["--name", "mid", "--net", "none", "other", "true"],
+    );
+    let port = support::free_port();
+    let p = format!("127.0.0.1:{port}:80");
+    env.run_d([
+        "--name", "new", "-p", &p, "-l", "tier=web", "img", "sleep", "60",
+    ]);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["--format", "json"];
+        full.extend_from_slice(args);
+        env.ok("cc-ps", full)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["Name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(names(&["-a"]), ["new", "mid", "old"], "newest first");
+    assert_eq!(names(&[]), ["new"]);
+    let table = env.ok("cc-ps", [] as [&str; 0]);
+    let head: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap()
+        .split("  ")
+        .filter(|s| !s.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "CONTAINER ID",
+            "IMAGE",
+            "COMMAND",
+            "CREATED",
+            "STATUS",
+            "PORTS",
+            "NAMES"
+        ]
+    );
+    assert!(
+        table.contains(&format!("127.0.0.1:{port}->80/tcp")),
+        "{table}"
+    );
+    assert_eq!(names(&["-f", "status=exited"]), ["mid", "old"]);
+    assert_eq!(names(&["--filter", "exited=3"]), ["old"]);
+    assert_eq!(names(&["-a", "--filter", "label=tier"]), ["new", "old"]);
+    assert_eq!(names(&["-a", "--filter=label=tier=db"]), ["old"]);
+    assert_eq!(names(&["-a", "-f", "ancestor=other"]), ["mid"]);
+    assert_eq!(names(&["-a", "-f", "network=none"]), ["mid"]);
+    assert_eq!(names(&["-a", "-f", "before=new"]), ["mid", "old"]);
+    assert_eq!(names(&["-a", "-f", "since=old"]), ["new", "mid"]);
+    assert_eq!(
+        names(&["-a", "-f", "name=mi", "-f", "name=ol"]),
+        ["mid", "old"],
+        "one key: alternatives"
+    );
+    assert_eq!(
+        names(&["-a", "-f", "label=tier", "-f", "status=running"]),
+        ["new"],
+        "two keys: both"
+    );
+    assert_eq!(names(&["-l"]), ["new"]);
+    assert_eq!(names(&["-n", "2"]), ["new", "mid"]);
+    let q = env.ok("cc-ps", ["-aq", "--filter", "status=exited", "--no-trunc"]);
+    let ids: Vec<&str> = q.lines().collect();
+    assert_eq!(ids, [env.inspect("Id", "mid"), env.inspect("Id", "old")]);
+    let out = env.run("cc-ps", ["--filter", "colour=red"]);
+    assert_code(&out, 2, "unknown filter");
+    let out = env.run("cc-ps", ["--filter", "status=sleepy"]);
+    assert_code(&out, 2, "unknown status");
+    let out = env.run("cc-ps", ["--filter", "ancestor=nosuch"]);
+    assert_code(&out, 3, "unknown image");
+    for n in ["new", "mid", "old"] {
+        env.ok("cc-rm", ["-f", n]);
+    }
+    assert_no_leaks(&env);
+}

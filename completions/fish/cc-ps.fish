@@ -1,7 +1,11 @@
 complete -c cc-ps -l root -d 'The store\'s root folder' -r -F
 complete -c cc-ps -l format -d '`table` for people, `json` for one object per line' -r -f -a "table\t''
 json\t''"
+complete -c cc-ps -s f -l filter -d 'Only containers that match: id, name, label (K or K=V), status (created, running, exited, ...), exited (a code), ancestor (an image), before, since (a container), volume (a bind\'s source or destination), network (bridge, none, host, container:X), health (cc has no health checks: none matches every container). Repeated keys are alternatives; different keys must all hold' -r
+complete -c cc-ps -s n -l last -d 'Only the N newest containers (of all)' -r
 complete -c cc-ps -s a -l all -d 'Show all containers, not only running ones'
 complete -c cc-ps -s q -l quiet -d 'Print container ids only, one per line'
+complete -c cc-ps -s l -l latest -d 'Only the newest container (of all)'
+complete -c cc-ps -l no-trunc -d 'Show whole ids and commands'
 complete -c cc-ps -s h -l help -d 'Print help'
 complete -c cc-ps -s V -l version -d 'Print version'

@@ -6,6 +6,7 @@ complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must 
 complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup, so a container\'s log takes at most about twice SIZE on disk; 0 for no cap' -r
 complete -c cc-run -l detach-keys -d 'Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)' -r
 complete -c cc-run -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
+complete -c cc-run -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
 complete -c cc-run -l env-file -d 'Read environment variables from a file of K=V lines' -r -F
 complete -c cc-run -s u -l user -d 'Run as USER[:GROUP], names from the image\'s /etc/passwd or numbers' -r
 complete -c cc-run -s w -l workdir -d 'Working folder inside the container (created when missing)' -r

@@ -136,6 +136,7 @@ fn config(c: &Container, p: &Process) -> Value {
         "OpenStdin": c.annotation(container::ANN_INTERACTIVE).is_some(),
         "Image": c.annotation(container::ANN_IMAGE_NAME),
         "StopSignal": c.annotation(container::ANN_STOP_SIGNAL).unwrap_or("SIGTERM"),
+        "Labels": c.labels(),
     })
 }
 

@@ -28,6 +28,7 @@
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
+//! | `ps`        | cc-ps: docker's filters over containers, the PORTS column, labels |
 //! | `lifecycle` | kill, stop, wait, remove |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
@@ -53,6 +54,7 @@ pub mod monitor;
 pub mod mount;
 pub mod net;
 pub mod oci;
+pub mod ps;
 pub mod registry;
 pub mod run;
 pub mod sandbox;

@@ -2,11 +2,12 @@ use std::process::ExitCode;
 
 use cc_lib::cli::{print_json, print_table, Format, StoreOpts};
 use cc_lib::container::{self, Container, Status, ANN_IMAGE_NAME};
+use cc_lib::ps::{self, Filters};
 use cc_lib::store::short_id;
 use cc_lib::{time, Result};
 use clap::{CommandFactory, Parser};
 
-/// List containers: running ones, or all with -a.
+/// List containers, newest first: running ones, or all with -a.
 #[derive(Debug, Parser)]
 #[command(name = "cc-ps", version)]
 pub struct Args {
@@ -21,6 +22,23 @@ pub struct Args {
     /// `table` for people, `json` for one object per line
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Only containers that match: id, name, label (K or K=V), status
+    /// (created, running, exited, ...), exited (a code), ancestor (an
+    /// image), before, since (a container), volume (a bind's source or
+    /// destination), network (bridge, none, host, container:X), health
+    /// (cc has no health checks: none matches every container). Repeated
+    /// keys are alternatives; different keys must all hold
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Only the newest container (of all)
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Only the N newest containers (of all)
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+    /// Show whole ids and commands
+    #[arg(long)]
+    pub no_trunc: bool,
 }
 
 pub fn command() -> clap::Command {
@@ -29,16 +47,30 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    let list: Vec<Container> = container::list(&store)?
+    let filters = Filters::parse(&a.filter)?;
+    let last = if a.latest { Some(1) } else { a.last };
+    let all = a.all || last.is_some() || filters.wants_all();
+    let mut list: Vec<Container> = container::list(&store)?;
+    // Newest first, as docker lists them.
+    list.reverse();
+    let list: Vec<Container> = filters
+        .apply(&store, list)?
         .into_iter()
-        .filter(|c| a.all || c.status() == Status::Running)
+        .filter(|c| all || c.status() == Status::Running)
+        .take(last.unwrap_or(usize::MAX))
         .collect();
+    let id = |c: &Container| match a.no_trunc {
+        true => c.id.clone(),
+        false => short_id(&c.id).to_string(),
+    };
     if a.quiet {
         for c in &list {
-            println!("{}", short_id(&c.id));
+            println!("{}", id(c));
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let ports = ps::ports_by_id(&store);
+    let ports_of = |c: &Container| ports.get(&c.id).cloned().unwrap_or_default();
     if a.format == Format::Json {
         for c in &list {
             let s = c.state.derived();
@@ -46,6 +78,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "Id": c.id, "Name": c.name(), "Image": image(c), "Command": command_line(c),
                 "Created": s.created, "Status": s.status, "ExitCode": s.exit_code,
                 "StartedAt": s.started_at, "FinishedAt": s.finished_at, "Pid": s.pid,
+                "Ports": ports_of(c), "Labels": c.labels(),
             }))?;
         }
         return Ok(ExitCode::SUCCESS);
@@ -57,15 +90,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 .map(time::ago)
                 .unwrap_or_default();
             let mut cmd = command_line(c);
-            if cmd.chars().count() > 30 {
+            if !a.no_trunc && cmd.chars().count() > 30 {
                 cmd = cmd.chars().take(29).collect::<String>() + "…";
             }
             vec![
-                short_id(&c.id).into(),
+                id(c),
                 image(c),
                 format!("\"{cmd}\""),
                 created,
                 status(c),
+                ports_of(c),
                 c.name().into(),
             ]
         })
@@ -77,6 +111,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "COMMAND",
             "CREATED",
             "STATUS",
+            "PORTS",
             "NAMES",
         ],
         &rows,

@@ -36,7 +36,7 @@ pub struct Args {
     /// and network (--net; the host's if the bundle has no network
     /// namespace). Options that would change the spec are refused with it.
     #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "rootfs", "args", "env", "env_file", "user", "workdir", "hostname", "entrypoint",
+        "rootfs", "args", "env", "env_file", "label", "user", "workdir", "hostname", "entrypoint",
         "volumes", "tmpfs", "read_only", "memory", "memory_swap", "cpu_shares", "cpus",
         "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
         "userns", "uidmap", "gidmap", "tty",
@@ -70,6 +70,9 @@ pub struct Args {
     /// Set an environment variable; `-e K` takes K from cc-run's environment
     #[arg(short, long = "env", value_name = "K=V")]
     pub env: Vec<String>,
+    /// Set a label on the container (after the image's), KEY[=VALUE]
+    #[arg(short = 'l', long = "label", value_name = "K=V")]
+    pub label: Vec<String>,
     /// Read environment variables from a file of K=V lines
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
@@ -241,6 +244,7 @@ fn options(mut a: Args) -> Result<RunOptions> {
         command,
         entrypoint: a.entrypoint,
         env,
+        labels: a.label,
         user: a.user,
         workdir: a.workdir,
         hostname: a.hostname,

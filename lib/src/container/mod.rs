@@ -8,7 +8,7 @@ pub mod names;
 pub mod pending;
 pub mod state;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
@@ -19,6 +19,9 @@ use crate::store::{self, Candidate, Store};
 pub use state::{State, Status};
 
 pub const ANN_NAME: &str = "io.cc.name";
+/// A container's labels: its image's, then `cc-run --label`'s, each an
+/// annotation `io.cc.label.KEY`.
+pub const ANN_LABEL: &str = "io.cc.label.";
 pub const ANN_IMAGE: &str = "io.cc.image";
 pub const ANN_IMAGE_NAME: &str = "io.cc.image.name";
 /// The image's layers' diff ids, top first, comma-separated.
@@ -48,6 +51,13 @@ pub struct Container {
 impl Container {
     pub fn name(&self) -> &str {
         self.annotation(ANN_NAME).unwrap_or("")
+    }
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        self.spec
+            .annotations
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(ANN_LABEL)?.to_string(), v.clone())))
+            .collect()
     }
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.spec.annotations.get(key).map(|s| s.as_str())

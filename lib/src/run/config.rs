@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub entrypoint: Option<String>,
     /// `K=V` after `-e K` and `--env-file` are read.
     pub env: Vec<String>,
+    /// `--label K[=V]`s, after the image's labels.
+    pub labels: Vec<String>,
     pub user: Option<String>,
     pub workdir: Option<String>,
     pub hostname: Option<String>,
@@ -233,6 +235,17 @@ fn annotations(
         if on {
             annotations.insert(k.into(), "true".into());
         }
+    }
+    let labels = ic
+        .labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()));
+    for (k, v) in labels.chain(o.labels.iter().map(|l| {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        (k.to_string(), v.to_string())
+    })) {
+        annotations.insert(format!("{}{k}", crate::container::ANN_LABEL), v);
     }
     annotations.insert(crate::net::ANN_NET.into(), net.as_annotation());
     let ports = published(o, ic, net)?;
