@@ -175,6 +175,7 @@ fn docker_shaped_keys() {
             "Env",
             "Hostname",
             "Image",
+            "Labels",
             "OpenStdin",
             "StopSignal",
             "Tty",
