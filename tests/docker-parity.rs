@@ -458,3 +458,61 @@ fn ps_filters_order_and_columns() {
     }
     assert_no_leaks(&env);
 }
+
+/// cc-images as docker users script it: newest first and `--filter`s.
+#[test]
+fn images_filters_and_order() {
+    root_or_skip!();
+    let env = Env::new();
+    let dir = env.busybox_rootfs("r");
+    let imp = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.insert(all.len() - 1, dir.to_str().unwrap());
+        env.ok("cc-import", all).trim().to_string()
+    };
+    // Distinct configs (the label), so distinct images, one second apart:
+    // docker's created times have a second's resolution in tables.
+    let old = imp(&["-c", "LABEL tier=db", "app:old"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new = imp(&["-c", "LABEL tier=web", "app:new"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // No name: dangling, docker's `<none> <none>`.
+    let dangling = env.ok("cc-import", ["-c", "LABEL x=1", dir.to_str().unwrap()]);
+    let dangling = dangling.trim();
+    let rows = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["--format", "json"];
+        full.extend_from_slice(args);
+        env.ok("cc-images", full)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{}:{}",
+                    v["Repository"].as_str().unwrap(),
+                    v["Tag"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&[]),
+        ["<none>:<none>", "app:new", "app:old"],
+        "newest first"
+    );
+    assert_eq!(rows(&["-a"]), ["<none>:<none>", "app:new", "app:old"]);
+    assert_eq!(rows(&["--filter", "label=tier=db"]), ["app:old"]);
+    assert_eq!(rows(&["-f", "label=tier"]), ["app:new", "app:old"]);
+    assert_eq!(rows(&["-f", "reference=app:n*"]), ["app:new"]);
+    assert_eq!(rows(&["-f", "reference=ap*"]), ["app:new", "app:old"]);
+    assert_eq!(rows(&["-f", "before=app:new"]), ["app:old"]);
+    assert_eq!(rows(&["-f", "since=app:old"]), ["<none>:<none>", "app:new"]);
+    assert_eq!(rows(&["-f", "dangling=false"]), ["app:new", "app:old"]);
+    assert_eq!(rows(&["-f", "dangling=true"]), ["<none>:<none>"]);
+    let q = env.ok("cc-images", ["-q", "--no-trunc", "-f", "dangling=true"]);
+    assert_eq!(q.trim(), dangling);
+    let out = env.run("cc-images", ["-f", "colour=red"]);
+    assert_code(&out, 2, "unknown filter");
+    let out = env.run("cc-images", ["-f", "dangling=maybe"]);
+    assert_code(&out, 2, "dangling=maybe");
+    assert!(old != new);
+}

@@ -1,8 +1,10 @@
 complete -c cc-images -l root -d 'The store\'s root folder' -r -F
 complete -c cc-images -l format -d '`table` for people, `json` for one object per line' -r -f -a "table\t''
 json\t''"
+complete -c cc-images -s f -l filter -d 'Only images that match: dangling (true or false), reference (a glob over REPO or REPO:TAG), label (K or K=V), before, since (an image). Repeated keys are alternatives; different keys must all hold' -r
 complete -c cc-images -s q -l quiet -d 'Print image ids only, one per line'
 complete -c cc-images -l digests -d 'Show each row\'s repo digest (what the registry named the image by)'
 complete -c cc-images -l no-trunc -d 'Show whole ids'
+complete -c cc-images -s a -l all -d 'Show all images (cc keeps no intermediate images: the same list)'
 complete -c cc-images -s h -l help -d 'Print help'
 complete -c cc-images -s V -l version -d 'Print version'

@@ -11,6 +11,7 @@
 //! | `error`     | the one error type and its exit codes |
 //! | `failpoint` | `CC_FAILPOINT` kill points for crash tests |
 //! | `time`      | RFC 3339 times and docker's durations |
+//! | `filter`    | docker's `--filter KEY=VALUE` lists, label and glob matches |
 //! | `sys`       | small process and fd helpers: writes, signalfds, window sizes, wait statuses |
 //! | `tree`      | walking and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
@@ -42,6 +43,7 @@ pub mod commit;
 pub mod container;
 pub mod error;
 pub mod failpoint;
+pub mod filter;
 pub mod hostmount;
 pub mod idmap;
 pub mod image;

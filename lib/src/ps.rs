@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use crate::container::{self, Container, Status};
 use crate::error::{Error, Result};
+use crate::filter;
 use crate::image;
 use crate::net::{self, ipam};
 use crate::store::Store;
 
-/// Parsed `--filter KEY=VALUE`s.
-#[derive(Debug, Default)]
-pub struct Filters(BTreeMap<String, Vec<String>>);
+/// cc-ps's `--filter`s.
+pub struct Filters(filter::Filters);
 
 const KEYS: &[&str] = &[
     "id", "name", "label", "status", "exited", "ancestor", "before", "since", "volume", "network",
@@ -30,35 +30,27 @@ const STATUSES: &[&str] = &[
 
 impl Filters {
     pub fn parse(args: &[String]) -> Result<Filters> {
-        let mut f = Filters::default();
-        for a in args {
-            let (k, v) = a
-                .split_once('=')
-                .ok_or_else(|| Error::Usage(format!("invalid filter '{a}': use KEY=VALUE")))?;
-            if !KEYS.contains(&k) {
-                return Err(Error::Usage(format!(
-                    "invalid filter '{k}': one of {}",
-                    KEYS.join(", ")
-                )));
-            }
-            let bad = match k {
-                "status" => !STATUSES.contains(&v),
-                "exited" => v.parse::<i32>().is_err(),
-                "health" => !["starting", "healthy", "unhealthy", "none"].contains(&v),
-                _ => false,
-            };
-            if bad {
-                return Err(Error::Usage(format!("invalid filter '{a}'")));
-            }
-            f.0.entry(k.to_string()).or_default().push(v.to_string());
+        let f = filter::Filters::parse(args, KEYS)?;
+        let bad = |key: &str, ok: &dyn Fn(&str) -> bool| {
+            f.values(key).find(|v| !ok(v)).map(|v| format!("{key}={v}"))
+        };
+        let bad = bad("status", &|v| STATUSES.contains(&v))
+            .or_else(|| bad("exited", &|v| v.parse::<i32>().is_ok()))
+            .or_else(|| {
+                bad("health", &|v| {
+                    ["starting", "healthy", "unhealthy", "none"].contains(&v)
+                })
+            });
+        match bad {
+            Some(b) => Err(Error::Usage(format!("invalid filter '{b}'"))),
+            None => Ok(Filters(f)),
         }
-        Ok(f)
     }
 
     /// Whether the filters make `cc-ps` list stopped containers too
     /// (docker: `status` and `exited` look at all).
     pub fn wants_all(&self) -> bool {
-        self.0.contains_key("status") || self.0.contains_key("exited")
+        self.0.has("status") || self.0.has("exited")
     }
 
     /// Keeps the containers every filter lets through. Images and
@@ -111,24 +103,16 @@ impl Filters {
     }
 
     fn values(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0.get(key).into_iter().flatten().map(String::as_str)
+        self.0.values(key)
     }
 
-    /// True when no filter has this key, or one of its values holds.
     fn any(&self, key: &str, f: impl Fn(&str) -> bool) -> bool {
-        match self.0.get(key) {
-            None => true,
-            Some(vs) => vs.iter().any(|v| f(v)),
-        }
+        self.0.any(key, f)
     }
 }
 
 fn has_label(c: &Container, want: &str) -> bool {
-    let labels = c.labels();
-    match want.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(want),
-    }
+    filter::label_matches(&c.labels(), want)
 }
 
 /// docker's status words: created, running, exited.

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
+use cc_lib::image::filter::Filters;
 use cc_lib::image::reference::split_name;
 use cc_lib::image::{self, Image};
 use cc_lib::store::short_id;
@@ -25,6 +26,14 @@ pub struct Args {
     /// Show whole ids
     #[arg(long)]
     pub no_trunc: bool,
+    /// Only images that match: dangling (true or false), reference (a
+    /// glob over REPO or REPO:TAG), label (K or K=V), before, since (an
+    /// image). Repeated keys are alternatives; different keys must all hold
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Show all images (cc keeps no intermediate images: the same list)
+    #[arg(short, long)]
+    pub all: bool,
     /// Only images whose repository is NAME (or NAME:TAG)
     pub name: Option<String>,
 }
@@ -35,7 +44,8 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    let mut images = image::list(&store)?;
+    let filters = Filters::parse(&a.filter)?;
+    let mut images = filters.images(&store, image::list(&store)?)?;
     // Newest first, as docker lists them.
     images.sort_by(|x, y| y.config.created.cmp(&x.config.created));
     let mut rows: Vec<Row> = Vec::new();
@@ -45,6 +55,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 if *want != repo && *want != format!("{repo}:{tag}") {
                     continue;
                 }
+            }
+            if !filters.row(&repo, &tag) {
+                continue;
             }
             let digest = img
                 .digests

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod change;
 pub mod digest;
+pub mod filter;
 pub mod format;
 pub mod import;
 pub mod reference;
