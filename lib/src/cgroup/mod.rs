@@ -10,6 +10,7 @@
 
 mod dbus;
 mod devices;
+mod more;
 mod resources;
 mod systemd;
 mod v1;
@@ -18,7 +19,7 @@ mod view;
 
 use resources::{check_resources, swap_limit};
 pub use resources::{
-    cpus_to_quota, device_rule, parse_size, pids_limit, Resources, DEFAULT_PIDS_LIMIT,
+    cpus_to_quota, device_rule, parse_size, pids_limit, More, Resources, DEFAULT_PIDS_LIMIT,
 };
 pub use systemd::Unit;
 pub use view::{own_hierarchies, Hierarchy};
@@ -40,9 +41,13 @@ pub enum Version {
 /// Where cgroup filesystems are mounted.
 const ROOT: &str = "/sys/fs/cgroup";
 
-/// The v1 controllers cc creates a folder in (cpuset and blkio are left to
-/// the parent: cc sets no limits there).
+/// The v1 controllers cc creates a folder in for every group.
 const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"];
+
+/// The v1 controllers cc creates a folder in only for a limit there (a
+/// bundle's cpuset, blockIO, hugepageLimits, network); else the group
+/// stays in its parent's.
+const V1_OPTIONAL: [&str; 5] = ["cpuset", "blkio", "hugetlb", "net_cls", "net_prio"];
 
 /// v1 or v2, from the filesystem type of /sys/fs/cgroup (statfs(2)).
 pub fn version() -> Version {
@@ -177,7 +182,7 @@ impl Cgroup {
         }
         let mut created = Vec::new();
         let result = match cg.version {
-            Version::V1 => v1::create(&cg, res, &mut created),
+            Version::V1 => v1::create(&mut cg, res, &mut created),
             Version::V2 => v2::create(&cg, res, &mut created),
         };
         if let Err(e) = result {

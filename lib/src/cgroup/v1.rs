@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    make_dirs, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources, Version,
-    V1_CONTROLLERS,
+    make_dirs, more, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources, Version,
+    V1_CONTROLLERS, V1_OPTIONAL,
 };
 use crate::error::{Error, Result};
 
@@ -38,7 +38,7 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
         };
         let controllers: Vec<String> = superopts
             .split(',')
-            .filter(|o| V1_CONTROLLERS.contains(o))
+            .filter(|o| V1_CONTROLLERS.contains(o) || V1_OPTIONAL.contains(o))
             .map(str::to_string)
             .collect();
         let mountpoint = PathBuf::from(unescape(mountpoint));
@@ -74,12 +74,21 @@ pub(super) fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The group's folder in each hierarchy cc uses that is mounted.
+/// The group's folder in each hierarchy cc uses that is mounted; in the
+/// optional ones (cpuset, blkio, ...) only when the folder exists, since
+/// create() makes it only for a limit there.
 pub(super) fn dirs(name: &str) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     for (mountpoint, controllers) in hierarchies() {
+        let always = controllers
+            .iter()
+            .any(|c| V1_CONTROLLERS.contains(&c.as_str()));
+        let dir = mountpoint.join(name);
+        if !always && !dir.is_dir() {
+            continue;
+        }
         for c in controllers {
-            out.push((c, mountpoint.join(name)));
+            out.push((c, dir.clone()));
         }
     }
     out
@@ -114,30 +123,66 @@ fn has_swap_accounting(memory_dir: &Path) -> bool {
     memory_dir.join("memory.memsw.limit_in_bytes").exists()
 }
 
-pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -> Result<()> {
+pub(super) fn create(cg: &mut Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -> Result<()> {
+    let optional = res.more.controllers();
     let needed = [
-        ("memory", res.memory.is_some() || res.memory_swap.is_some()),
+        (
+            "memory",
+            res.memory.is_some() || res.memory_swap.is_some() || res.more.memory(),
+        ),
         (
             "cpu",
-            res.cpu_shares.is_some() || res.cpu_quota.is_some() || res.cpu_period.is_some(),
+            res.cpu_shares.is_some()
+                || res.cpu_quota.is_some()
+                || res.cpu_period.is_some()
+                || res.more.cpu_rt_period.is_some()
+                || res.more.cpu_rt_runtime.is_some(),
         ),
         ("pids", res.pids.is_some()),
     ];
-    for (controller, _) in needed.iter().filter(|(_, n)| *n) {
-        if cg.dir(controller).is_none() {
+    let mounted = hierarchies();
+    let has = |c: &str| mounted.iter().any(|(_, cs)| cs.iter().any(|x| x == c));
+    let wanted = needed.iter().filter(|(_, n)| *n).map(|(c, _)| *c);
+    for controller in wanted.chain(optional.iter().copied()) {
+        if !has(controller) {
             return Err(Error::Unsupported(format!(
                 "cannot limit {controller}: cgroup controller '{controller}' is not mounted"
             )));
         }
     }
-    for dir in cg.paths() {
-        let base = dir
-            .ancestors()
-            .nth(cg.name.split('/').count())
-            .unwrap_or(&dir);
-        make_dirs(base, &cg.name, created, |_| Ok(()))?;
+    let extra = mounted
+        .iter()
+        .filter(|(_, cs)| cs.iter().any(|c| optional.contains(&c.as_str())))
+        .map(|(mp, _)| mp.join(&cg.name));
+    let depth = cg.name.split('/').count();
+    for dir in cg.paths().into_iter().chain(extra) {
+        let base = dir.ancestors().nth(depth).unwrap_or(&dir).to_path_buf();
+        make_dirs(&base, &cg.name, created, |_| Ok(()))?;
+        if dir.join("cpuset.cpus").exists() {
+            inherit_cpuset(&base, &cg.name)?;
+        }
     }
+    cg.dirs = dirs(&cg.name);
     apply(cg, res)
+}
+
+/// A new v1 cpuset group starts with no CPUs and no memory nodes, and a
+/// task cannot join it: each level gets its parent's, as runc does.
+fn inherit_cpuset(base: &Path, name: &str) -> Result<()> {
+    let mut dir = base.to_path_buf();
+    for part in name.split('/') {
+        let parent = dir.clone();
+        dir.push(part);
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let own = fs::read_to_string(dir.join(file)).unwrap_or_default();
+            if own.trim().is_empty() {
+                let p = parent.join(file);
+                let value = fs::read_to_string(&p).map_err(|e| Error::io("read", &p, e))?;
+                write(&dir.join(file), value.trim())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
@@ -155,49 +200,10 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
         if let Some(shares) = res.cpu_shares {
             write(&dir.join("cpu.shares"), &shares.to_string())?;
         }
-        // The period first: the quota is checked against it.
-        if res.cpu_period.is_some() || res.cpu_quota.is_some() {
-            let period = res.cpu_period.unwrap_or(100_000);
-            write(&dir.join("cpu.cfs_period_us"), &period.to_string())?;
-        }
-        if let Some(q) = res.cpu_quota {
-            write(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
-        }
+        cfs(dir, res.cpu_quota, res.cpu_period)?;
     }
     if !res.devices.is_empty() {
-        // devices.deny/devices.allow, in order (cgroup-v1/devices.rst):
-        // `deny a` empties the group's list, then each allow adds a rule.
-        let dir = cg.dir("devices").ok_or_else(|| {
-            Error::Unsupported(
-                "cannot limit devices: cgroup controller 'devices' is not mounted".into(),
-            )
-        })?;
-        // One open file per control file, one write per rule: each write
-        // is a rule (a container start writes about thirteen).
-        let mut open: Vec<(&str, fs::File)> = Vec::new();
-        for rule in &res.devices {
-            let (file, value) = match rule.split_once(' ') {
-                Some(("allow", v)) => ("devices.allow", v),
-                Some(("deny", v)) => ("devices.deny", v),
-                _ => {
-                    return Err(Error::Spec(format!("invalid device rule '{rule}'")));
-                }
-            };
-            let path = dir.join(file);
-            let f = match open.iter().position(|(n, _)| *n == file) {
-                Some(i) => &mut open[i].1,
-                None => {
-                    let f = fs::OpenOptions::new()
-                        .write(true)
-                        .open(&path)
-                        .map_err(|e| Error::io("open", &path, e))?;
-                    open.push((file, f));
-                    &mut open.last_mut().expect("just pushed").1
-                }
-            };
-            std::io::Write::write_all(f, value.as_bytes())
-                .map_err(|e| Error::io("write to", &path, super::with_value(e, value)))?;
-        }
+        devices(cg, &res.devices)?;
     }
     if let (Some(dir), Some(p)) = (cg.dir("pids"), res.pids) {
         let value = if p > 0 {
@@ -206,6 +212,73 @@ pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
             "max".to_string()
         };
         write(&dir.join("pids.max"), &value)?;
+    }
+    more::apply_v1(cg, &res.more)
+}
+
+/// cpu.cfs_period_us and cpu.cfs_quota_us in runc's order: the period
+/// first (the quota is checked against it); when the kernel refuses it
+/// (EINVAL: the old quota over the new period would exceed the parent's
+/// limit) and a quota follows, the period is written again after it. A
+/// quota alone keeps the group's period.
+fn cfs(dir: &Path, quota: Option<i64>, period: Option<u64>) -> Result<()> {
+    let period_file = dir.join("cpu.cfs_period_us");
+    let mut retry = None;
+    if let Some(p) = period {
+        let value = p.to_string();
+        match fs::write(&period_file, &value) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && quota.is_some() => {
+                retry = Some(value)
+            }
+            Err(e) => {
+                let e = super::with_value(e, &value);
+                return Err(Error::io("write to", &period_file, e));
+            }
+        }
+    }
+    if let Some(q) = quota {
+        write(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
+    }
+    match retry {
+        Some(value) => write(&period_file, &value),
+        None => Ok(()),
+    }
+}
+
+/// devices.deny/devices.allow, in order (cgroup-v1/devices.rst): `deny a`
+/// empties the group's list, then each allow adds a rule.
+fn devices(cg: &Cgroup, rules: &[String]) -> Result<()> {
+    let dir = cg.dir("devices").ok_or_else(|| {
+        Error::Unsupported(
+            "cannot limit devices: cgroup controller 'devices' is not mounted".into(),
+        )
+    })?;
+    // One open file per control file, one write per rule: each write
+    // is a rule (a container start writes about thirteen).
+    let mut open: Vec<(&str, fs::File)> = Vec::new();
+    for rule in rules {
+        let (file, value) = match rule.split_once(' ') {
+            Some(("allow", v)) => ("devices.allow", v),
+            Some(("deny", v)) => ("devices.deny", v),
+            _ => {
+                return Err(Error::Spec(format!("invalid device rule '{rule}'")));
+            }
+        };
+        let path = dir.join(file);
+        let f = match open.iter().position(|(n, _)| *n == file) {
+            Some(i) => &mut open[i].1,
+            None => {
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Error::io("open", &path, e))?;
+                open.push((file, f));
+                &mut open.last_mut().expect("just pushed").1
+            }
+        };
+        std::io::Write::write_all(f, value.as_bytes())
+            .map_err(|e| Error::io("write to", &path, super::with_value(e, value)))?;
     }
     Ok(())
 }
