@@ -5,8 +5,8 @@
 //! v2 (cgroups(7), "cgroups version 2"); anything else is v1, where each
 //! controller's hierarchy is found in /proc/self/mountinfo because
 //! controllers may be co-mounted (`cpu,cpuacct`). A v2 hierarchy mounted
-//! elsewhere beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers
-//! cc needs and is ignored.
+//! beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers, but
+//! the group is made there too, as runc does.
 
 mod dbus;
 mod devices;
@@ -313,11 +313,17 @@ impl Cgroup {
     /// (kernel/cgroup/cgroup.c, cgroup_procs_write_start). On v2 a domain
     /// group takes whole processes: `cgroup.procs`.
     pub fn join_self(&self) -> Result<()> {
-        let file = match self.version {
-            Version::V1 => "tasks",
-            Version::V2 => "cgroup.procs",
-        };
-        for dir in self.paths() {
+        let mut done: Vec<&Path> = Vec::new();
+        for (controller, dir) in &self.dirs {
+            if done.contains(&dir.as_path()) {
+                continue;
+            }
+            done.push(dir);
+            // A hybrid host's v2 hierarchy has no `tasks`.
+            let file = match self.version {
+                Version::V1 if controller != v1::UNIFIED => "tasks",
+                _ => "cgroup.procs",
+            };
             write(&dir.join(file), "0")?;
         }
         Ok(())

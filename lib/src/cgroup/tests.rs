@@ -39,6 +39,7 @@ fn cgroup_mountinfo_finds_comounted_controllers() {
         ("/sys/fs/cgroup/mem ory".into(), vec!["memory".into()]),
         ("/sys/fs/cgroup/devices".into(), vec!["devices".into()]),
         ("/sys/fs/cgroup/pids".into(), vec!["pids".into()]),
+        ("/sys/fs/cgroup/unified".into(), vec!["unified".into()]),
     ];
     assert_eq!(got, want);
 }

@@ -11,6 +11,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+/// The name cc gives a hybrid host's v2 hierarchy among the v1 ones.
+pub(super) const UNIFIED: &str = "unified";
+
 /// The mount point of each v1 hierarchy and the controllers it carries.
 fn hierarchies() -> Vec<(PathBuf, Vec<String>)> {
     let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
@@ -20,6 +23,9 @@ fn hierarchies() -> Vec<(PathBuf, Vec<String>)> {
 /// Lines of proc_pid_mountinfo(5): `id parent maj:min root mountpoint opts
 /// [optional...] - fstype source superopts`. Only `cgroup` (v1) mounts of a
 /// hierarchy's root count: a bind of a sub-folder would put groups elsewhere.
+/// A hybrid host's cgroup2 mount at /sys/fs/cgroup/unified counts too, as
+/// the hierarchy [`UNIFIED`]: runc places its containers there as well, so
+/// tools that read `0::` in /proc/PID/cgroup find the container's group.
 pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
     let mut out: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for line in text.lines() {
@@ -28,7 +34,7 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
         };
         let fields: Vec<&str> = left.split(' ').collect();
         let mut rest = right.split(' ');
-        let (Some("cgroup"), Some(_source), Some(superopts)) =
+        let (Some(fstype @ ("cgroup" | "cgroup2")), Some(_source), Some(superopts)) =
             (rest.next(), rest.next(), rest.next())
         else {
             continue;
@@ -36,6 +42,14 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
         let (Some(&"/"), Some(mountpoint)) = (fields.get(3), fields.get(4)) else {
             continue;
         };
+        if fstype == "cgroup2" {
+            let unified = Path::new(super::ROOT).join("unified");
+            let mountpoint = PathBuf::from(unescape(mountpoint));
+            if mountpoint == unified && !out.iter().any(|(m, _)| *m == unified) {
+                out.push((mountpoint, vec![UNIFIED.to_string()]));
+            }
+            continue;
+        }
         let controllers: Vec<String> = superopts
             .split(',')
             .filter(|o| V1_CONTROLLERS.contains(o) || V1_OPTIONAL.contains(o))
@@ -82,7 +96,7 @@ pub(super) fn dirs(name: &str) -> Vec<(String, PathBuf)> {
     for (mountpoint, controllers) in hierarchies() {
         let always = controllers
             .iter()
-            .any(|c| V1_CONTROLLERS.contains(&c.as_str()));
+            .any(|c| V1_CONTROLLERS.contains(&c.as_str()) || c == UNIFIED);
         let dir = mountpoint.join(name);
         if !always && !dir.is_dir() {
             continue;
