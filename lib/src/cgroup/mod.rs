@@ -201,7 +201,7 @@ impl Cgroup {
     pub fn update(&self, res: &Resources) -> Result<()> {
         check_resources(res)?;
         match self.version {
-            Version::V1 => v1::apply(self, res),
+            Version::V1 => v1::apply(&v1::grow(self, res)?, res),
             Version::V2 => v2::update(self, res),
         }
     }

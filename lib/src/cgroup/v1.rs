@@ -164,20 +164,91 @@ pub(super) fn create(cg: &mut Cgroup, res: &Resources, created: &mut Vec<PathBuf
             )));
         }
     }
-    let extra = mounted
-        .iter()
-        .filter(|(_, cs)| cs.iter().any(|c| optional.contains(&c.as_str())))
-        .map(|(mp, _)| mp.join(&cg.name));
     let depth = cg.name.split('/').count();
-    for dir in cg.paths().into_iter().chain(extra) {
+    for dir in cg.paths() {
         let base = dir.ancestors().nth(depth).unwrap_or(&dir).to_path_buf();
         make_dirs(&base, &cg.name, created, |_| Ok(()))?;
-        if dir.join("cpuset.cpus").exists() {
-            inherit_cpuset(&base, &cg.name)?;
-        }
     }
+    make_optional(&cg.name, &optional, &mounted, created)?;
     cg.dirs = dirs(&cg.name);
     apply(cg, res)
+}
+
+/// Makes the group's folder in the hierarchies of the `optional`
+/// controllers (cpuset, blkio, ...) a limit needs.
+fn make_optional(
+    name: &str,
+    optional: &[&str],
+    mounted: &[(PathBuf, Vec<String>)],
+    created: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let bases = mounted
+        .iter()
+        .filter(|(_, cs)| cs.iter().any(|c| optional.contains(&c.as_str())))
+        .map(|(mp, _)| mp);
+    for base in bases {
+        make_dirs(base, name, created, |_| Ok(()))?;
+        if base.join("cpuset.cpus").exists() {
+            inherit_cpuset(base, name)?;
+        }
+    }
+    Ok(())
+}
+
+/// `update` of a limit in an optional controller the group was created
+/// without (runc's groups are in every hierarchy): the folder is made now
+/// and every process moved in, the group frozen meanwhile so that none
+/// forks outside it. Returns the group with its new folders.
+pub(super) fn grow(cg: &Cgroup, res: &Resources) -> Result<Cgroup> {
+    let missing: Vec<&str> = (res.more.controllers().into_iter())
+        .filter(|c| cg.dir(c).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(cg.clone());
+    }
+    let mounted = hierarchies();
+    if let Some(c) = missing
+        .iter()
+        .find(|c| !mounted.iter().any(|(_, cs)| cs.iter().any(|x| x == *c)))
+    {
+        return Err(Error::Unsupported(format!(
+            "cannot limit {c}: cgroup controller '{c}' is not mounted"
+        )));
+    }
+    let mut created = Vec::new();
+    if let Err(e) = make_optional(&cg.name, &missing, &mounted, &mut created) {
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        return Err(e);
+    }
+    let mut grown = cg.clone();
+    grown.dirs = dirs(&cg.name);
+    let was_frozen = cg.frozen();
+    if !was_frozen {
+        cg.freeze()?;
+    }
+    let moved = move_pids(&grown, &missing, &cg.pids());
+    if !was_frozen {
+        cg.thaw()?;
+    }
+    moved.map(|()| grown)
+}
+
+/// Writes each pid into the group's folder of each of `controllers`.
+fn move_pids(cg: &Cgroup, controllers: &[&str], pids: &[i32]) -> Result<()> {
+    for c in controllers {
+        let procs = cg.dir(c).expect("just made").join("cgroup.procs");
+        for pid in pids {
+            match fs::write(&procs, pid.to_string()) {
+                Err(e) if e.raw_os_error() != Some(libc::ESRCH) => {
+                    return Err(Error::io("move a process into", &procs, e));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A new v1 cpuset group starts with no CPUs and no memory nodes, and a

@@ -95,6 +95,16 @@ pub(super) fn apply_limits(dir: &Path, res: &Resources) -> Result<()> {
 
 pub(super) fn update(cg: &Cgroup, res: &Resources) -> Result<()> {
     let dir = cg.dir("").expect("a v2 group has its folder");
+    let optional = optional(res);
+    if !optional.is_empty() {
+        // Enabled down to the group, which may have been made without them.
+        let depth = cg.name.split('/').count();
+        let mut parents: Vec<&Path> = dir.ancestors().skip(1).take(depth).collect();
+        parents.reverse();
+        for p in parents {
+            enable_controllers(p, &optional)?;
+        }
+    }
     apply(dir, res)?;
     more::apply_v2(dir, &res.more)?;
     match res.devices.is_empty() {
