@@ -242,7 +242,8 @@ fn limits_a_host_cannot_hold_are_refused() {
 }
 
 /// `update --cpu-quota` alone keeps the period the container has (runc's
-/// merge), `--memory-reservation` is taken, and a lower period with a
+/// merge), `--memory-reservation` and `--cpuset-cpus` are taken, and a
+/// lower period with a
 /// quota is written in the order the kernel accepts under a parent whose
 /// own limit the old quota over the new period would exceed (v1).
 #[test]
@@ -295,6 +296,15 @@ fn update_merges_and_orders_cpu_bandwidth() {
             false => "memory.soft_limit_in_bytes",
         };
         assert_eq!(read(&mem, file), (16u64 << 20).to_string(), "{}", rt.label);
+        // A cpuset the container was created without (v1: cc made no
+        // cpuset folder for it; the process is moved into a new one).
+        c.oci.ok(&["update", "--cpuset-cpus", "0", &id]);
+        let cpuset = host_dir("cpuset", &path);
+        assert_eq!(read(&cpuset, "cpuset.cpus"), "0", "{}", rt.label);
+        let pid = c.oci.state(&id).unwrap()["pid"].as_i64().unwrap();
+        let procs = read(&cpuset, "cgroup.procs");
+        assert!(procs.lines().any(|l| l == pid.to_string()), "{}: {procs}", rt.label);
+        assert_eq!(c.oci.status(&id).as_deref(), Some("created"), "{}", rt.label);
         assert_ok(&c.oci.run(&["delete", "--force", &id]), "delete");
     }
 }
