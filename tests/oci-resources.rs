@@ -125,8 +125,14 @@ fn bad_device_rules_are_refused_and_leave_nothing() {
     let env = Env::new();
     let c = Case::new(&env, &under_test(), &["true"]);
     let bad = [
-        (json!({"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwa"}), "'rwa'"),
-        (json!({"allow": true, "type": "p", "major": 1, "minor": 3, "access": "r"}), "'p'"),
+        (
+            json!({"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwa"}),
+            "'rwa'",
+        ),
+        (
+            json!({"allow": true, "type": "p", "major": 1, "minor": 3, "access": "r"}),
+            "'p'",
+        ),
     ];
     for (rule, named) in bad {
         let path = format!("/{}", unique("badrule"));
@@ -139,7 +145,10 @@ fn bad_device_rules_are_refused_and_leave_nothing() {
         assert_code(&out, 1, "create with a bad device rule");
         let err = stderr(&out);
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(err.contains("invalid device rule") && err.contains(named), "{err}");
+        assert!(
+            err.contains("invalid device rule") && err.contains(named),
+            "{err}"
+        );
         assert!(c.oci.list_q().is_empty(), "a record was left");
         assert!(!host_dir("devices", &path).exists(), "a group was left");
     }
@@ -236,7 +245,10 @@ fn limits_a_host_cannot_hold_are_refused() {
         assert!(err.contains(named), "{resources}: {err}");
         assert!(c.oci.list_q().is_empty(), "a record was left");
         for ctl in ["memory", "pids", "cpu"] {
-            assert!(!host_dir(ctl, &path).exists(), "{resources}: a group was left");
+            assert!(
+                !host_dir(ctl, &path).exists(),
+                "{resources}: a group was left"
+            );
         }
     }
 }
@@ -285,11 +297,16 @@ fn update_merges_and_orders_cpu_bandwidth() {
         assert_eq!(bandwidth(), "180000 90000", "{}", rt.label);
         c.oci.ok(&["update", "--cpu-quota", "90000", &id]);
         assert_eq!(bandwidth(), "90000 90000", "{}: quota alone", rt.label);
-        c.oci
-            .ok(&["update", "--cpu-period", "10000", "--cpu-quota", "20000", &id]);
+        c.oci.ok(&[
+            "update",
+            "--cpu-period",
+            "10000",
+            "--cpu-quota",
+            "20000",
+            &id,
+        ]);
         assert_eq!(bandwidth(), "20000 10000", "{}: lower period", rt.label);
-        c.oci
-            .ok(&["update", "--memory-reservation", "16m", &id]);
+        c.oci.ok(&["update", "--memory-reservation", "16m", &id]);
         let mem = host_dir("memory", &path);
         let file = match v2() {
             true => "memory.low",
@@ -303,8 +320,17 @@ fn update_merges_and_orders_cpu_bandwidth() {
         assert_eq!(read(&cpuset, "cpuset.cpus"), "0", "{}", rt.label);
         let pid = c.oci.state(&id).unwrap()["pid"].as_i64().unwrap();
         let procs = read(&cpuset, "cgroup.procs");
-        assert!(procs.lines().any(|l| l == pid.to_string()), "{}: {procs}", rt.label);
-        assert_eq!(c.oci.status(&id).as_deref(), Some("created"), "{}", rt.label);
+        assert!(
+            procs.lines().any(|l| l == pid.to_string()),
+            "{}: {procs}",
+            rt.label
+        );
+        assert_eq!(
+            c.oci.status(&id).as_deref(),
+            Some("created"),
+            "{}",
+            rt.label
+        );
         assert_ok(&c.oci.run(&["delete", "--force", &id]), "delete");
     }
 }

@@ -31,7 +31,7 @@ pub(super) fn check(m: &More) -> Result<()> {
             )));
         }
     }
-    for (k, _) in &m.unified {
+    for k in m.unified.keys() {
         if k.contains('/') || k.starts_with('.') || !k.contains('.') || k.starts_with("cgroup.") {
             return Err(Error::Spec(format!(
                 "invalid linux.resources.unified key '{k}': a controller's file such as memory.high"
@@ -92,7 +92,10 @@ pub(super) fn apply_v1(cg: &Cgroup, m: &More) -> Result<()> {
         }
     }
     if let Some(id) = m.net_cls_classid {
-        write(&need(cg, "net_cls")?.join("net_cls.classid"), &id.to_string())?;
+        write(
+            &need(cg, "net_cls")?.join("net_cls.classid"),
+            &id.to_string(),
+        )?;
     }
     if !m.net_prio.is_empty() {
         let file = need(cg, "net_prio")?.join("net_prio.ifpriomap");
@@ -112,7 +115,10 @@ pub(super) fn apply_v2(dir: &Path, m: &More) -> Result<()> {
         )))
     };
     if m.kernel_memory.is_some() || m.kernel_memory_tcp.is_some() {
-        return refuse("a kernel memory limit", "v2 has no separate kernel memory limit");
+        return refuse(
+            "a kernel memory limit",
+            "v2 has no separate kernel memory limit",
+        );
     }
     if m.swappiness.is_some() {
         return refuse("memory swappiness", "v2 has no per-group swappiness");
@@ -124,7 +130,10 @@ pub(super) fn apply_v2(dir: &Path, m: &More) -> Result<()> {
         return refuse("realtime CPU time", "v2 has no cpu.rt_* files");
     }
     if m.net_cls_classid.is_some() || !m.net_prio.is_empty() {
-        return refuse("linux.resources.network", "net_cls and net_prio are v1 only");
+        return refuse(
+            "linux.resources.network",
+            "net_cls and net_prio are v1 only",
+        );
     }
     if let Some(r) = m.memory_reservation {
         write_existing(dir, "memory.low", &r.to_string())?;
@@ -185,7 +194,11 @@ fn cpuset(dir: &Path, m: &More) -> Result<()> {
 /// is gone since Linux 5.0), as runc; throttles to blkio.throttle.*.
 fn blkio_v1(dir: &Path, b: &BlockIo) -> Result<()> {
     let bfq = dir.join("blkio.bfq.weight").exists();
-    let weight = if bfq { "blkio.bfq.weight" } else { "blkio.weight" };
+    let weight = if bfq {
+        "blkio.bfq.weight"
+    } else {
+        "blkio.weight"
+    };
     if let Some(w) = b.weight {
         write_existing(dir, weight, &w.to_string())?;
     }
@@ -203,10 +216,22 @@ fn blkio_v1(dir: &Path, b: &BlockIo) -> Result<()> {
         }
     }
     let throttles: [(&str, &[ThrottleDevice]); 4] = [
-        ("blkio.throttle.read_bps_device", &b.throttle_read_bps_device),
-        ("blkio.throttle.write_bps_device", &b.throttle_write_bps_device),
-        ("blkio.throttle.read_iops_device", &b.throttle_read_iops_device),
-        ("blkio.throttle.write_iops_device", &b.throttle_write_iops_device),
+        (
+            "blkio.throttle.read_bps_device",
+            &b.throttle_read_bps_device,
+        ),
+        (
+            "blkio.throttle.write_bps_device",
+            &b.throttle_write_bps_device,
+        ),
+        (
+            "blkio.throttle.read_iops_device",
+            &b.throttle_read_iops_device,
+        ),
+        (
+            "blkio.throttle.write_iops_device",
+            &b.throttle_write_iops_device,
+        ),
     ];
     for (file, devices) in throttles {
         for d in devices {
@@ -241,7 +266,11 @@ fn io_v2(dir: &Path, b: &BlockIo) -> Result<()> {
                     "cannot set a per-device blkio weight: this kernel has no io.bfq.weight".into(),
                 ));
             }
-            write_existing(dir, "io.bfq.weight", &format!("{}:{} {w}", d.major, d.minor))?;
+            write_existing(
+                dir,
+                "io.bfq.weight",
+                &format!("{}:{} {w}", d.major, d.minor),
+            )?;
         }
     }
     let throttles: [(&str, &[ThrottleDevice]); 4] = [

@@ -150,7 +150,10 @@ impl Resources {
 }
 
 /// Refuses the first field of `extra` that is set (null counts as unset).
-fn unknown(object: &str, extra: &std::collections::BTreeMap<String, serde_json::Value>) -> Result<()> {
+fn unknown(
+    object: &str,
+    extra: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
     match extra.iter().find(|(_, v)| !v.is_null()) {
         Some((k, _)) => Err(Error::Unsupported(format!(
             "cannot apply {object}.{k}: cc does not support it"
@@ -180,7 +183,11 @@ pub fn device_rule(r: &crate::spec::DeviceRule) -> Result<String> {
     if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
         return Ok(format!("{verb} a"));
     }
-    Ok(format!("{verb} {kind} {}:{} {access}", num(r.major), num(r.minor)))
+    Ok(format!(
+        "{verb} {kind} {}:{} {access}",
+        num(r.major),
+        num(r.minor)
+    ))
 }
 
 /// The checks docker makes before any folder exists.

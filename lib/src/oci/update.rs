@@ -65,9 +65,18 @@ fn merge(cur: &mut spec::Resources, new: &spec::Resources) {
         c.leaf_weight = b.leaf_weight.or(c.leaf_weight);
         let lists = [
             (&mut c.throttle_read_bps_device, &b.throttle_read_bps_device),
-            (&mut c.throttle_write_bps_device, &b.throttle_write_bps_device),
-            (&mut c.throttle_read_iops_device, &b.throttle_read_iops_device),
-            (&mut c.throttle_write_iops_device, &b.throttle_write_iops_device),
+            (
+                &mut c.throttle_write_bps_device,
+                &b.throttle_write_bps_device,
+            ),
+            (
+                &mut c.throttle_read_iops_device,
+                &b.throttle_read_iops_device,
+            ),
+            (
+                &mut c.throttle_write_iops_device,
+                &b.throttle_write_iops_device,
+            ),
         ];
         for (cur, new) in lists {
             if !new.is_empty() {
