@@ -306,6 +306,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn device_rules_take_only_what_the_kernel_takes() {
+        let rule = |kind: &str, access: &str| crate::spec::DeviceRule {
+            allow: true,
+            kind: Some(kind.into()),
+            major: Some(1),
+            minor: None,
+            access: Some(access.into()),
+        };
+        assert_eq!(device_rule(&rule("c", "rw")).unwrap(), "allow c 1:* rw");
+        for (kind, access) in [("c", "rwa"), ("c", ""), ("p", "r"), ("u", "rwm")] {
+            let err = device_rule(&rule(kind, access)).unwrap_err();
+            assert!(err.to_string().contains("invalid device rule"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_resources_are_refused_not_ignored() {
+        let parse = |v: serde_json::Value| {
+            let r: crate::spec::Resources = serde_json::from_value(v).unwrap();
+            Resources::of(&r)
+        };
+        for (v, named) in [
+            (serde_json::json!({"rdma": {"mlx": {}}}), "linux.resources.rdma"),
+            (serde_json::json!({"memory": {"useHierarchy": true}}), "memory.useHierarchy"),
+            (serde_json::json!({"cpu": {"idle": 1}}), "cpu.idle"),
+        ] {
+            let err = parse(v).unwrap_err();
+            assert!(err.to_string().contains(named), "{err}");
+        }
+        let r = parse(serde_json::json!({
+            "memory": {"reservation": 5, "swappiness": 10, "disableOOMKiller": true},
+            "cpu": {"cpus": "0-1", "mems": "", "realtimeRuntime": 7},
+            "rdma": null
+        }))
+        .unwrap();
+        assert_eq!(r.more.memory_reservation, Some(5));
+        assert_eq!(r.more.swappiness, Some(10));
+        assert!(r.more.disable_oom_killer);
+        assert_eq!(r.more.cpuset_cpus.as_deref(), Some("0-1"));
+        assert_eq!(r.more.cpuset_mems, None);
+        assert_eq!(r.more.cpu_rt_runtime, Some(7));
+        assert_eq!(r.more.controllers(), ["cpuset"]);
+    }
+
+    #[test]
     fn pids_limit_defaults_to_podmans() {
         assert_eq!(pids_limit(None).unwrap(), Some(2048));
         assert_eq!(pids_limit(Some(0)).unwrap(), None);

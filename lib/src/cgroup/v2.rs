@@ -185,7 +185,7 @@ fn apply(dir: &Path, res: &Resources) -> Result<()> {
 /// cpu.max's line: `QUOTA [PERIOD]`. Without a period the kernel keeps the
 /// group's (cpu_max_write), so a quota alone does not reset it; a period
 /// alone comes with `max`, as runc writes it.
-fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
+pub(super) fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
     let quota = match quota {
         Some(q) if q > 0 => q.to_string(),
         Some(_) => "max".to_string(),
