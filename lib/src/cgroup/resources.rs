@@ -130,7 +130,9 @@ impl Resources {
             cpu_rt_period: cpu.realtime_period,
             cpuset_cpus: nonempty(cpu.cpus),
             cpuset_mems: nonempty(cpu.mems),
-            blkio: r.block_io.clone(),
+            // An empty object (some callers send `"blockIO": {}`) needs
+            // no blkio group.
+            blkio: r.block_io.clone().filter(|b| *b != Default::default()),
             hugetlb: r.hugepage_limits.clone(),
             net_cls_classid: net.class_id,
             net_prio: net.priorities,
@@ -338,6 +340,7 @@ mod tests {
         let r = parse(serde_json::json!({
             "memory": {"reservation": 5, "swappiness": 10, "disableOOMKiller": true},
             "cpu": {"cpus": "0-1", "mems": "", "realtimeRuntime": 7},
+            "blockIO": {},
             "rdma": null
         }))
         .unwrap();
