@@ -345,8 +345,11 @@ fn a_cgroup_namespace_shows_every_hierarchy_as_runc() {
     for rt in runtimes() {
         let c = Case::new(&env, &rt, &["ls", "/sys/fs/cgroup"]);
         c.edit(|s| {
+            // `runc spec` lists one on v2 already.
             let ns = s["linux"]["namespaces"].as_array_mut().unwrap();
-            ns.push(json!({"type": "cgroup"}));
+            if !ns.iter().any(|n| n["type"] == "cgroup") {
+                ns.push(json!({"type": "cgroup"}));
+            }
         });
         let out = c.run(&unique("ns"));
         assert_ok(&out, &format!("{} run", rt.label));
