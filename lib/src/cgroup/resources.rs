@@ -330,8 +330,14 @@ mod tests {
             Resources::of(&r)
         };
         for (v, named) in [
-            (serde_json::json!({"rdma": {"mlx": {}}}), "linux.resources.rdma"),
-            (serde_json::json!({"memory": {"useHierarchy": true}}), "memory.useHierarchy"),
+            (
+                serde_json::json!({"rdma": {"mlx": {}}}),
+                "linux.resources.rdma",
+            ),
+            (
+                serde_json::json!({"memory": {"useHierarchy": true}}),
+                "memory.useHierarchy",
+            ),
             (serde_json::json!({"cpu": {"idle": 1}}), "cpu.idle"),
         ] {
             let err = parse(v).unwrap_err();
