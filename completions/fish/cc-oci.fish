@@ -171,9 +171,15 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -s h -l help -d 'P
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -s r -l resources -d 'linux.resources JSON (\'-\' for stdin)' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l memory -d 'Memory limit in bytes (k, m, g suffixes)' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l memory-swap -d 'Memory plus swap, -1 unlimited' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l memory-reservation -d 'Memory soft limit in bytes (v1 soft_limit, v2 memory.low)' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-shares -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-quota -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-quota -d 'CFS quota in microseconds (the period stays unless given)' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-period -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-rt-period -d 'Realtime period in microseconds (cgroup v1)' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpu-rt-runtime -d 'Realtime runtime in microseconds per period (cgroup v1)' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpuset-cpus -d 'CPUs the container may use (0-3,5)' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpuset-mems -d 'Memory nodes the container may use' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l blkio-weight -d 'Block I/O weight, 10 to 1000' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l pids-limit -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F

@@ -261,6 +261,7 @@ pub struct Namespace {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct Resources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryResources>,
@@ -271,19 +272,47 @@ pub struct Resources {
     /// The device cgroup's rules, in order (the last match wins).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceRule>,
+    #[serde(default, rename = "blockIO", skip_serializing_if = "Option::is_none")]
+    pub block_io: Option<BlockIo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hugepage_limits: Vec<HugepageLimit>,
+    /// net_cls's class id and net_prio's priorities (cgroup v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkResources>,
+    /// cgroup v2 files and their values, written as they are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unified: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct MemoryResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<i64>,
+    #[serde(default, rename = "kernelTCP", skip_serializing_if = "Option::is_none")]
+    pub kernel_tcp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swappiness: Option<u64>,
+    #[serde(
+        default,
+        rename = "disableOOMKiller",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_oom_killer: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct CpuResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shares: Option<u64>,
@@ -291,11 +320,94 @@ pub struct CpuResources {
     pub quota: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_runtime: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_period: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mems: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct PidsResources {
     pub limit: i64,
+}
+
+/// `linux.resources.blockIO`: weights 10..1000 and per-device throttles.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockIo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_device: Vec<WeightDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub throttle_read_bps_device: Vec<ThrottleDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub throttle_write_bps_device: Vec<ThrottleDevice>,
+    #[serde(
+        default,
+        rename = "throttleReadIOPSDevice",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub throttle_read_iops_device: Vec<ThrottleDevice>,
+    #[serde(
+        default,
+        rename = "throttleWriteIOPSDevice",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub throttle_write_iops_device: Vec<ThrottleDevice>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightDevice {
+    pub major: i64,
+    pub minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_weight: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ThrottleDevice {
+    pub major: i64,
+    pub minor: i64,
+    pub rate: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HugepageLimit {
+    /// `2MB`, `1GB`: the hugetlb.<size>.* files' size.
+    pub page_size: String,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkResources {
+    #[serde(default, rename = "classID", skip_serializing_if = "Option::is_none")]
+    pub class_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priorities: Vec<InterfacePriority>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct InterfacePriority {
+    pub name: String,
+    pub priority: u32,
 }
 
 impl Spec {
@@ -328,29 +440,19 @@ impl Spec {
         )
     }
 
-    /// runc's rule for a bundle: after the spec's device cgroup rules come
-    /// the default devices and the spec's own device nodes, allowed (specs
-    /// such as podman's only deny all and rely on it).
+    /// runc 1.1's rule for a bundle: after the spec's device cgroup rules
+    /// come the default devices, allowed (specs such as podman's only deny
+    /// all and rely on it). The spec's own device nodes (`linux.devices`)
+    /// are not: only `resources.devices` decides what they may do, so a
+    /// node listed beside a `deny a` stays denied.
     pub fn allow_default_devices(&mut self) {
         let Some(linux) = self.linux.as_mut() else {
             return;
         };
-        let nodes: Vec<DeviceRule> = linux
-            .devices
-            .iter()
-            .map(|d| DeviceRule {
-                allow: true,
-                kind: Some(d.kind.clone()),
-                major: Some(d.major),
-                minor: Some(d.minor),
-                access: Some("rwm".into()),
-            })
-            .collect();
         let Some(res) = linux.resources.as_mut().filter(|r| !r.devices.is_empty()) else {
             return;
         };
         res.devices.extend(default_device_rules());
-        res.devices.extend(nodes);
     }
 
     pub fn has_namespace(&self, kind: &str) -> bool {

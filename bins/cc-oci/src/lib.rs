@@ -163,12 +163,31 @@ pub struct UpdateArgs {
     /// Memory plus swap, -1 unlimited
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// Memory soft limit in bytes (v1 soft_limit, v2 memory.low)
     #[arg(long)]
+    pub memory_reservation: Option<String>,
+    #[arg(long, alias = "cpu-share")]
     pub cpu_shares: Option<u64>,
+    /// CFS quota in microseconds (the period stays unless given)
     #[arg(long, allow_hyphen_values = true)]
     pub cpu_quota: Option<i64>,
     #[arg(long)]
     pub cpu_period: Option<u64>,
+    /// Realtime period in microseconds (cgroup v1)
+    #[arg(long)]
+    pub cpu_rt_period: Option<u64>,
+    /// Realtime runtime in microseconds per period (cgroup v1)
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<i64>,
+    /// CPUs the container may use (0-3,5)
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use
+    #[arg(long)]
+    pub cpuset_mems: Option<String>,
+    /// Block I/O weight, 10 to 1000
+    #[arg(long)]
+    pub blkio_weight: Option<u16>,
     #[arg(long, allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
     pub id: String,
@@ -449,10 +468,14 @@ impl UpdateArgs {
                 .map_err(|e| Error::Usage(format!("invalid resources: {e}")))?,
             None => Default::default(),
         };
-        if self.memory.is_some() || self.memory_swap.is_some() {
+        if self.memory.is_some() || self.memory_swap.is_some() || self.memory_reservation.is_some()
+        {
             let m = res.memory.get_or_insert_with(Default::default);
             if let Some(v) = &self.memory {
                 m.limit = Some(cc_lib::cgroup::parse_size(v)?);
+            }
+            if let Some(v) = &self.memory_reservation {
+                m.reservation = Some(cc_lib::cgroup::parse_size(v)?);
             }
             if let Some(v) = &self.memory_swap {
                 m.swap = Some(match v.as_str() {
@@ -461,11 +484,24 @@ impl UpdateArgs {
                 });
             }
         }
-        if self.cpu_shares.is_some() || self.cpu_quota.is_some() || self.cpu_period.is_some() {
+        let cpu_flags = [self.cpu_shares, self.cpu_period, self.cpu_rt_period];
+        if cpu_flags.iter().any(Option::is_some)
+            || self.cpu_quota.is_some()
+            || self.cpu_rt_runtime.is_some()
+            || self.cpuset_cpus.is_some()
+            || self.cpuset_mems.is_some()
+        {
             let c = res.cpu.get_or_insert_with(Default::default);
             c.shares = self.cpu_shares.or(c.shares);
             c.quota = self.cpu_quota.or(c.quota);
             c.period = self.cpu_period.or(c.period);
+            c.realtime_period = self.cpu_rt_period.or(c.realtime_period);
+            c.realtime_runtime = self.cpu_rt_runtime.or(c.realtime_runtime);
+            c.cpus = self.cpuset_cpus.clone().or(c.cpus.take());
+            c.mems = self.cpuset_mems.clone().or(c.mems.take());
+        }
+        if let Some(w) = self.blkio_weight {
+            res.block_io.get_or_insert_with(Default::default).weight = Some(w);
         }
         if let Some(p) = self.pids_limit {
             res.pids = Some(cc_lib::spec::PidsResources { limit: p });

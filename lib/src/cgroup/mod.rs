@@ -5,11 +5,12 @@
 //! v2 (cgroups(7), "cgroups version 2"); anything else is v1, where each
 //! controller's hierarchy is found in /proc/self/mountinfo because
 //! controllers may be co-mounted (`cpu,cpuacct`). A v2 hierarchy mounted
-//! elsewhere beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers
-//! cc needs and is ignored.
+//! beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers, but
+//! the group is made there too, as runc does.
 
 mod dbus;
 mod devices;
+mod more;
 mod resources;
 mod systemd;
 mod v1;
@@ -18,7 +19,7 @@ mod view;
 
 use resources::{check_resources, swap_limit};
 pub use resources::{
-    cpus_to_quota, device_rule, parse_size, pids_limit, Resources, DEFAULT_PIDS_LIMIT,
+    cpus_to_quota, device_rule, parse_size, pids_limit, More, Resources, DEFAULT_PIDS_LIMIT,
 };
 pub use systemd::Unit;
 pub use view::{own_hierarchies, Hierarchy};
@@ -40,9 +41,13 @@ pub enum Version {
 /// Where cgroup filesystems are mounted.
 const ROOT: &str = "/sys/fs/cgroup";
 
-/// The v1 controllers cc creates a folder in (cpuset and blkio are left to
-/// the parent: cc sets no limits there).
+/// The v1 controllers cc creates a folder in for every group.
 const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "freezer", "devices"];
+
+/// The v1 controllers cc creates a folder in only for a limit there (a
+/// bundle's cpuset, blockIO, hugepageLimits, network); else the group
+/// stays in its parent's.
+const V1_OPTIONAL: [&str; 5] = ["cpuset", "blkio", "hugetlb", "net_cls", "net_prio"];
 
 /// v1 or v2, from the filesystem type of /sys/fs/cgroup (statfs(2)).
 pub fn version() -> Version {
@@ -177,7 +182,7 @@ impl Cgroup {
         }
         let mut created = Vec::new();
         let result = match cg.version {
-            Version::V1 => v1::create(&cg, res, &mut created),
+            Version::V1 => v1::create(&mut cg, res, &mut created),
             Version::V2 => v2::create(&cg, res, &mut created),
         };
         if let Err(e) = result {
@@ -196,7 +201,7 @@ impl Cgroup {
     pub fn update(&self, res: &Resources) -> Result<()> {
         check_resources(res)?;
         match self.version {
-            Version::V1 => v1::apply(self, res),
+            Version::V1 => v1::apply(&v1::grow(self, res)?, res),
             Version::V2 => v2::update(self, res),
         }
     }
@@ -308,11 +313,17 @@ impl Cgroup {
     /// (kernel/cgroup/cgroup.c, cgroup_procs_write_start). On v2 a domain
     /// group takes whole processes: `cgroup.procs`.
     pub fn join_self(&self) -> Result<()> {
-        let file = match self.version {
-            Version::V1 => "tasks",
-            Version::V2 => "cgroup.procs",
-        };
-        for dir in self.paths() {
+        let mut done: Vec<&Path> = Vec::new();
+        for (controller, dir) in &self.dirs {
+            if done.contains(&dir.as_path()) {
+                continue;
+            }
+            done.push(dir);
+            // A hybrid host's v2 hierarchy has no `tasks`.
+            let file = match self.version {
+                Version::V1 if controller != v1::UNIFIED => "tasks",
+                _ => "cgroup.procs",
+            };
             write(&dir.join(file), "0")?;
         }
         Ok(())

@@ -5,7 +5,8 @@
 
 use crate::error::{Error, Result};
 
-/// The limits of `cc-run`, in docker's terms.
+/// The limits of `cc-run`, in docker's terms, and the rest of an OCI
+/// bundle's `linux.resources`.
 #[derive(Default, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Resources {
     /// Bytes of memory (`-m`).
@@ -16,7 +17,7 @@ pub struct Resources {
     pub cpu_shares: Option<u64>,
     /// Microseconds of CPU time per period (from `--cpus`), -1 unlimited.
     pub cpu_quota: Option<i64>,
-    /// Microseconds, 100000 when only a quota is given.
+    /// Microseconds; the group's current period when only a quota is given.
     pub cpu_period: Option<u64>,
     /// Most processes at once, 0 or -1 unlimited (`--pids-limit`).
     pub pids: Option<i64>,
@@ -24,11 +25,78 @@ pub struct Resources {
     /// `deny a` or `allow c 1:3 rwm` (empty: devices left as the parent's).
     #[serde(default)]
     pub devices: Vec<String>,
+    /// The limits only OCI bundles set (`cc-oci`, `cc-run --bundle`).
+    #[serde(default, flatten)]
+    pub more: More,
+}
+
+/// The rest of `linux.resources`: each applied where its controller
+/// exists and refused (`Error::Unsupported`) where it does not, as runc.
+#[derive(Default, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct More {
+    /// Bytes: v1 memory.soft_limit_in_bytes, v2 memory.low.
+    pub memory_reservation: Option<i64>,
+    /// Bytes of kernel memory: v1 memory.kmem.limit_in_bytes.
+    pub kernel_memory: Option<i64>,
+    /// Bytes of TCP buffers: v1 memory.kmem.tcp.limit_in_bytes.
+    pub kernel_memory_tcp: Option<i64>,
+    /// 0..100: v1 memory.swappiness.
+    pub swappiness: Option<u64>,
+    /// v1 memory.oom_control.
+    pub disable_oom_killer: bool,
+    /// Microseconds: v1 cpu.rt_runtime_us and cpu.rt_period_us.
+    pub cpu_rt_runtime: Option<i64>,
+    pub cpu_rt_period: Option<u64>,
+    /// cpuset.cpus and cpuset.mems (`0-3,5`).
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    /// blkio (v1) or io (v2) weights and throttles.
+    pub blkio: Option<crate::spec::BlockIo>,
+    /// Bytes per huge page size: hugetlb.<size>.limit_in_bytes / .max.
+    pub hugetlb: Vec<crate::spec::HugepageLimit>,
+    /// v1 net_cls.classid and net_prio.ifpriomap.
+    pub net_cls_classid: Option<u32>,
+    pub net_prio: Vec<crate::spec::InterfacePriority>,
+    /// v2 files written as given (refused on v1).
+    pub unified: std::collections::BTreeMap<String, String>,
+}
+
+impl More {
+    /// The v1 controllers these limits need, beyond memory and cpu.
+    pub(super) fn controllers(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.cpuset_cpus.is_some() || self.cpuset_mems.is_some() {
+            out.push("cpuset");
+        }
+        if self.blkio.is_some() {
+            out.push("blkio");
+        }
+        if !self.hugetlb.is_empty() {
+            out.push("hugetlb");
+        }
+        if self.net_cls_classid.is_some() {
+            out.push("net_cls");
+        }
+        if !self.net_prio.is_empty() {
+            out.push("net_prio");
+        }
+        out
+    }
+
+    /// Whether the memory controller is needed.
+    pub(super) fn memory(&self) -> bool {
+        self.memory_reservation.is_some()
+            || self.kernel_memory.is_some()
+            || self.kernel_memory_tcp.is_some()
+            || self.swappiness.is_some()
+            || self.disable_oom_killer
+    }
 }
 
 impl Resources {
     /// The limits of a spec's `linux.resources`.
-    pub fn of_spec(spec: &crate::spec::Spec) -> Resources {
+    pub fn of_spec(spec: &crate::spec::Spec) -> Result<Resources> {
         let r = spec
             .linux
             .as_ref()
@@ -37,34 +105,96 @@ impl Resources {
         Resources::of(&r)
     }
 
-    /// The limits of an OCI resources object.
-    pub fn of(r: &crate::spec::Resources) -> Resources {
-        Resources {
-            memory: r.memory.as_ref().and_then(|m| m.limit),
-            memory_swap: r.memory.as_ref().and_then(|m| m.swap),
-            cpu_shares: r.cpu.as_ref().and_then(|c| c.shares),
-            cpu_quota: r.cpu.as_ref().and_then(|c| c.quota),
-            cpu_period: r.cpu.as_ref().and_then(|c| c.period),
-            pids: r.pids.as_ref().map(|p| p.limit),
-            devices: r.devices.iter().map(device_rule).collect(),
+    /// The limits of an OCI resources object; a field cc does not know is
+    /// refused, never ignored.
+    pub fn of(r: &crate::spec::Resources) -> Result<Resources> {
+        unknown("linux.resources", &r.extra)?;
+        let mem = r.memory.clone().unwrap_or_default();
+        unknown("linux.resources.memory", &mem.extra)?;
+        let cpu = r.cpu.clone().unwrap_or_default();
+        unknown("linux.resources.cpu", &cpu.extra)?;
+        if let Some(b) = &r.block_io {
+            unknown("linux.resources.blockIO", &b.extra)?;
         }
+        let net = r.network.clone().unwrap_or_default();
+        unknown("linux.resources.network", &net.extra)?;
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let more = More {
+            memory_reservation: mem.reservation,
+            kernel_memory: mem.kernel,
+            kernel_memory_tcp: mem.kernel_tcp,
+            // runc's "unset": -1 read as an unsigned number.
+            swappiness: mem.swappiness.filter(|&s| s != u64::MAX),
+            disable_oom_killer: mem.disable_oom_killer == Some(true),
+            cpu_rt_runtime: cpu.realtime_runtime,
+            cpu_rt_period: cpu.realtime_period,
+            cpuset_cpus: nonempty(cpu.cpus),
+            cpuset_mems: nonempty(cpu.mems),
+            // An empty object (some callers send `"blockIO": {}`) needs
+            // no blkio group.
+            blkio: r.block_io.clone().filter(|b| *b != Default::default()),
+            hugetlb: r.hugepage_limits.clone(),
+            net_cls_classid: net.class_id,
+            net_prio: net.priorities,
+            unified: r.unified.clone(),
+        };
+        Ok(Resources {
+            memory: mem.limit,
+            memory_swap: mem.swap,
+            cpu_shares: cpu.shares,
+            cpu_quota: cpu.quota,
+            cpu_period: cpu.period,
+            pids: r.pids.as_ref().map(|p| p.limit),
+            devices: r.devices.iter().map(device_rule).collect::<Result<_>>()?,
+            more,
+        })
     }
 }
 
-/// A spec's device rule in v1's syntax: `allow c 1:3 rwm`, `deny a`.
-pub fn device_rule(r: &crate::spec::DeviceRule) -> String {
+/// Refuses the first field of `extra` that is set (null counts as unset).
+fn unknown(
+    object: &str,
+    extra: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
+    match extra.iter().find(|(_, v)| !v.is_null()) {
+        Some((k, _)) => Err(Error::Unsupported(format!(
+            "cannot apply {object}.{k}: cc does not support it"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A spec's device rule in v1's syntax: `allow c 1:3 rwm`, `deny a`. The
+/// kernel knows only the types a, b and c, and the access letters r, w
+/// and m.
+pub fn device_rule(r: &crate::spec::DeviceRule) -> Result<String> {
     let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "*".into());
     let kind = r.kind.as_deref().unwrap_or("a");
     let access = r.access.as_deref().unwrap_or("rwm");
     let verb = if r.allow { "allow" } else { "deny" };
-    if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
-        return format!("{verb} a");
+    if !matches!(kind, "a" | "b" | "c") {
+        return Err(Error::Spec(format!(
+            "invalid device rule type '{kind}': the device cgroup takes a, b or c"
+        )));
     }
-    format!("{verb} {kind} {}:{} {access}", num(r.major), num(r.minor))
+    if access.is_empty() || !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
+        return Err(Error::Spec(format!(
+            "invalid device rule access '{access}': letters of \"rwm\" only"
+        )));
+    }
+    if kind == "a" && r.major.is_none() && r.minor.is_none() && access == "rwm" {
+        return Ok(format!("{verb} a"));
+    }
+    Ok(format!(
+        "{verb} {kind} {}:{} {access}",
+        num(r.major),
+        num(r.minor)
+    ))
 }
 
 /// The checks docker makes before any folder exists.
 pub(super) fn check_resources(res: &Resources) -> Result<()> {
+    super::more::check(&res.more)?;
     if let Some(m) = res.memory {
         if m <= 0 {
             return Err(Error::Usage(format!("invalid memory limit {m}")));
@@ -176,6 +306,58 @@ pub fn pids_limit(flag: Option<i64>) -> Result<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_rules_take_only_what_the_kernel_takes() {
+        let rule = |kind: &str, access: &str| crate::spec::DeviceRule {
+            allow: true,
+            kind: Some(kind.into()),
+            major: Some(1),
+            minor: None,
+            access: Some(access.into()),
+        };
+        assert_eq!(device_rule(&rule("c", "rw")).unwrap(), "allow c 1:* rw");
+        for (kind, access) in [("c", "rwa"), ("c", ""), ("p", "r"), ("u", "rwm")] {
+            let err = device_rule(&rule(kind, access)).unwrap_err();
+            assert!(err.to_string().contains("invalid device rule"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_resources_are_refused_not_ignored() {
+        let parse = |v: serde_json::Value| {
+            let r: crate::spec::Resources = serde_json::from_value(v).unwrap();
+            Resources::of(&r)
+        };
+        for (v, named) in [
+            (
+                serde_json::json!({"rdma": {"mlx": {}}}),
+                "linux.resources.rdma",
+            ),
+            (
+                serde_json::json!({"memory": {"useHierarchy": true}}),
+                "memory.useHierarchy",
+            ),
+            (serde_json::json!({"cpu": {"idle": 1}}), "cpu.idle"),
+        ] {
+            let err = parse(v).unwrap_err();
+            assert!(err.to_string().contains(named), "{err}");
+        }
+        let r = parse(serde_json::json!({
+            "memory": {"reservation": 5, "swappiness": 10, "disableOOMKiller": true},
+            "cpu": {"cpus": "0-1", "mems": "", "realtimeRuntime": 7},
+            "blockIO": {},
+            "rdma": null
+        }))
+        .unwrap();
+        assert_eq!(r.more.memory_reservation, Some(5));
+        assert_eq!(r.more.swappiness, Some(10));
+        assert!(r.more.disable_oom_killer);
+        assert_eq!(r.more.cpuset_cpus.as_deref(), Some("0-1"));
+        assert_eq!(r.more.cpuset_mems, None);
+        assert_eq!(r.more.cpu_rt_runtime, Some(7));
+        assert_eq!(r.more.controllers(), ["cpuset"]);
+    }
 
     #[test]
     fn pids_limit_defaults_to_podmans() {

@@ -13,6 +13,18 @@ fn cgroup_shares_convert_to_weight_like_runc() {
 }
 
 #[test]
+fn cpu_max_keeps_the_period_unless_given() {
+    assert_eq!(v2::cpu_max(Some(5000), None).as_deref(), Some("5000"));
+    assert_eq!(
+        v2::cpu_max(Some(5000), Some(9000)).as_deref(),
+        Some("5000 9000")
+    );
+    assert_eq!(v2::cpu_max(Some(-1), None).as_deref(), Some("max"));
+    assert_eq!(v2::cpu_max(None, Some(9000)).as_deref(), Some("max 9000"));
+    assert_eq!(v2::cpu_max(None, None), None);
+}
+
+#[test]
 fn group_names_stay_below_the_hierarchy() {
     assert!(check_name("../x").is_err() && check_name("/").is_err());
     assert!(check_name("cc/abc").is_ok());
@@ -39,6 +51,7 @@ fn cgroup_mountinfo_finds_comounted_controllers() {
         ("/sys/fs/cgroup/mem ory".into(), vec!["memory".into()]),
         ("/sys/fs/cgroup/devices".into(), vec!["devices".into()]),
         ("/sys/fs/cgroup/pids".into(), vec!["pids".into()]),
+        ("/sys/fs/cgroup/unified".into(), vec!["unified".into()]),
     ];
     assert_eq!(got, want);
 }

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    key_value, make_dirs, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources,
+    key_value, make_dirs, more, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources,
     Version, ROOT,
 };
 use crate::error::{Error, Result};
@@ -59,23 +59,29 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
     let depth = cg.name.split('/').count();
     let root = dir.ancestors().nth(depth).unwrap_or(dir);
     let have = available(root);
+    let optional = optional(res);
     let needed = [
-        ("memory", res.memory.is_some() || res.memory_swap.is_some()),
+        (
+            "memory",
+            res.memory.is_some() || res.memory_swap.is_some() || res.more.memory(),
+        ),
         (
             "cpu",
             res.cpu_shares.is_some() || res.cpu_quota.is_some() || res.cpu_period.is_some(),
         ),
         ("pids", res.pids.is_some()),
     ];
-    if let Some((c, _)) = needed
-        .iter()
-        .find(|(c, n)| *n && !have.iter().any(|h| h == c))
+    let wanted = needed.iter().filter(|(_, n)| *n).map(|(c, _)| *c);
+    if let Some(c) = wanted
+        .chain(optional.iter().copied())
+        .find(|c| !have.iter().any(|h| h == c))
     {
         return Err(Error::Unsupported(format!(
             "cannot limit {c}: cgroup controller '{c}' is not available"
         )));
     }
-    let dir = make_dirs(root, &cg.name, created, enable_controllers)?;
+    let enable = |d: &Path| enable_controllers(d, &optional);
+    let dir = make_dirs(root, &cg.name, created, enable)?;
     apply_limits(&dir, res)
 }
 
@@ -83,26 +89,55 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
 /// device rules become a BPF program on the group.
 pub(super) fn apply_limits(dir: &Path, res: &Resources) -> Result<()> {
     apply(dir, res)?;
+    more::apply_v2(dir, &res.more)?;
     super::devices::apply(dir, &res.devices)
 }
 
 pub(super) fn update(cg: &Cgroup, res: &Resources) -> Result<()> {
     let dir = cg.dir("").expect("a v2 group has its folder");
+    let optional = optional(res);
+    if !optional.is_empty() {
+        // Enabled down to the group, which may have been made without them.
+        let depth = cg.name.split('/').count();
+        let mut parents: Vec<&Path> = dir.ancestors().skip(1).take(depth).collect();
+        parents.reverse();
+        for p in parents {
+            enable_controllers(p, &optional)?;
+        }
+    }
     apply(dir, res)?;
+    more::apply_v2(dir, &res.more)?;
     match res.devices.is_empty() {
         true => Ok(()),
         false => super::devices::apply(dir, &res.devices),
     }
 }
 
-/// Enables in `dir`'s children the controllers cc uses that `dir` has.
-/// Writing to a non-root group that holds processes fails with EBUSY ("no
-/// internal processes" rule).
-fn enable_controllers(dir: &Path) -> Result<()> {
+/// The v2 controllers beyond memory, cpu and pids that `res` needs.
+fn optional(res: &Resources) -> Vec<&'static str> {
+    let m = &res.more;
+    let mut out = Vec::new();
+    if m.cpuset_cpus.is_some() || m.cpuset_mems.is_some() {
+        out.push("cpuset");
+    }
+    if m.blkio.is_some() {
+        out.push("io");
+    }
+    if !m.hugetlb.is_empty() {
+        out.push("hugetlb");
+    }
+    out
+}
+
+/// Enables in `dir`'s children the controllers cc uses that `dir` has,
+/// and the `optional` ones a limit needs. Writing to a non-root group that
+/// holds processes fails with EBUSY ("no internal processes" rule).
+fn enable_controllers(dir: &Path, optional: &[&str]) -> Result<()> {
     let have = available(dir);
     let enabled = fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
     let missing: Vec<String> = CONTROLLERS
         .iter()
+        .chain(optional)
         .filter(|c| have.iter().any(|h| h == *c))
         .filter(|c| !enabled.split_whitespace().any(|e| e == **c))
         .map(|c| format!("+{c}"))
@@ -133,13 +168,8 @@ fn apply(dir: &Path, res: &Resources) -> Result<()> {
             &shares_to_weight(shares).to_string(),
         )?;
     }
-    if res.cpu_quota.is_some() || res.cpu_period.is_some() {
-        let quota = match res.cpu_quota {
-            Some(q) if q > 0 => q.to_string(),
-            _ => "max".to_string(),
-        };
-        let period = res.cpu_period.unwrap_or(100_000);
-        write(&dir.join("cpu.max"), &format!("{quota} {period}"))?;
+    if let Some(value) = cpu_max(res.cpu_quota, res.cpu_period) {
+        write(&dir.join("cpu.max"), &value)?;
     }
     if let Some(p) = res.pids {
         let value = if p > 0 {
@@ -150,6 +180,22 @@ fn apply(dir: &Path, res: &Resources) -> Result<()> {
         write(&dir.join("pids.max"), &value)?;
     }
     Ok(())
+}
+
+/// cpu.max's line: `QUOTA [PERIOD]`. Without a period the kernel keeps the
+/// group's (cpu_max_write), so a quota alone does not reset it; a period
+/// alone comes with `max`, as runc writes it.
+pub(super) fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
+    let quota = match quota {
+        Some(q) if q > 0 => q.to_string(),
+        Some(_) => "max".to_string(),
+        None if period.is_some() => "max".to_string(),
+        None => return None,
+    };
+    Some(match period {
+        Some(p) => format!("{quota} {p}"),
+        None => quota,
+    })
 }
 
 /// cgroup.freeze (Linux 5.2); done when cgroup.events says `frozen 1`.

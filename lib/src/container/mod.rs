@@ -117,7 +117,7 @@ impl Container {
         }
     }
     /// The cgroup limits of the spec.
-    pub fn resources(&self) -> crate::cgroup::Resources {
+    pub fn resources(&self) -> crate::Result<crate::cgroup::Resources> {
         crate::cgroup::Resources::of_spec(&self.spec)
     }
 

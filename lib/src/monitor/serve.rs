@@ -239,7 +239,7 @@ impl Monitor {
         let log = LogWriter::open(&c.dir.join("ctr.log"), log_max)
             .map_err(|e| Failure::from(crate::Error::io("open", c.dir.join("ctr.log"), e)))?;
         let pipes = Pipes::new(tty, interactive)?;
-        let cgroup = Cgroup::create(&c.cgroup_name(), &c.resources())?;
+        let cgroup = Cgroup::create(&c.cgroup_name(), &c.resources()?)?;
         let (child, net) = match spawn(store, c, &cgroup, &pipes, winsize) {
             Ok(ch) => ch,
             Err(f) => {

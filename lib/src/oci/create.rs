@@ -151,7 +151,7 @@ fn set_up(
         true => Some(make_fifo(&dir.join(state::FIFO))?),
         false => None,
     };
-    let cg = Cgroup::create(&record.cgroup, &Resources::of_spec(spec))?;
+    let cg = Cgroup::create(&record.cgroup, &Resources::of_spec(spec)?)?;
     *made = Some(cg.clone());
     record.created = crate::time::now_rfc3339();
     let child = launch(spec, &record, &cg, fifo.as_ref().map(|f| f.as_fd()), o)?;

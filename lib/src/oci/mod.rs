@@ -12,6 +12,7 @@
 //! | `run` | create and start at once, in the foreground or detached |
 //! | `exec` | a process in a running container |
 //! | `ops` | kill, delete, pause, resume, update, ps, list |
+//! | `update` | update's merge of new limits with the saved ones |
 //! | `hooks` | the spec's host-side hooks |
 //! | `template` | `spec`'s default config.json, `features` |
 
@@ -22,3 +23,4 @@ pub mod ops;
 pub mod run;
 pub mod state;
 pub mod template;
+mod update;

@@ -6,9 +6,7 @@ use nix::unistd::Pid;
 
 use super::hooks;
 use super::state::{Container, Root, State, Status};
-use crate::cgroup::Resources;
 use crate::error::{Error, Result};
-use crate::store::PRIVATE;
 
 /// A signal by name (`TERM`, `SIGTERM`) or number, as runc takes it.
 pub fn parse_signal(s: &str) -> Result<Signal> {
@@ -96,39 +94,9 @@ pub fn resume(c: &Container) -> Result<()> {
     }
 }
 
-/// `update`: new limits for a live container's group, kept in its saved
-/// spec too.
+/// `update`: new limits for a live container's group (see `update`).
 pub fn update(c: &Container, res: &crate::spec::Resources) -> Result<()> {
-    if c.status() == Status::Stopped {
-        return Err(Error::State("container not running".into()));
-    }
-    let mut spec = c.spec()?;
-    let linux = spec.linux.get_or_insert_with(Default::default);
-    let mut merged = linux.resources.clone().unwrap_or_default();
-    if let Some(m) = &res.memory {
-        let cur = merged.memory.get_or_insert_with(Default::default);
-        cur.limit = m.limit.or(cur.limit);
-        cur.swap = m.swap.or(cur.swap);
-    }
-    if let Some(cpu) = &res.cpu {
-        let cur = merged.cpu.get_or_insert_with(Default::default);
-        cur.shares = cpu.shares.or(cur.shares);
-        cur.quota = cpu.quota.or(cur.quota);
-        cur.period = cpu.period.or(cur.period);
-    }
-    if res.pids.is_some() {
-        merged.pids = res.pids.clone();
-    }
-    let only = crate::spec::Resources {
-        memory: res.memory.clone(),
-        cpu: res.cpu.clone(),
-        pids: res.pids.clone(),
-        ..Default::default()
-    };
-    c.cgroup().update(&Resources::of(&only))?;
-    linux.resources = Some(merged);
-    let data = serde_json::to_vec(&spec).expect("a spec serializes");
-    crate::store::write_volatile_mode(&c.dir.join("config.json"), &data, PRIVATE)
+    super::update::update(c, res)
 }
 
 /// `ps`: the pids of the container's group.

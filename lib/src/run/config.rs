@@ -408,6 +408,8 @@ pub fn from_bundle(o: &RunOptions, dir: &std::path::Path) -> Result<Spec> {
     };
     let ports = published(o, &RunConfig::default(), &net)?;
     spec.allow_default_devices();
+    // Refused here, before anything is made, rather than in the monitor.
+    crate::cgroup::Resources::of_spec(&spec)?;
     let linux = spec.linux.get_or_insert_with(Default::default);
     linux.cgroups_path = None;
     let a = &mut spec.annotations;
@@ -551,11 +553,13 @@ fn resources_spec(r: &Resources) -> spec::Resources {
         memory: (r.memory.is_some() || r.memory_swap.is_some()).then_some(spec::MemoryResources {
             limit: r.memory,
             swap: r.memory_swap,
+            ..Default::default()
         }),
         cpu: (r.cpu_shares.is_some() || r.cpu_quota.is_some()).then_some(spec::CpuResources {
             shares: r.cpu_shares,
             quota: r.cpu_quota,
             period: r.cpu_period,
+            ..Default::default()
         }),
         pids: r.pids.map(|limit| spec::PidsResources { limit }),
         ..Default::default()
