@@ -31,6 +31,7 @@ pub mod enter;
 mod execve;
 pub(crate) mod failure;
 mod limits;
+pub(crate) mod mount_options;
 mod namespaces;
 mod reaper;
 mod rootfs;
