@@ -33,6 +33,7 @@ pub(crate) mod failure;
 mod limits;
 pub(crate) mod mount_options;
 mod namespaces;
+mod no_pivot;
 mod reaper;
 mod rootfs;
 pub mod seccomp;

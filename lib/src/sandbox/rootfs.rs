@@ -50,7 +50,7 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
     }
     drop(root);
     match l.no_pivot {
-        true => move_root(&rootfs)?,
+        true => super::no_pivot::move_root(&rootfs)?,
         false => pivot(&rootfs)?,
     }
     inside(l)
@@ -402,17 +402,6 @@ fn pivot(rootfs: &Path) -> Result<(), Failure> {
     chdir(rootfs).map_err(|e| sys("enter the root", e))?;
     pivot_root(".", ".").map_err(|e| sys("pivot_root", e))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|e| sys("detach the old root", e))?;
-    chdir("/").map_err(|e| sys("enter the new root", e))
-}
-
-/// `--no-pivot`: the root moved over / and chroot(2) into it, for roots
-/// pivot_root cannot take (ramfs). The host's tree stays below it in this
-/// namespace, reachable by nothing but a chroot escape, as with runc.
-fn move_root(rootfs: &Path) -> Result<(), Failure> {
-    chdir(rootfs).map_err(|e| sys("enter the root", e))?;
-    mount(Some("."), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>)
-        .map_err(|e| sys("move the root", e))?;
-    nix::unistd::chroot(".").map_err(|e| sys("chroot", e))?;
     chdir("/").map_err(|e| sys("enter the new root", e))
 }
 
