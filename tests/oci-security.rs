@@ -217,3 +217,30 @@ fn read_only_dev_works() {
         assert_eq!(out, "null=ok\n1\ntouch=1\n/dev/kmsg\n");
     }
 }
+
+/// No mount namespace in the spec: the container's process is in the
+/// runtime's (runtime-tools `linux_ns_itype`), its root still the bundle's
+/// with the spec's mounts, and nothing is mounted on the host. cc-oci
+/// alone: runc makes the mounts in the host's namespace and leaves them.
+#[test]
+fn without_a_mount_namespace_the_runtimes_is_inherited() {
+    root_or_skip!();
+    let env = Env::new();
+    let rt = oci::under_test();
+    let script = "readlink /proc/self/ns/mnt; ls /bin/busybox; test -c /dev/null && echo dev=ok";
+    let (oci, b) = setup(&env, &rt, "inherit", script);
+    oci::edit_spec(&b, |s| {
+        let ns = s["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "mount");
+    });
+    let out = run(&oci, &b, &[]);
+    assert_ok(&out, "cc-oci run without a mount namespace");
+    let host = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!("{}\n/bin/busybox\ndev=ok\n", host.display()),
+        "the runtime's mount namespace, the bundle's root"
+    );
+    let left = support::mounts_under(&env.dir);
+    assert!(left.is_empty(), "mounts left on the host: {left:?}");
+}
