@@ -5,10 +5,11 @@
 //! options (`mode=755`, `size=64m`, `newinstance`), passed as mount data.
 //!
 //! runc passes every word it does not know as data too; for a bind mount
-//! the kernel ignores data, so a misspelt or unsupported option there
-//! would be silently dropped. cc refuses it, and refuses runc's extensions
-//! it does not implement (`tmpcopyup`, `idmap`). A filesystem refuses data
-//! it does not know itself (EINVAL), and the error names the options.
+//! the kernel ignores data, so a misspelt or unsupported flag there would
+//! be silently dropped. cc refuses such a word, and refuses runc's
+//! extensions it does not implement (`tmpcopyup`, `idmap`). A filesystem
+//! refuses data it does not know itself (EINVAL), and the error names the
+//! options.
 
 use nix::mount::MsFlags;
 
@@ -210,9 +211,14 @@ pub(super) fn parse(m: &Mount) -> Result<Options, Failure> {
     }
     if out.bind || m.kind.as_deref() == Some("bind") {
         out.bind = true;
-        if let Some(o) = data.first() {
+        // A bind makes no filesystem, so `KEY=VALUE` options have nothing
+        // to apply to: dropped, as by runc and the kernel (spec generators
+        // such as runtime-tools give every mount tmpfs's `mode=`, `size=`).
+        // A word is a flag cc does not know: refused.
+        if let Some(o) = data.iter().find(|o| !o.contains('=')) {
             return Err(refuse(o, "unknown for a bind mount"));
         }
+        data.clear();
     }
     out.data = data.join(",");
     Ok(out)
@@ -255,7 +261,8 @@ mod tests {
     fn mount_options_unknown_to_a_bind_are_refused() {
         let e = of("bind", &["rbind", "rro-typo"]).unwrap_err();
         assert!(e.contains("'rro-typo'") && e.contains("'/dst'"), "{e}");
-        assert!(of("none", &["bind", "size=1m"]).is_err());
+        assert!(of("none", &["bind", "newinstance"]).is_err());
+        assert_eq!(of("none", &["bind", "size=1m"]).unwrap().data, "");
         let e = of("tmpfs", &["tmpcopyup"]).unwrap_err();
         assert!(e.contains("not supported"), "{e}");
         // A filesystem's own options go to it.
