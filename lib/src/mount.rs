@@ -393,7 +393,7 @@ pub fn idmap_in_place(path: &Path, userns: BorrowedFd) -> Result<()> {
         ..Setattr::default()
     };
     set_attr(tree.as_fd(), &idmap, Some(userns), false)
-    .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
+        .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
     attach(&tree, CWD, path).map_err(|e| Error::io("mount the idmapped", path, e.into()))
 }
 

@@ -32,13 +32,62 @@ const NODIRATIME: u64 = 0x80;
 /// Every option `parse` takes (cc-oci features' `mountOptions`), besides
 /// a filesystem's own.
 pub(crate) const KNOWN: [&str; 56] = [
-    "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "atime",
-    "nodiratime", "diratime", "relatime", "norelatime", "strictatime", "nostrictatime", "sync",
-    "async", "dirsync", "mand", "nomand", "iversion", "noiversion", "lazytime", "nolazytime",
-    "silent", "loud", "acl", "noacl", "defaults", "rro", "rrw", "rnosuid", "rsuid", "rnodev",
-    "rdev", "rnoexec", "rexec", "rnodiratime", "rdiratime", "rrelatime", "ratime",
-    "rnostrictatime", "rnoatime", "rstrictatime", "rnorelatime", "private", "rprivate",
-    "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "bind", "rbind",
+    "ro",
+    "rw",
+    "nosuid",
+    "suid",
+    "nodev",
+    "dev",
+    "noexec",
+    "exec",
+    "noatime",
+    "atime",
+    "nodiratime",
+    "diratime",
+    "relatime",
+    "norelatime",
+    "strictatime",
+    "nostrictatime",
+    "sync",
+    "async",
+    "dirsync",
+    "mand",
+    "nomand",
+    "iversion",
+    "noiversion",
+    "lazytime",
+    "nolazytime",
+    "silent",
+    "loud",
+    "acl",
+    "noacl",
+    "defaults",
+    "rro",
+    "rrw",
+    "rnosuid",
+    "rsuid",
+    "rnodev",
+    "rdev",
+    "rnoexec",
+    "rexec",
+    "rnodiratime",
+    "rdiratime",
+    "rrelatime",
+    "ratime",
+    "rnostrictatime",
+    "rnoatime",
+    "rstrictatime",
+    "rnorelatime",
+    "private",
+    "rprivate",
+    "shared",
+    "rshared",
+    "slave",
+    "rslave",
+    "unbindable",
+    "runbindable",
+    "bind",
+    "rbind",
 ];
 
 /// A mount's options, sorted.
@@ -229,12 +278,17 @@ mod tests {
     use super::*;
 
     fn of(kind: &str, options: &[&str]) -> Result<Options, String> {
-        parse(&Mount::new(kind, "src", "/dst", options)).map_err(|f| crate::Error::from(f).to_string())
+        parse(&Mount::new(kind, "src", "/dst", options))
+            .map_err(|f| crate::Error::from(f).to_string())
     }
 
     #[test]
     fn mount_options_sort_flags_attributes_and_data() {
-        let o = of("tmpfs", &["nosuid", "ro", "mode=755", "size=1m", "rw", "rnoexec"]).unwrap();
+        let o = of(
+            "tmpfs",
+            &["nosuid", "ro", "mode=755", "size=1m", "rw", "rnoexec"],
+        )
+        .unwrap();
         assert_eq!(o.flags, MsFlags::MS_NOSUID);
         assert_eq!(o.tree.set, NOEXEC);
         assert_eq!(o.data, "mode=755,size=1m");

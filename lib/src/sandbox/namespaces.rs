@@ -100,7 +100,9 @@ fn runtime_mount_namespace(spec: &Spec) -> Result<File, Failure> {
     let refuse = |what: &str| {
         Failure::new(
             125,
-            format!("{what} needs a mount namespace: add {{\"type\": \"mount\"}} to linux.namespaces"),
+            format!(
+                "{what} needs a mount namespace: add {{\"type\": \"mount\"}} to linux.namespaces"
+            ),
         )
     };
     if spec.has_namespace("user") {
@@ -125,8 +127,12 @@ impl Joined {
             return Ok(());
         };
         let flags = F::OPEN_TREE_CLONE | F::OPEN_TREE_CLOEXEC | F::AT_RECURSIVE;
-        let tree = rustix::mount::open_tree(rustix::fs::CWD, "/", flags)
-            .map_err(|e| sys("copy the root's mounts", nix::Error::from_raw(e.raw_os_error())))?;
+        let tree = rustix::mount::open_tree(rustix::fs::CWD, "/", flags).map_err(|e| {
+            sys(
+                "copy the root's mounts",
+                nix::Error::from_raw(e.raw_os_error()),
+            )
+        })?;
         setns(ns.as_fd(), CloneFlags::CLONE_NEWNS)
             .map_err(|e| sys("go back to the runtime's mount namespace", e))?;
         nix::unistd::fchdir(tree.as_fd()).map_err(|e| sys("enter the root", e))?;

@@ -90,7 +90,9 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let octal = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match (b[i], octal) {
             (b'\\', Some(d)) => {
                 out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
@@ -111,11 +113,13 @@ mod tests {
 
     #[test]
     fn no_pivot_reads_mountinfo() {
-        let m = parse(
-            "36 35 98:0 / /mnt/a\\040b rw,noatime master:1 - proc proc rw,errors=continue",
-        )
-        .unwrap();
-        assert_eq!((m.at, m.fstype.as_str()), (PathBuf::from("/mnt/a b"), "proc"));
+        let m =
+            parse("36 35 98:0 / /mnt/a\\040b rw,noatime master:1 - proc proc rw,errors=continue")
+                .unwrap();
+        assert_eq!(
+            (m.at, m.fstype.as_str()),
+            (PathBuf::from("/mnt/a b"), "proc")
+        );
         assert!(parse("garbage").is_none());
     }
 }

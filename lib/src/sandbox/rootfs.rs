@@ -226,8 +226,12 @@ fn finish_dev(l: &Launch) -> Result<(), Failure> {
     if top.is_empty() && o.tree.is_empty() {
         return Ok(());
     }
-    let dev = rustix::fs::open("/dev", OFlags::PATH | OFlags::DIRECTORY, rustix::fs::Mode::empty())
-        .map_err(|e| Failure::from(crate::Error::io("open", Path::new("/dev"), e.into())))?;
+    let dev = rustix::fs::open(
+        "/dev",
+        OFlags::PATH | OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Failure::from(crate::Error::io("open", Path::new("/dev"), e.into())))?;
     for (change, rec) in [(&top, false), (&o.tree, true)] {
         if !change.is_empty() {
             crate::mount::setattr_fd(dev.as_fd(), Path::new("/dev"), change, rec)?;

@@ -186,7 +186,10 @@ fn seccomp_conditions_on_one_argument_are_alternatives() {
     let eperm = libc::SECCOMP_RET_ERRNO | 1;
     let allow = libc::SECCOMP_RET_ALLOW;
     let call = |nr: i64, pid: u64, sig: u64| {
-        run(&p, &data(AUDIT_ARCH_X86_64, nr as u32, [pid, sig, 0, 0, 0, 0]))
+        run(
+            &p,
+            &data(AUDIT_ARCH_X86_64, nr as u32, [pid, sig, 0, 0, 0, 0]),
+        )
     };
     for (pid, sig, kill, tkill) in [
         (1, 0, eperm, eperm),
@@ -196,7 +199,11 @@ fn seccomp_conditions_on_one_argument_are_alternatives() {
         (2, 10, eperm, allow),
     ] {
         assert_eq!(call(libc::SYS_kill, pid, sig), kill, "kill({pid}, {sig})");
-        assert_eq!(call(libc::SYS_tkill, pid, sig), tkill, "tkill({pid}, {sig})");
+        assert_eq!(
+            call(libc::SYS_tkill, pid, sig),
+            tkill,
+            "tkill({pid}, {sig})"
+        );
     }
     assert_same(&s);
 }
