@@ -215,6 +215,8 @@ fn propagation(o: &str) -> Option<(u64, bool)> {
         "unbindable" => MsFlags::MS_UNBINDABLE,
         _ => return None,
     };
+    // c_ulong's width differs between architectures.
+    #[allow(clippy::unnecessary_cast)]
     Some((flag.bits() as u64, rec))
 }
 
@@ -298,7 +300,7 @@ mod tests {
         assert!(o.bind && o.recursive);
         let b = o.bind_attrs();
         assert_eq!((b.top.set, b.tree.set), (RDONLY, NOSUID));
-        assert_eq!(b.tree.propagation, MsFlags::MS_PRIVATE.bits() as u64);
+        assert_eq!(Some(b.tree.propagation), propagation("private").map(|p| p.0));
 
         let o = of("none", &["rbind", "rro", "rrw", "rnoatime", "rrelatime"]).unwrap();
         assert_eq!((o.tree.set, o.tree.clear), (RELATIME, RDONLY | ATIME_MASK));
