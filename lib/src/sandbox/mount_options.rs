@@ -300,7 +300,10 @@ mod tests {
         assert!(o.bind && o.recursive);
         let b = o.bind_attrs();
         assert_eq!((b.top.set, b.tree.set), (RDONLY, NOSUID));
-        assert_eq!(Some(b.tree.propagation), propagation("private").map(|p| p.0));
+        assert_eq!(
+            Some(b.tree.propagation),
+            propagation("private").map(|p| p.0)
+        );
 
         let o = of("none", &["rbind", "rro", "rrw", "rnoatime", "rrelatime"]).unwrap();
         assert_eq!((o.tree.set, o.tree.clear), (RELATIME, RDONLY | ATIME_MASK));
