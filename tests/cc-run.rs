@@ -912,6 +912,39 @@ fn bind_mount_read_write_and_read_only() {
     assert_no_leaks(&env);
 }
 
+/// `-v HOST:CTR:ro` is read-only all the way down: a filesystem mounted
+/// below the host folder is read-only in the container too (docker 25's
+/// recursive read-only, `rro`); without `:ro` both are writable.
+#[test]
+fn bind_mount_read_only_covers_submounts() {
+    root_or_skip!();
+    let env = env_img();
+    let host = env.dir.join("tree");
+    let sub = host.join("sub");
+    fs::create_dir_all(&sub).unwrap();
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&sub)
+        .output()
+        .unwrap();
+    assert_ok(&out, "mount a tmpfs below the host folder");
+    let guard = Unmount(sub.clone());
+    let script = "touch /t/top 2>/dev/null; echo top=$?; touch /t/sub/f 2>/dev/null; echo sub=$?";
+    for (mode, want) in [(":ro", "top=1\nsub=1\n"), ("", "top=0\nsub=0\n")] {
+        let v = format!("{}:/t{mode}", host.display());
+        let out = env.ok("cc-run", ["--rm", "-v", &v, "img", "sh", "-c", script]);
+        assert_eq!(out, want, "-v {v}");
+    }
+    drop(guard);
+    assert_no_leaks(&env);
+}
+
 #[test]
 fn bind_target_symlink_cannot_escape_the_root() {
     root_or_skip!();

@@ -173,6 +173,36 @@ fn unconfined_cap_add_and_privileged() {
     assert_eq!(field(&o, "mount"), "0");
 }
 
+/// Two conditions on one argument are alternatives (runc, libseccomp): a
+/// profile denying `kill` when the signal is 0 or when it is 10 denies
+/// `kill -0 1`, and lets `kill -9` through to the shell's own child.
+#[test]
+fn seccomp_conditions_on_one_argument_are_alternatives() {
+    root_or_skip!();
+    let env = env_sc();
+    let profile = env.dir.join("no-kill-0-or-10.json");
+    fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                          "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_EQ"},
+                                   {"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let o = run(
+        &env,
+        &["--security-opt", &opt],
+        "kill -0 1 2>/dev/null; echo zero=$?; kill -10 1 2>/dev/null; echo usr1=$?; \
+         sleep 100 & kill -9 $! 2>/dev/null; echo nine=$?",
+    );
+    assert_ok(&o, "cc-run seccomp=FILE");
+    let o = stdout(&o);
+    assert_eq!(field(&o, "zero"), "1", "kill -0 is denied: {o}");
+    assert_eq!(field(&o, "usr1"), "1", "kill -10 is denied: {o}");
+    assert_eq!(field(&o, "nine"), "0", "kill -9 is allowed: {o}");
+}
+
 #[test]
 fn seccomp_profile_file() {
     root_or_skip!();

@@ -187,7 +187,7 @@ fn mounts(c: &Container) -> Vec<Value> {
             json!({
                 "Type": if m.is_bind() { "bind" } else { "tmpfs" },
                 "Source": m.source, "Destination": m.destination,
-                "RW": !m.options.iter().any(|o| o == "ro"),
+                "RW": !m.options.iter().any(|o| o == "ro" || o == "rro"),
             })
         })
         .collect()

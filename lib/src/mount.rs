@@ -212,7 +212,7 @@ pub fn bind(src: &Path, target: &Path, readonly: bool, recursive: bool) -> Resul
 /// A bind mount that sets `attrs` (read-only, nosuid, nodev) on every
 /// mount of the tree and keeps the source's others.
 fn bind_with(src: &Path, target: &Path, attrs: Attrs, recursive: bool) -> Result<()> {
-    match bind_at(src, CWD, target, attrs, recursive) {
+    match bind_at(src, CWD, target, &BindAttrs::tree(attrs), recursive) {
         Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
             bind_classic(src, target, classic_flags(attrs), recursive)
         }
@@ -224,18 +224,73 @@ fn bind_with(src: &Path, target: &Path, attrs: Attrs, recursive: bool) -> Result
 /// a container root, e.g. with openat2 `RESOLVE_IN_ROOT`). move_mount(2)
 /// attaches to the fd itself, so no path is looked up again (no symlink race).
 pub fn bind_to_fd(src: &Path, target: BorrowedFd, readonly: bool, recursive: bool) -> Result<()> {
-    let shown = PathBuf::from(format!("/proc/self/fd/{}", target.as_raw_fd()));
     let attrs = if readonly {
         Attrs::MOUNT_ATTR_RDONLY
     } else {
         Attrs::empty()
     };
+    bind_to_fd_with(src, target, recursive, &BindAttrs::tree(attrs))
+}
+
+/// What mount_setattr(2) changes on a mount: the `MOUNT_ATTR_*` bits set
+/// and cleared, and a propagation type (`MS_PRIVATE`, `MS_SHARED`,
+/// `MS_SLAVE`, `MS_UNBINDABLE`; 0 leaves it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Setattr {
+    pub set: u64,
+    pub clear: u64,
+    pub propagation: u64,
+}
+
+impl Setattr {
+    pub fn is_empty(&self) -> bool {
+        *self == Setattr::default()
+    }
+}
+
+/// The changes a bind mount makes while still detached: to its top mount
+/// only (`ro` on an `rbind`, as runc), then to every mount of the tree
+/// (`rro`, `rnosuid`, ..., `rprivate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BindAttrs {
+    pub top: Setattr,
+    pub tree: Setattr,
+}
+
+impl BindAttrs {
+    fn tree(attrs: Attrs) -> BindAttrs {
+        BindAttrs {
+            top: Setattr::default(),
+            tree: Setattr {
+                set: attrs.bits() as u64,
+                ..Setattr::default()
+            },
+        }
+    }
+}
+
+/// [`bind_to_fd`] with the changes `attrs`, made before the tree is
+/// attached: it is never visible with fewer restrictions than asked.
+pub fn bind_to_fd_with(
+    src: &Path,
+    target: BorrowedFd,
+    recursive: bool,
+    attrs: &BindAttrs,
+) -> Result<()> {
+    let shown = PathBuf::from(format!("/proc/self/fd/{}", target.as_raw_fd()));
     bind_at(src, target, Path::new(""), attrs, recursive).map_err(|e| match e {
         Error::Io { op, source, .. } if op == "bind mount onto" => {
             Error::io(op, readlink_or(&shown), source)
         }
         other => other,
     })
+}
+
+/// mount_setattr(2) on the mount at the `O_PATH` fd `at` (named `shown` in
+/// errors), with `AT_RECURSIVE` when `recursive`.
+pub fn setattr_fd(at: BorrowedFd, shown: &Path, change: &Setattr, recursive: bool) -> Result<()> {
+    set_attr(at, change, None, recursive)
+        .map_err(|e| Error::io("set the mount attributes of", shown, e))
 }
 
 /// The path behind a `/proc/self/fd/N` link, for error messages.
@@ -247,7 +302,7 @@ fn bind_at(
     src: &Path,
     dirfd: BorrowedFd,
     target: &Path,
-    attrs: Attrs,
+    attrs: &BindAttrs,
     recursive: bool,
 ) -> Result<()> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
@@ -256,10 +311,12 @@ fn bind_at(
     }
     let tree = rustix::mount::open_tree(CWD, src, flags)
         .map_err(|e| Error::io("bind mount", src, e.into()))?;
-    if !attrs.is_empty() {
-        // Only sets these: the flags the source has stay as they are.
-        set_attr(&tree, attrs.bits() as u64, None, recursive)
-            .map_err(|e| Error::io("set the mount flags of", src, e))?;
+    // Only sets these: the flags the source has stay as they are.
+    for (change, rec) in [(&attrs.top, false), (&attrs.tree, true)] {
+        if !change.is_empty() {
+            set_attr(tree.as_fd(), change, None, rec)
+                .map_err(|e| Error::io("set the mount flags of", src, e))?;
+        }
     }
     attach(&tree, dirfd, target).map_err(|e| Error::io("bind mount onto", target, e.into()))
 }
@@ -283,18 +340,19 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-/// mount_setattr(2) on a detached tree: sets `attr` (and with MOUNT_ATTR_IDMAP
-/// the user namespace whose mappings the mount applies).
+/// mount_setattr(2) on the mount at `fd` (a detached tree, or an
+/// `O_PATH` fd of a mount's root): `change` (and with MOUNT_ATTR_IDMAP the
+/// user namespace whose mappings the mount applies).
 fn set_attr(
-    tree: &OwnedFd,
-    attr: u64,
+    fd: BorrowedFd,
+    change: &Setattr,
     userns: Option<BorrowedFd>,
     recursive: bool,
 ) -> io::Result<()> {
     let attr = MountAttr {
-        attr_set: attr,
-        attr_clr: 0,
-        propagation: 0,
+        attr_set: change.set,
+        attr_clr: change.clear,
+        propagation: change.propagation,
         userns_fd: userns.map_or(0, |u| u.as_raw_fd() as u64),
     };
     let mut flags = libc::AT_EMPTY_PATH;
@@ -306,7 +364,7 @@ fn set_attr(
     let rc = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            tree.as_fd().as_raw_fd(),
+            fd.as_raw_fd(),
             c"".as_ptr(),
             flags,
             &attr as *const MountAttr,
@@ -330,13 +388,12 @@ pub fn idmap_in_place(path: &Path, userns: BorrowedFd) -> Result<()> {
     let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
     let tree = rustix::mount::open_tree(CWD, path, flags)
         .map_err(|e| Error::io("clone the mount of", path, e.into()))?;
-    set_attr(
-        &tree,
-        MountAttrFlags::MOUNT_ATTR_IDMAP.bits() as u64,
-        Some(userns),
-        false,
-    )
-    .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
+    let idmap = Setattr {
+        set: MountAttrFlags::MOUNT_ATTR_IDMAP.bits() as u64,
+        ..Setattr::default()
+    };
+    set_attr(tree.as_fd(), &idmap, Some(userns), false)
+        .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
     attach(&tree, CWD, path).map_err(|e| Error::io("mount the idmapped", path, e.into()))
 }
 

@@ -88,7 +88,8 @@ pub struct Args {
     /// Override the image's entrypoint (`""` clears it)
     #[arg(long)]
     pub entrypoint: Option<String>,
-    /// Bind mount HOST:CONTAINER[:ro|rw]
+    /// Bind mount HOST:CONTAINER[:ro|rw], with the host folder's submounts;
+    /// `ro` makes them all read-only (as docker 25)
     #[arg(short, long = "volume", value_name = "HOST:CTR[:ro]")]
     pub volumes: Vec<String>,
     /// Mount a tmpfs at PATH[:size=...,mode=...]

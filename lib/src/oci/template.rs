@@ -68,11 +68,7 @@ pub fn features() -> Value {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": OCI_VERSION,
         "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
-        "mountOptions": [
-            "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
-            "noatime", "nodiratime", "relatime", "strictatime", "sync",
-            "private", "rprivate", "slave", "rslave", "shared", "rshared"
-        ],
+        "mountOptions": crate::sandbox::mount_options::KNOWN.as_slice(),
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             "capabilities": caps,

@@ -622,7 +622,7 @@ mod tests {
     fn volumes_are_checked() {
         assert_eq!(
             volume("/tmp:/data:ro").unwrap().options,
-            ["rbind", "rprivate", "ro"]
+            ["rbind", "rprivate", "rro"]
         );
         assert_eq!(volume("rel:/data").unwrap_err().code(), 2);
         assert_eq!(volume("/no/such/dir/here:/d").unwrap_err().code(), 3);

@@ -99,8 +99,10 @@ pub(super) fn volume(v: &str) -> Result<Mount> {
         return Err(Error::not_found("volume source", src));
     }
     let mut opts = vec!["rbind", "rprivate"];
+    // Read-only all the way down, the source's submounts too, as docker
+    // 25 makes `:ro` on kernels with mount_setattr(2).
     if mode == "ro" {
-        opts.push("ro");
+        opts.push("rro");
     }
     Ok(Mount::new("bind", src, dst, &opts))
 }

@@ -53,6 +53,7 @@ fn stages(
         m.act_as_root()?;
     }
     rootfs::prepare(l, userns)?;
+    joined.back_to_runtime_mounts()?;
     // Meanwhile the parent has set up our network, overlapping with the
     // mounts above. A second byte says so.
     if unistd::read(go, &mut b) != Ok(1) {

@@ -18,14 +18,21 @@ use crate::spec::Spec;
 pub(super) struct Joined {
     others: Vec<(String, File, CloneFlags)>,
     pid: Option<File>,
+    /// The runtime's mount namespace, when the spec lists none: the
+    /// container's process goes back to it (`back_to_runtime_mounts`).
+    runtime_mnt: Option<File>,
 }
 
 pub(super) fn open_paths(spec: &Spec) -> Result<Joined, Failure> {
     let mut j = Joined {
         others: Vec::new(),
         pid: None,
+        runtime_mnt: None,
     };
     let listed = spec.linux.iter().flat_map(|l| &l.namespaces);
+    if !listed.clone().any(|n| n.kind == "mount") {
+        j.runtime_mnt = Some(runtime_mount_namespace(spec)?);
+    }
     for ns in listed {
         let Some(path) = &ns.path else { continue };
         let flag = match ns.kind.as_str() {
@@ -81,6 +88,56 @@ impl Joined {
             setns(f.as_fd(), *flag).map_err(|e| sys(&format!("join the {kind} namespace"), e))?;
         }
         Ok(())
+    }
+}
+
+/// No mount namespace in the spec: the container inherits the runtime's
+/// (runtime spec, "Namespaces"). Its root is still built in a namespace of
+/// its own, so that nothing is mounted in the runtime's (runc mounts there,
+/// and leaves the mounts behind); a user namespace (whose process could not
+/// go back) and a terminal (bound onto /dev/console later) are refused.
+fn runtime_mount_namespace(spec: &Spec) -> Result<File, Failure> {
+    let refuse = |what: &str| {
+        Failure::new(
+            125,
+            format!(
+                "{what} needs a mount namespace: add {{\"type\": \"mount\"}} to linux.namespaces"
+            ),
+        )
+    };
+    if spec.has_namespace("user") {
+        return Err(refuse("a user namespace"));
+    }
+    if spec.process.as_ref().is_some_and(|p| p.terminal) {
+        return Err(refuse("a terminal"));
+    }
+    File::open("/proc/self/ns/mnt")
+        .map_err(|e| Failure::new(125, format!("cannot open our mount namespace: {e}")))
+}
+
+impl Joined {
+    /// In the child, once the root is ready (past pivot_root): with no
+    /// mount namespace in the spec, back to the runtime's, the root and
+    /// working folder in a detached copy of the container's tree. The
+    /// runtime's namespace gains no mount, and the copy goes away with the
+    /// last process in it.
+    pub(super) fn back_to_runtime_mounts(&self) -> Result<(), Failure> {
+        use rustix::mount::OpenTreeFlags as F;
+        let Some(ns) = &self.runtime_mnt else {
+            return Ok(());
+        };
+        let flags = F::OPEN_TREE_CLONE | F::OPEN_TREE_CLOEXEC | F::AT_RECURSIVE;
+        let tree = rustix::mount::open_tree(rustix::fs::CWD, "/", flags).map_err(|e| {
+            sys(
+                "copy the root's mounts",
+                nix::Error::from_raw(e.raw_os_error()),
+            )
+        })?;
+        setns(ns.as_fd(), CloneFlags::CLONE_NEWNS)
+            .map_err(|e| sys("go back to the runtime's mount namespace", e))?;
+        nix::unistd::fchdir(tree.as_fd()).map_err(|e| sys("enter the root", e))?;
+        nix::unistd::chroot(".").map_err(|e| sys("chroot", e))?;
+        nix::unistd::chdir("/").map_err(|e| sys("enter the new root", e))
     }
 }
 

@@ -12,7 +12,7 @@ use nix::unistd::{chdir, pivot_root};
 use rustix::fs::OFlags;
 
 use super::failure::sys;
-use super::{Failure, Launch, RootSource};
+use super::{mount_options, Failure, Launch, RootSource};
 use crate::inroot::Root;
 use crate::spec::Mount;
 
@@ -50,7 +50,7 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
     }
     drop(root);
     match l.no_pivot {
-        true => move_root(&rootfs)?,
+        true => super::no_pivot::move_root(&rootfs)?,
         false => pivot(&rootfs)?,
     }
     inside(l)
@@ -95,6 +95,7 @@ fn inside(l: &Launch) -> Result<(), Failure> {
     for d in linux.map(|l| l.devices.as_slice()).unwrap_or_default() {
         make_device(d)?;
     }
+    finish_dev(l)?;
     // /proc is the container's now, so /proc/sys/net is its network's.
     for (key, value) in linux.map(|l| &l.sysctl).into_iter().flatten() {
         sysctl(key, value)?;
@@ -159,32 +160,84 @@ fn scratch_overlay(rootfs: &Path, scratch: &Path) -> Result<(), Failure> {
 }
 
 /// One entry of the spec's `mounts`, onto a target created and resolved
-/// inside the root.
+/// inside the root. A read-only tmpfs /dev stays writable until its
+/// devices are made (`finish_dev`).
 fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
     let kind = m.kind.as_deref().unwrap_or("bind");
-    let (flags, data) = parse_options(&m.options);
+    let o = mount_options::parse(m)?;
     let dest = Path::new(&m.destination);
-    if m.is_bind() {
+    if o.bind {
         let src = bundle.join(m.source.as_deref().unwrap_or_default());
         let target = root.mount_target(dest, src.is_dir())?;
         not_in_proc_or_sys(root, &target, m)?;
-        let ro = flags.contains(MsFlags::MS_RDONLY);
-        let rec = m.options.iter().any(|o| o == "rbind");
-        crate::mount::bind_to_fd(&src, target.as_fd(), ro, rec)?;
+        crate::mount::bind_to_fd_with(&src, target.as_fd(), o.recursive, &o.bind_attrs())?;
         return Ok(());
     }
     let target = root.mount_target(dest, true)?;
     not_in_proc_or_sys(root, &target, m)?;
     let at = fd_path(&target);
     let source = m.source.as_deref().unwrap_or(kind);
-    mount(
-        Some(source),
-        &at,
-        Some(kind),
-        flags,
-        Some(data.as_str()).filter(|d| !d.is_empty()),
+    let dev = is_dev(m);
+    let flags = match dev {
+        true => o.flags - MsFlags::MS_RDONLY,
+        false => o.flags,
+    };
+    let data = Some(o.data.as_str()).filter(|d| !d.is_empty());
+    mount(Some(source), &at, Some(kind), flags, data).map_err(|e| match (e, data) {
+        (nix::Error::EINVAL, Some(d)) => Failure::new(
+            125,
+            format!(
+                "cannot mount {kind} at '{}': invalid argument (does {kind} take the options '{d}'?)",
+                m.destination
+            ),
+        ),
+        (e, _) => sys(&format!("mount {kind} at '{}'", m.destination), e),
+    })?;
+    let top = || root.mount_target(dest, true);
+    if let Some((p, rec)) = o.propagation {
+        let change = crate::mount::Setattr {
+            propagation: p,
+            ..Default::default()
+        };
+        crate::mount::setattr_fd(top()?.as_fd(), dest, &change, rec)?;
+    }
+    if !dev && !o.tree.is_empty() {
+        crate::mount::setattr_fd(top()?.as_fd(), dest, &o.tree, true)?;
+    }
+    Ok(())
+}
+
+/// A tmpfs mounted on /dev, which cc fills with device nodes.
+fn is_dev(m: &Mount) -> bool {
+    m.destination.trim_end_matches('/') == "/dev" && m.kind.as_deref() == Some("tmpfs")
+}
+
+/// Past pivot_root and once the devices are made: a read-only /dev
+/// (`ro`, `rro`, ...) is made so now, as runc does in finalizeRootfs.
+fn finish_dev(l: &Launch) -> Result<(), Failure> {
+    let Some(m) = l.spec.mounts.iter().rev().find(|m| is_dev(m)) else {
+        return Ok(());
+    };
+    let o = mount_options::parse(m)?;
+    let mut top = crate::mount::Setattr::default();
+    if o.flags.contains(MsFlags::MS_RDONLY) {
+        top.set = libc::MOUNT_ATTR_RDONLY;
+    }
+    if top.is_empty() && o.tree.is_empty() {
+        return Ok(());
+    }
+    let dev = rustix::fs::open(
+        "/dev",
+        OFlags::PATH | OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
     )
-    .map_err(|e| sys(&format!("mount {kind} at '{}'", m.destination), e))
+    .map_err(|e| Failure::from(crate::Error::io("open", Path::new("/dev"), e.into())))?;
+    for (change, rec) in [(&top, false), (&o.tree, true)] {
+        if !change.is_empty() {
+            crate::mount::setattr_fd(dev.as_fd(), Path::new("/dev"), change, rec)?;
+        }
+    }
+    Ok(())
 }
 
 /// What may be mounted on inside the container's /proc and /sys: the
@@ -248,33 +301,6 @@ fn not_in_proc_or_sys(root: &Root, target: &OwnedFd, m: &Mount) -> Result<(), Fa
 /// The magic link that names an O_PATH fd, for mount(2) targets.
 fn fd_path(fd: &OwnedFd) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-}
-
-/// mount(8)-style options: flags and the data string for the filesystem.
-pub(super) fn parse_options(options: &[String]) -> (MsFlags, String) {
-    let mut flags = MsFlags::empty();
-    let mut data = Vec::new();
-    for o in options {
-        let f = match o.as_str() {
-            "ro" => MsFlags::MS_RDONLY,
-            "nosuid" => MsFlags::MS_NOSUID,
-            "nodev" => MsFlags::MS_NODEV,
-            "noexec" => MsFlags::MS_NOEXEC,
-            "noatime" => MsFlags::MS_NOATIME,
-            "nodiratime" => MsFlags::MS_NODIRATIME,
-            "relatime" => MsFlags::MS_RELATIME,
-            "strictatime" => MsFlags::MS_STRICTATIME,
-            "sync" => MsFlags::MS_SYNCHRONOUS,
-            "rw" | "bind" | "rbind" | "private" | "rprivate" | "slave" | "rslave" | "shared"
-            | "rshared" | "suid" | "dev" | "exec" => MsFlags::empty(),
-            other => {
-                data.push(other.to_string());
-                MsFlags::empty()
-            }
-        };
-        flags |= f;
-    }
-    (flags, data.join(","))
 }
 
 /// The devices every container has, made in its own tmpfs /dev.
@@ -383,27 +409,16 @@ fn pivot(rootfs: &Path) -> Result<(), Failure> {
     chdir("/").map_err(|e| sys("enter the new root", e))
 }
 
-/// `--no-pivot`: the root moved over / and chroot(2) into it, for roots
-/// pivot_root cannot take (ramfs). The host's tree stays below it in this
-/// namespace, reachable by nothing but a chroot escape, as with runc.
-fn move_root(rootfs: &Path) -> Result<(), Failure> {
-    chdir(rootfs).map_err(|e| sys("enter the root", e))?;
-    mount(Some("."), "/", None::<&str>, MsFlags::MS_MOVE, None::<&str>)
-        .map_err(|e| sys("move the root", e))?;
-    nix::unistd::chroot(".").map_err(|e| sys("chroot", e))?;
-    chdir("/").map_err(|e| sys("enter the new root", e))
-}
-
 /// A `cgroup` mount (podman's and containerd's specs have one at
 /// /sys/fs/cgroup): the container's own groups, as runc shows them. With a
 /// v2 host and a cgroup namespace, cgroup2 itself (rooted at the group by
 /// the namespace); on v1, a tmpfs holding each hierarchy: mounted anew in
 /// a cgroup namespace, else the container's folder of it bound there.
 fn mount_cgroups(root: &Root, m: &Mount, own_ns: bool) -> Result<(), Failure> {
-    let (flags, _) = parse_options(&m.options);
+    let o = mount_options::parse(m)?;
     let flags =
-        flags & !MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
-    let ro = m.options.iter().any(|o| o == "ro");
+        o.flags & !MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    let ro = o.flags.contains(MsFlags::MS_RDONLY) || o.tree.set & libc::MOUNT_ATTR_RDONLY != 0;
     let dest = Path::new(&m.destination);
     let hierarchies = crate::cgroup::own_hierarchies();
     let mount_fs = |target: &OwnedFd, fstype: &str, options: &str| {

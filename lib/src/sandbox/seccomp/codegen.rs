@@ -114,11 +114,22 @@ fn leaf(a: &mut Asm, outcomes: &[Outcome]) {
     }
 }
 
-/// Falls through when every comparison of `rule` holds, else goes to
-/// `fail`.
+/// Falls through when `rule` holds (in each of its groups, one
+/// comparison), else goes to `fail`.
 fn check(a: &mut Asm, rule: &Rule, fail: Label) {
-    for c in rule {
-        compare(a, c, fail);
+    for group in rule {
+        let Some((last, others)) = group.split_last() else {
+            continue;
+        };
+        let holds = a.label();
+        for c in others {
+            let next = a.label();
+            compare(a, c, next);
+            a.jump(holds);
+            a.place(next);
+        }
+        compare(a, last, fail);
+        a.place(holds);
     }
 }
 

@@ -9,7 +9,9 @@
 //! action (EPERM); one newer than every syscall the profile names gets
 //! ENOSYS, so libcs fall back (glibc's `clone3` → `clone`, docker 42681).
 //! A foreign architecture (i386, x32 numbers) is refused: i386 kills the
-//! process, x32 numbers are above every syscall named.
+//! process, x32 numbers are above every syscall named. In a rule's `args`,
+//! conditions on one argument are alternatives and conditions on
+//! different arguments must all hold (runc with libseccomp; policy.rs).
 //!
 //! One program, not a stack of filters: a stack (seccompiler's one action
 //! per filter) is checked linearly, filter after filter, and made loading

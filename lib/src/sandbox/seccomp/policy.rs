@@ -112,8 +112,24 @@ impl Cmp {
     }
 }
 
-/// Comparisons that must all hold (a rule's `args`).
-pub type Rule = Vec<Cmp>;
+/// A rule's `args`, grouped by argument in the order the profile names
+/// them: every group must hold, and a group holds when one of its
+/// comparisons does. Several conditions on one argument are alternatives
+/// (runc splits them into rules of their own, libseccomp ORs rules);
+/// conditions on different arguments must all hold.
+pub type Rule = Vec<Vec<Cmp>>;
+
+fn rule(args: &[SeccompArg]) -> Result<Rule, String> {
+    let mut rule = Rule::new();
+    for a in args {
+        let c = Cmp::parse(a)?;
+        match rule.iter_mut().find(|g| g[0].arg == c.arg) {
+            Some(group) => group.push(c),
+            None => rule.push(vec![c]),
+        }
+    }
+    Ok(rule)
+}
 
 /// Whether one action's rules name a syscall.
 #[derive(Clone, Debug, Default)]
@@ -177,7 +193,7 @@ impl Policy {
         let mut top = 0;
         for sc in &s.syscalls {
             let action = Action::parse(&sc.action, sc.errno_ret, eperm)?;
-            let rule: Rule = sc.args.iter().map(Cmp::parse).collect::<Result<_, _>>()?;
+            let rule = rule(&sc.args)?;
             let i = match groups.iter().position(|(a, _)| *a == action) {
                 Some(i) => i,
                 None => {

@@ -156,6 +156,34 @@ fn condition(a: &SeccompArg) -> std::result::Result<SeccompCondition, String> {
 
 type Group = BTreeMap<i64, Option<Vec<SeccompRule>>>;
 
+/// A rule's conditions as seccompiler rules (each an AND), any of which
+/// may match: conditions on one argument are alternatives, so the rule is
+/// every choice of one condition per argument (runc splits such a rule
+/// into rules of one condition each; libseccomp ORs rules).
+fn alternatives(args: &[SeccompArg]) -> std::result::Result<Vec<SeccompRule>, String> {
+    let mut by_arg: BTreeMap<u32, Vec<&SeccompArg>> = BTreeMap::new();
+    for a in args {
+        by_arg.entry(a.index).or_default().push(a);
+    }
+    let mut choices: Vec<Vec<&SeccompArg>> = vec![vec![]];
+    for group in by_arg.values() {
+        choices = choices
+            .iter()
+            .flat_map(|c| group.iter().map(move |a| [&c[..], &[*a]].concat()))
+            .collect();
+    }
+    choices
+        .into_iter()
+        .map(|c| {
+            let conditions = c
+                .into_iter()
+                .map(condition)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            SeccompRule::new(conditions).map_err(|e| e.to_string().to_lowercase())
+        })
+        .collect()
+}
+
 /// The filters of the old compiler, in load order.
 pub fn stack(s: &Seccomp) -> std::result::Result<Vec<Vec<Insn>>, String> {
     let eperm = libc::EPERM as u32;
@@ -169,15 +197,10 @@ pub fn stack(s: &Seccomp) -> std::result::Result<Vec<Vec<Insn>>, String> {
     let mut highest = -1i64;
     for sc in &s.syscalls {
         let act = action(&sc.action, sc.errno_ret, eperm)?;
-        let conditions = sc
-            .args
-            .iter()
-            .map(condition)
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let rule = if conditions.is_empty() {
+        let rule = if sc.args.is_empty() {
             None
         } else {
-            Some(SeccompRule::new(conditions).map_err(|e| e.to_string().to_lowercase())?)
+            Some(alternatives(&sc.args)?)
         };
         let idx = match groups.iter().position(|(a, _)| *a == act) {
             Some(i) => i,
@@ -193,9 +216,9 @@ pub fn stack(s: &Seccomp) -> std::result::Result<Vec<Vec<Insn>>, String> {
             match (group.get_mut(&nr), &rule) {
                 (Some(None), _) => {}
                 (Some(slot), None) => *slot = None,
-                (Some(Some(list)), Some(r)) => list.push(r.clone()),
+                (Some(Some(list)), Some(r)) => list.extend(r.iter().cloned()),
                 (None, r) => {
-                    group.insert(nr, r.clone().map(|r| vec![r]));
+                    group.insert(nr, r.clone());
                 }
             }
         }

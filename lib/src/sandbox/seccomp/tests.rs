@@ -155,6 +155,59 @@ fn seccomp_every_operator_is_the_same() {
     assert_same(&s);
 }
 
+/// Conditions on one argument are alternatives, on different arguments
+/// all must hold (runc with libseccomp): `kill` is denied when its
+/// signal is 0 or 10, and `tkill` when its tid is 1 and its signal 0 or 10.
+#[test]
+fn seccomp_conditions_on_one_argument_are_alternatives() {
+    let s = profile(
+        ALLOW,
+        vec![
+            rule(
+                &["kill"],
+                ERRNO,
+                Some(1),
+                &[(1, "SCMP_CMP_EQ", 0, 0), (1, "SCMP_CMP_EQ", 10, 0)],
+            ),
+            rule(
+                &["tkill"],
+                ERRNO,
+                Some(1),
+                &[
+                    (1, "SCMP_CMP_EQ", 0, 0),
+                    (0, "SCMP_CMP_EQ", 1, 0),
+                    (1, "SCMP_CMP_EQ", 10, 0),
+                ],
+            ),
+        ],
+    );
+    let p = compile(&s).unwrap();
+    verify(&p);
+    let eperm = libc::SECCOMP_RET_ERRNO | 1;
+    let allow = libc::SECCOMP_RET_ALLOW;
+    let call = |nr: i64, pid: u64, sig: u64| {
+        run(
+            &p,
+            &data(AUDIT_ARCH_X86_64, nr as u32, [pid, sig, 0, 0, 0, 0]),
+        )
+    };
+    for (pid, sig, kill, tkill) in [
+        (1, 0, eperm, eperm),
+        (1, 10, eperm, eperm),
+        (1, 9, allow, allow),
+        (2, 0, eperm, allow),
+        (2, 10, eperm, allow),
+    ] {
+        assert_eq!(call(libc::SYS_kill, pid, sig), kill, "kill({pid}, {sig})");
+        assert_eq!(
+            call(libc::SYS_tkill, pid, sig),
+            tkill,
+            "tkill({pid}, {sig})"
+        );
+    }
+    assert_same(&s);
+}
+
 const ALLOW: &str = "SCMP_ACT_ALLOW";
 const ERRNO: &str = "SCMP_ACT_ERRNO";
 
@@ -245,12 +298,17 @@ fn seccomp_long_jumps_are_the_same() {
     let p = compile(&s).unwrap();
     assert!(p.iter().any(|i| i.code == JA && i.k > 250));
     assert_same(&s);
-    // One syscall with many rules, and one rule with many conditions.
+    // One syscall with many rules, and one rule with many conditions:
+    // 40 alternatives for argument 0, two for 1, one each for 2 to 5.
     let mut rules: Vec<_> = (0..150)
         .map(|v| rule(&["ioctl"], ALLOW, None, &[(1, "SCMP_CMP_EQ", v * 3, 0)]))
         .collect();
-    let many: Vec<_> = (0..60)
-        .map(|v| (v % 6, "SCMP_CMP_NE", 7 + v as u64, 0))
+    let many: Vec<_> = (0..46)
+        .map(|v| match v {
+            0..40 => (0, "SCMP_CMP_EQ", 7 + v as u64, 0),
+            40..42 => (1, "SCMP_CMP_GT", 1000 * v as u64, 0),
+            _ => (v - 40, "SCMP_CMP_NE", v as u64, 0),
+        })
         .collect();
     rules.push(rule(&["fcntl"], ALLOW, None, &many));
     rules.push(rule(
