@@ -22,6 +22,7 @@ mod netlink;
 pub mod nft;
 pub mod ports;
 mod subnet;
+mod tc;
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -133,17 +134,42 @@ fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<u32> {
 /// 127.0.0.1 too: the DNATed packet leaves through the bridge with a
 /// loopback source, which the kernel routes only with `route_localnet`.
 /// That also lets packets addressed to 127.0.0.0/8 arrive from the bridge,
-/// which nft's `guard` drops; with the flag off the kernel drops them
-/// itself as martians, so a flushed ruleset opens nothing while no port is
-/// published. Caller holds the store's `net` lock, so a lease being added
-/// is either seen here or sets the flag after.
+/// which nft's `guard` drops, and, put on every port of the bridge before
+/// the flag goes on, a tc filter (`tc::guard_loopback`: a flushed ruleset
+/// leaves it in place; ports added later get it in `guard_new_port`); with
+/// the flag off the kernel drops them itself as martians. Caller holds the
+/// store's `net` lock, so a lease being added is either seen here or sets
+/// the flag after.
 fn localnet_locked(store: &Store, c: &Config) -> Result<()> {
     let key = format!("net/ipv4/conf/{}/route_localnet", c.bridge);
     if !std::path::Path::new("/proc/sys").join(&key).exists() {
         return Ok(()); // no bridge (gc after a reboot): nothing to guard
     }
     let publish = ipam::list(store)?.iter().any(|l| !l.ports.is_empty());
+    if publish {
+        let mut nl = Netlink::open()?;
+        if let Some(br) = link::find(&mut nl, &c.bridge)? {
+            let ports = link::list(&mut nl)?;
+            for p in ports.iter().filter(|l| l.controller == Some(br.index)) {
+                tc::guard_loopback(&mut nl, p.index, &p.name)?;
+            }
+        }
+    }
     sysctl(&key, if publish { "1" } else { "0" })
+}
+
+/// A new port of the bridge gets the loopback guard while the bridge has
+/// `route_localnet`. Under the store's `net` lock, as `localnet_locked`:
+/// a publisher turning the flag on either lists this port or is seen here.
+fn guard_new_port(store: &Store, c: &Config, nl: &mut Netlink, veth: &str) -> Result<()> {
+    let _l = store.lock("net")?;
+    let key = format!("/proc/sys/net/ipv4/conf/{}/route_localnet", c.bridge);
+    if fs::read_to_string(key).is_ok_and(|v| v.trim() == "1") {
+        if let Some(l) = link::find(nl, veth)? {
+            tc::guard_loopback(nl, l.index, veth)?;
+        }
+    }
+    Ok(())
 }
 
 /// [`localnet_locked`] under the store's `net` lock.
@@ -373,6 +399,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
         ipam::mac_bytes(a.lease.ip),
         a.config.mtu,
     )?;
+    guard_new_port(store, &a.config, nl, &a.lease.veth)?;
     // Only a container with published ports can reach itself through the
     // host (hairpin); the request costs a few ms, so others skip it.
     if !a.lease.ports.is_empty() {

@@ -1,0 +1,125 @@
+//! The second guard of the host's loopback, in tc rather than nft: on each
+//! port of the bridge (a container's host-side veth), a `clsact` qdisc and
+//! on its ingress a classic BPF filter in direct-action mode that drops
+//! every IPv4 packet addressed to 127.0.0.0/8. What `tc qdisc add dev VETH
+//! clsact; tc filter add dev VETH ingress pref 1 handle 1 protocol ip bpf
+//! bytecode '5,32 0 0 4293918736,84 0 0 4278190080,21 0 1 2130706432,6 0
+//! 0 2,6 0 0 4294967295' da` makes. Classic BPF needs no loaded program,
+//! and cls_bpf in direct-action mode no action module (act_gact, which
+//! some kernels lack).
+//!
+//! Why: while a container publishes a port, the bridge has
+//! `route_localnet` (the host reaches its published ports through
+//! 127.0.0.1), so the kernel no longer drops packets from the bridge to
+//! 127.0.0.0/8 as martians, and nft's `guard` chain would be the only
+//! thing between a container and the host's loopback services: a flushed
+//! ruleset (`nft flush ruleset`, a firewall manager reloading) would open
+//! them. tc is another subsystem with its own netlink messages; nothing
+//! that resets nftables touches it.
+//!
+//! Why there: a guard inside the container's namespace would not hold (a
+//! container with NET_RAW writes whole frames on a packet socket, with
+//! PACKET_QDISC_BYPASS past its own tc and nft egress hooks); the bridge
+//! device's own ingress is too late (with br_netfilter, conntrack has
+//! already turned a reply to the host's connection to a published port
+//! back to 127.0.0.1 there). A port's ingress sees each frame as the
+//! container sent it: that reply is addressed to the gateway (it was
+//! masqueraded), so only forged packets match.
+
+use netlink_packet_core::DefaultNla;
+use netlink_packet_route::tc::{TcAttribute, TcFilterBpfOption, TcHandle, TcMessage, TcOption};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use super::netlink::{Netlink, NLM_F_CREATE, NLM_F_EXCL};
+use crate::error::{Error, Result};
+
+/// The filter's priority and handle: fixed, so adding it again answers
+/// EEXIST instead of stacking copies.
+const PREF: u32 = 1;
+const HANDLE: TcHandle = TcHandle { major: 0, minor: 1 };
+const ETH_P_IP: u16 = 0x0800;
+/// linux/pkt_cls.h: `TCA_BPF_OPS_LEN`, `TCA_BPF_OPS`, `TCA_BPF_FLAGS`
+/// with `TCA_BPF_FLAG_ACT_DIRECT` (the program's answer is the action).
+const TCA_BPF_OPS_LEN: u16 = 4;
+const TCA_BPF_OPS: u16 = 5;
+const TCA_BPF_FLAGS: u16 = 8;
+const TCA_BPF_FLAG_ACT_DIRECT: u32 = 1;
+/// `TC_ACT_SHOT`, and `TC_ACT_UNSPEC` (-1): the next filter decides.
+const TC_ACT_SHOT: u32 = 2;
+const TC_ACT_UNSPEC: u32 = u32::MAX;
+
+/// Load the IPv4 destination (offset 16 from the network header: cls_bpf
+/// runs a program from the link header, so the offset is taken from
+/// `SKF_NET_OFF`, linux/filter.h), keep its first byte, drop when it is
+/// 127.
+const SKF_NET_OFF: i32 = -0x10_0000;
+const PROGRAM: [(u16, u8, u8, u32); 5] = [
+    (0x20, 0, 0, (SKF_NET_OFF + 16) as u32), // ld [net + 16]
+    (0x54, 0, 0, 0xff00_0000),               // and #0xff000000
+    (0x15, 0, 1, 0x7f00_0000),               // jeq #0x7f000000, next, skip one
+    (0x06, 0, 0, TC_ACT_SHOT),               // ret #SHOT
+    (0x06, 0, 0, TC_ACT_UNSPEC),
+];
+
+/// Puts the guard on bridge `index`; an existing one is kept.
+pub fn guard_loopback(nl: &mut Netlink, index: u32, bridge: &str) -> Result<()> {
+    let what = |e: Error| {
+        Error::Unsupported(format!(
+            "cannot guard the host's loopback on bridge '{bridge}' with tc: {e}"
+        ))
+    };
+    let mut q = TcMessage::with_index(index as i32);
+    q.header.handle = TcHandle {
+        major: 0xffff,
+        minor: 0,
+    };
+    q.header.parent = TcHandle::CLSACT;
+    q.attributes.push(TcAttribute::Kind("clsact".into()));
+    exists_ok(nl.request(
+        RouteNetlinkMessage::NewQueueDiscipline(q),
+        NLM_F_CREATE | NLM_F_EXCL,
+    ))
+    .map_err(what)?;
+    let f = RouteNetlinkMessage::NewTrafficFilter(drop_loopback(index));
+    exists_ok(nl.request(f, NLM_F_CREATE | NLM_F_EXCL)).map_err(what)
+}
+
+fn exists_ok(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        r => r,
+    }
+}
+
+/// The filter: [`PROGRAM`] as `struct sock_filter`s, direct action.
+fn drop_loopback(index: u32) -> TcMessage {
+    let mut ops = Vec::with_capacity(PROGRAM.len() * 8);
+    for (code, jt, jf, k) in PROGRAM {
+        ops.extend_from_slice(&code.to_ne_bytes());
+        ops.extend_from_slice(&[jt, jf]);
+        ops.extend_from_slice(&k.to_ne_bytes());
+    }
+    let nla = |kind, value| TcOption::Bpf(TcFilterBpfOption::Other(DefaultNla::new(kind, value)));
+    let mut m = TcMessage::with_index(index as i32);
+    m.header.handle = HANDLE;
+    m.header.parent = TcHandle {
+        major: 0xffff,
+        minor: TcHandle::MIN_INGRESS,
+    };
+    m.header.info = (PREF << 16) | u32::from(ETH_P_IP.to_be());
+    m.attributes = vec![
+        TcAttribute::Kind("bpf".into()),
+        TcAttribute::Options(vec![
+            nla(
+                TCA_BPF_OPS_LEN,
+                (PROGRAM.len() as u16).to_ne_bytes().to_vec(),
+            ),
+            nla(TCA_BPF_OPS, ops),
+            nla(
+                TCA_BPF_FLAGS,
+                TCA_BPF_FLAG_ACT_DIRECT.to_ne_bytes().to_vec(),
+            ),
+        ]),
+    ];
+    m
+}
