@@ -18,11 +18,11 @@
 
 pub mod ipam;
 pub mod link;
+mod loopback;
 mod netlink;
 pub mod nft;
 pub mod ports;
 mod subnet;
-mod tc;
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -124,58 +124,9 @@ fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<u32> {
     let br = link::find(nl, &c.bridge)?.ok_or_else(|| Error::not_found("link", &c.bridge))?;
     link::add_address(nl, br.index, c.subnet.gateway(), c.subnet.prefix)?;
     // Under the store's `net` lock (ensure_in holds it).
-    localnet_locked(store, c)?;
+    loopback::localnet_locked(store, c)?;
     nft::run(&nft::table(c, &ipam::list(store)?))?;
     Ok(br.index)
-}
-
-/// `route_localnet` on the bridge while, and only while, a lease of the
-/// store publishes a port. The host reaches its published ports through
-/// 127.0.0.1 too: the DNATed packet leaves through the bridge with a
-/// loopback source, which the kernel routes only with `route_localnet`.
-/// That also lets packets addressed to 127.0.0.0/8 arrive from the bridge,
-/// which nft's `guard` drops, and, put on every port of the bridge before
-/// the flag goes on, a tc filter (`tc::guard_loopback`: a flushed ruleset
-/// leaves it in place; ports added later get it in `guard_new_port`); with
-/// the flag off the kernel drops them itself as martians. Caller holds the
-/// store's `net` lock, so a lease being added is either seen here or sets
-/// the flag after.
-fn localnet_locked(store: &Store, c: &Config) -> Result<()> {
-    let key = format!("net/ipv4/conf/{}/route_localnet", c.bridge);
-    if !std::path::Path::new("/proc/sys").join(&key).exists() {
-        return Ok(()); // no bridge (gc after a reboot): nothing to guard
-    }
-    let publish = ipam::list(store)?.iter().any(|l| !l.ports.is_empty());
-    if publish {
-        let mut nl = Netlink::open()?;
-        if let Some(br) = link::find(&mut nl, &c.bridge)? {
-            let ports = link::list(&mut nl)?;
-            for p in ports.iter().filter(|l| l.controller == Some(br.index)) {
-                tc::guard_loopback(&mut nl, p.index, &p.name)?;
-            }
-        }
-    }
-    sysctl(&key, if publish { "1" } else { "0" })
-}
-
-/// A new port of the bridge gets the loopback guard while the bridge has
-/// `route_localnet`. Under the store's `net` lock, as `localnet_locked`:
-/// a publisher turning the flag on either lists this port or is seen here.
-fn guard_new_port(store: &Store, c: &Config, nl: &mut Netlink, veth: &str) -> Result<()> {
-    let _l = store.lock("net")?;
-    let key = format!("/proc/sys/net/ipv4/conf/{}/route_localnet", c.bridge);
-    if fs::read_to_string(key).is_ok_and(|v| v.trim() == "1") {
-        if let Some(l) = link::find(nl, veth)? {
-            tc::guard_loopback(nl, l.index, veth)?;
-        }
-    }
-    Ok(())
-}
-
-/// [`localnet_locked`] under the store's `net` lock.
-fn localnet(store: &Store, c: &Config) -> Result<()> {
-    let _l = store.lock("net")?;
-    localnet_locked(store, c)
 }
 
 /// The bridge's alias: the store it belongs to.
@@ -399,7 +350,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
         ipam::mac_bytes(a.lease.ip),
         a.config.mtu,
     )?;
-    guard_new_port(store, &a.config, nl, &a.lease.veth)?;
+    loopback::guard_new_port(store, &a.config, nl, &a.lease.veth)?;
     // Only a container with published ports can reach itself through the
     // host (hairpin); the request costs a few ms, so others skip it.
     if !a.lease.ports.is_empty() {
@@ -416,7 +367,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
     a.lease.pid_start = pid_start_time(pid);
     ipam::update(store, &a.lease)?;
     if !a.lease.ports.is_empty() {
-        localnet(store, &a.config)?;
+        loopback::localnet(store, &a.config)?;
     }
     nft::publish(&a.config, &a.lease, || ipam::list(store))
 }
@@ -426,7 +377,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
 pub fn release(store: &Store, mut a: Attachment) {
     undo_with(&mut a.nl, store, &a.config, &a.lease);
     if !a.lease.ports.is_empty() {
-        let _ = localnet(store, &a.config);
+        let _ = loopback::localnet(store, &a.config);
     }
 }
 
@@ -468,7 +419,7 @@ pub fn release_owner(store: &Store, owner: &str) -> Result<bool> {
         undo(store, &c, l);
     }
     if leases.iter().any(|l| !l.ports.is_empty()) {
-        localnet(store, &c)?;
+        loopback::localnet(store, &c)?;
     }
     Ok(!leases.is_empty())
 }
@@ -519,7 +470,7 @@ pub fn gc(store: &Store) -> Result<Vec<Lease>> {
             }
         }
     }
-    localnet_locked(store, &c)?;
+    loopback::localnet_locked(store, &c)?;
     nft::run(&nft::table(&c, &live))?;
     Ok(gone)
 }
@@ -529,7 +480,7 @@ pub fn gc(store: &Store) -> Result<Vec<Lease>> {
 pub fn reload(store: &Store) -> Result<Config> {
     let c = ensure(store, None)?;
     let _l = store.lock("net")?;
-    localnet_locked(store, &c)?;
+    loopback::localnet_locked(store, &c)?;
     nft::run(&nft::table(&c, &ipam::list(store)?))?;
     Ok(c)
 }

@@ -1,5 +1,6 @@
-//! The second guard of the host's loopback, in tc rather than nft: on each
-//! port of the bridge (a container's host-side veth), a `clsact` qdisc and
+//! The host's loopback, guarded from the bridge. `route_localnet` on the
+//! bridge only while a container publishes a port (`localnet_locked`), and
+//! then a second guard, in tc rather than nft: on each port of the bridge (a container's host-side veth), a `clsact` qdisc and
 //! on its ingress a classic BPF filter in direct-action mode that drops
 //! every IPv4 packet addressed to 127.0.0.0/8. What `tc qdisc add dev VETH
 //! clsact; tc filter add dev VETH ingress pref 1 handle 1 protocol ip bpf
@@ -26,12 +27,16 @@
 //! container sent it: that reply is addressed to the gateway (it was
 //! masqueraded), so only forged packets match.
 
+use std::fs;
+
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::tc::{TcAttribute, TcFilterBpfOption, TcHandle, TcMessage, TcOption};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use super::netlink::{Netlink, NLM_F_CREATE, NLM_F_EXCL};
+use super::{ipam, link, sysctl, Config};
 use crate::error::{Error, Result};
+use crate::store::Store;
 
 /// The filter's priority and handle: fixed, so adding it again answers
 /// EEXIST instead of stacking copies.
@@ -61,11 +66,66 @@ const PROGRAM: [(u16, u8, u8, u32); 5] = [
     (0x06, 0, 0, TC_ACT_UNSPEC),
 ];
 
-/// Puts the guard on bridge `index`; an existing one is kept.
-pub fn guard_loopback(nl: &mut Netlink, index: u32, bridge: &str) -> Result<()> {
+/// `route_localnet` on the bridge while, and only while, a lease of the
+/// store publishes a port. The host reaches its published ports through
+/// 127.0.0.1 too: the DNATed packet leaves through the bridge with a
+/// loopback source, which the kernel routes only with `route_localnet`.
+/// That also lets packets addressed to 127.0.0.0/8 arrive from the bridge,
+/// which nft's `guard` drops, and, put on every port of the bridge before
+/// the flag goes on, a tc filter (`guard_loopback`: a flushed ruleset
+/// leaves it in place; ports added later get it in `guard_new_port`); with
+/// the flag off the kernel drops them itself as martians. Caller holds the
+/// store's `net` lock, so a lease being added is either seen here or sets
+/// the flag after.
+pub(super) fn localnet_locked(store: &Store, c: &Config) -> Result<()> {
+    let key = format!("net/ipv4/conf/{}/route_localnet", c.bridge);
+    if !std::path::Path::new("/proc/sys").join(&key).exists() {
+        return Ok(()); // no bridge (gc after a reboot): nothing to guard
+    }
+    let publish = ipam::list(store)?.iter().any(|l| !l.ports.is_empty());
+    if publish {
+        let mut nl = Netlink::open()?;
+        if let Some(br) = link::find(&mut nl, &c.bridge)? {
+            let ports = link::list(&mut nl)?;
+            for p in ports.iter().filter(|l| l.controller == Some(br.index)) {
+                guard_loopback(&mut nl, p.index, &p.name)?;
+            }
+        }
+    }
+    sysctl(&key, if publish { "1" } else { "0" })
+}
+
+/// A new port of the bridge gets the loopback guard while the bridge has
+/// `route_localnet`. Under the store's `net` lock, as `localnet_locked`:
+/// a publisher turning the flag on either lists this port or is seen here.
+pub(super) fn guard_new_port(
+    store: &Store,
+    c: &Config,
+    nl: &mut Netlink,
+    veth: &str,
+) -> Result<()> {
+    let _l = store.lock("net")?;
+    let key = format!("/proc/sys/net/ipv4/conf/{}/route_localnet", c.bridge);
+    if fs::read_to_string(key).is_ok_and(|v| v.trim() == "1") {
+        if let Some(l) = link::find(nl, veth)? {
+            guard_loopback(nl, l.index, veth)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`localnet_locked`] under the store's `net` lock.
+pub(super) fn localnet(store: &Store, c: &Config) -> Result<()> {
+    let _l = store.lock("net")?;
+    localnet_locked(store, c)
+}
+
+/// Puts the tc guard on bridge port `index` (`name`); an existing one is
+/// kept.
+fn guard_loopback(nl: &mut Netlink, index: u32, name: &str) -> Result<()> {
     let what = |e: Error| {
         Error::Unsupported(format!(
-            "cannot guard the host's loopback on bridge '{bridge}' with tc: {e}"
+            "cannot guard the host's loopback on bridge port '{name}' with tc: {e}"
         ))
     };
     let mut q = TcMessage::with_index(index as i32);
