@@ -71,9 +71,8 @@ const PROGRAM: [(u16, u8, u8, u32); 5] = [
 /// 127.0.0.1 too: the DNATed packet leaves through the bridge with a
 /// loopback source, which the kernel routes only with `route_localnet`.
 /// That also lets packets addressed to 127.0.0.0/8 arrive from the bridge,
-/// which nft's `guard` drops, and, put on every port of the bridge before
-/// the flag goes on, a tc filter (`guard_loopback`: a flushed ruleset
-/// leaves it in place; ports added later get it in `guard_new_port`); with
+/// which nft's `guard` drops, and the tc filter on every port of the
+/// bridge (`guard_loopback`: a flushed ruleset leaves it in place); with
 /// the flag off the kernel drops them itself as martians. Caller holds the
 /// store's `net` lock, so a lease being added is either seen here or sets
 /// the flag after.
@@ -83,28 +82,33 @@ pub(super) fn localnet_locked(store: &Store, c: &Config) -> Result<()> {
         return Ok(()); // no bridge (gc after a reboot): nothing to guard
     }
     let publish = ipam::list(store)?.iter().any(|l| !l.ports.is_empty());
-    if publish {
-        let mut nl = Netlink::open()?;
-        if let Some(br) = link::find(&mut nl, &c.bridge)? {
-            let ports = link::list(&mut nl)?;
-            for p in ports.iter().filter(|l| l.controller == Some(br.index)) {
-                guard_loopback(&mut nl, p.index, &p.name)?;
-            }
-        }
+    if !publish {
+        return sysctl(&key, "0");
     }
-    sysctl(&key, if publish { "1" } else { "0" })
+    // Every port before the flag goes on, and again after: a port made
+    // meanwhile either is listed the second time or, made after, reads
+    // the flag on (`guard_new_port`), without a lock between them.
+    guard_ports(c)?;
+    sysctl(&key, "1")?;
+    guard_ports(c)
 }
 
-/// A new port of the bridge gets the loopback guard while the bridge has
-/// `route_localnet`. Under the store's `net` lock, as `localnet_locked`:
-/// a publisher turning the flag on either lists this port or is seen here.
-pub(super) fn guard_new_port(
-    store: &Store,
-    c: &Config,
-    nl: &mut Netlink,
-    veth: &str,
-) -> Result<()> {
-    let _l = store.lock("net")?;
+/// The tc guard on every port of the bridge.
+fn guard_ports(c: &Config) -> Result<()> {
+    let mut nl = Netlink::open()?;
+    if let Some(br) = link::find(&mut nl, &c.bridge)? {
+        let ports = link::list(&mut nl)?;
+        for p in ports.iter().filter(|l| l.controller == Some(br.index)) {
+            guard_loopback(&mut nl, p.index, &p.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// A new port of the bridge, once made, gets the loopback guard if the
+/// bridge has `route_localnet` (see `localnet_locked` for the order that
+/// needs no lock).
+pub(super) fn guard_new_port(c: &Config, nl: &mut Netlink, veth: &str) -> Result<()> {
     let key = format!("/proc/sys/net/ipv4/conf/{}/route_localnet", c.bridge);
     if fs::read_to_string(key).is_ok_and(|v| v.trim() == "1") {
         if let Some(l) = link::find(nl, veth)? {

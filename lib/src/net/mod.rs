@@ -350,7 +350,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
         ipam::mac_bytes(a.lease.ip),
         a.config.mtu,
     )?;
-    loopback::guard_new_port(store, &a.config, nl, &a.lease.veth)?;
+    loopback::guard_new_port(&a.config, nl, &a.lease.veth)?;
     // Only a container with published ports can reach itself through the
     // host (hairpin); the request costs a few ms, so others skip it.
     if !a.lease.ports.is_empty() {
