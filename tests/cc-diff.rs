@@ -44,6 +44,33 @@ D /t/tree
     assert_eq!(out, want);
 }
 
+/// cc-diff prints as it walks, in tree order as docker does (a folder,
+/// then what it holds, then the next name): `/a/x` before `/a-b`, though
+/// `-` sorts before `/`. A list sorted by whole path, gathered first,
+/// would put `/a-b` first.
+#[test]
+fn lists_in_tree_order_as_it_walks() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("bb");
+    env.ok(
+        "cc-run",
+        [
+            "--net",
+            "none",
+            "--name",
+            "ord",
+            "bb",
+            "sh",
+            "-c",
+            "mkdir /a /a-b && touch /a/x /a-b/y",
+        ],
+    );
+    let out = env.ok("cc-diff", ["ord"]);
+    let mine: Vec<&str> = out.lines().filter(|l| l.starts_with("A /a")).collect();
+    assert_eq!(mine, ["A /a", "A /a/x", "A /a-b", "A /a-b/y"]);
+}
+
 #[test]
 fn json_is_one_object_per_line() {
     root_or_skip!();

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use support::{assert_ok, root_or_skip, run_timeout, stderr, stdout, Env};
 
-/// `deep N`: mkdir and chdir "d" N times (from `/`), then a file `leaf`.
+/// `deep N [NAME [check]]`: mkdir and chdir NAME ("d") N times (from `/`),
+/// then a file `leaf`; with `check`, only chdir and look for the leaf.
 const DEEP: &str = r#"
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,9 +19,16 @@ const DEEP: &str = r#"
 #include <unistd.h>
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 0;
+    const char *name = argc > 2 ? argv[2] : "d";
+    int check = argc > 3;
     if (chdir("/") != 0) { perror("chdir /"); return 1; }
     for (long i = 0; i < n; i++) {
-        if (mkdir("d", 0755) != 0 || chdir("d") != 0) { perror("deep"); return 1; }
+        if ((!check && mkdir(name, 0755) != 0) || chdir(name) != 0) { perror("deep"); return 1; }
+    }
+    if (check) {
+        if (access("leaf", F_OK) != 0) { perror("leaf"); return 1; }
+        puts("found");
+        return 0;
     }
     int fd = open("leaf", O_CREAT | O_WRONLY, 0644);
     if (fd < 0) { perror("leaf"); return 1; }
@@ -150,4 +158,39 @@ fn a_50000_deep_chain_is_removed_whole() {
     let out = env.run("cc-ps", ["-a", "-q"]);
     assert_ok(&out, "cc-ps");
     assert_eq!(stdout(&out).trim(), "", "no container listed");
+}
+
+/// A chain whose paths pass PATH_MAX (1,000 names of 10 bytes: 11,000
+/// bytes) commits, unpacks into a layer, runs, and cc-diff lists it: the
+/// layer is applied one folder at a time, never by whole path.
+#[test]
+fn a_chain_past_path_max_commits_and_runs() {
+    root_or_skip!();
+    let env = env_deep();
+    let _left = Leftovers(&env);
+    let (depth, name) = (1000, "dddddddddd");
+    let args = [
+        "--name", "long", "--net", "none", "img", "deep", "1000", name,
+    ];
+    let out = run_timeout(env.cmd("cc-run").args(args), Duration::from_secs(300));
+    assert_ok(&out, "cc-run deep");
+
+    let out = env.run("cc-diff", ["long"]);
+    assert_ok(&out, "cc-diff");
+    let leaf = format!("A /{}leaf", format!("{name}/").repeat(depth));
+    assert!(
+        stdout(&out).lines().any(|l| l == leaf),
+        "cc-diff lists the leaf"
+    );
+
+    let out = env.run("cc-commit", ["long", "deep:1"]);
+    assert_ok(&out, "cc-commit of a chain past PATH_MAX");
+    // Down the chain one chdir at a time: the whole path is too long for
+    // any one call inside the container too.
+    let n = depth.to_string();
+    let args = ["--rm", "--net", "none", "deep:1", "deep", &n, name, "check"];
+    let out = env.run("cc-run", args);
+    assert_ok(&out, "cc-run of the committed image");
+    assert_eq!(stdout(&out).trim(), "found", "the leaf is in the new image");
+    env.ok("cc-rm", ["long"]);
 }

@@ -1,13 +1,16 @@
 //! The host's loopback services stay out of a container's reach even with
 //! cc's nft `guard` chain flushed: `route_localnet` is on for the bridge
 //! only while a container publishes a port, so otherwise the kernel drops
-//! packets from the bridge to 127.0.0.0/8 itself (martians).
+//! packets from the bridge to 127.0.0.0/8 itself (martians); and while a
+//! port is published, a tc filter on the bridge's ingress drops them.
 
 use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{assert_ok, compile_static, root_or_skip, wait_for, Env, NetEnv};
+use support::{
+    assert_ok, compile_static, root_or_skip, udp_echo_in, udp_roundtrip, wait_for, Env, NetEnv,
+};
 
 /// `inject IFACE DSTMAC SRCIP DSTIP PORT TEXT`: one UDP datagram written
 /// as a whole Ethernet frame on a packet socket (CAP_NET_RAW), so the
@@ -153,4 +156,60 @@ fn loopback_stays_shut_with_the_guard_flushed() {
         env.nft_table().contains("127.0.0.0/8 drop"),
         "reload restores the guard"
     );
+}
+
+/// The same attack while a container publishes a port on 127.0.0.1, so
+/// the bridge has `route_localnet` and the kernel's martian check is off:
+/// with nft's guard chain flushed, the tc filter on the bridge's ingress
+/// still drops the forged datagram, and the published port still answers
+/// on 127.0.0.1.
+#[test]
+fn loopback_stays_shut_while_a_port_is_published() {
+    root_or_skip!();
+    let env = env_inject();
+    let id = env.run_d(["--cap-add", "NET_RAW", "img", "sleep", "300"]);
+    let publisher = env.run_d(["-p", "127.0.0.1::54/udp", "img", "sleep", "300"]);
+    let bridge = env.bridge();
+    let gw = env.gateway();
+    let ip = env.ip_of(&id);
+    assert_eq!(route_localnet(&bridge), "1", "a loopback-published port");
+    let pid = env.inspect("State.Pid", &publisher);
+    udp_echo_in(&format!("/proc/{pid}/ns/net"), 54, 60);
+    let hp = env.ok("cc-port", [publisher.as_str(), "54/udp"]);
+    let port: u16 = hp.trim().rsplit(':').next().unwrap().parse().unwrap();
+
+    let out = Command::new("nft")
+        .args(["flush", "chain", "ip", &bridge, "guard"])
+        .output()
+        .unwrap();
+    assert_ok(&out, "nft flush chain (cc's guard of this test's bridge)");
+    wait_for(Duration::from_secs(30), "the published port", || {
+        udp_roundtrip(None, "127.0.0.1", port, "ping").then_some(())
+    });
+
+    let mac = std::fs::read_to_string(format!("/sys/class/net/{bridge}/address")).unwrap();
+    let lo = listen("127.0.0.1");
+    let marker = listen(&gw);
+    let inject = |dst: &str, port: u16, text: &str| {
+        let port = port.to_string();
+        let args = ["inject", "eth0", mac.trim(), &ip, dst, &port, text];
+        let out = env.run("cc-exec", [&[id.as_str()][..], &args[..]].concat());
+        assert_ok(&out, &format!("inject to {dst}:{port}"));
+    };
+    inject("127.0.0.1", lo.local_addr().unwrap().port(), "to-loopback");
+    inject(&gw, marker.local_addr().unwrap().port(), "marker");
+    let m = wait_for(Duration::from_secs(20), "the marker datagram", || {
+        received(&marker)
+    });
+    assert_eq!(m, "marker");
+    assert_eq!(
+        received(&lo),
+        None,
+        "a datagram from the container reached the host's 127.0.0.1"
+    );
+    assert!(
+        udp_roundtrip(None, "127.0.0.1", port, "ping-again"),
+        "the published port answers on 127.0.0.1"
+    );
+    env.ok("cc-net", ["reload"]);
 }

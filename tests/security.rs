@@ -119,6 +119,48 @@ fn default_container_is_confined() {
     assert_eq!(field(&o, "zero"), "4");
 }
 
+/// The kernel's release as (major, minor).
+fn kernel() -> (u32, u32) {
+    let r = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut n = r
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse().unwrap_or(0));
+    (n.next().unwrap_or(0), n.next().unwrap_or(0))
+}
+
+/// docker's profile as of moby#50077/#50097: the syscalls of Linux 6.8 to
+/// 6.13 reach the kernel (which answers EFAULT for the null arguments, or
+/// ENOSYS when it is older), the lsm_* calls are EPERM without
+/// CAP_SYS_ADMIN, and a syscall past the profile (open_tree_attr, 467) is
+/// ENOSYS whatever the kernel.
+#[test]
+fn syscalls_of_linux_6_13_follow_moby() {
+    root_or_skip!();
+    let env = env_sc();
+    let script = "echo listmount=$(sc 458); echo statmount=$(sc 457); \
+                  echo removexattrat=$(sc 466); echo lsm=$(sc 461); echo past=$(sc 467)";
+    let out = run(&env, &[], script);
+    let o = stdout(&out);
+    let (with, without) = (|v: (u32, u32)| kernel() >= v, "ENOSYS");
+    for (k, since) in [
+        ("listmount", (6, 8)),
+        ("statmount", (6, 8)),
+        ("removexattrat", (6, 13)),
+    ] {
+        let want = if with(since) { "Bad address" } else { without };
+        assert_eq!(field(&o, k), want, "{k} on kernel {:?}", kernel());
+    }
+    assert_eq!(
+        field(&o, "lsm"),
+        "EPERM",
+        "lsm_list_modules needs CAP_SYS_ADMIN"
+    );
+    assert_eq!(field(&o, "past"), "ENOSYS");
+    let out = run(&env, &["--cap-add", "SYS_ADMIN"], "echo lsm=$(sc 461)");
+    let want = if with((6, 8)) { "Bad address" } else { without };
+    assert_eq!(field(&stdout(&out), "lsm"), want);
+}
+
 #[test]
 fn unconfined_cap_add_and_privileged() {
     root_or_skip!();

@@ -62,10 +62,15 @@ fn lowers(store: &Store, c: &Container) -> Result<Vec<PathBuf>> {
     Ok(c.layers().iter().map(|d| store.layer_dir(d)).collect())
 }
 
-/// The container's changes against its image, sorted by path.
-pub fn diff(store: &Store, c: &Container) -> Result<Vec<Change>> {
+/// The container's changes against its image, handed to `each` as they
+/// are found, in tree order (`layer::each_change`).
+pub fn diff(
+    store: &Store,
+    c: &Container,
+    each: &mut dyn FnMut(Change) -> Result<()>,
+) -> Result<()> {
     let lowers = lowers(store, c)?;
-    layer::changes(&c.upper(), &lowers)
+    layer::each_change(&c.upper(), &lowers, each)
 }
 
 /// Commits the container's changes as a new image; returns its id.

@@ -33,15 +33,16 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let changes = commit::diff(&store, &c)?;
     let mut out = std::io::stdout().lock();
-    for ch in changes {
+    // Printed as found: the list of a huge tree is never held whole.
+    commit::diff(&store, &c, &mut |ch| {
         if a.format == Format::Json {
-            print_json(&serde_json::json!({"Kind": ch.kind.letter(), "Path": ch.path}))?;
+            print_json(&serde_json::json!({"Kind": ch.kind.letter(), "Path": ch.path}))
         } else {
             use std::io::Write;
             let _ = writeln!(out, "{} {}", ch.kind.letter(), ch.path);
+            Ok(())
         }
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -159,7 +159,7 @@ impl Applier {
             let fd = fd.map_err(|e| Error::io("open", self.root.path(), e))?;
             return Ok((fd, ".".into()));
         }
-        self.root.parent(rel, false)
+        node::parent_deep(&self.root, rel)
     }
 
     /// Like `at`, creating missing folders on the way (see `implied_dir`),
@@ -226,7 +226,7 @@ impl Applier {
     /// `want`.
     fn lower_meta(&mut self, rel: &Path, want: FileType) -> Result<Option<Meta>> {
         for lower in &self.lowers {
-            let Ok((dir, name)) = lower.parent(rel, false) else {
+            let Ok((dir, name)) = node::parent_deep(lower, rel) else {
                 continue;
             };
             let Ok(st) = node::lstat(dir.as_fd(), &name) else {
@@ -382,10 +382,10 @@ impl Applier {
         // The target may be a file still being written, by any name.
         self.pool.drain()?;
         let flags = OFlags::PATH | OFlags::NOFOLLOW;
-        let src = match self.root.open_at(&target, flags, Mode::empty()) {
+        let src = match node::open_deep(&self.root, &target, flags) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
                 self.copy_up(&target, shown)?;
-                self.root.open_at(&target, flags, Mode::empty())?
+                node::open_deep(&self.root, &target, flags)?
             }
             r => r?,
         };
@@ -404,14 +404,15 @@ impl Applier {
     /// its metadata, so a hardlink can point at it.
     fn copy_up(&mut self, rel: &Path, shown: &str) -> Result<()> {
         let not_found = || invalid(shown, format!("link target '{}' not found", rel.display()));
-        let Some(i) = self.lowers.iter().position(|l| {
-            l.open_at(rel, OFlags::PATH | OFlags::NOFOLLOW, Mode::empty())
-                .is_ok()
-        }) else {
+        let Some(i) = self
+            .lowers
+            .iter()
+            .position(|l| node::open_deep(l, rel, OFlags::PATH | OFlags::NOFOLLOW).is_ok())
+        else {
             return Err(not_found());
         };
         let lower = &self.lowers[i];
-        let (ldir, lname) = lower.parent(rel, false)?;
+        let (ldir, lname) = node::parent_deep(lower, rel)?;
         let lerr = |op, e: io::Error| Error::io(op, lower.show(rel), e);
         let st = node::lstat(ldir.as_fd(), &lname).map_err(|e| lerr("stat", e))?;
         let meta = Meta::of(ldir.as_fd(), &lname, &st, &mut self.buf)
@@ -471,7 +472,7 @@ impl Applier {
     /// DIR is looked up like any path, symlinks included (inside the root).
     fn opaque(&mut self, rel: &Path) -> Result<()> {
         let flags = OFlags::PATH | OFlags::DIRECTORY;
-        match self.root.open_at(rel, flags, Mode::empty()) {
+        match node::open_deep(&self.root, rel, flags) {
             Ok(fd) => return self.set_opaque(&fd, OsStr::new("."), rel),
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {}
             Err(e) => return Err(e),

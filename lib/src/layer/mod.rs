@@ -30,7 +30,7 @@ mod tests_pool;
 
 pub use apply::{apply, Applied};
 pub use compress::{decoder, detect, media_type, Compression};
-pub use upper::{changes, write_upper, Change, Kind, MOUNT_TARGETS};
+pub use upper::{changes, each_change, write_upper, Change, Kind, MOUNT_TARGETS};
 pub use write::{write_dir, Writer};
 
 /// The name prefix that marks an OCI whiteout (image-spec layer.md).

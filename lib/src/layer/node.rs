@@ -2,13 +2,18 @@
 //! stat, xattrs and metadata helpers that applying and writing share. A
 //! name is one component, so nothing here follows a link it did not mean to.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Gid, Mode, Stat, Timespec, Timestamps, Uid, XattrFlags};
+use rustix::fs::{
+    AtFlags, FileType, Gid, Mode, OFlags, ResolveFlags, Stat, Timespec, Timestamps, Uid, XattrFlags,
+};
+
+use crate::error::{Error, Result};
+use crate::inroot::Root;
 
 /// Both the size of a list of xattr names and of one value are capped at
 /// 64 KiB by the kernel (XATTR_LIST_MAX, XATTR_SIZE_MAX, xattr(7)).
@@ -220,4 +225,74 @@ pub(super) fn link(src: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &OsStr) -> io
         }
         r => Ok(r?),
     }
+}
+
+/// The longest path one openat2 is given here: the kernel refuses paths of
+/// PATH_MAX (4096) bytes or more (ENAMETOOLONG), and a container can make
+/// a tree far deeper than that, which cc-commit then packs.
+const PIECE: usize = 2048;
+
+/// `root.open_at(rel, flags)` for a path of any length. A path shorter than
+/// [`PIECE`] is resolved whole inside the root (RESOLVE_IN_ROOT); a longer
+/// one a piece at a time, so fds stay bounded (one open at a time): the
+/// first piece inside the root, each next one from the folder the last
+/// reached, with RESOLVE_BENEATH and RESOLVE_NO_SYMLINKS. A symlink that
+/// deep is refused (ELOOP) rather than resolved against the wrong root;
+/// cc's own layers never lead through one (they list real folders).
+pub(super) fn open_deep(root: &Root, rel: &Path, flags: OFlags) -> Result<OwnedFd> {
+    if rel.as_os_str().len() < PIECE {
+        return root.open_at(rel, flags, Mode::empty());
+    }
+    let pieces = pieces(rel);
+    let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut fd = root.open_at(&pieces[0], dir, Mode::empty())?;
+    let resolve = ResolveFlags::BENEATH
+        .union(ResolveFlags::NO_SYMLINKS)
+        .union(ResolveFlags::NO_MAGICLINKS);
+    for (i, piece) in pieces.iter().enumerate().skip(1) {
+        let f = if i + 1 == pieces.len() {
+            flags | OFlags::CLOEXEC
+        } else {
+            dir
+        };
+        fd = rustix::fs::openat2(&fd, piece, f, Mode::empty(), resolve)
+            .map_err(|e| Error::io("open", root.show(rel), e.into()))?;
+    }
+    Ok(fd)
+}
+
+/// `root.parent(rel, false)` for a path of any length (see [`open_deep`]).
+pub(super) fn parent_deep(root: &Root, rel: &Path) -> Result<(OwnedFd, OsString)> {
+    if rel.as_os_str().len() < PIECE {
+        return root.parent(rel, false);
+    }
+    let name = match rel.components().next_back() {
+        Some(Component::Normal(n)) => n.to_os_string(),
+        _ => {
+            return Err(Error::Spec(format!(
+                "path '{}' has no final name",
+                rel.display()
+            )))
+        }
+    };
+    let dir = rel.parent().unwrap_or(Path::new(""));
+    Ok((
+        open_deep(root, dir, OFlags::PATH | OFlags::DIRECTORY)?,
+        name,
+    ))
+}
+
+/// `rel` cut between components into paths shorter than [`PIECE`] bytes
+/// (a name is at most 255).
+fn pieces(rel: &Path) -> Vec<PathBuf> {
+    let mut out = vec![PathBuf::new()];
+    for c in rel.components() {
+        let last = out.last_mut().expect("never empty");
+        if !last.as_os_str().is_empty() && last.as_os_str().len() + 1 + c.as_os_str().len() >= PIECE
+        {
+            out.push(PathBuf::new());
+        }
+        out.last_mut().expect("never empty").push(c);
+    }
+    out
 }

@@ -86,7 +86,11 @@ fn is_opaque(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
 }
 
 /// The changes in `upper` against `lowers` (the image's unpacked layers,
-/// top first), sorted by path. The rules are docker's and podman's
+/// top first), handed to `each` as they are found, in tree order: a
+/// folder before what it holds, the names of one folder sorted byte-wise
+/// (docker's order: `filepath.Walk` with each parent listed before its
+/// first change). Nothing is gathered, so memory grows with the depth and
+/// the widest folder, not with the list. The rules are docker's and podman's
 /// (`changes()` in containers/storage pkg/archive), so the lists agree:
 /// - a whiteout is `D`; an opaque folder is `D` too (its old content is
 ///   gone), and what it holds now is `A`;
@@ -97,31 +101,45 @@ fn is_opaque(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
 ///
 /// The lowers are looked up as overlayfs merges them (whiteouts and opaque
 /// folders of each layer honoured), only for the names the upper has.
-pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
+pub fn each_change(
+    upper: &Path,
+    lowers: &[PathBuf],
+    each: &mut dyn FnMut(Change) -> Result<()>,
+) -> Result<()> {
     let mut roots =
         vec![open_dir(CWD, upper.as_os_str()).map_err(|e| Error::io("open", upper, e))?];
     for l in lowers {
         roots.push(open_dir(CWD, l.as_os_str()).map_err(|e| Error::io("open", l, e))?);
     }
     let mut d = Differ {
-        out: Vec::new(),
+        each,
         upper,
+        climbed: Vec::new(),
     };
     let top = Listed {
         listed: true,
         above: true,
     };
     let mut cur = Cursor::new(roots, top).map_err(|e| Error::io("read", upper, e))?;
-    d.walk(&mut cur)?;
-    let mut out = d.out;
-    out.retain(|c| !MOUNT_TARGETS.contains(&c.path.as_str()));
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    d.walk(&mut cur)
+}
+
+/// [`each_change`] gathered in a list (tests, and callers that need it
+/// whole).
+pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    each_change(upper, lowers, &mut |c| {
+        out.push(c);
+        Ok(())
+    })?;
     Ok(out)
 }
 
 struct Differ<'a> {
-    out: Vec<Change>,
+    each: &'a mut dyn FnMut(Change) -> Result<()>,
     upper: &'a Path,
+    /// Scratch: the folders an `A` or `D` lists above it, deepest first.
+    climbed: Vec<Vec<u8>>,
 }
 
 /// What is listed of a folder the walk is in: itself, and every folder
@@ -157,19 +175,19 @@ impl Differ<'_> {
             let st = node::lstat(dir, name).map_err(|e| self.err("stat", &path, e))?;
             let is_dir = node::kind(&st) == FileType::Directory;
             if node::is_whiteout(&st) {
-                self.add(cur, Kind::Deleted, &path);
+                self.add(cur, Kind::Deleted, &path)?;
                 continue;
             }
             let opaque =
                 is_dir && is_opaque(dir, name).map_err(|e| self.err("read xattrs of", &path, e))?;
             let (below, mark) = if opaque {
-                (Vec::new(), self.add(cur, Kind::Deleted, &path))
+                (Vec::new(), self.add(cur, Kind::Deleted, &path)?)
             } else {
                 let lowers = &cur.dirs()[1..];
                 match lookup(lowers, name).map_err(|e| self.err("look up", &path, e))? {
-                    Lower::Absent => (Vec::new(), self.add(cur, Kind::Added, &path)),
+                    Lower::Absent => (Vec::new(), self.add(cur, Kind::Added, &path)?),
                     Lower::Present(lst, fds) if !(is_dir && same_dir(&st, &lst)) => {
-                        (fds, self.add(cur, Kind::Changed, &path))
+                        (fds, self.add(cur, Kind::Changed, &path)?)
                     }
                     Lower::Present(_, fds) => (fds, Listed::default_unlisted()),
                 }
@@ -189,7 +207,7 @@ impl Differ<'_> {
     /// returns what is listed of it; an `A` or `D` also lists every
     /// unlisted folder above it as `C`, climbing only to the first folder
     /// whose own folders above are all listed.
-    fn add(&mut self, cur: &mut Cursor<Listed>, kind: Kind, path: &[u8]) -> Listed {
+    fn add(&mut self, cur: &mut Cursor<Listed>, kind: Kind, path: &[u8]) -> Result<Listed> {
         if kind != Kind::Changed {
             for depth in (1..=cur.depth()).rev() {
                 let (p, mark) = cur.level(depth);
@@ -202,23 +220,28 @@ impl Differ<'_> {
                     above: true,
                 };
                 if unlisted {
-                    let p = p.to_vec();
-                    self.push(Kind::Changed, &p);
+                    self.climbed.push(p.to_vec());
                 }
             }
+            // Found deepest first; listed top down, before `path`.
+            while let Some(p) = self.climbed.pop() {
+                self.push(Kind::Changed, &p)?;
+            }
         }
-        self.push(kind, path);
-        Listed {
+        self.push(kind, path)?;
+        Ok(Listed {
             listed: true,
             above: kind != Kind::Changed,
-        }
+        })
     }
 
-    fn push(&mut self, kind: Kind, path: &[u8]) {
-        self.out.push(Change {
-            kind,
-            path: String::from_utf8_lossy(path).into_owned(),
-        });
+    /// Hands a change on, but not the runtime's mount targets.
+    fn push(&mut self, kind: Kind, path: &[u8]) -> Result<()> {
+        let path = String::from_utf8_lossy(path).into_owned();
+        if MOUNT_TARGETS.contains(&path.as_str()) {
+            return Ok(());
+        }
+        (self.each)(Change { kind, path })
     }
 }
 

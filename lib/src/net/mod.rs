@@ -18,6 +18,7 @@
 
 pub mod ipam;
 pub mod link;
+mod loopback;
 mod netlink;
 pub mod nft;
 pub mod ports;
@@ -123,33 +124,9 @@ fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<u32> {
     let br = link::find(nl, &c.bridge)?.ok_or_else(|| Error::not_found("link", &c.bridge))?;
     link::add_address(nl, br.index, c.subnet.gateway(), c.subnet.prefix)?;
     // Under the store's `net` lock (ensure_in holds it).
-    localnet_locked(store, c)?;
+    loopback::localnet_locked(store, c)?;
     nft::run(&nft::table(c, &ipam::list(store)?))?;
     Ok(br.index)
-}
-
-/// `route_localnet` on the bridge while, and only while, a lease of the
-/// store publishes a port. The host reaches its published ports through
-/// 127.0.0.1 too: the DNATed packet leaves through the bridge with a
-/// loopback source, which the kernel routes only with `route_localnet`.
-/// That also lets packets addressed to 127.0.0.0/8 arrive from the bridge,
-/// which nft's `guard` drops; with the flag off the kernel drops them
-/// itself as martians, so a flushed ruleset opens nothing while no port is
-/// published. Caller holds the store's `net` lock, so a lease being added
-/// is either seen here or sets the flag after.
-fn localnet_locked(store: &Store, c: &Config) -> Result<()> {
-    let key = format!("net/ipv4/conf/{}/route_localnet", c.bridge);
-    if !std::path::Path::new("/proc/sys").join(&key).exists() {
-        return Ok(()); // no bridge (gc after a reboot): nothing to guard
-    }
-    let publish = ipam::list(store)?.iter().any(|l| !l.ports.is_empty());
-    sysctl(&key, if publish { "1" } else { "0" })
-}
-
-/// [`localnet_locked`] under the store's `net` lock.
-fn localnet(store: &Store, c: &Config) -> Result<()> {
-    let _l = store.lock("net")?;
-    localnet_locked(store, c)
 }
 
 /// The bridge's alias: the store it belongs to.
@@ -373,6 +350,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
         ipam::mac_bytes(a.lease.ip),
         a.config.mtu,
     )?;
+    loopback::guard_new_port(&a.config, nl, &a.lease.veth)?;
     // Only a container with published ports can reach itself through the
     // host (hairpin); the request costs a few ms, so others skip it.
     if !a.lease.ports.is_empty() {
@@ -389,7 +367,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
     a.lease.pid_start = pid_start_time(pid);
     ipam::update(store, &a.lease)?;
     if !a.lease.ports.is_empty() {
-        localnet(store, &a.config)?;
+        loopback::localnet(store, &a.config)?;
     }
     nft::publish(&a.config, &a.lease, || ipam::list(store))
 }
@@ -399,7 +377,7 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
 pub fn release(store: &Store, mut a: Attachment) {
     undo_with(&mut a.nl, store, &a.config, &a.lease);
     if !a.lease.ports.is_empty() {
-        let _ = localnet(store, &a.config);
+        let _ = loopback::localnet(store, &a.config);
     }
 }
 
@@ -448,7 +426,7 @@ pub fn release_owner(store: &Store, owner: &str) -> Result<bool> {
         undo(store, &c, l);
     }
     if leases.iter().any(|l| !l.ports.is_empty()) {
-        localnet(store, &c)?;
+        loopback::localnet(store, &c)?;
     }
     Ok(!leases.is_empty())
 }
@@ -499,7 +477,7 @@ pub fn gc(store: &Store) -> Result<Vec<Lease>> {
             }
         }
     }
-    localnet_locked(store, &c)?;
+    loopback::localnet_locked(store, &c)?;
     nft::run(&nft::table(&c, &live))?;
     Ok(gone)
 }
@@ -509,7 +487,7 @@ pub fn gc(store: &Store) -> Result<Vec<Lease>> {
 pub fn reload(store: &Store) -> Result<Config> {
     let c = ensure(store, None)?;
     let _l = store.lock("net")?;
-    localnet_locked(store, &c)?;
+    loopback::localnet_locked(store, &c)?;
     nft::run(&nft::table(&c, &ipam::list(store)?))?;
     Ok(c)
 }

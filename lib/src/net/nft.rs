@@ -11,8 +11,9 @@
 //! - the host itself: `output`, including 127.0.0.1. The DNATed packet
 //!   leaves through the bridge with a loopback source, which the kernel
 //!   allows only with `route_localnet`, set on the bridge alone and only
-//!   while some container publishes a port (`net::localnet_locked`, the
-//!   kernel's martian check being the second guard); `guard` drops
+//!   while some container publishes a port (`net::loopback`: the
+//!   kernel's martian check otherwise, and then a tc filter on every
+//!   bridge port, are the second guard); `guard` drops
 //!   anything addressed to 127.0.0.0/8 that arrives on the bridge, so
 //!   containers cannot reach the host's loopback services through it, and
 //!   other hosts never match a 127.0.0.1 mapping (docker 41872);

@@ -370,4 +370,17 @@ pub const TABLE: &[(&str, i64)] = &[
     ("futex_wake", 454),
     ("futex_wait", 455),
     ("futex_requeue", 456),
+    // Linux 6.8 to 6.13 (arch/x86/entry/syscalls/syscall_64.tbl); uretprobe
+    // took a free number below 387 (6.11).
+    ("uretprobe", 335),
+    ("statmount", 457),
+    ("listmount", 458),
+    ("lsm_get_self_attr", 459),
+    ("lsm_set_self_attr", 460),
+    ("lsm_list_modules", 461),
+    ("mseal", 462),
+    ("setxattrat", 463),
+    ("getxattrat", 464),
+    ("listxattrat", 465),
+    ("removexattrat", 466),
 ];

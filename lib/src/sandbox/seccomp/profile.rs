@@ -148,12 +148,16 @@ fn kernel_at_least(min: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// docker's default profile (moby profiles/seccomp/default.json), x86_64, as
-// of Docker 25/26: io_uring_setup, io_uring_enter and io_uring_register are
-// no longer allowed (moby#46762: io_uring has been the way out of many
-// container escapes, and its operations bypass seccomp), and the syscalls
-// of kernels 6.5 to 6.7 are (moby#47341). The later ones (moby#50077,
-// kernels 6.8 to 6.13) are not named, so they get the guard's ENOSYS.
+// docker's default profile, x86_64, as of moby#50077 and moby#50097 (May
+// 2025; since July 2025 the profile lives in moby/profiles,
+// seccomp/default_linux.go). io_uring_setup, io_uring_enter and
+// io_uring_register are not allowed (moby#46762, Docker 25: io_uring has
+// been the way out of many container escapes, and its operations bypass
+// seccomp). The syscalls of kernels 6.5 to 6.7 are allowed (moby#47341), and
+// those of 6.8 to 6.13: statmount, listmount, mseal, uretprobe and the
+// *xattrat calls for everyone, the lsm_* calls only with CAP_SYS_ADMIN
+// (moby#50097: they may bypass what guards /proc/self/attr). riscv_hwprobe
+// has no x86_64 number and is skipped, as libseccomp skips it.
 
 /// Allowed for every container.
 #[rustfmt::skip]
@@ -177,26 +181,27 @@ const ALLOWED: &[&str] = &[
     "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid",
     "getresgid32", "getresuid", "getresuid32", "getrlimit", "get_robust_list", "getrusage",
     "getsid", "getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday",
-    "getuid", "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
+    "getuid", "getuid32", "getxattr", "getxattrat", "inotify_add_watch", "inotify_init", "inotify_init1",
     "inotify_rm_watch", "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
     "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit",
     "ipc", "kill",
     "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "lchown",
-    "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "_llseek",
+    "lchown32", "lgetxattr", "link", "linkat", "listen", "listmount", "listxattr", "listxattrat",
+    "llistxattr", "_llseek",
     "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise", "map_shadow_stack",
     "membarrier",
     "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock",
     "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
     "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
-    "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
+    "mq_unlink", "mremap", "mseal", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
     "munlockall", "munmap", "name_to_handle_at", "nanosleep", "newfstatat", "_newselect",
     "open", "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2",
     "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl",
     "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6",
     "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink",
     "readlinkat", "readv", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
-    "remap_file_pages", "removexattr", "rename", "renameat", "renameat2", "restart_syscall",
-    "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
+    "remap_file_pages", "removexattr", "removexattrat", "rename", "renameat", "renameat2", "restart_syscall",
+    "riscv_hwprobe", "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
     "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64",
     "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr", "sched_getparam",
     "sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
@@ -208,14 +213,15 @@ const ALLOWED: &[&str] = &[
     "setpriority", "setregid", "setregid32", "setresgid", "setresgid32", "setresuid",
     "setresuid32", "setreuid", "setreuid32", "setrlimit", "set_robust_list", "setsid",
     "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32", "setxattr",
+    "setxattrat",
     "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4",
     "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice", "stat", "stat64",
-    "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs",
+    "statfs", "statfs64", "statmount", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs",
     "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun",
     "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64", "timerfd_create",
     "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times",
     "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink", "unlinkat",
-    "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
+    "uretprobe", "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
     "waitpid", "write", "writev",
     // x86 only
     "arch_prctl", "modify_ldt",
@@ -231,7 +237,8 @@ const BY_CAPABILITY: &[(&str, &[&str])] = &[
         "CAP_SYS_ADMIN",
         &[
             "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
-            "lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree",
+            "lookup_dcookie", "lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr",
+            "mount", "mount_setattr", "move_mount", "open_tree",
             "perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname",
             "setns", "syslog", "umount", "umount2", "unshare",
         ],

@@ -55,6 +55,33 @@ fn seccomp_default_depends_on_capabilities() {
     }
 }
 
+/// moby#50077 and moby#50097: the syscalls of Linux 6.8 to 6.13 are
+/// allowed, the lsm_* calls only with CAP_SYS_ADMIN (EPERM, not ENOSYS,
+/// without it), and the guard's ENOSYS starts after removexattrat (466).
+#[test]
+fn seccomp_default_has_the_syscalls_of_linux_6_13() {
+    let verdict = |caps: &[&str], nr: u32| {
+        let p = compile(&default_for(&strings(caps))).unwrap();
+        run(&p, &data(AUDIT_ARCH_X86_64, nr, [0; 6]))
+    };
+    let allow = libc::SECCOMP_RET_ALLOW;
+    let eperm = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+    let plain = &caps::DEFAULT[..];
+    // uretprobe, statmount, listmount, mseal, setxattrat .. removexattrat
+    for nr in [335, 457, 458, 462, 463, 464, 465, 466] {
+        assert_eq!(verdict(plain, nr), allow, "syscall {nr}");
+    }
+    // lsm_get_self_attr, lsm_set_self_attr, lsm_list_modules
+    for nr in [459, 460, 461] {
+        assert_eq!(verdict(plain, nr), eperm, "syscall {nr}");
+        assert_eq!(verdict(&["CAP_SYS_ADMIN"], nr), allow, "syscall {nr}");
+    }
+    // io_uring_setup stays denied; open_tree_attr (467) is past the profile.
+    assert_eq!(verdict(plain, 425), eperm);
+    assert_eq!(verdict(plain, 467), enosys);
+}
+
 #[test]
 fn seccomp_profiles_are_checked() {
     let mut s = default_for(&[]);
