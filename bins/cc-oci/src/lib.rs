@@ -14,8 +14,11 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 /// --log (one JSON object per line with `level`, `msg` and `time` for
 /// --log-format json).
 #[derive(Debug, Parser)]
-#[command(name = "cc-oci", version)]
+#[command(name = "cc-oci", version = VERSION, disable_version_flag = true)]
 pub struct Args {
+    /// Print the version and the runtime spec's version
+    #[arg(short = 'v', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// Folder of the containers' state
     #[arg(long, default_value = "/run/cc-oci", value_name = "DIR", global = true)]
     pub root: PathBuf,
@@ -39,6 +42,15 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `-v`: runc's lines, cc's version then the spec's.
+const VERSION: &str = concat!(
+    "version ",
+    env!("CARGO_PKG_VERSION"),
+    "\nspec: ",
+    // Kept equal to cc_lib::oci::state::OCI_VERSION (a unit test checks).
+    "1.0.2-dev"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -126,6 +138,16 @@ pub struct ExecArgs {
     /// Add a capability
     #[arg(short, long = "cap")]
     pub cap: Vec<String>,
+    /// Pass fds 3 to 3+N-1 on to the command
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub preserve_fds: u32,
+    /// Run the command in this existing sub-group of the container's
+    /// cgroup (one PATH for every controller)
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<String>,
+    /// Exec into a paused container too (the command waits for resume)
+    #[arg(long)]
+    pub ignore_paused: bool,
     pub id: String,
     #[arg(allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -146,6 +168,9 @@ impl ExecArgs {
             additional_gids: self.additional_gids.clone(),
             no_new_privs: self.no_new_privs,
             caps: self.cap.clone(),
+            preserve_fds: self.preserve_fds,
+            cgroup: self.cgroup.clone(),
+            ignore_paused: self.ignore_paused,
         }
     }
 }
@@ -210,7 +235,7 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// Run a process in a running container
+    /// Run a process in a created or running container
     #[command(trailing_var_arg = true)]
     Exec(ExecArgs),
     /// List the container's processes (ps(1) output, or pids as JSON)
@@ -266,10 +291,17 @@ pub fn main() -> ExitCode {
     };
     if a.debug {
         let argv: Vec<String> = std::env::args().collect();
-        log.write("debug", &argv.join(" "));
+        log.debug(&argv.join(" "));
     }
     let result = dispatch(&a);
     let _ = std::io::stdout().flush();
+    if a.debug {
+        let end = match &result {
+            Ok(code) => format!("exit status {code}"),
+            Err(e) => format!("failed: {}", cc_lib::cli::one_line(&e.to_string())),
+        };
+        log.debug(&end);
+    }
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
@@ -305,6 +337,14 @@ impl Log {
         match self.json {
             true => serde_json::json!({"level": level, "msg": msg, "time": time}).to_string(),
             false => format!("time={time:?} level={level} msg={msg:?}"),
+        }
+    }
+
+    /// `--debug`: to the log, or to stderr without one (as runc).
+    fn debug(&self, msg: &str) {
+        match &self.file {
+            Some(_) => self.write("debug", msg),
+            None => eprintln!("{}", self.line("debug", msg)),
         }
     }
 
@@ -396,7 +436,7 @@ fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {
 
 fn ps(c: &state::Container, format: Format, ps_args: &[String]) -> Result<i32> {
     match format {
-        Format::Json => print_json(&ops::pids(c))?,
+        Format::Json => print_json_line(&ops::pids(c))?,
         Format::Table => print!("{}", ops::ps_table(c, ps_args)?),
     }
     Ok(0)
@@ -413,7 +453,7 @@ fn list(root: &state::Root, format: Format, quiet: bool) -> Result<i32> {
         // runc prints null for none, and callers expect it.
         match list.is_empty() {
             true => println!("null"),
-            false => print_json(&list)?,
+            false => print_json_line(&list)?,
         }
     } else {
         let rows: Vec<Vec<String>> = list
@@ -425,11 +465,7 @@ fn list(root: &state::Root, format: Format, quiet: bool) -> Result<i32> {
                     s.status.as_str().to_string(),
                     s.bundle.display().to_string(),
                     s.created.clone(),
-                    if s.owner.is_empty() {
-                        "root".into()
-                    } else {
-                        s.owner.clone()
-                    },
+                    s.owner.clone(),
                 ]
             })
             .collect();
@@ -501,8 +537,23 @@ fn write_spec(bundle: &std::path::Path) -> Result<i32> {
     Ok(0)
 }
 
+/// runc's `list` and `ps` JSON: one line.
+fn print_json_line<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string(v).expect("json serializes"));
+    Ok(())
+}
+
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(v).expect("json serializes");
     println!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_names_the_spec_cc_oci_implements() {
+        let spec = format!("\nspec: {}", cc_lib::oci::state::OCI_VERSION);
+        assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
+    }
 }
