@@ -427,6 +427,9 @@ fn check_rootless(rootless: Option<&str>) -> Result<()> {
 }
 
 fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {
+    if ops::remove_unrecorded(r, id)? {
+        return Ok(0);
+    }
     // runc: deleting what is not there is fine with --force.
     if force && !r.container_dir(id).join("state.json").exists() {
         return Ok(0);

@@ -60,6 +60,11 @@ pub fn kill(c: &Container, sig: Option<Signal>, all: bool) -> Result<()> {
 pub fn delete(c: &Container, force: bool) -> Result<()> {
     let status = c.status();
     let cg = c.cgroup();
+    // A create killed before it recorded the pid left its process, if
+    // any, in the group: it was never started, so it goes too.
+    if c.record.pid == 0 && !cg.pids().is_empty() {
+        cg.kill_all()?;
+    }
     if status != Status::Stopped {
         if !force {
             return Err(Error::State(format!(
@@ -83,6 +88,20 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A container folder without state.json: a create killed between
+/// making the folder and its first write, so nothing else exists (the
+/// record is written before the group or the process). Removes it and
+/// says so; false when there is no such folder.
+pub fn remove_unrecorded(root: &Root, id: &str) -> Result<bool> {
+    crate::oci::state::check_id(id)?;
+    let dir = root.container_dir(id);
+    if !dir.is_dir() || dir.join("state.json").exists() {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
+    Ok(true)
 }
 
 pub fn pause(c: &Container) -> Result<()> {

@@ -67,7 +67,7 @@ pub fn features() -> Value {
     json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": OCI_VERSION,
-        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "hooks": super::hooks::STAGES,
         "mountOptions": [
             "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
             "noatime", "nodiratime", "relatime", "strictatime", "sync",

@@ -224,6 +224,8 @@ fn join_and_run(
                 userns: userns.map(|(_, ns)| ns.as_fd()),
                 keep_fds: e.keep_fds,
                 hold: None,
+                uid_map: userns.map(|(m, _)| m.uid_map()).unwrap_or_default(),
+                start_container: None,
             };
             command::finish(&io, e.privileges, sock, &ids, &env, e.args)
         }
