@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cc_lib::error::Error;
-use cc_lib::oci::{create, exec, ops, run, state, template};
+use cc_lib::oci::{create, events, exec, ops, run, state, template};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -262,6 +262,17 @@ pub enum Command {
     Resume { id: String },
     /// Change a running container's limits
     Update(UpdateArgs),
+    /// Print the container's resource use (and OOM kills) as JSON lines,
+    /// until it stops
+    Events {
+        /// Print one stats event and exit
+        #[arg(long)]
+        stats: bool,
+        /// Time between stats events (a Go duration: 5s, 500ms, 1m)
+        #[arg(long, default_value = "5s", value_name = "DURATION")]
+        interval: String,
+        id: String,
+    },
     /// Write a default config.json into the bundle
     Spec {
         #[arg(short, long, default_value = ".", value_name = "DIR")]
@@ -409,6 +420,11 @@ fn dispatch(a: &Args) -> Result<i32> {
             let res = u.resources()?;
             ops::update(&root()?.load(&u.id)?, &res).map(|_| 0)
         }
+        Command::Events {
+            stats,
+            interval,
+            id,
+        } => events(&root()?.load(id)?, *stats, interval),
         Command::Spec { bundle } => write_spec(bundle),
         Command::Features => {
             print_json(&template::features())?;
@@ -442,6 +458,22 @@ fn ps(c: &state::Container, format: Format, ps_args: &[String]) -> Result<i32> {
         Format::Json => print_json_line(&ops::pids(c))?,
         Format::Table => print!("{}", ops::ps_table(c, ps_args)?),
     }
+    Ok(0)
+}
+
+/// `events`: one stats line (`--stats`), or stats every `interval` and
+/// OOM kills as they happen, each line flushed at once.
+fn events(c: &state::Container, stats: bool, interval: &str) -> Result<i32> {
+    let interval = events::parse_interval(interval)?;
+    if stats {
+        print_json_line(&events::stats_event(c)?)?;
+        return Ok(0);
+    }
+    let mut stdout = std::io::stdout();
+    events::watch(c, interval, &mut |e| {
+        let line = serde_json::to_string(e).expect("json serializes");
+        writeln!(stdout, "{line}").and_then(|_| stdout.flush()).is_ok()
+    })?;
     Ok(0)
 }
 
