@@ -85,12 +85,14 @@ pub struct Event {
     pub data: Option<Value>,
 }
 
-/// `events`: a stats event every `interval` and an oom event for each
+/// `events`: a stats event every `interval` (the first after one
+/// interval, as runc's) and an oom event for each
 /// OOM kill, on `out`, until the container stops or `out` says no more
 /// (its reader went away).
 pub fn watch(c: &Container, interval: Duration, out: &mut dyn FnMut(&Event) -> bool) -> Result<()> {
     let oom = OomEvents::open(c);
-    let mut next = Instant::now();
+    // As runc's ticker: the first stats one interval from now.
+    let mut next = Instant::now() + interval;
     while c.status() != Status::Stopped {
         if Instant::now() >= next {
             if !out(&stats_event(c)?) {
