@@ -53,10 +53,18 @@ fn kill_zero_checks_alive_and_kill_all_of_a_stopped_container_succeeds() {
         oci.ok(&["kill", &id, "KILL"]);
         oci.wait_status(&id, "stopped");
         let out = oci.run(&["kill", &id, "0"]);
-        assert_code(&out, 1, &format!("{}: kill 0 of a stopped container", rt.label));
+        assert_code(
+            &out,
+            1,
+            &format!("{}: kill 0 of a stopped container", rt.label),
+        );
         assert!(stderr(&out).contains("not running"), "{}", stderr(&out));
         let out = oci.run(&["kill", &id, "KILL"]);
-        assert_code(&out, 1, &format!("{}: kill of a stopped container", rt.label));
+        assert_code(
+            &out,
+            1,
+            &format!("{}: kill of a stopped container", rt.label),
+        );
         oci.ok(&["kill", "--all", &id, "KILL"]);
         oci.ok(&["delete", &id]);
     }
@@ -80,9 +88,14 @@ fn exec_into_created_and_paused_containers() {
         oci.ok(&["start", &id]);
         oci.ok(&["pause", &id]);
         let out = oci.run(&["exec", &id, "true"]);
-        assert_code(&out, 255, &format!("{}: exec into a paused container", rt.label));
+        assert_code(
+            &out,
+            255,
+            &format!("{}: exec into a paused container", rt.label),
+        );
         assert!(
-            stderr(&out).contains("cannot exec in a paused container (use --ignore-paused to override)"),
+            stderr(&out)
+                .contains("cannot exec in a paused container (use --ignore-paused to override)"),
             "{}: {}",
             rt.label,
             stderr(&out)
@@ -95,11 +108,15 @@ fn exec_into_created_and_paused_containers() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for(Duration::from_secs(15), "the exec's process in the group", || {
-            let ps = oci.ok(&["ps", "--format", "json", &id]);
-            let pids: Vec<i64> = serde_json::from_str(ps.trim()).unwrap();
-            (pids.len() > 1).then_some(())
-        });
+        wait_for(
+            Duration::from_secs(15),
+            "the exec's process in the group",
+            || {
+                let ps = oci.ok(&["ps", "--format", "json", &id]);
+                let pids: Vec<i64> = serde_json::from_str(ps.trim()).unwrap();
+                (pids.len() > 1).then_some(())
+            },
+        );
         oci.ok(&["resume", &id]);
         let out = support::wait_child_timeout(child, oci::T, "exec --ignore-paused");
         assert_ok(&out, &format!("{}: exec --ignore-paused", rt.label));
@@ -152,7 +169,13 @@ fn exec_preserves_fds_and_joins_a_sub_cgroup() {
     }
     let out = oci.run(&["exec", "--cgroup", "sub", &id, "cat", "/proc/self/cgroup"]);
     assert_ok(&out, "exec --cgroup sub");
-    assert!(stdout(&out).lines().all(|l| l.ends_with("/sub") || !l.contains(&id)), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .all(|l| l.ends_with("/sub") || !l.contains(&id)),
+        "{}",
+        stdout(&out)
+    );
     let out = oci.run(&["exec", "--cgroup", "nosuch", &id, "true"]);
     assert_code(&out, 255, "exec --cgroup of a missing group");
     assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
@@ -261,10 +284,22 @@ fn events_print_stats_and_oom_kills_as_runc() {
         assert_eq!(e["type"], "stats", "{}: {e}", rt.label);
         assert_eq!(e["id"], id.as_str());
         let d = &e["data"];
-        assert!(d["cpu"]["usage"]["total"].as_u64().unwrap() > 0, "{}: {d}", rt.label);
-        assert!(d["memory"]["usage"]["usage"].as_u64().unwrap() > 0, "{}: {d}", rt.label);
+        assert!(
+            d["cpu"]["usage"]["total"].as_u64().unwrap() > 0,
+            "{}: {d}",
+            rt.label
+        );
+        assert!(
+            d["memory"]["usage"]["usage"].as_u64().unwrap() > 0,
+            "{}: {d}",
+            rt.label
+        );
         assert_eq!(d["memory"]["usage"]["limit"], 32 << 20, "{}: {d}", rt.label);
-        assert!(d["pids"]["current"].as_u64().unwrap() >= 1, "{}: {d}", rt.label);
+        assert!(
+            d["pids"]["current"].as_u64().unwrap() >= 1,
+            "{}: {d}",
+            rt.label
+        );
         // The stream: an oom event when a process of the container runs
         // out of memory (stats would come an hour later).
         let mut watch = oci
@@ -281,7 +316,11 @@ fn events_print_stats_and_oom_kills_as_runc() {
             (fds.count() > 4).then_some(())
         });
         let out = oci.run(&["exec", &id, "tail", "/dev/zero"]);
-        assert!(!out.status.success(), "{}: tail /dev/zero ended well", rt.label);
+        assert!(
+            !out.status.success(),
+            "{}: tail /dev/zero ended well",
+            rt.label
+        );
         let oom: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
         assert_eq!(oom, json!({"type": "oom", "id": id}), "{}", rt.label);
         let _ = watch.kill();
@@ -319,7 +358,12 @@ impl Drop for Frozen {
     fn drop(&mut self) {
         let v1 = Path::new("/sys/fs/cgroup/freezer").join(&self.name);
         let _ = fs::write(v1.join("freezer.state"), "THAWED");
-        let _ = fs::write(Path::new("/sys/fs/cgroup").join(&self.name).join("cgroup.freeze"), "0");
+        let _ = fs::write(
+            Path::new("/sys/fs/cgroup")
+                .join(&self.name)
+                .join("cgroup.freeze"),
+            "0",
+        );
         for e in fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
             let _ = fs::remove_dir(e.path().join(&self.name));
         }
@@ -338,14 +382,24 @@ fn create_in_a_frozen_cgroup_is_refused() {
         let name = oci::unique("frozen");
         let _frozen = Frozen::new(&name);
         let (oci, b) = setup(&env, &rt, "frozen", &["true"]);
-        oci::edit_spec(&b, |s| s["linux"]["cgroupsPath"] = json!(format!("/{name}")));
+        oci::edit_spec(&b, |s| {
+            s["linux"]["cgroupsPath"] = json!(format!("/{name}"))
+        });
         let id = oci::unique("frozen");
         let out = oci.create_to(&b, &id, &[], &env.dir.join(format!("{id}.out")));
         assert_code(&out, 1, &format!("{}: create in a frozen cgroup", rt.label));
         let text = fs::read_to_string(env.dir.join(format!("{id}.out"))).unwrap();
-        assert!(text.contains("container's cgroup unexpectedly frozen"), "{}: {text}", rt.label);
+        assert!(
+            text.contains("container's cgroup unexpectedly frozen"),
+            "{}: {text}",
+            rt.label
+        );
         assert!(oci.state(&id).is_none(), "{}: {id} left", rt.label);
-        assert!(!oci.root.join(&id).exists(), "{}: state folder left", rt.label);
+        assert!(
+            !oci.root.join(&id).exists(),
+            "{}: state folder left",
+            rt.label
+        );
     }
 }
 
@@ -355,7 +409,11 @@ fn a_killed_create_leaves_what_delete_removes() {
     let env = Env::new();
     let rt = oci::under_test();
     let (oci, b) = setup(&env, &rt, "killed", &["sleep", "100"]);
-    let points = ["oci.create.recorded", "oci.create.cgroup", "oci.create.spawned"];
+    let points = [
+        "oci.create.recorded",
+        "oci.create.cgroup",
+        "oci.create.spawned",
+    ];
     for (n, point) in points.iter().enumerate() {
         let id = oci::unique("killed");
         oci.track(&id);
@@ -370,7 +428,11 @@ fn a_killed_create_leaves_what_delete_removes() {
             .unwrap();
         let out = support::wait_child_timeout(child, oci::T, "create");
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{point}: not killed there");
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGKILL),
+            "{point}: not killed there"
+        );
         // list shows it, stopped; delete (and delete -f) removes all of it.
         assert!(oci.list_q().contains(&id), "{point}: not listed");
         assert_eq!(oci.status(&id).as_deref(), Some("stopped"), "{point}");
@@ -407,7 +469,11 @@ fn the_terminal_belongs_to_the_user_and_has_the_console_size() {
             &env,
             &rt,
             "tty",
-            &["sh", "-c", "stat -c owner=%u:%g $(tty); stty size; echo end-of-test"],
+            &[
+                "sh",
+                "-c",
+                "stat -c owner=%u:%g $(tty); stty size; echo end-of-test",
+            ],
         );
         oci::edit_spec(&b, |s| {
             s["process"]["terminal"] = json!(true);
@@ -421,7 +487,14 @@ fn the_terminal_belongs_to_the_user_and_has_the_console_size() {
         let child = {
             oci.track(&id);
             oci.cmd()
-                .args(["create", "--console-socket", &s, "--bundle", b.to_str().unwrap(), &id])
+                .args([
+                    "create",
+                    "--console-socket",
+                    &s,
+                    "--bundle",
+                    b.to_str().unwrap(),
+                    &id,
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -429,7 +502,10 @@ fn the_terminal_belongs_to_the_user_and_has_the_console_size() {
         };
         let (conn, _) = listener.accept().unwrap();
         let master = oci::receive_fd(&conn).expect("a pty master");
-        assert_ok(&support::wait_child_timeout(child, oci::T, "create"), "create");
+        assert_ok(
+            &support::wait_child_timeout(child, oci::T, "create"),
+            "create",
+        );
         oci.ok(&["start", &id]);
         let mut got = Vec::new();
         let mut f = fs::File::from(master);
@@ -481,18 +557,41 @@ fn container_hooks_run_inside_at_their_points() {
         assert_eq!(stdout(&out), "made-by-createContainer\n", "{}", rt.label);
         let ours = fs::read_link("/proc/self/ns/mnt").unwrap();
         let theirs = fs::read_to_string(host.join("create.mnt")).unwrap();
-        assert_ne!(theirs.trim(), ours.to_str().unwrap(), "{}: createContainer on the host's mount ns", rt.label);
-        let c: Value = serde_json::from_slice(&fs::read(host.join("create.json")).unwrap()).unwrap();
-        assert_eq!((c["id"].as_str(), c["status"].as_str()), (Some(id.as_str()), Some("creating")), "{}: {c}", rt.label);
-        let s: Value = serde_json::from_slice(&fs::read(rootfs.join("start.json")).unwrap()).unwrap();
-        assert_eq!((s["id"].as_str(), s["status"].as_str()), (Some(id.as_str()), Some("created")), "{}: {s}", rt.label);
+        assert_ne!(
+            theirs.trim(),
+            ours.to_str().unwrap(),
+            "{}: createContainer on the host's mount ns",
+            rt.label
+        );
+        let c: Value =
+            serde_json::from_slice(&fs::read(host.join("create.json")).unwrap()).unwrap();
+        assert_eq!(
+            (c["id"].as_str(), c["status"].as_str()),
+            (Some(id.as_str()), Some("creating")),
+            "{}: {c}",
+            rt.label
+        );
+        let s: Value =
+            serde_json::from_slice(&fs::read(rootfs.join("start.json")).unwrap()).unwrap();
+        assert_eq!(
+            (s["id"].as_str(), s["status"].as_str()),
+            (Some(id.as_str()), Some("created")),
+            "{}: {s}",
+            rt.label
+        );
         // A failing createContainer hook fails the create and leaves
         // nothing; a failing startContainer hook stops the container
         // before its command runs.
-        oci::edit_spec(&b, |s| s["hooks"] = json!({"createContainer": [{"path": "/bin/false"}]}));
+        oci::edit_spec(&b, |s| {
+            s["hooks"] = json!({"createContainer": [{"path": "/bin/false"}]})
+        });
         let id2 = oci::unique("hooks");
         let out = oci.create_to(&b, &id2, &[], &env.dir.join(format!("{id2}.out")));
-        assert_code(&out, 1, &format!("{}: failing createContainer hook", rt.label));
+        assert_code(
+            &out,
+            1,
+            &format!("{}: failing createContainer hook", rt.label),
+        );
         assert!(oci.state(&id2).is_none(), "{}: {id2} left", rt.label);
         oci::edit_spec(&b, |s| {
             s["hooks"] = json!({"startContainer": [{"path": "/bin/false"}]});
@@ -502,7 +601,11 @@ fn container_hooks_run_inside_at_their_points() {
         create(&env, &oci, &b, &id3);
         let _ = oci.run(&["start", &id3]);
         oci.wait_status(&id3, "stopped");
-        assert!(!rootfs.join("command-ran").exists(), "{}: the command ran", rt.label);
+        assert!(
+            !rootfs.join("command-ran").exists(),
+            "{}: the command ran",
+            rt.label
+        );
         oci.ok(&["delete", &id3]);
     }
 }

@@ -472,7 +472,9 @@ fn events(c: &state::Container, stats: bool, interval: &str) -> Result<i32> {
     let mut stdout = std::io::stdout();
     events::watch(c, interval, &mut |e| {
         let line = serde_json::to_string(e).expect("json serializes");
-        writeln!(stdout, "{line}").and_then(|_| stdout.flush()).is_ok()
+        writeln!(stdout, "{line}")
+            .and_then(|_| stdout.flush())
+            .is_ok()
     })?;
     Ok(0)
 }

@@ -19,7 +19,11 @@ use crate::error::{Error, Result};
 /// Go's time.ParseDuration for what runc's `--interval` takes: one or
 /// more `<number><unit>` terms (ns, us, ms, s, m, h), e.g. `5s`, `1m30s`.
 pub fn parse_interval(s: &str) -> Result<Duration> {
-    let bad = || Error::Usage(format!("invalid --interval '{s}': expected a duration such as 5s"));
+    let bad = || {
+        Error::Usage(format!(
+            "invalid --interval '{s}': expected a duration such as 5s"
+        ))
+    };
     let mut rest = s;
     let mut total = 0f64;
     while !rest.is_empty() {
@@ -156,7 +160,10 @@ fn put(m: &mut Map<String, Value>, key: &str, v: Option<u64>) {
 
 fn cpu_v1(dirs: &[PathBuf]) -> Value {
     let mut usage = Map::new();
-    usage.insert("total".into(), json!(read_u64(dirs, "cpuacct.usage").unwrap_or(0)));
+    usage.insert(
+        "total".into(),
+        json!(read_u64(dirs, "cpuacct.usage").unwrap_or(0)),
+    );
     let percpu: Vec<u64> = find(dirs, "cpuacct.usage_percpu")
         .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_default()
@@ -209,7 +216,11 @@ fn memory_data(dirs: &[PathBuf], prefix: &str) -> Value {
 fn memory_v1(dirs: &[PathBuf]) -> Value {
     let raw = key_values(dirs, "memory.stat");
     let mut m = Map::new();
-    put(&mut m, "cache", raw.get("total_cache").and_then(Value::as_u64));
+    put(
+        &mut m,
+        "cache",
+        raw.get("total_cache").and_then(Value::as_u64),
+    );
     m.insert("usage".into(), memory_data(dirs, "memory"));
     m.insert("swap".into(), memory_data(dirs, "memory.memsw"));
     m.insert("kernel".into(), memory_data(dirs, "memory.kmem"));
@@ -225,7 +236,11 @@ fn memory_v2(dirs: &[PathBuf]) -> Value {
     put(&mut usage, "limit", read_u64(dirs, "memory.max"));
     put(&mut usage, "usage", read_u64(dirs, "memory.current"));
     put(&mut usage, "max", read_u64(dirs, "memory.peak"));
-    put(&mut usage, "failcnt", events.get("max").and_then(Value::as_u64));
+    put(
+        &mut usage,
+        "failcnt",
+        events.get("max").and_then(Value::as_u64),
+    );
     let mut swap = Map::new();
     put(&mut swap, "limit", read_u64(dirs, "memory.swap.max"));
     put(&mut swap, "usage", read_u64(dirs, "memory.swap.current"));

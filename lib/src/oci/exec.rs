@@ -168,9 +168,7 @@ fn check_status(status: Status, ignore_paused: bool) -> Result<()> {
         Status::Paused => Err(Error::State(
             "cannot exec in a paused container (use --ignore-paused to override)".into(),
         )),
-        Status::Stopped => Err(Error::State(
-            "cannot exec in a stopped container".into(),
-        )),
+        Status::Stopped => Err(Error::State("cannot exec in a stopped container".into())),
     }
 }
 
@@ -194,10 +192,7 @@ fn sub_cgroup(c: &Container, sub: Option<&str>) -> Result<crate::cgroup::Cgroup>
     let name = format!("{}/{}", c.record.cgroup, parts.join("/"));
     let cg = crate::cgroup::Cgroup::open(&name);
     if let Some(missing) = cg.paths().into_iter().find(|p| !p.is_dir()) {
-        return Err(Error::not_found(
-            "cgroup",
-            missing.display().to_string(),
-        ));
+        return Err(Error::not_found("cgroup", missing.display().to_string()));
     }
     Ok(cg)
 }
