@@ -310,10 +310,10 @@ fn events_print_stats_and_oom_kills_as_runc() {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-        // The watch is set up once `events` has opened the group's files.
+        // The watch is set up once `events` holds its notification: an
+        // eventfd and memory.oom_control (v1), an inotify (v2).
         wait_for(Duration::from_secs(15), "events to watch", || {
-            let fds = fs::read_dir(format!("/proc/{}/fd", watch.id())).ok()?;
-            (fds.count() > 4).then_some(())
+            watching(watch.id()).then_some(())
         });
         let out = oci.run(&["exec", &id, "tail", "/dev/zero"]);
         assert!(
@@ -327,6 +327,21 @@ fn events_print_stats_and_oom_kills_as_runc() {
         let _ = watch.wait();
         oci.ok(&["delete", "--force", &id]);
     }
+}
+
+/// Whether process `pid` holds what an OOM watch needs: an eventfd and
+/// memory.oom_control open (cgroup v1), or an inotify fd (v2).
+fn watching(pid: u32) -> bool {
+    let links: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .map(|l| l.to_string_lossy().into_owned())
+        .collect();
+    let has = |f: &dyn Fn(&str) -> bool| links.iter().any(|l| f(l));
+    (has(&|l| l == "anon_inode:[eventfd]") && has(&|l| l.ends_with("/memory.oom_control")))
+        || has(&|l| l == "anon_inode:inotify")
 }
 
 /// A group `name` in the freezer (v1) or the v2 hierarchy, made frozen;
