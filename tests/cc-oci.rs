@@ -5,7 +5,7 @@
 //! by path, the console socket — and cc-run --bundle.
 
 use std::fs;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -222,11 +222,12 @@ fn failed_creates_leave_nothing() {
     assert_code(&out, 1, "terminal without console socket");
     assert!(!o.state.join(&id).exists());
     o.edit(|c| c["process"]["terminal"] = json!(false));
-    // Hooks cc-oci does not run are refused before anything is made.
-    o.edit(|c| c["hooks"] = json!({"createContainer": [{"path": "/bin/true"}]}));
+    // A hook stage the runtime spec does not name is refused before
+    // anything is made.
+    o.edit(|c| c["hooks"] = json!({"preStartish": [{"path": "/bin/true"}]}));
     let out = o.run_to_files(&["create", "--bundle", &b, &id]);
-    assert_code(&out, 1, "createContainer hook");
-    assert!(stderr(&out).contains("createContainer"));
+    assert_code(&out, 1, "unknown hook stage");
+    assert!(stderr(&out).contains("preStartish"), "{}", stderr(&out));
     assert!(!o.state.join(&id).exists());
     o.edit(|c| {
         c.as_object_mut().unwrap().remove("hooks");
@@ -521,7 +522,7 @@ fn the_terminal_goes_to_the_console_socket() {
         .spawn()
         .unwrap();
     let (conn, _) = listener.accept().unwrap();
-    let master = receive_fd(&conn).expect("a pty master over the console socket");
+    let master = support::oci::receive_fd(&conn).expect("a pty master over the console socket");
     let out = wait_child_timeout(child, Duration::from_secs(30), "cc-oci create");
     assert_ok(&out, "create with a console socket");
     assert_ok(&o.run(&["start", &id]), "start");
@@ -539,22 +540,6 @@ fn the_terminal_goes_to_the_console_socket() {
         text.contains("/dev/pts/0") && text.contains("on-the-pty"),
         "{text}"
     );
-}
-
-/// One fd received with SCM_RIGHTS.
-fn receive_fd(s: &std::os::unix::net::UnixStream) -> Option<OwnedFd> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    let mut buf = [0u8; 64];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty()).ok()?;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            // SAFETY: the kernel just gave us this fd.
-            return fds.first().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-    }
-    None
 }
 
 #[test]

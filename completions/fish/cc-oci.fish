@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cc_oci_global_optspecs
-    string join \n root= log= log-format= debug systemd-cgroup rootless= h/help V/version
+    string join \n v/version root= log= log-format= debug systemd-cgroup rootless= h/help
 end
 
 function __fish_cc_oci_needs_command
@@ -29,22 +29,23 @@ complete -c cc-oci -n "__fish_cc_oci_needs_command" -l log -d 'Also write errors
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -s v -l version -d 'Print the version and the runtime spec\'s version'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_needs_command" -s V -l version -d 'Print version'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "create" -d 'Create a container, set up and waiting for `start`'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "start" -d 'Start a created container\'s process'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "state" -d 'Print a container\'s state as the OCI runtime spec\'s JSON'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "kill" -d 'Send a signal (default SIGTERM) to the container\'s first process'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "delete" -d 'Delete a stopped container (--force: kill it first)'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "run" -d 'Create and start a container; in the foreground, wait and exit with its status'
-complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "exec" -d 'Run a process in a running container'
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "exec" -d 'Run a process in a created or running container'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "ps" -d 'List the container\'s processes (ps(1) output, or pids as JSON)'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "list" -d 'List containers'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "pause" -d 'Freeze every process of a container'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "resume" -d 'Thaw a paused container'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "update" -d 'Change a running container\'s limits'
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "events" -d 'Print the container\'s resource use (and OOM kills) as JSON lines, until it stops'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "spec" -d 'Write a default config.json into the bundle'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "features" -d 'Print what this runtime supports, as JSON'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -120,6 +121,8 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s g -l additional-g
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s p -l process -d 'The process as OCI JSON (args, env, cwd, user, capabilities)' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l pid-file -d 'Write the process\'s pid here' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s c -l cap -d 'Add a capability' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l preserve-fds -d 'Pass fds 3 to 3+N-1 on to the command' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l cgroup -d 'Run the command in this existing sub-group of the container\'s cgroup (one PATH for every controller)' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l log-format -d 'The log\'s format' -r -f -a "text\t''
@@ -128,6 +131,7 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l rootless -d 'Root
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s d -l detach -d 'Return once it started; the caller\'s subreaper adopts it'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l no-new-privs -d 'Set no_new_privs'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l ignore-paused -d 'Exec into a paused container too (the command waits for resume)'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s h -l help -d 'Print help'
@@ -189,6 +193,16 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l rootless -d 'Ro
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -s h -l help -d 'Print help'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l interval -d 'Time between stats events (a Go duration: 5s, 500ms, 1m)' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l log-format -d 'The log\'s format' -r -f -a "text\t''
+json\t''"
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l stats -d 'Print one stats event and exit'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l debug -d 'Log each call at debug level'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -s b -l bundle -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l root -d 'Folder of the containers\' state' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
@@ -206,18 +220,19 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l rootless -d '
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "create" -d 'Create a container, set up and waiting for `start`'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "start" -d 'Start a created container\'s process'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "state" -d 'Print a container\'s state as the OCI runtime spec\'s JSON'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "kill" -d 'Send a signal (default SIGTERM) to the container\'s first process'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "delete" -d 'Delete a stopped container (--force: kill it first)'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "run" -d 'Create and start a container; in the foreground, wait and exit with its status'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "exec" -d 'Run a process in a running container'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "ps" -d 'List the container\'s processes (ps(1) output, or pids as JSON)'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "list" -d 'List containers'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "pause" -d 'Freeze every process of a container'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "resume" -d 'Thaw a paused container'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "update" -d 'Change a running container\'s limits'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "spec" -d 'Write a default config.json into the bundle'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "features" -d 'Print what this runtime supports, as JSON'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update spec features help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "create" -d 'Create a container, set up and waiting for `start`'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "start" -d 'Start a created container\'s process'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "state" -d 'Print a container\'s state as the OCI runtime spec\'s JSON'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "kill" -d 'Send a signal (default SIGTERM) to the container\'s first process'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "delete" -d 'Delete a stopped container (--force: kill it first)'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "run" -d 'Create and start a container; in the foreground, wait and exit with its status'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "exec" -d 'Run a process in a created or running container'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "ps" -d 'List the container\'s processes (ps(1) output, or pids as JSON)'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "list" -d 'List containers'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "pause" -d 'Freeze every process of a container'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "resume" -d 'Thaw a paused container'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "update" -d 'Change a running container\'s limits'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "events" -d 'Print the container\'s resource use (and OOM kills) as JSON lines, until it stops'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "spec" -d 'Write a default config.json into the bundle'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "features" -d 'Print what this runtime supports, as JSON'
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand help; and not __fish_seen_subcommand_from create start state kill delete run exec ps list pause resume update events spec features help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -242,6 +242,35 @@ impl Oci {
             .and_then(|s| s["status"].as_str().map(String::from))
     }
 
+    /// `create --bundle B [EXTRA...] ID`, tracked, with the container's
+    /// stdio going to the file `out` (a pipe would stay open as long as
+    /// the container lives); returns create's own status.
+    pub fn create_to(&self, b: &Path, id: &str, extra: &[&str], out: &Path) -> Output {
+        self.track(id);
+        let f = fs::File::create(out).unwrap();
+        let child = self
+            .cmd()
+            .arg("create")
+            .arg("--bundle")
+            .arg(b)
+            .args(extra)
+            .arg(id)
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .expect("spawn create");
+        crate::wait_child_timeout(child, T, &format!("{} create {id}", self.rt.label))
+    }
+
+    /// Waits for `state ID` to say `want`.
+    pub fn wait_status(&self, id: &str, want: &str) {
+        crate::wait_for(
+            Duration::from_secs(15),
+            &format!("{} state {id} to be {want}", self.rt.label),
+            || (self.status(id).as_deref() == Some(want)).then_some(()),
+        );
+    }
+
     /// Ids from `list -q`.
     pub fn list_q(&self) -> Vec<String> {
         let out = self.run(&["list", "-q"]);
@@ -492,4 +521,22 @@ pub fn alive(pid: i32) -> bool {
             .and_then(|i| s[i + 2..].chars().next())
             .is_some_and(|c| c != 'Z')
     })
+}
+
+/// One fd received with SCM_RIGHTS on `s` (a console socket's
+/// connection); None when the peer sent none.
+pub fn receive_fd(s: &std::os::unix::net::UnixStream) -> Option<std::os::fd::OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut buf = [0u8; 64];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty()).ok()?;
+    for c in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel just gave us this fd.
+            return fds.first().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    None
 }

@@ -85,6 +85,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         privileges: &privileges,
         reparent: false,
         on_pty: None,
+        keep_fds: 0,
     };
     let child = match enter(&e) {
         Ok(ch) => ch,

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cc_lib::error::Error;
-use cc_lib::oci::{create, exec, ops, run, state, template};
+use cc_lib::oci::{create, events, exec, ops, run, state, template};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -14,8 +14,11 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 /// --log (one JSON object per line with `level`, `msg` and `time` for
 /// --log-format json).
 #[derive(Debug, Parser)]
-#[command(name = "cc-oci", version)]
+#[command(name = "cc-oci", version = VERSION, disable_version_flag = true)]
 pub struct Args {
+    /// Print the version and the runtime spec's version
+    #[arg(short = 'v', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// Folder of the containers' state
     #[arg(long, default_value = "/run/cc-oci", value_name = "DIR", global = true)]
     pub root: PathBuf,
@@ -39,6 +42,15 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `-v`: runc's lines, cc's version then the spec's.
+const VERSION: &str = concat!(
+    "version ",
+    env!("CARGO_PKG_VERSION"),
+    "\nspec: ",
+    // Kept equal to cc_lib::oci::state::OCI_VERSION (a unit test checks).
+    "1.0.2-dev"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -126,6 +138,16 @@ pub struct ExecArgs {
     /// Add a capability
     #[arg(short, long = "cap")]
     pub cap: Vec<String>,
+    /// Pass fds 3 to 3+N-1 on to the command
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub preserve_fds: u32,
+    /// Run the command in this existing sub-group of the container's
+    /// cgroup (one PATH for every controller)
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<String>,
+    /// Exec into a paused container too (the command waits for resume)
+    #[arg(long)]
+    pub ignore_paused: bool,
     pub id: String,
     #[arg(allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -146,6 +168,9 @@ impl ExecArgs {
             additional_gids: self.additional_gids.clone(),
             no_new_privs: self.no_new_privs,
             caps: self.cap.clone(),
+            preserve_fds: self.preserve_fds,
+            cgroup: self.cgroup.clone(),
+            ignore_paused: self.ignore_paused,
         }
     }
 }
@@ -229,7 +254,7 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// Run a process in a running container
+    /// Run a process in a created or running container
     #[command(trailing_var_arg = true)]
     Exec(ExecArgs),
     /// List the container's processes (ps(1) output, or pids as JSON)
@@ -256,6 +281,17 @@ pub enum Command {
     Resume { id: String },
     /// Change a running container's limits
     Update(UpdateArgs),
+    /// Print the container's resource use (and OOM kills) as JSON lines,
+    /// until it stops
+    Events {
+        /// Print one stats event and exit
+        #[arg(long)]
+        stats: bool,
+        /// Time between stats events (a Go duration: 5s, 500ms, 1m)
+        #[arg(long, default_value = "5s", value_name = "DURATION")]
+        interval: String,
+        id: String,
+    },
     /// Write a default config.json into the bundle
     Spec {
         #[arg(short, long, default_value = ".", value_name = "DIR")]
@@ -285,10 +321,17 @@ pub fn main() -> ExitCode {
     };
     if a.debug {
         let argv: Vec<String> = std::env::args().collect();
-        log.write("debug", &argv.join(" "));
+        log.debug(&argv.join(" "));
     }
     let result = dispatch(&a);
     let _ = std::io::stdout().flush();
+    if a.debug {
+        let end = match &result {
+            Ok(code) => format!("exit status {code}"),
+            Err(e) => format!("failed: {}", cc_lib::cli::one_line(&e.to_string())),
+        };
+        log.debug(&end);
+    }
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
@@ -324,6 +367,14 @@ impl Log {
         match self.json {
             true => serde_json::json!({"level": level, "msg": msg, "time": time}).to_string(),
             false => format!("time={time:?} level={level} msg={msg:?}"),
+        }
+    }
+
+    /// `--debug`: to the log, or to stderr without one (as runc).
+    fn debug(&self, msg: &str) {
+        match &self.file {
+            Some(_) => self.write("debug", msg),
+            None => eprintln!("{}", self.line("debug", msg)),
         }
     }
 
@@ -388,6 +439,11 @@ fn dispatch(a: &Args) -> Result<i32> {
             let res = u.resources()?;
             ops::update(&root()?.load(&u.id)?, &res).map(|_| 0)
         }
+        Command::Events {
+            stats,
+            interval,
+            id,
+        } => events(&root()?.load(id)?, *stats, interval),
         Command::Spec { bundle } => write_spec(bundle),
         Command::Features => {
             print_json(&template::features())?;
@@ -406,6 +462,9 @@ fn check_rootless(rootless: Option<&str>) -> Result<()> {
 }
 
 fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {
+    if ops::remove_unrecorded(r, id)? {
+        return Ok(0);
+    }
     // runc: deleting what is not there is fine with --force.
     if force && !r.container_dir(id).join("state.json").exists() {
         return Ok(0);
@@ -415,9 +474,27 @@ fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {
 
 fn ps(c: &state::Container, format: Format, ps_args: &[String]) -> Result<i32> {
     match format {
-        Format::Json => print_json(&ops::pids(c))?,
+        Format::Json => print_json_line(&ops::pids(c))?,
         Format::Table => print!("{}", ops::ps_table(c, ps_args)?),
     }
+    Ok(0)
+}
+
+/// `events`: one stats line (`--stats`), or stats every `interval` and
+/// OOM kills as they happen, each line flushed at once.
+fn events(c: &state::Container, stats: bool, interval: &str) -> Result<i32> {
+    let interval = events::parse_interval(interval)?;
+    if stats {
+        print_json_line(&events::stats_event(c)?)?;
+        return Ok(0);
+    }
+    let mut stdout = std::io::stdout();
+    events::watch(c, interval, &mut |e| {
+        let line = serde_json::to_string(e).expect("json serializes");
+        writeln!(stdout, "{line}")
+            .and_then(|_| stdout.flush())
+            .is_ok()
+    })?;
     Ok(0)
 }
 
@@ -432,7 +509,7 @@ fn list(root: &state::Root, format: Format, quiet: bool) -> Result<i32> {
         // runc prints null for none, and callers expect it.
         match list.is_empty() {
             true => println!("null"),
-            false => print_json(&list)?,
+            false => print_json_line(&list)?,
         }
     } else {
         let rows: Vec<Vec<String>> = list
@@ -444,11 +521,7 @@ fn list(root: &state::Root, format: Format, quiet: bool) -> Result<i32> {
                     s.status.as_str().to_string(),
                     s.bundle.display().to_string(),
                     s.created.clone(),
-                    if s.owner.is_empty() {
-                        "root".into()
-                    } else {
-                        s.owner.clone()
-                    },
+                    s.owner.clone(),
                 ]
             })
             .collect();
@@ -537,8 +610,23 @@ fn write_spec(bundle: &std::path::Path) -> Result<i32> {
     Ok(0)
 }
 
+/// runc's `list` and `ps` JSON: one line.
+fn print_json_line<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string(v).expect("json serializes"));
+    Ok(())
+}
+
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(v).expect("json serializes");
     println!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_names_the_spec_cc_oci_implements() {
+        let spec = format!("\nspec: {}", cc_lib::oci::state::OCI_VERSION);
+        assert!(super::VERSION.ends_with(&spec), "{}", super::VERSION);
+    }
 }

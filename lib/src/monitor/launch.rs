@@ -105,6 +105,8 @@ pub(super) fn spawn(
         preserve_fds: 0,
         no_pivot: false,
         new_keyring: true,
+        create_container: None,
+        start_container: None,
     });
     let net = net.into_inner();
     match child {

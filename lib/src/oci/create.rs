@@ -145,16 +145,24 @@ fn set_up(
     hold: bool,
     made: &mut Option<Cgroup>,
 ) -> Result<(Record, nix::unistd::Pid, Option<OwnedFd>)> {
+    // The record first, with no pid: a create killed from here on leaves
+    // a `stopped` container that `list` shows and `delete` removes (its
+    // group and any process left in it).
+    record.created = crate::time::now_rfc3339();
+    state::save(dir, &record)?;
+    crate::failpoint::hit("oci.create.recorded");
     let data = serde_json::to_vec(spec).expect("a spec serializes");
     crate::store::write_volatile_mode(&dir.join("config.json"), &data, PRIVATE)?;
     let fifo = match hold {
         true => Some(make_fifo(&dir.join(state::FIFO))?),
         false => None,
     };
+    refuse_frozen(&record.cgroup)?;
     let cg = Cgroup::create(&record.cgroup, &Resources::of_spec(spec)?)?;
     *made = Some(cg.clone());
-    record.created = crate::time::now_rfc3339();
+    crate::failpoint::hit("oci.create.cgroup");
     let child = launch(spec, &record, &cg, fifo.as_ref().map(|f| f.as_fd()), o)?;
+    crate::failpoint::hit("oci.create.spawned");
     let pty = hand_console(child.pty, child.pid, o)?;
     record.pid = child.pid.as_raw();
     record.pid_start = crate::container::state::pid_start_time(record.pid).unwrap_or(0);
@@ -180,6 +188,17 @@ fn launch(
         }
         Ok(())
     };
+    let state = hook_state(record, 0);
+    let (create_hooks, start_hooks) = (
+        hooks::of(spec, "createContainer")?,
+        hooks::of(spec, "startContainer")?,
+    );
+    let in_container = |stage: &str, hooks: &[hooks::Hook], status: &str| {
+        let input = hooks::in_container_state(&state, status);
+        hooks::run_with(hooks, stage, &input).map_err(Failure::from)
+    };
+    let create_container = || in_container("createContainer", &create_hooks, "creating");
+    let start_container = || in_container("startContainer", &start_hooks, "created");
     let label = format!("cc-oci {}", record.id);
     sandbox::spawn(&Launch {
         spec,
@@ -190,7 +209,7 @@ fn launch(
         init: false,
         stdin_null: false,
         stdio: [None, None, None],
-        winsize: None,
+        winsize: console_size(spec),
         label: &label,
         before_go: Some(&before),
         hold,
@@ -198,10 +217,20 @@ fn launch(
         preserve_fds: o.preserve_fds,
         no_pivot: o.no_pivot,
         new_keyring: !o.no_new_keyring,
+        create_container: (!create_hooks.is_empty()).then_some(&create_container),
+        start_container: (!start_hooks.is_empty()).then_some(&start_container),
     })
     // Its exit code (125 cc, 126, 127) is dropped here: runc's create
     // reports them all as failures.
     .map_err(Error::from)
+}
+
+/// `process.consoleSize` as (rows, columns): the terminal's size before
+/// the command starts.
+fn console_size(spec: &Spec) -> Option<(u16, u16)> {
+    let size = spec.process.as_ref()?.extra.get("consoleSize")?;
+    let dim = |k: &str| size.get(k)?.as_u64().and_then(|n| u16::try_from(n).ok());
+    Some((dim("height")?, dim("width")?))
 }
 
 /// The state the hooks read: the record with the process's pid, created.
@@ -217,6 +246,18 @@ fn hook_state(record: &Record, pid: i32) -> state::State {
         created: r.created,
         owner: String::new(),
         annotations: r.annotations,
+    }
+}
+
+/// A group that is already frozen (its own or a parent's freezer) would
+/// hold the child in the kernel mid-setup for ever: refused before
+/// anything is made in it, in runc's words.
+fn refuse_frozen(name: &str) -> Result<()> {
+    match Cgroup::open(name).frozen() {
+        true => Err(Error::State(format!(
+            "container's cgroup unexpectedly frozen: {name}"
+        ))),
+        false => Ok(()),
     }
 }
 

@@ -28,6 +28,13 @@ pub struct Options {
     pub additional_gids: Vec<u32>,
     pub no_new_privs: bool,
     pub caps: Vec<String>,
+    /// Fds 3 to 3+N-1 of the caller passed on to the command.
+    pub preserve_fds: u32,
+    /// `--cgroup`: a sub-group of the container's, which must exist.
+    pub cgroup: Option<String>,
+    /// `--ignore-paused`: exec into a paused container (the command stays
+    /// frozen until `resume`).
+    pub ignore_paused: bool,
 }
 
 /// The process to run: the file's, or the container's with the options.
@@ -88,13 +95,8 @@ fn process(c: &Container, o: &Options) -> Result<Process> {
 
 /// Returns the exit code: the command's in the foreground, 0 detached.
 pub fn exec(c: &Container, o: &Options) -> Result<i32> {
-    let status = c.status();
-    if status != Status::Running {
-        return Err(Error::State(format!(
-            "cannot exec in a container that is {}",
-            status.as_str()
-        )));
-    }
+    check_status(c.status(), o.ignore_paused)?;
+    let cgroup = sub_cgroup(c, o.cgroup.as_deref())?;
     let p = process(c, o)?;
     let tty = p.terminal;
     if tty && o.detach && o.console_socket.is_none() {
@@ -105,7 +107,6 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
     let mut spec = c.spec()?;
     spec.process = Some(p.clone());
     let privileges = Privileges::of(&spec);
-    let cgroup = c.cgroup();
     // The terminal goes to the console socket before the command starts,
     // and the command waits (a little) for the caller to give it a size:
     // conmon and the shims resize it once they have it, and a shell's
@@ -139,6 +140,7 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         privileges: &privileges,
         reparent: o.detach,
         on_pty: Some(&console),
+        keep_fds: o.preserve_fds,
     };
     let child = enter(&e).map_err(Error::from)?;
     if let Some(path) = &o.pid_file {
@@ -155,4 +157,42 @@ pub fn exec(c: &Container, o: &Options) -> Result<i32> {
         Some(master) => crate::run::attach::relay_pty(master, child.pid, true).map_err(Error::from),
         None => super::run::wait_forwarding(child.pid),
     }
+}
+
+/// As runc: a created (not yet started) or running container takes an
+/// exec; a paused one only with `--ignore-paused`.
+fn check_status(status: Status, ignore_paused: bool) -> Result<()> {
+    match status {
+        Status::Created | Status::Running => Ok(()),
+        Status::Paused if ignore_paused => Ok(()),
+        Status::Paused => Err(Error::State(
+            "cannot exec in a paused container (use --ignore-paused to override)".into(),
+        )),
+        Status::Stopped => Err(Error::State("cannot exec in a stopped container".into())),
+    }
+}
+
+/// The group the command joins: the container's, or with `--cgroup PATH`
+/// (runc 1.1) its existing sub-group PATH. runc's per-controller form
+/// (`cpu,memory:PATH`, v1 only) is refused: cc keeps one path for every
+/// controller of a group.
+fn sub_cgroup(c: &Container, sub: Option<&str>) -> Result<crate::cgroup::Cgroup> {
+    let Some(sub) = sub else {
+        return Ok(c.cgroup());
+    };
+    if sub.contains(':') {
+        return Err(Error::Unsupported(format!(
+            "--cgroup '{sub}': per-controller paths are not supported, give one PATH"
+        )));
+    }
+    let parts: Vec<&str> = sub.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() || parts.iter().any(|p| *p == "." || *p == "..") {
+        return Err(Error::Usage(format!("invalid --cgroup '{sub}'")));
+    }
+    let name = format!("{}/{}", c.record.cgroup, parts.join("/"));
+    let cg = crate::cgroup::Cgroup::open(&name);
+    if let Some(missing) = cg.paths().into_iter().find(|p| !p.is_dir()) {
+        return Err(Error::not_found("cgroup", missing.display().to_string()));
+    }
+    Ok(cg)
 }

@@ -1,9 +1,14 @@
-//! The spec's `hooks` that run on the host, each with the container's
-//! state JSON on stdin (runtime spec, "POSIX-platform Hooks"):
-//! `createRuntime` and the older `prestart` once the namespaces exist,
-//! `poststart` after `start`, `poststop` at `delete`. `createContainer` and
-//! `startContainer` run inside the container's namespaces and are refused
-//! at create: cc-oci does not run them.
+//! The spec's `hooks`, each with the container's state JSON on stdin
+//! (runtime spec, "POSIX-platform Hooks"). On the host: `createRuntime`
+//! and the older `prestart` once the namespaces exist, `poststart` after
+//! `start`, `poststop` at `delete`. In the container (run by its first
+//! process, see `sandbox::Launch`): `createContainer` after the mounts and
+//! before pivot_root (its path resolves on the host), `startContainer`
+//! after `start`, just before the command's execve (its path resolves in
+//! the container). A failing createRuntime, prestart or createContainer
+//! hook fails the create; a failing startContainer hook stops the
+//! container instead of running its command; poststart and poststop
+//! failures are warnings.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -38,14 +43,29 @@ pub fn of(spec: &Spec, stage: &str) -> Result<Vec<Hook>> {
         .map_err(|e| Error::Spec(format!("invalid {stage} hooks: {e}")))
 }
 
-/// Refuses a spec with hooks cc-oci cannot run.
+/// The stages of the runtime spec; a spec naming another is refused, as
+/// is a stage whose hooks do not parse.
+pub const STAGES: [&str; 6] = [
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
+
+/// Refuses hooks cc-oci cannot run, before anything is made.
 pub fn check(spec: &Spec) -> Result<()> {
-    for stage in ["createContainer", "startContainer"] {
-        if !of(spec, stage)?.is_empty() {
-            return Err(Error::Unsupported(format!(
-                "{stage} hooks are not supported by cc-oci"
-            )));
+    let Some(hooks) = spec.extra.get("hooks") else {
+        return Ok(());
+    };
+    if let Some(map) = hooks.as_object() {
+        if let Some(other) = map.keys().find(|k| !STAGES.contains(&k.as_str())) {
+            return Err(Error::Spec(format!("unknown hook stage '{other}'")));
         }
+    }
+    for stage in STAGES {
+        of(spec, stage)?;
     }
     Ok(())
 }
@@ -53,10 +73,25 @@ pub fn check(spec: &Spec) -> Result<()> {
 /// Runs the hooks of `stage` in order; the first failure stops them.
 pub fn run(spec: &Spec, stage: &str, state: &State) -> Result<()> {
     let input = serde_json::to_vec(state).expect("a state serializes");
-    for h in of(spec, stage)? {
-        run_one(&h, stage, &input)?;
+    run_with(&of(spec, stage)?, stage, &input)
+}
+
+/// Runs `hooks` of `stage` with `input` on stdin, in order.
+pub fn run_with(hooks: &[Hook], stage: &str, input: &[u8]) -> Result<()> {
+    for h in hooks {
+        run_one(h, stage, input)?;
     }
     Ok(())
+}
+
+/// The state a hook inside the container reads, as runc gives it: the
+/// pid as the container sees its first process (getpid), and `status`
+/// (`creating` for createContainer, `created` for startContainer).
+pub fn in_container_state(state: &State, status: &str) -> Vec<u8> {
+    let mut v = serde_json::to_value(state).expect("a state serializes");
+    v["pid"] = nix::unistd::getpid().as_raw().into();
+    v["status"] = status.into();
+    serde_json::to_vec(&v).expect("a state serializes")
 }
 
 fn run_one(h: &Hook, stage: &str, input: &[u8]) -> Result<()> {

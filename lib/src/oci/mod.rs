@@ -1,6 +1,6 @@
 //! cc-oci: the OCI runtime command line (runc's: create, start, state,
-//! kill, delete, run, exec, ps, list, pause, resume, update, spec,
-//! features) over the same sandbox as cc-run — one implementation, two
+//! kill, delete, run, exec, ps, list, pause, resume, update, events,
+//! spec, features) over the same sandbox as cc-run — one implementation, two
 //! front doors. Its callers (podman's conmon, containerd's shim) are the
 //! monitors: cc-oci keeps no process of its own, only a folder per
 //! container under its root (see `state`).
@@ -13,10 +13,12 @@
 //! | `exec` | a process in a running container |
 //! | `ops` | kill, delete, pause, resume, update, ps, list |
 //! | `update` | update's merge of new limits with the saved ones |
+//! | `events` | `events`: stats and OOM notifications as runc's JSON |
 //! | `hooks` | the spec's host-side hooks |
 //! | `template` | `spec`'s default config.json, `features` |
 
 pub mod create;
+pub mod events;
 pub mod exec;
 mod hooks;
 pub mod ops;

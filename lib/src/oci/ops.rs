@@ -8,10 +8,16 @@ use super::hooks;
 use super::state::{Container, Root, State, Status};
 use crate::error::{Error, Result};
 
-/// A signal by name (`TERM`, `SIGTERM`) or number, as runc takes it.
-pub fn parse_signal(s: &str) -> Result<Signal> {
+/// A signal by name (`TERM`, `SIGTERM`) or number, as runc takes it;
+/// `0` is None: kill(2)'s check that the process is alive.
+pub fn parse_signal(s: &str) -> Result<Option<Signal>> {
     if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| Error::Usage(format!("invalid signal '{s}'")));
+        if n == 0 {
+            return Ok(None);
+        }
+        return Signal::try_from(n)
+            .map(Some)
+            .map_err(|_| Error::Usage(format!("invalid signal '{s}'")));
     }
     let upper = s.to_ascii_uppercase();
     let name = match upper.starts_with("SIG") {
@@ -19,13 +25,16 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
         false => format!("SIG{upper}"),
     };
     name.parse::<Signal>()
+        .map(Some)
         .map_err(|_| Error::Usage(format!("invalid signal '{s}'")))
 }
 
 /// `kill`: the signal to the first process, or with `all` to every
-/// process of the container's group. A stopped container is an error.
-pub fn kill(c: &Container, sig: Signal, all: bool) -> Result<()> {
-    if c.status() == Status::Stopped {
+/// process of the container's group; `None` (signal 0) only checks that
+/// it is alive. A stopped container is an error, except with `all`, which
+/// (as runc's) signals the processes left, if any, and succeeds.
+pub fn kill(c: &Container, sig: Option<Signal>, all: bool) -> Result<()> {
+    if c.status() == Status::Stopped && !all {
         return Err(Error::State("container not running".into()));
     }
     if all {
@@ -35,7 +44,7 @@ pub fn kill(c: &Container, sig: Signal, all: bool) -> Result<()> {
         for pid in cg.pids() {
             let _ = send(Pid::from_raw(pid), sig);
         }
-        if paused && sig == Signal::SIGKILL {
+        if paused && sig == Some(Signal::SIGKILL) {
             cg.thaw()?;
         }
         return Ok(());
@@ -49,6 +58,11 @@ pub fn kill(c: &Container, sig: Signal, all: bool) -> Result<()> {
 pub fn delete(c: &Container, force: bool) -> Result<()> {
     let status = c.status();
     let cg = c.cgroup();
+    // A create killed before it recorded the pid left its process, if
+    // any, in the group: it was never started, so it goes too.
+    if c.record.pid == 0 && !cg.pids().is_empty() {
+        cg.kill_all()?;
+    }
     if status != Status::Stopped {
         if !force {
             return Err(Error::State(format!(
@@ -72,6 +86,20 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A container folder without state.json: a create killed between
+/// making the folder and its first write, so nothing else exists (the
+/// record is written before the group or the process). Removes it and
+/// says so; false when there is no such folder.
+pub fn remove_unrecorded(root: &Root, id: &str) -> Result<bool> {
+    crate::oci::state::check_id(id)?;
+    let dir = root.container_dir(id);
+    if !dir.is_dir() || dir.join("state.json").exists() {
+        return Ok(false);
+    }
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
+    Ok(true)
 }
 
 pub fn pause(c: &Container) -> Result<()> {
@@ -143,11 +171,27 @@ pub fn ps_table(c: &Container, args: &[String]) -> Result<String> {
     Ok(table)
 }
 
-/// Every container of the root, with its derived state.
+/// Every container of the root, with its derived state and, as runc's
+/// `list` shows it, its owner: the user that owns its folder.
 pub fn list(root: &Root) -> Vec<State> {
     root.ids()
         .iter()
         .filter_map(|id| root.load(id).ok())
-        .map(|c| c.state())
+        .map(|c| State {
+            owner: owner(&c.dir),
+            ..c.state()
+        })
         .collect()
+}
+
+/// The name of the user owning `dir` (`#UID` without one), as runc's.
+fn owner(dir: &std::path::Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata(dir).map(|m| m.uid()) else {
+        return String::new();
+    };
+    match nix::unistd::User::from_uid(uid.into()) {
+        Ok(Some(u)) => u.name,
+        _ => format!("#{uid}"),
+    }
 }

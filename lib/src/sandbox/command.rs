@@ -42,7 +42,10 @@ pub(super) fn finish(
         }
     }
     match sock {
-        Some(s) => terminal(s, io.console)?,
+        Some(s) => {
+            terminal(s, io.console)?;
+            give_terminal(io, ids)?;
+        }
         None => {
             // A session of its own, so no controlling terminal: a terminal
             // among its fds (cc-oci passes the caller's on, as runc does)
@@ -76,9 +79,15 @@ pub(super) fn finish(
         h.wait()?;
         // Nobody reads the report any more: a failure goes to stderr, as
         // runc's does after `start`.
-        let f = execve::exec(args, env, ids.umask);
+        let f = match io.start_container.map(|hooks| hooks()) {
+            Some(Err(f)) => f,
+            _ => execve::exec(args, env, ids.umask),
+        };
         let _ = unistd::write(std::io::stderr(), format!("{}\n", f.error).as_bytes());
         std::process::exit(f.code as i32);
+    }
+    if let Some(hooks) = io.start_container {
+        hooks()?;
     }
     Err(execve::exec(args, env, ids.umask))
 }
@@ -203,10 +212,28 @@ pub(super) struct Io<'a> {
     pub keep_fds: u32,
     /// OCI `create`: wait for `start` before the execve.
     pub hold: Option<Hold<'a>>,
+    /// The user namespace's uid mappings (empty without one): the
+    /// terminal is given to the command's user as the host sees it.
+    pub uid_map: Vec<crate::spec::IdMapping>,
+    /// The spec's startContainer hooks, run in the container just before
+    /// the execve (see `Launch::start_container`).
+    pub start_container: Option<ContainerHook<'a>>,
 }
+
+/// Hooks run inside the container (OCI createContainer, startContainer).
+pub type ContainerHook<'a> = &'a dyn Fn() -> Result<(), Failure>;
 
 impl<'a> Io<'a> {
     pub fn of(l: &Launch<'a>, userns: Option<&'a OwnedFd>, hold: Option<Hold<'a>>) -> Io<'a> {
+        let uid_map = match userns {
+            Some(_) => l
+                .spec
+                .linux
+                .as_ref()
+                .map(|x| x.uid_mappings.clone())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         Io {
             stdin_null: l.stdin_null,
             stdio: l.stdio,
@@ -214,8 +241,32 @@ impl<'a> Io<'a> {
             userns: userns.map(|u| u.as_fd()),
             keep_fds: l.preserve_fds,
             hold,
+            uid_map,
+            start_container: l.start_container,
         }
     }
+
+    /// The command's uid as the host sees it.
+    fn host_uid(&self, uid: u32) -> Option<u32> {
+        match self.userns {
+            Some(_) => crate::spec::IdMapping::to_host(&self.uid_map, uid),
+            None => Some(uid),
+        }
+    }
+}
+
+/// As runc's: the terminal belongs to the command's user (its group
+/// stays devpts's `gid=5`, tty), so the user may write to it and change
+/// its modes (mesg(1), stty).
+fn give_terminal(io: &Io, ids: &user::Ids) -> Result<(), Failure> {
+    let Some(uid) = io.host_uid(ids.uid) else {
+        return Ok(());
+    };
+    // SAFETY: fchown of our own stdin, the pty slave; -1 keeps the group.
+    if unsafe { libc::fchown(0, uid, u32::MAX) } < 0 {
+        return Err(sys("give the terminal to the user", nix::Error::last()));
+    }
+    Ok(())
 }
 
 /// Puts the given fds on 0, 1 and 2, and /dev/null on stdin without `-i`.

@@ -59,6 +59,9 @@ pub struct Enter<'a> {
     /// on (cc-oci hands it to the console socket here and waits for the
     /// caller to size it).
     pub on_pty: Option<PtyHook<'a>>,
+    /// Fds 3 to 3+N-1 of the caller passed on to the command
+    /// (`cc-oci exec --preserve-fds`).
+    pub keep_fds: u32,
 }
 
 /// What runs on a new pty master before the command goes on.
@@ -219,8 +222,10 @@ fn join_and_run(
                 stdio,
                 console: false,
                 userns: userns.map(|(_, ns)| ns.as_fd()),
-                keep_fds: 0,
+                keep_fds: e.keep_fds,
                 hold: None,
+                uid_map: userns.map(|(m, _)| m.uid_map()).unwrap_or_default(),
+                start_container: None,
             };
             command::finish(&io, e.privileges, sock, &ids, &env, e.args)
         }

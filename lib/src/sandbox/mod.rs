@@ -41,7 +41,7 @@ mod syscalls;
 pub mod user;
 mod userns;
 
-pub use command::Privileges;
+pub use command::{ContainerHook, Privileges};
 pub use execve::DEFAULT_PATH;
 pub use failure::Failure;
 pub use reaper::FORWARDED;
@@ -114,6 +114,14 @@ pub struct Launch<'a> {
     /// A session keyring of its own, so the container cannot reach keys of
     /// the host's session (runc's default; `--no-new-keyring` keeps ours).
     pub new_keyring: bool,
+    /// OCI createContainer hooks: run in the child, in the container's
+    /// namespaces, once the spec's mounts are made and before pivot_root
+    /// (so a hook's path resolves on the host). A failure fails the spawn.
+    pub create_container: Option<ContainerHook<'a>>,
+    /// OCI startContainer hooks: run in the container, as its process,
+    /// after `start` and just before the execve; a failure ends the
+    /// container instead of running its command.
+    pub start_container: Option<ContainerHook<'a>>,
 }
 
 /// A started container process.

@@ -49,6 +49,11 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
         }
     }
     drop(root);
+    // OCI createContainer hooks: here, in the container's namespaces with
+    // its mounts made, before pivot_root (runtime spec, "Lifecycle").
+    if let Some(hooks) = l.create_container {
+        hooks()?;
+    }
     match l.no_pivot {
         true => super::no_pivot::move_root(&rootfs)?,
         false => pivot(&rootfs)?,

@@ -87,6 +87,11 @@ impl Maps {
         )))
     }
 
+    /// The uid mappings.
+    pub fn uid_map(&self) -> Vec<IdMapping> {
+        self.uid.clone()
+    }
+
     /// In the child, before it mounts or makes files: what it makes from
     /// now on (mount points, /dev, the working folder) belongs to the
     /// container's root; the file capabilities that a change of fsuid
