@@ -200,7 +200,9 @@ fn group_dirs(id: &str) -> Vec<PathBuf> {
         .unwrap()
         .flatten()
         .map(|e| e.path().join("cc-oci").join(id))
-        .filter(|p| p.is_dir() && !p.starts_with("/sys/fs/cgroup/unified"))
+        // The hybrid host's v2 `unified` group too, where cc-oci places
+        // the container as runc does.
+        .filter(|p| p.is_dir())
         .collect();
     // Co-mounted controllers (cpu,cpuacct) appear under several names.
     dirs.sort_by_key(|p| fs::canonicalize(p).unwrap_or_default());

@@ -124,10 +124,11 @@ fn five_removals(env: &Env, name: &str, force: bool) -> Vec<Output> {
     children.into_iter().map(|c| finish(c, "cc-rm")).collect()
 }
 
-/// Exactly one output reports the removal (the id on stdout, exit 0).
-fn the_winner<'a>(outs: &'a [Output], id: &str) -> Vec<&'a Output> {
+/// Exactly one output reports the removal (the name it was given on
+/// stdout, as docker echoes it, exit 0).
+fn the_winner<'a>(outs: &'a [Output], name: &str) -> Vec<&'a Output> {
     let (won, lost): (Vec<&Output>, Vec<&Output>) =
-        outs.iter().partition(|o| stdout(o).trim() == id);
+        outs.iter().partition(|o| stdout(o).trim() == name);
     assert_eq!(won.len(), 1, "exactly one reports the removal: {outs:#?}");
     assert_ok(won[0], "the winning cc-rm");
     lost
@@ -140,9 +141,8 @@ fn rm_from_five_processes_reports_once_and_the_others_say_not_found() {
     for round in 0..5 {
         let name = format!("x{round}");
         env.ok("cc-run", ["--name", &name, "img", "true"]);
-        let id = env.inspect("Id", &name);
         let outs = five_removals(&env, &name, false);
-        for o in the_winner(&outs, &id) {
+        for o in the_winner(&outs, &name) {
             assert_eq!(o.status.code(), Some(3), "a loser exits 3: {o:?}");
             assert_one_line_error(o, "cc-rm");
             assert!(
@@ -162,11 +162,11 @@ fn rm_force_of_a_running_container_from_five_processes_reports_once() {
     let env = support::env_with_img();
     for round in 0..3 {
         let name = format!("r{round}");
-        let id = env.run_d(["--name", &name, "img", "sleep", "1000"]);
+        env.run_d(["--name", &name, "img", "sleep", "1000"]);
         let outs = five_removals(&env, &name, true);
         // -f: a container that is gone is not an error (as `cc-rm -f
         // missing`), and the losers print nothing.
-        for o in the_winner(&outs, &id) {
+        for o in the_winner(&outs, &name) {
             assert_ok(o, "a losing cc-rm -f");
             assert!(stdout(o).is_empty(), "a loser reports nothing: {o:?}");
             assert!(stderr(o).is_empty(), "a loser reports nothing: {o:?}");
