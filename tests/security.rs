@@ -47,6 +47,7 @@ const CLONE3: u32 = 435;
 const CLONE: u32 = 56;
 const SOCKET: u32 = 41;
 const AF_VSOCK: u32 = 40;
+const AF_ALG: u32 = 38;
 
 #[test]
 fn default_container_is_confined() {
@@ -68,6 +69,8 @@ fn default_container_is_confined() {
          echo getpid=$(sc 39)
          echo clone_ns=$(sc {CLONE} 0x20011)
          echo vsock=$(sc {SOCKET} {AF_VSOCK})
+         echo alg=$(sc {SOCKET} {AF_ALG})
+         echo inet=$(sc {SOCKET} 2)
          (sleep 0 & wait) && echo fork=ok
          mknod /dev/sda b 8 0; echo mknod=$?
          head -c1 /dev/sda >/dev/null 2>&1; echo read_sda=$?
@@ -103,11 +106,19 @@ fn default_container_is_confined() {
         "personality_bad",
         "clone_ns",
         "vsock",
+        "alg",
     ] {
         assert_eq!(field(&o, k), "EPERM", "{k}: known but denied");
     }
     assert_eq!(field(&o, "personality_query"), "ok");
     assert_eq!(field(&o, "getpid"), "ok");
+    // socket(AF_INET, 0, 0): past the filter, the kernel itself refuses
+    // type 0 — the family is not what is denied.
+    assert_eq!(
+        field(&o, "inet"),
+        "Socket type not supported",
+        "other families reach the kernel"
+    );
     assert_eq!(field(&o, "fork"), "ok", "clone without namespace flags");
     assert_ne!(field(&o, "mknod"), "0", "no CAP_MKNOD by default");
     assert_ne!(

@@ -270,6 +270,7 @@ const PERSONALITIES: [u64; 5] = [0x0, 0x0008, 0x20000, 0x20008, 0xffff_ffff];
 /// Every CLONE_NEW* flag: clone may not make namespaces without SYS_ADMIN.
 const CLONE_NS_FLAGS: u64 = 0x7E02_0000;
 
+const AF_ALG: u64 = 38;
 const AF_VSOCK: u64 = 40;
 
 fn allow(names: &[&str]) -> Rule {
@@ -300,10 +301,21 @@ fn caps(list: &[&str]) -> Filter {
 /// are known).
 pub fn default_profile() -> Profile {
     let mut rules = vec![allow(ALLOWED)];
-    rules.push(Rule {
-        args: vec![arg(0, AF_VSOCK, 0, "SCMP_CMP_NE")],
-        ..allow(&["socket"])
-    });
+    // socket(2) for every family but AF_ALG (the kernel's crypto API,
+    // CVE-2026-31431 "Copy Fail") and AF_VSOCK, as moby's profile since
+    // moby#52494 (May 2026): three rules, below, between and above them.
+    // (socketcall(2), whose family BPF cannot read, is unreachable: a
+    // non-x86_64 system call kills the process.)
+    for (value, op) in [
+        (AF_ALG, "SCMP_CMP_LT"),
+        (AF_ALG + 1, "SCMP_CMP_EQ"),
+        (AF_VSOCK, "SCMP_CMP_GT"),
+    ] {
+        rules.push(Rule {
+            args: vec![arg(0, value, 0, op)],
+            ..allow(&["socket"])
+        });
+    }
     for p in PERSONALITIES {
         rules.push(Rule {
             args: vec![arg(0, p, 0, "SCMP_CMP_EQ")],
