@@ -95,6 +95,7 @@ fn man_page(p: &Program) -> Vec<u8> {
         .manual("cc manual")
         .render(&mut buf)
         .expect("render to a Vec cannot fail");
+    buf.extend_from_slice(exit_status(p.name).as_bytes());
     buf.extend_from_slice(b".SH \"SEE ALSO\"\n");
     let mut refs = vec![r"\fBcc\fR(7)".to_string()];
     refs.extend(
@@ -106,6 +107,57 @@ fn man_page(p: &Program) -> Vec<u8> {
     buf.extend_from_slice(refs.join(",\n").as_bytes());
     buf.push(b'\n');
     buf
+}
+
+/// The page's EXIT STATUS: cc's codes tell failures apart where docker
+/// gives 1 for all (cc(7) has the whole table).
+fn exit_status(program: &str) -> String {
+    let item = |code: &str, text: &str| format!(".TP\n.B {code}\n{text}\n");
+    let mut s = String::from(".SH \"EXIT STATUS\"\n");
+    match program {
+        "cc-run" | "cc-exec" => {
+            s += &item("125", "cc itself failed, a usage error included.");
+            s += &item("126", "The command was found but cannot be executed.");
+            s += &item("127", "The command was not found.");
+            s += &item(
+                r"128+\fIN",
+                r"A signal \fIN\fR ended the command (137 for SIGKILL, as after an out\-of\-memory kill).",
+            );
+            s += ".PP\nOtherwise the command's own status (0 when it succeeded); with \\fB\\-d\\fR 0 once it runs.\n";
+        }
+        "cc-oci" => {
+            s += &item("0", "Success.");
+            s += &item(
+                "1",
+                "Any failure, as runc (the error is on stderr or in \\fB\\-\\-log\\fR).",
+            );
+        }
+        _ => {
+            s += &item("0", "Success.");
+            s += &item(
+                "1",
+                "Failure; with several arguments, any of them failed (each is tried).",
+            );
+            s += &item(
+                "2",
+                "Usage: an unknown option, a missing argument, a malformed value.",
+            );
+            s += &item(
+                "3",
+                "Not found: no such image, container, registry object or file.",
+            );
+            s += &item(
+                "4",
+                "Wrong state: for example a container that is not running.",
+            );
+            if matches!(program, "cc-start" | "cc-attach") {
+                s += ".PP\nAttached, the container's own exit code when it ends.\n";
+            }
+            s +=
+                ".PP\ndocker exits 1 for all of 1 to 4; cc's codes let a script tell them apart.\n";
+        }
+    }
+    s
 }
 
 /// Files of `kind` that exist but would not be generated (a program that
@@ -210,6 +262,17 @@ fn unlisted_programs(root: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_page_has_an_exit_status() {
+        for p in PROGRAMS {
+            let page = String::from_utf8(man_page(p)).unwrap();
+            let at = page
+                .find(".SH \"EXIT STATUS\"")
+                .unwrap_or_else(|| panic!("{}", p.name));
+            assert!(at < page.find(".SH \"SEE ALSO\"").unwrap(), "{}", p.name);
+        }
+    }
 
     #[test]
     fn every_program_is_named_as_its_package() {
