@@ -44,7 +44,7 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
         };
         if fstype == "cgroup2" {
             let unified = Path::new(super::ROOT).join("unified");
-            let mountpoint = PathBuf::from(unescape(mountpoint));
+            let mountpoint = PathBuf::from(crate::mount::unescape_mountinfo(mountpoint));
             if mountpoint == unified && !out.iter().any(|(m, _)| *m == unified) {
                 out.push((mountpoint, vec![UNIFIED.to_string()]));
             }
@@ -55,37 +55,13 @@ pub(super) fn parse_mountinfo(text: &str) -> Vec<(PathBuf, Vec<String>)> {
             .filter(|o| V1_CONTROLLERS.contains(o) || V1_OPTIONAL.contains(o))
             .map(str::to_string)
             .collect();
-        let mountpoint = PathBuf::from(unescape(mountpoint));
+        let mountpoint = PathBuf::from(crate::mount::unescape_mountinfo(mountpoint));
         // The first mount of a hierarchy wins; later ones are binds of it.
         if !controllers.is_empty() && !out.iter().any(|(_, c)| c == &controllers) {
             out.push((mountpoint, controllers));
         }
     }
     out
-}
-
-/// Mount points in mountinfo escape space, tab, newline and backslash as
-/// octal (`\040`).
-pub(super) fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The group's folder in each hierarchy cc uses that is mounted; in the

@@ -7,8 +7,6 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::v1::unescape;
-
 /// One hierarchy as the calling process is placed in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hierarchy {
@@ -55,7 +53,7 @@ fn parse(mountinfo: &str, cgroups: &str) -> Vec<Hierarchy> {
         if !root.split('/').all(|c| c.is_empty() || c == "..") {
             continue;
         }
-        let mountpoint = PathBuf::from(unescape(mp));
+        let mountpoint = PathBuf::from(crate::mount::unescape_mountinfo(mp));
         let Ok(rel) = mountpoint.strip_prefix(super::ROOT) else {
             continue;
         };

@@ -79,32 +79,9 @@ fn parse(line: &str) -> Option<Mounted> {
     let at = head.split(' ').nth(4)?;
     let fstype = tail.split(' ').next()?;
     Some(Mounted {
-        at: PathBuf::from(unescape(at)),
+        at: PathBuf::from(crate::mount::unescape_mountinfo(at)),
         fstype: fstype.to_string(),
     })
-}
-
-/// mountinfo writes space, tab, newline and backslash as `\ooo`.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
