@@ -242,6 +242,24 @@ impl Cgroup {
         }
     }
 
+    /// The v2 folder a new process can be started in (clone3's
+    /// CLONE_INTO_CGROUP, which spares the `cgroup.procs` migration and
+    /// its wait on the kernel's cgroup_threadgroup_rwsem, 5–10 ms here):
+    /// the group's own on v2, `unified` on a hybrid host; none under
+    /// systemd, whose scope is made around the child.
+    pub fn v2_dir(&self) -> Option<&Path> {
+        if self.unit.is_some() {
+            return None;
+        }
+        self.dirs
+            .iter()
+            .find(|(c, _)| match self.version {
+                Version::V2 => true,
+                Version::V1 => c == v1::UNIFIED,
+            })
+            .map(|(_, d)| d.as_path())
+    }
+
     /// Puts the container's first process, just cloned and waiting, into
     /// the group when systemd manages it (the scope is made around it);
     /// under cgroupfs the process joins by itself (`join_self`).
@@ -312,10 +330,12 @@ impl Cgroup {
     /// period (10-20 ms here) on every `cgroup.procs` write
     /// (kernel/cgroup/cgroup.c, cgroup_procs_write_start). On v2 a domain
     /// group takes whole processes: `cgroup.procs`.
-    pub fn join_self(&self) -> Result<()> {
+    /// `in_v2`: the process was started in the v2 folder (`v2_dir`), so
+    /// only the v1 folders are left.
+    pub fn join_self(&self, in_v2: bool) -> Result<()> {
         let mut done: Vec<&Path> = Vec::new();
         for (controller, dir) in &self.dirs {
-            if done.contains(&dir.as_path()) {
+            if done.contains(&dir.as_path()) || (in_v2 && Some(dir.as_path()) == self.v2_dir()) {
                 continue;
             }
             done.push(dir);

@@ -14,7 +14,8 @@ use super::namespaces::Joined;
 use super::{execve, limits, reaper, rootfs, user, userns, Launch};
 
 /// Runs the stages; on failure reports to the parent and returns the exit
-/// code for clone's callback.
+/// code for clone's callback. `in_v2`: clone3 started us in the group's
+/// v2 folder already (`sandbox::clone_into`).
 pub(super) fn main(
     l: &Launch,
     go: &OwnedFd,
@@ -22,8 +23,9 @@ pub(super) fn main(
     sock: Option<&OwnedFd>,
     userns: Option<&OwnedFd>,
     joined: &Joined,
+    in_v2: bool,
 ) -> isize {
-    let Err(f) = stages(l, go, err, sock, userns, joined);
+    let Err(f) = stages(l, go, err, sock, userns, joined, in_v2);
     let _ = unistd::write(err, &f.encode());
     f.code as isize
 }
@@ -35,6 +37,7 @@ fn stages(
     sock: Option<&OwnedFd>,
     userns: Option<&OwnedFd>,
     joined: &Joined,
+    in_v2: bool,
 ) -> Result<Infallible, Failure> {
     first_settings(l);
     let mut b = [0u8; 1];
@@ -44,7 +47,7 @@ fn stages(
             "the parent went away before the container started",
         ));
     }
-    join(l, joined)?;
+    join(l, joined, in_v2)?;
     let maps = match userns {
         Some(_) => Some(userns::Maps::of_spec(l.spec)?),
         None => None,
@@ -116,9 +119,9 @@ fn first_settings(l: &Launch) {
 
 /// Once the parent says go: the cgroup, the namespaces named by path, a
 /// new session keyring, then the new cgroup namespace and the hostname.
-fn join(l: &Launch, joined: &Joined) -> Result<(), Failure> {
+fn join(l: &Launch, joined: &Joined, in_v2: bool) -> Result<(), Failure> {
     if let Some(cg) = l.cgroup {
-        cg.join_self()?;
+        cg.join_self(in_v2)?;
     }
     joined.join()?;
     if l.new_keyring {

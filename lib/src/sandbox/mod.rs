@@ -164,16 +164,41 @@ pub fn spawn(l: &Launch) -> Result<Child, Failure> {
         false => None,
     };
     let joined = namespaces::open_paths(l.spec)?;
-    let mut stack = vec![0u8; STACK];
     let child_sock = socks.as_ref().map(|(_, b)| b);
-    let cb = Box::new(|| child::main(l, &go_r, &err_w, child_sock, userns.as_ref(), &joined));
+    let run = |in_v2| {
+        child::main(
+            l,
+            &go_r,
+            &err_w,
+            child_sock,
+            userns.as_ref(),
+            &joined,
+            in_v2,
+        )
+    };
     // A pid namespace to join applies to the children made after setns(2):
     // ours is put back once the clone is done.
     let pid_ns = joined.enter_pid_for_children()?;
-    // SAFETY: the caller is single-threaded, so the child may allocate; it
-    // runs on its own 1 MiB stack and ends in execve or _exit.
-    let cloned =
-        unsafe { nix::sched::clone(cb, &mut stack, clone_flags(l.spec), Some(libc::SIGCHLD)) };
+    let into = l.cgroup.and_then(|cg| cg.v2_dir()).and_then(open_dir);
+    let cloned = match into.map(|fd| clone_into(clone_flags(l.spec), &fd, || run(true))) {
+        Some(Ok(pid)) => Ok(pid),
+        // A kernel without clone3 or CLONE_INTO_CGROUP (before 5.7), or a
+        // group it refuses: the child joins by itself, which says why.
+        _ => {
+            let mut stack = vec![0u8; STACK];
+            // SAFETY: the caller is single-threaded, so the child may
+            // allocate; it runs on its own 1 MiB stack and ends in execve
+            // or _exit.
+            unsafe {
+                nix::sched::clone(
+                    Box::new(|| run(false)),
+                    &mut stack,
+                    clone_flags(l.spec),
+                    Some(libc::SIGCHLD),
+                )
+            }
+        }
+    };
     if let Some(own) = pid_ns {
         namespaces::restore_pid_for_children(own)?;
     }
@@ -264,6 +289,75 @@ fn from_outside(l: &Launch, pid: Pid) -> Result<(), Failure> {
     match l.before_go {
         Some(hook) => hook(pid),
         None => Ok(()),
+    }
+}
+
+/// clone3(2)'s arguments (linux/sched.h, the version with `cgroup`).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// A folder opened for CLONE_INTO_CGROUP.
+fn open_dir(dir: &std::path::Path) -> Option<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)
+        .ok()
+        .map(OwnedFd::from)
+}
+
+/// Clones as fork(2) does (no shared memory, the child on a copy of our
+/// stack), into new namespaces and straight into the v2 group `cgroup`
+/// (Linux 5.7): the child never migrates, so no `cgroup.procs` write.
+/// The child runs `child` and exits with its code.
+fn clone_into(
+    flags: CloneFlags,
+    cgroup: &OwnedFd,
+    child: impl FnOnce() -> isize,
+) -> nix::Result<nix::unistd::Pid> {
+    use std::os::fd::AsRawFd;
+    let args = CloneArgs {
+        flags: flags.bits() as u64 | CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    // SAFETY: clone3 reads `args` (its size given) and, without CLONE_VM,
+    // gives the child its own copy of our memory, as fork does; the caller
+    // is single-threaded, so the child may allocate, and it leaves only by
+    // execve or _exit.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match r {
+        -1 => Err(nix::errno::Errno::last()),
+        0 => {
+            let code = child();
+            // SAFETY: the child's end: no destructors or atexit handlers of
+            // the parent's copy run twice.
+            unsafe { libc::_exit(code as i32) }
+        }
+        pid => Ok(nix::unistd::Pid::from_raw(pid as i32)),
     }
 }
 
