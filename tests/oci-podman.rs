@@ -270,9 +270,15 @@ fn run_it_through_a_pty() {
         let l = rt.label;
         let n = Named::new(pm, &rt, "it");
         let mut cmd = pm.cmd(Some(&rt));
+        // conmon sets the window size once the container has started; a
+        // command that asks at once may see 0x0 (busybox stty then fails),
+        // whichever the runtime — cc-oci starts it sooner than runc, so it
+        // showed under load. The size must still arrive: wait for it (5 s).
+        let script = "tty; i=0; until s=$(stty size 2>/dev/null) && [ \"$s\" != '0 0' ]; do \
+                      i=$((i+1)); [ $i -gt 100 ] && break; sleep 0.05; done; echo \"$s\"; exit 5";
         cmd.args(["run", "-it", "--rm", "--network", "none", "--name", &n.name])
             .arg(&pm.image)
-            .args(["sh", "-c", "tty; stty size; exit 5"]);
+            .args(["sh", "-c", script]);
         let (shown, code) = oci::in_pty(&cmd, 33, 101, "");
         let lines: Vec<&str> = shown.lines().map(str::trim).collect();
         assert!(
