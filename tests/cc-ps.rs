@@ -13,14 +13,7 @@ fn all_shows_exited_with_code() {
     let _ = env.run("cc-run", ["--name", "three", "img", "sh", "-c", "exit 3"]);
     env.ok("cc-run", ["--name", "zero", "img", "true"]);
     let out = env.ok("cc-ps", ["-a"]);
-    let header: Vec<&str> = out
-        .lines()
-        .next()
-        .unwrap()
-        .split("  ")
-        .filter(|s| !s.trim().is_empty())
-        .map(str::trim)
-        .collect();
+    let header = support::table_header(&out);
     assert_eq!(
         header,
         [

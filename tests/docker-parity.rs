@@ -400,14 +400,7 @@ fn ps_filters_order_and_columns() {
     assert_eq!(names(&["-a"]), ["new", "mid", "old"], "newest first");
     assert_eq!(names(&[]), ["new"]);
     let table = env.ok("cc-ps", [] as [&str; 0]);
-    let head: Vec<&str> = table
-        .lines()
-        .next()
-        .unwrap()
-        .split("  ")
-        .filter(|s| !s.is_empty())
-        .map(str::trim)
-        .collect();
+    let head = support::table_header(&table);
     assert_eq!(
         head,
         [

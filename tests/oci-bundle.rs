@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -29,26 +29,6 @@ fn setup(env: &Env, rt: &Runtime, name: &str, args: &[&str]) -> (Oci, PathBuf) {
     let oci = Oci::new(rt, &env.dir.join(format!("state-{name}-{}", rt.label)));
     let b = oci::bundle(&env.dir.join(format!("{name}-{}", rt.label)), args);
     (oci, b)
-}
-
-/// `create --bundle B [EXTRA...] ID` with the container's stdout and
-/// stderr going to FILE (a caller's pipe would stay open as long as the
-/// container lives); returns the exit status of create.
-fn create(oci: &Oci, b: &Path, id: &str, extra: &[&str], out: &Path) -> Output {
-    oci.track(id);
-    let f = File::create(out).unwrap();
-    let child = oci
-        .cmd()
-        .arg("create")
-        .arg("--bundle")
-        .arg(b)
-        .args(extra)
-        .arg(id)
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .expect("spawn create");
-    support::wait_child_timeout(child, T, &format!("{} create {id}", oci.rt.label))
 }
 
 /// The checks of a `state` document against the runtime spec's fields:
@@ -221,8 +201,7 @@ fn create_start_state_kill_delete() {
         let id = oci::unique("life");
         let out_file = env.dir.join(format!("life-{l}.out"));
         let pidfile = env.dir.join(format!("life-{l}.pid"));
-        let out = create(
-            &oci,
+        let out = oci.create_to(
             &b,
             &id,
             &["--pid-file", pidfile.to_str().unwrap()],
@@ -322,7 +301,7 @@ fn kill_default_signal_is_term() {
         let id = oci::unique("term");
         let out_file = env.dir.join(format!("term-{l}.out"));
         assert_code(
-            &create(&oci, &b, &id, &[], &out_file),
+            &oci.create_to(&b, &id, &[], &out_file),
             0,
             &format!("{l} create"),
         );
@@ -357,7 +336,7 @@ fn delete_refuses_a_running_container_unless_forced() {
         let id = oci::unique("del");
         let out_file = env.dir.join(format!("del-{l}.out"));
         assert_code(
-            &create(&oci, &b, &id, &[], &out_file),
+            &oci.create_to(&b, &id, &[], &out_file),
             0,
             &format!("{l} create"),
         );
@@ -391,7 +370,7 @@ fn list_as_table_and_json() {
         let mut ids = vec![oci::unique("list"), oci::unique("list")];
         ids.sort();
         for id in &ids {
-            let out = create(&oci, &b, id, &[], &env.dir.join(format!("{id}.out")));
+            let out = oci.create_to(&b, id, &[], &env.dir.join(format!("{id}.out")));
             assert_code(&out, 0, &format!("{l} create"));
         }
         oci.ok(&["start", &ids[1]]);
@@ -464,7 +443,7 @@ fn ps_lists_the_pids_and_kill_all_ends_them() {
         );
         let id = oci::unique("ps");
         assert_code(
-            &create(&oci, &b, &id, &[], &env.dir.join(format!("ps-{l}.out"))),
+            &oci.create_to(&b, &id, &[], &env.dir.join(format!("ps-{l}.out"))),
             0,
             &format!("{l} create"),
         );
@@ -512,7 +491,7 @@ fn root_keeps_states_apart() {
         let other = Oci::new(&rt, &env.dir.join(format!("state-rootb-{l}")));
         let id = oci::unique("root");
         assert_code(
-            &create(&a, &b, &id, &[], &env.dir.join(format!("ra-{l}.out"))),
+            &a.create_to(&b, &id, &[], &env.dir.join(format!("ra-{l}.out"))),
             0,
             l,
         );
@@ -524,7 +503,7 @@ fn root_keeps_states_apart() {
         );
         let id2 = oci::unique("root");
         assert_code(
-            &create(&other, &b, &id2, &[], &env.dir.join(format!("rb-{l}.out"))),
+            &other.create_to(&b, &id2, &[], &env.dir.join(format!("rb-{l}.out"))),
             0,
             l,
         );
@@ -550,7 +529,7 @@ fn exec_joins_the_container() {
         let (oci, b) = setup(&env, &rt, "exec", &["sleep", "1000"]);
         let id = oci::unique("exec");
         assert_code(
-            &create(&oci, &b, &id, &[], &env.dir.join(format!("exec-{l}.out"))),
+            &oci.create_to(&b, &id, &[], &env.dir.join(format!("exec-{l}.out"))),
             0,
             l,
         );
@@ -678,7 +657,7 @@ fn update_changes_the_cgroup() {
         });
         let id = oci::unique("upd");
         assert_code(
-            &create(&oci, &b, &id, &[], &env.dir.join(format!("upd-{l}.out"))),
+            &oci.create_to(&b, &id, &[], &env.dir.join(format!("upd-{l}.out"))),
             0,
             l,
         );

@@ -148,19 +148,16 @@ fn login_logout_and_docker_config() {
         "{}",
         support::stderr(&out)
     );
-    let out = src
-        .cmd("cc-logout")
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .arg(&reg.host)
-        .output()
-        .unwrap();
+    let logout = || {
+        src.cmd("cc-logout")
+            .env("REGISTRY_AUTH_FILE", &auth_file)
+            .arg(&reg.host)
+            .output()
+            .unwrap()
+    };
+    let out = logout();
     assert_ok(&out, "cc-logout");
-    let out = src
-        .cmd("cc-logout")
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .arg(&reg.host)
-        .output()
-        .unwrap();
+    let out = logout();
     assert_code(&out, 3, "second logout");
     // `-p PASS` as docker users type it, with docker's warning.
     let out = src
@@ -194,12 +191,7 @@ fn login_logout_and_docker_config() {
         .output()
         .unwrap();
     assert_code(&out, 2, "-p with --password-stdin");
-    let out = src
-        .cmd("cc-logout")
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .arg(&reg.host)
-        .output()
-        .unwrap();
+    let out = logout();
     assert_ok(&out, "cc-logout after -p");
     // ~/.docker/config.json's auths.
     let docker = d.join("docker");

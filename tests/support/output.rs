@@ -90,3 +90,16 @@ fn split_cells(line: &str) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// The column names of a table's first line (columns are two or more
+/// spaces apart).
+pub fn table_header(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split("  ")
+        .filter(|s| !s.trim().is_empty())
+        .map(str::trim)
+        .collect()
+}

@@ -21,16 +21,6 @@ use crate::monitor::attach::{self as proto, Decoder};
 use crate::sandbox::Failure;
 use crate::store::Store;
 
-/// Signals passed on to the container.
-const FORWARDED: [Signal; 6] = [
-    Signal::SIGHUP,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
-    Signal::SIGTERM,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-];
-
 pub enum Ended {
     Exited(i32),
     Detached,
@@ -111,9 +101,9 @@ pub fn relay(
         seq: keys.seq.clone(),
         matched: 0,
     };
-    let mut wanted = FORWARDED.to_vec();
-    wanted.push(Signal::SIGWINCH);
-    let signals = crate::sys::signalfd(&wanted)?;
+    // The signals a container gets passed on, and SIGWINCH, which becomes
+    // a resize frame rather than a signal.
+    let signals = crate::sys::signalfd(&crate::sandbox::FORWARDED)?;
     let stdin = std::io::stdin();
     let _raw = if tty {
         RawMode::enter(stdin.as_fd())
