@@ -112,6 +112,29 @@ fn the_container_is_the_root_of_its_own_cgroup_namespace_and_exec_joins_it() {
     assert_no_leaks(&env);
 }
 
+/// A container that makes groups of its own inside its group (systemd in a
+/// container, a nested runtime) is still removed whole: its processes in
+/// the sub-group are killed and no folder is left behind.
+#[test]
+fn groups_made_inside_the_container_go_with_it() {
+    root_or_skip!();
+    let env = env_with_img();
+    let id = env.run_d(["img", "sleep", "100"]);
+    let host_pid = env.inspect("State.Pid", &id);
+    let own = group_of(&fs::read_to_string(format!("/proc/{host_pid}/cgroup")).unwrap());
+    let nested = own.join("inner/deeper");
+    fs::create_dir_all(&nested).unwrap();
+    fs::write(nested.join("cgroup.procs"), &host_pid).unwrap();
+    let out = env.run("cc-rm", ["-f", &id]);
+    assert_ok(&out, "cc-rm -f of a container with a nested group");
+    assert!(!own.exists(), "group left behind: {}", own.display());
+    assert!(
+        !Path::new(&format!("/proc/{host_pid}")).exists(),
+        "process in the nested group survived"
+    );
+    assert_no_leaks(&env);
+}
+
 /// The host folder of the group a /proc/PID/cgroup text names (v2: the
 /// `0::` line; v1: the memory line).
 fn group_of(cgroup: &str) -> PathBuf {

@@ -389,8 +389,14 @@ impl Cgroup {
         else {
             return Vec::new();
         };
-        let text = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-        text.lines().filter_map(|l| l.trim().parse().ok()).collect()
+        // Sub-groups too: a container may make its own (systemd in a
+        // container, a nested runtime), as runc's GetAllPids walks them.
+        let mut pids = Vec::new();
+        for dir in std::iter::once(dir.to_path_buf()).chain(sub_groups(dir)) {
+            let text = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+        }
+        pids
     }
 
     /// Stops every process of the group; returns once they all are stopped.
@@ -457,9 +463,36 @@ impl Cgroup {
             v1::before_remove(self);
         }
         for dir in self.paths() {
+            // Sub-groups made inside the container's group first, deepest
+            // first: rmdir refuses a group that has children.
+            for sub in sub_groups(&dir).into_iter().rev() {
+                remove_dir(&sub)?;
+            }
             remove_dir(&dir)?;
         }
         Ok(())
+    }
+}
+
+/// Every group below `dir`, each parent before its children; cgroupfs
+/// holds only groups as folders.
+fn sub_groups(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut next = 0;
+    let mut parent = dir.to_path_buf();
+    loop {
+        if let Ok(entries) = fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    found.push(e.path());
+                }
+            }
+        }
+        let Some(p) = found.get(next) else {
+            return found;
+        };
+        parent = p.clone();
+        next += 1;
     }
 }
 
