@@ -16,6 +16,7 @@
 //! | `tree`      | walking and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
 //! | `store`     | the root folder, ids, locks, atomic writes, tmp/ collection |
+//! | `events`    | the events log: docker's events appended as JSON lines, read and followed |
 //! | `inroot`    | resolving and creating paths inside a root (openat2) |
 //! | `mount`     | overlay mounts of layers, bind mounts, idmapped mounts, unmount |
 //! | `cgroup`    | cgroup v1 and v2, cgroupfs or systemd scopes, limits, device filters |
@@ -42,6 +43,7 @@ pub mod cli;
 pub mod commit;
 pub mod container;
 pub mod error;
+pub mod events;
 pub mod failpoint;
 pub mod filter;
 pub mod hostmount;

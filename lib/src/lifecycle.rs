@@ -13,11 +13,14 @@ use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// Sends `sig` to the container's main process.
-pub fn kill(c: &Container, sig: Signal) -> Result<()> {
+/// Sends `sig` to the container's main process (a `kill` event).
+pub fn kill(store: &Store, c: &Container, sig: Signal) -> Result<()> {
     let pid = c.running_pid()?;
     send(Pid::from_raw(pid), sig)
-        .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))
+        .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))?;
+    let number = (sig as i32).to_string();
+    container::event(store, c, "kill", &[("signal", &number)]);
+    Ok(())
 }
 
 /// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.
@@ -31,13 +34,15 @@ pub fn stop(store: &Store, c: &Container, timeout: Duration) -> Result<()> {
         .map(parse_signal)
         .transpose()?
         .unwrap_or(Signal::SIGTERM);
-    let _ = kill(c, sig);
+    let _ = kill(store, c, sig);
     if wait_until_exited(store, &c.id, Some(timeout))?.is_some() {
+        container::event(store, c, "stop", &[]);
         return Ok(());
     }
-    let _ = kill(c, Signal::SIGKILL);
+    let _ = kill(store, c, Signal::SIGKILL);
     let _ = Cgroup::open(&c.cgroup_name()).kill_all();
     wait_until_exited(store, &c.id, Some(Duration::from_secs(10)))?;
+    container::event(store, c, "stop", &[]);
     Ok(())
 }
 
@@ -127,7 +132,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
                 c.name()
             )));
         }
-        let _ = kill(c, Signal::SIGKILL);
+        let _ = kill(store, c, Signal::SIGKILL);
         let _ = Cgroup::open(&c.cgroup_name()).kill_all();
         if wait_until_exited(store, &c.id, Some(Duration::from_secs(10)))?.is_none() {
             return Err(Error::State(format!(
@@ -153,6 +158,7 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
     // elements go now (cc-net gc finds the same).
     let _ = crate::net::release_owner(store, &c.id);
     container::delete(&doomed);
+    container::event(store, &c, "destroy", &[]);
     Ok(())
 }
 

@@ -50,6 +50,15 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::new(secs.try_into().ok()?, nanos))
 }
 
+/// [`parse_when`] for a command-line value: a usage error names it.
+pub fn when_arg(s: &str, now: SystemTime) -> crate::error::Result<SystemTime> {
+    parse_when(s, now).ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "invalid time '{s}': use RFC 3339, a date, unix seconds or a duration like 10m"
+        ))
+    })
+}
+
 /// A point in time as docker's `--since`/`--until` take it: a duration
 /// before `now` (Go's form: `10m`, `1h30m`, `1.5h`, `250ms`; cc also
 /// takes `d` for days), unix seconds with an optional fraction

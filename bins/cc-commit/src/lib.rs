@@ -68,6 +68,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         name: a.name,
     };
     let id = commit::commit(&store, &c, &o)?;
+    let name = o.name.as_deref().unwrap_or("");
+    cc_lib::events::record(
+        &store,
+        "container",
+        "commit",
+        &c.id,
+        &[("name", c.name()), ("imageID", &id), ("imageRef", name)],
+    );
     println!("{id}");
     Ok(ExitCode::SUCCESS)
 }

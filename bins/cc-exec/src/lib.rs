@@ -87,10 +87,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
         on_pty: None,
         keep_fds: 0,
     };
+    // docker's exec events: the action names the command.
+    let exec_id = cc_lib::store::new_id()?;
+    let what = format!(": {}", a.command.join(" "));
+    let event = |action: &str, extra: &[(&str, &str)]| {
+        let mut attrs = vec![("execID", exec_id.as_str())];
+        attrs.extend_from_slice(extra);
+        container::event(&store, &c, action, &attrs);
+    };
+    event(&format!("exec_create{what}"), &[]);
     let child = match enter(&e) {
         Ok(ch) => ch,
         Err(f) => return Ok(cc_lib::cli::failed(&f)),
     };
+    event(&format!("exec_start{what}"), &[]);
     if a.detach {
         return Ok(ExitCode::SUCCESS);
     }
@@ -103,7 +113,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         )),
     };
     match code {
-        Ok(c) => Ok(ExitCode::from(c as u8)),
+        Ok(code) => {
+            event("exec_die", &[("exitCode", &code.to_string())]);
+            Ok(ExitCode::from(code as u8))
+        }
         Err(f) => Ok(cc_lib::cli::failed(&f)),
     }
 }

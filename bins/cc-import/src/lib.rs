@@ -34,6 +34,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         a.name.as_deref(),
         &a.changes,
     )?;
+    let name = a.name.as_deref().unwrap_or("");
+    cc_lib::events::record(&store, "image", "import", &id, &[("name", name)]);
     println!("{id}");
     Ok(ExitCode::SUCCESS)
 }

@@ -27,7 +27,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let sig = lifecycle::parse_signal(&a.signal)?;
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
-        lifecycle::kill(&c, sig)?;
+        lifecycle::kill(&store, &c, sig)?;
         println!("{q}");
         Ok(())
     }))

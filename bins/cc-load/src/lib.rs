@@ -50,6 +50,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     };
     for l in loaded {
+        let name = l.names.first().map_or("", String::as_str);
+        cc_lib::events::record(&store, "image", "load", &l.id, &[("name", name)]);
         if a.quiet {
             println!("{}", l.id);
         } else if l.names.is_empty() {

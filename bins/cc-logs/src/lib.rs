@@ -49,8 +49,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
     let now = SystemTime::now();
-    let since = a.since.as_deref().map(|s| when(s, now)).transpose()?;
-    let until = a.until.as_deref().map(|s| when(s, now)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| time::when_arg(s, now))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| time::when_arg(s, now))
+        .transpose()?;
     let shown = |e: &Entry| {
         let t = time::parse_rfc3339(&e.time);
         since.is_none_or(|s| t.is_some_and(|t| t >= s))
@@ -179,12 +187,4 @@ fn parse_tail(s: &str) -> std::result::Result<Tail, String> {
             .map(Tail::Last)
             .map_err(|_| "a number of lines or `all`".to_string()),
     }
-}
-
-fn when(s: &str, now: SystemTime) -> Result<SystemTime> {
-    time::parse_when(s, now).ok_or_else(|| {
-        Error::Usage(format!(
-            "invalid time '{s}': use RFC 3339, a date, unix seconds or a duration like 10m"
-        ))
-    })
 }

@@ -85,6 +85,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     opts.creds = a.creds.creds()?;
     let store = a.store.open()?;
     let digest = registry::push::push(&store, &a.image, a.dest.as_deref(), &opts)?;
+    let shown = a.dest.as_deref().unwrap_or(&a.image);
+    cc_lib::events::record(&store, "image", "push", shown, &[("name", shown)]);
     println!("{digest}");
     Ok(ExitCode::SUCCESS)
 }

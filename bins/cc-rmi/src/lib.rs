@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use cc_lib::cli::{each, StoreOpts};
 use cc_lib::error::Error;
-use cc_lib::{container, image, Result};
+use cc_lib::{container, events, image, Result};
 use clap::{CommandFactory, Parser};
 
 /// Remove images. A name of an image with other names only untags it;
@@ -43,6 +43,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         };
         if let (true, Some(name)) = (others, &by_name) {
             image::untag(&store, name)?;
+            events::record(&store, "image", "untag", &img.id, &[("name", name)]);
             println!("Untagged: {name}");
             return Ok(());
         }
@@ -52,8 +53,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r => r?,
         }
         for n in img.names.iter().chain(&img.digests) {
+            events::record(&store, "image", "untag", &img.id, &[("name", n)]);
             println!("Untagged: {n}");
         }
+        events::record(&store, "image", "delete", &img.id, &[("name", &img.id)]);
         println!("Deleted: {}", img.id);
         Ok(())
     }))

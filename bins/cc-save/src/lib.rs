@@ -83,5 +83,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             })?;
         }
     }
+    for s in &list {
+        let name = s.names.first().map_or("", String::as_str);
+        cc_lib::events::record(&store, "image", "save", &s.image.id, &[("name", name)]);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,5 +24,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let img = image::resolve(&store, &a.source)?;
     image::add(&store, &img.descriptor, Some(&a.target))?;
+    let name = image::normalize_name(&a.target)?;
+    cc_lib::events::record(&store, "image", "tag", &img.id, &[("name", &name)]);
     Ok(ExitCode::SUCCESS)
 }

@@ -65,6 +65,17 @@ impl Container {
     pub fn image(&self) -> Option<&str> {
         self.annotation(ANN_IMAGE).filter(|s| !s.is_empty())
     }
+    /// The image as the user named it, else its short id; `<rootfs>` for a
+    /// container of a plain folder (cc-ps's IMAGE column).
+    pub fn image_shown(&self) -> String {
+        match self.annotation(ANN_IMAGE_NAME).filter(|s| !s.is_empty()) {
+            Some(n) => n.to_string(),
+            None => self
+                .image()
+                .map(|i| store::short_id(i).to_string())
+                .unwrap_or_else(|| "<rootfs>".into()),
+        }
+    }
     pub fn layers(&self) -> Vec<String> {
         self.annotation(ANN_LAYERS)
             .map(|s| {
@@ -137,6 +148,21 @@ impl Container {
     }
 }
 
+/// Records a container event in the store's events log with docker's
+/// attributes: the container's labels, its image and name, and `extra`.
+pub fn event(store: &Store, c: &Container, action: &str, extra: &[(&str, &str)]) {
+    let mut attrs = c.labels();
+    attrs.insert("image".into(), c.image_shown());
+    attrs.insert("name".into(), c.name().into());
+    for (k, v) in extra {
+        attrs.insert(k.to_string(), v.to_string());
+    }
+    crate::events::emit(
+        store,
+        &crate::events::Event::new("container", action, &c.id, attrs),
+    );
+}
+
 /// Makes a new container record for `spec`: a fresh id, the name reserved
 /// (or generated), the folders, then `prepare` (files of its own that the
 /// spec refers to), then config.json and state.json. The record is made in
@@ -184,6 +210,7 @@ pub fn create(
         return Err(e);
     }
     c.dir = store.container_dir(&id);
+    event(store, &c, "create", &[]);
     Ok(c)
 }
 

@@ -251,6 +251,10 @@ impl Monitor {
         // The exit record's place, taken while there is room (exit.rs).
         let exit = container::exit::reserve(&c.dir).map_err(Failure::from)?;
         c.save_state()?;
+        if let Some(a) = &net {
+            crate::net::event(store, a, "connect");
+        }
+        container::event(store, c, "start", &[]);
         // The container's ends are closed here, so its exit gives us EOF.
         let Pipes {
             out,
@@ -303,15 +307,12 @@ impl Monitor {
         let _ = self.log.finish(&now);
         let oom_seen = self.oom.as_mut().is_some_and(|w| w.check());
         let code = record_exit(
+            store,
             c,
             status.unwrap_or(WaitStatus::StillAlive),
-            &self.cgroup,
+            self.cgroup.oom_killed() || oom_seen,
             &self.exit,
         );
-        if oom_seen && !c.state.oom_killed {
-            c.state.oom_killed = true;
-            let _ = c.save_state();
-        }
         // Before telling the clients: the network (its ports free again)
         // and, with --rm, the record and name, by quick renames; so a
         // foreground `cc-run --rm` returns with the name free to reuse.
@@ -332,11 +333,15 @@ impl Monitor {
         }
         self.clients.clear();
         if let Some(a) = net {
+            crate::net::event(store, &a, "disconnect");
             crate::net::release(store, a);
         }
         let _ = self.cgroup.remove();
         match doomed {
-            Some(dir) => drop(crate::tree::remove_tree(&dir)),
+            Some(dir) => {
+                let _ = crate::tree::remove_tree(&dir);
+                container::event(store, c, "destroy", &[]);
+            }
             None => drop(std::fs::remove_file(c.dir.join("attach.sock"))),
         }
     }
@@ -611,7 +616,15 @@ fn outputs(
 /// Writes the exit record, atomically and before any cleanup (podman
 /// 1640): in its reserved place first, which a full disk cannot refuse,
 /// then in state.json. Returns the exit code.
-fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup, exit: &Reserved) -> i32 {
+/// The `oom` and `die` events come first, so whoever waits for the record
+/// (cc-stop, then its `stop` event) finds them logged.
+fn record_exit(
+    store: &Store,
+    c: &mut Container,
+    status: WaitStatus,
+    oom_killed: bool,
+    exit: &Reserved,
+) -> i32 {
     let code = sys::exit_code(status).unwrap_or(125);
     let signal = match status {
         WaitStatus::Signaled(_, s, _) => Some(s as i32),
@@ -624,8 +637,12 @@ fn record_exit(c: &mut Container, status: WaitStatus, cg: &Cgroup, exit: &Reserv
     c.state.monitor_start = None;
     c.state.exit_code = Some(code);
     c.state.signal = signal;
-    c.state.oom_killed = cg.oom_killed();
+    c.state.oom_killed = oom_killed;
     c.state.finished_at = Some(crate::time::now_rfc3339());
+    if oom_killed {
+        container::event(store, c, "oom", &[]);
+    }
+    container::event(store, c, "die", &[("exitCode", &code.to_string())]);
     if c.dir.exists() {
         let _ = exit.record(&c.state);
         let _ = c.save_state();

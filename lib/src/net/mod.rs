@@ -245,6 +245,22 @@ pub struct Attachment {
     _held: Vec<Reservation>,
 }
 
+/// A `network` event (connect, disconnect) of the attachment's owner on
+/// cc's bridge network, as docker records them for its `bridge`.
+pub fn event(store: &Store, a: &Attachment, action: &str) {
+    crate::events::record(
+        store,
+        "network",
+        action,
+        &a.config.bridge,
+        &[
+            ("container", &a.lease.owner),
+            ("name", "bridge"),
+            ("type", "bridge"),
+        ],
+    );
+}
+
 /// Before the process exists: the bridge, the host ports, an address.
 /// `monitor`: the caller is a container's monitor, which holds the lease
 /// while it lives (see `owner_gone`).

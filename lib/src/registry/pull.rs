@@ -85,13 +85,15 @@ pub fn pull(store: &Store, reference: &str, opts: &Options) -> Result<String> {
     if let Some(t) = &r.tag {
         names.push(format!("{}:{t}", r.repository()));
     }
-    stage::store_image(
+    let id = stage::store_image(
         store,
         &staged,
         &config_raw,
         ManifestSrc::Raw(m.raw, m.media_type),
         &names,
-    )
+    )?;
+    crate::events::record(store, "image", "pull", &name, &[("name", &name)]);
+    Ok(id)
 }
 
 /// A config: small, read whole, checked against digest and size.
