@@ -167,6 +167,29 @@ fn out_of_memory_is_killed_and_reported() {
     ]);
     assert_eq!(env.wait_code(&id, T), "137");
     assert_eq!(env.inspect("State.OOMKilled", &id), "true");
+    // cc-events: oom, then die with docker's 137.
+    let filter = format!("container={id}");
+    let events = env.ok(
+        "cc-events",
+        [
+            "--since",
+            "1h",
+            "--until",
+            "0s",
+            "-f",
+            &filter,
+            "-f",
+            "event=oom",
+            "-f",
+            "event=die",
+        ],
+    );
+    let actions: Vec<&str> = events
+        .lines()
+        .map(|l| l.split(' ').nth(2).unwrap())
+        .collect();
+    assert_eq!(actions, ["oom", "die"], "{events}");
+    assert!(events.contains("exitCode=137"), "{events}");
     env.ok("cc-rm", [&id]);
     assert_no_leaks(&env);
 }
