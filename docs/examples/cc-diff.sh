@@ -6,4 +6,4 @@ cc-diff job
 
 # Only the deleted files, or as JSON lines for jq.
 cc-diff job | grep '^D '
-cc-diff --format json job | jq -r 'select(.Kind == "A") | .Path'
+cc-diff --format json job | jq -er 'select(.Kind == "A") | .Path'

@@ -10,4 +10,4 @@ cc-history --no-trunc hello:1
 cc-history -q hello:1
 
 # As JSON lines, for jq.
-cc-history --format json hello:1 | jq -r .CreatedBy
+cc-history --format json hello:1 | jq -er .CreatedBy

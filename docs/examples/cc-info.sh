@@ -4,7 +4,7 @@
 cc-info
 
 # As JSON, for a script: which cgroup version.
-cc-info --format json | jq -r .Cgroup
+cc-info --format json | jq -er .cgroup_version
 
 # Another store.
 cc-info --root "$PWD/other-store"

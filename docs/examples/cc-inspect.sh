@@ -13,4 +13,4 @@ cc-inspect --type image -f '{{.RootFS.Layers}}' base
 cc-inspect -f '{{.Config.Cmd}}' base
 
 # Several objects at once, read with jq.
-cc-inspect web base | jq -r '.[].Id'
+cc-inspect web base | jq -er '.[].Id'

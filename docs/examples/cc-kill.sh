@@ -5,8 +5,11 @@ cc-run -d --name job base sleep 1d
 cc-kill job
 cc-wait job
 
-# Send another signal, by name or number: a shell that traps HUP.
-cc-run -d --name sh1 base sh -c 'trap "echo got HUP" HUP; while :; do sleep 1; done'
-sleep 1
-cc-kill -s HUP sh1
-cc-kill --signal 9 sh1
+# Another signal, by name (TERM, SIGTERM) or number; --init runs a small init as pid 1 that passes it on to the command.
+cc-run -d --init --name web base httpd -f -p 80
+cc-kill -s TERM web
+cc-wait web
+
+# Kill every running container.
+cc-run -d base sleep 1d
+cc-ps -q | cc-kill -

@@ -13,7 +13,7 @@ jq '.process.terminal = false | .process.args = ["sleep", "60"]' config.json > c
 # The life of a container, as runc's: create (set up, waiting), start, state, kill, delete.
 cc-oci create c1
 cc-oci start c1
-cc-oci state c1 | jq -r .status
+cc-oci state c1 | jq -er .status
 cc-oci kill c1 KILL
 cc-oci delete -f c1
 
