@@ -1,6 +1,6 @@
-//! The docs run as written: every ```sh block of README.md, and every
+//! The docs run as written: every ```sh block of README.md, every
 //! program's EXAMPLES (docs/examples/<program>.sh, which its man page
-//! shows), run against a fresh store holding the `base` image the set-up
+//! shows) and cc(7)'s EXAMPLES, run against a fresh store holding the `base` image the set-up
 //! makes (`scripts/mkimage-busybox.sh base`), so that they cannot rot.
 //!
 //! - A block runs under `bash -e -o pipefail` from a scratch folder that
@@ -20,7 +20,8 @@
 //!   checks that nothing is left: mounts, cgroups, records, the bridge, its
 //!   nftables table, the containers' veths, cc-oci's containers, the ports.
 //!
-//! `CC_DOCS_ONLY=cc-ps` runs only the example files whose path has it.
+//! `CC_DOCS_ONLY=cc-ps` runs only the example files whose path has it
+//! (`cc.7` for cc(7)'s).
 
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -147,6 +148,41 @@ fn example_blocks(file: &str, text: &str) -> Vec<Block> {
     }];
     out.extend(skipped);
     out
+}
+
+/// cc(7)'s EXAMPLES (hand-written roff) as one script: the lines between
+/// `.EX` and `.EE`, as plain text, at their line numbers.
+fn cc7_examples(text: &str) -> Block {
+    let mut script = String::new();
+    let mut in_examples = false;
+    let mut in_ex = false;
+    for l in text.lines() {
+        if l.starts_with(".SH ") {
+            in_examples = l == ".SH EXAMPLES";
+        }
+        match l {
+            ".EX" => in_ex = true,
+            ".EE" => in_ex = false,
+            _ if in_examples && in_ex => script.push_str(&roff_plain(l)),
+            _ => {}
+        }
+        script.push('\n');
+    }
+    Block {
+        file: "man/cc.7".into(),
+        line: 1,
+        script,
+        not_run: None,
+    }
+}
+
+/// A line of an roff example as typed: `\-` is `-`, `\(aq` a quote, `\e` a
+/// backslash, `\&` nothing.
+fn roff_plain(line: &str) -> String {
+    line.replace("\\-", "-")
+        .replace("\\(aq", "'")
+        .replace("\\&", "")
+        .replace("\\e", "\\")
 }
 
 /// The world the blocks run in: a store with `base`, a scratch folder with
@@ -382,6 +418,12 @@ fn man_page_examples_run_as_written() {
         failures.extend(run_blocks(&world, &example_blocks(&name, &text)));
         world.clean_and_check(&ports);
     }
+    if only.as_ref().is_none_or(|o| "man/cc.7".contains(o.as_str())) {
+        let text = fs::read_to_string(repo().join("man/cc.7")).unwrap();
+        let world = World::new(&reg);
+        failures.extend(run_blocks(&world, &[cc7_examples(&text)]));
+        world.clean_and_check(&ports);
+    }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
@@ -404,4 +446,9 @@ fn blocks_keep_their_line_numbers() {
         (b[1].line, b[1].not_run.as_deref()),
         (6, Some("a terminal"))
     );
+    let man =
+        ".SH EXAMPLES\nText.\n.EX\ncc\\-run \\(aqa\\eb\\(aq\n.EE\n.SH FILES\n.EX\nnot this\n.EE\n";
+    let lines: Vec<String> = cc7_examples(man).script.lines().map(String::from).collect();
+    assert_eq!(lines[3], r"cc-run 'a\b'");
+    assert!(lines.iter().all(|l| l != "not this" && l != "Text."));
 }
