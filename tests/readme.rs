@@ -418,7 +418,10 @@ fn man_page_examples_run_as_written() {
         failures.extend(run_blocks(&world, &example_blocks(&name, &text)));
         world.clean_and_check(&ports);
     }
-    if only.as_ref().is_none_or(|o| "man/cc.7".contains(o.as_str())) {
+    if only
+        .as_ref()
+        .is_none_or(|o| "man/cc.7".contains(o.as_str()))
+    {
         let text = fs::read_to_string(repo().join("man/cc.7")).unwrap();
         let world = World::new(&reg);
         failures.extend(run_blocks(&world, &[cc7_examples(&text)]));
