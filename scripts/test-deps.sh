@@ -17,6 +17,7 @@ packages=(
     tar gzip zstd   # cc-import inputs
     docker-registry # cc-pull/cc-push tests: a real registry on 127.0.0.1
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index
+    jq              # the README and man page examples (tests/readme.rs)
     hyperfine
     make
     gcc libc6-dev   # static helper programs of the security tests

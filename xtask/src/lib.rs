@@ -3,7 +3,9 @@
 //!
 //! The programs come from one list: the `cc-*` path dependencies in
 //! xtask/Cargo.toml (build.rs turns them into [`PROGRAMS`]). To add a
-//! program, add its line there and run `cargo run -p xtask -- man completions`.
+//! program, add its line there, write its examples in
+//! docs/examples/<program>.sh (examples.rs), and run
+//! `cargo run -p xtask -- man completions`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use clap_complete::Shell;
 
 mod docs;
+pub mod examples;
 mod layers;
 
 /// One program: its name and its clap definition.
@@ -81,8 +84,10 @@ fn file_name(shell: Shell, program: &str) -> String {
     }
 }
 
-/// The page clap_mangen renders, plus a SEE ALSO pointing at cc(7), where
-/// the store layout, exit codes and recipes live, and at the other programs.
+/// The page clap_mangen renders, plus the program's EXAMPLES (from
+/// docs/examples/, see examples.rs), its EXIT STATUS and a SEE ALSO
+/// pointing at cc(7), where the store layout, exit codes and recipes live,
+/// and at the other programs.
 fn man_page(p: &Program) -> Vec<u8> {
     let cmd = (p.command)();
     let source = format!(
@@ -95,6 +100,10 @@ fn man_page(p: &Program) -> Vec<u8> {
         .manual("cc manual")
         .render(&mut buf)
         .expect("render to a Vec cannot fail");
+    let examples = examples::of(&workspace_root(), p.name);
+    if !examples.is_empty() {
+        buf.extend_from_slice(examples::roff(&examples).as_bytes());
+    }
     buf.extend_from_slice(exit_status(p.name).as_bytes());
     buf.extend_from_slice(b".SH \"SEE ALSO\"\n");
     let mut refs = vec![r"\fBcc\fR(7)".to_string()];
@@ -212,8 +221,9 @@ pub fn write(root: &Path, kind: Kind) -> io::Result<Vec<PathBuf>> {
 
 /// Everything that is out of date under `root`, one line each: generated
 /// files that differ, are missing or are stale, README.md and man/cc.7
-/// where they disagree with the programs' options (docs.rs), and bins/cc-*
-/// folders that the program list lacks. Empty when all is well.
+/// where they disagree with the programs' options (docs.rs), programs
+/// without examples (examples.rs), and bins/cc-* folders that the program
+/// list lacks. Empty when all is well.
 pub fn check(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for kind in [Kind::Man, Kind::Completions] {
@@ -236,6 +246,7 @@ pub fn check(root: &Path) -> Vec<String> {
         }
     }
     problems.extend(docs::check(root));
+    problems.extend(examples::check(root, PROGRAMS));
     problems.extend(layers::check(root));
     for name in unlisted_programs(root) {
         problems.push(format!(
@@ -264,13 +275,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_page_has_an_exit_status() {
+    fn every_page_has_examples_then_an_exit_status_then_see_also() {
         for p in PROGRAMS {
             let page = String::from_utf8(man_page(p)).unwrap();
-            let at = page
-                .find(".SH \"EXIT STATUS\"")
-                .unwrap_or_else(|| panic!("{}", p.name));
-            assert!(at < page.find(".SH \"SEE ALSO\"").unwrap(), "{}", p.name);
+            let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{}: no {s}", p.name));
+            let order = [
+                at(".SH EXAMPLES\n"),
+                at(".SH \"EXIT STATUS\""),
+                at(".SH \"SEE ALSO\""),
+            ];
+            assert!(order.is_sorted(), "{}: {order:?}", p.name);
         }
     }
 
@@ -298,6 +312,10 @@ mod tests {
         );
         assert!(
             problems.contains("bins/cc-new: not in xtask's program list"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("docs/examples/cc-run.sh: missing"),
             "{problems}"
         );
         // The hand-written page is checked by docs.rs, never as generated.
