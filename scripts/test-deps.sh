@@ -18,6 +18,7 @@ packages=(
     docker-registry # cc-pull/cc-push tests: a real registry on 127.0.0.1
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index
     hyperfine
+    bash-completion zsh fish  # tests/completions.rs: the shells cc completes in
     make
     gcc libc6-dev   # static helper programs of the security tests
     qemu-system-x86 linux-image-amd64 debootstrap  # the cgroup-v2 VM (tests/vm)

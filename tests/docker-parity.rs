@@ -390,7 +390,7 @@ fn ps_filters_order_and_columns() {
         env.ok("cc-ps", full)
             .lines()
             .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["Name"]
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["Names"]
                     .as_str()
                     .unwrap()
                     .to_string()

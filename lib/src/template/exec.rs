@@ -176,9 +176,8 @@ impl<'a> Exec<'a> {
             args.extend(fin);
         }
         match &first.kind {
-            ArgKind::Func(name) => {
-                funcs::call(name, &args).map_err(|why| self.error(first, &format!("error calling {name}: {why}")))
-            }
+            ArgKind::Func(name) => funcs::call(name, &args)
+                .map_err(|why| self.error(first, &format!("error calling {name}: {why}"))),
             ArgKind::Field(names) | ArgKind::Var(_, names) | ArgKind::Sub(_, names)
                 if has_args && !names.is_empty() =>
             {
@@ -194,7 +193,10 @@ impl<'a> Exec<'a> {
                     self.error(first, &format!("{last} is not a method but has arguments"))
                 })
             }
-            _ if has_args => Err(self.error(first, &format!("can't give argument to non-function {}", first.text))),
+            _ if has_args => Err(self.error(
+                first,
+                &format!("can't give argument to non-function {}", first.text),
+            )),
             _ => self.arg(first, dot),
         }
     }
@@ -211,9 +213,8 @@ impl<'a> Exec<'a> {
                 let base = self.eval_cmds(p, dot)?;
                 self.fields(a, &base, names)
             }
-            ArgKind::Func(name) => {
-                funcs::call(name, &[]).map_err(|why| self.error(a, &format!("error calling {name}: {why}")))
-            }
+            ArgKind::Func(name) => funcs::call(name, &[])
+                .map_err(|why| self.error(a, &format!("error calling {name}: {why}"))),
         }
     }
 
@@ -230,12 +231,10 @@ impl<'a> Exec<'a> {
         let mut cur = base;
         for n in names {
             cur = match cur {
-                Value::Object(m) => m.get(n).ok_or_else(|| {
-                    self.error(a, &format!("can't evaluate field {n}"))
-                })?,
-                Value::Null => {
-                    return Err(self.error(a, &format!("nil pointer evaluating .{n}")))
-                }
+                Value::Object(m) => m
+                    .get(n)
+                    .ok_or_else(|| self.error(a, &format!("can't evaluate field {n}")))?,
+                Value::Null => return Err(self.error(a, &format!("nil pointer evaluating .{n}"))),
                 other => {
                     let kind = type_name(other);
                     return Err(self.error(a, &format!("can't evaluate field {n} in type {kind}")));

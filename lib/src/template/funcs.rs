@@ -7,18 +7,31 @@ use serde_json::Value;
 use super::exec::{print, truth};
 
 pub const NAMES: &[&str] = &[
-    "and", "or", "not", "len", "index", "print", "printf", "println", "eq", "ne", "lt", "le",
-    "gt", "ge", "json", "join", "split", "title", "lower", "upper", "pad", "truncate",
+    "and", "or", "not", "len", "index", "print", "printf", "println", "eq", "ne", "lt", "le", "gt",
+    "ge", "json", "join", "split", "title", "lower", "upper", "pad", "truncate",
 ];
 
 pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
     let want = |n: usize| match args.len() == n {
         true => Ok(()),
-        false => Err(format!("wrong number of args for {name}: want {n} got {}", args.len())),
+        false => Err(format!(
+            "wrong number of args for {name}: want {n} got {}",
+            args.len()
+        )),
     };
     Ok(match name {
-        "and" => args.iter().find(|v| !truth(v)).or(args.last()).cloned().unwrap_or(Value::Null),
-        "or" => args.iter().find(|v| truth(v)).or(args.last()).cloned().unwrap_or(Value::Null),
+        "and" => args
+            .iter()
+            .find(|v| !truth(v))
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Value::Null),
+        "or" => args
+            .iter()
+            .find(|v| truth(v))
+            .or(args.last())
+            .cloned()
+            .unwrap_or(Value::Null),
         "not" => {
             want(1)?;
             Value::Bool(!truth(&args[0]))
@@ -63,7 +76,9 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
         }
         "json" => {
             want(1)?;
-            serde_json::to_string(&args[0]).map_err(|e| e.to_string())?.into()
+            serde_json::to_string(&args[0])
+                .map_err(|e| e.to_string())?
+                .into()
         }
         "join" => {
             want(2)?;
@@ -125,7 +140,13 @@ fn index(args: &[Value]) -> Result<Value, String> {
                     .ok_or_else(|| format!("index out of range: {n}"))?
             }
             (Value::Null, _) => return Err("index of untyped nil".into()),
-            (c, k) => return Err(format!("can't index item of type {} with {}", print(c), print(k))),
+            (c, k) => {
+                return Err(format!(
+                    "can't index item of type {} with {}",
+                    print(c),
+                    print(k)
+                ))
+            }
         };
     }
     Ok(cur)
@@ -177,11 +198,15 @@ fn printf(f: &str, args: &[Value]) -> String {
         };
         let text = match verb {
             'q' => serde_json::to_string(&print(a)).unwrap_or_default(),
-            'x' => a.as_i64().map(|n| format!("{n:x}")).unwrap_or_else(|| {
-                print(a).bytes().map(|b| format!("{b:02x}")).collect()
-            }),
+            'x' => a
+                .as_i64()
+                .map(|n| format!("{n:x}"))
+                .unwrap_or_else(|| print(a).bytes().map(|b| format!("{b:02x}")).collect()),
             'f' => {
-                let prec = spec.split_once('.').and_then(|(_, p)| p.parse().ok()).unwrap_or(6);
+                let prec = spec
+                    .split_once('.')
+                    .and_then(|(_, p)| p.parse().ok())
+                    .unwrap_or(6);
                 format!("{:.*}", prec, a.as_f64().unwrap_or(0.0))
             }
             _ => print(a),

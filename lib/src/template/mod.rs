@@ -53,10 +53,17 @@ impl Template {
     pub fn uses(&self, field: &str) -> bool {
         let needle = format!(".{field}");
         self.src.match_indices(&needle).any(|(i, _)| {
-            !self.src[i + needle.len()..]
-                .starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            !self.src[i + needle.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
         })
     }
+}
+
+/// What a program's rows offer `--format`: each of docker's field names
+/// with its table header, and the default table's template (without the
+/// word `table`).
+pub struct Columns {
+    pub fields: &'static [(&'static str, &'static str)],
+    pub table: &'static str,
 }
 
 /// The rows of a `--format`: docker's `table` (a header line, then columns
@@ -85,12 +92,15 @@ impl Rows<'_> {
         );
         let mut out = String::new();
         if self.table {
-            out += &self.template.execute(&header, &|n, a| methods(None, n, a))?;
+            out += &self
+                .template
+                .execute(&header, &|n, a| methods(None, n, a))?;
             out.push('\n');
         } else if rows.is_empty() {
             // docker checks the template even when there is nothing to
             // print: an unknown field fails with no rows too.
-            self.template.execute(&header, &|n, a| methods(None, n, a))?;
+            self.template
+                .execute(&header, &|n, a| methods(None, n, a))?;
         }
         for (i, r) in rows.iter().enumerate() {
             out += &self.template.execute(r, &|n, a| methods(Some(i), n, a))?;

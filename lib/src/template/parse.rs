@@ -373,7 +373,9 @@ impl Parser<'_> {
             return Err(self.error(pos, &format!("unexpected EOF in {kw}")));
         };
         // The action that ended the list was put back: take it.
-        let Item::Action(etoks, epos) = std::mem::replace(&mut self.items[self.at], Item::Text(String::new())) else {
+        let Item::Action(etoks, epos) =
+            std::mem::replace(&mut self.items[self.at], Item::Text(String::new()))
+        else {
             unreachable!("list() puts back the action that ended it")
         };
         self.at += 1;
@@ -456,7 +458,12 @@ impl Parser<'_> {
                 Tok::Open => {
                     let inner = self.sub(toks, at, t.pos)?;
                     let mut fields = Vec::new();
-                    if let Some(Token { tok: Tok::Field(f), joined: true, .. }) = toks.get(*at) {
+                    if let Some(Token {
+                        tok: Tok::Field(f),
+                        joined: true,
+                        ..
+                    }) = toks.get(*at)
+                    {
                         fields = f.clone();
                         *at += 1;
                     }
