@@ -11,7 +11,7 @@ use clap::Parser;
 use crate::error::{Error, Result};
 use crate::sandbox::Failure;
 use crate::store::Store;
-use crate::template::{self, Columns, Template};
+use crate::template::{self, Columns, RowMethods, Template};
 
 /// The option every program that touches the store takes.
 #[derive(Debug, Clone, clap::Args)]
@@ -62,11 +62,6 @@ impl std::str::FromStr for Format {
         })
     }
 }
-
-/// A row's methods with arguments (docker's `.Label "key"`), asked with
-/// the row's index, or None for the header line.
-pub type RowMethods<'a> =
-    &'a dyn Fn(Option<usize>, &str, &[serde_json::Value]) -> Option<serde_json::Value>;
 
 impl Format {
     /// The template given, parsed (None for the words `table` and `json`).

@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 
 pub use exec::Methods;
 
+/// A row's methods with arguments (docker's `.Label "key"`), asked with
+/// the row's index, or None for the header line.
+pub type RowMethods<'a> = &'a dyn Fn(Option<usize>, &str, &[Value]) -> Option<Value>;
+
 /// A template that did not parse or did not run: Go's message, as
 /// `template: :1:2: executing "" at <.Foo>: can't evaluate field Foo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +83,7 @@ pub struct Rows<'a> {
 impl Rows<'_> {
     /// The whole output for `rows`; `methods(i, name, args)` answers row
     /// i's methods, and the header's with `i == None`.
-    pub fn render(
-        &self,
-        rows: &[Value],
-        methods: &dyn Fn(Option<usize>, &str, &[Value]) -> Option<Value>,
-    ) -> Result<String, TemplateError> {
+    pub fn render(&self, rows: &[Value], methods: RowMethods) -> Result<String, TemplateError> {
         let header = Value::Object(
             self.headers
                 .iter()

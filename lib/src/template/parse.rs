@@ -172,7 +172,7 @@ fn lex(src: &str, from: usize, to: usize) -> Result<Vec<Token>, TemplateError> {
         };
         let chain = |mut i: usize| {
             let mut names = Vec::new();
-            while i < to && b[i] == b'.' && i + 1 < to && word(i + 1).len() > 0 {
+            while i < to && b[i] == b'.' && i + 1 < to && !word(i + 1).is_empty() {
                 let w = word(i + 1);
                 names.push(w.to_string());
                 i += 1 + w.len();
@@ -236,7 +236,7 @@ fn lex(src: &str, from: usize, to: usize) -> Result<Vec<Token>, TemplateError> {
                     error_at(src, start, &format!("bad number syntax: \"{text}\""))
                 })?)
             }
-            _ if word(i).len() > 0 => {
+            _ if !word(i).is_empty() => {
                 let w = word(i);
                 i += w.len();
                 match w {
@@ -391,10 +391,7 @@ impl Parser<'_> {
             }
             let (nodes, end) = self.list()?;
             els = nodes;
-            let ended = match end {
-                Some((w, _)) if w == "end" => true,
-                _ => false,
-            };
+            let ended = matches!(end, Some((w, _)) if w == "end");
             self.at += 1;
             if !ended {
                 return Err(self.error(epos, &format!("expected end; found else in {kw}")));
