@@ -14,18 +14,7 @@ fn all_shows_exited_with_code() {
     env.ok("cc-run", ["--name", "zero", "img", "true"]);
     let out = env.ok("cc-ps", ["-a"]);
     let header = support::table_header(&out);
-    assert_eq!(
-        header,
-        [
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES"
-        ]
-    );
+    assert_eq!(header, support::PS_HEADER);
     let three = out
         .lines()
         .find(|l| l.ends_with("three"))

@@ -401,18 +401,7 @@ fn ps_filters_order_and_columns() {
     assert_eq!(names(&[]), ["new"]);
     let table = env.ok("cc-ps", [] as [&str; 0]);
     let head = support::table_header(&table);
-    assert_eq!(
-        head,
-        [
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES"
-        ]
-    );
+    assert_eq!(head, support::PS_HEADER);
     assert!(
         table.contains(&format!("127.0.0.1:{port}->80/tcp")),
         "{table}"

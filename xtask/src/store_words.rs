@@ -61,7 +61,7 @@ pub fn add(shell: Shell, cmd: &clap::Command, name: &str, buf: &mut Vec<u8>) {
     };
     match shell {
         Shell::Bash => buf.extend(bash(cmd, name, kind, every).as_bytes()),
-        Shell::Zsh => zsh(cmd, kind, buf),
+        Shell::Zsh => zsh(cmd, kind, every, buf),
         Shell::Fish => buf.extend(fish(name, kind).as_bytes()),
         _ => {}
     }
@@ -148,27 +148,31 @@ complete -F _cc_store_{fn_name} -o bashdefault -o default {name}
     )
 }
 
-/// zsh: the operand's action `_default` becomes the store's words.
-fn zsh(cmd: &clap::Command, kind: &str, buf: &mut Vec<u8>) {
+/// zsh: the operand's action `_default` becomes the store's words (for
+/// the first operand only when the others are a command: `cc-run`).
+fn zsh(cmd: &clap::Command, kind: &str, every: bool, buf: &mut Vec<u8>) {
     let Some(first) = cmd.get_positionals().next() else {
         return;
     };
     let text = String::from_utf8_lossy(buf).into_owned();
     let id = first.get_id().as_str();
-    let action = format!("_cc_store_{kind}");
+    // In a `*::` spec zsh's CURRENT counts the operands only.
+    let action = |line: &str| match every || !line.starts_with("'*::") {
+        true => format!("_cc_store_{kind}"),
+        false => format!("_cc_store_first_{kind}"),
+    };
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix("#compdef ") {
+        if line.starts_with("#compdef ") {
             out.push_str(line);
             out.push_str(&zsh_functions(kind));
-            let _ = rest;
             continue;
         }
         let operand = line.starts_with(&format!("':{id} -- "))
             || line.starts_with(&format!("'*::{id} -- "))
             || line.starts_with(&format!("'::{id} -- "));
         match operand {
-            true => out.push_str(&line.replacen(":_default'", &format!(":{action}'"), 1)),
+            true => out.push_str(&line.replacen(":_default'", &format!(":{}'", action(line)), 1)),
             false => out.push_str(line),
         }
     }
@@ -189,9 +193,10 @@ fn zsh_functions(kind: &str) -> String {
     let mut s = String::from("\n# The store's words for operands (xtask/src/store_words.rs).\n");
     s += &lister("containers");
     s += &lister("images");
-    if kind == "both" {
-        s += "(( $+functions[_cc_store_both] )) || _cc_store_both() {\n    _cc_store_containers\n    _cc_store_images\n}\n";
-    }
+    s += "(( $+functions[_cc_store_both] )) || _cc_store_both() {\n    _cc_store_containers\n    _cc_store_images\n}\n";
+    s += &format!(
+        "(( $+functions[_cc_store_first_{kind}] )) || _cc_store_first_{kind}() {{\n    if (( CURRENT == 1 )); then _cc_store_{kind}; else _default; fi\n}}\n"
+    );
     s + "\n"
 }
 

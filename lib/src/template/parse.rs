@@ -179,26 +179,18 @@ fn lex(src: &str, from: usize, to: usize) -> Result<Vec<Token>, TemplateError> {
             }
             (names, i)
         };
+        let single = match c {
+            b'|' => Some(Tok::Bar),
+            b'(' => Some(Tok::Open),
+            b')' => Some(Tok::Close),
+            b',' => Some(Tok::Comma),
+            b'=' => Some(Tok::Assign),
+            _ => None,
+        };
         let tok = match c {
-            b'|' => {
+            _ if single.is_some() => {
                 i += 1;
-                Tok::Bar
-            }
-            b'(' => {
-                i += 1;
-                Tok::Open
-            }
-            b')' => {
-                i += 1;
-                Tok::Close
-            }
-            b',' => {
-                i += 1;
-                Tok::Comma
-            }
-            b'=' => {
-                i += 1;
-                Tok::Assign
+                single.expect("checked")
             }
             b':' if b.get(i + 1) == Some(&b'=') => {
                 i += 2;
