@@ -98,9 +98,12 @@ impl Rows<'_> {
             out.push('\n');
         } else if rows.is_empty() {
             // docker checks the template even when there is nothing to
-            // print: an unknown field fails with no rows too.
-            self.template
-                .execute(&header, &|n, a| methods(None, n, a))?;
+            // print: an unknown field fails with no rows too. Over header
+            // text other errors (`range` over a string) say nothing.
+            match self.template.execute(&header, &|n, a| methods(None, n, a)) {
+                Err(e) if e.0.contains("can't evaluate field") => return Err(e),
+                _ => {}
+            }
         }
         for (i, r) in rows.iter().enumerate() {
             out += &self.template.execute(r, &|n, a| methods(Some(i), n, a))?;

@@ -147,6 +147,12 @@ fn tables_align_as_docker_tabwriter() {
         ..rows
     };
     assert!(e.render(&[], &|_, _, _| None).is_err());
+    let ranged = Template::parse("{{range .Names}}{{.}}{{end}}").unwrap();
+    let r = Rows {
+        template: &ranged,
+        ..rows
+    };
+    assert_eq!(r.render(&[], &|_, _, _| None).unwrap(), "");
 }
 
 #[test]
