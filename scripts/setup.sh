@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to a first container: installs
 # what is missing from Debian's packages, builds cc, installs the programs
-# into /usr/local/bin, makes the `base` image from busybox-static, and runs
+# into /usr/local/bin with their man pages and bash, zsh and fish
+# completions, makes the `base` image from busybox-static, and runs
 # `cc-run -i -t base /bin/sh` (without a terminal: a one-line command).
 #   usage: sudo scripts/setup.sh [--debian]   (--debian: also a Debian minbase image)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (containers need it)" >&2; exit 1; }
-pkgs=(busybox-static nftables iproute2)
+pkgs=(busybox-static nftables iproute2 bash-completion)
 [ "${1:-}" = --debian ] && pkgs+=(debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -22,6 +23,13 @@ done
 install -d /usr/local/share/man/man1 /usr/local/share/man/man7
 install -m 0644 man/*.1 /usr/local/share/man/man1/ 2>/dev/null || true
 install -m 0644 man/cc.7 /usr/local/share/man/man7/ 2>/dev/null || true
+# Completions (flags, and names from the store: xtask/src/store_words.rs),
+# where each shell's loader looks on Debian.
+install -d /usr/share/bash-completion/completions /usr/local/share/zsh/site-functions \
+    /usr/share/fish/vendor_completions.d
+install -m 0644 completions/bash/cc-* /usr/share/bash-completion/completions/
+install -m 0644 completions/zsh/_cc-* /usr/local/share/zsh/site-functions/
+install -m 0644 completions/fish/cc-*.fish /usr/share/fish/vendor_completions.d/
 scripts/subids.sh >/dev/null   # ids for --userns=auto
 cc-images -q base >/dev/null 2>&1 && [ -n "$(cc-images -q base)" ] || scripts/mkimage-busybox.sh base >/dev/null
 [ "${1:-}" = --debian ] && { cc-images -q debian | grep -q . || scripts/mkimage-debian.sh debian >/dev/null; }

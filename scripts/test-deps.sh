@@ -19,6 +19,7 @@ packages=(
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index
     jq              # the README and man page examples (tests/readme.rs)
     hyperfine
+    bash-completion zsh fish  # tests/completions.rs: the shells cc completes in
     make
     gcc libc6-dev   # static helper programs of the security tests
     qemu-system-x86 linux-image-amd64 debootstrap  # the cgroup-v2 VM (tests/vm)

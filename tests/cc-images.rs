@@ -68,7 +68,7 @@ fn json_one_object_per_line() {
     let objs = json_lines(&out);
     assert_eq!(objs.len(), 2, "{out}");
     for o in &objs {
-        assert_eq!(o["Id"], id.as_str());
+        assert_eq!(o["ID"], &id[7..19]);
         assert_eq!(o["Repository"], "alpha");
     }
     let mut tags: Vec<&str> = objs.iter().map(|o| o["Tag"].as_str().unwrap()).collect();

@@ -1,4 +1,4 @@
-//! cc-ps: -a, -q, --format json; a record from another boot is never
+//! cc-ps: -a, -q, --format json (docker's keys); a record from another boot is never
 //! running.
 
 use std::fs;
@@ -14,18 +14,7 @@ fn all_shows_exited_with_code() {
     env.ok("cc-run", ["--name", "zero", "img", "true"]);
     let out = env.ok("cc-ps", ["-a"]);
     let header = support::table_header(&out);
-    assert_eq!(
-        header,
-        [
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES"
-        ]
-    );
+    assert_eq!(header, support::PS_HEADER);
     let three = out
         .lines()
         .find(|l| l.ends_with("three"))
@@ -64,11 +53,18 @@ fn json_lines_with_fields() {
     let objs = json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
     assert_eq!(objs.len(), 1);
     let o = &objs[0];
-    assert_eq!(o["Name"], "j");
-    assert_eq!(o["Status"], "exited");
+    // docker's keys: State is the word, Status the text, ID short.
+    assert_eq!(o["Names"], "j");
+    assert_eq!(o["State"], "exited");
+    assert!(
+        o["Status"].as_str().unwrap().starts_with("Exited (2)"),
+        "{o}"
+    );
     assert_eq!(o["ExitCode"], 2);
-    assert_eq!(o["Id"], env.only_container().as_str());
+    assert_eq!(o["ID"], &env.only_container()[..12]);
     assert_eq!(o["Image"], "img");
+    assert_eq!(o["Command"], "\"sh -c exit 2\"");
+    assert_eq!(o["Size"], "0B");
 }
 
 #[test]
@@ -93,6 +89,6 @@ fn record_from_another_boot_is_not_running() {
     assert!(row.contains("Exited"), "{row}");
     assert!(!row.contains("Up"), "{row}");
     let objs = json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
-    assert_eq!(objs[0]["Status"], "exited", "{}", objs[0]);
+    assert_eq!(objs[0]["State"], "exited", "{}", objs[0]);
     assert_eq!(env.inspect("State.Running", "old"), "false");
 }

@@ -390,7 +390,7 @@ fn ps_filters_order_and_columns() {
         env.ok("cc-ps", full)
             .lines()
             .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["Name"]
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["Names"]
                     .as_str()
                     .unwrap()
                     .to_string()
@@ -401,18 +401,7 @@ fn ps_filters_order_and_columns() {
     assert_eq!(names(&[]), ["new"]);
     let table = env.ok("cc-ps", [] as [&str; 0]);
     let head = support::table_header(&table);
-    assert_eq!(
-        head,
-        [
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES"
-        ]
-    );
+    assert_eq!(head, support::PS_HEADER);
     assert!(
         table.contains(&format!("127.0.0.1:{port}->80/tcp")),
         "{table}"

@@ -1,7 +1,26 @@
 complete -c cc-history -l root -d 'The store\'s root folder' -r -F
-complete -c cc-history -l format -d '`table` for people, `json` for one object per line' -r -f -a "table\t''
-json\t''"
+complete -c cc-history -l format -d '`table`, `json` (one object per line), or a Go template as docker\'s: `{{.CreatedBy}}`; fields ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment, EmptyLayer' -r
 complete -c cc-history -s q -l quiet -d 'Print the id column only, one per line'
 complete -c cc-history -l no-trunc -d 'Do not shorten ids and commands'
 complete -c cc-history -s h -l help -d 'Print help'
 complete -c cc-history -s V -l version -d 'Print version'
+
+# The store's words for operands (xtask/src/store_words.rs).
+function __cc_store_words
+    set -l root
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if test "$words[$i]" = --root; and test $i -lt (count $words)
+            set root --root=$words[(math $i + 1)]
+        else if string match -q -- '--root=*' $words[$i]
+            set root $words[$i]
+        end
+    end
+    if test $argv[1] != images
+        cc-ps -a $root --format '{{.Names}}{{println}}{{.ID}}' 2>/dev/null
+    end
+    if test $argv[1] != containers
+        cc-images $root --format '{{if ne .Tag "<none>"}}{{.Repository}}:{{.Tag}}{{end}}' 2>/dev/null | string match -rv '^$'
+    end
+end
+complete -c cc-history -a '(__cc_store_words images)'

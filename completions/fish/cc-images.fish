@@ -1,6 +1,5 @@
 complete -c cc-images -l root -d 'The store\'s root folder' -r -F
-complete -c cc-images -l format -d '`table` for people, `json` for one object per line' -r -f -a "table\t''
-json\t''"
+complete -c cc-images -l format -d '`table`, `json` (one object per line), or a Go template as docker\'s: `{{.Repository}}:{{.Tag}}`, `table {{.ID}}\\t{{.Size}}`; fields Repository, Tag, Digest, ID, CreatedSince, CreatedAt, Size, Containers, VirtualSize, SharedSize, UniqueSize, Names, Digests' -r
 complete -c cc-images -s f -l filter -d 'Only images that match: dangling (true or false), reference (a glob over REPO or REPO:TAG), label (K or K=V), before, since (an image). Repeated keys are alternatives; different keys must all hold' -r
 complete -c cc-images -s q -l quiet -d 'Print image ids only, one per line'
 complete -c cc-images -l digests -d 'Show each row\'s repo digest (what the registry named the image by)'

@@ -42,8 +42,7 @@ complete -c cc-net -n "__fish_cc_net_using_subcommand attach" -s h -l help -d 'P
 complete -c cc-net -n "__fish_cc_net_using_subcommand detach" -l pid -d 'The process given to `attach`' -r
 complete -c cc-net -n "__fish_cc_net_using_subcommand detach" -l root -d 'The store\'s root folder' -r -F
 complete -c cc-net -n "__fish_cc_net_using_subcommand detach" -s h -l help -d 'Print help'
-complete -c cc-net -n "__fish_cc_net_using_subcommand ls" -l format -d '`table` for people, `json` for one object per line' -r -f -a "table\t''
-json\t''"
+complete -c cc-net -n "__fish_cc_net_using_subcommand ls" -l format -d '`table` for people, `json` for one object per line, or a Go template over those objects: `{{.IPAddress}} {{.Owner}}`' -r
 complete -c cc-net -n "__fish_cc_net_using_subcommand ls" -l root -d 'The store\'s root folder' -r -F
 complete -c cc-net -n "__fish_cc_net_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c cc-net -n "__fish_cc_net_using_subcommand gc" -l root -d 'The store\'s root folder' -r -F

@@ -11,3 +11,23 @@ complete -c cc-push -l password-stdin -d 'Read the password of --creds USER from
 complete -c cc-push -s q -l quiet -d 'No progress on stderr'
 complete -c cc-push -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cc-push -s V -l version -d 'Print version'
+
+# The store's words for operands (xtask/src/store_words.rs).
+function __cc_store_words
+    set -l root
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if test "$words[$i]" = --root; and test $i -lt (count $words)
+            set root --root=$words[(math $i + 1)]
+        else if string match -q -- '--root=*' $words[$i]
+            set root $words[$i]
+        end
+    end
+    if test $argv[1] != images
+        cc-ps -a $root --format '{{.Names}}{{println}}{{.ID}}' 2>/dev/null
+    end
+    if test $argv[1] != containers
+        cc-images $root --format '{{if ne .Tag "<none>"}}{{.Repository}}:{{.Tag}}{{end}}' 2>/dev/null | string match -rv '^$'
+    end
+end
+complete -c cc-push -a '(__cc_store_words images)'

@@ -1,3 +1,23 @@
 complete -c cc-umount -l root -d 'The store\'s root folder' -r -F
 complete -c cc-umount -s h -l help -d 'Print help'
 complete -c cc-umount -s V -l version -d 'Print version'
+
+# The store's words for operands (xtask/src/store_words.rs).
+function __cc_store_words
+    set -l root
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if test "$words[$i]" = --root; and test $i -lt (count $words)
+            set root --root=$words[(math $i + 1)]
+        else if string match -q -- '--root=*' $words[$i]
+            set root $words[$i]
+        end
+    end
+    if test $argv[1] != images
+        cc-ps -a $root --format '{{.Names}}{{println}}{{.ID}}' 2>/dev/null
+    end
+    if test $argv[1] != containers
+        cc-images $root --format '{{if ne .Tag "<none>"}}{{.Repository}}:{{.Tag}}{{end}}' 2>/dev/null | string match -rv '^$'
+    end
+end
+complete -c cc-umount -a '(__cc_store_words both)'

@@ -11,6 +11,7 @@ use clap::Parser;
 use crate::error::{Error, Result};
 use crate::sandbox::Failure;
 use crate::store::Store;
+use crate::template::{self, Columns, RowMethods, Template};
 
 /// The option every program that touches the store takes.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,12 +37,90 @@ impl StoreOpts {
     }
 }
 
-/// `--format`: a table for people, or one JSON object per line for programs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+/// `--format`: docker's words `table` (the default table) and `json` (one
+/// object per line, docker's field names), or a Go template, `table `
+/// first for a header line and aligned columns (lib/src/template).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Table,
     Json,
+    Template {
+        text: String,
+        table: bool,
+    },
+}
+
+impl std::str::FromStr for Format {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> std::result::Result<Format, Self::Err> {
+        Ok(match template::Spec::of(s) {
+            template::Spec::Table => Format::Table,
+            template::Spec::Json => Format::Json,
+            template::Spec::Template { text, table } => Format::Template { text, table },
+        })
+    }
+}
+
+impl Format {
+    /// The template given, parsed (None for the words `table` and `json`).
+    pub fn template(&self) -> Result<Option<Template>> {
+        match self {
+            Format::Template { text, .. } => Template::parse(text)
+                .map(Some)
+                .map_err(|e| Error::Template(e.0)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The same without a table: for programs that print one object (or
+    /// one per argument), whose `table ` would have nothing to align.
+    pub fn without_table(self) -> Format {
+        match self {
+            Format::Template { text, .. } => Format::Template { text, table: false },
+            other => other,
+        }
+    }
+
+    /// Whether a template names `field` (docker computes `.Size` only then).
+    pub fn uses(&self, field: &str) -> bool {
+        matches!(self.template(), Ok(Some(t)) if t.uses(field))
+    }
+
+    /// Prints `rows` (docker's field names as keys) as the format says.
+    pub fn print(&self, cols: &Columns, rows: &[serde_json::Value]) -> Result<()> {
+        self.print_with(cols, rows, &|_, _, _| None)
+    }
+
+    pub fn print_with(
+        &self,
+        cols: &Columns,
+        rows: &[serde_json::Value],
+        methods: RowMethods,
+    ) -> Result<()> {
+        let (template, table) = match self {
+            Format::Json => {
+                for r in rows {
+                    print_json(r)?;
+                }
+                return Ok(());
+            }
+            Format::Table => (Template::parse(cols.table), true),
+            Format::Template { text, table } => (Template::parse(text), *table),
+        };
+        let template = template.map_err(|e| Error::Template(e.0))?;
+        let out = template::Rows {
+            template: &template,
+            table,
+            headers: cols.fields,
+        }
+        .render(rows, methods)
+        .map_err(|e| Error::Template(e.0))?;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(out.as_bytes());
+        Ok(())
+    }
 }
 
 /// Runs a program whose failures exit 1 (or the error's own code).

@@ -80,6 +80,10 @@ pub enum Error {
     /// had them.
     #[error("{message}")]
     Reported { code: u8, message: String },
+    /// A `--format` template that does not parse or names a field the
+    /// object lacks (exit 1, as docker): Go's message, which names it.
+    #[error("{0}")]
+    Template(String),
     /// JSON that does not parse, with the file it came from.
     #[error("cannot parse '{}': {source}", path.display())]
     Json {

@@ -12,6 +12,7 @@
 //! | `failpoint` | `CC_FAILPOINT` kill points for crash tests |
 //! | `time`      | RFC 3339 times and docker's durations |
 //! | `filter`    | docker's `--filter KEY=VALUE` lists, label and glob matches |
+//! | `template`  | docker's `--format`: Go's text/template over JSON rows, tables |
 //! | `sys`       | small process and fd helpers: writes, signalfds, window sizes, wait statuses |
 //! | `tree`      | walking and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
@@ -65,6 +66,7 @@ pub mod sandbox;
 pub mod spec;
 pub mod store;
 pub mod sys;
+pub mod template;
 pub mod time;
 pub mod tree;
 

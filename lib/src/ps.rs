@@ -1,5 +1,5 @@
 //! What cc-ps lists: docker's `--filter`s over container records, and the
-//! PORTS column. Filters of one key are alternatives, filters of
+//! PORTS column, and each container's row for `--format`. Filters of one key are alternatives, filters of
 //! different keys must all hold, as docker has it.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,8 @@ use crate::filter;
 use crate::image;
 use crate::net::{self, ipam};
 use crate::store::Store;
+use crate::template::Columns;
+use crate::time;
 
 /// cc-ps's `--filter`s.
 pub struct Filters(filter::Filters);
@@ -84,14 +86,8 @@ impl Filters {
                     && before.iter().all(|t| c.state.created < *t)
                     && since.iter().all(|t| c.state.created > *t)
                     && self.any("volume", |v| {
-                        c.spec
-                            .mounts
-                            .iter()
-                            .any(|m| {
-                                m.kind.as_deref() == Some("bind")
-                                    && !m.destination.starts_with("/etc/")
-                                    && (m.destination == v || m.source.as_deref() == Some(v))
-                            })
+                        user_binds(c)
+                            .any(|m| m.destination == v || m.source.as_deref() == Some(v))
                     })
                     && self.any("network", |v| {
                         c.annotation(net::ANN_NET).unwrap_or("none") == v
@@ -154,4 +150,119 @@ pub fn ports_by_id(store: &Store) -> BTreeMap<String, String> {
             (l.owner, shown.join(", "))
         })
         .collect()
+}
+
+/// cc-ps's `--format` fields: docker's names and headers, then cc's own.
+pub const COLUMNS: Columns = Columns {
+    fields: &[
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Ports", "PORTS"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+        ("Size", "SIZE"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+        ("Mounts", "MOUNTS"),
+        ("Networks", "NETWORKS"),
+        ("LocalVolumes", "LOCAL VOLUMES"),
+        ("ExitCode", "EXIT CODE"),
+        ("Pid", "PID"),
+        ("StartedAt", "STARTED AT"),
+        ("FinishedAt", "FINISHED AT"),
+    ],
+    table:
+        "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+};
+
+/// One container as docker's `ps --format` sees it (`COLUMNS`); `size`
+/// is the SIZE text (docker's `0B` when sizes were not asked for).
+pub fn row(c: &Container, ports: &str, size: &str, no_trunc: bool) -> serde_json::Value {
+    let s = c.state.derived();
+    let cut = |text: String, n: usize| match no_trunc || text.chars().count() <= n {
+        true => text,
+        false => text.chars().take(n - 1).collect::<String>() + "…",
+    };
+    let id = match no_trunc {
+        true => c.id.clone(),
+        false => crate::store::short_id(&c.id).to_string(),
+    };
+    let mounts: Vec<String> = user_binds(c)
+        .filter_map(|m| m.source.clone())
+        .map(|src| cut(src, 15))
+        .collect();
+    let labels: Vec<String> = c.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let ago = |t: &str| time::parse_rfc3339(t).map(time::ago).unwrap_or_default();
+    serde_json::json!({
+        "ID": id,
+        "Image": image_name(c),
+        "Command": format!("\"{}\"", cut(command_line(c), 30)),
+        "CreatedAt": time::docker_time(&c.state.created),
+        "RunningFor": ago(&c.state.created),
+        "Ports": ports,
+        "State": status_word(c),
+        "Status": status_text(c),
+        "Size": size,
+        "Names": c.name(),
+        "Labels": labels.join(","),
+        "Mounts": mounts.join(","),
+        "Networks": c.annotation(net::ANN_NET).unwrap_or("none"),
+        "LocalVolumes": "0",
+        "ExitCode": s.exit_code,
+        "Pid": s.pid,
+        "StartedAt": s.started_at,
+        "FinishedAt": s.finished_at,
+    })
+}
+
+/// The binds a user asked for (not cc's own /etc files).
+fn user_binds(c: &Container) -> impl Iterator<Item = &crate::spec::Mount> {
+    c.spec
+        .mounts
+        .iter()
+        .filter(|m| m.kind.as_deref() == Some("bind") && !m.destination.starts_with("/etc/"))
+}
+
+/// The IMAGE column: the name it was run by, else its short id.
+pub fn image_name(c: &Container) -> String {
+    match c
+        .annotation(container::ANN_IMAGE_NAME)
+        .filter(|s| !s.is_empty())
+    {
+        Some(n) => n.to_string(),
+        None => c
+            .image()
+            .map(|i| crate::store::short_id(i).to_string())
+            .unwrap_or_else(|| "<rootfs>".into()),
+    }
+}
+
+fn command_line(c: &Container) -> String {
+    c.spec
+        .process
+        .as_ref()
+        .map(|p| p.args.join(" "))
+        .unwrap_or_default()
+}
+
+/// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
+pub fn status_text(c: &Container) -> String {
+    let s = c.state.derived();
+    let since = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(time::parse_rfc3339)
+            .map(time::ago)
+            .unwrap_or_default()
+    };
+    match s.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!("Up {}", since(&s.started_at).trim_end_matches(" ago")),
+        Status::Exited => match s.exit_code {
+            Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
+            None => "Exited (unknown)".into(),
+        },
+    }
 }

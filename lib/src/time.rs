@@ -21,6 +21,15 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// An RFC 3339 time as Go's time.String prints docker's `CreatedAt`:
+/// `2026-11-29 04:00:11 +0000 UTC`.
+pub fn docker_time(rfc3339: &str) -> String {
+    match parse_rfc3339(rfc3339) {
+        Some(t) => format_rfc3339(t)[..19].replace('T', " ") + " +0000 UTC",
+        None => String::new(),
+    }
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();

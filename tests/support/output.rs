@@ -56,6 +56,17 @@ pub fn assert_one_line_error(out: &Output, prog: &str) {
     );
 }
 
+/// cc-ps's default table header, docker's.
+pub const PS_HEADER: [&str; 7] = [
+    "CONTAINER ID",
+    "IMAGE",
+    "COMMAND",
+    "CREATED",
+    "STATUS",
+    "PORTS",
+    "NAMES",
+];
+
 /// Parse `--format json` output: one object per non-empty line.
 pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()

@@ -17,6 +17,7 @@ use clap_complete::Shell;
 mod docs;
 pub mod examples;
 mod layers;
+mod store_words;
 
 /// One program: its name and its clap definition.
 pub struct Program {
@@ -62,6 +63,7 @@ pub fn generate(kind: Kind) -> BTreeMap<PathBuf, Vec<u8>> {
                 for &(shell, dir) in SHELLS {
                     let mut buf = Vec::new();
                     clap_complete::generate(shell, &mut (p.command)(), p.name, &mut buf);
+                    store_words::add(shell, &(p.command)(), p.name, &mut buf);
                     files.insert(
                         Path::new("completions")
                             .join(dir)

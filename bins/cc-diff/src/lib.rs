@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::{print_json, Format, StoreOpts};
+use cc_lib::template::Columns;
 use cc_lib::{commit, container, Result};
 use clap::{CommandFactory, Parser};
 
@@ -19,12 +20,18 @@ pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
     /// `table` for `KIND PATH` lines, `json` for one object per line
-    /// (`{"Kind":"A","Path":"/x"}`)
-    #[arg(long, value_enum, default_value_t)]
+    /// (`{"Kind":"A","Path":"/x"}`), or a Go template over those fields:
+    /// `{{.Path}}`
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
     /// The container: name, id or unique id prefix
     pub container: String,
 }
+
+const COLUMNS: Columns = Columns {
+    fields: &[("Kind", "KIND"), ("Path", "PATH")],
+    table: "",
+};
 
 pub fn command() -> clap::Command {
     Args::command()
@@ -35,14 +42,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let c = container::resolve(&store, &a.container)?;
     let mut out = std::io::stdout().lock();
     // Printed as found: the list of a huge tree is never held whole.
+    let template = a.format.template()?;
+    let mut rows = Vec::new();
     commit::diff(&store, &c, &mut |ch| {
-        if a.format == Format::Json {
-            print_json(&serde_json::json!({"Kind": ch.kind.letter(), "Path": ch.path}))
-        } else {
-            use std::io::Write;
-            let _ = writeln!(out, "{} {}", ch.kind.letter(), ch.path);
-            Ok(())
+        let row = serde_json::json!({"Kind": ch.kind.letter(), "Path": ch.path});
+        match a.format {
+            Format::Json => print_json(&row),
+            // A template's rows are printed at the end (a table aligns them).
+            Format::Template { .. } => {
+                rows.push(row);
+                Ok(())
+            }
+            Format::Table => {
+                use std::io::Write;
+                let _ = writeln!(out, "{} {}", ch.kind.letter(), ch.path);
+                Ok(())
+            }
         }
     })?;
+    if template.is_some() {
+        a.format.print(&COLUMNS, &rows)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,12 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
+use cc_lib::cli::{human_size, Format, StoreOpts};
 use cc_lib::image::{self, Image};
 use cc_lib::store::short_id;
+use cc_lib::template::Columns;
 use cc_lib::{time, Result};
 use clap::{CommandFactory, Parser};
+use serde_json::Value;
 
 /// Show the history of an image, newest first, one line per history entry:
 /// the image id on the top line and `<missing>` below it (the entries are
@@ -22,12 +24,27 @@ pub struct Args {
     /// Do not shorten ids and commands
     #[arg(long)]
     pub no_trunc: bool,
-    /// `table` for people, `json` for one object per line
-    #[arg(long, value_enum, default_value_t)]
+    /// `table`, `json` (one object per line), or a Go template as docker's:
+    /// `{{.CreatedBy}}`; fields ID, CreatedSince, CreatedAt, CreatedBy,
+    /// Size, Comment, EmptyLayer
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
     /// The image: name, id or unique id prefix
     pub image: String,
 }
+
+const COLUMNS: Columns = Columns {
+    fields: &[
+        ("ID", "IMAGE"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("CreatedBy", "CREATED BY"),
+        ("Size", "SIZE"),
+        ("Comment", "COMMENT"),
+        ("EmptyLayer", "EMPTY LAYER"),
+    ],
+    table: "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+};
 
 pub fn command() -> clap::Command {
     Args::command()
@@ -105,35 +122,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
         for r in &rows {
             println!("{}", id(r));
         }
-    } else if a.format == Format::Json {
-        for r in &rows {
-            print_json(&serde_json::json!({
-                "Id": r.id, "Created": r.created, "CreatedBy": r.created_by,
-                "Size": r.size, "Comment": r.comment, "EmptyLayer": r.empty_layer,
-            }))?;
-        }
     } else {
-        let table: Vec<Vec<String>> = rows
+        let rows: Vec<Value> = rows
             .iter()
             .map(|r| {
-                let created = r
-                    .created
-                    .as_deref()
-                    .and_then(time::parse_rfc3339)
-                    .map(time::ago);
-                vec![
-                    id(r),
-                    created.unwrap_or_else(|| "N/A".into()),
-                    shorten(&r.created_by, if a.no_trunc { usize::MAX } else { 45 }),
-                    human_size(r.size),
-                    r.comment.clone(),
-                ]
+                let created = r.created.as_deref().unwrap_or_default();
+                let limit = if a.no_trunc { usize::MAX } else { 45 };
+                serde_json::json!({
+                    "ID": id(r),
+                    "CreatedSince": time::parse_rfc3339(created)
+                        .map(time::ago)
+                        .unwrap_or_else(|| "N/A".into()),
+                    "CreatedAt": created,
+                    "CreatedBy": shorten(&r.created_by, limit),
+                    "Size": human_size(r.size),
+                    "Comment": r.comment,
+                    "EmptyLayer": r.empty_layer,
+                })
             })
             .collect();
-        print_table(
-            &["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
-            &table,
-        );
+        a.format.print(&COLUMNS, &rows)?;
     }
     Ok(ExitCode::SUCCESS)
 }

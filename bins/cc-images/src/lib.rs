@@ -1,12 +1,14 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
+use cc_lib::cli::{human_size, Format, StoreOpts};
 use cc_lib::image::filter::Filters;
 use cc_lib::image::reference::split_name;
 use cc_lib::image::{self, Image};
 use cc_lib::store::short_id;
+use cc_lib::template::Columns;
 use cc_lib::{time, Result};
 use clap::{CommandFactory, Parser};
+use serde_json::Value;
 
 /// List images: one row per name (an unnamed image shows `<none>`).
 #[derive(Debug, Parser)]
@@ -17,8 +19,11 @@ pub struct Args {
     /// Print image ids only, one per line
     #[arg(short, long)]
     pub quiet: bool,
-    /// `table` for people, `json` for one object per line
-    #[arg(long, value_enum, default_value_t)]
+    /// `table`, `json` (one object per line), or a Go template as docker's:
+    /// `{{.Repository}}:{{.Tag}}`, `table {{.ID}}\t{{.Size}}`; fields
+    /// Repository, Tag, Digest, ID, CreatedSince, CreatedAt, Size,
+    /// Containers, VirtualSize, SharedSize, UniqueSize, Names, Digests
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
     /// Show each row's repo digest (what the registry named the image by)
     #[arg(long)]
@@ -85,52 +90,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 seen.push(img.id.clone());
             }
         }
-    } else if a.format == Format::Json {
-        for Row {
-            repo,
-            tag,
-            digest,
-            img,
-        } in &rows
-        {
-            print_json(&serde_json::json!({
-                "Id": img.id, "Repository": repo, "Tag": tag, "Digest": digest,
-                "Created": img.config.created, "Size": img.size, "Names": img.names,
-                "Digests": img.digests,
-            }))?;
-        }
     } else {
-        let table: Vec<Vec<String>> = rows
-            .iter()
-            .map(
-                |Row {
-                     repo,
-                     tag,
-                     digest,
-                     img,
-                 }| {
-                    let created = img
-                        .config
-                        .created
-                        .as_deref()
-                        .and_then(time::parse_rfc3339)
-                        .map(time::ago)
-                        .unwrap_or_default();
-                    let mut row = vec![repo.clone(), tag.clone()];
-                    if a.digests {
-                        row.push(digest.clone());
-                    }
-                    row.extend([id(img), created, human_size(img.size)]);
-                    row
-                },
-            )
-            .collect();
-        let mut head = vec!["REPOSITORY", "TAG"];
-        if a.digests {
-            head.push("DIGEST");
-        }
-        head.extend(["IMAGE ID", "CREATED", "SIZE"]);
-        print_table(&head, &table);
+        let rows: Vec<Value> = rows.iter().map(|r| r.fields(id(r.img))).collect();
+        let cols = match a.digests {
+            true => &DIGEST_COLUMNS,
+            false => &COLUMNS,
+        };
+        a.format.print(cols, &rows)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -140,6 +106,48 @@ struct Row<'a> {
     tag: String,
     digest: String,
     img: &'a Image,
+}
+
+const FIELDS: &[(&str, &str)] = &[
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
+    ("Containers", "CONTAINERS"),
+    ("VirtualSize", "VIRTUAL SIZE"),
+    ("SharedSize", "SHARED SIZE"),
+    ("UniqueSize", "UNIQUE SIZE"),
+    ("Names", "NAMES"),
+    ("Digests", "DIGESTS"),
+];
+
+const COLUMNS: Columns = Columns {
+    fields: FIELDS,
+    table: "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+};
+
+const DIGEST_COLUMNS: Columns = Columns {
+    fields: FIELDS,
+    table: "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+};
+
+impl Row<'_> {
+    /// The row as docker's `images --format` sees it, with cc's Names and
+    /// Digests (every name and repo digest of the image) after.
+    fn fields(&self, id: String) -> Value {
+        let created = self.img.config.created.as_deref().unwrap_or_default();
+        let size = human_size(self.img.size);
+        serde_json::json!({
+            "Repository": self.repo, "Tag": self.tag, "Digest": self.digest, "ID": id,
+            "CreatedSince": time::parse_rfc3339(created).map(time::ago).unwrap_or_default(),
+            "CreatedAt": time::docker_time(created), "Size": size, "Containers": "N/A",
+            "VirtualSize": size, "SharedSize": "N/A", "UniqueSize": "N/A",
+            "Names": self.img.names, "Digests": self.img.digests,
+        })
+    }
 }
 
 /// The (repository, tag) rows of an image, as docker shows them: one per

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{print_json, Format, StoreOpts};
+use cc_lib::cli::{Format, StoreOpts};
+use cc_lib::info::Info;
+use cc_lib::template::Columns;
+use cc_lib::Error;
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
@@ -11,8 +14,13 @@ use clap::{CommandFactory, Parser};
 pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
-    /// `table` for people, `json` for one object
-    #[arg(long, value_enum, default_value_t)]
+    /// `table` for people, `json` for one object, or a Go template as
+    /// docker's: `{{.KernelVersion}}`; docker's fields ServerVersion,
+    /// Containers, ContainersRunning, ContainersPaused, ContainersStopped,
+    /// Images, Driver, DockerRootDir, KernelVersion, OSType, Architecture,
+    /// NCPU, MemTotal, CgroupDriver, CgroupVersion, SwapLimit, and cc's own
+    /// (store, features, ... as `--format json` shows them)
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
 }
 
@@ -28,9 +36,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "cc-info: warning: '{p}' is open to other users: it should be 0700 (chmod 0700 '{p}')"
         );
     }
-    if a.format == Format::Json {
-        print_json(&info)?;
-        return Ok(ExitCode::SUCCESS);
+    match &a.format {
+        Format::Table => {}
+        // docker's `info --format` is over one object: no table to align.
+        Format::Json | Format::Template { .. } => {
+            let cols = Columns {
+                fields: &[],
+                table: "",
+            };
+            a.format
+                .clone()
+                .without_table()
+                .print(&cols, &[docker_fields(&info)?])?;
+            return Ok(ExitCode::SUCCESS);
+        }
     }
     println!("version: {}", env!("CARGO_PKG_VERSION"));
     println!("store: {}", info.store);
@@ -65,4 +84,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// cc's info with docker's `info` fields beside its own.
+fn docker_fields(info: &Info) -> cc_lib::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(info).map_err(Error::internal)?;
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0);
+    let docker = serde_json::json!({
+        "ServerVersion": env!("CARGO_PKG_VERSION"),
+        "Containers": info.containers,
+        "ContainersRunning": info.running,
+        "ContainersPaused": 0,
+        "ContainersStopped": info.containers - info.running,
+        "Images": info.images,
+        "Driver": "overlay",
+        "DockerRootDir": info.store,
+        "KernelVersion": info.kernel,
+        "OSType": "linux",
+        "Architecture": std::env::consts::ARCH,
+        "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "MemTotal": mem_kb * 1024,
+        "CgroupDriver": info.cgroup_manager,
+        "CgroupVersion": info.cgroup_version.to_string(),
+        "SwapLimit": info.swap_accounting,
+    });
+    if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), docker) {
+        o.extend(d);
+    }
+    Ok(v)
 }

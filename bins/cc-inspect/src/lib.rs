@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::StoreOpts;
+use cc_lib::cli::{Format, StoreOpts};
 use cc_lib::inspect::{self, Kind};
+use cc_lib::template::Columns;
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 use serde_json::Value;
@@ -13,9 +14,12 @@ use serde_json::Value;
 pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
-    /// Print one field per object, by its path: `State.Pid`, `Config.Env`
-    /// (`{{.State.Pid}}` works too)
-    #[arg(short, long, value_name = "PATH")]
+    /// A Go template run over each object, as docker's: `{{.State.Pid}}`,
+    /// `{{json .Config.Env}}`, `{{range .Mounts}}{{.Source}}{{end}}`,
+    /// `{{index .Config.Labels "k"}}`; or a path without braces,
+    /// `State.Pid` (cc's own form: strings bare, the rest as JSON); `json`
+    /// is the default output
+    #[arg(short, long, value_name = "TEMPLATE")]
     pub format: Option<String>,
     /// Only look for images, or only for containers
     #[arg(long, value_parser = ["image", "container"])]
@@ -24,6 +28,12 @@ pub struct Args {
     #[arg(required = true)]
     pub objects: Vec<String>,
 }
+
+/// Inspect templates run over docker's JSON: no table, no header.
+const COLUMNS: Columns = Columns {
+    fields: &[],
+    table: "",
+};
 
 pub fn command() -> clap::Command {
     Args::command()
@@ -47,13 +57,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
     }
-    match &a.format {
-        Some(path) => {
+    match a.format.as_deref().map(str::trim) {
+        Some(t) if t.contains("{{") => {
+            if !out.is_empty() {
+                let template: Format = t.parse().unwrap_or_default();
+                template.without_table().print(&COLUMNS, &out)?;
+            }
+        }
+        Some(path) if path != "json" => {
             for v in &out {
                 println!("{}", inspect::field(v, path));
             }
         }
-        None => println!(
+        _ => println!(
             "{}",
             serde_json::to_string_pretty(&Value::Array(out)).unwrap_or_default()
         ),

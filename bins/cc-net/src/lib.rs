@@ -1,10 +1,11 @@
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
-use cc_lib::cli::{print_json, print_table, Format, StoreOpts};
+use cc_lib::cli::{print_table, Format, StoreOpts};
 use cc_lib::error::Error;
 use cc_lib::net::{self, Lease, Subnet};
 use cc_lib::store::{short_id, Store};
+use cc_lib::template::Columns;
 use cc_lib::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -43,8 +44,9 @@ pub enum Cmd {
     },
     /// List leases: address, owner, host veth, published ports, status
     Ls {
-        /// `table` for people, `json` for one object per line
-        #[arg(long, value_enum, default_value_t)]
+        /// `table` for people, `json` for one object per line, or a Go
+        /// template over those objects: `{{.IPAddress}} {{.Owner}}`
+        #[arg(long, default_value = "table", value_name = "FORMAT")]
         format: Format,
     },
     /// Remove leases, veths and NAT elements whose process is gone;
@@ -78,7 +80,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             println!("{}", l.ip);
         }
         Cmd::Detach { pid, address } => net::detach(&store, pid, address)?,
-        Cmd::Ls { format } => ls(&store, format)?,
+        Cmd::Ls { format } => ls(&store, &format)?,
         Cmd::Gc => {
             for l in net::gc(&store)? {
                 println!("{}", l.ip);
@@ -111,17 +113,37 @@ fn owner(l: &Lease) -> String {
     }
 }
 
-fn ls(store: &Store, format: Format) -> Result<()> {
+/// `ls --format`'s fields: the lease as `--format json` prints it.
+const LS_COLUMNS: Columns = Columns {
+    fields: &[
+        ("IPAddress", "IP ADDRESS"),
+        ("Owner", "OWNER"),
+        ("Boot", "BOOT"),
+        ("Veth", "VETH"),
+        ("Mac", "MAC"),
+        ("Gateway", "GATEWAY"),
+        ("PrefixLen", "PREFIX LEN"),
+        ("Pid", "PID"),
+        ("PidStart", "PID START"),
+        ("Ports", "PORTS"),
+        ("Alive", "ALIVE"),
+        ("Interface", "INTERFACE"),
+    ],
+    table: "",
+};
+
+fn ls(store: &Store, format: &Format) -> Result<()> {
     let leases = net::ipam::list(store)?;
     let links = net::interfaces(store)?;
-    if format == Format::Json {
+    if *format != Format::Table {
+        let mut rows = Vec::new();
         for l in &leases {
             let mut v = serde_json::to_value(l).map_err(Error::internal)?;
             v["Alive"] = (!net::owner_gone(store, l)).into();
             v["Interface"] = links.iter().any(|i| i.name == l.veth).into();
-            print_json(&v)?;
+            rows.push(v);
         }
-        return Ok(());
+        return format.print(&LS_COLUMNS, &rows);
     }
     let mut rows: Vec<Vec<String>> = leases
         .iter()

@@ -1,11 +1,12 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{print_json, print_table, Format, StoreOpts};
-use cc_lib::container::{self, Container, Status, ANN_IMAGE_NAME};
+use cc_lib::cli::{Format, StoreOpts};
+use cc_lib::container::{self, Container, Status};
 use cc_lib::ps::{self, Filters};
 use cc_lib::store::short_id;
-use cc_lib::{time, Result};
+use cc_lib::Result;
 use clap::{CommandFactory, Parser};
+use serde_json::Value;
 
 /// List containers, newest first: running ones, or all with -a.
 #[derive(Debug, Parser)]
@@ -19,8 +20,12 @@ pub struct Args {
     /// Print container ids only, one per line
     #[arg(short, long)]
     pub quiet: bool,
-    /// `table` for people, `json` for one object per line
-    #[arg(long, value_enum, default_value_t)]
+    /// `table`, `json` (one object per line), or a Go template as docker's:
+    /// `{{.Names}}`, `table {{.ID}}\t{{.Status}}`; fields ID, Image,
+    /// Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names,
+    /// Labels, Label "KEY", Mounts, Networks, LocalVolumes, ExitCode, Pid,
+    /// StartedAt, FinishedAt
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
     pub format: Format,
     /// Only containers that match: id, name, label (K or K=V), status
     /// (created, running, exited, ...), exited (a code), ancestor (an
@@ -59,99 +64,35 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .filter(|c| all || c.status() == Status::Running)
         .take(last.unwrap_or(usize::MAX))
         .collect();
-    let id = |c: &Container| match a.no_trunc {
-        true => c.id.clone(),
-        false => short_id(&c.id).to_string(),
-    };
     if a.quiet {
         for c in &list {
-            println!("{}", id(c));
+            match a.no_trunc {
+                true => println!("{}", c.id),
+                false => println!("{}", short_id(&c.id)),
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
     let ports = ps::ports_by_id(&store);
-    let ports_of = |c: &Container| ports.get(&c.id).cloned().unwrap_or_default();
-    if a.format == Format::Json {
-        for c in &list {
-            let s = c.state.derived();
-            print_json(&serde_json::json!({
-                "Id": c.id, "Name": c.name(), "Image": image(c), "Command": command_line(c),
-                "Created": s.created, "Status": s.status, "ExitCode": s.exit_code,
-                "StartedAt": s.started_at, "FinishedAt": s.finished_at, "Pid": s.pid,
-                "Ports": ports_of(c), "Labels": c.labels(),
-            }))?;
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let rows: Vec<Vec<String>> = list
+    // docker prints sizes only with -s (cgns's `--size` goes here); its
+    // `{{.Size}}` without -s reads 0B.
+    let size = |_: &Container| "0B".to_string();
+    let rows: Vec<Value> = list
         .iter()
         .map(|c| {
-            let created = time::parse_rfc3339(&c.state.created)
-                .map(time::ago)
-                .unwrap_or_default();
-            let mut cmd = command_line(c);
-            if !a.no_trunc && cmd.chars().count() > 30 {
-                cmd = cmd.chars().take(29).collect::<String>() + "…";
-            }
-            vec![
-                id(c),
-                image(c),
-                format!("\"{cmd}\""),
-                created,
-                status(c),
-                ports_of(c),
-                c.name().into(),
-            ]
+            let ports = ports.get(&c.id).map(String::as_str).unwrap_or("");
+            ps::row(c, ports, &size(c), a.no_trunc)
         })
         .collect();
-    print_table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES",
-        ],
-        &rows,
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn image(c: &Container) -> String {
-    match c.annotation(ANN_IMAGE_NAME).filter(|s| !s.is_empty()) {
-        Some(n) => n.to_string(),
-        None => c
-            .image()
-            .map(|i| short_id(i).to_string())
-            .unwrap_or_else(|| "<rootfs>".into()),
-    }
-}
-
-fn command_line(c: &Container) -> String {
-    c.spec
-        .process
-        .as_ref()
-        .map(|p| p.args.join(" "))
-        .unwrap_or_default()
-}
-
-/// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
-pub fn status(c: &Container) -> String {
-    let s = c.state.derived();
-    let since = |t: &Option<String>| {
-        t.as_deref()
-            .and_then(time::parse_rfc3339)
-            .map(time::ago)
-            .unwrap_or_default()
+    // docker's one method with an argument: `{{.Label "key"}}`.
+    let label = |i: Option<usize>, name: &str, args: &[Value]| {
+        let key = args.first()?.as_str()?;
+        match (name, i) {
+            ("Label", Some(i)) => Some(list[i].labels().remove(key).unwrap_or_default().into()),
+            ("Label", None) => Some("LABEL".into()),
+            _ => None,
+        }
     };
-    match s.status {
-        Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", since(&s.started_at).trim_end_matches(" ago")),
-        Status::Exited => match s.exit_code {
-            Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
-            None => "Exited (unknown)".into(),
-        },
-    }
+    a.format.print_with(&ps::COLUMNS, &rows, &label)?;
+    Ok(ExitCode::SUCCESS)
 }
