@@ -58,6 +58,31 @@ fn a_container_s_life_is_recorded_in_order() {
         ["--since", "1h", "--until", "0s", "--filter", "event=die"],
     );
     let line = text.lines().find(|l| l.contains("ev1")).expect(&text);
+    // docker's Go templates over the Go field names.
+    let t = env.ok(
+        "cc-events",
+        [
+            "--since",
+            "1h",
+            "--until",
+            "0s",
+            "-f",
+            "container=ev1",
+            "--format",
+            "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Status}}",
+        ],
+    );
+    assert_eq!(
+        t,
+        "container create ev1 create\ncontainer start ev1 start\ncontainer die ev1 die\ncontainer destroy ev1 destroy\n"
+    );
+    let out = env.run("cc-events", ["--until", "0s", "--format", "{{.Nope}}"]);
+    assert_code(&out, 1, "unknown field");
+    assert!(
+        support::stderr(&out).contains("Nope"),
+        "{}",
+        support::stderr(&out)
+    );
     let id = die["Actor"]["ID"].as_str().unwrap();
     assert!(
         line.contains(&format!(

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use cc_lib::cli::StoreOpts;
+use cc_lib::cli::{Format, StoreOpts};
 use cc_lib::events::{self, Event, Window};
 use cc_lib::filter::{label_matches, Filters};
 use cc_lib::{time, Error, Result};
@@ -29,9 +29,12 @@ pub struct Args {
     /// Repeated keys are alternatives; different keys must all hold
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
-    /// `json`: one JSON object per line, as docker's `{{json .}}`
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    /// `json` for one JSON object per line (docker's `{{json .}}`), or a
+    /// Go template over docker's fields: `{{.Type}} {{.Action}}
+    /// {{.Actor.ID}} {{.Actor.Attributes.name}}`, `.Status`, `.ID`,
+    /// `.From`, `.Scope`, `.Time`, `.TimeNano`
+    #[arg(long, default_value = "table", value_name = "FORMAT")]
+    pub format: Format,
 }
 
 pub fn command() -> clap::Command {
@@ -51,15 +54,16 @@ const KEYS: &[&str] = &[
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let filters = Filters::parse(&a.filter, KEYS)?;
-    let json = match a.format.as_deref() {
-        None => false,
-        Some("json" | "{{json .}}") => true,
-        Some(f) => {
-            return Err(Error::Usage(format!(
-                "invalid format '{f}': use json or {{{{json .}}}}"
-            )))
-        }
-    };
+    // One event per line as it comes: a template has no table to align.
+    let format = a.format.without_table();
+    let template = format.template()?;
+    // Checked before any event comes, as docker does: an unknown field is
+    // an error at once, not when the first event arrives.
+    if let Some(t) = &template {
+        let sample = Event::new("container", "create", "", Default::default());
+        t.execute(&go_fields(&sample), &|_, _| None)
+            .map_err(|e| Error::Template(e.0))?;
+    }
     let now = SystemTime::now();
     let window = Window {
         since: a
@@ -74,18 +78,39 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .transpose()?,
     };
     let mut out = std::io::stdout().lock();
+    let mut failed = None;
     events::follow(&store, window, |ev| {
         if !wanted(&filters, ev) {
             return true;
         }
-        let line = match json {
-            true => serde_json::to_string(ev).unwrap_or_default(),
-            false => ev.line(),
+        let line = match (&format, &template) {
+            (_, Some(t)) => match t.execute(&go_fields(ev), &|_, _| None) {
+                Ok(s) => s,
+                Err(e) => {
+                    failed = Some(Error::Template(e.0));
+                    return false;
+                }
+            },
+            (Format::Json, _) => serde_json::to_string(ev).unwrap_or_default(),
+            _ => ev.line(),
         };
         // A closed output ends the program, as `| head` expects.
         writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
     })?;
-    Ok(ExitCode::SUCCESS)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// An event as docker's templates see it: the Go struct's field names.
+fn go_fields(ev: &Event) -> serde_json::Value {
+    serde_json::json!({
+        "Status": ev.status, "ID": ev.id, "From": ev.from,
+        "Type": ev.kind, "Action": ev.action,
+        "Actor": {"ID": ev.actor.id, "Attributes": ev.actor.attributes},
+        "Scope": ev.scope, "Time": ev.time, "TimeNano": ev.time_nano,
+    })
 }
 
 fn wanted(f: &Filters, ev: &Event) -> bool {

@@ -6,6 +6,10 @@
 use serde_json::{Map, Value};
 
 use super::parse::{Arg, ArgKind, Cmd, Node, Pipe};
+
+/// Fields whose values docker's structs hold as Go maps (string keys the
+/// user chose), where a missing key is no error.
+const GO_MAPS: &[&str] = &["Labels", "Attributes", "Annotations", "Options"];
 use super::{funcs, TemplateError};
 
 /// A method that takes arguments, as docker's `.Label "key"`: called
@@ -229,17 +233,28 @@ impl<'a> Exec<'a> {
 
     fn fields(&self, a: &Arg, base: &Value, names: &[String]) -> Result<Value, TemplateError> {
         let mut cur = base;
+        let mut held_by: Option<&str> = None;
         for n in names {
             cur = match cur {
+                // A key missing from what docker holds as a Go map is no
+                // error: empty (Go prints `<no value>`) and false.
+                Value::Object(m) if held_by.is_some_and(|f| GO_MAPS.contains(&f)) => {
+                    match m.get(n) {
+                        Some(v) => v,
+                        None => return Ok(Value::String(String::new())),
+                    }
+                }
                 Value::Object(m) => m
                     .get(n)
                     .ok_or_else(|| self.error(a, &format!("can't evaluate field {n}")))?,
                 Value::Null => return Err(self.error(a, &format!("nil pointer evaluating .{n}"))),
+
                 other => {
                     let kind = type_name(other);
                     return Err(self.error(a, &format!("can't evaluate field {n} in type {kind}")));
                 }
             };
+            held_by = Some(n);
         }
         Ok(cur.clone())
     }
