@@ -142,7 +142,11 @@ fn cgroups_seen(env: &support::Env, flags: &[&str]) -> (String, String, String) 
     let text = stdout(&out);
     let parts: Vec<&str> = text.split("--\n").collect();
     assert_eq!(parts.len(), 3, "{text}");
-    (parts[0].into(), parts[1].trim().into(), parts[2].trim().into())
+    (
+        parts[0].into(),
+        parts[1].trim().into(),
+        parts[2].trim().into(),
+    )
 }
 
 #[test]
@@ -154,7 +158,10 @@ fn own_cgroup_namespace_with_userns_and_host_network_read_only_unless_privileged
         let (cgroup, mem, write) = cgroups_seen(&env, flags);
         assert_namespace_root(&cgroup, &format!("{flags:?}"));
         assert_eq!(mem, (48u64 << 20).to_string(), "{flags:?}");
-        assert!(write.contains("Read-only file system"), "{flags:?}: {write}");
+        assert!(
+            write.contains("Read-only file system"),
+            "{flags:?}: {write}"
+        );
     }
     // docker: a privileged container may make groups under its own.
     let (cgroup, mem, write) = cgroups_seen(&env, &["--privileged"]);
@@ -171,7 +178,9 @@ fn cgroupns_host_shares_the_hosts_namespace_but_shows_only_its_own_groups() {
     let (cgroup, mem, write) = cgroups_seen(&env, &["--cgroupns", "host"]);
     // The host's paths: the container's group seen from the host's root.
     assert!(
-        cgroup.lines().any(|l| !l.ends_with(":/") && l.contains("cc")),
+        cgroup
+            .lines()
+            .any(|l| !l.ends_with(":/") && l.contains("cc")),
         "{cgroup}"
     );
     assert_eq!(mem, (48u64 << 20).to_string());
@@ -179,10 +188,19 @@ fn cgroupns_host_shares_the_hosts_namespace_but_shows_only_its_own_groups() {
     let host_ns = fs::read_link("/proc/self/ns/cgroup").unwrap();
     let out = env.run(
         "cc-run",
-        ["--rm", "--cgroupns=host", "img", "readlink", "/proc/self/ns/cgroup"],
+        [
+            "--rm",
+            "--cgroupns=host",
+            "img",
+            "readlink",
+            "/proc/self/ns/cgroup",
+        ],
     );
     assert_eq!(stdout(&out).trim(), host_ns.to_str().unwrap());
-    let out = env.run("cc-run", ["--rm", "img", "readlink", "/proc/self/ns/cgroup"]);
+    let out = env.run(
+        "cc-run",
+        ["--rm", "img", "readlink", "/proc/self/ns/cgroup"],
+    );
     assert_ne!(stdout(&out).trim(), host_ns.to_str().unwrap());
     let out = env.run("cc-run", ["--rm", "--cgroupns", "shared", "img", "true"]);
     assert_code(&out, 125, "--cgroupns shared");
