@@ -1,8 +1,8 @@
 //! What cc-ps lists: docker's `--filter`s over container records, and the
-//! PORTS column. Filters of one key are alternatives, filters of
+//! PORTS and SIZE columns. Filters of one key are alternatives, filters of
 //! different keys must all hold, as docker has it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::container::{self, Container, Status};
 use crate::error::{Error, Result};
@@ -154,4 +154,41 @@ pub fn ports_by_id(store: &Store) -> BTreeMap<String, String> {
             (l.owner, shown.join(", "))
         })
         .collect()
+}
+
+/// The SIZE column of `cc-ps -s` (docker's `SizeRw` and `SizeRootFs`): the
+/// bytes a container wrote (its upper folder, counted as `tree::size`
+/// counts) and those plus its image's layers, each layer's size read once.
+pub struct Sizes<'a> {
+    store: &'a Store,
+    layers: HashMap<String, u64>,
+}
+
+impl<'a> Sizes<'a> {
+    pub fn new(store: &'a Store) -> Sizes<'a> {
+        Sizes {
+            store,
+            layers: HashMap::new(),
+        }
+    }
+
+    /// (written, written + image) of `c`.
+    pub fn of(&mut self, c: &Container) -> Result<(u64, u64)> {
+        let upper = c.upper();
+        let rw = match upper.is_dir() {
+            true => crate::tree::size(&upper)?,
+            false => 0,
+        };
+        let mut total = rw;
+        for d in c.layers() {
+            total += match self.layers.get(&d) {
+                Some(n) => *n,
+                None => {
+                    let n = image::layer_size(self.store, &d)?;
+                    *self.layers.entry(d).or_insert(n)
+                }
+            };
+        }
+        Ok((rw, total))
+    }
 }

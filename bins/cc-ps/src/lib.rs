@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{print_json, print_table, Format, StoreOpts};
+use cc_lib::cli::{human_size, print_json, print_table, Format, StoreOpts};
 use cc_lib::container::{self, Container, Status, ANN_IMAGE_NAME};
 use cc_lib::ps::{self, Filters};
 use cc_lib::store::short_id;
@@ -39,6 +39,10 @@ pub struct Args {
     /// Show whole ids and commands
     #[arg(long)]
     pub no_trunc: bool,
+    /// Add docker's SIZE column: the bytes the container wrote, and with
+    /// its image's (`0B (virtual 4.26MB)`)
+    #[arg(short, long)]
+    pub size: bool,
 }
 
 pub fn command() -> clap::Command {
@@ -71,21 +75,35 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let ports = ps::ports_by_id(&store);
     let ports_of = |c: &Container| ports.get(&c.id).cloned().unwrap_or_default();
+    let mut sizer = ps::Sizes::new(&store);
+    let sizes = match a.size {
+        true => list
+            .iter()
+            .map(|c| sizer.of(c).map(Some))
+            .collect::<Result<Vec<_>>>()?,
+        false => vec![None; list.len()],
+    };
     if a.format == Format::Json {
-        for c in &list {
+        for (c, size) in list.iter().zip(&sizes) {
             let s = c.state.derived();
-            print_json(&serde_json::json!({
+            let mut obj = serde_json::json!({
                 "Id": c.id, "Name": c.name(), "Image": image(c), "Command": command_line(c),
                 "Created": s.created, "Status": s.status, "ExitCode": s.exit_code,
                 "StartedAt": s.started_at, "FinishedAt": s.finished_at, "Pid": s.pid,
                 "Ports": ports_of(c), "Labels": c.labels(),
-            }))?;
+            });
+            if let Some((rw, root)) = size {
+                obj["SizeRw"] = (*rw).into();
+                obj["SizeRootFs"] = (*root).into();
+            }
+            print_json(&obj)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = list
         .iter()
-        .map(|c| {
+        .zip(&sizes)
+        .map(|(c, size)| {
             let created = time::parse_rfc3339(&c.state.created)
                 .map(time::ago)
                 .unwrap_or_default();
@@ -93,7 +111,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             if !a.no_trunc && cmd.chars().count() > 30 {
                 cmd = cmd.chars().take(29).collect::<String>() + "…";
             }
-            vec![
+            let mut row = vec![
                 id(c),
                 image(c),
                 format!("\"{cmd}\""),
@@ -101,21 +119,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 status(c),
                 ports_of(c),
                 c.name().into(),
-            ]
+            ];
+            if let Some((rw, root)) = size {
+                row.push(format!(
+                    "{} (virtual {})",
+                    human_size(*rw),
+                    human_size(*root)
+                ));
+            }
+            row
         })
         .collect();
-    print_table(
-        &[
-            "CONTAINER ID",
-            "IMAGE",
-            "COMMAND",
-            "CREATED",
-            "STATUS",
-            "PORTS",
-            "NAMES",
-        ],
-        &rows,
-    );
+    let mut head = vec![
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ];
+    if a.size {
+        head.push("SIZE");
+    }
+    print_table(&head, &rows);
     Ok(ExitCode::SUCCESS)
 }
 
