@@ -390,6 +390,21 @@ mod tests {
     }
 
     #[test]
+    fn size_counts_files_and_symlinks_not_folders_and_a_hardlink_once() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/f"), vec![0u8; 1000]).unwrap();
+        std::fs::write(root.join("a/b/g"), vec![0u8; 24]).unwrap();
+        std::fs::hard_link(root.join("a/f"), root.join("h")).unwrap();
+        std::os::unix::fs::symlink("a/f", root.join("s")).unwrap();
+        assert_eq!(size(root).unwrap(), 1000 + 24 + 3);
+        chain(&root.join("a/b"), OPEN_FDS * 2);
+        assert_eq!(size(root).unwrap(), 1000 + 24 + 3, "empty files add nothing");
+        assert!(size(&root.join("missing")).is_err());
+    }
+
+    #[test]
     fn a_deep_chain_is_walked_in_order_and_removed() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("tree");
