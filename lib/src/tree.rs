@@ -400,7 +400,11 @@ mod tests {
         std::os::unix::fs::symlink("a/f", root.join("s")).unwrap();
         assert_eq!(size(root).unwrap(), 1000 + 24 + 3);
         chain(&root.join("a/b"), OPEN_FDS * 2);
-        assert_eq!(size(root).unwrap(), 1000 + 24 + 3, "empty files add nothing");
+        assert_eq!(
+            size(root).unwrap(),
+            1000 + 24 + 3,
+            "empty files add nothing"
+        );
         assert!(size(&root.join("missing")).is_err());
     }
 
