@@ -3,6 +3,7 @@
 #
 #   cc-run   cc-run --rm IMG true       (overlay, namespaces, cgroup, --net none)
 #   cc-run --privileged   the same without seccomp, masked paths, cap drop
+#   cc-run --cgroupns host   the same in the host's cgroup namespace
 #   runc     runc run on a bundle of the same rootfs (read-only root)
 #   podman   podman run --rm --network none IMG true, the same rootfs imported
 #   floor    unshare --mount --pid --fork --uts --ipc --net chroot ROOTFS /bin/true
@@ -92,6 +93,10 @@ tools = {
     # The same without the hardening (no seccomp filter, masked paths or
     # capability drop): the difference is what the hardening costs.
     "cc-run --privileged": [f"{bin}/cc-run", "--rm", "--net", "none", "--privileged", img, "true"],
+    # In the host's cgroup namespace: the difference is what the
+    # container's own (its unshare and the cgroup2 mount on v2, one
+    # cgroup mount per hierarchy on v1 instead of a bind) costs.
+    "cc-run --cgroupns host": [f"{bin}/cc-run", "--rm", "--net", "none", "--cgroupns", "host", img, "true"],
     "runc": ["runc", "--root", f"{work}/runc", "run", "--bundle", f"{work}/bundle", "{id}"],
 }
 # On a systemd host cc-run makes a scope per container (its default

@@ -1,4 +1,5 @@
-//! cc-images: the table, `-q`, `--format json`, the NAME filter.
+//! cc-images: the table, `-q`, `--format json`, the NAME filter, docker's
+//! SIZE.
 
 use support::{json_lines, root_or_skip, Env};
 
@@ -93,4 +94,69 @@ fn name_filter() {
     assert_eq!(rows[0].split_whitespace().nth(1), Some("v1"));
     let out = env.ok("cc-images", ["nosuch"]);
     assert_eq!(out.lines().count(), 1, "{out}");
+}
+
+/// docker's SIZE of a folder's files (moby's pkg/directory, what overlay2
+/// reports per layer): every entry but folders, a hardlinked file once.
+fn docker_size(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = e.path().symlink_metadata().unwrap();
+            if m.is_dir() {
+                todo.push(e.path());
+            } else if seen.insert(m.ino()) {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
+/// `Size` of cc-inspect and the SIZE column of cc-images for `name`.
+fn sizes(env: &Env, name: &str) -> (u64, String) {
+    let inspected = env.inspect("Size", name).trim().parse().unwrap();
+    let table = env.ok("cc-images", [name]);
+    let row = table.lines().nth(1).expect("a row").to_string();
+    (inspected, row.split_whitespace().last().unwrap().into())
+}
+
+#[test]
+fn size_is_the_unpacked_files_however_the_image_arrived() {
+    root_or_skip!();
+    let src = Env::new();
+    let dir = src.busybox_rootfs("bb");
+    src.import_dir(&dir, "bb");
+    let want = docker_size(&dir);
+    let tar = src.dir.join("bb.tar");
+    src.ok("cc-save", ["-o", tar.to_str().unwrap(), "bb"]);
+    let reg = support::Registry::start();
+    reg.skopeo_put(&format!("docker-archive:{}", tar.display()), "bb:v1", &[]);
+    let loaded = Env::new();
+    loaded.ok("cc-load", ["-i", tar.to_str().unwrap()]);
+    let pulled = Env::new();
+    pulled.ok("cc-pull", [reg.at("bb:v1")]);
+    let (size, shown) = sizes(&src, "bb");
+    assert_eq!(size, want, "imported");
+    for (env, name, how) in [
+        (&loaded, "bb".to_string(), "loaded"),
+        (&pulled, reg.at("bb:v1"), "pulled"),
+    ] {
+        assert_eq!(sizes(env, &name), (want, shown.clone()), "{how}");
+    }
+    // A store from before sizes were recorded: measured once, recorded.
+    let records = pulled.root.join("layers/size");
+    std::fs::remove_dir_all(&records).unwrap();
+    assert_eq!(sizes(&pulled, &reg.at("bb:v1")).0, want, "measured");
+    assert_eq!(
+        std::fs::read_dir(&records).unwrap().count(),
+        1,
+        "recorded again"
+    );
+    // cc-rmi takes the record with the layer.
+    pulled.ok("cc-rmi", [reg.at("bb:v1")]);
+    assert_eq!(std::fs::read_dir(&records).unwrap().count(), 0);
 }

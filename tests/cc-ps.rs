@@ -1,4 +1,4 @@
-//! cc-ps: -a, -q, --format json (docker's keys); a record from another boot is never
+//! cc-ps: -a, -q, --format json (docker's keys), -s; a record from another boot is never
 //! running.
 
 use std::fs;
@@ -91,4 +91,52 @@ fn record_from_another_boot_is_not_running() {
     let objs = json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
     assert_eq!(objs[0]["State"], "exited", "{}", objs[0]);
     assert_eq!(env.inspect("State.Running", "old"), "false");
+}
+
+#[test]
+fn size_shows_what_the_container_wrote_and_the_virtual_total() {
+    root_or_skip!();
+    let env = Env::new();
+    env.busybox_image("img");
+    env.ok(
+        "cc-run",
+        [
+            "--name",
+            "w",
+            "img",
+            "sh",
+            "-c",
+            "head -c 12345 /dev/zero > /f",
+        ],
+    );
+    env.ok("cc-run", ["--name", "n", "img", "true"]);
+    let image: u64 = env.inspect("Size", "img").trim().parse().unwrap();
+    let json = env.ok("cc-ps", ["-as", "--format", "json"]);
+    let rows = json_lines(&json);
+    let by = |n: &str| rows.iter().find(|r| r["Names"] == n).expect(n).clone();
+    assert_eq!(by("w")["SizeRw"], 12345, "{json}");
+    assert_eq!(by("w")["SizeRootFs"], image + 12345, "{json}");
+    assert_eq!(by("n")["SizeRw"], 0, "{json}");
+    assert_eq!(by("n")["SizeRootFs"], image, "{json}");
+    let out = env.ok("cc-ps", ["-a", "--size"]);
+    assert_eq!(support::table_header(&out).last(), Some(&"SIZE"), "{out}");
+    let size_of = |name: &str| {
+        let row = out
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .expect(name);
+        row[row.find("\"").unwrap()..]
+            .split("  ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    assert!(size_of("w").starts_with("12.3kB (virtual "), "{out}");
+    assert!(size_of("n").starts_with("0B (virtual "), "{out}");
+    let plain = env.ok("cc-ps", ["-a"]);
+    assert!(!plain.contains("virtual"), "{plain}");
+    let json = env.ok("cc-ps", ["-a", "--format", "json"]);
+    assert!(!json.contains("SizeRw"), "{json}");
 }

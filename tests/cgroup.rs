@@ -135,6 +135,101 @@ fn groups_made_inside_the_container_go_with_it() {
     assert_no_leaks(&env);
 }
 
+/// /proc/self/cgroup as a private cgroup namespace shows it: `0::/` on
+/// v2 (docker's), every hierarchy at `/` on v1.
+fn assert_namespace_root(cgroup: &str, what: &str) {
+    match v2() {
+        true => assert_eq!(cgroup.trim(), "0::/", "{what}"),
+        false => {
+            for line in cgroup.lines() {
+                assert!(line.ends_with(":/"), "{what}: not the root: {line}");
+            }
+        }
+    }
+}
+
+/// What the container says of its cgroups: /proc/self/cgroup, its memory
+/// limit, and the error of a write under /sys/fs/cgroup ("" if it worked).
+fn cgroups_seen(env: &support::Env, flags: &[&str]) -> (String, String, String) {
+    let mem = inside("memory", "memory.limit_in_bytes", "memory.max");
+    let script = format!(
+        "cat /proc/self/cgroup; echo --; cat {mem}; echo --; \
+         mkdir {d} 2>&1 && rmdir {d}; true",
+        d = inside("pids", "cc-test", "cc-test")
+    );
+    let mut args = vec!["--rm", "-m", "48m"];
+    args.extend(flags);
+    args.extend(["img", "sh", "-c", &script]);
+    let out = env.run("cc-run", &args);
+    assert_ok(&out, &format!("cc-run {flags:?}"));
+    let text = stdout(&out);
+    let parts: Vec<&str> = text.split("--\n").collect();
+    assert_eq!(parts.len(), 3, "{text}");
+    (
+        parts[0].into(),
+        parts[1].trim().into(),
+        parts[2].trim().into(),
+    )
+}
+
+#[test]
+fn own_cgroup_namespace_with_userns_and_host_network_read_only_unless_privileged() {
+    root_or_skip!();
+    let env = env_with_img();
+    let userns = ["--uidmap", "0:200000:65536"];
+    for flags in [&[][..], &userns[..], &["--net", "host"][..]] {
+        let (cgroup, mem, write) = cgroups_seen(&env, flags);
+        assert_namespace_root(&cgroup, &format!("{flags:?}"));
+        assert_eq!(mem, (48u64 << 20).to_string(), "{flags:?}");
+        assert!(
+            write.contains("Read-only file system"),
+            "{flags:?}: {write}"
+        );
+    }
+    // docker: a privileged container may make groups under its own.
+    let (cgroup, mem, write) = cgroups_seen(&env, &["--privileged"]);
+    assert_namespace_root(&cgroup, "--privileged");
+    assert_eq!(mem, (48u64 << 20).to_string());
+    assert_eq!(write, "", "--privileged could not write its cgroup");
+    assert_no_leaks(&env);
+}
+
+#[test]
+fn cgroupns_host_shares_the_hosts_namespace_but_shows_only_its_own_groups() {
+    root_or_skip!();
+    let env = env_with_img();
+    let (cgroup, mem, write) = cgroups_seen(&env, &["--cgroupns", "host"]);
+    // The host's paths: the container's group seen from the host's root.
+    assert!(
+        cgroup
+            .lines()
+            .any(|l| !l.ends_with(":/") && l.contains("cc")),
+        "{cgroup}"
+    );
+    assert_eq!(mem, (48u64 << 20).to_string());
+    assert!(write.contains("Read-only file system"), "{write}");
+    let host_ns = fs::read_link("/proc/self/ns/cgroup").unwrap();
+    let out = env.run(
+        "cc-run",
+        [
+            "--rm",
+            "--cgroupns=host",
+            "img",
+            "readlink",
+            "/proc/self/ns/cgroup",
+        ],
+    );
+    assert_eq!(stdout(&out).trim(), host_ns.to_str().unwrap());
+    let out = env.run(
+        "cc-run",
+        ["--rm", "img", "readlink", "/proc/self/ns/cgroup"],
+    );
+    assert_ne!(stdout(&out).trim(), host_ns.to_str().unwrap());
+    let out = env.run("cc-run", ["--rm", "--cgroupns", "shared", "img", "true"]);
+    assert_code(&out, 125, "--cgroupns shared");
+    assert_no_leaks(&env);
+}
+
 /// The host folder of the group a /proc/PID/cgroup text names (v2: the
 /// `0::` line; v1: the memory line).
 fn group_of(cgroup: &str) -> PathBuf {

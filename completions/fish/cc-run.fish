@@ -29,6 +29,8 @@ complete -c cc-run -l userns -d 'User namespace: host (none, the default); auto[
 complete -c cc-run -l uidmap -d 'Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE in a user namespace (repeatable; also the gid map without --gidmap)' -r
 complete -c cc-run -l gidmap -d 'Map container gids to host gids, as --uidmap' -r
 complete -c cc-run -l cgroup-manager -d 'Who makes the container\'s cgroup: systemd (a transient scope cc-ID.scope in machine.slice) or cgroupfs (/sys/fs/cgroup/cc/ID); default systemd where systemd runs the machine on cgroup v2' -r
+complete -c cc-run -l cgroupns -d 'Cgroup namespace: private (the container\'s own, rooted at its group, docker\'s default on cgroup v2) or host (the host\'s, as docker on v1; /sys/fs/cgroup still shows only the container\'s groups)' -r -f -a "private\t''
+host\t''"
 complete -c cc-run -l pull -d 'Pull the image first: missing (when the store lacks it, docker\'s default), always, or never' -r -f -a "missing\t''
 always\t''
 never\t''"

@@ -301,14 +301,16 @@ pub fn human_size(n: u64) -> String {
         i += 1;
     }
     if i == 0 {
-        format!("{n}B")
-    } else {
-        format!("{:.3}", v)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + units[i]
+        return format!("{n}B");
     }
+    // Three significant digits, as docker's HumanSizeWithPrecision(n, 3)
+    // prints with Go's %.3g: 1.98MB, 12.3kB, 105kB.
+    let whole = (v as u64).to_string().len();
+    format!("{:.*}", 3usize.saturating_sub(whole), v)
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+        + units[i]
 }
 
 /// Reads ids from stdin when the only argument is `-`.
@@ -334,6 +336,9 @@ mod tests {
         assert_eq!(human_size(999), "999B");
         assert_eq!(human_size(1000), "1kB");
         assert_eq!(human_size(4_260_000), "4.26MB");
-        assert_eq!(human_size(1_234_567_890), "1.235GB");
+        assert_eq!(human_size(1_234_567_890), "1.23GB");
+        assert_eq!(human_size(12_345), "12.3kB");
+        assert_eq!(human_size(105_005), "105kB");
+        assert_eq!(human_size(1_984_000), "1.98MB");
     }
 }

@@ -14,7 +14,7 @@
 //! | `filter`    | docker's `--filter KEY=VALUE` lists, label and glob matches |
 //! | `template`  | docker's `--format`: Go's text/template over JSON rows, tables |
 //! | `sys`       | small process and fd helpers: writes, signalfds, window sizes, wait statuses |
-//! | `tree`      | walking and removing folder trees of any depth |
+//! | `tree`      | walking, measuring (docker's size) and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
 //! | `store`     | the root folder, ids, locks, atomic writes, tmp/ collection |
 //! | `events`    | the events log: docker's events appended as JSON lines, read and followed |
@@ -31,7 +31,7 @@
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
-//! | `ps`        | cc-ps: docker's filters over containers, the PORTS column, labels |
+//! | `ps`        | cc-ps: docker's filters over containers, the PORTS and SIZE columns, labels |
 //! | `lifecycle` | kill, stop, wait, remove |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |

@@ -1,8 +1,9 @@
 //! What cc-ps lists: docker's `--filter`s over container records, and the
-//! PORTS column, and each container's row for `--format`. Filters of one key are alternatives, filters of
+//! PORTS and SIZE columns, and each container's row for `--format`.
+//! Filters of one key are alternatives, filters of
 //! different keys must all hold, as docker has it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::container::{self, Container, Status};
 use crate::error::{Error, Result};
@@ -178,6 +179,12 @@ pub const COLUMNS: Columns = Columns {
         "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
 };
 
+/// `cc-ps -s`'s default table: SIZE last, as docker's.
+pub const COLUMNS_SIZE: Columns = Columns {
+    fields: COLUMNS.fields,
+    table: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}",
+};
+
 /// One container as docker's `ps --format` sees it (`COLUMNS`); `size`
 /// is the SIZE text (docker's `0B` when sizes were not asked for).
 pub fn row(c: &Container, ports: &str, size: &str, no_trunc: bool) -> serde_json::Value {
@@ -228,16 +235,7 @@ fn user_binds(c: &Container) -> impl Iterator<Item = &crate::spec::Mount> {
 
 /// The IMAGE column: the name it was run by, else its short id.
 pub fn image_name(c: &Container) -> String {
-    match c
-        .annotation(container::ANN_IMAGE_NAME)
-        .filter(|s| !s.is_empty())
-    {
-        Some(n) => n.to_string(),
-        None => c
-            .image()
-            .map(|i| crate::store::short_id(i).to_string())
-            .unwrap_or_else(|| "<rootfs>".into()),
-    }
+    c.image_shown()
 }
 
 fn command_line(c: &Container) -> String {
@@ -264,5 +262,42 @@ pub fn status_text(c: &Container) -> String {
             Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
             None => "Exited (unknown)".into(),
         },
+    }
+}
+
+/// The SIZE column of `cc-ps -s` (docker's `SizeRw` and `SizeRootFs`): the
+/// bytes a container wrote (its upper folder, counted as `tree::size`
+/// counts) and those plus its image's layers, each layer's size read once.
+pub struct Sizes<'a> {
+    store: &'a Store,
+    layers: HashMap<String, u64>,
+}
+
+impl<'a> Sizes<'a> {
+    pub fn new(store: &'a Store) -> Sizes<'a> {
+        Sizes {
+            store,
+            layers: HashMap::new(),
+        }
+    }
+
+    /// (written, written + image) of `c`.
+    pub fn of(&mut self, c: &Container) -> Result<(u64, u64)> {
+        let upper = c.upper();
+        let rw = match upper.is_dir() {
+            true => crate::tree::size(&upper)?,
+            false => 0,
+        };
+        let mut total = rw;
+        for d in c.layers() {
+            total += match self.layers.get(&d) {
+                Some(n) => *n,
+                None => {
+                    let n = image::layer_size(self.store, &d)?;
+                    *self.layers.entry(d).or_insert(n)
+                }
+            };
+        }
+        Ok((rw, total))
     }
 }

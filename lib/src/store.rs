@@ -137,6 +137,15 @@ impl Store {
     pub fn layers_dir(&self) -> PathBuf {
         self.root.join("layers/sha256")
     }
+    /// Docker's size of each unpacked layer (`tree::size`) as a number in
+    /// a file named by diff id: measured once, when the layer is stored.
+    pub fn layer_size_path(&self, diff_id: &str) -> PathBuf {
+        self.layer_sizes_dir()
+            .join(diff_id.trim_start_matches("sha256:"))
+    }
+    pub fn layer_sizes_dir(&self) -> PathBuf {
+        self.root.join("layers/size")
+    }
     pub fn containers_dir(&self) -> PathBuf {
         self.root.join("containers")
     }

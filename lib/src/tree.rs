@@ -317,6 +317,47 @@ fn empty(top: OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
+/// The bytes a folder holds as docker counts a layer's or a container's
+/// size (moby's pkg/directory): the apparent size of every entry that is
+/// not a folder (a symlink's is its target's length), a file with several
+/// links once. An entry removed during the walk is not counted.
+pub fn size(path: &Path) -> Result<u64> {
+    let top = open_dir(CWD, path.as_os_str()).map_err(|e| Error::io("open", path, e))?;
+    let mut cur = Cursor::new(vec![top], ()).map_err(|e| Error::io("read", path, e))?;
+    let mut linked = std::collections::HashSet::new();
+    let mut total = 0;
+    let gone = |e: &io::Error| e.kind() == io::ErrorKind::NotFound;
+    while let Some(name) = cur.next_name().map_err(|e| Error::io("read", path, e))? {
+        let name_os = OsStr::from_bytes(&name);
+        let st = match rustix::fs::statat(cur.dir(), name_os, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => continue,
+            Err(e) => {
+                return Err(Error::io(
+                    "stat",
+                    shown(path, cur.path()).join(name_os),
+                    e.into(),
+                ))
+            }
+        };
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            let entered =
+                open_dir(cur.dir(), name_os).and_then(|fd| cur.descend(&name, vec![(0, fd)], ()));
+            match entered {
+                Err(e) if !gone(&e) => {
+                    return Err(Error::io("read", shown(path, cur.path()).join(name_os), e))
+                }
+                _ => continue,
+            }
+        }
+        if st.st_nlink > 1 && !linked.insert(st.st_ino) {
+            continue;
+        }
+        total += st.st_size as u64;
+    }
+    Ok(total)
+}
+
 /// The kind of `name` in `dir`, without following a symlink.
 pub fn kind_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<FileType> {
     let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
@@ -346,6 +387,25 @@ mod tests {
             .unwrap();
             fd = open_dir(fd.as_fd(), OsStr::new("d")).unwrap();
         }
+    }
+
+    #[test]
+    fn size_counts_files_and_symlinks_not_folders_and_a_hardlink_once() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/f"), vec![0u8; 1000]).unwrap();
+        std::fs::write(root.join("a/b/g"), vec![0u8; 24]).unwrap();
+        std::fs::hard_link(root.join("a/f"), root.join("h")).unwrap();
+        std::os::unix::fs::symlink("a/f", root.join("s")).unwrap();
+        assert_eq!(size(root).unwrap(), 1000 + 24 + 3);
+        chain(&root.join("a/b"), OPEN_FDS * 2);
+        assert_eq!(
+            size(root).unwrap(),
+            1000 + 24 + 3,
+            "empty files add nothing"
+        );
+        assert!(size(&root.join("missing")).is_err());
     }
 
     #[test]

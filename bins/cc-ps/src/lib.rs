@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use cc_lib::cli::{Format, StoreOpts};
+use cc_lib::cli::{human_size, Format, StoreOpts};
 use cc_lib::container::{self, Container, Status};
 use cc_lib::ps::{self, Filters};
 use cc_lib::store::short_id;
@@ -44,6 +44,10 @@ pub struct Args {
     /// Show whole ids and commands
     #[arg(long)]
     pub no_trunc: bool,
+    /// Add docker's SIZE column: the bytes the container wrote, and with
+    /// its image's (`0B (virtual 4.26MB)`)
+    #[arg(short, long)]
+    pub size: bool,
 }
 
 pub fn command() -> clap::Command {
@@ -74,14 +78,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let ports = ps::ports_by_id(&store);
-    // docker prints sizes only with -s (cgns's `--size` goes here); its
-    // `{{.Size}}` without -s reads 0B.
-    let size = |_: &Container| "0B".to_string();
+    // docker computes sizes only with -s or a template that asks for
+    // them; its `{{.Size}}` otherwise reads 0B.
+    let want_sizes = a.size || a.format.uses("Size");
+    let mut sizer = ps::Sizes::new(&store);
+    let sizes = match want_sizes {
+        true => list
+            .iter()
+            .map(|c| sizer.of(c).map(Some))
+            .collect::<Result<Vec<_>>>()?,
+        false => vec![None; list.len()],
+    };
     let rows: Vec<Value> = list
         .iter()
-        .map(|c| {
+        .zip(&sizes)
+        .map(|(c, size)| {
             let ports = ports.get(&c.id).map(String::as_str).unwrap_or("");
-            ps::row(c, ports, &size(c), a.no_trunc)
+            let text = match size {
+                Some((rw, root)) => {
+                    format!("{} (virtual {})", human_size(*rw), human_size(*root))
+                }
+                None => "0B".into(),
+            };
+            let mut row = ps::row(c, ports, &text, a.no_trunc);
+            if let Some((rw, root)) = size {
+                row["SizeRw"] = (*rw).into();
+                row["SizeRootFs"] = (*root).into();
+            }
+            row
         })
         .collect();
     // docker's one method with an argument: `{{.Label "key"}}`.
@@ -93,6 +117,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             _ => None,
         }
     };
-    a.format.print_with(&ps::COLUMNS, &rows, &label)?;
+    // -s adds docker's SIZE column to the default table.
+    let columns = match (a.size, &a.format) {
+        (true, Format::Table) => ps::COLUMNS_SIZE,
+        _ => ps::COLUMNS,
+    };
+    a.format.print_with(&columns, &rows, &label)?;
     Ok(ExitCode::SUCCESS)
 }

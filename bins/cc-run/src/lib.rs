@@ -39,7 +39,7 @@ pub struct Args {
         "rootfs", "args", "env", "env_file", "label", "user", "workdir", "hostname", "entrypoint",
         "volumes", "tmpfs", "read_only", "memory", "memory_swap", "cpu_shares", "cpus",
         "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
-        "userns", "uidmap", "gidmap", "tty",
+        "userns", "uidmap", "gidmap", "tty", "cgroupns",
     ])]
     pub bundle: Option<PathBuf>,
     /// Name the container
@@ -170,6 +170,11 @@ pub struct Args {
     /// default systemd where systemd runs the machine on cgroup v2
     #[arg(long, value_name = "MANAGER", env = "CC_CGROUP_MANAGER")]
     pub cgroup_manager: Option<String>,
+    /// Cgroup namespace: private (the container's own, rooted at its group,
+    /// docker's default on cgroup v2) or host (the host's, as docker on v1;
+    /// /sys/fs/cgroup still shows only the container's groups)
+    #[arg(long, value_enum, value_name = "MODE", default_value = "private")]
+    pub cgroupns: Cgroupns,
     /// Pull the image first: missing (when the store lacks it, docker's
     /// default), always, or never
     #[arg(
@@ -195,6 +200,13 @@ pub enum Pull {
     Missing,
     Always,
     Never,
+}
+
+/// `--cgroupns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Cgroupns {
+    Private,
+    Host,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -281,6 +293,7 @@ fn options(mut a: Args) -> Result<RunOptions> {
         seccomp_profile: sec.seccomp_profile,
         devices: a.device,
         userns: cc_lib::idmap::Userns::from_flags(a.userns.as_deref(), &a.uidmap, &a.gidmap)?,
+        host_cgroupns: a.cgroupns == Cgroupns::Host,
         cgroup_manager: match a.cgroup_manager.as_deref() {
             Some(m) => Manager::parse(m)?,
             None => Manager::host_default(),

@@ -37,7 +37,8 @@ pub struct Image {
     /// Its repo digests, `repo@sha256:…` (docker's RepoDigests: what a
     /// registry named it by when it was pulled), sorted.
     pub digests: Vec<String>,
-    /// Bytes of the compressed layers plus config, as stored.
+    /// Docker's SIZE: the bytes of the unpacked layers' files (see
+    /// [`layer_size`]), the same however the image arrived.
     pub size: u64,
 }
 
@@ -117,7 +118,12 @@ pub fn list(store: &Store) -> Result<Vec<Image>> {
             .partition(|n| reference::is_digest_name(n));
         names.sort();
         digests.sort();
-        let size = manifest.config.size + manifest.layers.iter().map(|l| l.size).sum::<u64>();
+        let size = config
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|d| layer_size(store, d))
+            .sum::<Result<u64>>()?;
         out.push(Image {
             id: manifest.config.digest.clone(),
             manifest_digest: digest,
@@ -130,6 +136,30 @@ pub fn list(store: &Store) -> Result<Vec<Image>> {
         });
     }
     Ok(out)
+}
+
+/// Docker's size of an unpacked layer (`tree::size`, what `docker images`
+/// adds up): recorded when the layer was stored, or, for a layer stored
+/// before cc recorded sizes, measured now and recorded.
+pub fn layer_size(store: &Store, diff_id: &str) -> Result<u64> {
+    let path = store.layer_size_path(diff_id);
+    let recorded =
+        store::read_optional(&path)?.and_then(|b| String::from_utf8(b).ok()?.trim().parse().ok());
+    if let Some(n) = recorded {
+        return Ok(n);
+    }
+    let n = crate::tree::size(&store.layer_dir(diff_id))?;
+    // A store this user cannot write still shows the size.
+    let _ = record_layer_size(store, diff_id, n);
+    Ok(n)
+}
+
+/// Records `n` as the size of the layer `diff_id`; a lost record is only
+/// measured again.
+pub(crate) fn record_layer_size(store: &Store, diff_id: &str, n: u64) -> Result<()> {
+    let dir = store.layer_sizes_dir();
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    store::write_volatile(&store.layer_size_path(diff_id), n.to_string().as_bytes())
 }
 
 /// The image a name, id or unique id prefix means.
@@ -313,6 +343,9 @@ fn collect_garbage(store: &Store, index: &Index, in_use: &BTreeSet<String>) -> R
     // Compressed copies made for pushes stay while their layer does.
     blobs.extend(variant::keep(store, &layers)?);
     remove_unlisted(&store.blobs_dir(), &blobs)?;
+    if store.layer_sizes_dir().is_dir() {
+        remove_unlisted(&store.layer_sizes_dir(), &layers)?;
+    }
     remove_unlisted(&store.layers_dir(), &layers)
 }
 

@@ -121,7 +121,9 @@ pub fn store_image(
 ) -> Result<String> {
     let lock = store.lock("images")?;
     for l in layers {
+        let size = crate::tree::size(&l.tmp_dir)?;
         place(&l.tmp_dir, &store.layer_dir(&l.diff_id))?;
+        super::record_layer_size(store, &l.diff_id, size)?;
         place(&l.tmp_blob, &blob_path(store, &l.blob.digest)?)?;
     }
     crate::failpoint::hit("image.placed");

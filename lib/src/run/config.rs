@@ -112,6 +112,8 @@ pub struct RunOptions {
     pub userns: Userns,
     /// `--cgroup-manager`: who makes the container's group.
     pub cgroup_manager: crate::cgroup::Manager,
+    /// `--cgroupns host`: no cgroup namespace of its own.
+    pub host_cgroupns: bool,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -293,7 +295,7 @@ fn linux(o: &RunOptions, net: &Net, caps: &spec::Capabilities) -> Result<Linux> 
         .collect::<Result<Vec<_>>>()?;
     let mut resources = resources_spec(&o.resources);
     resources.devices = device_rules(o.privileged, &devices);
-    let mut namespaces = namespaces(net);
+    let mut namespaces = namespaces(net, o.host_cgroupns);
     let mut sysctl = BTreeMap::new();
     let (uid_mappings, gid_mappings) = user_namespace(o, net, &mut namespaces, &mut sysctl)?;
     if matches!(net, Net::Bridge | Net::None) {
@@ -532,8 +534,13 @@ fn published(o: &RunOptions, ic: &RunConfig, net: &Net) -> Result<Vec<String>> {
     Ok(ports)
 }
 
-fn namespaces(net: &Net) -> Vec<Namespace> {
-    let mut kinds = vec!["pid", "mount", "ipc", "uts", "cgroup"];
+fn namespaces(net: &Net, host_cgroupns: bool) -> Vec<Namespace> {
+    let mut kinds = vec!["pid", "mount", "ipc", "uts"];
+    // Private by default on v1 too: docker's v1 default (host) exists for
+    // kernels before 4.6 and shows the host's paths in /proc/self/cgroup.
+    if !host_cgroupns {
+        kinds.push("cgroup");
+    }
     // container:ID joins that namespace: the monitor enters it before the
     // clone, so the clone makes no new one.
     if matches!(net, Net::Bridge | Net::None) {

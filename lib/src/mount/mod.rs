@@ -25,6 +25,13 @@ use rustix::mount::{
 
 use crate::error::{Error, Result};
 
+mod mountinfo;
+pub mod setattr;
+
+pub use mountinfo::unescape_mountinfo;
+use setattr::set_attr;
+pub use setattr::{idmap_in_place, setattr_fd, Setattr};
+
 /// Mounts an overlay of `lowers` (top layer first) at `target`. With
 /// `upper` = `Some((upperdir, workdir))` the overlay is writable, else
 /// read-only. A single lower and no upper becomes a read-only bind mount,
@@ -232,22 +239,6 @@ pub fn bind_to_fd(src: &Path, target: BorrowedFd, readonly: bool, recursive: boo
     bind_to_fd_with(src, target, recursive, &BindAttrs::tree(attrs))
 }
 
-/// What mount_setattr(2) changes on a mount: the `MOUNT_ATTR_*` bits set
-/// and cleared, and a propagation type (`MS_PRIVATE`, `MS_SHARED`,
-/// `MS_SLAVE`, `MS_UNBINDABLE`; 0 leaves it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Setattr {
-    pub set: u64,
-    pub clear: u64,
-    pub propagation: u64,
-}
-
-impl Setattr {
-    pub fn is_empty(&self) -> bool {
-        *self == Setattr::default()
-    }
-}
-
 /// The changes a bind mount makes while still detached: to its top mount
 /// only (`ro` on an `rbind`, as runc), then to every mount of the tree
 /// (`rro`, `rnosuid`, ..., `rprivate`).
@@ -286,13 +277,6 @@ pub fn bind_to_fd_with(
     })
 }
 
-/// mount_setattr(2) on the mount at the `O_PATH` fd `at` (named `shown` in
-/// errors), with `AT_RECURSIVE` when `recursive`.
-pub fn setattr_fd(at: BorrowedFd, shown: &Path, change: &Setattr, recursive: bool) -> Result<()> {
-    set_attr(at, change, None, recursive)
-        .map_err(|e| Error::io("set the mount attributes of", shown, e))
-}
-
 /// The path behind a `/proc/self/fd/N` link, for error messages.
 fn readlink_or(link: &Path) -> PathBuf {
     std::fs::read_link(link).unwrap_or_else(|_| link.to_path_buf())
@@ -323,97 +307,12 @@ fn bind_at(
 
 /// Moves a detached mount (from fsmount or open_tree) onto `dirfd`/`target`;
 /// an empty `target` means the fd itself.
-fn attach(mnt: &OwnedFd, dirfd: BorrowedFd, target: &Path) -> rustix::io::Result<()> {
+pub(super) fn attach(mnt: &OwnedFd, dirfd: BorrowedFd, target: &Path) -> rustix::io::Result<()> {
     let mut flags = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH;
     if target.as_os_str().is_empty() {
         flags |= MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
     }
     rustix::mount::move_mount(mnt, "", dirfd, target, flags)
-}
-
-/// `struct mount_attr` of mount_setattr(2); rustix 1.1 has no wrapper.
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-/// mount_setattr(2) on the mount at `fd` (a detached tree, or an
-/// `O_PATH` fd of a mount's root): `change` (and with MOUNT_ATTR_IDMAP the
-/// user namespace whose mappings the mount applies).
-fn set_attr(
-    fd: BorrowedFd,
-    change: &Setattr,
-    userns: Option<BorrowedFd>,
-    recursive: bool,
-) -> io::Result<()> {
-    let attr = MountAttr {
-        attr_set: change.set,
-        attr_clr: change.clear,
-        propagation: change.propagation,
-        userns_fd: userns.map_or(0, |u| u.as_raw_fd() as u64),
-    };
-    let mut flags = libc::AT_EMPTY_PATH;
-    if recursive {
-        flags |= libc::AT_RECURSIVE;
-    }
-    // SAFETY: the fd is open, the path is a valid empty C string and `attr`
-    // is a correctly sized mount_attr that outlives the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            flags,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Mounts an idmapped copy of `path` over itself (in the caller's mount
-/// namespace, which should be private): files owned by id N on disk then
-/// show as the host id that N maps to in `userns`, and files made through
-/// it as the host id H are stored as the id H maps back to. So layers and
-/// the upper folder keep the ids the image has, whatever the mapping.
-/// Linux 5.12 for ext4, xfs and btrfs; overlayfs accepts idmapped layers
-/// since 5.19.
-pub fn idmap_in_place(path: &Path, userns: BorrowedFd) -> Result<()> {
-    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
-    let tree = rustix::mount::open_tree(CWD, path, flags)
-        .map_err(|e| Error::io("clone the mount of", path, e.into()))?;
-    let idmap = Setattr {
-        set: MountAttrFlags::MOUNT_ATTR_IDMAP.bits() as u64,
-        ..Setattr::default()
-    };
-    set_attr(tree.as_fd(), &idmap, Some(userns), false)
-        .map_err(|e| Error::io("map the ids of", path, idmap_unsupported(path, e)))?;
-    attach(&tree, CWD, path).map_err(|e| Error::io("mount the idmapped", path, e.into()))
-}
-
-/// EINVAL from MOUNT_ATTR_IDMAP means the filesystem cannot do idmapped
-/// mounts (tmpfs before Linux 6.3, for example): say so, with its type.
-fn idmap_unsupported(path: &Path, e: io::Error) -> io::Error {
-    if e.raw_os_error() != Some(libc::EINVAL) {
-        return e;
-    }
-    let fs = rustix::fs::statfs(path)
-        .map(|st| format!("{:#x}", st.f_type))
-        .unwrap_or_else(|_| "?".into());
-    let name = match fs.as_str() {
-        "0x1021994" => "tmpfs".to_string(),
-        _ => format!("filesystem type {fs}"),
-    };
-    io::Error::other(format!(
-        "the store's filesystem ({name}) cannot do idmapped mounts on this kernel, \
-         which --userns needs: put the store on ext4, xfs or btrfs"
-    ))
 }
 
 /// mount(2) bind and remount, for kernels before 5.12 (no mount_setattr);
@@ -501,41 +400,11 @@ pub fn is_mountpoint(path: &Path) -> bool {
         || (me.stx_ino == parent.stx_ino)
 }
 
-/// Mount points in mountinfo escape space, tab, newline and backslash as
-/// octal (`\040`).
-pub fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::fs;
     use std::os::fd::AsFd;
-
-    #[test]
-    fn mountinfo_escapes_are_undone() {
-        assert_eq!(unescape_mountinfo(r"/a\040b\011c\134d\012"), "/a b\tc\\d\n");
-        assert_eq!(unescape_mountinfo(r"/x\09"), r"/x\09");
-    }
 
     /// Mount tests need root; under CI a missing root is a failure.
     fn is_root() -> bool {
