@@ -33,6 +33,7 @@
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `ps`        | cc-ps: docker's filters over containers, the PORTS and SIZE columns, labels |
 //! | `lifecycle` | kill, stop, wait, remove |
+//! | `prune`     | cc-prune: stopped containers, unused images, network leftovers |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `registry`  | the distribution protocol: auth, pull, push |
@@ -59,6 +60,7 @@ pub mod monitor;
 pub mod mount;
 pub mod net;
 pub mod oci;
+pub mod prune;
 pub mod ps;
 pub mod registry;
 pub mod run;

@@ -1,0 +1,122 @@
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use cc_lib::cli::{human_size, StoreOpts};
+use cc_lib::filter::Filters;
+use cc_lib::prune::{self, Options};
+use cc_lib::{Error, Result};
+use clap::{CommandFactory, Parser};
+
+/// Remove what nothing uses, as `docker system prune`: stopped containers,
+/// dangling images (every unused one with -a) and the network leftovers of
+/// containers that are gone. Name kinds to prune only those.
+#[derive(Debug, Parser)]
+#[command(name = "cc-prune", version)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// Stopped (exited or created) containers
+    #[arg(long)]
+    pub containers: bool,
+    /// Dangling images: no tag and no repo digest (every image no
+    /// container uses with -a)
+    #[arg(long)]
+    pub images: bool,
+    /// Leases, veths and port rules of containers that are gone (cc has
+    /// one bridge network, which stays)
+    #[arg(long)]
+    pub networks: bool,
+    /// Volumes: refused, cc has no volumes yet
+    #[arg(long)]
+    pub volumes: bool,
+    /// The build cache: refused, cc has no builder yet
+    #[arg(long)]
+    pub build_cache: bool,
+    /// Images: every one no container uses, not only dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only what matches: until=TIME (created before it; docker's time
+    /// forms), label=K[=V], label!=K[=V]
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Do not ask before removing
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    if a.volumes {
+        return Err(Error::Unsupported(
+            "--volumes: cc has no volumes yet".into(),
+        ));
+    }
+    if a.build_cache {
+        return Err(Error::Unsupported(
+            "--build-cache: cc has no build cache yet".into(),
+        ));
+    }
+    let filters = Filters::parse(&a.filter, prune::KEYS)?;
+    for v in filters.values("until") {
+        cc_lib::time::when_arg(v, std::time::SystemTime::now())?;
+    }
+    let every = !(a.containers || a.images || a.networks);
+    let o = Options {
+        containers: every || a.containers,
+        images: every || a.images,
+        all_images: a.all,
+        networks: every || a.networks,
+        filters,
+    };
+    let store = a.store.open()?;
+    if !a.force && !confirmed(&o)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = prune::prune(&store, &o)?;
+    let mut out = std::io::stdout().lock();
+    let mut section = |title: &str, lines: &[String]| {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "{title}:\n{}\n", lines.join("\n"));
+        }
+    };
+    section("Deleted Containers", &r.containers);
+    section("Deleted Images", &r.images);
+    section("Released network leftovers", &r.networks);
+    let _ = writeln!(out, "Total reclaimed space: {}", human_size(r.reclaimed));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// docker's question on stderr, the answer from stdin: only y or yes
+/// goes on.
+fn confirmed(o: &Options) -> Result<bool> {
+    let mut what = Vec::new();
+    if o.containers {
+        what.push("all stopped containers");
+    }
+    if o.images {
+        what.push(match o.all_images {
+            true => "all images without at least one container associated to them",
+            false => "all dangling images",
+        });
+    }
+    if o.networks {
+        what.push("network leftovers of containers that are gone");
+    }
+    eprintln!("WARNING! This will remove:");
+    for w in what {
+        eprintln!("  - {w}");
+    }
+    eprint!("\nAre you sure you want to continue? [y/N] ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read", "stdin", e))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
