@@ -33,6 +33,7 @@
 //! | `lifecycle` | kill, stop, wait, remove |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
+//! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
 //! | `registry`  | the distribution protocol: auth, pull, push |
 //! | `run`       | cc-run and cc-start: flags to spec, record, monitor, attach |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
@@ -61,6 +62,7 @@ pub mod registry;
 pub mod run;
 pub mod sandbox;
 pub mod spec;
+pub mod stats;
 pub mod store;
 pub mod sys;
 pub mod time;
