@@ -26,6 +26,7 @@
 //! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
+//! | `copy`      | cc-cp: files between a container and the host, safely resolved |
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
@@ -42,6 +43,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod commit;
 pub mod container;
+pub mod copy;
 pub mod error;
 pub mod failpoint;
 pub mod filter;
