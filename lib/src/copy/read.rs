@@ -127,7 +127,7 @@ fn meta(st: &Stat, ids: &Ids) -> Meta {
         mode: st.st_mode & 0o7777,
         uid,
         gid,
-        mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+        mtime: (st.st_mtime, st.st_mtime_nsec as i64),
     }
 }
 
