@@ -63,13 +63,11 @@ impl Stats {
         let wall = now.at.duration_since(before.at).as_nanos() as f64;
         let cpu = now.usage.cpu_ns.saturating_sub(before.usage.cpu_ns) as f64;
         let u = &now.usage;
+        let host = host_memory();
         Stats {
             cpu_percent: if wall > 0.0 { cpu / wall * 100.0 } else { 0.0 },
             memory: u.memory,
-            memory_limit: u
-                .memory_limit
-                .unwrap_or_else(host_memory)
-                .min(host_memory()),
+            memory_limit: u.memory_limit.map_or(host, |l| l.min(host)),
             net_rx: now.net_rx,
             net_tx: now.net_tx,
             block_read: u.block_read,
