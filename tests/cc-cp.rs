@@ -341,3 +341,27 @@ fn with_a_user_namespace_files_get_the_containers_mapped_ids() {
     env.ok("cc-rm", [&id]);
     assert_no_leaks(&env);
 }
+
+#[test]
+fn a_running_containers_bind_mounts_are_followed_as_docker_cp_does() {
+    root_or_skip!();
+    let env = support::env_with_img();
+    let vol = env.base().join("vol");
+    fs::create_dir(&vol).unwrap();
+    fs::write(vol.join("there"), "from the host").unwrap();
+    let id = env.run_d([
+        "-v",
+        &format!("{}:/data", vol.display()),
+        "img",
+        "sleep",
+        "1000",
+    ]);
+    let f = env.base().join("f");
+    fs::write(&f, "into the bind").unwrap();
+    env.ok("cc-cp", [f.to_str().unwrap(), &format!("{id}:/data/")]);
+    assert_eq!(fs::read_to_string(vol.join("f")).unwrap(), "into the bind");
+    let out = env.ok("cc-cp", [&format!("{id}:/data/there"), "-"]);
+    assert!(out.contains("from the host"), "{out}");
+    env.ok("cc-rm", ["-f", &id]);
+    assert_no_leaks(&env);
+}

@@ -4,7 +4,7 @@
 //! The container's side is its merged root: the running container's own
 //! (/proc/PID/root, so its volumes and bind mounts are followed, as docker
 //! cp does, and what is written is seen at once), or its overlay mounted
-//! on the host for the copy (`hostmount::with_root`). Every path in it is
+//! on the host for the copy (`hostmount::with_root`), without its volumes. Every path in it is
 //! resolved by the kernel inside that root (`inroot`, openat2
 //! RESOLVE_IN_ROOT), and from there the copy goes by fds, entry by entry,
 //! never through a link (`read`, `write`): no link in the container, nor
