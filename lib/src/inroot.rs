@@ -208,7 +208,7 @@ impl Root {
 
 /// Splits `rel` into its folder and final name; None when it has no final
 /// name (`/`, `""`, or ends in `.`/`..`).
-fn split(rel: &Path) -> Option<(&Path, &OsStr)> {
+pub fn split(rel: &Path) -> Option<(&Path, &OsStr)> {
     match rel.components().next_back()? {
         Component::Normal(name) => Some((rel.parent().unwrap_or(Path::new("")), name)),
         _ => None,

@@ -28,6 +28,7 @@
 //! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
+//! | `copy`      | cc-cp: files between a container and the host, safely resolved |
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
@@ -36,6 +37,7 @@
 //! | `prune`     | cc-prune: stopped containers, unused images, network leftovers |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
+//! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
 //! | `registry`  | the distribution protocol: auth, pull, push |
 //! | `run`       | cc-run and cc-start: flags to spec, record, monitor, attach |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
@@ -44,6 +46,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod commit;
 pub mod container;
+pub mod copy;
 pub mod error;
 pub mod events;
 pub mod failpoint;
@@ -66,6 +69,7 @@ pub mod registry;
 pub mod run;
 pub mod sandbox;
 pub mod spec;
+pub mod stats;
 pub mod store;
 pub mod sys;
 pub mod template;

@@ -13,6 +13,7 @@ mod devices;
 mod more;
 mod resources;
 mod systemd;
+mod usage;
 mod v1;
 mod v2;
 mod view;
@@ -22,6 +23,7 @@ pub use resources::{
     cpus_to_quota, device_rule, parse_size, pids_limit, More, Resources, DEFAULT_PIDS_LIMIT,
 };
 pub use systemd::Unit;
+pub use usage::Usage;
 pub use view::{own_hierarchies, Hierarchy};
 
 use std::fs;
