@@ -88,6 +88,7 @@ pub fn image_json(i: &Image) -> Value {
 pub fn container_json(store: &Store, c: &Container) -> Value {
     let s = c.state.derived();
     let p = c.spec.process.clone().unwrap_or_default();
+    let paused = c.paused();
     json!({
         "Id": c.id,
         "Name": c.name(),
@@ -95,8 +96,9 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Path": p.args.first(),
         "Args": p.args.get(1..).unwrap_or_default(),
         "State": {
-            "Status": s.status.as_str(),
+            "Status": if paused { "paused" } else { s.status.as_str() },
             "Running": s.status == Status::Running,
+            "Paused": paused,
             "Pid": s.pid.unwrap_or(0),
             "ExitCode": s.exit_code,
             "Signal": s.signal,

@@ -13,11 +13,43 @@ use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// Sends `sig` to the container's main process.
+/// Sends `sig` to the container's main process. A paused container is
+/// thawed after the signal, as runc and docker do: frozen, it could not
+/// act on it.
 pub fn kill(c: &Container, sig: Signal) -> Result<()> {
     let pid = c.running_pid()?;
     send(Pid::from_raw(pid), sig)
-        .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))
+        .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))?;
+    let cg = Cgroup::open(&c.cgroup_name());
+    if cg.frozen() {
+        cg.thaw()?;
+    }
+    Ok(())
+}
+
+/// cc-pause: freezes every process of a running container (the v1
+/// freezer's freezer.state, v2's cgroup.freeze); returns once they are.
+pub fn pause(c: &Container) -> Result<()> {
+    c.running_pid()?;
+    if c.paused() {
+        return Err(Error::State(format!(
+            "container '{}' is already paused",
+            c.name()
+        )));
+    }
+    Cgroup::open(&c.cgroup_name()).freeze()
+}
+
+/// cc-unpause: thaws what `pause` froze.
+pub fn unpause(c: &Container) -> Result<()> {
+    c.running_pid()?;
+    if !c.paused() {
+        return Err(Error::State(format!(
+            "container '{}' is not paused",
+            c.name()
+        )));
+    }
+    Cgroup::open(&c.cgroup_name()).thaw()
 }
 
 /// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.

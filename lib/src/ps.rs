@@ -115,10 +115,11 @@ fn has_label(c: &Container, want: &str) -> bool {
     filter::label_matches(&c.labels(), want)
 }
 
-/// docker's status words: created, running, exited.
+/// docker's status words: created, running, paused, exited.
 pub fn status_word(c: &Container) -> &'static str {
     match c.state.derived().status {
         Status::Created => "created",
+        Status::Running if c.paused() => "paused",
         Status::Running => "running",
         Status::Exited => "exited",
     }

@@ -137,7 +137,7 @@ fn command_line(c: &Container) -> String {
         .unwrap_or_default()
 }
 
-/// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
+/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
 pub fn status(c: &Container) -> String {
     let s = c.state.derived();
     let since = |t: &Option<String>| {
@@ -148,7 +148,13 @@ pub fn status(c: &Container) -> String {
     };
     match s.status {
         Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", since(&s.started_at).trim_end_matches(" ago")),
+        Status::Running => {
+            let up = format!("Up {}", since(&s.started_at).trim_end_matches(" ago"));
+            match c.paused() {
+                true => up + " (Paused)",
+                false => up,
+            }
+        }
         Status::Exited => match s.exit_code {
             Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
             None => "Exited (unknown)".into(),
