@@ -34,7 +34,7 @@
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `registry`  | the distribution protocol: auth, pull, push |
-//! | `run`       | cc-run and cc-start: flags to spec, record, monitor, attach |
+//! | `run`       | cc-run, cc-create and cc-start: flags to spec, record, monitor, attach |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
 
 pub mod cgroup;

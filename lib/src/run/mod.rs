@@ -10,6 +10,9 @@
 //! 4. with `-d`, print the id once the command runs; otherwise attach to
 //!    the monitor, relay the terminal and signals, and exit with the
 //!    command's code.
+//!
+//! cc-create is steps 1 and 2 (`create`); cc-start is steps 3 and 4
+//! (`start`); cc-run is both (`run`).
 
 pub mod attach;
 pub mod config;
@@ -35,15 +38,19 @@ pub struct Outcome {
 /// Creates a container and starts it; in the foreground returns once it
 /// exits (or the client detaches), with `-d` once it runs.
 pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
+    let c = create(store, o)?;
+    crate::failpoint::hit("run.created");
+    // A bundle's terminal is the bundle's to say.
+    let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
+    start_new(store, &c, &RunOptions { tty, ..o.clone() })
+}
+
+/// Makes the container's record (cc-create; the first half of cc-run):
+/// its image or root, spec, name, folders and /etc files; status created.
+pub fn create(store: &Store, o: &RunOptions) -> Result<Container, Failure> {
     if let Some(dir) = &o.bundle {
         let spec = config::from_bundle(o, dir)?;
-        // The terminal is the bundle's to say.
-        let o = &RunOptions {
-            tty: spec.process.as_ref().is_some_and(|p| p.terminal),
-            ..o.clone()
-        };
-        let c = create_record(store, spec, o)?;
-        return start_new(store, &c, o);
+        return create_record(store, spec, o);
     }
     let image = match (&o.image, &o.rootfs) {
         (Some(name), None) => Some(image::resolve(store, name)?),
@@ -69,10 +76,7 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
         )?,
         None => config::build(o, image.as_ref())?,
     };
-    let c = create_record(store, spec, o)?;
-    drop(ids);
-    crate::failpoint::hit("run.created");
-    start_new(store, &c, o)
+    create_record(store, spec, o)
 }
 
 /// The record of `spec`, with its /etc files and `--cidfile`.
