@@ -30,7 +30,7 @@
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `ps`        | cc-ps: docker's filters over containers, the PORTS column, labels |
-//! | `lifecycle` | kill, stop, wait, remove |
+//! | `lifecycle` | kill, stop, pause, update, wait, remove |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `registry`  | the distribution protocol: auth, pull, push |

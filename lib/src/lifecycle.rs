@@ -1,5 +1,6 @@
-//! What programs do to existing containers, each step checked against the
-//! container's state: a wrong state is `Error::State` (exit 4).
+//! What programs do to existing containers (kill, stop, pause, update,
+//! wait, remove), each step checked against the container's state: a
+//! wrong state is `Error::State` (exit 4).
 
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill as send, Signal};
 use nix::unistd::Pid;
 
-use crate::cgroup::Cgroup;
+use crate::cgroup::{Cgroup, Resources};
 use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -50,6 +51,38 @@ pub fn unpause(c: &Container) -> Result<()> {
         )));
     }
     Cgroup::open(&c.cgroup_name()).thaw()
+}
+
+/// cc-update: merges `new` into the limits of the container's record, so
+/// every later start applies them, and writes them to its group if it
+/// runs. The merged limits are checked first (docker's rules: memory-swap
+/// not below memory), and a limit the host cannot apply fails before the
+/// record changes.
+pub fn update(store: &Store, id: &str, new: &crate::spec::Resources) -> Result<()> {
+    container::change(store, id, |c| {
+        let linux = c.spec.linux.get_or_insert_with(Default::default);
+        let mut merged = linux.resources.clone().unwrap_or_default();
+        merged.merge(new);
+        crate::cgroup::check_resources(&Resources::of(&merged)?)?;
+        if c.status() == Status::Running {
+            // Only what changed, whole: a quota with its period, memory
+            // with its memory-swap (whose kernel value depends on it).
+            let all = Resources::of(&merged)?;
+            let mut now = Resources::of(new)?;
+            if now.cpu_quota.is_some() || now.cpu_period.is_some() {
+                now.cpu_quota = all.cpu_quota;
+                now.cpu_period = all.cpu_period;
+            }
+            if now.memory.is_some() || now.memory_swap.is_some() {
+                now.memory = all.memory;
+                now.memory_swap = all.memory_swap;
+            }
+            Cgroup::open(&c.cgroup_name()).update(&now)?;
+        }
+        let linux = c.spec.linux.get_or_insert_with(Default::default);
+        linux.resources = Some(merged);
+        c.save_spec()
+    })
 }
 
 /// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.

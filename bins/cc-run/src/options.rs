@@ -4,7 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use cc_lib::cgroup::{cpus_to_quota, parse_size, pids_limit, Manager, Resources};
+use cc_lib::cgroup::{
+    cpus_to_quota, parse_memory_swap, parse_size, pids_limit, Manager, Resources,
+};
 use cc_lib::error::Error;
 use cc_lib::image::reference::Reference;
 use cc_lib::run::{Net, RunOptions};
@@ -185,22 +187,12 @@ pub fn options(
     let (image, command) = image_and_command(&a, args)?;
     let env = environment(&a)?;
     let memory = a.memory.as_deref().map(parse_size).transpose()?;
-    let memory_swap = match a.memory_swap.as_deref() {
-        Some("-1") => Some(-1),
-        s => s.map(parse_size).transpose()?,
-    };
-    let (cpu_quota, cpu_period) = match a.cpus {
-        Some(c) if c > 0.0 => {
-            let (q, p) = cpus_to_quota(c);
-            (Some(q), Some(p))
-        }
-        Some(c) => {
-            return Err(Error::Usage(format!(
-                "invalid --cpus '{c}': must be more than 0"
-            )))
-        }
-        None => (None, None),
-    };
+    let memory_swap = a
+        .memory_swap
+        .as_deref()
+        .map(parse_memory_swap)
+        .transpose()?;
+    let (cpu_quota, cpu_period) = a.cpus.map(cpus_to_quota).transpose()?.unzip();
     let sec = security_opts(&a.security_opt)?;
     Ok(RunOptions {
         image,
