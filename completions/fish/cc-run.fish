@@ -5,6 +5,7 @@ complete -c cc-run -l bundle -d 'Run an OCI bundle (a folder with config.json, a
 complete -c cc-run -l name -d 'Name the container' -r
 complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
 complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup, so a container\'s log takes at most about twice SIZE on disk; 0 for no cap' -r
+complete -c cc-run -l restart -d 'Restart the command when it ends: no, on-failure[:N] (a non-zero exit, at most N times), always, unless-stopped; the container\'s monitor does it, with docker\'s back-off (100 ms, doubling). A stop by the user (cc-stop, cc-kill) ends it; after a reboot `cc-start --all-restartable` starts always and unless-stopped ones' -r
 complete -c cc-run -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
 complete -c cc-run -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
 complete -c cc-run -l env-file -d 'Read environment variables from a file of K=V lines' -r -F

@@ -10,6 +10,7 @@ use nix::sys::signal::{kill as send, Signal};
 use nix::unistd::Pid;
 
 use crate::cgroup::{Cgroup, Resources};
+use crate::container::restart::{self, Policy};
 use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -19,11 +20,45 @@ use crate::store::Store;
 /// act on it.
 pub fn kill(c: &Container, sig: Signal) -> Result<()> {
     let pid = c.running_pid()?;
+    if ends_it(c, sig) {
+        user_stopped(c)?;
+    }
     send(Pid::from_raw(pid), sig)
         .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))?;
     let cg = Cgroup::open(&c.cgroup_name());
     if cg.frozen() {
         cg.thaw()?;
+    }
+    Ok(())
+}
+
+/// Whether `sig` is one the user ends a container with: then `--restart`
+/// does not bring it back (docker's "manually stopped").
+fn ends_it(c: &Container, sig: Signal) -> bool {
+    let stop = c
+        .annotation(container::ANN_STOP_SIGNAL)
+        .and_then(|s| parse_signal(s).ok());
+    matches!(
+        sig,
+        Signal::SIGKILL | Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT
+    ) || Some(sig) == stop
+}
+
+/// Notes a stop by the user for a container with a restart policy; a
+/// monitor waiting to restart it is woken (SIGTERM) and gives up.
+fn user_stopped(c: &Container) -> Result<()> {
+    if Policy::of(c) == Policy::No {
+        return Ok(());
+    }
+    restart::mark_user_stopped(c)?;
+    let s = c.state.derived();
+    if let Some(m) = live_pid(s.monitor_pid, s.monitor_start).filter(|_| s.restarting) {
+        let fd = pidfd(m);
+        let _ = send(Pid::from_raw(m), Signal::SIGTERM);
+        if let Some(fd) = fd {
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            let _ = poll(&mut fds, PollTimeout::from(2000u16));
+        }
     }
     Ok(())
 }
@@ -55,16 +90,36 @@ pub fn unpause(c: &Container) -> Result<()> {
 
 /// cc-update: merges `new` into the limits of the container's record, so
 /// every later start applies them, and writes them to its group if it
-/// runs. The merged limits are checked first (docker's rules: memory-swap
+/// runs; a new restart `policy` holds from the process's next exit. The merged limits are checked first (docker's rules: memory-swap
 /// not below memory), and a limit the host cannot apply fails before the
 /// record changes.
-pub fn update(store: &Store, id: &str, new: &crate::spec::Resources) -> Result<()> {
+pub fn update(
+    store: &Store,
+    id: &str,
+    new: &crate::spec::Resources,
+    policy: Option<Policy>,
+) -> Result<()> {
     container::change(store, id, |c| {
+        if let Some(p) = policy {
+            if p != Policy::No && c.annotation(container::ANN_RM).is_some() {
+                return Err(Error::Usage(format!(
+                    "container '{}' has --rm: it cannot have a restart policy",
+                    c.name()
+                )));
+            }
+            match p {
+                Policy::No => c.spec.annotations.remove(restart::ANN_RESTART),
+                p => c
+                    .spec
+                    .annotations
+                    .insert(restart::ANN_RESTART.into(), p.as_string()),
+            };
+        }
         let linux = c.spec.linux.get_or_insert_with(Default::default);
         let mut merged = linux.resources.clone().unwrap_or_default();
         merged.merge(new);
         crate::cgroup::check_resources(&Resources::of(&merged)?)?;
-        if c.status() == Status::Running {
+        if c.status() == Status::Running && Resources::of(new)? != Resources::default() {
             // Only what changed, whole: a quota with its period, memory
             // with its memory-swap (whose kernel value depends on it).
             let all = Resources::of(&merged)?;
@@ -88,6 +143,9 @@ pub fn update(store: &Store, id: &str, new: &crate::spec::Resources) -> Result<(
 /// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.
 /// Stopping a container that is not running is not an error (docker).
 pub fn stop(store: &Store, c: &Container, timeout: Duration) -> Result<()> {
+    user_stopped(&container::load(store, &c.id)?)?;
+    // As it is now: a restart may have just started it again.
+    let c = &container::load(store, &c.id)?;
     if c.status() != Status::Running {
         return Ok(());
     }

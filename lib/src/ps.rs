@@ -121,6 +121,7 @@ pub fn status_word(c: &Container) -> &'static str {
         Status::Created => "created",
         Status::Running if c.paused() => "paused",
         Status::Running => "running",
+        Status::Exited if c.state.derived().restarting => "restarting",
         Status::Exited => "exited",
     }
 }

@@ -137,7 +137,8 @@ fn command_line(c: &Container) -> String {
         .unwrap_or_default()
 }
 
-/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
+/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Restarting (1) 1 second ago`,
+/// `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
 pub fn status(c: &Container) -> String {
     let s = c.state.derived();
     let since = |t: &Option<String>| {
@@ -155,6 +156,11 @@ pub fn status(c: &Container) -> String {
                 false => up,
             }
         }
+        Status::Exited if s.restarting => format!(
+            "Restarting ({}) {}",
+            s.exit_code.unwrap_or(-1),
+            since(&s.finished_at)
+        ),
         Status::Exited => match s.exit_code {
             Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
             None => "Exited (unknown)".into(),

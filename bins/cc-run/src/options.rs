@@ -44,6 +44,13 @@ pub struct ContainerArgs {
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Restart the command when it ends: no, on-failure[:N] (a non-zero
+    /// exit, at most N times), always, unless-stopped; the container's
+    /// monitor does it, with docker's back-off (100 ms, doubling). A stop
+    /// by the user (cc-stop, cc-kill) ends it; after a reboot
+    /// `cc-start --all-restartable` starts always and unless-stopped ones
+    #[arg(long, value_name = "POLICY", default_value = "no")]
+    pub restart: String,
     /// Keep stdin open
     #[arg(short, long)]
     pub interactive: bool,
@@ -207,6 +214,7 @@ pub fn options(
         hostname: a.hostname,
         name: a.name,
         rm: a.rm,
+        restart: cc_lib::container::restart::Policy::parse(&a.restart)?,
         init: a.init,
         interactive: a.interactive,
         tty: a.tty,

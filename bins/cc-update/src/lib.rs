@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use cc_lib::cgroup::{cpus_to_quota, parse_memory_swap, parse_size, pids_update, Resources};
 use cc_lib::cli::{each, StoreOpts};
+use cc_lib::container::restart::Policy;
 use cc_lib::error::Error;
 use cc_lib::{container, lifecycle, Result};
 use clap::{CommandFactory, Parser};
@@ -30,6 +31,10 @@ pub struct Args {
     /// Maximum number of processes at once, 0 or -1 for no limit of cc's
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped (see
+    /// cc-run); a running container's monitor follows it from the next exit
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
     /// Containers: names, ids or unique id prefixes (`-` reads stdin)
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -55,13 +60,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         pids: pids_update(a.pids_limit)?,
         ..Default::default()
     };
-    if res == Resources::default() {
+    let policy = a.restart.as_deref().map(Policy::parse).transpose()?;
+    if res == Resources::default() && policy.is_none() {
         return Err(Error::Usage("give at least one limit to change".into()));
     }
     let new = res.to_spec();
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
-        lifecycle::update(&store, &c.id, &new)?;
+        lifecycle::update(&store, &c.id, &new, policy)?;
         println!("{q}");
         Ok(())
     }))

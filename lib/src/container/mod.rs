@@ -6,6 +6,7 @@
 pub mod exit;
 pub mod names;
 pub mod pending;
+pub mod restart;
 pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};

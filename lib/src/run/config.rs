@@ -77,6 +77,8 @@ pub struct RunOptions {
     pub hostname: Option<String>,
     pub name: Option<String>,
     pub rm: bool,
+    /// `--restart`: kept by the monitor (see `container::restart`).
+    pub restart: crate::container::restart::Policy,
     pub init: bool,
     pub interactive: bool,
     pub tty: bool,
