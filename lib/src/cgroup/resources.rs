@@ -455,9 +455,11 @@ mod tests {
 
     #[test]
     fn cpus_become_quota_and_period() {
-        assert_eq!(cpus_to_quota(0.5), (50_000, 100_000));
-        assert_eq!(cpus_to_quota(2.0), (200_000, 100_000));
-        assert_eq!(cpus_to_quota(0.01), (1_000, 100_000));
+        assert_eq!(cpus_to_quota(0.5).unwrap(), (50_000, 100_000));
+        assert_eq!(cpus_to_quota(2.0).unwrap(), (200_000, 100_000));
+        assert_eq!(cpus_to_quota(0.01).unwrap(), (1_000, 100_000));
+        assert_eq!(cpus_to_quota(0.0).unwrap_err().code(), 2);
+        assert_eq!(cpus_to_quota(-1.0).unwrap_err().code(), 2);
     }
 
     #[test]
