@@ -6,7 +6,7 @@ use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
 mod options;
-pub use options::{fetch, options, ContainerArgs, Pull};
+pub use options::{fetch, options, ContainerArgs, Limits, Pull};
 
 /// Run a command in a new container. In the foreground cc-run exits with
 /// the command's status (125 cc failed, 126 cannot execute, 127 not found,

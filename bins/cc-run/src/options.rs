@@ -13,6 +13,42 @@ use cc_lib::run::{Net, RunOptions};
 use cc_lib::Result;
 use clap::Args;
 
+/// The cgroup limits cc-run, cc-create and cc-update share.
+#[derive(Debug, Args)]
+pub struct Limits {
+    /// Memory limit (b, k, m, g)
+    #[arg(short, long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Memory plus swap limit (-1 for unlimited swap)
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long, value_name = "N")]
+    pub cpu_shares: Option<u64>,
+    /// Number of CPUs (CFS quota), e.g. 0.5
+    #[arg(long, value_name = "FLOAT")]
+    pub cpus: Option<f64>,
+}
+
+impl Limits {
+    /// The limits given, parsed (docker's sizes, `--cpus` as a CFS quota).
+    pub fn resources(&self) -> Result<Resources> {
+        let (cpu_quota, cpu_period) = self.cpus.map(cpus_to_quota).transpose()?.unzip();
+        Ok(Resources {
+            memory: self.memory.as_deref().map(parse_size).transpose()?,
+            memory_swap: self
+                .memory_swap
+                .as_deref()
+                .map(parse_memory_swap)
+                .transpose()?,
+            cpu_shares: self.cpu_shares,
+            cpu_quota,
+            cpu_period,
+            ..Default::default()
+        })
+    }
+}
+
 /// The options of the container itself, as docker create takes them.
 #[derive(Debug, Args)]
 pub struct ContainerArgs {
@@ -105,18 +141,8 @@ pub struct ContainerArgs {
     /// Publish every port the image exposes on free host ports
     #[arg(short = 'P', long)]
     pub publish_all: bool,
-    /// Memory limit (b, k, m, g)
-    #[arg(short, long, value_name = "SIZE")]
-    pub memory: Option<String>,
-    /// Memory plus swap limit (-1 for unlimited swap)
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long, value_name = "N")]
-    pub cpu_shares: Option<u64>,
-    /// Number of CPUs (CFS quota), e.g. 0.5
-    #[arg(long, value_name = "FLOAT")]
-    pub cpus: Option<f64>,
+    #[command(flatten)]
+    pub limits: Limits,
     /// Maximum number of processes at once: 2048 by default (podman's),
     /// 0 or -1 for no limit of cc's
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -193,13 +219,6 @@ pub fn options(
     let args = std::mem::take(&mut a.args);
     let (image, command) = image_and_command(&a, args)?;
     let env = environment(&a)?;
-    let memory = a.memory.as_deref().map(parse_size).transpose()?;
-    let memory_swap = a
-        .memory_swap
-        .as_deref()
-        .map(parse_memory_swap)
-        .transpose()?;
-    let (cpu_quota, cpu_period) = a.cpus.map(cpus_to_quota).transpose()?.unzip();
     let sec = security_opts(&a.security_opt)?;
     Ok(RunOptions {
         image,
@@ -225,13 +244,8 @@ pub fn options(
         volumes: a.volumes,
         tmpfs: a.tmpfs,
         resources: Resources {
-            memory,
-            memory_swap,
-            cpu_shares: a.cpu_shares,
-            cpu_quota,
-            cpu_period,
             pids: pids_limit(a.pids_limit)?,
-            ..Default::default()
+            ..a.limits.resources()?
         },
         detach,
         cidfile: a.cidfile,

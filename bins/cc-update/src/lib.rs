@@ -1,10 +1,11 @@
 use std::process::ExitCode;
 
-use cc_lib::cgroup::{cpus_to_quota, parse_memory_swap, parse_size, pids_update, Resources};
+use cc_lib::cgroup::{pids_update, Resources};
 use cc_lib::cli::{each, StoreOpts};
 use cc_lib::container::restart::Policy;
 use cc_lib::error::Error;
 use cc_lib::{container, lifecycle, Result};
+use cc_run::Limits;
 use clap::{CommandFactory, Parser};
 
 /// Change the limits of containers, running or not: written to a running
@@ -16,18 +17,8 @@ use clap::{CommandFactory, Parser};
 pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
-    /// Memory limit (b, k, m, g)
-    #[arg(short, long, value_name = "SIZE")]
-    pub memory: Option<String>,
-    /// Memory plus swap limit (-1 for unlimited swap)
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long, value_name = "N")]
-    pub cpu_shares: Option<u64>,
-    /// Number of CPUs (CFS quota), e.g. 0.5
-    #[arg(long, value_name = "FLOAT")]
-    pub cpus: Option<f64>,
+    #[command(flatten)]
+    pub limits: Limits,
     /// Maximum number of processes at once, 0 or -1 for no limit of cc's
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
@@ -46,23 +37,13 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    let (cpu_quota, cpu_period) = a.cpus.map(cpus_to_quota).transpose()?.unzip();
     let res = Resources {
-        memory: a.memory.as_deref().map(parse_size).transpose()?,
-        memory_swap: a
-            .memory_swap
-            .as_deref()
-            .map(parse_memory_swap)
-            .transpose()?,
-        cpu_shares: a.cpu_shares,
-        cpu_quota,
-        cpu_period,
         pids: pids_update(a.pids_limit)?,
-        ..Default::default()
+        ..a.limits.resources()?
     };
     let policy = a.restart.as_deref().map(Policy::parse).transpose()?;
     if res == Resources::default() && policy.is_none() {
-        return Err(Error::Usage("give at least one limit to change".into()));
+        return Err(Error::Usage("give a limit or --restart to change".into()));
     }
     let new = res.to_spec();
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
