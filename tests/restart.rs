@@ -206,3 +206,31 @@ fn cc_update_changes_the_policy_of_a_running_container() {
     env.ok("cc-rm", ["u"]);
     assert_no_leaks(&env);
 }
+
+#[test]
+fn a_restarting_container_is_removed_only_with_force() {
+    root_or_skip!();
+    let env = support::env_with_img();
+    let id = env.run_d([
+        "--name",
+        "r",
+        "--restart",
+        "always",
+        "img",
+        "sh",
+        "-c",
+        "exit 1",
+    ]);
+    wait_for(T, "r to be restarting", || {
+        (count(&env, "r") >= 4 && env.inspect("State.Status", "r") == "restarting").then_some(())
+    });
+    let out = env.run("cc-rm", ["r"]);
+    assert_code(&out, 4, "cc-rm of a restarting container");
+    assert_one_line_error(&out, "cc-rm");
+    env.ok("cc-rm", ["-f", "r"]);
+    wait_for(T, "its monitor to end", || {
+        monitor_pids(&id).is_empty().then_some(())
+    });
+    assert!(env.container_ids().is_empty());
+    assert_no_leaks(&env);
+}

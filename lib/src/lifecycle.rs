@@ -243,6 +243,17 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 /// Of several programs removing one container, one removes it and the
 /// others get `NotFound`.
 pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
+    if c.state.derived().restarting {
+        if !force {
+            return Err(Error::State(format!(
+                "container '{}' is restarting: stop it first or use -f",
+                c.name()
+            )));
+        }
+        // Its monitor gives up; a restart it began meanwhile dies below.
+        user_stopped(c)?;
+    }
+    let c = &container::load(store, &c.id)?;
     if c.status() == Status::Running {
         if !force {
             return Err(Error::State(format!(
