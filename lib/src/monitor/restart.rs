@@ -5,7 +5,7 @@
 //! lasted 10 s. While it waits the record says `restarting` and the
 //! monitor keeps the monitor lock, so a cc-start cannot start it twice.
 //! A stop by the user (`container::restart::user_stopped`), or a
-//! terminating signal to the monitor while it waits, ends the restarts.
+//! terminating signal to the monitor (a shutdown), ends the restarts.
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -32,6 +32,7 @@ pub(super) fn serve(store: &Store, c: &mut Container, mut m: Monitor) {
         }
         let code = c.state.exit_code.unwrap_or(125);
         if !Policy::of(c).restarts(code, c.state.restart_count)
+            || m.told_to_end
             || restart::user_stopped(c)
             || !c.dir.exists()
         {

@@ -206,6 +206,9 @@ pub(super) struct Monitor {
     _held: File,
     /// Something happened since the last idle trim.
     busy: bool,
+    /// We were told to end (SIGTERM, SIGINT, SIGQUIT: a shutdown) and
+    /// passed it on: no `--restart` after that.
+    pub(super) told_to_end: bool,
 }
 
 impl Monitor {
@@ -281,6 +284,7 @@ impl Monitor {
             net,
             buf: Vec::new(),
             busy: false,
+            told_to_end: false,
             _held: held,
         })
     }
@@ -453,6 +457,7 @@ impl Monitor {
             if sig.ssi_signo as i32 == libc::SIGCHLD {
                 child_ended = true;
             } else if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
+                self.told_to_end |= s != Signal::SIGHUP;
                 let _ = nix::sys::signal::kill(self.pid, s);
             }
         }
