@@ -150,6 +150,7 @@ fn docker_shaped_keys() {
             "NetworkSettings",
             "Path",
             "ResolvConfPath",
+            "RestartCount",
             "State"
         ]
     );
@@ -161,7 +162,9 @@ fn docker_shaped_keys() {
             "FinishedAt",
             "MonitorPid",
             "OOMKilled",
+            "Paused",
             "Pid",
+            "Restarting",
             "Running",
             "Signal",
             "StartedAt",
@@ -202,6 +205,7 @@ fn docker_shaped_keys() {
             "PortBindings",
             "ReadonlyPaths",
             "ReadonlyRootfs",
+            "RestartPolicy",
             "Seccomp"
         ]
     );

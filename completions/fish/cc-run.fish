@@ -1,10 +1,11 @@
 complete -c cc-run -l root -d 'The store\'s root folder' -r -F
+complete -c cc-run -l detach-keys -d 'Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)' -r
 complete -c cc-run -l rootfs -d 'Run on this folder as the root instead of an image' -r -F
 complete -c cc-run -l bundle -d 'Run an OCI bundle (a folder with config.json, as `runc spec` makes) as a cc container: its process, root, mounts, namespaces, limits and security settings as the bundle says, with cc\'s monitor, logs and network (--net; the host\'s if the bundle has no network namespace). Options that would change the spec are refused with it' -r -F
 complete -c cc-run -l name -d 'Name the container' -r
 complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
 complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup, so a container\'s log takes at most about twice SIZE on disk; 0 for no cap' -r
-complete -c cc-run -l detach-keys -d 'Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)' -r
+complete -c cc-run -l restart -d 'Restart the command when it ends: no, on-failure[:N] (a non-zero exit, at most N times), always, unless-stopped; the container\'s monitor does it, with docker\'s back-off (100 ms, doubling). A stop by the user (cc-stop, cc-kill) ends it; after a reboot `cc-start --all-restartable` starts always and unless-stopped ones' -r
 complete -c cc-run -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
 complete -c cc-run -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
 complete -c cc-run -l env-file -d 'Read environment variables from a file of K=V lines' -r -F

@@ -2,6 +2,7 @@ complete -c cc-start -l root -d 'The store\'s root folder' -r -F
 complete -c cc-start -l detach-keys -d 'Keys that detach (default ctrl-p,ctrl-q; "" for none)' -r
 complete -c cc-start -s a -l attach -d 'Attach to the container\'s output (one container only)'
 complete -c cc-start -s i -l interactive -d 'Attach stdin too (the container must have been created with -i)'
+complete -c cc-start -l all-restartable -d 'Start every container whose restart policy brings it back after a reboot (always; unless-stopped when the user had not stopped it), and print their ids: what contrib/cc-restart.service runs at boot'
 complete -c cc-start -s h -l help -d 'Print help'
 complete -c cc-start -s V -l version -d 'Print version'
 

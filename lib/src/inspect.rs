@@ -88,6 +88,7 @@ pub fn image_json(i: &Image) -> Value {
 pub fn container_json(store: &Store, c: &Container) -> Value {
     let s = c.state.derived();
     let p = c.spec.process.clone().unwrap_or_default();
+    let paused = c.paused();
     json!({
         "Id": c.id,
         "Name": c.name(),
@@ -95,8 +96,14 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
         "Path": p.args.first(),
         "Args": p.args.get(1..).unwrap_or_default(),
         "State": {
-            "Status": s.status.as_str(),
+            "Status": match (paused, s.restarting) {
+                (true, _) => "paused",
+                (_, true) => "restarting",
+                _ => s.status.as_str(),
+            },
             "Running": s.status == Status::Running,
+            "Paused": paused,
+            "Restarting": s.restarting,
             "Pid": s.pid.unwrap_or(0),
             "ExitCode": s.exit_code,
             "Signal": s.signal,
@@ -106,6 +113,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "Error": s.error,
             "MonitorPid": s.monitor_pid.unwrap_or(0),
         },
+        "RestartCount": s.restart_count,
         "LogPath": c.dir.join("ctr.log"),
         // Bytes the log takes: ctr.log and its one backup.
         "LogSize": log_size(&c.dir),
@@ -140,6 +148,17 @@ fn config(c: &Container, p: &Process) -> Value {
     })
 }
 
+/// docker's `{"Name": "on-failure", "MaximumRetryCount": 2}`.
+fn restart_policy(c: &Container) -> Value {
+    use crate::container::restart::Policy;
+    let policy = Policy::of(c);
+    let (name, max) = match policy {
+        Policy::OnFailure(n) => ("on-failure".to_string(), n.unwrap_or(0)),
+        p => (p.as_string(), 0),
+    };
+    json!({ "Name": name, "MaximumRetryCount": max })
+}
+
 /// docker's HostConfig: limits, privileges, log, network and ports.
 fn host_config(c: &Container, p: &Process) -> Value {
     let res: Resources = c
@@ -164,6 +183,7 @@ fn host_config(c: &Container, p: &Process) -> Value {
         "MaskedPaths": c.spec.linux.as_ref().map(|l| l.masked_paths.clone()).unwrap_or_default(),
         "ReadonlyPaths": c.spec.linux.as_ref().map(|l| l.readonly_paths.clone()).unwrap_or_default(),
         "AutoRemove": c.annotation(container::ANN_RM).is_some(),
+        "RestartPolicy": restart_policy(c),
         // ctr.log rotates past MaxSize bytes (one backup); null: no cap.
         "LogConfig": {
             "MaxSize": c.annotation(container::ANN_LOG_MAX).and_then(|m| m.parse::<u64>().ok())

@@ -33,13 +33,13 @@
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `ps`        | cc-ps: docker's filters over containers, the PORTS and SIZE columns, labels |
-//! | `lifecycle` | kill, stop, wait, remove |
+//! | `lifecycle` | kill, stop, pause, update, wait, remove |
 //! | `prune`     | cc-prune: stopped containers, unused images, network leftovers |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
 //! | `registry`  | the distribution protocol: auth, pull, push |
-//! | `run`       | cc-run and cc-start: flags to spec, record, monitor, attach |
+//! | `run`       | cc-run, cc-create and cc-start: flags to spec, record, monitor, attach |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
 
 pub mod cgroup;

@@ -1,5 +1,6 @@
-//! What programs do to existing containers, each step checked against the
-//! container's state: a wrong state is `Error::State` (exit 4).
+//! What programs do to existing containers (kill, stop, pause, update,
+//! wait, remove), each step checked against the container's state: a
+//! wrong state is `Error::State` (exit 4).
 
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -8,24 +9,145 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill as send, Signal};
 use nix::unistd::Pid;
 
-use crate::cgroup::Cgroup;
+use crate::cgroup::{Cgroup, Resources};
+use crate::container::restart::{self, Policy};
 use crate::container::{self, state::pid_start_time, Container, Status};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-/// Sends `sig` to the container's main process (a `kill` event).
+/// Sends `sig` to the container's main process (a `kill` event). A paused
+/// container is thawed after the signal, as runc and docker do: frozen,
+/// it could not act on it.
 pub fn kill(store: &Store, c: &Container, sig: Signal) -> Result<()> {
     let pid = c.running_pid()?;
+    if ends_it(c, sig) {
+        user_stopped(c)?;
+    }
     send(Pid::from_raw(pid), sig)
         .map_err(|e| Error::sys(format!("signal container '{}'", c.name()), e.into()))?;
     let number = (sig as i32).to_string();
     container::event(store, c, "kill", &[("signal", &number)]);
+    let cg = Cgroup::open(&c.cgroup_name());
+    if cg.frozen() {
+        cg.thaw()?;
+    }
     Ok(())
+}
+
+/// Whether `sig` is one the user ends a container with: then `--restart`
+/// does not bring it back (docker's "manually stopped").
+fn ends_it(c: &Container, sig: Signal) -> bool {
+    let stop = c
+        .annotation(container::ANN_STOP_SIGNAL)
+        .and_then(|s| parse_signal(s).ok());
+    matches!(
+        sig,
+        Signal::SIGKILL | Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT
+    ) || Some(sig) == stop
+}
+
+/// Notes a stop by the user for a container with a restart policy; a
+/// monitor waiting to restart it is woken (SIGTERM) and gives up.
+fn user_stopped(c: &Container) -> Result<()> {
+    if Policy::of(c) == Policy::No {
+        return Ok(());
+    }
+    restart::mark_user_stopped(c)?;
+    let s = c.state.derived();
+    if let Some(m) = live_pid(s.monitor_pid, s.monitor_start).filter(|_| s.restarting) {
+        let fd = pidfd(m);
+        let _ = send(Pid::from_raw(m), Signal::SIGTERM);
+        if let Some(fd) = fd {
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            let _ = poll(&mut fds, PollTimeout::from(2000u16));
+        }
+    }
+    Ok(())
+}
+
+/// cc-pause: freezes every process of a running container (the v1
+/// freezer's freezer.state, v2's cgroup.freeze); returns once they are.
+pub fn pause(c: &Container) -> Result<()> {
+    c.running_pid()?;
+    if c.paused() {
+        return Err(Error::State(format!(
+            "container '{}' is already paused",
+            c.name()
+        )));
+    }
+    Cgroup::open(&c.cgroup_name()).freeze()
+}
+
+/// cc-unpause: thaws what `pause` froze.
+pub fn unpause(c: &Container) -> Result<()> {
+    c.running_pid()?;
+    if !c.paused() {
+        return Err(Error::State(format!(
+            "container '{}' is not paused",
+            c.name()
+        )));
+    }
+    Cgroup::open(&c.cgroup_name()).thaw()
+}
+
+/// cc-update: merges `new` into the limits of the container's record, so
+/// every later start applies them, and writes them to its group if it
+/// runs; a new restart `policy` holds from the process's next exit. The merged limits are checked first (docker's rules: memory-swap
+/// not below memory), and a limit the host cannot apply fails before the
+/// record changes.
+pub fn update(
+    store: &Store,
+    id: &str,
+    new: &crate::spec::Resources,
+    policy: Option<Policy>,
+) -> Result<()> {
+    container::change(store, id, |c| {
+        if let Some(p) = policy {
+            if p != Policy::No && c.annotation(container::ANN_RM).is_some() {
+                return Err(Error::Usage(format!(
+                    "container '{}' has --rm: it cannot have a restart policy",
+                    c.name()
+                )));
+            }
+            match p {
+                Policy::No => c.spec.annotations.remove(restart::ANN_RESTART),
+                p => c
+                    .spec
+                    .annotations
+                    .insert(restart::ANN_RESTART.into(), p.as_string()),
+            };
+        }
+        let linux = c.spec.linux.get_or_insert_with(Default::default);
+        let mut merged = linux.resources.clone().unwrap_or_default();
+        merged.merge(new);
+        crate::cgroup::check_resources(&Resources::of(&merged)?)?;
+        if c.status() == Status::Running && Resources::of(new)? != Resources::default() {
+            // Only what changed, whole: a quota with its period, memory
+            // with its memory-swap (whose kernel value depends on it).
+            let all = Resources::of(&merged)?;
+            let mut now = Resources::of(new)?;
+            if now.cpu_quota.is_some() || now.cpu_period.is_some() {
+                now.cpu_quota = all.cpu_quota;
+                now.cpu_period = all.cpu_period;
+            }
+            if now.memory.is_some() || now.memory_swap.is_some() {
+                now.memory = all.memory;
+                now.memory_swap = all.memory_swap;
+            }
+            Cgroup::open(&c.cgroup_name()).update(&now)?;
+        }
+        let linux = c.spec.linux.get_or_insert_with(Default::default);
+        linux.resources = Some(merged);
+        c.save_spec()
+    })
 }
 
 /// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.
 /// Stopping a container that is not running is not an error (docker).
 pub fn stop(store: &Store, c: &Container, timeout: Duration) -> Result<()> {
+    user_stopped(&container::load(store, &c.id)?)?;
+    // As it is now: a restart may have just started it again.
+    let c = &container::load(store, &c.id)?;
     if c.status() != Status::Running {
         return Ok(());
     }
@@ -125,6 +247,17 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 /// Of several programs removing one container, one removes it and the
 /// others get `NotFound`.
 pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
+    if c.state.derived().restarting {
+        if !force {
+            return Err(Error::State(format!(
+                "container '{}' is restarting: stop it first or use -f",
+                c.name()
+            )));
+        }
+        // Its monitor gives up; a restart it began meanwhile dies below.
+        user_stopped(c)?;
+    }
+    let c = &container::load(store, &c.id)?;
     if c.status() == Status::Running {
         if !force {
             return Err(Error::State(format!(

@@ -112,11 +112,13 @@ fn has_label(c: &Container, want: &str) -> bool {
     filter::label_matches(&c.labels(), want)
 }
 
-/// docker's status words: created, running, exited.
+/// docker's status words: created, running, paused, exited.
 pub fn status_word(c: &Container) -> &'static str {
     match c.state.derived().status {
         Status::Created => "created",
+        Status::Running if c.paused() => "paused",
         Status::Running => "running",
+        Status::Exited if c.state.derived().restarting => "restarting",
         Status::Exited => "exited",
     }
 }
@@ -246,7 +248,8 @@ fn command_line(c: &Container) -> String {
         .unwrap_or_default()
 }
 
-/// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
+/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Restarting (1) 1 second ago`,
+/// `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
 pub fn status_text(c: &Container) -> String {
     let s = c.state.derived();
     let since = |t: &Option<String>| {
@@ -257,7 +260,18 @@ pub fn status_text(c: &Container) -> String {
     };
     match s.status {
         Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", since(&s.started_at).trim_end_matches(" ago")),
+        Status::Running => {
+            let up = format!("Up {}", since(&s.started_at).trim_end_matches(" ago"));
+            match c.paused() {
+                true => up + " (Paused)",
+                false => up,
+            }
+        }
+        Status::Exited if s.restarting => format!(
+            "Restarting ({}) {}",
+            s.exit_code.unwrap_or(-1),
+            since(&s.finished_at)
+        ),
         Status::Exited => match s.exit_code {
             Some(code) => format!("Exited ({code}) {}", since(&s.finished_at)),
             None => "Exited (unknown)".into(),

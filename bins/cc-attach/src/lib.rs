@@ -31,7 +31,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let pid = c.running_pid()?;
+    let pid = c.unpaused_pid()?;
     let keys = Keys::parse(a.detach_keys.as_deref())?;
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();

@@ -48,7 +48,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let pid = c.running_pid()?;
+    let pid = c.unpaused_pid()?;
     let process = c.spec.process.clone().unwrap_or_default();
     let mut env = process.env.clone();
     for kv in &a.env {

@@ -1,14 +1,12 @@
-use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cc_lib::cgroup::{cpus_to_quota, parse_size, pids_limit, Manager, Resources};
 use cc_lib::cli::StoreOpts;
-use cc_lib::error::Error;
-use cc_lib::image::reference::Reference;
-use cc_lib::run::{self, Net, RunOptions};
+use cc_lib::run;
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
+
+mod options;
+pub use options::{fetch, options, ContainerArgs, Limits, Pull};
 
 /// Run a command in a new container. In the foreground cc-run exits with
 /// the command's status (125 cc failed, 126 cannot execute, 127 not found,
@@ -27,193 +25,25 @@ pub struct Args {
     pub help: Option<bool>,
     #[command(flatten)]
     pub store: StoreOpts,
-    /// Run on this folder as the root instead of an image
-    #[arg(long, value_name = "DIR")]
-    pub rootfs: Option<PathBuf>,
-    /// Run an OCI bundle (a folder with config.json, as `runc spec` makes)
-    /// as a cc container: its process, root, mounts, namespaces, limits
-    /// and security settings as the bundle says, with cc's monitor, logs
-    /// and network (--net; the host's if the bundle has no network
-    /// namespace). Options that would change the spec are refused with it.
-    #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "rootfs", "args", "env", "env_file", "label", "user", "workdir", "hostname", "entrypoint",
-        "volumes", "tmpfs", "read_only", "memory", "memory_swap", "cpu_shares", "cpus",
-        "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
-        "userns", "uidmap", "gidmap", "tty", "cgroupns",
-    ])]
-    pub bundle: Option<PathBuf>,
-    /// Name the container
-    #[arg(long)]
-    pub name: Option<String>,
     /// Run in the background: print the id once the command has started
     #[arg(short, long)]
     pub detach: bool,
-    /// Write the container's id to FILE (which must not exist)
-    #[arg(long, value_name = "FILE")]
-    pub cidfile: Option<PathBuf>,
-    /// Rotate the log past SIZE (b, k, m, g), keeping one backup, so a
-    /// container's log takes at most about twice SIZE on disk; 0 for no cap
-    #[arg(long, value_name = "SIZE", default_value = "100m")]
-    pub log_max_size: String,
     /// Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
-    /// Remove the container when it exits
-    #[arg(long)]
-    pub rm: bool,
-    /// Keep stdin open
-    #[arg(short, long)]
-    pub interactive: bool,
-    /// Allocate a pseudo-terminal
-    #[arg(short, long)]
-    pub tty: bool,
-    /// Set an environment variable; `-e K` takes K from cc-run's environment
-    #[arg(short, long = "env", value_name = "K=V")]
-    pub env: Vec<String>,
-    /// Set a label on the container (after the image's), KEY[=VALUE]
-    #[arg(short = 'l', long = "label", value_name = "K=V")]
-    pub label: Vec<String>,
-    /// Read environment variables from a file of K=V lines
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Vec<PathBuf>,
-    /// Run as USER[:GROUP], names from the image's /etc/passwd or numbers
-    #[arg(short, long)]
-    pub user: Option<String>,
-    /// Working folder inside the container (created when missing)
-    #[arg(short, long, value_name = "DIR")]
-    pub workdir: Option<String>,
-    /// The container's hostname (default: its short id)
-    #[arg(long, short = 'h')]
-    pub hostname: Option<String>,
-    /// Override the image's entrypoint (`""` clears it)
-    #[arg(long)]
-    pub entrypoint: Option<String>,
-    /// Bind mount HOST:CONTAINER[:ro|rw], with the host folder's submounts;
-    /// `ro` makes them all read-only (as docker 25)
-    #[arg(short, long = "volume", value_name = "HOST:CTR[:ro]")]
-    pub volumes: Vec<String>,
-    /// Mount a tmpfs at PATH[:size=...,mode=...]
-    #[arg(long, value_name = "PATH[:OPTS]")]
-    pub tmpfs: Vec<String>,
-    /// Mount the root filesystem read-only
-    #[arg(long)]
-    pub read_only: bool,
-    /// Network: bridge (own namespace with an address on the store's
-    /// bridge and NAT), none (loopback only), host, or container:ID (share
-    /// that running container's)
-    #[arg(
-        long,
-        visible_alias = "network",
-        default_value = "bridge",
-        value_name = "MODE"
-    )]
-    pub net: Net,
-    /// Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp]
-    /// (no HOSTPORT: a free one; see cc-port)
-    #[arg(short = 'p', long = "publish", value_name = "SPEC")]
-    pub publish: Vec<String>,
-    /// Publish every port the image exposes on free host ports
-    #[arg(short = 'P', long)]
-    pub publish_all: bool,
-    /// Memory limit (b, k, m, g)
-    #[arg(short, long, value_name = "SIZE")]
-    pub memory: Option<String>,
-    /// Memory plus swap limit (-1 for unlimited swap)
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long, value_name = "N")]
-    pub cpu_shares: Option<u64>,
-    /// Number of CPUs (CFS quota), e.g. 0.5
-    #[arg(long, value_name = "FLOAT")]
-    pub cpus: Option<f64>,
-    /// Maximum number of processes at once: 2048 by default (podman's),
-    /// 0 or -1 for no limit of cc's
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub pids_limit: Option<i64>,
-    /// Every capability, no seccomp filter, every device, no masked or
-    /// read-only /proc paths, /sys writable
-    #[arg(long)]
-    pub privileged: bool,
-    /// Add a capability (CHOWN, NET_ADMIN, ..., or ALL)
-    #[arg(long, value_name = "CAP")]
-    pub cap_add: Vec<String>,
-    /// Drop a capability (or ALL)
-    #[arg(long, value_name = "CAP")]
-    pub cap_drop: Vec<String>,
-    /// Security options: no-new-privileges; seccomp=unconfined (no
-    /// filter); seccomp=FILE (a profile in docker's JSON format instead of
-    /// the default, which is docker's)
-    #[arg(long, value_name = "OPT")]
-    pub security_opt: Vec<String>,
-    /// Give the container a host device, HOST[:CONTAINER][:rwm] (allowed in
-    /// the device cgroup with those permissions, default rwm)
-    #[arg(long, value_name = "DEV")]
-    pub device: Vec<String>,
-    /// Run a small init as pid 1 that reaps zombies and forwards signals
-    #[arg(long)]
-    pub init: bool,
-    /// User namespace: host (none, the default); auto[:size=N] (root in the
-    /// container is an unprivileged range of N host ids, default 65536,
-    /// taken from the `cc` entry of /etc/subuid and /etc/subgid)
-    #[arg(long, value_name = "MODE")]
-    pub userns: Option<String>,
-    /// Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE
-    /// in a user namespace (repeatable; also the gid map without --gidmap)
-    #[arg(long, value_name = "CTR:HOST:SIZE")]
-    pub uidmap: Vec<String>,
-    /// Map container gids to host gids, as --uidmap
-    #[arg(long, value_name = "CTR:HOST:SIZE")]
-    pub gidmap: Vec<String>,
-    /// Who makes the container's cgroup: systemd (a transient scope
-    /// cc-ID.scope in machine.slice) or cgroupfs (/sys/fs/cgroup/cc/ID);
-    /// default systemd where systemd runs the machine on cgroup v2
-    #[arg(long, value_name = "MANAGER", env = "CC_CGROUP_MANAGER")]
-    pub cgroup_manager: Option<String>,
-    /// Cgroup namespace: private (the container's own, rooted at its group,
-    /// docker's default on cgroup v2) or host (the host's, as docker on v1;
-    /// /sys/fs/cgroup still shows only the container's groups)
-    #[arg(long, value_enum, value_name = "MODE", default_value = "private")]
-    pub cgroupns: Cgroupns,
-    /// Pull the image first: missing (when the store lacks it, docker's
-    /// default), always, or never
-    #[arg(
-        long,
-        value_enum,
-        default_value = "missing",
-        env = "CC_PULL",
-        value_name = "WHEN"
-    )]
-    pub pull: Pull,
-    /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
-    #[arg(trailing_var_arg = true, value_name = "IMAGE [COMMAND]")]
-    pub args: Vec<String>,
+    #[command(flatten)]
+    pub container: ContainerArgs,
 }
 
 pub fn command() -> clap::Command {
     Args::command()
 }
 
-/// `--pull`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Pull {
-    Missing,
-    Always,
-    Never,
-}
-
-/// `--cgroupns`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Cgroupns {
-    Private,
-    Host,
-}
-
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let detach = a.detach;
-    let pull = a.pull;
-    let o = options(a)?;
+    let pull = a.container.pull;
+    let o = options(a.container, a.detach, a.detach_keys)?;
     if let Some(name) = &o.image {
         fetch(&store, name, pull)?;
     }
@@ -225,189 +55,5 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Ok(ExitCode::from(out.code.unwrap_or(0)))
         }
         Err(f) => Ok(cc_lib::cli::failed(&f)),
-    }
-}
-
-fn options(mut a: Args) -> Result<RunOptions> {
-    let args = std::mem::take(&mut a.args);
-    let (image, command) = image_and_command(&a, args)?;
-    let env = environment(&a)?;
-    let memory = a.memory.as_deref().map(parse_size).transpose()?;
-    let memory_swap = match a.memory_swap.as_deref() {
-        Some("-1") => Some(-1),
-        s => s.map(parse_size).transpose()?,
-    };
-    let (cpu_quota, cpu_period) = match a.cpus {
-        Some(c) if c > 0.0 => {
-            let (q, p) = cpus_to_quota(c);
-            (Some(q), Some(p))
-        }
-        Some(c) => {
-            return Err(Error::Usage(format!(
-                "invalid --cpus '{c}': must be more than 0"
-            )))
-        }
-        None => (None, None),
-    };
-    let sec = security_opts(&a.security_opt)?;
-    Ok(RunOptions {
-        image,
-        rootfs: a.rootfs,
-        bundle: a.bundle,
-        command,
-        entrypoint: a.entrypoint,
-        env,
-        labels: a.label,
-        user: a.user,
-        workdir: a.workdir,
-        hostname: a.hostname,
-        name: a.name,
-        rm: a.rm,
-        init: a.init,
-        interactive: a.interactive,
-        tty: a.tty,
-        read_only: a.read_only,
-        net: Some(a.net),
-        ports: a.publish,
-        publish_all: a.publish_all,
-        volumes: a.volumes,
-        tmpfs: a.tmpfs,
-        resources: Resources {
-            memory,
-            memory_swap,
-            cpu_shares: a.cpu_shares,
-            cpu_quota,
-            cpu_period,
-            pids: pids_limit(a.pids_limit)?,
-            ..Default::default()
-        },
-        detach: a.detach,
-        cidfile: a.cidfile,
-        log_max: Some(parse_size(&a.log_max_size)? as u64).filter(|&n| n > 0),
-        detach_keys: a.detach_keys,
-        privileged: a.privileged,
-        cap_add: a.cap_add,
-        cap_drop: a.cap_drop,
-        no_new_privileges: sec.no_new_privileges,
-        seccomp_unconfined: sec.seccomp_unconfined,
-        seccomp_profile: sec.seccomp_profile,
-        devices: a.device,
-        userns: cc_lib::idmap::Userns::from_flags(a.userns.as_deref(), &a.uidmap, &a.gidmap)?,
-        host_cgroupns: a.cgroupns == Cgroupns::Host,
-        cgroup_manager: match a.cgroup_manager.as_deref() {
-            Some(m) => Manager::parse(m)?,
-            None => Manager::host_default(),
-        },
-    })
-}
-
-/// Pulls the image as `--pull` says, as cc-pull would with its defaults
-/// (the auth file's credentials; progress when stderr is a terminal).
-fn fetch(store: &cc_lib::store::Store, name: &str, when: Pull) -> Result<()> {
-    let pull = match when {
-        Pull::Never => false,
-        Pull::Always => true,
-        Pull::Missing => match cc_lib::image::resolve(store, name) {
-            Err(Error::NotFound { .. }) if Reference::parse(name).is_ok() => {
-                eprintln!("Unable to find image '{name}' locally");
-                true
-            }
-            _ => false,
-        },
-    };
-    if pull {
-        let opts = cc_lib::registry::Options {
-            progress: std::io::stderr().is_terminal(),
-            ..Default::default()
-        };
-        cc_lib::registry::pull::pull(store, name, &opts)?;
-    }
-    Ok(())
-}
-
-/// The image (the first of the trailing arguments, unless --rootfs or
-/// --bundle) and the command after it.
-fn image_and_command(a: &Args, args: Vec<String>) -> Result<(Option<String>, Vec<String>)> {
-    let mut args = args.into_iter();
-    let image = if a.rootfs.is_some() || a.bundle.is_some() {
-        None
-    } else {
-        args.next()
-    };
-    if let Some(flag) = image.as_deref().filter(|i| i.starts_with('-')) {
-        return Err(Error::Usage(format!("unknown option '{flag}'")));
-    }
-    if a.rootfs.is_none() && a.bundle.is_none() && image.is_none() {
-        return Err(Error::Usage(
-            "give an image, or --rootfs DIR and a command".into(),
-        ));
-    }
-    Ok((image, args.collect()))
-}
-
-/// `--env-file`s' lines, then `-e`s, each `K=V` (a bare `K` takes the
-/// caller's value, or is left out).
-fn environment(a: &Args) -> Result<Vec<String>> {
-    let mut env = Vec::new();
-    for f in &a.env_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::io("read env file", f, e))?;
-        env.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .filter_map(expand_env),
-        );
-    }
-    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
-    Ok(env)
-}
-
-#[derive(Default)]
-struct SecurityOpts {
-    no_new_privileges: bool,
-    seccomp_unconfined: bool,
-    seccomp_profile: Option<PathBuf>,
-}
-
-/// `--security-opt`: `no-new-privileges[=true|false]`,
-/// `seccomp=unconfined|FILE`; anything else is a usage error rather than
-/// silently ignored.
-fn security_opts(opts: &[String]) -> Result<SecurityOpts> {
-    let mut s = SecurityOpts::default();
-    for o in opts {
-        let seccomp = o
-            .strip_prefix("seccomp=")
-            .or_else(|| o.strip_prefix("seccomp:"));
-        match (o.as_str(), seccomp) {
-            (_, Some("unconfined")) => {
-                s.seccomp_unconfined = true;
-                s.seccomp_profile = None;
-            }
-            (_, Some(file)) if !file.is_empty() => {
-                s.seccomp_unconfined = false;
-                s.seccomp_profile = Some(PathBuf::from(file));
-            }
-            ("no-new-privileges" | "no-new-privileges=true" | "no-new-privileges:true", _) => {
-                s.no_new_privileges = true
-            }
-            ("no-new-privileges=false" | "no-new-privileges:false", _) => {
-                s.no_new_privileges = false
-            }
-            (other, _) => {
-                return Err(Error::Usage(format!(
-                    "unsupported security option '{other}'"
-                )))
-            }
-        }
-    }
-    Ok(s)
-}
-
-/// `K=V` as is; `K` alone takes K from our environment, or is dropped.
-fn expand_env(s: &str) -> Option<String> {
-    if s.contains('=') {
-        Some(s.to_string())
-    } else {
-        std::env::var(s).ok().map(|v| format!("{s}={v}"))
     }
 }

@@ -25,8 +25,13 @@ pub struct Args {
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
     /// Containers: names, ids or unique id prefixes (`-` reads stdin)
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all_restartable")]
     pub containers: Vec<String>,
+    /// Start every container whose restart policy brings it back after a
+    /// reboot (always; unless-stopped when the user had not stopped it),
+    /// and print their ids: what contrib/cc-restart.service runs at boot
+    #[arg(long, conflicts_with_all = ["containers", "attach", "interactive"])]
+    pub all_restartable: bool,
 }
 
 pub fn command() -> clap::Command {
@@ -35,7 +40,13 @@ pub fn command() -> clap::Command {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
-    let ids = cc_lib::cli::expand_stdin(a.containers.clone());
+    let ids = match a.all_restartable {
+        true => run::restartable(&store)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect(),
+        false => cc_lib::cli::expand_stdin(a.containers.clone()),
+    };
     let attach = a.attach || a.interactive;
     if attach && ids.len() > 1 {
         return Err(Error::Usage("attach to one container at a time".into()));
@@ -45,6 +56,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let c = container::resolve(&store, q)?;
         if c.status() == Status::Running {
             return Err(Error::State(format!("container '{q}' is already running")));
+        }
+        if c.state.derived().restarting {
+            return Err(Error::State(format!(
+                "container '{q}' is restarting: cc-stop it first"
+            )));
         }
         let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
         let o = RunOptions {

@@ -18,9 +18,10 @@ mod v1;
 mod v2;
 mod view;
 
-use resources::{check_resources, swap_limit};
+use resources::swap_limit;
 pub use resources::{
-    cpus_to_quota, device_rule, parse_size, pids_limit, More, Resources, DEFAULT_PIDS_LIMIT,
+    check_resources, cpus_to_quota, device_rule, parse_memory_swap, parse_size, pids_limit,
+    pids_update, More, Resources, DEFAULT_PIDS_LIMIT,
 };
 pub use systemd::Unit;
 pub use usage::Usage;

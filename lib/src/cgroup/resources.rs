@@ -193,7 +193,7 @@ pub fn device_rule(r: &crate::spec::DeviceRule) -> Result<String> {
 }
 
 /// The checks docker makes before any folder exists.
-pub(super) fn check_resources(res: &Resources) -> Result<()> {
+pub fn check_resources(res: &Resources) -> Result<()> {
     super::more::check(&res.more)?;
     if let Some(m) = res.memory {
         if m <= 0 {
@@ -279,10 +279,59 @@ pub fn parse_size(s: &str) -> Result<i64> {
     Ok(bytes as i64)
 }
 
+/// `--memory-swap`: a size, or -1 for unlimited swap.
+pub fn parse_memory_swap(s: &str) -> Result<i64> {
+    match s {
+        "-1" => Ok(-1),
+        s => parse_size(s),
+    }
+}
+
 /// `--cpus` as a CFS quota and period (microseconds), as docker does.
-pub fn cpus_to_quota(cpus: f64) -> (i64, u64) {
+pub fn cpus_to_quota(cpus: f64) -> Result<(i64, u64)> {
     const PERIOD: u64 = 100_000;
-    ((cpus * PERIOD as f64).round() as i64, PERIOD)
+    if cpus.is_nan() || cpus <= 0.0 {
+        return Err(Error::Usage(format!(
+            "invalid --cpus '{cpus}': must be more than 0"
+        )));
+    }
+    Ok(((cpus * PERIOD as f64).round() as i64, PERIOD))
+}
+
+/// cc-update's `--pids-limit`: absent, unchanged; 0 or -1, none; N > 0, N.
+pub fn pids_update(flag: Option<i64>) -> Result<Option<i64>> {
+    match flag {
+        None => Ok(None),
+        Some(0 | -1) => Ok(Some(-1)),
+        n => pids_limit(n),
+    }
+}
+
+impl Resources {
+    /// docker's limits as an OCI `linux.resources` (the spec cc-run writes,
+    /// the change cc-update merges into it).
+    pub fn to_spec(&self) -> crate::spec::Resources {
+        use crate::spec;
+        spec::Resources {
+            memory: (self.memory.is_some() || self.memory_swap.is_some()).then_some(
+                spec::MemoryResources {
+                    limit: self.memory,
+                    swap: self.memory_swap,
+                    ..Default::default()
+                },
+            ),
+            cpu: (self.cpu_shares.is_some() || self.cpu_quota.is_some()).then_some(
+                spec::CpuResources {
+                    shares: self.cpu_shares,
+                    quota: self.cpu_quota,
+                    period: self.cpu_period,
+                    ..Default::default()
+                },
+            ),
+            pids: self.pids.map(|limit| spec::PidsResources { limit }),
+            ..Default::default()
+        }
+    }
 }
 
 /// A container's process limit when `--pids-limit` is not given:
@@ -406,9 +455,11 @@ mod tests {
 
     #[test]
     fn cpus_become_quota_and_period() {
-        assert_eq!(cpus_to_quota(0.5), (50_000, 100_000));
-        assert_eq!(cpus_to_quota(2.0), (200_000, 100_000));
-        assert_eq!(cpus_to_quota(0.01), (1_000, 100_000));
+        assert_eq!(cpus_to_quota(0.5).unwrap(), (50_000, 100_000));
+        assert_eq!(cpus_to_quota(2.0).unwrap(), (200_000, 100_000));
+        assert_eq!(cpus_to_quota(0.01).unwrap(), (1_000, 100_000));
+        assert_eq!(cpus_to_quota(0.0).unwrap_err().code(), 2);
+        assert_eq!(cpus_to_quota(-1.0).unwrap_err().code(), 2);
     }
 
     #[test]

@@ -108,7 +108,7 @@ fn cgroup_create_applies_limits() {
     if !is_root() {
         return;
     }
-    let (quota, period) = cpus_to_quota(0.5);
+    let (quota, period) = cpus_to_quota(0.5).unwrap();
     let res = Resources {
         memory: Some(parse_size("64m").unwrap()),
         pids: Some(10),

@@ -248,13 +248,24 @@ fn inherit_cpuset(base: &Path, name: &str) -> Result<()> {
 
 pub(super) fn apply(cg: &Cgroup, res: &Resources) -> Result<()> {
     if let Some(dir) = cg.dir("memory") {
-        // memory before memsw: memsw may never be below memory, and both
-        // start unlimited.
-        if let Some(m) = res.memory {
-            write(&dir.join("memory.limit_in_bytes"), &m.to_string())?;
-        }
-        if let Some(s) = swap_limit(res, has_swap_accounting(dir))? {
-            write(&dir.join("memory.memsw.limit_in_bytes"), &s.to_string())?;
+        // memsw may never be below memory: in a new group (both
+        // unlimited) memory goes first; an update that raises memory past
+        // the current memsw writes memsw first.
+        let memsw = dir.join("memory.memsw.limit_in_bytes");
+        let swap = swap_limit(res, has_swap_accounting(dir))?;
+        let now: Option<i64> = fs::read_to_string(&memsw)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        let swap_first = matches!((res.memory, swap, now), (Some(m), Some(_), Some(n)) if m > n);
+        let writes = [
+            (dir.join("memory.limit_in_bytes"), res.memory),
+            (memsw, swap),
+        ];
+        let order: [usize; 2] = if swap_first { [1, 0] } else { [0, 1] };
+        for i in order {
+            if let (path, Some(v)) = &writes[i] {
+                write(path, &v.to_string())?;
+            }
         }
     }
     if let Some(dir) = cg.dir("cpu") {

@@ -6,6 +6,7 @@
 pub mod exit;
 pub mod names;
 pub mod pending;
+pub mod restart;
 pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,6 +115,25 @@ impl Container {
             ))),
         }
     }
+    /// Whether cc-pause froze its running processes: the cgroup's freezer
+    /// says, so a pause outlives no process and needs no record.
+    pub fn paused(&self) -> bool {
+        self.status() == Status::Running
+            && crate::cgroup::Cgroup::open(&self.cgroup_name()).frozen()
+    }
+    /// The pid of a running container that a new process may join
+    /// (cc-exec, cc-attach): a paused one is a wrong state, since what
+    /// joins it would freeze at once.
+    pub fn unpaused_pid(&self) -> Result<i32> {
+        let pid = self.running_pid()?;
+        if self.paused() {
+            return Err(Error::State(format!(
+                "container '{}' is paused: cc-unpause it first",
+                self.name()
+            )));
+        }
+        Ok(pid)
+    }
     /// Writes state.json; durably unless the record only describes a
     /// process of this boot (see `store::write_volatile`).
     pub fn save_state(&self) -> Result<()> {
@@ -125,6 +145,17 @@ impl Container {
             store::write_volatile(&path, &bytes)
         } else {
             store::write_json(&path, &self.state)
+        }
+    }
+    /// Writes config.json: 0600, since the spec holds the environment
+    /// (passwords); durably unless the record goes when it ends (`--rm`).
+    pub fn save_spec(&self) -> Result<()> {
+        let config = serde_json::to_vec_pretty(&self.spec).map_err(Error::internal)?;
+        let path = self.dir.join("config.json");
+        if self.annotation(ANN_RM).is_some() {
+            store::write_volatile_mode(&path, &config, store::PRIVATE)
+        } else {
+            store::write_atomic_mode(&path, &config, store::PRIVATE)
         }
     }
     /// The cgroup limits of the spec.
@@ -223,15 +254,44 @@ fn write_record(
         fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
     }
     prepare(c)?;
-    let config = serde_json::to_vec_pretty(&c.spec).map_err(Error::internal)?;
-    let path = c.dir.join("config.json");
-    // 0600: the spec holds the environment (passwords).
-    if c.annotation(ANN_RM).is_some() {
-        store::write_volatile_mode(&path, &config, store::PRIVATE)?;
-    } else {
-        store::write_atomic_mode(&path, &config, store::PRIVATE)?;
-    }
+    c.save_spec()?;
     c.save_state()
+}
+
+/// Runs `change` on the record of `id` as it is now, reloaded under the
+/// record's `config.lock`, so two programs changing one config.json
+/// (cc-rename, cc-update) never lose each other's change.
+pub fn change<T>(
+    store: &Store,
+    id: &str,
+    change: impl FnOnce(&mut Container) -> Result<T>,
+) -> Result<T> {
+    let _lock = store::lock_file(&store.container_dir(id).join("config.lock"))?;
+    let mut c = load(store, id)?;
+    change(&mut c)
+}
+
+/// cc-rename: `new` is reserved first (symlink(2), so of a cc-run --name
+/// racing for it one wins), then written in config.json, then the old
+/// name is freed. Taken is a wrong state (exit 4) naming the owner.
+pub fn rename(store: &Store, id: &str, new: &str) -> Result<()> {
+    names::validate(new)?;
+    change(store, id, |c| {
+        let old = c.name().to_string();
+        if old == new {
+            return Err(Error::Usage(format!(
+                "container '{old}' is already named '{new}'"
+            )));
+        }
+        names::reserve(store, new, &c.id)?;
+        c.spec.annotations.insert(ANN_NAME.into(), new.to_string());
+        if let Err(e) = c.save_spec() {
+            names::release(store, new, &c.id);
+            return Err(e);
+        }
+        names::release(store, &old, &c.id);
+        Ok(())
+    })
 }
 
 /// Renames a complete record from its pending folder to

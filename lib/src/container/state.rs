@@ -58,6 +58,16 @@ pub struct State {
     /// Why it could not start, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Restarts by the monitor (`--restart`) since the user last started it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_count: u32,
+    /// Exited, and its monitor (`monitor_pid`) waits to start it again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restarting: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl State {
@@ -76,6 +86,8 @@ impl State {
             signal: None,
             oom_killed: false,
             error: None,
+            restart_count: 0,
+            restarting: false,
         }
     }
 
@@ -88,7 +100,17 @@ impl State {
             s.exit_code = None;
             s.pid = None;
         }
+        if s.restarting && !self.monitor_alive() {
+            s.restarting = false;
+        }
         s
+    }
+
+    /// Whether the recorded monitor still runs (this boot, same start).
+    fn monitor_alive(&self) -> bool {
+        self.boot_id == crate::store::boot_id()
+            && matches!((self.monitor_pid, self.monitor_start),
+                (Some(pid), Some(start)) if pid_start_time(pid) == Some(start) && !is_zombie(pid))
     }
 
     /// The container counts as running while its monitor lives: the

@@ -24,6 +24,7 @@
 pub mod attach;
 mod launch;
 pub mod log;
+mod restart;
 mod serve;
 
 use std::ffi::CString;

@@ -36,12 +36,12 @@ pub(super) fn run(root: &Path, id: &str, attach_first: bool, mut report: File) -
         Ok(c) => c,
         Err(e) => return fail(&mut report, Failure::from(e)),
     };
-    match Monitor::start(&store, &mut c, attach_first, &mut report) {
-        Ok(mut m) => {
+    match Monitor::start(&store, &mut c, attach_first, &mut report, None) {
+        Ok(m) => {
             let _ = writeln!(report, "started {}", m.pid.as_raw());
             drop(report);
             shed_code_pages();
-            m.serve(&store, &mut c);
+            super::restart::serve(&store, &mut c, m);
             ExitCode::SUCCESS
         }
         Err(f) => {
@@ -183,7 +183,7 @@ const COALESCE: Duration = Duration::from_millis(1);
 /// container's output.
 const CLIENT_BACKLOG: usize = 16 << 20;
 
-struct Monitor {
+pub(super) struct Monitor {
     pid: nix::unistd::Pid,
     listener: UnixListener,
     signals: SignalFd,
@@ -206,18 +206,27 @@ struct Monitor {
     _held: File,
     /// Something happened since the last idle trim.
     busy: bool,
+    /// We were told to end (SIGTERM, SIGINT, SIGQUIT: a shutdown) and
+    /// passed it on: no `--restart` after that.
+    pub(super) told_to_end: bool,
 }
 
 impl Monitor {
-    fn start(
+    /// Starts the container; `held` is the monitor lock when a restart
+    /// kept it.
+    pub(super) fn start(
         store: &Store,
         c: &mut Container,
         attach_first: bool,
         report: &mut File,
+        held: Option<File>,
     ) -> Result<Monitor, Failure> {
         // Held for our whole life: a later start waits for it, so it never
         // races our cleanup (the socket, the cgroup of the same name).
-        let held = container::monitor_lock(c)?;
+        let held = match held {
+            Some(f) => f,
+            None => container::monitor_lock(c)?,
+        };
         let listener = listen(c)?;
         let signals = sys::signalfd(&[
             Signal::SIGCHLD,
@@ -279,12 +288,18 @@ impl Monitor {
             net,
             buf: Vec::new(),
             busy: false,
+            told_to_end: false,
             _held: held,
         })
     }
 
+    /// The monitor lock, for the next start; the rest is dropped.
+    pub(super) fn into_lock(self) -> File {
+        self._held
+    }
+
     /// The loop; returns once the container has ended and all is recorded.
-    fn serve(&mut self, store: &Store, c: &mut Container) {
+    pub(super) fn serve(&mut self, store: &Store, c: &mut Container) {
         let mut status = None;
         let mut deadline = None;
         loop {
@@ -447,6 +462,7 @@ impl Monitor {
             if sig.ssi_signo as i32 == libc::SIGCHLD {
                 child_ended = true;
             } else if let Ok(s) = Signal::try_from(sig.ssi_signo as i32) {
+                self.told_to_end |= s != Signal::SIGHUP;
                 let _ = nix::sys::signal::kill(self.pid, s);
             }
         }
@@ -590,6 +606,7 @@ fn mark_running(c: &mut Container, pid: nix::unistd::Pid) {
     c.state.exit_code = None;
     c.state.finished_at = None;
     c.state.oom_killed = false;
+    c.state.restarting = false;
 }
 
 /// What the loop reads the container's output from: the pty master (a

@@ -77,6 +77,8 @@ pub struct RunOptions {
     pub hostname: Option<String>,
     pub name: Option<String>,
     pub rm: bool,
+    /// `--restart`: kept by the monitor (see `container::restart`).
+    pub restart: crate::container::restart::Policy,
     pub init: bool,
     pub interactive: bool,
     pub tty: bool,
@@ -293,7 +295,7 @@ fn linux(o: &RunOptions, net: &Net, caps: &spec::Capabilities) -> Result<Linux> 
         .iter()
         .map(|d| device(d))
         .collect::<Result<Vec<_>>>()?;
-    let mut resources = resources_spec(&o.resources);
+    let mut resources = o.resources.to_spec();
     resources.devices = device_rules(o.privileged, &devices);
     let mut namespaces = namespaces(net, o.host_cgroupns);
     let mut sysctl = BTreeMap::new();
@@ -553,24 +555,6 @@ fn namespaces(net: &Net, host_cgroupns: bool) -> Vec<Namespace> {
             path: None,
         })
         .collect()
-}
-
-fn resources_spec(r: &Resources) -> spec::Resources {
-    spec::Resources {
-        memory: (r.memory.is_some() || r.memory_swap.is_some()).then_some(spec::MemoryResources {
-            limit: r.memory,
-            swap: r.memory_swap,
-            ..Default::default()
-        }),
-        cpu: (r.cpu_shares.is_some() || r.cpu_quota.is_some()).then_some(spec::CpuResources {
-            shares: r.cpu_shares,
-            quota: r.cpu_quota,
-            period: r.cpu_period,
-            ..Default::default()
-        }),
-        pids: r.pids.map(|limit| spec::PidsResources { limit }),
-        ..Default::default()
-    }
 }
 
 /// runc's masked and read-only paths.

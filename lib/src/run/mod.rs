@@ -10,6 +10,9 @@
 //! 4. with `-d`, print the id once the command runs; otherwise attach to
 //!    the monitor, relay the terminal and signals, and exit with the
 //!    command's code.
+//!
+//! cc-create is steps 1 and 2 (`create`); cc-start is steps 3 and 4
+//! (`start`); cc-run is both (`run`).
 
 pub mod attach;
 pub mod config;
@@ -17,6 +20,7 @@ mod etc;
 mod host_flags;
 pub mod relay;
 
+use crate::container::restart::{self, Policy};
 use crate::container::{self, Container};
 use crate::error::Error;
 use crate::image;
@@ -35,15 +39,22 @@ pub struct Outcome {
 /// Creates a container and starts it; in the foreground returns once it
 /// exits (or the client detaches), with `-d` once it runs.
 pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
+    let c = create(store, o)?;
+    crate::failpoint::hit("run.created");
+    // A bundle's terminal is the bundle's to say.
+    let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
+    start_new(store, &c, &RunOptions { tty, ..o.clone() })
+}
+
+/// Makes the container's record (cc-create; the first half of cc-run):
+/// its image or root, spec, name, folders and /etc files; status created.
+pub fn create(store: &Store, o: &RunOptions) -> Result<Container, Failure> {
+    if o.rm && o.restart != Policy::No {
+        return Err(Error::Usage("conflicting options: --restart and --rm".into()).into());
+    }
     if let Some(dir) = &o.bundle {
         let spec = config::from_bundle(o, dir)?;
-        // The terminal is the bundle's to say.
-        let o = &RunOptions {
-            tty: spec.process.as_ref().is_some_and(|p| p.terminal),
-            ..o.clone()
-        };
-        let c = create_record(store, spec, o)?;
-        return start_new(store, &c, o);
+        return create_record(store, spec, o);
     }
     let image = match (&o.image, &o.rootfs) {
         (Some(name), None) => Some(image::resolve(store, name)?),
@@ -69,10 +80,7 @@ pub fn run(store: &Store, o: &RunOptions) -> Result<Outcome, Failure> {
         )?,
         None => config::build(o, image.as_ref())?,
     };
-    let c = create_record(store, spec, o)?;
-    drop(ids);
-    crate::failpoint::hit("run.created");
-    start_new(store, &c, o)
+    create_record(store, spec, o)
 }
 
 /// The record of `spec`, with its /etc files and `--cidfile`.
@@ -82,6 +90,11 @@ fn create_record(
     o: &RunOptions,
 ) -> Result<Container, Failure> {
     let net = o.net.clone().unwrap_or(Net::None);
+    let mut spec = spec;
+    if o.restart != Policy::No {
+        let policy = o.restart.as_string();
+        spec.annotations.insert(restart::ANN_RESTART.into(), policy);
+    }
     let c = container::create(store, spec, o.name.as_deref(), |c| {
         etc::write(c, &net)?;
         if o.bundle.is_none() {
@@ -119,6 +132,13 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
     // Right after the last run ended its monitor may still be cleaning up
     // (the socket, the cgroup this start makes again): wait for it.
     drop(container::monitor_lock(c)?);
+    // Started by the user: restarts count from zero, a stop is forgotten.
+    restart::clear_user_stopped(c);
+    if c.state.restart_count > 0 {
+        let mut c = c.clone();
+        c.state.restart_count = 0;
+        c.save_state()?;
+    }
     // Before anything starts: a bad sequence must not leave it running.
     let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
     let mut h = monitor::start(store, c, !o.detach)?;
@@ -154,6 +174,19 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
         id: c.id.clone(),
         code,
     })
+}
+
+/// The containers `cc-start --all-restartable` starts after a reboot: not
+/// running, and their policy says so (`container::restart::Policy::at_boot`).
+pub fn restartable(store: &Store) -> crate::Result<Vec<Container>> {
+    let mut list = container::list(store)?;
+    list.retain(|c| {
+        let s = c.state.derived();
+        s.status != container::Status::Running
+            && !s.restarting
+            && Policy::of(c).at_boot(restart::user_stopped(c))
+    });
+    Ok(list)
 }
 
 /// `--cidfile`: the id, in a file that must not exist yet.

@@ -1,0 +1,45 @@
+complete -c cc-create -l root -d 'The store\'s root folder' -r -F
+complete -c cc-create -l rootfs -d 'Run on this folder as the root instead of an image' -r -F
+complete -c cc-create -l bundle -d 'Run an OCI bundle (a folder with config.json, as `runc spec` makes) as a cc container: its process, root, mounts, namespaces, limits and security settings as the bundle says, with cc\'s monitor, logs and network (--net; the host\'s if the bundle has no network namespace). Options that would change the spec are refused with it' -r -F
+complete -c cc-create -l name -d 'Name the container' -r
+complete -c cc-create -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
+complete -c cc-create -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup, so a container\'s log takes at most about twice SIZE on disk; 0 for no cap' -r
+complete -c cc-create -l restart -d 'Restart the command when it ends: no, on-failure[:N] (a non-zero exit, at most N times), always, unless-stopped; the container\'s monitor does it, with docker\'s back-off (100 ms, doubling). A stop by the user (cc-stop, cc-kill) ends it; after a reboot `cc-start --all-restartable` starts always and unless-stopped ones' -r
+complete -c cc-create -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
+complete -c cc-create -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
+complete -c cc-create -l env-file -d 'Read environment variables from a file of K=V lines' -r -F
+complete -c cc-create -s u -l user -d 'Run as USER[:GROUP], names from the image\'s /etc/passwd or numbers' -r
+complete -c cc-create -s w -l workdir -d 'Working folder inside the container (created when missing)' -r
+complete -c cc-create -s h -l hostname -d 'The container\'s hostname (default: its short id)' -r
+complete -c cc-create -l entrypoint -d 'Override the image\'s entrypoint (`""` clears it)' -r
+complete -c cc-create -s v -l volume -d 'Bind mount HOST:CONTAINER[:ro|rw], with the host folder\'s submounts; `ro` makes them all read-only (as docker 25)' -r
+complete -c cc-create -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
+complete -c cc-create -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
+complete -c cc-create -s p -l publish -d 'Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp] (no HOSTPORT: a free one; see cc-port)' -r
+complete -c cc-create -s m -l memory -d 'Memory limit (b, k, m, g)' -r
+complete -c cc-create -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
+complete -c cc-create -s c -l cpu-shares -d 'CPU shares (relative weight)' -r
+complete -c cc-create -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
+complete -c cc-create -l pids-limit -d 'Maximum number of processes at once: 2048 by default (podman\'s), 0 or -1 for no limit of cc\'s' -r
+complete -c cc-create -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or ALL)' -r
+complete -c cc-create -l cap-drop -d 'Drop a capability (or ALL)' -r
+complete -c cc-create -l security-opt -d 'Security options: no-new-privileges; seccomp=unconfined (no filter); seccomp=FILE (a profile in docker\'s JSON format instead of the default, which is docker\'s)' -r
+complete -c cc-create -l device -d 'Give the container a host device, HOST[:CONTAINER][:rwm] (allowed in the device cgroup with those permissions, default rwm)' -r
+complete -c cc-create -l userns -d 'User namespace: host (none, the default); auto[:size=N] (root in the container is an unprivileged range of N host ids, default 65536, taken from the `cc` entry of /etc/subuid and /etc/subgid)' -r
+complete -c cc-create -l uidmap -d 'Map container uids CONTAINER_ID..+SIZE to host uids HOST_ID..+SIZE in a user namespace (repeatable; also the gid map without --gidmap)' -r
+complete -c cc-create -l gidmap -d 'Map container gids to host gids, as --uidmap' -r
+complete -c cc-create -l cgroup-manager -d 'Who makes the container\'s cgroup: systemd (a transient scope cc-ID.scope in machine.slice) or cgroupfs (/sys/fs/cgroup/cc/ID); default systemd where systemd runs the machine on cgroup v2' -r
+complete -c cc-create -l cgroupns -d 'Cgroup namespace: private (the container\'s own, rooted at its group, docker\'s default on cgroup v2) or host (the host\'s, as docker on v1; /sys/fs/cgroup still shows only the container\'s groups)' -r -f -a "private\t''
+host\t''"
+complete -c cc-create -l pull -d 'Pull the image first: missing (when the store lacks it, docker\'s default), always, or never' -r -f -a "missing\t''
+always\t''
+never\t''"
+complete -c cc-create -l help -d 'Print help'
+complete -c cc-create -l rm -d 'Remove the container when it exits'
+complete -c cc-create -s i -l interactive -d 'Keep stdin open'
+complete -c cc-create -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c cc-create -l read-only -d 'Mount the root filesystem read-only'
+complete -c cc-create -s P -l publish-all -d 'Publish every port the image exposes on free host ports'
+complete -c cc-create -l privileged -d 'Every capability, no seccomp filter, every device, no masked or read-only /proc paths, /sys writable'
+complete -c cc-create -l init -d 'Run a small init as pid 1 that reaps zombies and forwards signals'
+complete -c cc-create -s V -l version -d 'Print version'
