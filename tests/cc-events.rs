@@ -254,3 +254,24 @@ fn unix_in(secs: u64) -> String {
         .unwrap();
     (now.as_secs() + secs).to_string()
 }
+
+#[test]
+fn pause_unpause_rename_and_update_are_recorded() {
+    root_or_skip!();
+    let env = env_with_img();
+    let id = env.run_d(["--name", "ev4", "--net", "none", "img", "sleep", "100"]);
+    env.ok("cc-pause", ["ev4"]);
+    env.ok("cc-unpause", ["ev4"]);
+    env.ok("cc-rename", ["ev4", "ev5"]);
+    env.ok("cc-update", ["--pids-limit", "50", "ev5"]);
+    let evs = history(&env, &[&format!("container={id}")]);
+    let got = actions(&evs);
+    assert_eq!(
+        got,
+        ["create", "start", "pause", "unpause", "rename", "update"],
+        "{evs:?}"
+    );
+    assert_eq!(evs[4]["Actor"]["Attributes"]["oldName"], "ev4");
+    assert_eq!(evs[4]["Actor"]["Attributes"]["name"], "ev5");
+    env.ok("cc-rm", ["-f", &id]);
+}

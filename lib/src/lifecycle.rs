@@ -67,7 +67,7 @@ fn user_stopped(c: &Container) -> Result<()> {
 
 /// cc-pause: freezes every process of a running container (the v1
 /// freezer's freezer.state, v2's cgroup.freeze); returns once they are.
-pub fn pause(c: &Container) -> Result<()> {
+pub fn pause(store: &Store, c: &Container) -> Result<()> {
     c.running_pid()?;
     if c.paused() {
         return Err(Error::State(format!(
@@ -75,11 +75,13 @@ pub fn pause(c: &Container) -> Result<()> {
             c.name()
         )));
     }
-    Cgroup::open(&c.cgroup_name()).freeze()
+    Cgroup::open(&c.cgroup_name()).freeze()?;
+    container::event(store, c, "pause", &[]);
+    Ok(())
 }
 
 /// cc-unpause: thaws what `pause` froze.
-pub fn unpause(c: &Container) -> Result<()> {
+pub fn unpause(store: &Store, c: &Container) -> Result<()> {
     c.running_pid()?;
     if !c.paused() {
         return Err(Error::State(format!(
@@ -87,7 +89,9 @@ pub fn unpause(c: &Container) -> Result<()> {
             c.name()
         )));
     }
-    Cgroup::open(&c.cgroup_name()).thaw()
+    Cgroup::open(&c.cgroup_name()).thaw()?;
+    container::event(store, c, "unpause", &[]);
+    Ok(())
 }
 
 /// cc-update: merges `new` into the limits of the container's record, so
@@ -138,7 +142,9 @@ pub fn update(
         }
         let linux = c.spec.linux.get_or_insert_with(Default::default);
         linux.resources = Some(merged);
-        c.save_spec()
+        c.save_spec()?;
+        container::event(store, c, "update", &[]);
+        Ok(())
     })
 }
 

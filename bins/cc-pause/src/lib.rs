@@ -25,7 +25,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
-        lifecycle::pause(&container::resolve(&store, q)?)?;
+        lifecycle::pause(&store, &container::resolve(&store, q)?)?;
         println!("{q}");
         Ok(())
     }))

@@ -23,7 +23,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
-        lifecycle::unpause(&container::resolve(&store, q)?)?;
+        lifecycle::unpause(&store, &container::resolve(&store, q)?)?;
         println!("{q}");
         Ok(())
     }))

@@ -290,6 +290,7 @@ pub fn rename(store: &Store, id: &str, new: &str) -> Result<()> {
             return Err(e);
         }
         names::release(store, &old, &c.id);
+        event(store, c, "rename", &[("oldName", &old)]);
         Ok(())
     })
 }
