@@ -341,7 +341,8 @@ fn refused_upload_shows_the_registry_error() {
     }
     std::fs::write(dir.join("random"), &data).unwrap();
     env.import_dir(&dir, "big");
-    let images = env.ok("cc-images", ["--format", "json"]);
+    let listing = ["--format", "{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}} {{.Size}}"];
+    let images = env.ok("cc-images", listing);
 
     let port = refusing_registry(true);
     let out = env.run("cc-push", ["big", &format!("127.0.0.1:{port}/big:v1")]);
@@ -368,7 +369,7 @@ fn refused_upload_shows_the_registry_error() {
             && err.contains("without an answer"),
         "{err}"
     );
-    assert_eq!(env.ok("cc-images", ["--format", "json"]), images);
+    assert_eq!(env.ok("cc-images", listing), images);
 }
 
 /// The manifest an image's store holds, and the layer media types in it.

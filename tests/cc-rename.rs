@@ -20,7 +20,7 @@ fn a_running_container_is_renamed_and_its_old_name_is_free() {
     assert_eq!(env.inspect("Name", "new"), "new");
     assert_eq!(env.inspect("Id", "new"), id);
     let rows = support::json_lines(&env.ok("cc-ps", ["--format", "json"]));
-    assert_eq!(rows[0]["Name"], "new");
+    assert_eq!(rows[0]["Names"], "new");
     assert_code(&env.run("cc-inspect", ["old"]), 3, "cc-inspect old");
     // The old name is anyone's again.
     env.ok("cc-run", ["--rm", "--name", "old", "img", "true"]);
@@ -113,7 +113,7 @@ fn two_programs_racing_for_one_name_never_both_get_it() {
         stderr(&ran)
     );
     let rows = support::json_lines(&env.ok("cc-ps", ["-a", "--format", "json"]));
-    let n = rows.iter().filter(|r| r["Name"] == "race").count();
+    let n = rows.iter().filter(|r| r["Names"] == "race").count();
     assert_eq!(n, 1, "{rows:?}");
     let _ = run_timeout(
         env.cmd("cc-rm").args(["-f", "a", "b", "race"]),

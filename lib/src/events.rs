@@ -111,8 +111,10 @@ impl Event {
     }
 }
 
+/// Made by `Store::open` for a new store; a store made before events
+/// gets it on its first event.
 fn dir(store: &Store) -> PathBuf {
-    store.root().join("events")
+    store.events_dir()
 }
 
 /// Appends `ev` to the store's log; failures are ignored (see the module).

@@ -54,6 +54,7 @@ impl Store {
             self.locks_dir(),
             self.tmp_dir(),
             self.mounts_dir(),
+            self.events_dir(),
         ] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
@@ -84,6 +85,7 @@ impl Store {
             self.locks_dir(),
             self.tmp_dir(),
             self.mounts_dir(),
+            self.events_dir(),
         ]
     }
 
@@ -159,6 +161,10 @@ impl Store {
     /// Image mounts made by cc-mount: `mounts/<id>/{rootfs,upper,work}`.
     pub fn mounts_dir(&self) -> PathBuf {
         self.root.join("mounts")
+    }
+    /// The events log (events.rs): `events.log`, `events.log.1`.
+    pub fn events_dir(&self) -> PathBuf {
+        self.root.join("events")
     }
     /// The store's lock files, `<name>.lock`.
     pub fn locks_dir(&self) -> PathBuf {
