@@ -341,7 +341,10 @@ fn refused_upload_shows_the_registry_error() {
     }
     std::fs::write(dir.join("random"), &data).unwrap();
     env.import_dir(&dir, "big");
-    let listing = ["--format", "{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}} {{.Size}}"];
+    let listing = [
+        "--format",
+        "{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}} {{.Size}}",
+    ];
     let images = env.ok("cc-images", listing);
 
     let port = refusing_registry(true);
