@@ -105,6 +105,22 @@ fn tty_with_t_and_not_without() {
     assert_eq!(stdout(&out), "not a tty\n");
 }
 
+/// `cc-exec -it` whose stdin has already ended (a script, `< /dev/null`)
+/// ends too: the shell gets the end of input although its line editor
+/// flushed the terminal's input when it started (ash waited forever).
+#[test]
+fn interactive_tty_whose_stdin_has_ended_ends() {
+    root_or_skip!();
+    let (env, id) = running();
+    let out = run_timeout(
+        env.cmd("cc-exec")
+            .args(["-it", &id, "sh"])
+            .stdin(std::process::Stdio::null()),
+        T,
+    );
+    assert_ok(&out, "cc-exec -it ID sh < /dev/null");
+}
+
 #[test]
 fn stdin_with_i() {
     root_or_skip!();

@@ -279,6 +279,11 @@ pub fn relay_pty(
     };
     push_size();
     let mut stdin_open = interactive;
+    // After our stdin ended: the ^D (end of input) sent on each of the
+    // next few outputs too, since a line editor that starts after it
+    // flushes what was typed before (ash's raw mode, TCSAFLUSH) and would
+    // wait for input that never comes.
+    let mut eof_again = 0;
     loop {
         let mut fds = vec![
             PollFd::new(signals.as_fd(), PollFlags::POLLIN),
@@ -310,7 +315,13 @@ pub fn relay_pty(
             let mut buf = [0u8; 65536];
             match nix::unistd::read(master.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => drop(crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n])),
+                Ok(n) => {
+                    let _ = crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n]);
+                    if eof_again > 0 {
+                        eof_again -= 1;
+                        let _ = crate::sys::write_all(master.as_fd(), &[4]);
+                    }
+                }
             }
         }
         if stdin_open && ready[2] {
@@ -319,6 +330,7 @@ pub fn relay_pty(
                 Ok(0) | Err(_) => {
                     let _ = crate::sys::write_all(master.as_fd(), &[4]);
                     stdin_open = false;
+                    eof_again = 3;
                 }
                 Ok(n) => drop(crate::sys::write_all(master.as_fd(), &buf[..n])),
             }
