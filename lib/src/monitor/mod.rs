@@ -22,6 +22,7 @@
 //!   monitor has removed everything it made.
 
 pub mod attach;
+mod clients;
 mod launch;
 pub mod log;
 mod restart;

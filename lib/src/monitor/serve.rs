@@ -3,9 +3,9 @@
 //! waits for it to end; then the exit record, written before any cleanup.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,7 +16,8 @@ use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 
-use super::attach::{self, Decoder};
+use super::attach;
+use super::clients::{accept_within, first_client, listen, Client, Sink};
 use super::launch::{spawn, Pipes};
 use super::log::{LogWriter, Stream};
 use crate::cgroup::Cgroup;
@@ -129,42 +130,6 @@ fn shed_code_pages() {
             shed(current.take(), second.parse().unwrap_or(1));
         }
     }
-}
-
-/// Where bytes wait to be written to a non-blocking fd.
-struct Sink<T: AsFd> {
-    io: T,
-    pending: Vec<u8>,
-}
-
-impl<T: AsFd> Sink<T> {
-    fn new(io: T) -> Self {
-        let _ = sys::set_nonblocking(io.as_fd(), true);
-        Sink {
-            io,
-            pending: Vec::new(),
-        }
-    }
-    fn push(&mut self, data: &[u8]) -> io::Result<()> {
-        self.pending.extend_from_slice(data);
-        self.flush()
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        while !self.pending.is_empty() {
-            match nix::unistd::write(self.io.as_fd(), &self.pending) {
-                Ok(n) => drop(self.pending.drain(..n)),
-                Err(Errno::EAGAIN) => return Ok(()),
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Client {
-    sink: Sink<UnixStream>,
-    frames: Decoder,
 }
 
 /// One read of container output; with launch.rs's 1 MiB pipes, a busy
@@ -569,32 +534,6 @@ impl Monitor {
     }
 }
 
-/// The attach socket in the container's folder, made anew.
-fn listen(c: &Container) -> Result<UnixListener, Failure> {
-    let sock = c.dir.join("attach.sock");
-    let _ = std::fs::remove_file(&sock);
-    attach::with_short_path(&sock, |p| UnixListener::bind(p))
-        .map_err(|e| Failure::from(crate::Error::io("listen on", &sock, e)))
-}
-
-/// The foreground caller's connection, taken before the container starts
-/// so no output is missed; with a terminal, its window size too.
-fn first_client(
-    listener: &UnixListener,
-    report: &File,
-    tty: bool,
-) -> (Vec<Client>, Option<(u16, u16)>) {
-    let mut clients = Vec::new();
-    let mut winsize = None;
-    if let Some(mut cl) = accept_first(listener, report) {
-        if tty {
-            winsize = first_window_size(&mut cl);
-        }
-        clients.push(cl);
-    }
-    (clients, winsize)
-}
-
 /// The state of a container whose process `pid` now runs under us.
 fn mark_running(c: &mut Container, pid: nix::unistd::Pid) {
     c.state.status = Status::Running;
@@ -665,65 +604,4 @@ fn record_exit(
         let _ = c.save_state();
     }
     code
-}
-
-fn accept_within(l: &UnixListener, wait: Duration) -> Option<Client> {
-    if !wait.is_zero() {
-        let mut fds = [PollFd::new(l.as_fd(), PollFlags::POLLIN)];
-        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        if poll(&mut fds, PollTimeout::from(ms)).ok()? == 0 {
-            return None;
-        }
-    }
-    let (s, _) = l.accept().ok()?;
-    Some(Client {
-        sink: Sink::new(s),
-        frames: Decoder::default(),
-    })
-}
-
-/// Waits for the foreground cc-run that started us to attach. It holds
-/// the read end of our report pipe: if it dies first (even by SIGKILL),
-/// the pipe says so and the container starts unattended rather than wait.
-fn accept_first(l: &UnixListener, report: &File) -> Option<Client> {
-    let mut fds = [
-        PollFd::new(l.as_fd(), PollFlags::POLLIN),
-        PollFd::new(report.as_fd(), PollFlags::empty()),
-    ];
-    if poll(&mut fds, PollTimeout::from(30_000u16)).ok()? == 0 {
-        return None;
-    }
-    if fds[0]
-        .revents()
-        .is_some_and(|r| r.contains(PollFlags::POLLIN))
-    {
-        return accept_within(l, Duration::ZERO);
-    }
-    None
-}
-
-/// The first client's window size: it sends one RESIZE frame right after
-/// connecting (waited for briefly; a client that sends none gets 0x0).
-fn first_window_size(cl: &mut Client) -> Option<(u16, u16)> {
-    let deadline = Instant::now() + Duration::from_millis(500);
-    loop {
-        if let Some((kind, data)) = cl.frames.next() {
-            if kind == attach::RESIZE {
-                return attach::decode_size(&data);
-            }
-            continue;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut fds = [PollFd::new(cl.sink.io.as_fd(), PollFlags::POLLIN)];
-        if left.is_zero() || poll(&mut fds, PollTimeout::from(left.as_millis() as u16)).ok()? == 0 {
-            return None;
-        }
-        let mut buf = [0u8; 64];
-        match nix::unistd::read(cl.sink.io.as_fd(), &mut buf) {
-            Ok(0) => return None,
-            Ok(n) => cl.frames.push(&buf[..n]),
-            Err(Errno::EAGAIN | Errno::EINTR) => {}
-            Err(_) => return None,
-        }
-    }
 }
