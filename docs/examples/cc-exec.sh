@@ -4,7 +4,7 @@
 cc-run -d --name web base sleep 1d
 cc-exec web ps
 
-# (not run: it waits for keys typed on a terminal) An interactive shell in it (exit leaves the container running).
+# An interactive shell in it (exit leaves the container running); its input ended, it ends too.
 cc-exec -it web sh
 
 # As another user, in another folder, with a variable.

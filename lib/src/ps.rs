@@ -207,7 +207,7 @@ pub fn row(c: &Container, ports: &str, size: &str, no_trunc: bool) -> serde_json
     let ago = |t: &str| time::parse_rfc3339(t).map(time::ago).unwrap_or_default();
     serde_json::json!({
         "ID": id,
-        "Image": image_name(c),
+        "Image": c.image_shown(),
         "Command": format!("\"{}\"", cut(command_line(c), 30)),
         "CreatedAt": time::docker_time(&c.state.created),
         "RunningFor": ago(&c.state.created),
@@ -233,11 +233,6 @@ fn user_binds(c: &Container) -> impl Iterator<Item = &crate::spec::Mount> {
         .mounts
         .iter()
         .filter(|m| m.kind.as_deref() == Some("bind") && !m.destination.starts_with("/etc/"))
-}
-
-/// The IMAGE column: the name it was run by, else its short id.
-pub fn image_name(c: &Container) -> String {
-    c.image_shown()
 }
 
 fn command_line(c: &Container) -> String {

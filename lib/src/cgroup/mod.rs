@@ -14,6 +14,7 @@ mod more;
 mod resources;
 mod systemd;
 mod usage;
+pub use usage::{key_values, read_u64};
 mod v1;
 mod v2;
 mod view;

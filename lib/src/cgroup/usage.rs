@@ -92,15 +92,17 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_default()
 }
 
-/// A file of one number; `max` reads as u64::MAX.
-fn read_u64(path: &Path) -> Option<u64> {
+/// A control file of one number; `max` reads as u64::MAX.
+pub fn read_u64(path: &Path) -> Option<u64> {
     match read(path).trim() {
         "max" => Some(u64::MAX),
         t => t.parse().ok(),
     }
 }
 
-fn key_values(path: &Path) -> Vec<(String, u64)> {
+/// A flat `key value` control file (memory.stat, cpu.stat), in order;
+/// empty when it cannot be read.
+pub fn key_values(path: &Path) -> Vec<(String, u64)> {
     read(path)
         .lines()
         .filter_map(|l| {

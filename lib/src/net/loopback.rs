@@ -125,7 +125,8 @@ pub(super) fn localnet(store: &Store, c: &Config) -> Result<()> {
 }
 
 /// Puts the tc guard on bridge port `index` (`name`); an existing one is
-/// kept.
+/// kept, and a port gone meanwhile (a container that ended between the
+/// listing and the request: ENODEV) needs none.
 fn guard_loopback(nl: &mut Netlink, index: u32, name: &str) -> Result<()> {
     let what = |e: Error| {
         Error::Unsupported(format!(
@@ -150,7 +151,7 @@ fn guard_loopback(nl: &mut Netlink, index: u32, name: &str) -> Result<()> {
 
 fn exists_ok(r: Result<()>) -> Result<()> {
     match r {
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EEXIST | libc::ENODEV)) => Ok(()),
         r => r,
     }
 }

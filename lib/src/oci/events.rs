@@ -131,23 +131,17 @@ fn find(dirs: &[PathBuf], file: &str) -> Option<PathBuf> {
 }
 
 fn read_u64(dirs: &[PathBuf], file: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(find(dirs, file)?).ok()?;
-    match text.trim() {
-        "max" => Some(u64::MAX),
-        t => t.parse().ok(),
-    }
+    crate::cgroup::read_u64(&find(dirs, file)?)
 }
 
 /// A flat `key value` file (memory.stat, cpu.stat) as a JSON object.
 fn key_values(dirs: &[PathBuf], file: &str) -> Map<String, Value> {
-    let text = find(dirs, file)
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            Some((k.to_string(), json!(v.trim().parse::<u64>().ok()?)))
-        })
+    let Some(path) = find(dirs, file) else {
+        return Map::new();
+    };
+    crate::cgroup::key_values(&path)
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
         .collect()
 }
 
