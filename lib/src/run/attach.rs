@@ -279,11 +279,13 @@ pub fn relay_pty(
     };
     push_size();
     let mut stdin_open = interactive;
-    // After our stdin ended: the ^D (end of input) sent on each of the
-    // next few outputs too, since a line editor that starts after it
-    // flushes what was typed before (ash's raw mode, TCSAFLUSH) and would
-    // wait for input that never comes.
-    let mut eof_again = 0;
+    // After our stdin ended: the ^D (end of input) is sent again each time
+    // the program changes its terminal's mode, since a line editor that
+    // starts after it loses it (a ^D typed in canonical mode is read as a
+    // NUL in raw mode, or flushed) and would wait for input that never
+    // comes (ash did). The mode is looked at every 50 ms until the end.
+    let mode = || termios::tcgetattr(master.as_fd()).ok().map(|t| t.local_flags);
+    let mut eof_sent_in = None;
     loop {
         let mut fds = vec![
             PollFd::new(signals.as_fd(), PollFlags::POLLIN),
@@ -292,7 +294,11 @@ pub fn relay_pty(
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
-        if let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+        let timeout = match eof_sent_in {
+            Some(_) => PollTimeout::from(50u8),
+            None => PollTimeout::NONE,
+        };
+        if let Err(e) = poll(&mut fds, timeout) {
             if e != Errno::EINTR {
                 break;
             }
@@ -315,22 +321,23 @@ pub fn relay_pty(
             let mut buf = [0u8; 65536];
             match nix::unistd::read(master.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let _ = crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n]);
-                    if eof_again > 0 {
-                        eof_again -= 1;
-                        let _ = crate::sys::write_all(master.as_fd(), &[4]);
-                    }
-                }
+                Ok(n) => drop(crate::sys::write_all(std::io::stdout().as_fd(), &buf[..n])),
+            }
+        }
+        if let Some(sent_in) = eof_sent_in {
+            let now = mode();
+            if now != sent_in {
+                let _ = crate::sys::write_all(master.as_fd(), &[4]);
+                eof_sent_in = Some(now);
             }
         }
         if stdin_open && ready[2] {
             let mut buf = [0u8; 65536];
             match nix::unistd::read(stdin.as_fd(), &mut buf) {
                 Ok(0) | Err(_) => {
+                    eof_sent_in = Some(mode());
                     let _ = crate::sys::write_all(master.as_fd(), &[4]);
                     stdin_open = false;
-                    eof_again = 3;
                 }
                 Ok(n) => drop(crate::sys::write_all(master.as_fd(), &buf[..n])),
             }
