@@ -99,6 +99,44 @@ fn a_busy_loop_shows_more_than_half_a_cpu() {
     assert_no_leaks(&env);
 }
 
+/// --no-stream's one reading gives the CPU % averaged since the start
+/// (podman's); the live view's next samples the use since the one before,
+/// so a container busy at first and idle since shows it go down.
+#[test]
+fn no_stream_averages_since_the_start_and_the_live_view_follows_now() {
+    root_or_skip!();
+    let env = support::env_with_img();
+    let id = env.run_d([
+        "img",
+        "sh",
+        "-c",
+        "end=$(($(date +%s) + 2)); while [ $(date +%s) -lt $end ]; do :; done; exec sleep 1000",
+    ]);
+    wait_for(Duration::from_secs(20), "the busy part's end", || {
+        let out = env.ok("cc-top", [&id]);
+        (!out.contains("while")).then_some(())
+    });
+    let cpu = |v: &serde_json::Value| -> f64 {
+        field(v, "CPUPerc").trim_end_matches('%').parse().unwrap()
+    };
+    let average = cpu(&sample(&env, &id));
+    assert!(average > 15.0, "average since the start: {average}");
+    let mut child = env
+        .cmd("cc-stats")
+        .args(["--format", "json", &id])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    let lines = json_lines(&stdout(&child.wait_with_output().unwrap()));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(cpu(&lines[0]) > 15.0, "{lines:?}");
+    assert!(cpu(&lines[1]) < 5.0, "{lines:?}");
+    env.ok("cc-rm", ["-f", &id]);
+    assert_no_leaks(&env);
+}
+
 #[test]
 fn net_io_grows_with_traffic_to_the_containers_address() {
     root_or_skip!();

@@ -42,6 +42,26 @@ pub fn sample(c: &Container) -> Sample {
     }
 }
 
+/// A reading of zeros at the moment the container started: against it,
+/// CPU % is the average over the container's whole run (podman's `stats
+/// --no-stream`), from one reading instead of two a second apart.
+pub fn at_start(c: &Container) -> Sample {
+    let up = c
+        .state
+        .started_at
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339)
+        .and_then(|t| t.elapsed().ok())
+        .unwrap_or_default();
+    let now = Instant::now();
+    Sample {
+        at: now.checked_sub(up).unwrap_or(now),
+        usage: Usage::default(),
+        net_rx: 0,
+        net_tx: 0,
+    }
+}
+
 /// A container's use between two samples, as docker computes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
@@ -151,11 +171,14 @@ fn net_dev(text: &str) -> (u64, u64) {
 
 /// MemTotal of /proc/meminfo, bytes.
 fn host_memory() -> u64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    })
 }
 
 /// go-units' HumanSizeWithPrecision(n, 3): `1.5kB`, `648B`.

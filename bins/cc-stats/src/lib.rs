@@ -12,7 +12,9 @@ use clap::{CommandFactory, Parser};
 
 /// Show what containers use: CPU %, memory and its limit, network and
 /// block I/O, processes. Without --no-stream, a new sample every second
-/// (on a terminal, redrawn in place) until interrupted.
+/// (on a terminal, redrawn in place) until interrupted; CPU % is the use
+/// since the sample before, and in the first sample (the only one with
+/// --no-stream) the average since the container started, as podman's.
 #[derive(Debug, Parser)]
 #[command(name = "cc-stats", version)]
 pub struct Args {
@@ -41,34 +43,26 @@ pub fn command() -> clap::Command {
     Args::command()
 }
 
-/// CPU % is measured over this much time for --no-stream (docker: ~1 s).
-const ONE_SHOT: Duration = Duration::from_millis(500);
+/// A live view's new sample every so often; its CPU % is the use since
+/// the sample before. The first sample (and --no-stream's only one) is
+/// taken at once, its CPU % the average since the container started.
 const INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let live = !a.no_stream && a.format == Format::Table && std::io::stdout().is_terminal();
     let mut before: HashMap<String, Sample> = HashMap::new();
-    let mut first = true;
     loop {
         let list = select(&store, &a)?;
-        for (_, c) in &list {
-            before
-                .entry(c.id.clone())
-                .or_insert_with(|| stats::sample(c));
-        }
-        std::thread::sleep(if a.no_stream || first {
-            ONE_SHOT
-        } else {
-            INTERVAL
-        });
-        first = false;
         let mut now = HashMap::new();
         let rows: Vec<(String, &Container, Stats)> = list
             .iter()
             .map(|(q, c)| {
                 let s = stats::sample(c);
-                let st = Stats::between(&before[&c.id], &s);
+                let st = match before.get(&c.id) {
+                    Some(b) => Stats::between(b, &s),
+                    None => Stats::between(&stats::at_start(c), &s),
+                };
                 now.insert(c.id.clone(), s);
                 (q.clone(), c, st)
             })
@@ -78,6 +72,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         before = now;
+        std::thread::sleep(INTERVAL);
     }
 }
 

@@ -14,10 +14,16 @@ use crate::error::{Error, Result};
 /// The name cc gives a hybrid host's v2 hierarchy among the v1 ones.
 pub(super) const UNIFIED: &str = "unified";
 
-/// The mount point of each v1 hierarchy and the controllers it carries.
+/// The mount point of each v1 hierarchy and the controllers it carries,
+/// read once per process: the host's cgroup mounts do not change while a
+/// cc program runs (cc-stats opens a group per container).
 fn hierarchies() -> Vec<(PathBuf, Vec<String>)> {
-    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    parse_mountinfo(&text)
+    static MOUNTED: std::sync::OnceLock<Vec<(PathBuf, Vec<String>)>> = std::sync::OnceLock::new();
+    MOUNTED
+        .get_or_init(|| {
+            parse_mountinfo(&fs::read_to_string("/proc/self/mountinfo").unwrap_or_default())
+        })
+        .clone()
 }
 
 /// Lines of proc_pid_mountinfo(5): `id parent maj:min root mountpoint opts

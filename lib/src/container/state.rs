@@ -78,7 +78,7 @@ impl State {
             pid_start: None,
             monitor_pid: None,
             monitor_start: None,
-            boot_id: crate::store::boot_id(),
+            boot_id: crate::store::boot_id().to_string(),
             created,
             started_at: None,
             finished_at: None,
@@ -108,9 +108,7 @@ impl State {
 
     /// Whether the recorded monitor still runs (this boot, same start).
     fn monitor_alive(&self) -> bool {
-        self.boot_id == crate::store::boot_id()
-            && matches!((self.monitor_pid, self.monitor_start),
-                (Some(pid), Some(start)) if pid_start_time(pid) == Some(start) && !is_zombie(pid))
+        self.boot_id == crate::store::boot_id() && lives(self.monitor_pid, self.monitor_start)
     }
 
     /// The container counts as running while its monitor lives: the
@@ -120,27 +118,30 @@ impl State {
     /// zombie: it counts as exited at once. A record without a monitor
     /// (none was recorded) goes by its process, zombies not counted.
     fn process_alive(&self) -> bool {
-        let alive = |pid: Option<i32>, start: Option<u64>| match (pid, start) {
-            (Some(pid), Some(start)) => pid_start_time(pid) == Some(start) && !is_zombie(pid),
-            _ => false,
-        };
         if self.boot_id != crate::store::boot_id() {
             return false;
         }
         match self.monitor_pid {
-            Some(_) => alive(self.monitor_pid, self.monitor_start),
-            None => alive(self.pid, self.pid_start),
+            Some(_) => lives(self.monitor_pid, self.monitor_start),
+            None => lives(self.pid, self.pid_start),
         }
     }
 }
 
-/// Whether the process has ended and waits to be reaped (state `Z` in
-/// /proc/PID/stat).
-pub fn is_zombie(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.get(s.rfind(')')? + 2..)?.chars().next())
-        == Some('Z')
+/// Whether the process started at `start` still runs and is not a zombie:
+/// one reading of /proc/PID/stat.
+pub fn lives(pid: Option<i32>, start: Option<u64>) -> bool {
+    let (Some(pid), Some(start)) = (pid, start) else {
+        return false;
+    };
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(rest) = stat.rfind(')').and_then(|at| stat.get(at + 2..)) else {
+        return false;
+    };
+    let mut fields = rest.split(' ');
+    fields.next() != Some("Z") && fields.nth(18).and_then(|s| s.parse().ok()) == Some(start)
 }
 
 /// One reading of a process's start time for the whole crate (tmp/ owners

@@ -279,7 +279,7 @@ pub fn prepare(
     let mut lease = Lease {
         ip: Ipv4Addr::UNSPECIFIED,
         owner: owner.to_string(),
-        boot: store::boot_id(),
+        boot: store::boot_id().to_string(),
         veth: veth.to_string(),
         mac: String::new(),
         gateway: config.subnet.gateway(),
@@ -346,7 +346,7 @@ fn clear_in_way(
 pub fn owner_gone(store: &Store, l: &Lease) -> bool {
     match l.monitor_pid {
         Some(pid) if l.boot == store::boot_id() => {
-            pid_start_time(pid) != l.monitor_start || crate::container::state::is_zombie(pid)
+            !crate::container::state::lives(Some(pid), l.monitor_start)
         }
         _ => !lease_alive(store, l),
     }
@@ -463,9 +463,7 @@ pub fn lease_alive(store: &Store, l: &Lease) -> bool {
                     .is_ok_and(|d| d < Duration::from_secs(60))
             });
     }
-    pid_start_time(l.pid).is_some()
-        && pid_start_time(l.pid) == l.pid_start
-        && !crate::container::state::is_zombie(l.pid)
+    crate::container::state::lives(Some(l.pid), l.pid_start)
 }
 
 /// Removes leases whose process is gone, their veths, and every NAT
