@@ -29,6 +29,7 @@
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
 //! | `copy`      | cc-cp: files between a container and the host, safely resolved |
+//! | `volume`    | volumes (docker's local driver), and a new container's mounts of them |
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
@@ -75,5 +76,6 @@ pub mod sys;
 pub mod template;
 pub mod time;
 pub mod tree;
+pub mod volume;
 
 pub use error::{Error, Result};

@@ -89,6 +89,7 @@ impl Filters {
                     && self.any("volume", |v| {
                         user_binds(c)
                             .any(|m| m.destination == v || m.source.as_deref() == Some(v))
+                            || crate::volume::mounts::uses(c).iter().any(|u| u.name == v)
                     })
                     && self.any("network", |v| {
                         c.annotation(net::ANN_NET).unwrap_or("none") == v

@@ -321,6 +321,8 @@ impl Monitor {
             Some(dir) => {
                 let _ = crate::tree::remove_tree(&dir);
                 container::event(store, c, "destroy", &[]);
+                // docker run --rm takes its anonymous volumes along.
+                let _ = crate::volume::remove_anonymous(store, c);
             }
             None => drop(std::fs::remove_file(c.dir.join("attach.sock"))),
         }
