@@ -52,11 +52,19 @@ fn run_ok(env: &Env, args: &[&str]) -> String {
     stdout(&out)
 }
 
-fn volumes(env: &Env) -> Vec<String> {
+/// Every volume's name.
+fn all_volumes(env: &Env) -> Vec<String> {
     env.ok("cc-volume", ["ls", "-q"])
         .lines()
         .map(String::from)
         .collect()
+}
+
+/// The named ones (not 64-hex: the image's VOLUME makes anonymous ones).
+fn volumes(env: &Env) -> Vec<String> {
+    let mut v = all_volumes(env);
+    v.retain(|n| !is_id(n));
+    v
 }
 
 #[test]
@@ -155,7 +163,7 @@ fn named_volume_is_filled_from_the_image_survives_rm_and_is_shared() {
     assert_eq!(vol["RW"], true, "{mounts}");
     let ps = env.ok("cc-ps", ["-q", "--no-trunc", "--filter", "volume=shared"]);
     assert_eq!(ps.trim(), a);
-    env.ok("cc-rm", ["-f", &a]);
+    env.ok("cc-rm", ["-fv", &a]);
     env.ok("cc-volume", ["rm", "shared"]);
     assert!(volumes(&env).is_empty());
     let events = env.ok(
@@ -192,7 +200,7 @@ fn image_volumes_are_anonymous_and_go_with_rm_v() {
         ],
     );
     assert_eq!(out, "seed\n");
-    let anon = volumes(&env);
+    let anon = all_volumes(&env);
     assert_eq!(anon.len(), 2, "{anon:?}");
     assert!(anon.iter().all(|v| is_id(v)), "{anon:?}");
     let json = env.ok("cc-volume", ["inspect", &anon[0]]);
@@ -202,16 +210,16 @@ fn image_volumes_are_anonymous_and_go_with_rm_v() {
     assert_eq!(v[0]["Scope"], "local");
     // Plain cc-rm keeps them; -v would have taken them.
     run_ok(&env, &["--name", "d", "--net", "none", "img", "true"]);
-    assert_eq!(volumes(&env).len(), 3);
+    assert_eq!(all_volumes(&env).len(), 3);
     env.ok("cc-rm", ["-v", "c"]);
-    assert_eq!(volumes(&env).len(), 1);
+    assert_eq!(all_volumes(&env).len(), 1);
     env.ok("cc-rm", ["d"]);
-    assert_eq!(volumes(&env).len(), 1);
+    assert_eq!(all_volumes(&env).len(), 1);
     // `--rm` takes its anonymous volumes along, as docker's.
     run_ok(&env, &["--rm", "--net", "none", "img", "true"]);
-    assert_eq!(volumes(&env).len(), 1);
+    assert_eq!(all_volumes(&env).len(), 1);
     env.ok("cc-volume", ["prune", "-f"]);
-    assert!(volumes(&env).is_empty());
+    assert!(all_volumes(&env).is_empty());
     assert_no_leaks(&env);
 }
 
@@ -223,7 +231,8 @@ fn volumes_from_and_mount_forms() {
     fs::create_dir_all(&host).unwrap();
     fs::write(host.join("f"), "host file\n").unwrap();
     let bind = format!("type=bind,source={},target=/h,readonly", host.display());
-    let script = "cat /m/hello /h/f; grep ' /t ' /proc/mounts; touch /h/x 2>/dev/null || echo ro";
+    let script =
+        "cat /data/hello /h/f; grep ' /t ' /proc/mounts; touch /h/x 2>/dev/null || echo ro";
     let out = run_ok(
         &env,
         &[
@@ -232,7 +241,7 @@ fn volumes_from_and_mount_forms() {
             "--net",
             "none",
             "--mount",
-            "type=volume,src=mvol,dst=/m",
+            "type=volume,src=mvol,dst=/data",
             "--mount",
             "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770",
             "--mount",
@@ -283,7 +292,7 @@ fn volumes_from_and_mount_forms() {
     assert_eq!(out, "");
     // --volumes-from: the volumes and binds of src, read-only with :ro.
     let script =
-        "cat /m/hello /h/f; touch /m/y 2>/dev/null || echo ro; grep -c ' /t ' /proc/mounts";
+        "cat /data/hello /h/f; touch /data/y 2>/dev/null || echo ro; grep -c ' /t ' /proc/mounts";
     let out = run(
         &env,
         &[
@@ -310,7 +319,7 @@ fn volumes_from_and_mount_forms() {
             "img",
             "sh",
             "-c",
-            "touch /m/y && echo rw",
+            "touch /data/y && echo rw",
         ],
     );
     assert_eq!(out, "rw\n");
@@ -328,21 +337,40 @@ fn volumes_from_and_mount_forms() {
                 "--net", "none", "-v", "v8:/y", "--mount", bad, "img", "true",
             ],
         );
-        assert_code(&out, 2, bad);
+        assert_code(&out, 125, bad);
         assert_one_line_error(&out, "cc-run");
     }
     let out = run(
         &env,
         &["--net", "none", "-v", "v8:/x", "-v", "v9:/x", "img", "true"],
     );
-    assert_code(&out, 2, "one mount point twice");
+    assert_code(&out, 125, "one mount point twice");
     assert!(
         stderr(&out).contains("duplicate mount point"),
         "{}",
         stderr(&out)
     );
+    // A volume made before a later mount fails goes again.
+    let out = run(
+        &env,
+        &[
+            "--net",
+            "none",
+            "-v",
+            "v7:/x",
+            "-v",
+            "/no/such/dir:/y",
+            "img",
+            "true",
+        ],
+    );
+    assert_code(&out, 125, "a bind of a missing folder");
+    assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
     let vols = volumes(&env);
-    assert!(!vols.iter().any(|v| v == "v8" || v == "v9"), "{vols:?}");
+    assert!(
+        !vols.iter().any(|v| v == "v7" || v == "v8" || v == "v9"),
+        "{vols:?}"
+    );
     env.ok("cc-rm", ["-v", "src"]);
     env.ok("cc-volume", ["rm", "mvol", "empty", "empty2"]);
     assert!(volumes(&env).is_empty(), "{:?}", volumes(&env));
@@ -457,28 +485,41 @@ fn create_ls_inspect_and_prune() {
         assert_code(&out, code, &format!("{args:?}"));
         assert_one_line_error(&out, "cc-volume");
     }
-    // prune: the anonymous unused one only; -a the named ones; and the
-    // bytes they held.
-    fs::write(
-        env.root.join(format!("volumes/{anon}/_data/f")),
-        vec![0u8; 100_000],
-    )
-    .unwrap();
+    // prune: only the anonymous volumes of containers (a nameless
+    // `create` is not one, as docker 23's), with the bytes they held; -a
+    // the named ones too.
+    env.busybox_image("img");
+    let fill = "dd if=/dev/zero of=/x/f bs=1000 count=100 2>/dev/null; wc -c < /x/f";
+    let written = run_ok(
+        &env,
+        &[
+            "--name", "c", "--net", "none", "-v", "/x", "img", "sh", "-c", fill,
+        ],
+    );
+    assert_eq!(written.trim(), "100000");
+    env.ok("cc-rm", ["c"]);
+    let of_c: Vec<String> = all_volumes(&env)
+        .into_iter()
+        .filter(|v| is_id(v) && *v != anon)
+        .collect();
+    assert_eq!(of_c.len(), 1, "{of_c:?}");
     let out = env.ok("cc-volume", ["prune", "-f"]);
+    let want = format!("Deleted Volumes:\n{}\n\nTotal reclaimed space: 10", of_c[0]);
+    assert!(out.starts_with(&want), "{out}");
+    let out = env.ok("cc-volume", ["prune", "-af", "--filter", "label!=team"]);
     assert!(
-        out.starts_with(&format!(
-            "Deleted Volumes:\n{anon}\n\nTotal reclaimed space: 10"
-        )),
+        out.contains("\nbeta\n") && out.contains(&format!("\n{anon}\n")),
         "{out}"
     );
-    let out = env.ok("cc-volume", ["prune", "-af", "--filter", "label!=team"]);
-    assert_eq!(out, "Deleted Volumes:\nbeta\n\nTotal reclaimed space: 0B\n");
-    assert_eq!(volumes(&env), ["alpha"]);
-    // cc-prune --volumes takes anonymous ones only.
-    env.ok("cc-volume", ["create"]);
+    assert_eq!(all_volumes(&env), ["alpha"]);
+    // cc-prune --volumes: the stopped container first, then its volume.
+    run_ok(
+        &env,
+        &["--name", "d", "--net", "none", "-v", "/y", "img", "true"],
+    );
     let out = env.ok("cc-prune", ["-f", "--volumes"]);
     assert!(out.contains("Deleted Volumes:\n"), "{out}");
-    assert_eq!(volumes(&env), ["alpha"]);
+    assert_eq!(all_volumes(&env), ["alpha"]);
     env.ok("cc-volume", ["rm", "alpha"]);
     assert_no_leaks(&env);
 }

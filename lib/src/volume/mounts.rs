@@ -158,6 +158,9 @@ pub fn parse_mount(m: &str) -> Result<Request> {
         .find(|(k, _)| *k == "type")
         .map_or(Some("volume"), |(_, v)| *v)
         .unwrap_or("");
+    if !matches!(kind, "bind" | "volume" | "tmpfs") {
+        return Err(bad(format!("unknown type '{kind}' (bind, volume, tmpfs)")));
+    }
     let (mut source, mut target, mut readonly) = (None, None, false);
     let (mut nocopy, mut propagation) = (false, None);
     let (mut labels, mut options, mut tmpfs) = (BTreeMap::new(), BTreeMap::new(), Vec::new());
@@ -208,10 +211,7 @@ pub fn parse_mount(m: &str) -> Result<Request> {
                     .map_err(|_| bad(format!("'tmpfs-mode={mode}' is not an octal mode")))?;
                 tmpfs.push(format!("mode={mode}"));
             }
-            (k, "bind" | "volume" | "tmpfs") => {
-                return Err(bad(format!("unknown key '{k}' for a {kind} mount")))
-            }
-            _ => return Err(bad(format!("unknown type '{kind}' (bind, volume, tmpfs)"))),
+            (k, _) => return Err(bad(format!("unknown key '{k}' for a {kind} mount"))),
         }
     }
     let target = target.ok_or_else(|| bad("give target=PATH".into()))?;
