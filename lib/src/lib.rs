@@ -35,7 +35,7 @@
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `ps`        | cc-ps: docker's filters over containers, the PORTS and SIZE columns, labels |
 //! | `lifecycle` | kill, stop, pause, update, wait, remove |
-//! | `prune`     | cc-prune: stopped containers, unused images, network leftovers |
+//! | `prune`     | cc-prune: stopped containers, unused images, network leftovers, volumes |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
