@@ -163,6 +163,19 @@ fn named_volume_is_filled_from_the_image_survives_rm_and_is_shared() {
     assert_eq!(vol["RW"], true, "{mounts}");
     let ps = env.ok("cc-ps", ["-q", "--no-trunc", "--filter", "volume=shared"]);
     assert_eq!(ps.trim(), a);
+    let ps = env.ok(
+        "cc-ps",
+        [
+            "--filter",
+            "volume=shared",
+            "--format",
+            "{{.LocalVolumes}} {{.Mounts}}",
+        ],
+    );
+    assert!(
+        ps.starts_with("2 shared,") || ps.ends_with(",shared\n"),
+        "{ps}"
+    );
     env.ok("cc-rm", ["-fv", &a]);
     env.ok("cc-volume", ["rm", "shared"]);
     assert!(volumes(&env).is_empty());
@@ -503,6 +516,11 @@ fn create_ls_inspect_and_prune() {
         .filter(|v| is_id(v) && *v != anon)
         .collect();
     assert_eq!(of_c.len(), 1, "{of_c:?}");
+    // Asked first without -f: only y goes on.
+    let out = env.run_stdin("cc-volume", ["prune"], b"n\n");
+    assert_ok(&out, "prune answered n");
+    assert!(stderr(&out).contains("Are you sure"), "{}", stderr(&out));
+    assert_eq!(all_volumes(&env).len(), 4);
     let out = env.ok("cc-volume", ["prune", "-f"]);
     let want = format!("Deleted Volumes:\n{}\n\nTotal reclaimed space: 10", of_c[0]);
     assert!(out.starts_with(&want), "{out}");

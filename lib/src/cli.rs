@@ -314,6 +314,22 @@ pub fn human_size(n: u64) -> String {
     }
 }
 
+/// docker's question before a prune: `warning` on stderr, then "Are you
+/// sure"; only y or yes read from stdin goes on.
+pub fn confirmed(warning: &str) -> Result<bool> {
+    use std::io::BufRead;
+    eprint!("{warning}\nAre you sure you want to continue? [y/N] ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read", "stdin", e))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// Reads ids from stdin when the only argument is `-`.
 pub fn expand_stdin(args: Vec<String>) -> Vec<String> {
     if args.len() == 1 && args[0] == "-" {

@@ -1,4 +1,4 @@
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use cc_lib::cli::{human_size, StoreOpts};
@@ -88,8 +88,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// docker's question on stderr, the answer from stdin: only y or yes
-/// goes on.
+/// docker's question: what will go.
 fn confirmed(o: &Options) -> Result<bool> {
     let mut what = Vec::new();
     if o.containers {
@@ -107,18 +106,9 @@ fn confirmed(o: &Options) -> Result<bool> {
     if o.volumes {
         what.push("all anonymous volumes not used by at least one container");
     }
-    eprintln!("WARNING! This will remove:");
+    let mut warning = "WARNING! This will remove:\n".to_string();
     for w in what {
-        eprintln!("  - {w}");
+        warning += &format!("  - {w}\n");
     }
-    eprint!("\nAre you sure you want to continue? [y/N] ");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io("read", "stdin", e))?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    cc_lib::cli::confirmed(&warning)
 }

@@ -1,5 +1,5 @@
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use cc_lib::cli::{each, expand_stdin, human_size, Format, StoreOpts};
@@ -136,7 +136,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         Cmd::Prune { all, filter, force } => {
             let f = Filters::parse(&filter, volume::PRUNE_KEYS)?;
-            if !force && !confirmed(all)? {
+            let which = if all { "all" } else { "anonymous" };
+            let warning = format!(
+                "WARNING! This will remove {which} local volumes not used by at least one container."
+            );
+            if !force && !cc_lib::cli::confirmed(&warning)? {
                 return Ok(ExitCode::SUCCESS);
             }
             let (names, reclaimed) = volume::prune(&store, all, &f)?;
@@ -220,26 +224,4 @@ fn labels(list: &[String]) -> BTreeMap<String, String> {
             (k.to_string(), v.to_string())
         })
         .collect()
-}
-
-/// docker's question on stderr, the answer from stdin: only y or yes
-/// goes on.
-fn confirmed(all: bool) -> Result<bool> {
-    eprintln!(
-        "WARNING! This will remove {} local volumes not used by at least one container.",
-        match all {
-            true => "all",
-            false => "anonymous",
-        }
-    );
-    eprint!("Are you sure you want to continue? [y/N] ");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io("read", "stdin", e))?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
