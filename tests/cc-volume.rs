@@ -228,6 +228,13 @@ fn image_volumes_are_anonymous_and_go_with_rm_v() {
     assert_eq!(all_volumes(&env).len(), 1);
     env.ok("cc-rm", ["d"]);
     assert_eq!(all_volumes(&env).len(), 1);
+    // A container that cannot start leaves no volume behind either.
+    let out = run(
+        &env,
+        &["--net", "none", "-v", "/x", "img", "/no/such/program"],
+    );
+    assert_code(&out, 127, "a missing program");
+    assert_eq!(all_volumes(&env).len(), 1);
     // `--rm` takes its anonymous volumes along, as docker's.
     run_ok(&env, &["--rm", "--net", "none", "img", "true"]);
     assert_eq!(all_volumes(&env).len(), 1);

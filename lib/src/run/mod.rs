@@ -146,6 +146,8 @@ fn start_new(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
         if let Ok(c) = container::load(store, &c.id) {
             let _ = container::remove(store, &c);
         }
+        // With the anonymous volumes made for it.
+        let _ = crate::volume::remove_anonymous(store, c);
         if let Some(path) = &o.cidfile {
             let _ = std::fs::remove_file(path);
         }

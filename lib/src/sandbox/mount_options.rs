@@ -331,6 +331,21 @@ mod tests {
     }
 
     #[test]
+    fn mount_options_idmap_is_for_binds_through_the_container_namespace() {
+        assert_eq!(of("bind", &["rbind", "idmap"]).unwrap().idmap, Some(false));
+        assert_eq!(of("bind", &["rbind", "ridmap"]).unwrap().idmap, Some(true));
+        assert_eq!(of("bind", &["rbind"]).unwrap().idmap, None);
+        assert!(of("tmpfs", &["idmap"]).is_err());
+        let mut m = Mount::new("bind", "src", "/dst", &["rbind", "idmap"]);
+        m.uid_mappings = vec![crate::spec::IdMapping {
+            container_id: 0,
+            host_id: 1000,
+            size: 1,
+        }];
+        assert!(parse(&m).is_err());
+    }
+
+    #[test]
     fn mount_options_unknown_to_a_bind_are_refused() {
         let e = of("bind", &["rbind", "rro-typo"]).unwrap_err();
         assert!(e.contains("'rro-typo'") && e.contains("'/dst'"), "{e}");
