@@ -15,7 +15,7 @@ use nix::mount::{mount, MsFlags};
 use super::Volume;
 use crate::error::{Error, Result};
 
-/// The mount the options ask for, checked; `None` for a plain folder.
+/// What the options mount on `_data`.
 enum Source<'a> {
     Tmpfs {
         device: &'a str,
@@ -28,6 +28,7 @@ enum Source<'a> {
     },
 }
 
+/// The mount the options ask for, checked; `None` for a plain folder.
 fn source(options: &BTreeMap<String, String>) -> Result<Option<Source<'_>>> {
     if let Some(k) = options
         .keys()
