@@ -13,7 +13,9 @@ complete -c cc-run -s u -l user -d 'Run as USER[:GROUP], names from the image\'s
 complete -c cc-run -s w -l workdir -d 'Working folder inside the container (created when missing)' -r
 complete -c cc-run -s h -l hostname -d 'The container\'s hostname (default: its short id)' -r
 complete -c cc-run -l entrypoint -d 'Override the image\'s entrypoint (`""` clears it)' -r
-complete -c cc-run -s v -l volume -d 'Bind mount HOST:CONTAINER[:ro|rw], with the host folder\'s submounts; `ro` makes them all read-only (as docker 25)' -r
+complete -c cc-run -s v -l volume -d 'Mount a volume NAME:CONTAINER[:OPTS] (made on first use; a new or empty one gets the image\'s files at that path unless `nocopy`), a new anonymous volume at CONTAINER alone, or bind HOST:CONTAINER with the host folder\'s submounts; OPTS: ro or rw (`ro` is read-only all the way down, as docker 25), nocopy, a propagation' -r
+complete -c cc-run -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs, source|src, target|destination|dst, readonly|ro, volume-nocopy, volume-label, volume-opt, bind-propagation, tmpfs-size, tmpfs-mode' -r
+complete -c cc-run -l volumes-from -d 'Mount the volumes and binds of CONTAINER too, with their modes or the one given' -r
 complete -c cc-run -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
 complete -c cc-run -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
 complete -c cc-run -s p -l publish -d 'Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp] (no HOSTPORT: a free one; see cc-port)' -r

@@ -15,3 +15,8 @@ cc-rm $(cc-ps -aq --filter status=exited)
 # Remove every container, from a pipe (- reads the ids from stdin).
 cc-run -d base sleep 1d
 cc-ps -aq | cc-rm -f -
+
+# Remove a container with its anonymous volumes (named ones stay).
+cc-run --name scratch -v /cache -v kept:/data base true
+cc-rm -v scratch
+cc-volume rm kept

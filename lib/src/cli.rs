@@ -306,11 +306,28 @@ pub fn human_size(n: u64) -> String {
     // Three significant digits, as docker's HumanSizeWithPrecision(n, 3)
     // prints with Go's %.3g: 1.98MB, 12.3kB, 105kB.
     let whole = (v as u64).to_string().len();
-    format!("{:.*}", 3usize.saturating_sub(whole), v)
-        .trim_end_matches('0')
-        .trim_end_matches('.')
-        .to_string()
-        + units[i]
+    let s = format!("{:.*}", 3usize.saturating_sub(whole), v);
+    // Only a fraction's zeros go: 100kB stays 100kB.
+    match s.contains('.') {
+        true => s.trim_end_matches('0').trim_end_matches('.').to_string() + units[i],
+        false => s + units[i],
+    }
+}
+
+/// docker's question before a prune: `warning` on stderr, then "Are you
+/// sure"; only y or yes read from stdin goes on.
+pub fn confirmed(warning: &str) -> Result<bool> {
+    use std::io::BufRead;
+    eprint!("{warning}\nAre you sure you want to continue? [y/N] ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read", "stdin", e))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// Reads ids from stdin when the only argument is `-`.
@@ -340,5 +357,7 @@ mod tests {
         assert_eq!(human_size(12_345), "12.3kB");
         assert_eq!(human_size(105_005), "105kB");
         assert_eq!(human_size(1_984_000), "1.98MB");
+        assert_eq!(human_size(100_000), "100kB");
+        assert_eq!(human_size(10_000_000), "10MB");
     }
 }

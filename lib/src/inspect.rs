@@ -194,22 +194,29 @@ fn host_config(c: &Container, p: &Process) -> Value {
     })
 }
 
-/// docker's Mounts: the volumes (binds) and tmpfs mounts the user asked
+/// docker's Mounts: the volumes, binds and tmpfs mounts the user asked
 /// for; the default /dev mounts are not shown.
 fn mounts(c: &Container) -> Vec<Value> {
+    let volumes = crate::volume::mounts::uses(c);
     c.spec
         .mounts
         .iter()
         .filter(|m| {
             m.is_bind() || m.kind.as_deref() == Some("tmpfs") && !m.destination.starts_with("/dev")
         })
-        .map(|m| {
-            json!({
-                "Type": if m.is_bind() { "bind" } else { "tmpfs" },
-                "Source": m.source, "Destination": m.destination,
-                "RW": !m.options.iter().any(|o| o == "ro" || o == "rro"),
-            })
-        })
+        .map(
+            |m| match volumes.iter().find(|u| u.destination == m.destination) {
+                Some(u) => json!({
+                    "Type": "volume", "Name": u.name, "Source": m.source,
+                    "Destination": m.destination, "Driver": "local", "RW": u.rw,
+                }),
+                None => json!({
+                    "Type": if m.is_bind() { "bind" } else { "tmpfs" },
+                    "Source": m.source, "Destination": m.destination,
+                    "RW": !m.options.iter().any(|o| o == "ro" || o == "rro"),
+                }),
+            },
+        )
         .collect()
 }
 

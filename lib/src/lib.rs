@@ -29,12 +29,13 @@
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
 //! | `copy`      | cc-cp: files between a container and the host, safely resolved |
+//! | `volume`    | volumes (docker's local driver), and a new container's mounts of them |
 //! | `commit`    | cc-diff and cc-commit: a container's changes as a new layer and image |
 //! | `info`      | cc-info: what the host offers cc |
 //! | `inspect`   | `docker inspect`'s JSON of containers and images |
 //! | `ps`        | cc-ps: docker's filters over containers, the PORTS and SIZE columns, labels |
 //! | `lifecycle` | kill, stop, pause, update, wait, remove |
-//! | `prune`     | cc-prune: stopped containers, unused images, network leftovers |
+//! | `prune`     | cc-prune: stopped containers, unused images, network leftovers, volumes |
 //! | `monitor`   | the process that watches one container: log, attach socket, exit |
 //! | `cli`       | the shared entry of every program: error printing, exit codes, output |
 //! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
@@ -75,5 +76,6 @@ pub mod sys;
 pub mod template;
 pub mod time;
 pub mod tree;
+pub mod volume;
 
 pub use error::{Error, Result};

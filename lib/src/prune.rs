@@ -1,8 +1,8 @@
 //! cc-prune: what nothing uses goes, as `docker system prune` and its
 //! per-kind siblings: stopped containers, dangling (or, with `all`, every
-//! unused) image, network leftovers of owners that are gone. Each removal
-//! is the ordinary one (`lifecycle::remove`, `container::remove_image`,
-//! `net::gc`), so a container started or an image used meanwhile is
+//! unused) image, network leftovers of owners that are gone, unused
+//! anonymous volumes. Each removal is the ordinary one (`lifecycle::remove`,
+//! `container::remove_image`, `net::gc`, `volume::prune`), so a container started or an image used meanwhile is
 //! skipped, never removed under its user.
 
 use std::collections::BTreeMap;
@@ -27,6 +27,8 @@ pub struct Options {
     /// Every image no container uses, not only dangling ones.
     pub all_images: bool,
     pub networks: bool,
+    /// Unused anonymous volumes (docker 23's `system prune --volumes`).
+    pub volumes: bool,
     pub filters: Filters,
 }
 
@@ -38,7 +40,9 @@ pub struct Report {
     pub images: Vec<String>,
     /// The leftover network pieces (a lease's address and veth) released.
     pub networks: Vec<String>,
-    /// Bytes: the containers' folders and the unpacked layers that went.
+    pub volumes: Vec<String>,
+    /// Bytes: the containers' folders, the unpacked layers and the
+    /// volumes that went.
     pub reclaimed: u64,
 }
 
@@ -69,6 +73,12 @@ pub fn prune(store: &Store, o: &Options) -> Result<Report> {
         images(store, o.all_images, &keep, &mut r)?;
         let freed = (r.reclaimed - before).to_string();
         events::record(store, "image", "prune", "", &[("reclaimed", &freed)]);
+    }
+    if o.volumes {
+        // After the containers: the anonymous volumes they held are unused.
+        let (names, freed) = crate::volume::prune(store, false, &o.filters)?;
+        r.volumes = names;
+        r.reclaimed += freed;
     }
     if o.networks {
         for l in crate::net::gc(store)? {

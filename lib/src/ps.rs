@@ -89,6 +89,7 @@ impl Filters {
                     && self.any("volume", |v| {
                         user_binds(c)
                             .any(|m| m.destination == v || m.source.as_deref() == Some(v))
+                            || crate::volume::mounts::uses(c).iter().any(|u| u.name == v)
                     })
                     && self.any("network", |v| {
                         c.annotation(net::ANN_NET).unwrap_or("none") == v
@@ -199,8 +200,15 @@ pub fn row(c: &Container, ports: &str, size: &str, no_trunc: bool) -> serde_json
         true => c.id.clone(),
         false => crate::store::short_id(&c.id).to_string(),
     };
+    // docker's MOUNTS: a volume by its name, a bind by its source.
+    let volumes = crate::volume::mounts::uses(c);
     let mounts: Vec<String> = user_binds(c)
-        .filter_map(|m| m.source.clone())
+        .filter_map(
+            |m| match volumes.iter().find(|u| u.destination == m.destination) {
+                Some(u) => Some(u.name.clone()),
+                None => m.source.clone(),
+            },
+        )
         .map(|src| cut(src, 15))
         .collect();
     let labels: Vec<String> = c.labels().iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -219,7 +227,7 @@ pub fn row(c: &Container, ports: &str, size: &str, no_trunc: bool) -> serde_json
         "Labels": labels.join(","),
         "Mounts": mounts.join(","),
         "Networks": c.annotation(net::ANN_NET).unwrap_or("none"),
-        "LocalVolumes": "0",
+        "LocalVolumes": volumes.len().to_string(),
         "ExitCode": s.exit_code,
         "Pid": s.pid,
         "StartedAt": s.started_at,

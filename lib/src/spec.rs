@@ -102,6 +102,11 @@ pub struct Mount {
     pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// A mount's own id mappings (with `idmap`): read to be refused.
+    #[serde(rename = "uidMappings", default, skip_serializing_if = "Vec::is_empty")]
+    pub uid_mappings: Vec<IdMapping>,
+    #[serde(rename = "gidMappings", default, skip_serializing_if = "Vec::is_empty")]
+    pub gid_mappings: Vec<IdMapping>,
 }
 
 impl Mount {
@@ -111,6 +116,7 @@ impl Mount {
             kind: Some(kind.into()),
             source: Some(source.into()),
             options: options.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         }
     }
 

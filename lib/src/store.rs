@@ -55,6 +55,7 @@ impl Store {
             self.tmp_dir(),
             self.mounts_dir(),
             self.events_dir(),
+            self.volumes_dir(),
         ] {
             fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))?;
         }
@@ -86,6 +87,7 @@ impl Store {
             self.tmp_dir(),
             self.mounts_dir(),
             self.events_dir(),
+            self.volumes_dir(),
         ]
     }
 
@@ -165,6 +167,10 @@ impl Store {
     /// The events log (events.rs): `events.log`, `events.log.1`.
     pub fn events_dir(&self) -> PathBuf {
         self.root.join("events")
+    }
+    /// Volumes (volume.rs): `volumes/<name>/{_data,meta.json}`.
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.root.join("volumes")
     }
     /// The store's lock files, `<name>.lock`.
     pub fn locks_dir(&self) -> PathBuf {

@@ -1,4 +1,4 @@
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use cc_lib::cli::{human_size, StoreOpts};
@@ -26,7 +26,9 @@ pub struct Args {
     /// one bridge network, which stays)
     #[arg(long)]
     pub networks: bool,
-    /// Volumes: refused, cc has no volumes yet
+    /// Also volumes: the anonymous ones no container uses (docker 23's
+    /// rule; `cc-volume prune -a` takes named ones too). Not in the default
+    /// set, as docker's
     #[arg(long)]
     pub volumes: bool,
     /// The build cache: refused, cc has no builder yet
@@ -49,11 +51,6 @@ pub fn command() -> clap::Command {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if a.volumes {
-        return Err(Error::Unsupported(
-            "--volumes: cc has no volumes yet".into(),
-        ));
-    }
     if a.build_cache {
         return Err(Error::Unsupported(
             "--build-cache: cc has no build cache yet".into(),
@@ -69,6 +66,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         images: every || a.images,
         all_images: a.all,
         networks: every || a.networks,
+        volumes: a.volumes,
         filters,
     };
     let store = a.store.open()?;
@@ -84,13 +82,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     section("Deleted Containers", &r.containers);
     section("Deleted Images", &r.images);
+    section("Deleted Volumes", &r.volumes);
     section("Released network leftovers", &r.networks);
     let _ = writeln!(out, "Total reclaimed space: {}", human_size(r.reclaimed));
     Ok(ExitCode::SUCCESS)
 }
 
-/// docker's question on stderr, the answer from stdin: only y or yes
-/// goes on.
+/// docker's question: what will go.
 fn confirmed(o: &Options) -> Result<bool> {
     let mut what = Vec::new();
     if o.containers {
@@ -105,18 +103,12 @@ fn confirmed(o: &Options) -> Result<bool> {
     if o.networks {
         what.push("network leftovers of containers that are gone");
     }
-    eprintln!("WARNING! This will remove:");
-    for w in what {
-        eprintln!("  - {w}");
+    if o.volumes {
+        what.push("all anonymous volumes not used by at least one container");
     }
-    eprint!("\nAre you sure you want to continue? [y/N] ");
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::io("read", "stdin", e))?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    let mut warning = "WARNING! This will remove:\n".to_string();
+    for w in what {
+        warning += &format!("  - {w}\n");
+    }
+    cc_lib::cli::confirmed(&warning)
 }

@@ -62,8 +62,8 @@ pub struct ContainerArgs {
     /// namespace). Options that would change the spec are refused with it.
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "rootfs", "args", "env", "env_file", "label", "user", "workdir", "hostname", "entrypoint",
-        "volumes", "tmpfs", "read_only", "memory", "memory_swap", "cpu_shares", "cpus",
-        "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
+        "volumes", "mounts", "volumes_from", "tmpfs", "read_only", "memory", "memory_swap",
+        "cpu_shares", "cpus", "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
         "userns", "uidmap", "gidmap", "tty", "cgroupns",
     ])]
     pub bundle: Option<PathBuf>,
@@ -114,10 +114,22 @@ pub struct ContainerArgs {
     /// Override the image's entrypoint (`""` clears it)
     #[arg(long)]
     pub entrypoint: Option<String>,
-    /// Bind mount HOST:CONTAINER[:ro|rw], with the host folder's submounts;
-    /// `ro` makes them all read-only (as docker 25)
-    #[arg(short, long = "volume", value_name = "HOST:CTR[:ro]")]
+    /// Mount a volume NAME:CONTAINER[:OPTS] (made on first use; a new or
+    /// empty one gets the image's files at that path unless `nocopy`), a
+    /// new anonymous volume at CONTAINER alone, or bind HOST:CONTAINER
+    /// with the host folder's submounts; OPTS: ro or rw (`ro` is
+    /// read-only all the way down, as docker 25), nocopy, a propagation
+    #[arg(short, long = "volume", value_name = "[SRC:]CTR[:OPTS]")]
     pub volumes: Vec<String>,
+    /// Mount as docker's --mount: type=bind|volume|tmpfs, source|src,
+    /// target|destination|dst, readonly|ro, volume-nocopy, volume-label,
+    /// volume-opt, bind-propagation, tmpfs-size, tmpfs-mode
+    #[arg(long = "mount", value_name = "KEY=VALUE,...")]
+    pub mounts: Vec<String>,
+    /// Mount the volumes and binds of CONTAINER too, with their modes or
+    /// the one given
+    #[arg(long, value_name = "CONTAINER[:ro|rw]")]
+    pub volumes_from: Vec<String>,
     /// Mount a tmpfs at PATH[:size=...,mode=...]
     #[arg(long, value_name = "PATH[:OPTS]")]
     pub tmpfs: Vec<String>,
@@ -254,6 +266,9 @@ pub fn options(
         ports: a.publish,
         publish_all: a.publish_all,
         volumes: a.volumes,
+        mounts: a.mounts,
+        volumes_from: a.volumes_from,
+        volume_mounts: vec![],
         tmpfs: a.tmpfs,
         resources: Resources {
             pids: pids_limit(a.pids_limit)?,

@@ -107,6 +107,49 @@ pub fn copy(store: &Store, src: &str, dest: &str, opts: Options) -> Result<()> {
     }
 }
 
+/// Docker's copy-up of a new volume: what the folder `path` in `root`
+/// holds goes into the empty folder `dest`, every entry with its owner,
+/// mode and time (as `cc-cp -a`, resolved in the root the same way), and
+/// `dest` takes the folder's owner and mode. Nothing when `path` is not a
+/// folder in the root.
+pub fn fill(root: &Path, path: &str, dest: &Path) -> Result<()> {
+    let from = Side {
+        root: Root::open(root)?,
+        ids: Ids::default(),
+        label: ":".into(),
+        owner: (0, 0),
+    };
+    let Some(dir) = from.open(path)?.filter(is_dir) else {
+        return Ok(());
+    };
+    let to = Side {
+        root: Root::open(dest)?,
+        ids: Ids::default(),
+        label: format!("{}:", dest.display()),
+        owner: (0, 0),
+    };
+    let all = Options {
+        archive: true,
+        follow: false,
+    };
+    between(
+        &from,
+        &format!("{}/.", path.trim_end_matches('/')),
+        &to,
+        "/",
+        all,
+    )?;
+    let st = rustix::fs::fstat(&dir).map_err(|e| Error::io("stat", from.show(path), e.into()))?;
+    let (uid, gid) = (
+        rustix::fs::Uid::from_raw(st.st_uid),
+        rustix::fs::Gid::from_raw(st.st_gid),
+    );
+    rustix::fs::chown(dest, Some(uid), Some(gid))
+        .map_err(|e| Error::io("set the owner of", dest, e.into()))?;
+    rustix::fs::chmod(dest, Mode::from_raw_mode(st.st_mode & 0o7777))
+        .map_err(|e| Error::io("set the mode of", dest, e.into()))
+}
+
 /// A root paths are resolved in, and how its stored ids read in the
 /// container.
 struct Side {

@@ -305,6 +305,11 @@ impl Monitor {
             Some(_) => container::unlist(store, c).ok(),
             None => None,
         };
+        if doomed.is_some() {
+            // docker run --rm takes its anonymous volumes along, before
+            // cc-run returns.
+            let _ = crate::volume::remove_anonymous(store, c);
+        }
         let exit = attach::frame(attach::EXIT, &code.to_be_bytes());
         for cl in &mut self.clients {
             let _ = cl.sink.push(&exit);

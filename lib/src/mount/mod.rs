@@ -219,7 +219,7 @@ pub fn bind(src: &Path, target: &Path, readonly: bool, recursive: bool) -> Resul
 /// A bind mount that sets `attrs` (read-only, nosuid, nodev) on every
 /// mount of the tree and keeps the source's others.
 fn bind_with(src: &Path, target: &Path, attrs: Attrs, recursive: bool) -> Result<()> {
-    match bind_at(src, CWD, target, &BindAttrs::tree(attrs), recursive) {
+    match bind_at(src, CWD, target, &BindAttrs::tree(attrs), recursive, None) {
         Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
             bind_classic(src, target, classic_flags(attrs), recursive)
         }
@@ -268,8 +268,21 @@ pub fn bind_to_fd_with(
     recursive: bool,
     attrs: &BindAttrs,
 ) -> Result<()> {
+    bind_to_fd_idmapped(src, target, recursive, attrs, None)
+}
+
+/// [`bind_to_fd_with`], idmapped through the user namespace `idmap.0`
+/// (its every mount when `idmap.1`): files stored as id N show as the id
+/// N maps to there (the OCI mount options `idmap`, `ridmap`).
+pub fn bind_to_fd_idmapped(
+    src: &Path,
+    target: BorrowedFd,
+    recursive: bool,
+    attrs: &BindAttrs,
+    idmap: Option<(BorrowedFd, bool)>,
+) -> Result<()> {
     let shown = PathBuf::from(format!("/proc/self/fd/{}", target.as_raw_fd()));
-    bind_at(src, target, Path::new(""), attrs, recursive).map_err(|e| match e {
+    bind_at(src, target, Path::new(""), attrs, recursive, idmap).map_err(|e| match e {
         Error::Io { op, source, .. } if op == "bind mount onto" => {
             Error::io(op, readlink_or(&shown), source)
         }
@@ -288,6 +301,7 @@ fn bind_at(
     target: &Path,
     attrs: &BindAttrs,
     recursive: bool,
+    idmap: Option<(BorrowedFd, bool)>,
 ) -> Result<()> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
     if recursive {
@@ -301,6 +315,14 @@ fn bind_at(
             set_attr(tree.as_fd(), change, None, rec)
                 .map_err(|e| Error::io("set the mount flags of", src, e))?;
         }
+    }
+    if let Some((userns, rec)) = idmap {
+        let change = Setattr {
+            set: rustix::mount::MountAttrFlags::MOUNT_ATTR_IDMAP.bits() as u64,
+            ..Setattr::default()
+        };
+        set_attr(tree.as_fd(), &change, Some(userns), rec)
+            .map_err(|e| Error::io("map the ids of", src, e))?;
     }
     attach(&tree, dirfd, target).map_err(|e| Error::io("bind mount onto", target, e.into()))
 }

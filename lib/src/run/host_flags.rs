@@ -1,6 +1,7 @@
 //! cc-run's flags that name host things and become parts of the spec:
-//! `--device` (a device node and its cgroup rule) and `-v` / `--tmpfs`
-//! (mounts), each checked and refused in one line when malformed.
+//! `--device` (a device node and its cgroup rule) and `--tmpfs` (a
+//! mount), each checked and refused in one line when malformed (`-v` and
+//! `--mount` are `volume::mounts`'s).
 
 use crate::error::{Error, Result};
 use crate::spec::{self, Mount};
@@ -75,36 +76,6 @@ pub(super) fn device(d: &str) -> Result<(spec::Device, String)> {
         },
         perms.into(),
     ))
-}
-
-/// `-v HOST:CTR[:ro|rw]`; the host path must exist.
-pub(super) fn volume(v: &str) -> Result<Mount> {
-    let parts: Vec<&str> = v.split(':').collect();
-    let (src, dst, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, "rw"),
-        [s, d, m] if matches!(*m, "ro" | "rw") => (*s, *d, *m),
-        _ => {
-            return Err(Error::Usage(format!(
-                "invalid volume '{v}': expected HOST:CONTAINER[:ro|rw]"
-            )))
-        }
-    };
-    if !src.starts_with('/') || !dst.starts_with('/') {
-        return Err(Error::Usage(format!(
-            "invalid volume '{v}': both paths must be absolute"
-        )));
-    }
-    let src_path = std::path::Path::new(src);
-    if !src_path.exists() {
-        return Err(Error::not_found("volume source", src));
-    }
-    let mut opts = vec!["rbind", "rprivate"];
-    // Read-only all the way down, the source's submounts too, as docker
-    // 25 makes `:ro` on kernels with mount_setattr(2).
-    if mode == "ro" {
-        opts.push("rro");
-    }
-    Ok(Mount::new("bind", src, dst, &opts))
 }
 
 /// `--tmpfs PATH[:OPTIONS]`, docker's defaults: nosuid, nodev, noexec.

@@ -27,6 +27,7 @@ use crate::image;
 use crate::monitor::{self, Report};
 use crate::sandbox::Failure;
 use crate::store::Store;
+use crate::volume::mounts;
 pub use config::{Net, RunOptions};
 
 /// How a run ended, or that it was detached.
@@ -64,23 +65,48 @@ pub fn create(store: &Store, o: &RunOptions) -> Result<Container, Failure> {
         }
         _ => return Err(Error::Usage("give an image or --rootfs DIR".into()).into()),
     };
+    // Every mount checked before anything is made.
+    let requests = mounts::parse_all(&o.volumes, &o.mounts)?;
+    let inherited = mounts::volumes_from(store, &o.volumes_from)?;
+    let image_volumes: Vec<String> = image
+        .as_ref()
+        .and_then(|i| i.config.config.volumes.as_ref())
+        .map(|v| v.keys().cloned().collect())
+        .unwrap_or_default();
     // An `--userns=auto` range stays locked until the record holding it
     // exists.
     let ids = crate::idmap::allocate(store, &o.userns)?;
-    let spec = match &ids {
-        Some(a) => config::build(
-            &RunOptions {
-                userns: crate::idmap::Userns::Maps {
-                    uid: a.uid.clone(),
-                    gid: a.gid.clone(),
-                },
-                ..o.clone()
-            },
-            image.as_ref(),
-        )?,
-        None => config::build(o, image.as_ref())?,
-    };
-    create_record(store, spec, o)
+    let mut o = o.clone();
+    if let Some(a) = &ids {
+        o.userns = crate::idmap::Userns::Maps {
+            uid: a.uid.clone(),
+            gid: a.gid.clone(),
+        };
+    }
+    // cc-volume rm looks for users under this lock: it sees this record
+    // or removes the volume before the plan finds it.
+    let _volumes = store.lock_shared("volumes")?;
+    let userns = o.userns != crate::idmap::Userns::Host;
+    let plan = mounts::plan(store, requests, inherited, &image_volumes, userns)?;
+    o.volume_mounts = plan.mounts.clone();
+    let made = config::build(&o, image.as_ref())
+        .map_err(Failure::from)
+        .and_then(|mut spec| {
+            if let Some(a) = plan.annotation() {
+                spec.annotations.insert(mounts::ANN_VOLUMES.into(), a);
+            }
+            create_record(store, spec, &o)
+        });
+    let c = made.inspect_err(|_| plan.undo(store))?;
+    if let Err(e) = plan.copy_up(store, &c) {
+        let _ = container::remove(store, &c);
+        plan.undo(store);
+        if let Some(path) = &o.cidfile {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(e.into());
+    }
+    Ok(c)
 }
 
 /// The record of `spec`, with its /etc files and `--cidfile`.
@@ -120,6 +146,8 @@ fn start_new(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
         if let Ok(c) = container::load(store, &c.id) {
             let _ = container::remove(store, &c);
         }
+        // With the anonymous volumes made for it.
+        let _ = crate::volume::remove_anonymous(store, c);
         if let Some(path) = &o.cidfile {
             let _ = std::fs::remove_file(path);
         }
@@ -141,6 +169,8 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
     }
     // Before anything starts: a bad sequence must not leave it running.
     let keys = attach::Keys::parse(o.detach_keys.as_deref())?;
+    // A tmpfs volume is mounted again after a reboot.
+    crate::volume::mount_all(store, c)?;
     let mut h = monitor::start(store, c, !o.detach)?;
     match h.next_report() {
         Report::Listening => {}

@@ -7,7 +7,9 @@
 //! runc passes every word it does not know as data too; for a bind mount
 //! the kernel ignores data, so a misspelt or unsupported flag there would
 //! be silently dropped. cc refuses such a word, and refuses runc's
-//! extensions it does not implement (`tmpcopyup`, `idmap`). A filesystem
+//! extensions it does not implement (`tmpcopyup`; `idmap` with a mount's
+//! own `uidMappings`: cc maps a bind only through the container's user
+//! namespace, as the runtime spec says without them). A filesystem
 //! refuses data it does not know itself (EINVAL), and the error names the
 //! options.
 
@@ -105,6 +107,9 @@ pub(super) struct Options {
     pub recursive: bool,
     /// The filesystem's own options, comma-separated.
     pub data: String,
+    /// `idmap` (Some(false)) or `ridmap` (Some(true)) on a bind: mapped
+    /// through the container's user namespace.
+    pub idmap: Option<bool>,
 }
 
 impl Options {
@@ -238,6 +243,7 @@ pub(super) fn parse(m: &Mount) -> Result<Options, Failure> {
         bind: false,
         recursive: false,
         data: String::new(),
+        idmap: None,
     };
     let mut data = Vec::new();
     for o in &m.options {
@@ -253,9 +259,9 @@ pub(super) fn parse(m: &Mount) -> Result<Options, Failure> {
             match o {
                 "bind" => out.bind = true,
                 "rbind" => (out.bind, out.recursive) = (true, true),
-                "remount" | "tmpcopyup" | "idmap" | "ridmap" => {
-                    return Err(refuse(o, "cc does not implement it"))
-                }
+                "idmap" => out.idmap = Some(false),
+                "ridmap" => out.idmap = Some(true),
+                "remount" | "tmpcopyup" => return Err(refuse(o, "cc does not implement it")),
                 _ => data.push(o),
             }
         }
@@ -270,6 +276,14 @@ pub(super) fn parse(m: &Mount) -> Result<Options, Failure> {
             return Err(refuse(o, "unknown for a bind mount"));
         }
         data.clear();
+    } else if out.idmap.is_some() {
+        return Err(refuse("idmap", "cc idmaps only bind mounts"));
+    }
+    if !m.uid_mappings.is_empty() || !m.gid_mappings.is_empty() {
+        return Err(refuse(
+            "uidMappings",
+            "cc idmaps a mount only through the container's user namespace",
+        ));
     }
     out.data = data.join(",");
     Ok(out)
@@ -314,6 +328,21 @@ mod tests {
         for o in KNOWN {
             assert!(of("bind", &[o]).is_ok(), "{o}");
         }
+    }
+
+    #[test]
+    fn mount_options_idmap_is_for_binds_through_the_container_namespace() {
+        assert_eq!(of("bind", &["rbind", "idmap"]).unwrap().idmap, Some(false));
+        assert_eq!(of("bind", &["rbind", "ridmap"]).unwrap().idmap, Some(true));
+        assert_eq!(of("bind", &["rbind"]).unwrap().idmap, None);
+        assert!(of("tmpfs", &["idmap"]).is_err());
+        let mut m = Mount::new("bind", "src", "/dst", &["rbind", "idmap"]);
+        m.uid_mappings = vec![crate::spec::IdMapping {
+            container_id: 0,
+            host_id: 1000,
+            size: 1,
+        }];
+        assert!(parse(&m).is_err());
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub(super) fn prepare(l: &Launch, userns: Option<&OwnedFd>) -> Result<(), Failur
     for m in &l.spec.mounts {
         match m.kind.as_deref() {
             Some("cgroup" | "cgroup2") => mount_cgroups(&root, m, cgroup_ns)?,
-            _ => mount_one(&root, m, l.bundle)?,
+            _ => mount_one(&root, m, l.bundle, userns)?,
         }
         if m.destination == "/dev" && m.kind.as_deref() == Some("tmpfs") {
             populate_dev(&root, terminal)?;
@@ -167,15 +167,36 @@ fn scratch_overlay(rootfs: &Path, scratch: &Path) -> Result<(), Failure> {
 /// One entry of the spec's `mounts`, onto a target created and resolved
 /// inside the root. A read-only tmpfs /dev stays writable until its
 /// devices are made (`finish_dev`).
-fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
+fn mount_one(
+    root: &Root,
+    m: &Mount,
+    bundle: &Path,
+    userns: Option<&OwnedFd>,
+) -> Result<(), Failure> {
     let kind = m.kind.as_deref().unwrap_or("bind");
     let o = mount_options::parse(m)?;
     let dest = Path::new(&m.destination);
     if o.bind {
+        // `idmap`: files show with the ids the container's namespace maps
+        // the stored ones to, as its layers (cc's volumes use it).
+        let idmap = match (o.idmap, userns) {
+            (Some(rec), Some(ns)) => Some((ns.as_fd(), rec)),
+            (Some(_), None) => {
+                return Err(Failure::new(
+                    125,
+                    format!(
+                        "cannot idmap '{}': the container has no user namespace",
+                        m.destination
+                    ),
+                ))
+            }
+            (None, _) => None,
+        };
         let src = bundle.join(m.source.as_deref().unwrap_or_default());
         let target = root.mount_target(dest, src.is_dir())?;
         not_in_proc_or_sys(root, &target, m)?;
-        crate::mount::bind_to_fd_with(&src, target.as_fd(), o.recursive, &o.bind_attrs())?;
+        let attrs = o.bind_attrs();
+        crate::mount::bind_to_fd_idmapped(&src, target.as_fd(), o.recursive, &attrs, idmap)?;
         return Ok(());
     }
     let target = root.mount_target(dest, true)?;
