@@ -609,12 +609,40 @@ pub fn veth_name(container_id: Option<&str>, pid: i32) -> String {
     }
 }
 
-/// /etc/hosts of a container whose own address is `addr`.
-pub fn hosts_file(addr: Ipv4Addr, hostname: &str, name: &str) -> String {
+/// /etc/hosts of a container whose own address is `addr`, then its
+/// `--add-host` lines (see [`extra_hosts`]).
+pub fn hosts_file(
+    addr: Ipv4Addr,
+    hostname: &str,
+    c: &Container,
+    gateway: Option<Ipv4Addr>,
+) -> String {
+    let name = c.name();
     format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{addr}\t{hostname} {name}\n"
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{addr}\t{hostname} {name}\n{}",
+        extra_hosts(c, gateway)
     )
 }
+
+/// `--add-host`: the record's `ADDRESS\tNAME` lines, docker's word
+/// `host-gateway` as the bridge's address (`gateway`; cc-run refuses the
+/// word where there is no bridge).
+pub fn extra_hosts(c: &Container, gateway: Option<Ipv4Addr>) -> String {
+    let lines = c.annotation(ANN_EXTRA_HOSTS).unwrap_or("");
+    lines
+        .lines()
+        .filter_map(|l| match l.split_once('\t') {
+            Some((HOST_GATEWAY, name)) => Some(format!("{}\t{name}\n", gateway?)),
+            _ => Some(format!("{l}\n")),
+        })
+        .collect()
+}
+
+/// `--add-host`'s lines `ADDRESS\tNAME`, one per flag.
+pub const ANN_EXTRA_HOSTS: &str = "io.cc.extra-hosts";
+
+/// docker's `--add-host NAME:host-gateway`.
+pub const HOST_GATEWAY: &str = "host-gateway";
 
 /// What a container's monitor does before it clones the container, by
 /// its network mode: for `bridge` the bridge, the host ports and an
@@ -650,7 +678,7 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
         .collect::<Result<Vec<PortSpec>>>()?;
     let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs, true)?;
     let hostname = c.spec.hostname.as_deref().unwrap_or("");
-    let hosts = hosts_file(a.lease.ip, hostname, c.name());
+    let hosts = hosts_file(a.lease.ip, hostname, c, Some(a.config.subnet.gateway()));
     if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {
         release(store, a);
         return Err(e);
