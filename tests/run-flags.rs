@@ -530,6 +530,14 @@ fn cgroup_parent_holds_the_container_group() {
     );
     env.ok("cc-rm", ["-f", &id]);
     assert_no_leaks(&env);
+    // The container's own group goes with it (the leak check above looks
+    // only where cc's default groups are).
+    let scope = Path::new("/sys/fs/cgroup").join(format!("{unique}.slice/cc-{id}.scope"));
+    let leaf = |d: &Path| d.join("inner").join(&id);
+    assert!(!scope.exists(), "{} left", scope.display());
+    for dir in cgroup_parents(&unique) {
+        assert!(!leaf(&dir).exists(), "{} left", leaf(&dir).display());
+    }
     if !systemd {
         // The parents are the user's, as with docker: left for them.
         for dir in cgroup_parents(&unique) {
