@@ -180,6 +180,12 @@ fn ulimits_reach_the_command() {
         ],
     );
     assert_eq!(out, "1024\n2048\n300\nunlimited\n");
+    let id = env.run_d(["--ulimit", "core=-1", "img", "true"]);
+    assert_eq!(
+        env.inspect("{{json .HostConfig.Ulimits}}", &id),
+        r#"[{"Hard":-1,"Name":"core","Soft":-1}]"#
+    );
+    env.ok("cc-rm", ["-f", &id]);
     refused(&env, &["--ulimit", "nofiles=1", "img", "true"], "'nofiles'");
     refused(
         &env,

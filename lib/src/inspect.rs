@@ -180,8 +180,10 @@ fn host_config(c: &Container, p: &Process) -> Value {
         "CpusetCpus": res.cpu.as_ref().and_then(|c| c.cpus.clone()).unwrap_or_default(),
         "CpusetMems": res.cpu.as_ref().and_then(|c| c.mems.clone()).unwrap_or_default(),
         "CgroupParent": c.annotation(container::ANN_CGROUP_PARENT).unwrap_or(""),
+        // docker's -1 for unlimited (RLIM_INFINITY).
         "Ulimits": p.rlimits.iter().map(|r| json!({
-            "Name": r.kind.trim_start_matches("RLIMIT_").to_lowercase(), "Soft": r.soft, "Hard": r.hard,
+            "Name": r.kind.trim_start_matches("RLIMIT_").to_lowercase(),
+            "Soft": i64::try_from(r.soft).unwrap_or(-1), "Hard": i64::try_from(r.hard).unwrap_or(-1),
         })).collect::<Vec<_>>(),
         "Sysctls": c.spec.linux.as_ref().map(|l| l.sysctl.clone()).unwrap_or_default(),
         "GroupAdd": c.annotation(container::ANN_GROUP_ADD).map(|g| g.split(',').collect::<Vec<_>>()),
