@@ -181,6 +181,7 @@ fn docker_shaped_keys() {
             "Labels",
             "OpenStdin",
             "StopSignal",
+            "StopTimeout",
             "Tty",
             "User",
             "WorkingDir"
@@ -191,22 +192,31 @@ fn docker_shaped_keys() {
         [
             "AutoRemove",
             "Capabilities",
+            "CgroupParent",
             "CpuPeriod",
             "CpuQuota",
             "CpuShares",
+            "CpusetCpus",
+            "CpusetMems",
             "Devices",
+            "ExtraHosts",
+            "GroupAdd",
             "LogConfig",
             "MaskedPaths",
             "Memory",
+            "MemoryReservation",
             "MemorySwap",
             "NetworkMode",
             "NoNewPrivileges",
+            "OomKillDisable",
             "PidsLimit",
             "PortBindings",
             "ReadonlyPaths",
             "ReadonlyRootfs",
             "RestartPolicy",
-            "Seccomp"
+            "Seccomp",
+            "Sysctls",
+            "Ulimits"
         ]
     );
     assert_eq!(v["HostConfig"]["Memory"], 10 << 20);

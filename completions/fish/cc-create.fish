@@ -7,6 +7,7 @@ complete -c cc-create -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g),
 complete -c cc-create -l restart -d 'Restart the command when it ends: no, on-failure[:N] (a non-zero exit, at most N times), always, unless-stopped; the container\'s monitor does it, with docker\'s back-off (100 ms, doubling). A stop by the user (cc-stop, cc-kill) ends it; after a reboot `cc-start --all-restartable` starts always and unless-stopped ones' -r
 complete -c cc-create -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
 complete -c cc-create -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
+complete -c cc-create -l label-file -d 'Read labels from a file of K[=V] lines (before --label\'s)' -r -F
 complete -c cc-create -l env-file -d 'Read environment variables from a file of K=V lines' -r -F
 complete -c cc-create -s u -l user -d 'Run as USER[:GROUP], names from the image\'s /etc/passwd or numbers' -r
 complete -c cc-create -s w -l workdir -d 'Working folder inside the container (created when missing)' -r
@@ -17,12 +18,27 @@ complete -c cc-create -l mount -d 'Mount as docker\'s --mount: type=bind|volume|
 complete -c cc-create -l volumes-from -d 'Mount the volumes and binds of CONTAINER too, with their modes or the one given' -r
 complete -c cc-create -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
 complete -c cc-create -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
+complete -c cc-create -l add-host -d 'Add a line to /etc/hosts, NAME:ADDRESS; the address host-gateway is the bridge\'s (--net bridge only)' -r
+complete -c cc-create -l dns -d 'A name server for /etc/resolv.conf (replaces the host\'s)' -r
+complete -c cc-create -l dns-search -d 'A DNS search domain (replaces the host\'s; "." for none)' -r
+complete -c cc-create -l dns-option -d 'A resolv.conf option, such as ndots:2 (replaces the host\'s)' -r
 complete -c cc-create -s p -l publish -d 'Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp] (no HOSTPORT: a free one; see cc-port)' -r
 complete -c cc-create -s m -l memory -d 'Memory limit (b, k, m, g)' -r
 complete -c cc-create -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
 complete -c cc-create -s c -l cpu-shares -d 'CPU shares (relative weight)' -r
 complete -c cc-create -l cpus -d 'Number of CPUs (CFS quota), e.g. 0.5' -r
 complete -c cc-create -l pids-limit -d 'Maximum number of processes at once: 2048 by default (podman\'s), 0 or -1 for no limit of cc\'s' -r
+complete -c cc-create -l memory-reservation -d 'Memory soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low)' -r
+complete -c cc-create -l cpuset-cpus -d 'CPUs the container may run on, e.g. 0-3,5' -r
+complete -c cc-create -l cpuset-mems -d 'Memory nodes the container may use, e.g. 0,1' -r
+complete -c cc-create -l cgroup-parent -d 'Make the container\'s cgroup under this one: a path (cgroupfs, instead of cc/), or a slice such as my.slice (systemd, instead of machine.slice)' -r
+complete -c cc-create -l device-cgroup-rule -d 'Allow devices in the device cgroup, \'TYPE MAJOR:MINOR ACCESS\' as \'c 1:3 rwm\' (type a, b or c; * for any number)' -r
+complete -c cc-create -l ulimit -d 'A resource limit, NAME=SOFT[:HARD] (nofile, nproc, core, stack, memlock, ...; -1 for unlimited)' -r
+complete -c cc-create -l sysctl -d 'A namespaced kernel parameter, KEY=VALUE: net.* (own network), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*' -r
+complete -c cc-create -l shm-size -d 'Size of /dev/shm (b, k, m, g; default 64m)' -r
+complete -c cc-create -l group-add -d 'An additional group for the command, a name in the image\'s /etc/group or a number' -r
+complete -c cc-create -l stop-signal -d 'The signal cc-stop sends (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c cc-create -l stop-timeout -d 'Seconds cc-stop waits before SIGKILL when not given -t (default 10; -1 for ever)' -r
 complete -c cc-create -l cap-add -d 'Add a capability (CHOWN, NET_ADMIN, ..., or ALL)' -r
 complete -c cc-create -l cap-drop -d 'Drop a capability (or ALL)' -r
 complete -c cc-create -l security-opt -d 'Security options: no-new-privileges; seccomp=unconfined (no filter); seccomp=FILE (a profile in docker\'s JSON format instead of the default, which is docker\'s)' -r
@@ -36,12 +52,14 @@ host\t''"
 complete -c cc-create -l pull -d 'Pull the image first: missing (when the store lacks it, docker\'s default), always, or never' -r -f -a "missing\t''
 always\t''
 never\t''"
+complete -c cc-create -l platform -d 'The image\'s platform, OS/ARCH[/VARIANT]: pulled for it, and an image of another platform is refused' -r
 complete -c cc-create -l help -d 'Print help'
 complete -c cc-create -l rm -d 'Remove the container when it exits'
 complete -c cc-create -s i -l interactive -d 'Keep stdin open'
 complete -c cc-create -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-create -l read-only -d 'Mount the root filesystem read-only'
 complete -c cc-create -s P -l publish-all -d 'Publish every port the image exposes on free host ports'
+complete -c cc-create -l oom-kill-disable -d 'Do not let the OOM killer kill the container\'s processes (cgroup v1 only: refused on v2, whose kernel cannot)'
 complete -c cc-create -l privileged -d 'Every capability, no seccomp filter, every device, no masked or read-only /proc paths, /sys writable'
 complete -c cc-create -l init -d 'Run a small init as pid 1 that reaps zombies and forwards signals'
 complete -c cc-create -s V -l version -d 'Print version'

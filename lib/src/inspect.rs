@@ -144,6 +144,7 @@ fn config(c: &Container, p: &Process) -> Value {
         "OpenStdin": c.annotation(container::ANN_INTERACTIVE).is_some(),
         "Image": c.annotation(container::ANN_IMAGE_NAME),
         "StopSignal": c.annotation(container::ANN_STOP_SIGNAL).unwrap_or("SIGTERM"),
+        "StopTimeout": c.annotation(container::ANN_STOP_TIMEOUT).and_then(|t| t.parse::<i64>().ok()),
         "Labels": c.labels(),
     })
 }
@@ -174,6 +175,21 @@ fn host_config(c: &Container, p: &Process) -> Value {
         "CpuQuota": res.cpu.as_ref().and_then(|c| c.quota),
         "CpuPeriod": res.cpu.as_ref().and_then(|c| c.period),
         "PidsLimit": res.pids.as_ref().map(|p| p.limit),
+        "MemoryReservation": res.memory.as_ref().and_then(|m| m.reservation),
+        "OomKillDisable": res.memory.as_ref().and_then(|m| m.disable_oom_killer).unwrap_or(false),
+        "CpusetCpus": res.cpu.as_ref().and_then(|c| c.cpus.clone()).unwrap_or_default(),
+        "CpusetMems": res.cpu.as_ref().and_then(|c| c.mems.clone()).unwrap_or_default(),
+        "CgroupParent": c.annotation(container::ANN_CGROUP_PARENT).unwrap_or(""),
+        // docker's -1 for unlimited (RLIM_INFINITY).
+        "Ulimits": p.rlimits.iter().map(|r| json!({
+            "Name": r.kind.trim_start_matches("RLIMIT_").to_lowercase(),
+            "Soft": i64::try_from(r.soft).unwrap_or(-1), "Hard": i64::try_from(r.hard).unwrap_or(-1),
+        })).collect::<Vec<_>>(),
+        "Sysctls": c.spec.linux.as_ref().map(|l| l.sysctl.clone()).unwrap_or_default(),
+        "GroupAdd": c.annotation(container::ANN_GROUP_ADD).map(|g| g.split(',').collect::<Vec<_>>()),
+        "ExtraHosts": c.annotation(crate::net::ANN_EXTRA_HOSTS)
+            .map(|h| h.lines().filter_map(|l| l.split_once('\t'))
+                .map(|(ip, name)| format!("{name}:{ip}")).collect::<Vec<_>>()),
         "ReadonlyRootfs": c.spec.root.as_ref().is_some_and(|r| r.readonly),
         "Capabilities": p.capabilities.as_ref().map(|c| c.bounding.clone()).unwrap_or_default(),
         "NoNewPrivileges": p.no_new_privileges,

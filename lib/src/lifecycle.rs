@@ -148,22 +148,57 @@ pub fn update(
     })
 }
 
-/// The image's StopSignal (or SIGTERM), then SIGKILL after `timeout`.
-/// Stopping a container that is not running is not an error (docker).
-pub fn stop(store: &Store, c: &Container, timeout: Duration) -> Result<()> {
+/// cc-stop's and cc-restart's options, as docker's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StopOpts {
+    /// Signal to stop with (default: the container's --stop-signal, the
+    /// image's StopSignal, or SIGTERM)
+    #[arg(short, long, value_name = "SIGNAL")]
+    pub signal: Option<String>,
+    /// Seconds to wait before SIGKILL, -1 for ever (default: the
+    /// container's --stop-timeout, or 10)
+    #[arg(short, long, visible_alias = "timeout", allow_hyphen_values = true)]
+    pub time: Option<i64>,
+}
+
+impl StopOpts {
+    /// Stops `c` as these options say (see [`stop`]).
+    pub fn stop(&self, store: &Store, c: &Container) -> Result<()> {
+        let signal = self.signal.as_deref().map(parse_signal).transpose()?;
+        stop(store, c, signal, self.time)
+    }
+}
+
+/// `signal`, else the container's `--stop-signal` or image's StopSignal
+/// (or SIGTERM), then SIGKILL after `timeout` seconds, else its
+/// `--stop-timeout` (or 10); a negative timeout waits for ever. Stopping
+/// a container that is not running is not an error (docker).
+pub fn stop(
+    store: &Store,
+    c: &Container,
+    signal: Option<Signal>,
+    timeout: Option<i64>,
+) -> Result<()> {
     user_stopped(&container::load(store, &c.id)?)?;
     // As it is now: a restart may have just started it again.
     let c = &container::load(store, &c.id)?;
     if c.status() != Status::Running {
         return Ok(());
     }
-    let sig = c
-        .annotation(container::ANN_STOP_SIGNAL)
-        .map(parse_signal)
-        .transpose()?
-        .unwrap_or(Signal::SIGTERM);
+    let sig = match signal {
+        Some(s) => s,
+        None => c
+            .annotation(container::ANN_STOP_SIGNAL)
+            .map(parse_signal)
+            .transpose()?
+            .unwrap_or(Signal::SIGTERM),
+    };
+    let timeout = timeout
+        .or_else(|| c.annotation(container::ANN_STOP_TIMEOUT)?.parse().ok())
+        .unwrap_or(10);
+    let timeout = u64::try_from(timeout).ok().map(Duration::from_secs);
     let _ = kill(store, c, sig);
-    if wait_until_exited(store, &c.id, Some(timeout))?.is_some() {
+    if wait_until_exited(store, &c.id, timeout)?.is_some() {
         container::event(store, c, "stop", &[]);
         return Ok(());
     }

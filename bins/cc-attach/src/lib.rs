@@ -36,7 +36,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let tty = c.spec.process.as_ref().is_some_and(|p| p.terminal);
     let interactive = !a.no_stdin && c.annotation(container::ANN_INTERACTIVE).is_some();
     let sock = attach::connect(&c, tty)?;
-    Ok(match attach::relay(sock, pid, interactive, tty, &keys)? {
+    let streams = attach::Streams {
+        stdin: interactive,
+        ..Default::default()
+    };
+    Ok(match attach::relay(sock, pid, &streams, tty, &keys)? {
         Ended::Exited(code) => ExitCode::from(code as u8),
         Ended::Detached => ExitCode::SUCCESS,
         Ended::Lost => ExitCode::from(attach::recorded_code(&store, &c.id)),

@@ -30,9 +30,10 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let pull = a.container.pull;
+    let platform = a.container.platform.clone();
     let o = options(a.container, true, None)?;
     if let Some(name) = &o.image {
-        fetch(&store, name, pull)?;
+        fetch(&store, name, pull, platform.as_deref())?;
     }
     let c = run::create(&store, &o).map_err(|f| f.error)?;
     println!("{}", c.id);

@@ -75,7 +75,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         pid,
         args: &a.command,
         env: &env,
-        user: Who::Name(&user),
+        user: Who::Name(&user, &c.spec.annotations),
         cwd: a.workdir.as_deref().unwrap_or(&process.cwd),
         cgroup: Some(&cgroup),
         tty: a.tty,

@@ -1,5 +1,4 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use cc_lib::cli::{each, StoreOpts};
 use cc_lib::run::{self, RunOptions};
@@ -13,9 +12,8 @@ use clap::{CommandFactory, Parser};
 pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
-    /// Seconds to wait before SIGKILL
-    #[arg(short, long, visible_alias = "timeout", default_value_t = 10)]
-    pub time: u64,
+    #[command(flatten)]
+    pub stop: lifecycle::StopOpts,
     /// Containers: names, ids or unique id prefixes (`-` reads stdin)
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -29,7 +27,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
-        lifecycle::stop(&store, &c, Duration::from_secs(a.time))?;
+        a.stop.stop(&store, &c)?;
         let c = container::load(&store, &c.id)?;
         let o = RunOptions {
             detach: true,

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
-use cc_lib::run;
+use cc_lib::run::{self, RunOptions};
 use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
@@ -31,6 +31,21 @@ pub struct Args {
     /// Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
+    /// Attach to STDIN, STDOUT or STDERR only (repeatable; default all
+    /// three, stdin with -i)
+    #[arg(short, long, value_name = "STREAM", conflicts_with = "detach")]
+    pub attach: Vec<String>,
+    /// Pass the signals cc-run gets on to the command; with false they
+    /// act on cc-run (SIGINT ends it and leaves the container running)
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub sig_proxy: bool,
     #[command(flatten)]
     pub container: ContainerArgs,
 }
@@ -43,9 +58,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let detach = a.detach;
     let pull = a.container.pull;
-    let o = options(a.container, a.detach, a.detach_keys)?;
+    let platform = a.container.platform.clone();
+    let streams = run::attach::Streams::parse(&a.attach, a.sig_proxy)?;
+    let o = RunOptions {
+        streams,
+        ..options(a.container, a.detach, a.detach_keys)?
+    };
     if let Some(name) = &o.image {
-        fetch(&store, name, pull)?;
+        fetch(&store, name, pull, platform.as_deref())?;
     }
     match run::run(&store, &o) {
         Ok(out) => {

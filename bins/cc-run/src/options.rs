@@ -8,8 +8,12 @@ use cc_lib::cgroup::{
     cpus_to_quota, parse_memory_swap, parse_size, pids_limit, Manager, Resources,
 };
 use cc_lib::error::Error;
+use cc_lib::image::format::Platform;
 use cc_lib::image::reference::Reference;
-use cc_lib::run::{Net, RunOptions};
+use cc_lib::image::Image;
+use cc_lib::registry::manifest::show_platform;
+use cc_lib::run::tuning::Tuning;
+use cc_lib::run::{Dns, Net, RunOptions};
 use cc_lib::Result;
 use clap::Args;
 
@@ -63,8 +67,11 @@ pub struct ContainerArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "rootfs", "args", "env", "env_file", "label", "user", "workdir", "hostname", "entrypoint",
         "volumes", "mounts", "volumes_from", "tmpfs", "read_only", "memory", "memory_swap",
-        "cpu_shares", "cpus", "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt", "device", "init",
-        "userns", "uidmap", "gidmap", "tty", "cgroupns",
+        "cpu_shares", "cpus", "pids_limit", "privileged", "cap_add", "cap_drop", "security_opt",
+        "device", "init", "userns", "uidmap", "gidmap", "tty", "cgroupns", "label_file", "add_host",
+        "dns", "dns_search", "dns_option", "ulimit", "stop_signal", "stop_timeout", "sysctl",
+        "shm_size", "group_add", "platform", "cgroup_parent", "oom_kill_disable",
+        "memory_reservation", "cpuset_cpus", "cpuset_mems", "device_cgroup_rule",
     ])]
     pub bundle: Option<PathBuf>,
     /// Name the container
@@ -99,6 +106,9 @@ pub struct ContainerArgs {
     /// Set a label on the container (after the image's), KEY[=VALUE]
     #[arg(short = 'l', long = "label", value_name = "K=V")]
     pub label: Vec<String>,
+    /// Read labels from a file of K[=V] lines (before --label's)
+    #[arg(long, value_name = "FILE")]
+    pub label_file: Vec<PathBuf>,
     /// Read environment variables from a file of K=V lines
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
@@ -146,6 +156,19 @@ pub struct ContainerArgs {
         value_name = "MODE"
     )]
     pub net: Net,
+    /// Add a line to /etc/hosts, NAME:ADDRESS; the address host-gateway
+    /// is the bridge's (--net bridge only)
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+    /// A name server for /etc/resolv.conf (replaces the host's)
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// A DNS search domain (replaces the host's; "." for none)
+    #[arg(long, value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// A resolv.conf option, such as ndots:2 (replaces the host's)
+    #[arg(long, value_name = "OPTION")]
+    pub dns_option: Vec<String>,
     /// Publish a container port on the host: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp]
     /// (no HOSTPORT: a free one; see cc-port)
     #[arg(short = 'p', long = "publish", value_name = "SPEC")]
@@ -159,6 +182,50 @@ pub struct ContainerArgs {
     /// 0 or -1 for no limit of cc's
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// Memory soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low)
+    #[arg(long, value_name = "SIZE")]
+    pub memory_reservation: Option<String>,
+    /// Do not let the OOM killer kill the container's processes (cgroup
+    /// v1 only: refused on v2, whose kernel cannot)
+    #[arg(long)]
+    pub oom_kill_disable: bool,
+    /// CPUs the container may run on, e.g. 0-3,5
+    #[arg(long, value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use, e.g. 0,1
+    #[arg(long, value_name = "LIST")]
+    pub cpuset_mems: Option<String>,
+    /// Make the container's cgroup under this one: a path (cgroupfs,
+    /// instead of cc/), or a slice such as my.slice (systemd, instead of
+    /// machine.slice)
+    #[arg(long, value_name = "PARENT")]
+    pub cgroup_parent: Option<String>,
+    /// Allow devices in the device cgroup, 'TYPE MAJOR:MINOR ACCESS' as
+    /// 'c 1:3 rwm' (type a, b or c; * for any number)
+    #[arg(long, value_name = "RULE")]
+    pub device_cgroup_rule: Vec<String>,
+    /// A resource limit, NAME=SOFT[:HARD] (nofile, nproc, core, stack,
+    /// memlock, ...; -1 for unlimited)
+    #[arg(long, value_name = "NAME=SOFT[:HARD]", allow_hyphen_values = true)]
+    pub ulimit: Vec<String>,
+    /// A namespaced kernel parameter, KEY=VALUE: net.* (own network),
+    /// kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub sysctl: Vec<String>,
+    /// Size of /dev/shm (b, k, m, g; default 64m)
+    #[arg(long, value_name = "SIZE")]
+    pub shm_size: Option<String>,
+    /// An additional group for the command, a name in the image's
+    /// /etc/group or a number
+    #[arg(long, value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// The signal cc-stop sends (default: the image's StopSignal, or SIGTERM)
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Seconds cc-stop waits before SIGKILL when not given -t (default
+    /// 10; -1 for ever)
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub stop_timeout: Option<i64>,
     /// Every capability, no seccomp filter, every device, no masked or
     /// read-only /proc paths, /sys writable
     #[arg(long)]
@@ -213,6 +280,10 @@ pub struct ContainerArgs {
         value_name = "WHEN"
     )]
     pub pull: Pull,
+    /// The image's platform, OS/ARCH[/VARIANT]: pulled for it, and an
+    /// image of another platform is refused
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
     /// IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs
     #[arg(trailing_var_arg = true, value_name = "IMAGE [COMMAND]")]
     pub args: Vec<String>,
@@ -244,6 +315,8 @@ pub fn options(
     let (image, command) = image_and_command(&a, args)?;
     let env = environment(&a)?;
     let sec = security_opts(&a.security_opt)?;
+    let labels = labels(&a)?;
+    let tuning = tuning(&mut a)?;
     Ok(RunOptions {
         image,
         rootfs: a.rootfs,
@@ -251,7 +324,7 @@ pub fn options(
         command,
         entrypoint: a.entrypoint,
         env,
-        labels: a.label,
+        labels,
         user: a.user,
         workdir: a.workdir,
         hostname: a.hostname,
@@ -291,12 +364,48 @@ pub fn options(
             Some(m) => Manager::parse(m)?,
             None => Manager::host_default(),
         },
+        tuning,
+        streams: Default::default(),
+    })
+}
+
+/// `--ulimit`, `--sysctl`, `--add-host`, `--dns`, ... (see `run::tuning`).
+fn tuning(a: &mut ContainerArgs) -> Result<Tuning> {
+    let size = |s: &Option<String>| s.as_deref().map(parse_size).transpose();
+    Ok(Tuning {
+        add_hosts: std::mem::take(&mut a.add_host),
+        dns: Dns {
+            servers: std::mem::take(&mut a.dns),
+            search: std::mem::take(&mut a.dns_search),
+            options: std::mem::take(&mut a.dns_option),
+        },
+        ulimits: std::mem::take(&mut a.ulimit),
+        sysctls: std::mem::take(&mut a.sysctl),
+        shm_size: size(&a.shm_size)?,
+        group_add: std::mem::take(&mut a.group_add),
+        stop_signal: a.stop_signal.take(),
+        stop_timeout: a.stop_timeout,
+        cgroup_parent: a.cgroup_parent.take(),
+        device_cgroup_rules: std::mem::take(&mut a.device_cgroup_rule),
+        memory_reservation: size(&a.memory_reservation)?,
+        oom_kill_disable: a.oom_kill_disable,
+        cpuset_cpus: a.cpuset_cpus.take(),
+        cpuset_mems: a.cpuset_mems.take(),
     })
 }
 
 /// Pulls the image as `--pull` says, as cc-pull would with its defaults
-/// (the auth file's credentials; progress when stderr is a terminal).
-pub fn fetch(store: &cc_lib::store::Store, name: &str, when: Pull) -> Result<()> {
+/// (the auth file's credentials; progress when stderr is a terminal);
+/// with `--platform`, an image of another platform is pulled again for
+/// it (unless `--pull never`), then refused if it still differs.
+pub fn fetch(
+    store: &cc_lib::store::Store,
+    name: &str,
+    when: Pull,
+    platform: Option<&str>,
+) -> Result<()> {
+    let want = platform.map(cc_lib::registry::parse_platform).transpose()?;
+    let other = |i: &Image| want.as_ref().is_some_and(|w| !platform_of(i).is(w));
     let pull = match when {
         Pull::Never => false,
         Pull::Always => true,
@@ -305,17 +414,36 @@ pub fn fetch(store: &cc_lib::store::Store, name: &str, when: Pull) -> Result<()>
                 eprintln!("Unable to find image '{name}' locally");
                 true
             }
+            Ok(i) => other(&i) && Reference::parse(name).is_ok(),
             _ => false,
         },
     };
     if pull {
         let opts = cc_lib::registry::Options {
             progress: std::io::stderr().is_terminal(),
+            platform: want.clone(),
             ..Default::default()
         };
         cc_lib::registry::pull::pull(store, name, &opts)?;
     }
-    Ok(())
+    match (&want, cc_lib::image::resolve(store, name)) {
+        (Some(w), Ok(i)) if other(&i) => Err(Error::Usage(format!(
+            "image '{name}' was found but does not match the specified platform: \
+             wanted {}, actual: {}",
+            show_platform(w),
+            show_platform(&platform_of(&i))
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The platform an image's config says it is for.
+fn platform_of(i: &Image) -> Platform {
+    Platform {
+        os: i.config.os.clone(),
+        architecture: i.config.architecture.clone(),
+        variant: i.config.variant.clone(),
+    }
 }
 
 /// The image (the first of the trailing arguments, unless --rootfs or
@@ -344,18 +472,35 @@ fn image_and_command(
 /// `--env-file`s' lines, then `-e`s, each `K=V` (a bare `K` takes the
 /// caller's value, or is left out).
 fn environment(a: &ContainerArgs) -> Result<Vec<String>> {
-    let mut env = Vec::new();
-    for f in &a.env_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::io("read env file", f, e))?;
-        env.extend(
+    let mut env: Vec<String> = lines_of(&a.env_file, "read env file")?
+        .iter()
+        .filter_map(|l| expand_env(l))
+        .collect();
+    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
+    Ok(env)
+}
+
+/// `--label-file`s' lines, then `--label`s, each `K[=V]`.
+fn labels(a: &ContainerArgs) -> Result<Vec<String>> {
+    let mut labels = lines_of(&a.label_file, "read label file")?;
+    labels.extend(a.label.iter().cloned());
+    Ok(labels)
+}
+
+/// The lines of docker's env and label files: trimmed, without empty
+/// ones and `#` comments.
+fn lines_of(files: &[PathBuf], op: &'static str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io(op, f, e))?;
+        out.extend(
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .filter_map(expand_env),
+                .map(String::from),
         );
     }
-    env.extend(a.env.iter().map(String::as_str).filter_map(expand_env));
-    Ok(env)
+    Ok(out)
 }
 
 #[derive(Default)]

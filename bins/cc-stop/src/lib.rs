@@ -1,20 +1,19 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use cc_lib::cli::{each, StoreOpts};
 use cc_lib::{container, lifecycle, Result};
 use clap::{CommandFactory, Parser};
 
-/// Stop containers: the image's StopSignal (or SIGTERM), then SIGKILL
-/// after the timeout.
+/// Stop containers: the signal (-s, the container's --stop-signal, the
+/// image's StopSignal, or SIGTERM), then SIGKILL after the timeout (-t,
+/// the container's --stop-timeout, or 10 seconds).
 #[derive(Debug, Parser)]
 #[command(name = "cc-stop", version)]
 pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
-    /// Seconds to wait before SIGKILL
-    #[arg(short, long, visible_alias = "timeout", default_value_t = 10)]
-    pub time: u64,
+    #[command(flatten)]
+    pub stop: lifecycle::StopOpts,
     /// Containers: names, ids or unique id prefixes (`-` reads stdin)
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -28,7 +27,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     Ok(each(&cc_lib::cli::expand_stdin(a.containers), |q| {
         let c = container::resolve(&store, q)?;
-        lifecycle::stop(&store, &c, Duration::from_secs(a.time))?;
+        a.stop.stop(&store, &c)?;
         println!("{q}");
         Ok(())
     }))

@@ -19,6 +19,7 @@ mod v1;
 mod v2;
 mod view;
 
+pub use more::check_host;
 use resources::swap_limit;
 pub use resources::{
     check_resources, cpus_to_quota, device_rule, parse_memory_swap, parse_size, pids_limit,
@@ -145,11 +146,12 @@ impl Manager {
     }
 
     /// The group name of container `id`: `cc/<id>` under cgroupfs,
-    /// `machine.slice:cc:<id>` (the scope `cc-<id>.scope`) under systemd.
-    pub fn group_name(self, id: &str) -> String {
+    /// `machine.slice:cc:<id>` (the scope `cc-<id>.scope`) under systemd;
+    /// `--cgroup-parent` takes the place of `cc` or of the slice.
+    pub fn group_name(self, parent: Option<&str>, id: &str) -> String {
         match self {
-            Manager::Cgroupfs => format!("cc/{id}"),
-            Manager::Systemd => format!("{}:cc:{id}", systemd::SLICE),
+            Manager::Cgroupfs => format!("{}/{id}", parent.unwrap_or("cc").trim_matches('/')),
+            Manager::Systemd => format!("{}:cc:{id}", parent.unwrap_or(systemd::SLICE)),
         }
     }
 }

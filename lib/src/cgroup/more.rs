@@ -109,32 +109,7 @@ pub(super) fn apply_v1(cg: &Cgroup, m: &More) -> Result<()> {
 /// Writes `m` into the v2 group at `dir`; what v2 has no file for is
 /// refused.
 pub(super) fn apply_v2(dir: &Path, m: &More) -> Result<()> {
-    let refuse = |what: &str, why: &str| {
-        Err(Error::Unsupported(format!(
-            "cannot set {what} on cgroup v2: {why}"
-        )))
-    };
-    if m.kernel_memory.is_some() || m.kernel_memory_tcp.is_some() {
-        return refuse(
-            "a kernel memory limit",
-            "v2 has no separate kernel memory limit",
-        );
-    }
-    if m.swappiness.is_some() {
-        return refuse("memory swappiness", "v2 has no per-group swappiness");
-    }
-    if m.disable_oom_killer {
-        return refuse("disableOOMKiller", "v2 cannot disable the OOM killer");
-    }
-    if m.cpu_rt_period.is_some() || m.cpu_rt_runtime.is_some() {
-        return refuse("realtime CPU time", "v2 has no cpu.rt_* files");
-    }
-    if m.net_cls_classid.is_some() || !m.net_prio.is_empty() {
-        return refuse(
-            "linux.resources.network",
-            "net_cls and net_prio are v1 only",
-        );
-    }
+    refuse_v2(m)?;
     if let Some(r) = m.memory_reservation {
         write_existing(dir, "memory.low", &r.to_string())?;
     }
@@ -284,6 +259,46 @@ fn io_v2(dir: &Path, b: &BlockIo) -> Result<()> {
             let line = format!("{}:{} {key}={}", d.major, d.minor, d.rate);
             write_existing(dir, "io.max", &line)?;
         }
+    }
+    Ok(())
+}
+
+/// What `m` asks that this host's cgroups cannot hold, refused before
+/// anything is made (cc-run, cc-create), as the monitor would refuse it.
+pub fn check_host(res: &super::Resources) -> Result<()> {
+    match super::version() {
+        super::Version::V2 => refuse_v2(&res.more),
+        super::Version::V1 => Ok(()),
+    }
+}
+
+/// The limits v2 has no file for.
+fn refuse_v2(m: &More) -> Result<()> {
+    let refuse = |what: &str, why: &str| {
+        Err(Error::Unsupported(format!(
+            "cannot set {what} on cgroup v2: {why}"
+        )))
+    };
+    if m.kernel_memory.is_some() || m.kernel_memory_tcp.is_some() {
+        return refuse(
+            "a kernel memory limit",
+            "v2 has no separate kernel memory limit",
+        );
+    }
+    if m.swappiness.is_some() {
+        return refuse("memory swappiness", "v2 has no per-group swappiness");
+    }
+    if m.disable_oom_killer {
+        return refuse("disableOOMKiller", "v2 cannot disable the OOM killer");
+    }
+    if m.cpu_rt_period.is_some() || m.cpu_rt_runtime.is_some() {
+        return refuse("realtime CPU time", "v2 has no cpu.rt_* files");
+    }
+    if m.net_cls_classid.is_some() || !m.net_prio.is_empty() {
+        return refuse(
+            "linux.resources.network",
+            "net_cls and net_prio are v1 only",
+        );
     }
     Ok(())
 }

@@ -34,8 +34,14 @@ pub const ANN_RM: &str = "io.cc.rm";
 pub const ANN_INTERACTIVE: &str = "io.cc.interactive";
 /// `--log-max-size`: ctr.log rotates past this many bytes.
 pub const ANN_LOG_MAX: &str = "io.cc.log-max-size";
-/// The image's StopSignal, for cc-stop.
+/// `--stop-signal` or the image's StopSignal, for cc-stop.
 pub const ANN_STOP_SIGNAL: &str = "io.cc.stop-signal";
+/// `--stop-timeout`: seconds cc-stop waits when not given `-t`.
+pub const ANN_STOP_TIMEOUT: &str = "io.cc.stop-timeout";
+/// `--cgroup-parent`: the group (cgroupfs) or slice (systemd) the
+/// container's group is made in.
+pub const ANN_CGROUP_PARENT: &str = "io.cc.cgroup-parent";
+pub use crate::sandbox::user::ANN_GROUP_ADD;
 /// `--rootfs DIR`: the container runs on that folder, not on an overlay.
 pub const ANN_ROOTFS: &str = "io.cc.rootfs";
 /// `systemd` when systemd makes the container's group (`--cgroup-manager`).
@@ -174,7 +180,7 @@ impl Container {
                     Some("systemd") => crate::cgroup::Manager::Systemd,
                     _ => crate::cgroup::Manager::Cgroupfs,
                 };
-                manager.group_name(&self.id)
+                manager.group_name(self.annotation(ANN_CGROUP_PARENT), &self.id)
             })
     }
 }

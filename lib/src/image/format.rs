@@ -37,6 +37,21 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+impl Platform {
+    /// Whether this is the platform `want` names: same os and
+    /// architecture, and the same variant when `want` names one (arm64's
+    /// `v8` is also the default).
+    pub fn is(&self, want: &Platform) -> bool {
+        self.os == want.os
+            && self.architecture == want.architecture
+            && match (&want.variant, &self.variant) {
+                (None, _) => true,
+                (Some(w), Some(v)) => w == v,
+                (Some(w), None) => w == "v8" && self.architecture == "arm64",
+            }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {

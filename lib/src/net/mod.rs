@@ -16,8 +16,10 @@
 //! alias is the store's root, and the nftables table is named after the
 //! bridge. IPv4 only.
 
+mod hosts;
 pub mod ipam;
 pub mod link;
+pub use hosts::{extra_hosts, hosts_file, ANN_EXTRA_HOSTS, HOST_GATEWAY};
 mod loopback;
 mod netlink;
 pub mod nft;
@@ -607,13 +609,6 @@ pub fn veth_name(container_id: Option<&str>, pid: i32) -> String {
     }
 }
 
-/// /etc/hosts of a container whose own address is `addr`.
-pub fn hosts_file(addr: Ipv4Addr, hostname: &str, name: &str) -> String {
-    format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{addr}\t{hostname} {name}\n"
-    )
-}
-
 /// What a container's monitor does before it clones the container, by
 /// its network mode: for `bridge` the bridge, the host ports and an
 /// address (and /etc/hosts with that address); for `container:ID` it joins
@@ -648,7 +643,7 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
         .collect::<Result<Vec<PortSpec>>>()?;
     let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs, true)?;
     let hostname = c.spec.hostname.as_deref().unwrap_or("");
-    let hosts = hosts_file(a.lease.ip, hostname, c.name());
+    let hosts = hosts_file(a.lease.ip, hostname, c, Some(a.config.subnet.gateway()));
     if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {
         release(store, a);
         return Err(e);

@@ -91,17 +91,10 @@ pub fn show_platform(p: &Platform) -> String {
 /// The index entry for `want`: same os and architecture, and the same
 /// variant when `want` names one (arm64's `v8` is also the default).
 fn select<'a>(index: &'a Index, want: &Platform) -> Option<&'a format::Descriptor> {
-    index.manifests.iter().find(|m| {
-        m.platform.as_ref().is_some_and(|p| {
-            p.os == want.os
-                && p.architecture == want.architecture
-                && match (&want.variant, &p.variant) {
-                    (None, _) => true,
-                    (Some(w), Some(v)) => w == v,
-                    (Some(w), None) => w == "v8" && p.architecture == "arm64",
-                }
-        })
-    })
+    index
+        .manifests
+        .iter()
+        .find(|m| m.platform.as_ref().is_some_and(|p| p.is(want)))
 }
 
 /// One manifest or index: bytes, media type and digest, the digest checked

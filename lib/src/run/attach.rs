@@ -88,12 +88,62 @@ impl Keys {
     }
 }
 
+/// Which of the container's streams are relayed (docker's `-a`), and
+/// whether the signals the caller gets are passed on (`--sig-proxy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub sig_proxy: bool,
+}
+
+impl Default for Streams {
+    fn default() -> Streams {
+        Streams {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+            sig_proxy: true,
+        }
+    }
+}
+
+impl Streams {
+    /// `-a STDIN|STDOUT|STDERR` (repeatable, any case; none: all three)
+    /// and `--sig-proxy`.
+    pub fn parse(attach: &[String], sig_proxy: bool) -> crate::Result<Streams> {
+        let mut s = Streams {
+            sig_proxy,
+            ..Default::default()
+        };
+        if attach.is_empty() {
+            return Ok(s);
+        }
+        (s.stdin, s.stdout, s.stderr) = (false, false, false);
+        for a in attach {
+            match a.to_ascii_lowercase().as_str() {
+                "stdin" => s.stdin = true,
+                "stdout" => s.stdout = true,
+                "stderr" => s.stderr = true,
+                _ => {
+                    return Err(crate::Error::Usage(format!(
+                        "invalid --attach '{a}': STDIN, STDOUT or STDERR"
+                    )))
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
 /// Relays between the caller and the monitor until the container exits,
-/// the caller detaches, or the monitor goes away.
+/// the caller detaches, or the monitor goes away. Stdin is read when
+/// `streams.stdin` (the caller sets it from `-i` too).
 pub fn relay(
     mut sock: UnixStream,
     pid: i32,
-    interactive: bool,
+    streams: &Streams,
     tty: bool,
     keys: &Keys,
 ) -> Result<Ended, Failure> {
@@ -102,8 +152,13 @@ pub fn relay(
         matched: 0,
     };
     // The signals a container gets passed on, and SIGWINCH, which becomes
-    // a resize frame rather than a signal.
-    let signals = crate::sys::signalfd(&crate::sandbox::FORWARDED)?;
+    // a resize frame rather than a signal. Without --sig-proxy the others
+    // keep their default action: SIGINT ends cc-run, not the container.
+    let forwarded: &[Signal] = match streams.sig_proxy {
+        true => &crate::sandbox::FORWARDED,
+        false => &[Signal::SIGWINCH],
+    };
+    let signals = crate::sys::signalfd(forwarded)?;
     let stdin = std::io::stdin();
     let _raw = if tty {
         RawMode::enter(stdin.as_fd())
@@ -113,7 +168,7 @@ pub fn relay(
     if tty {
         send_window_size(&mut sock);
     }
-    let mut stdin_open = interactive;
+    let mut stdin_open = streams.stdin;
     let mut frames = Decoder::default();
     loop {
         let mut fds = vec![
@@ -142,7 +197,7 @@ pub fn relay(
             pass_signals(&signals, &mut sock, pid);
         }
         if ready[1] {
-            if let Some(end) = from_monitor(&mut sock, &mut frames) {
+            if let Some(end) = from_monitor(&mut sock, &mut frames, streams) {
                 return Ok(end);
             }
         }
@@ -172,7 +227,7 @@ fn pass_signals(signals: &SignalFd, sock: &mut UnixStream, pid: i32) {
 
 /// Reads what the monitor sent and writes the output frames out; the end,
 /// when the frames say the container exited or the monitor went away.
-fn from_monitor(sock: &mut UnixStream, frames: &mut Decoder) -> Option<Ended> {
+fn from_monitor(sock: &mut UnixStream, frames: &mut Decoder, streams: &Streams) -> Option<Ended> {
     let mut buf = [0u8; 65536];
     match sock.read(&mut buf) {
         Ok(0) | Err(_) => return Some(Ended::Lost),
@@ -180,10 +235,10 @@ fn from_monitor(sock: &mut UnixStream, frames: &mut Decoder) -> Option<Ended> {
     }
     for (kind, data) in frames.by_ref() {
         match kind {
-            proto::STDOUT => {
+            proto::STDOUT if streams.stdout => {
                 let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);
             }
-            proto::STDERR => {
+            proto::STDERR if streams.stderr => {
                 let _ = crate::sys::write_all(std::io::stderr().as_fd(), &data);
             }
             proto::EXIT if data.len() == 4 => {

@@ -121,6 +121,10 @@ pub struct RunOptions {
     pub cgroup_manager: crate::cgroup::Manager,
     /// `--cgroupns host`: no cgroup namespace of its own.
     pub host_cgroupns: bool,
+    /// `--ulimit`, `--sysctl`, `--stop-signal`, … (see `tuning`).
+    pub tuning: super::tuning::Tuning,
+    /// `-a` and `--sig-proxy`: what cc-run relays.
+    pub streams: super::attach::Streams,
 }
 
 /// The spec of a new container. `image` is `None` with `--rootfs`.
@@ -141,7 +145,7 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     let caps = capabilities(o)?;
     let linux = linux(o, &net, &caps)?;
     process.capabilities = Some(caps);
-    Ok(Spec {
+    let mut spec = Spec {
         oci_version: "1.2.0".into(),
         process: Some(process),
         root: Some(spec::Root {
@@ -157,7 +161,9 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
         linux: Some(linux),
         annotations,
         ..Default::default()
-    })
+    };
+    super::tuning::apply(&o.tuning, &mut spec, &net, o.cgroup_manager)?;
+    Ok(spec)
 }
 
 /// The process: docker's rules for command line, environment and working

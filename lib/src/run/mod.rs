@@ -17,8 +17,10 @@
 pub mod attach;
 pub mod config;
 mod etc;
+pub use etc::Dns;
 mod host_flags;
 pub mod relay;
+pub mod tuning;
 
 use crate::container::restart::{self, Policy};
 use crate::container::{self, Container};
@@ -122,7 +124,7 @@ fn create_record(
         spec.annotations.insert(restart::ANN_RESTART.into(), policy);
     }
     let c = container::create(store, spec, o.name.as_deref(), |c| {
-        etc::write(c, &net)?;
+        etc::write(c, &net, &o.tuning.dns)?;
         if o.bundle.is_none() {
             etc::hostname_env(c);
         }
@@ -193,7 +195,11 @@ pub fn start(store: &Store, c: &Container, o: &RunOptions) -> Result<Outcome, Fa
             code: None,
         });
     };
-    let ended = attach::relay(client, pid, o.interactive, o.tty, &keys)?;
+    let streams = attach::Streams {
+        stdin: o.interactive && o.streams.stdin,
+        ..o.streams
+    };
+    let ended = attach::relay(client, pid, &streams, o.tty, &keys)?;
     let code = match ended {
         attach::Ended::Exited(code) => Some(code as u8),
         attach::Ended::Detached => None,

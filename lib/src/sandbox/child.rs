@@ -71,7 +71,7 @@ fn stages(
         .as_ref()
         .ok_or_else(|| Failure::new(125, "the spec has no process"))?;
     let ids = match l.user {
-        Some(u) => user::lookup_in_root(u)?,
+        Some(u) => user::lookup_in_root(u, &l.spec.annotations)?,
         None => user::Ids::from_spec(&process.user),
     };
     limits::apply(process)?;

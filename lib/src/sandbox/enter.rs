@@ -69,8 +69,9 @@ pub type PtyHook<'a> = &'a dyn Fn(&OwnedFd) -> Result<(), Failure>;
 
 /// Who the command runs as.
 pub enum Who<'a> {
-    /// USER[:GROUP], looked up in the container's /etc/passwd.
-    Name(&'a str),
+    /// USER[:GROUP], looked up in the container's /etc/passwd, and the
+    /// `--group-add` groups of the container's annotations.
+    Name(&'a str, &'a std::collections::BTreeMap<String, String>),
     /// The ids of an OCI process object, as they are.
     Spec(&'a crate::spec::User),
 }
@@ -191,7 +192,7 @@ fn join_and_run(
     nix::unistd::fchdir(root.as_fd()).map_err(|x| sys("enter the container's root", x))?;
     nix::unistd::chroot(".").map_err(|x| sys("enter the container's root", x))?;
     let ids = match e.user {
-        Who::Name(name) => user::lookup_in_root(name)?,
+        Who::Name(name, annotations) => user::lookup_in_root(name, annotations)?,
         Who::Spec(u) => user::Ids::from_spec(u),
     };
     let env = execve::environment(e.env, &ids);

@@ -29,11 +29,34 @@ impl Ids {
     }
 }
 
-/// Looks `spec` up in the current root's /etc/passwd and /etc/group.
-pub(super) fn lookup_in_root(spec: &str) -> Result<Ids, Failure> {
+/// cc-run's `--group-add`: group names or numbers, comma-separated.
+pub const ANN_GROUP_ADD: &str = "io.cc.group-add";
+
+/// Looks `spec` up in the current root's /etc/passwd and /etc/group, and
+/// adds the `--group-add` groups of `annotations`.
+pub(super) fn lookup_in_root(
+    spec: &str,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> Result<Ids, Failure> {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
-    resolve(spec, &passwd, &group).map_err(|m| Failure::new(125, m))
+    let mut ids = resolve(spec, &passwd, &group).map_err(|m| Failure::new(125, m))?;
+    let added = annotations.get(ANN_GROUP_ADD).map(String::as_str);
+    for g in added.unwrap_or("").split(',').filter(|g| !g.is_empty()) {
+        let gid = match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => group_gid(&group, g).ok_or_else(|| {
+                Failure::new(
+                    125,
+                    format!("unable to find group '{g}': no matching entries in group file"),
+                )
+            })?,
+        };
+        if !ids.groups.contains(&gid) {
+            ids.groups.push(gid);
+        }
+    }
+    Ok(ids)
 }
 
 /// `user`, `uid`, `user:group`, `uid:gid` (docker's `-u`). A number not in
