@@ -54,7 +54,12 @@ fn health_events(env: &Env, c: &str) -> Vec<String> {
 fn ps_health(env: &Env, want: &str) -> Vec<String> {
     let out = env.ok(
         "cc-ps",
-        ["--filter", &format!("health={want}"), "--format", "{{.Names}}"],
+        [
+            "--filter",
+            &format!("health={want}"),
+            "--format",
+            "{{.Names}}",
+        ],
     );
     out.lines().map(String::from).collect()
 }
@@ -90,14 +95,21 @@ fn a_failing_check_turns_unhealthy_after_the_retries() {
     // stdout and stderr, both (in the order they were read).
     let output = entry["Output"].as_str().unwrap();
     assert!(output.contains("out\n") && output.contains("err\n"), "{h}");
-    assert!(entry["Start"].is_string() && entry["End"].is_string(), "{h}");
+    assert!(
+        entry["Start"].is_string() && entry["End"].is_string(),
+        "{h}"
+    );
     // The last five results are kept.
     wait_for(T, "five results", || {
         (health(&env, "sick")["Log"].as_array().unwrap().len() == 5).then_some(())
     });
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(health(&env, "sick")["Log"].as_array().unwrap().len(), 5);
-    assert!(env.ps_status(&id).ends_with("(unhealthy)"), "{}", env.ps_status(&id));
+    assert!(
+        env.ps_status(&id).ends_with("(unhealthy)"),
+        "{}",
+        env.ps_status(&id)
+    );
     assert_eq!(ps_health(&env, "unhealthy"), ["sick"]);
     assert!(ps_health(&env, "healthy").is_empty());
     // One event: the status changed once (starting is no event).
@@ -123,11 +135,18 @@ fn a_passing_check_is_healthy_and_a_stopped_container_unhealthy() {
     ]);
     env.run_d(["--name", "plain", "img", "sleep", "1d"]);
     wait_status(&env, "fine", "healthy");
-    assert!(env.ps_status(&id).ends_with("(healthy)"), "{}", env.ps_status(&id));
+    assert!(
+        env.ps_status(&id).ends_with("(healthy)"),
+        "{}",
+        env.ps_status(&id)
+    );
     assert_eq!(ps_health(&env, "healthy"), ["fine"]);
     assert_eq!(ps_health(&env, "none"), ["plain"]);
     let h = health(&env, "fine");
-    assert_eq!((h["FailingStreak"].clone(), h["Log"][0]["ExitCode"].clone()), (0.into(), 0.into()));
+    assert_eq!(
+        (h["FailingStreak"].clone(), h["Log"][0]["ExitCode"].clone()),
+        (0.into(), 0.into())
+    );
     assert_eq!(health_events(&env, "fine"), ["health_status: healthy"]);
     // No check, no State.Health (docker omits it).
     assert!(health(&env, "plain").is_null());
@@ -168,7 +187,11 @@ fn failures_in_the_start_period_do_not_count() {
         (health(&env, "slow")["Log"].as_array().unwrap().len() >= 3).then_some(())
     });
     let h = health(&env, "slow");
-    assert_eq!((h["Status"].as_str(), h["FailingStreak"].as_u64()), (Some("starting"), Some(0)), "{h}");
+    assert_eq!(
+        (h["Status"].as_str(), h["FailingStreak"].as_u64()),
+        (Some("starting"), Some(0)),
+        "{h}"
+    );
     env.ok("cc-exec", ["slow", "touch", "/tmp/ready"]);
     wait_status(&env, "slow", "healthy");
     // Healthy once: the start period is over for failures.
@@ -205,8 +228,7 @@ fn a_check_that_runs_over_its_timeout_is_killed() {
     let h = health(&env, "hang");
     assert_eq!(h["Log"][0]["ExitCode"], -1, "{h}");
     assert_eq!(
-        h["Log"][0]["Output"],
-        "Health check exceeded timeout (300ms)",
+        h["Log"][0]["Output"], "Health check exceeded timeout (300ms)",
         "{h}"
     );
     // Killed with its process group: no check is left running (zombies
@@ -217,7 +239,10 @@ fn a_check_that_runs_over_its_timeout_is_killed() {
         .lines()
         .filter(|l| l.ends_with(" sleep 1000") && !l.contains(" Z "))
         .count();
-    assert!(running <= 1, "checks left running (one may be the current):\n{ps}");
+    assert!(
+        running <= 1,
+        "checks left running (one may be the current):\n{ps}"
+    );
     env.ok("cc-rm", ["-f", "hang"]);
     assert_no_leaks(&env);
 }
@@ -242,14 +267,20 @@ fn the_image_check_runs_unless_no_healthcheck() {
     let image_check = serde_json::json!({
         "Test": ["CMD-SHELL", "test -e /bin/sh"], "Interval": 200_000_000, "Retries": 1
     });
-    assert_eq!(json(env.inspect("{{json .Config.Healthcheck}}", "hc")), image_check);
+    assert_eq!(
+        json(env.inspect("{{json .Config.Healthcheck}}", "hc")),
+        image_check
+    );
     env.run_d(["--name", "inherits", "hc"]);
     wait_status(&env, "inherits", "healthy");
     // A flag changes one field; the image's test stays.
     env.run_d(["--name", "slower", "--health-interval", "1h", "hc"]);
     let mut slower = image_check.clone();
     slower["Interval"] = 3_600_000_000_000u64.into();
-    assert_eq!(json(env.inspect("{{json .Config.Healthcheck}}", "slower")), slower);
+    assert_eq!(
+        json(env.inspect("{{json .Config.Healthcheck}}", "slower")),
+        slower
+    );
     env.run_d(["--name", "off", "--no-healthcheck", "hc"]);
     std::thread::sleep(Duration::from_millis(600));
     assert!(health(&env, "off").is_null());

@@ -119,7 +119,10 @@ impl Timer {
             )
         };
         if fd < 0 {
-            return Err(Error::sys("create a timer", std::io::Error::last_os_error()));
+            return Err(Error::sys(
+                "create a timer",
+                std::io::Error::last_os_error(),
+            ));
         }
         // SAFETY: a fresh fd we own.
         let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };

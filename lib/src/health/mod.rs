@@ -60,7 +60,9 @@ impl Config {
             Some((kind, _)) => {
                 return Err(Error::Usage(format!(
                     "invalid healthcheck test '{}': CMD ARG..., CMD-SHELL COMMAND or NONE",
-                    [kind.as_str()].into_iter().chain(h.test[1..].iter().map(String::as_str))
+                    [kind.as_str()]
+                        .into_iter()
+                        .chain(h.test[1..].iter().map(String::as_str))
                         .collect::<Vec<_>>()
                         .join(" ")
                 )))
@@ -95,7 +97,10 @@ pub fn recorded(c: &Container) -> Option<Healthcheck> {
 /// (docker's merge: a zero or empty field of `given` takes the image's);
 /// `--no-healthcheck` is `given` with the test `["NONE"]`. `None`: the
 /// container runs no check.
-pub fn merge(image: Option<&Healthcheck>, given: Option<&Healthcheck>) -> Result<Option<Healthcheck>> {
+pub fn merge(
+    image: Option<&Healthcheck>,
+    given: Option<&Healthcheck>,
+) -> Result<Option<Healthcheck>> {
     let mut h = match (given, image) {
         (None, None) => return Ok(None),
         (None, Some(i)) => i.clone(),
@@ -103,7 +108,11 @@ pub fn merge(image: Option<&Healthcheck>, given: Option<&Healthcheck>) -> Result
             let i = i.cloned().unwrap_or_default();
             let pick = |a: u64, b: u64| if a == 0 { b } else { a };
             Healthcheck {
-                test: if g.test.is_empty() { i.test } else { g.test.clone() },
+                test: if g.test.is_empty() {
+                    i.test
+                } else {
+                    g.test.clone()
+                },
                 interval: pick(g.interval, i.interval),
                 timeout: pick(g.timeout, i.timeout),
                 start_period: pick(g.start_period, i.start_period),
@@ -276,7 +285,9 @@ mod tests {
 
     #[test]
     fn tests_and_defaults_are_docker_s() {
-        let c = Config::from(&check(&["CMD-SHELL", "exit 1"])).unwrap().unwrap();
+        let c = Config::from(&check(&["CMD-SHELL", "exit 1"]))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.args, ["/bin/sh", "-c", "exit 1"]);
         assert_eq!((c.interval, c.timeout, c.retries), (INTERVAL, TIMEOUT, 3));
         assert_eq!(c.start_period, Duration::ZERO);
@@ -299,7 +310,10 @@ mod tests {
             ..Default::default()
         };
         let m = merge(Some(&image), Some(&given)).unwrap().unwrap();
-        assert_eq!((m.test.clone(), m.interval, m.retries), (image.test.clone(), 5, 2));
+        assert_eq!(
+            (m.test.clone(), m.interval, m.retries),
+            (image.test.clone(), 5, 2)
+        );
         assert_eq!(merge(Some(&image), Some(&check(&["NONE"]))).unwrap(), None);
         assert_eq!(merge(None, Some(&given)).unwrap_err().code(), 2);
         assert_eq!(merge(None, None).unwrap(), None);

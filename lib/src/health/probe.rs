@@ -167,9 +167,8 @@ impl Probe {
 /// timeout) and records the outcome as a scheduled run is recorded.
 /// Returns the outcome and the health it left.
 pub fn run_now(store: &Store, c: &Container) -> Result<(Outcome, Health)> {
-    let cfg = super::Config::of(c).ok_or_else(|| {
-        Error::State(format!("container '{}' has no healthcheck", c.name()))
-    })?;
+    let cfg = super::Config::of(c)
+        .ok_or_else(|| Error::State(format!("container '{}' has no healthcheck", c.name())))?;
     // The command is adopted by us (Exec::adopt), so we can wait for it.
     nix::sys::prctl::set_child_subreaper(true)
         .map_err(|e| Error::sys("become a subreaper", crate::error::errno(e)))?;
@@ -189,7 +188,11 @@ pub fn run_now(store: &Store, c: &Container) -> Result<(Outcome, Health)> {
             let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
             fds.extend(p.fds().map(|f| PollFd::new(f, PollFlags::POLLIN)));
             // Killed: SIGCHLD wakes us.
-            let left = if p.timed_out { Duration::from_secs(1) } else { left };
+            let left = if p.timed_out {
+                Duration::from_secs(1)
+            } else {
+                left
+            };
             let ms = left.as_millis().clamp(1, u16::MAX as u128) as u16;
             let _ = poll(&mut fds, PollTimeout::from(ms));
             let ready: Vec<bool> = fds[1..]

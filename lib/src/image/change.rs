@@ -195,7 +195,11 @@ mod tests {
     #[test]
     fn healthcheck_forms() {
         let mut c = RunConfig::default();
-        apply(&mut c, "HEALTHCHECK --interval=5s --retries=2 CMD test -e /ok").unwrap();
+        apply(
+            &mut c,
+            "HEALTHCHECK --interval=5s --retries=2 CMD test -e /ok",
+        )
+        .unwrap();
         let h = c.healthcheck.clone().unwrap();
         assert_eq!(h.test, ["CMD-SHELL", "test -e /ok"]);
         assert_eq!((h.interval, h.retries, h.timeout), (5_000_000_000, 2, 0));

@@ -361,7 +361,11 @@ impl Monitor {
         }
         let health_at = fds.len();
         if let Some(h) = &self.health {
-            fds.extend(h.fds().into_iter().map(|f| PollFd::new(f, PollFlags::POLLIN)));
+            fds.extend(
+                h.fds()
+                    .into_iter()
+                    .map(|f| PollFd::new(f, PollFlags::POLLIN)),
+            );
         }
         // Idle for a few seconds: give back what the busy time touched.
         let timeout = PollTimeout::from(if ending { 100u16 } else { 5000 });
