@@ -50,6 +50,14 @@ fn health_events(env: &Env, c: &str) -> Vec<String> {
     out.lines().map(String::from).collect()
 }
 
+/// `cc-run -d --name NAME FLAGS... img sleep 1d`; its id.
+fn sleeper(env: &Env, name: &str, flags: &[&str]) -> String {
+    let mut args = vec!["--name", name];
+    args.extend_from_slice(flags);
+    args.extend(["img", "sleep", "1d"]);
+    env.run_d(args)
+}
+
 /// Names cc-ps lists with `--filter health=WANT`.
 fn ps_health(env: &Env, want: &str) -> Vec<String> {
     let out = env.ok(
@@ -68,19 +76,18 @@ fn ps_health(env: &Env, want: &str) -> Vec<String> {
 fn a_failing_check_turns_unhealthy_after_the_retries() {
     support::root_or_skip!();
     let env = support::env_with_img();
-    let id = env.run_d([
-        "--name",
+    let id = sleeper(
+        &env,
         "sick",
-        "--health-cmd",
-        "echo out; echo err >&2; exit 1",
-        "--health-interval",
-        "200ms",
-        "--health-retries",
-        "2",
-        "img",
-        "sleep",
-        "1d",
-    ]);
+        &[
+            "--health-cmd",
+            "echo out; echo err >&2; exit 1",
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "2",
+        ],
+    );
     // No check has run yet: one interval after the start.
     let first = env.ps_status(&id);
     assert!(
@@ -122,18 +129,12 @@ fn a_failing_check_turns_unhealthy_after_the_retries() {
 fn a_passing_check_is_healthy_and_a_stopped_container_unhealthy() {
     support::root_or_skip!();
     let env = support::env_with_img();
-    let id = env.run_d([
-        "--name",
+    let id = sleeper(
+        &env,
         "fine",
-        "--health-cmd",
-        "true",
-        "--health-interval",
-        "200ms",
-        "img",
-        "sleep",
-        "1d",
-    ]);
-    env.run_d(["--name", "plain", "img", "sleep", "1d"]);
+        &["--health-cmd", "true", "--health-interval", "200ms"],
+    );
+    sleeper(&env, "plain", &[]);
     wait_status(&env, "fine", "healthy");
     assert!(
         env.ps_status(&id).ends_with("(healthy)"),
@@ -166,23 +167,22 @@ fn a_passing_check_is_healthy_and_a_stopped_container_unhealthy() {
 fn failures_in_the_start_period_do_not_count() {
     support::root_or_skip!();
     let env = support::env_with_img();
-    env.run_d([
-        "--name",
+    sleeper(
+        &env,
         "slow",
-        "--health-cmd",
-        "test -e /tmp/ready",
-        "--health-interval",
-        "200ms",
-        "--health-start-interval",
-        "200ms",
-        "--health-start-period",
-        "1h",
-        "--health-retries",
-        "1",
-        "img",
-        "sleep",
-        "1d",
-    ]);
+        &[
+            "--health-cmd",
+            "test -e /tmp/ready",
+            "--health-interval",
+            "200ms",
+            "--health-start-interval",
+            "200ms",
+            "--health-start-period",
+            "1h",
+            "--health-retries",
+            "1",
+        ],
+    );
     wait_for(T, "three failed checks", || {
         (health(&env, "slow")["Log"].as_array().unwrap().len() >= 3).then_some(())
     });
@@ -209,21 +209,20 @@ fn failures_in_the_start_period_do_not_count() {
 fn a_check_that_runs_over_its_timeout_is_killed() {
     support::root_or_skip!();
     let env = support::env_with_img();
-    env.run_d([
-        "--name",
+    sleeper(
+        &env,
         "hang",
-        "--health-cmd",
-        "sleep 1000 | cat",
-        "--health-timeout",
-        "300ms",
-        "--health-interval",
-        "200ms",
-        "--health-retries",
-        "1",
-        "img",
-        "sleep",
-        "1d",
-    ]);
+        &[
+            "--health-cmd",
+            "sleep 1000 | cat",
+            "--health-timeout",
+            "300ms",
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "1",
+        ],
+    );
     wait_status(&env, "hang", "unhealthy");
     let h = health(&env, "hang");
     assert_eq!(h["Log"][0]["ExitCode"], -1, "{h}");
@@ -316,19 +315,18 @@ fn bad_health_options_are_refused_and_leave_nothing() {
 fn cc_healthcheck_runs_the_check_now() {
     support::root_or_skip!();
     let env = support::env_with_img();
-    env.run_d([
-        "--name",
+    sleeper(
+        &env,
         "now",
-        "--health-cmd",
-        "test -e /tmp/ok",
-        "--health-interval",
-        "1h",
-        "--health-retries",
-        "1",
-        "img",
-        "sleep",
-        "1d",
-    ]);
+        &[
+            "--health-cmd",
+            "test -e /tmp/ok",
+            "--health-interval",
+            "1h",
+            "--health-retries",
+            "1",
+        ],
+    );
     assert_eq!(status(&env, "now"), "starting");
     let out = env.run("cc-healthcheck", ["now"]);
     assert_code(&out, 1, "cc-healthcheck of a failing check");
@@ -345,24 +343,23 @@ fn cc_healthcheck_runs_the_check_now() {
         ["health_status: unhealthy", "health_status: healthy"]
     );
     // Failures in the start period print `starting`.
-    env.run_d([
-        "--name",
+    sleeper(
+        &env,
         "early",
-        "--health-cmd",
-        "false",
-        "--health-interval",
-        "1h",
-        "--health-start-period",
-        "1h",
-        "img",
-        "sleep",
-        "1d",
-    ]);
+        &[
+            "--health-cmd",
+            "false",
+            "--health-interval",
+            "1h",
+            "--health-start-period",
+            "1h",
+        ],
+    );
     let out = env.run("cc-healthcheck", ["early"]);
     assert_code(&out, 1, "cc-healthcheck in the start period");
     assert_eq!(stdout(&out), "starting\n");
     // No check, not running, no such container.
-    env.run_d(["--name", "plain", "img", "sleep", "1d"]);
+    sleeper(&env, "plain", &[]);
     let out = env.run("cc-healthcheck", ["plain"]);
     assert_code(&out, 4, "cc-healthcheck without a check");
     assert_one_line_error(&out, "cc-healthcheck");
@@ -373,5 +370,37 @@ fn cc_healthcheck_runs_the_check_now() {
     let out = env.run("cc-healthcheck", ["nope"]);
     assert_code(&out, 3, "cc-healthcheck of a missing container");
     env.ok("cc-rm", ["-f", "now", "early", "plain"]);
+    assert_no_leaks(&env);
+}
+
+#[test]
+fn cc_create_keeps_the_check_and_each_start_is_starting_again() {
+    support::root_or_skip!();
+    let env = support::env_with_img();
+    env.ok(
+        "cc-create",
+        [
+            "--name",
+            "later",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1h",
+            "img",
+            "sleep",
+            "1d",
+        ],
+    );
+    // Never started: no State.Health yet, as docker's.
+    assert!(health(&env, "later").is_null());
+    env.ok("cc-start", ["later"]);
+    assert_eq!(status(&env, "later"), "starting");
+    env.ok("cc-healthcheck", ["later"]);
+    assert_eq!(status(&env, "later"), "healthy");
+    env.ok("cc-restart", ["-t", "1", "later"]);
+    let h = health(&env, "later");
+    assert_eq!(h["Status"], "starting", "{h}");
+    assert_eq!(h["Log"].as_array().unwrap().len(), 1, "the log is kept: {h}");
+    env.ok("cc-rm", ["-f", "later"]);
     assert_no_leaks(&env);
 }
