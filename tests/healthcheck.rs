@@ -400,7 +400,11 @@ fn cc_create_keeps_the_check_and_each_start_is_starting_again() {
     env.ok("cc-restart", ["-t", "1", "later"]);
     let h = health(&env, "later");
     assert_eq!(h["Status"], "starting", "{h}");
-    assert_eq!(h["Log"].as_array().unwrap().len(), 1, "the log is kept: {h}");
+    assert_eq!(
+        h["Log"].as_array().unwrap().len(),
+        1,
+        "the log is kept: {h}"
+    );
     env.ok("cc-rm", ["-f", "later"]);
     assert_no_leaks(&env);
 }

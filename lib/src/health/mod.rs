@@ -57,14 +57,10 @@ impl Config {
             Some((kind, [cmd])) if kind == "CMD-SHELL" => {
                 vec!["/bin/sh".into(), "-c".into(), cmd.clone()]
             }
-            Some((kind, _)) => {
+            Some(_) => {
                 return Err(Error::Usage(format!(
                     "invalid healthcheck test '{}': CMD ARG..., CMD-SHELL COMMAND or NONE",
-                    [kind.as_str()]
-                        .into_iter()
-                        .chain(h.test[1..].iter().map(String::as_str))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    h.test.join(" ")
                 )))
             }
         };
@@ -101,7 +97,7 @@ pub fn merge(
     image: Option<&Healthcheck>,
     given: Option<&Healthcheck>,
 ) -> Result<Option<Healthcheck>> {
-    let mut h = match (given, image) {
+    let h = match (given, image) {
         (None, None) => return Ok(None),
         (None, Some(i)) => i.clone(),
         (Some(g), i) => {
@@ -122,7 +118,7 @@ pub fn merge(
         }
     };
     match Config::from(&h)? {
-        Some(_) => Ok(Some(std::mem::take(&mut h))),
+        Some(_) => Ok(Some(h)),
         // A flag without a test and an image without a check: nothing to run.
         None if h.test.is_empty() && given.is_some() => Err(Error::Usage(
             "--health-* options need a check: --health-cmd, or an image with a HEALTHCHECK".into(),

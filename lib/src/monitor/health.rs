@@ -24,6 +24,9 @@ pub(super) struct Checks {
     probe: Option<Probe>,
     started: Instant,
     status: Status,
+    /// A result was just recorded: the monitor may give back what the
+    /// run touched (`take_trim`).
+    recorded: bool,
 }
 
 impl Checks {
@@ -39,6 +42,7 @@ impl Checks {
             probe: None,
             started: Instant::now(),
             status: Status::Starting,
+            recorded: false,
         };
         checks.timer.set(checks.interval());
         Some(checks)
@@ -82,12 +86,7 @@ impl Checks {
                 self.timer.set(self.cfg.timeout);
                 self.probe = Some(p);
             }
-            Ok(Started::Over(o)) => {
-                if let Ok(h) = health::record(store, c, &self.cfg, &o) {
-                    self.status = h.status;
-                }
-                self.timer.set(self.interval());
-            }
+            Ok(Started::Over(o)) => self.recorded(store, c, &o),
             // Paused (or ending): try again an interval later.
             Err(_) => self.timer.set(self.interval()),
         }
@@ -104,10 +103,23 @@ impl Checks {
             return;
         };
         let o = p.finish(status);
-        if let Ok(h) = health::record(store, c, &self.cfg, &o) {
+        self.recorded(store, c, &o);
+    }
+
+    fn recorded(&mut self, store: &Store, c: &Container, o: &health::Outcome) {
+        if let Ok(h) = health::record(store, c, &self.cfg, o) {
             self.status = h.status;
         }
+        self.recorded = true;
         self.timer.set(self.interval());
+    }
+
+    /// True once after a result was recorded with the next run at least a
+    /// second away: the monitor trims itself then, rather than after 5 s
+    /// without events, which a check every few seconds never leaves it
+    /// (a monitor checking every 3 s stayed at 3.6 MiB, not 1.6).
+    pub(super) fn take_trim(&mut self) -> bool {
+        std::mem::take(&mut self.recorded) && self.interval() >= Duration::from_secs(1)
     }
 
     /// The container ended: a running check is killed; `unhealthy`.

@@ -335,6 +335,9 @@ impl Monitor {
 
     /// One turn of the loop; true when SIGCHLD arrived (time to reap).
     fn poll_once(&mut self, ending: bool, store: &Store, c: &Container) -> bool {
+        if self.health.as_mut().is_some_and(|h| h.take_trim()) {
+            self.trim_idle();
+        }
         let n_out = self.outputs.len();
         let mut fds: Vec<PollFd> = vec![
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
