@@ -8,6 +8,11 @@
 #             heap after 5 s without events)
 #   output    a line every 0.1 s for 2 s, then `sleep 60`: VmRSS at 2.5 s
 #             (just after the output) and at 9.5 s (idle again)
+#   health    `sleep 60` with `--restart always` and a healthcheck every
+#             3 s (`--health-cmd true`; podman: `--restart always` only,
+#             since podman runs checks from systemd timers, not conmon):
+#             VmRSS at 3.5 s (just after the first check) and at 17.5 s
+#             (idle between checks: never 5 s without an event)
 #
 # The monitor is found with `pgrep -f "cc-run \[monitor\] <short id>"`,
 # conmon with `podman inspect -f {{.State.ConmonPid}}`. VmRSS, RssAnon and
@@ -40,16 +45,21 @@ def out(argv):
     return p.stdout.strip()
 
 
-def start_cc(cmd):
-    cid = out([f"{bin}/cc-run", "-d", img, "sh", "-c", cmd])
+HEALTH = ["--restart", "always", "--health-cmd", "true", "--health-interval", "3s"]
+
+
+def start_cc(cmd, health):
+    extra = HEALTH if health else []
+    cid = out([f"{bin}/cc-run", "-d", *extra, img, "sh", "-c", cmd])
     pids = out(["pgrep", "-f", rf"cc-run \[monitor\] {cid[:12]}"]).split()
     if len(pids) != 1:
         sys.exit(f"monitor-rss: {len(pids)} monitors for {cid[:12]}")
     return cid, int(pids[0])
 
 
-def start_podman(cmd):
-    cid = out([*pm, "run", "-d", "--network", "none", pimg, "sh", "-c", cmd])
+def start_podman(cmd, health):
+    extra = ["--restart", "always"] if health else []
+    cid = out([*pm, "run", "-d", "--network", "none", *extra, pimg, "sh", "-c", cmd])
     return cid, int(out([*pm, "inspect", "-f", "{{.State.ConmonPid}}", cid]))
 
 
@@ -71,14 +81,15 @@ def memory(pid):
 TOOLS = {"cc monitor": (start_cc, lambda c: out([f"{bin}/cc-rm", "-f", c])),
          "conmon": (start_podman, lambda c: out([*pm, "rm", "-f", "-t", "0", c]))}
 PHASES = [("idle", IDLE, [("just started", 0.0), ("idle 7.5 s", 7.5)]),
-          ("output", OUTPUT, [("2 s of output", 2.5), ("idle after output", 9.5)])]
+          ("output", OUTPUT, [("2 s of output", 2.5), ("idle after output", 9.5)]),
+          ("health", IDLE, [("after the first check", 3.5), ("idle between checks", 17.5)])]
 readings = {}  # (tool, label) -> [memory]
 for phase, cmd, points in PHASES:
     events, started = [], []
     for i in range(n):
         order = list(TOOLS) if i % 2 == 0 else list(TOOLS)[::-1]
         for tool in order:
-            cid, pid = TOOLS[tool][0](cmd)
+            cid, pid = TOOLS[tool][0](cmd, phase == "health")
             t = time.monotonic()
             started.append((tool, cid))
             for label, at in points:
@@ -105,7 +116,7 @@ for phase, _, points in PHASES:
 print()
 print(f"Medians of {n} containers per tool and phase; RssAnon, RssFile and Pss are medians too.")
 print()
-for label in ("idle: idle 7.5 s", "output: idle after output"):
+for label in ("idle: idle 7.5 s", "output: idle after output", "health: idle between checks"):
     cc = statistics.median(r["VmRSS"] for r in readings[("cc monitor", label)])
     cm = statistics.median(r["VmRSS"] for r in readings[("conmon", label)])
     print(f"- {label}: cc monitor {mib(cc)} MiB, conmon {mib(cm)} MiB, ratio {cc / cm:.2f} "

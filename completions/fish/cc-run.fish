@@ -9,6 +9,12 @@ complete -c cc-run -l name -d 'Name the container' -r
 complete -c cc-run -l cidfile -d 'Write the container\'s id to FILE (which must not exist)' -r -F
 complete -c cc-run -l log-max-size -d 'Rotate the log past SIZE (b, k, m, g), keeping one backup, so a container\'s log takes at most about twice SIZE on disk; 0 for no cap' -r
 complete -c cc-run -l restart -d 'Restart the command when it ends: no, on-failure[:N] (a non-zero exit, at most N times), always, unless-stopped; the container\'s monitor does it, with docker\'s back-off (100 ms, doubling). A stop by the user (cc-stop, cc-kill) ends it; after a reboot `cc-start --all-restartable` starts always and unless-stopped ones' -r
+complete -c cc-run -l health-cmd -d 'Command that checks the container\'s health, run in it by its monitor through `/bin/sh -c` (exit 0: healthy); see cc-healthcheck' -r
+complete -c cc-run -l health-interval -d 'Time between checks (default 30s)' -r
+complete -c cc-run -l health-timeout -d 'Time a check may run before it is killed and counts as failed (default 30s)' -r
+complete -c cc-run -l health-retries -d 'Failures in a row that make the container unhealthy (default 3)' -r
+complete -c cc-run -l health-start-period -d 'Time after the start during which failures do not count while the container is still starting (default 0s)' -r
+complete -c cc-run -l health-start-interval -d 'Time between checks during the start period (default 5s)' -r
 complete -c cc-run -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-run\'s environment' -r
 complete -c cc-run -s l -l label -d 'Set a label on the container (after the image\'s), KEY[=VALUE]' -r
 complete -c cc-run -l label-file -d 'Read labels from a file of K[=V] lines (before --label\'s)' -r -F
@@ -60,6 +66,7 @@ complete -c cc-run -l platform -d 'The image\'s platform, OS/ARCH[/VARIANT]: pul
 complete -c cc-run -l help -d 'Print help'
 complete -c cc-run -s d -l detach -d 'Run in the background: print the id once the command has started'
 complete -c cc-run -l rm -d 'Remove the container when it exits'
+complete -c cc-run -l no-healthcheck -d 'Run no healthcheck, not even the image\'s'
 complete -c cc-run -s i -l interactive -d 'Keep stdin open'
 complete -c cc-run -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-run -l read-only -d 'Mount the root filesystem read-only'

@@ -89,7 +89,7 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
     let s = c.state.derived();
     let p = c.spec.process.clone().unwrap_or_default();
     let paused = c.paused();
-    json!({
+    let mut v = json!({
         "Id": c.id,
         "Name": c.name(),
         "Created": s.created,
@@ -129,7 +129,15 @@ pub fn container_json(store: &Store, c: &Container) -> Value {
             "UpperDir": c.upper(), "WorkDir": c.work(), "MergedDir": c.rootfs(),
             "LowerLayers": c.layers(),
         }},
-    })
+    });
+    // Only with a check, as docker's (omitempty).
+    if let Some(h) = crate::health::shown(c) {
+        v["State"]["Health"] = json!(h);
+    }
+    if let Some(h) = crate::health::recorded(c) {
+        v["Config"]["Healthcheck"] = json!(h);
+    }
+    v
 }
 
 /// docker's Config: the process and what `cc-run` was given for it.

@@ -25,6 +25,8 @@
 //! | `image`     | references, OCI image formats, the image index, staging, archives |
 //! | `sandbox`   | clone, namespaces, rootfs, pivot_root, user, caps, seccomp, execve |
 //! | `container` | container records: config, state, names, pending records, exit records |
+//! | `exec`      | a new process in a running container: cc-exec's commands, healthchecks |
+//! | `health`    | healthchecks: the check, one run of it, `State.Health` and its events |
 //! | `idmap`     | user namespace mappings: `--userns`, /etc/subuid ranges |
 //! | `net`       | netlink (links, addresses, routes, veth, bridge), IPAM, NAT, ports |
 //! | `hostmount` | cc-mount and cc-umount: images and containers mounted on the host |
@@ -50,8 +52,10 @@ pub mod container;
 pub mod copy;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod failpoint;
 pub mod filter;
+pub mod health;
 pub mod hostmount;
 pub mod idmap;
 pub mod image;

@@ -94,8 +94,7 @@ impl Filters {
                     && self.any("network", |v| {
                         c.annotation(net::ANN_NET).unwrap_or("none") == v
                     })
-                    // cc has no health checks: every container's health is none.
-                    && self.any("health", |v| v == "none")
+                    && self.any("health", |v| crate::health::status_word(c) == v)
             })
             .collect())
     }
@@ -251,7 +250,8 @@ fn command_line(c: &Container) -> String {
         .unwrap_or_default()
 }
 
-/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Restarting (1) 1 second ago`,
+/// `Up 5 seconds`, `Up 5 seconds (Paused)`, `Up 5 seconds (healthy)`,
+/// `Up 5 seconds (health: starting)`, `Restarting (1) 1 second ago`,
 /// `Exited (0) 3 minutes ago`, `Exited (unknown)`, `Created`.
 pub fn status_text(c: &Container) -> String {
     let s = c.state.derived();
@@ -265,9 +265,13 @@ pub fn status_text(c: &Container) -> String {
         Status::Created => "Created".into(),
         Status::Running => {
             let up = format!("Up {}", since(&s.started_at).trim_end_matches(" ago"));
-            match c.paused() {
-                true => up + " (Paused)",
-                false => up,
+            match (c.paused(), crate::health::shown(c)) {
+                (true, _) => up + " (Paused)",
+                (false, Some(h)) if h.status == crate::health::Status::Starting => {
+                    up + " (health: starting)"
+                }
+                (false, Some(h)) => format!("{up} ({})", h.status.as_str()),
+                (false, None) => up,
             }
         }
         Status::Exited if s.restarting => format!(

@@ -102,3 +102,58 @@ pub fn name_process(name: &str) {
         let _ = nix::sys::prctl::set_name(&c);
     }
 }
+
+/// A timerfd(2) on the monotonic clock: readable once it expires, so a
+/// poll loop keeps a schedule without threads or a timeout of its own.
+pub struct Timer {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Timer {
+    pub fn new() -> Result<Timer> {
+        // SAFETY: timerfd_create takes a clock and flags, returns a new fd.
+        let fd = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(Error::sys(
+                "create a timer",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        // SAFETY: a fresh fd we own.
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        Ok(Timer { fd })
+    }
+
+    /// Expires once, `after` from now (at least 1 ns: zero would disarm).
+    pub fn set(&self, after: std::time::Duration) {
+        let after = after.max(std::time::Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_nsec: after.subsec_nanos() as libc::c_long,
+            },
+        };
+        // SAFETY: timerfd_settime reads `spec`, which lives here; no old value.
+        unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    }
+
+    /// Clears an expiry that poll reported; true if there was one.
+    pub fn take(&self) -> bool {
+        let mut b = [0u8; 8];
+        nix::unistd::read(&self.fd, &mut b) == Ok(8)
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+}

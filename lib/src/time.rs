@@ -68,6 +68,16 @@ pub fn when_arg(s: &str, now: SystemTime) -> crate::error::Result<SystemTime> {
     })
 }
 
+/// A duration option's value in Go's form (`30s`, `1m30s`, `500ms`, `0`);
+/// a usage error names the option.
+pub fn duration_arg(option: &str, s: &str) -> crate::error::Result<Duration> {
+    parse_duration(s).ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "invalid {option} '{s}': use a duration like 30s, 1m30s or 500ms"
+        ))
+    })
+}
+
 /// A point in time as docker's `--since`/`--until` take it: a duration
 /// before `now` (Go's form: `10m`, `1h30m`, `1.5h`, `250ms`; cc also
 /// takes `d` for days), unix seconds with an optional fraction
@@ -84,12 +94,16 @@ pub fn parse_when(s: &str, now: SystemTime) -> Option<SystemTime> {
     parse_date(s)
 }
 
-/// Go's `time.ParseDuration` units, plus `d`; no sign.
-fn parse_duration(s: &str) -> Option<Duration> {
+/// Go's `time.ParseDuration` units, plus `d`; no sign. A bare `0` is
+/// zero, as in Go.
+pub fn parse_duration(s: &str) -> Option<Duration> {
     let mut rest = s;
     let mut total = 0f64;
     if rest.is_empty() {
         return None;
+    }
+    if rest == "0" {
+        return Some(Duration::ZERO);
     }
     while !rest.is_empty() {
         let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
@@ -112,6 +126,42 @@ fn parse_duration(s: &str) -> Option<Duration> {
         rest = &rest[u..];
     }
     Duration::try_from_secs_f64(total).ok()
+}
+
+/// A duration as Go's `Duration.String` prints it: `30s`, `1m30s`,
+/// `1.5s`, `250ms`, `2h0m0s`.
+pub fn go_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        return "0s".into();
+    }
+    if ns < 1_000_000_000 {
+        let (unit, div) = match ns {
+            0..=999 => ("ns", 1u128),
+            1_000..=999_999 => ("\u{b5}s", 1_000),
+            _ => ("ms", 1_000_000),
+        };
+        return format!("{}{unit}", fraction(ns, div));
+    }
+    let secs = fraction(ns % 60_000_000_000, 1_000_000_000);
+    let mins = ns / 60_000_000_000;
+    match (mins / 60, mins % 60) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m{secs}s"),
+        (h, m) => format!("{h}h{m}m{secs}s"),
+    }
+}
+
+/// `n / div` with its fraction's trailing zeros cut, as Go prints.
+fn fraction(n: u128, div: u128) -> String {
+    let whole = n / div;
+    let rest = n % div;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = div.to_string().len() - 1;
+    let digits = format!("{rest:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
 /// `SECONDS[.FRACTION]` since the epoch.
@@ -235,6 +285,19 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_go_does() {
+        let ms = Duration::from_millis;
+        assert_eq!(go_duration(ms(30_000)), "30s");
+        assert_eq!(go_duration(ms(90_000)), "1m30s");
+        assert_eq!(go_duration(ms(1_500)), "1.5s");
+        assert_eq!(go_duration(ms(250)), "250ms");
+        assert_eq!(go_duration(ms(7_200_000)), "2h0m0s");
+        assert_eq!(go_duration(Duration::ZERO), "0s");
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("1m30s"), Some(ms(90_000)));
+    }
 
     #[test]
     fn round_trips() {

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(short, long)]
     pub author: Option<String>,
     /// A Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV,
-    /// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME (repeatable)
+    /// WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK (repeatable)
     #[arg(short, long = "change", value_name = "CHANGE")]
     pub changes: Vec<String>,
     /// Freeze a running container while its files are read (`--pause=false`

@@ -1,11 +1,9 @@
 use std::process::ExitCode;
 
-use cc_lib::cgroup::Cgroup;
 use cc_lib::cli::StoreOpts;
-use cc_lib::container;
+use cc_lib::exec::{self, Exec};
 use cc_lib::run::{attach, relay};
-use cc_lib::sandbox::enter::{enter, Enter, Who};
-use cc_lib::Result;
+use cc_lib::{container, Result};
 use clap::{CommandFactory, Parser};
 
 /// Run a new process inside a running container: its namespaces, cgroup,
@@ -48,45 +46,27 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let pid = c.unpaused_pid()?;
-    let process = c.spec.process.clone().unwrap_or_default();
-    let mut env = process.env.clone();
-    for kv in &a.env {
-        let kv = if kv.contains('=') {
-            kv.clone()
-        } else {
-            format!("{kv}={}", std::env::var(kv).unwrap_or_default())
-        };
-        let key = kv
-            .split_once('=')
-            .map(|(k, _)| k.to_string())
-            .unwrap_or_default();
-        env.retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key.as_str()));
-        env.push(kv);
-    }
-    let user = a
-        .user
-        .clone()
-        .or_else(|| c.annotation(container::ANN_USER).map(String::from))
-        .unwrap_or_else(|| "0".into());
-    let cgroup = Cgroup::open(&c.cgroup_name());
-    let privileges = cc_lib::sandbox::Privileges::of(&c.spec);
-    let e = Enter {
-        pid,
+    // `-e K` takes K from our own environment.
+    let env: Vec<String> = a
+        .env
+        .iter()
+        .map(|kv| match kv.contains('=') {
+            true => kv.clone(),
+            false => format!("{kv}={}", std::env::var(kv).unwrap_or_default()),
+        })
+        .collect();
+    let x = Exec {
         args: &a.command,
         env: &env,
-        user: Who::Name(&user, &c.spec.annotations),
-        cwd: a.workdir.as_deref().unwrap_or(&process.cwd),
-        cgroup: Some(&cgroup),
+        user: a.user.as_deref(),
+        workdir: a.workdir.as_deref(),
         tty: a.tty,
-        stdin_null: !a.interactive || a.detach,
+        interactive: a.interactive,
         detach: a.detach,
-        relay: true,
-        privileges: &privileges,
-        reparent: false,
-        on_pty: None,
-        keep_fds: 0,
+        adopt: false,
     };
+    // Checked before the events: a stopped container gets no exec_create.
+    c.unpaused_pid()?;
     // docker's exec events: the action names the command.
     let exec_id = cc_lib::store::new_id()?;
     let what = format!(": {}", a.command.join(" "));
@@ -96,7 +76,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         container::event(&store, &c, action, &attrs);
     };
     event(&format!("exec_create{what}"), &[]);
-    let child = match enter(&e) {
+    let child = match exec::start(&c, &x)? {
         Ok(ch) => ch,
         Err(f) => return Ok(cc_lib::cli::failed(&f)),
     };

@@ -13,7 +13,7 @@ pub struct Args {
     #[command(flatten)]
     pub store: StoreOpts,
     /// Apply a Dockerfile instruction to the image config (CMD, ENTRYPOINT,
-    /// ENV, WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME); repeatable
+    /// ENV, WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK); repeatable
     #[arg(short = 'c', long = "change", value_name = "INSTRUCTION")]
     pub changes: Vec<String>,
     /// A tar file, `-` for stdin, or a folder

@@ -72,6 +72,8 @@ pub struct ContainerArgs {
         "dns", "dns_search", "dns_option", "ulimit", "stop_signal", "stop_timeout", "sysctl",
         "shm_size", "group_add", "platform", "cgroup_parent", "oom_kill_disable",
         "memory_reservation", "cpuset_cpus", "cpuset_mems", "device_cgroup_rule",
+        "health_cmd", "health_interval", "health_timeout", "health_retries",
+        "health_start_period", "health_start_interval", "no_healthcheck",
     ])]
     pub bundle: Option<PathBuf>,
     /// Name the container
@@ -94,6 +96,8 @@ pub struct ContainerArgs {
     /// `cc-start --all-restartable` starts always and unless-stopped ones
     #[arg(long, value_name = "POLICY", default_value = "no")]
     pub restart: String,
+    #[command(flatten)]
+    pub health: HealthArgs,
     /// Keep stdin open
     #[arg(short, long)]
     pub interactive: bool,
@@ -289,6 +293,71 @@ pub struct ContainerArgs {
     pub args: Vec<String>,
 }
 
+/// docker's healthcheck options, over the image's HEALTHCHECK.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Command that checks the container's health, run in it by its
+    /// monitor through `/bin/sh -c` (exit 0: healthy); see cc-healthcheck
+    #[arg(long, value_name = "CMD")]
+    pub health_cmd: Option<String>,
+    /// Time between checks (default 30s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_interval: Option<String>,
+    /// Time a check may run before it is killed and counts as failed
+    /// (default 30s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_timeout: Option<String>,
+    /// Failures in a row that make the container unhealthy (default 3)
+    #[arg(long, value_name = "N")]
+    pub health_retries: Option<u64>,
+    /// Time after the start during which failures do not count while the
+    /// container is still starting (default 0s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_start_period: Option<String>,
+    /// Time between checks during the start period (default 5s)
+    #[arg(long, value_name = "DURATION")]
+    pub health_start_interval: Option<String>,
+    /// Run no healthcheck, not even the image's
+    #[arg(long, conflicts_with_all = [
+        "health_cmd", "health_interval", "health_timeout", "health_retries",
+        "health_start_period", "health_start_interval",
+    ])]
+    pub no_healthcheck: bool,
+}
+
+impl HealthArgs {
+    /// docker's HealthConfig of the flags given (`None`: no flag).
+    pub fn healthcheck(&self) -> Result<Option<cc_lib::image::format::Healthcheck>> {
+        if self.no_healthcheck {
+            return Ok(Some(cc_lib::image::format::Healthcheck {
+                test: vec!["NONE".into()],
+                ..Default::default()
+            }));
+        }
+        let nanos = |flag: &str, v: &Option<String>| -> Result<u64> {
+            let Some(v) = v else { return Ok(0) };
+            let d = cc_lib::time::duration_arg(flag, v)?;
+            // 0 is docker's "the default"; else at least 1ms, as docker's.
+            if !d.is_zero() && d < std::time::Duration::from_millis(1) {
+                return Err(Error::Usage(format!("{flag} '{v}' must be at least 1ms")));
+            }
+            Ok(d.as_nanos() as u64)
+        };
+        let h = cc_lib::image::format::Healthcheck {
+            test: match &self.health_cmd {
+                Some(cmd) => vec!["CMD-SHELL".into(), cmd.clone()],
+                None => vec![],
+            },
+            interval: nanos("--health-interval", &self.health_interval)?,
+            timeout: nanos("--health-timeout", &self.health_timeout)?,
+            start_period: nanos("--health-start-period", &self.health_start_period)?,
+            start_interval: nanos("--health-start-interval", &self.health_start_interval)?,
+            retries: self.health_retries.unwrap_or(0),
+        };
+        Ok((h != Default::default()).then_some(h))
+    }
+}
+
 /// `--pull`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Pull {
@@ -317,6 +386,7 @@ pub fn options(
     let sec = security_opts(&a.security_opt)?;
     let labels = labels(&a)?;
     let tuning = tuning(&mut a)?;
+    let healthcheck = a.health.healthcheck()?;
     Ok(RunOptions {
         image,
         rootfs: a.rootfs,
@@ -331,6 +401,7 @@ pub fn options(
         name: a.name,
         rm: a.rm,
         restart: cc_lib::container::restart::Policy::parse(&a.restart)?,
+        healthcheck,
         init: a.init,
         interactive: a.interactive,
         tty: a.tty,

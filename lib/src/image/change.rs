@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::image::format::RunConfig;
+use crate::image::format::{Healthcheck, RunConfig};
 
 /// Applies one instruction such as `CMD ["sh"]` or `ENV A=1 B=2`.
 pub fn apply(cfg: &mut RunConfig, line: &str) -> Result<()> {
@@ -55,9 +55,52 @@ pub fn apply(cfg: &mut RunConfig, line: &str) -> Result<()> {
                 vols.insert(v, empty());
             }
         }
+        "HEALTHCHECK" => cfg.healthcheck = Some(healthcheck(rest).map_err(|why| bad(&why))?),
         other => return Err(bad(&format!("unknown instruction '{other}'"))),
     }
     Ok(())
+}
+
+/// `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
+/// [--start-interval=D] [--retries=N] CMD command`, or `HEALTHCHECK NONE`.
+fn healthcheck(rest: &str) -> std::result::Result<Healthcheck, String> {
+    let mut h = Healthcheck::default();
+    let mut rest = rest.trim_start();
+    while let Some(opt) = rest.strip_prefix("--") {
+        let (word, after) = opt.split_once(char::is_whitespace).unwrap_or((opt, ""));
+        let (key, value) = word
+            .split_once('=')
+            .ok_or(format!("expected --{word}=VALUE"))?;
+        let nanos = || {
+            crate::time::parse_duration(value)
+                .map(|d| d.as_nanos() as u64)
+                .ok_or(format!("invalid duration '{value}' of --{key}"))
+        };
+        match key {
+            "interval" => h.interval = nanos()?,
+            "timeout" => h.timeout = nanos()?,
+            "start-period" => h.start_period = nanos()?,
+            "start-interval" => h.start_interval = nanos()?,
+            "retries" => {
+                h.retries = value
+                    .parse()
+                    .map_err(|_| format!("invalid --retries '{value}'"))?
+            }
+            _ => return Err(format!("unknown option --{key}")),
+        }
+        rest = after.trim_start();
+    }
+    let (word, cmd) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let cmd = cmd.trim();
+    h.test = match word.to_ascii_uppercase().as_str() {
+        "NONE" if cmd.is_empty() => vec!["NONE".into()],
+        "CMD" if !cmd.is_empty() => match serde_json::from_str::<Vec<String>>(cmd) {
+            Ok(v) => std::iter::once("CMD".to_string()).chain(v).collect(),
+            Err(_) => vec!["CMD-SHELL".into(), cmd.into()],
+        },
+        _ => return Err("expected CMD COMMAND or NONE".into()),
+    };
+    Ok(h)
 }
 
 fn empty() -> Value {
@@ -150,9 +193,34 @@ mod tests {
     }
 
     #[test]
+    fn healthcheck_forms() {
+        let mut c = RunConfig::default();
+        apply(
+            &mut c,
+            "HEALTHCHECK --interval=5s --retries=2 CMD test -e /ok",
+        )
+        .unwrap();
+        let h = c.healthcheck.clone().unwrap();
+        assert_eq!(h.test, ["CMD-SHELL", "test -e /ok"]);
+        assert_eq!((h.interval, h.retries, h.timeout), (5_000_000_000, 2, 0));
+        apply(&mut c, r#"HEALTHCHECK CMD ["true", "x"]"#).unwrap();
+        assert_eq!(c.healthcheck.clone().unwrap().test, ["CMD", "true", "x"]);
+        apply(&mut c, "healthcheck none").unwrap();
+        assert_eq!(c.healthcheck.clone().unwrap().test, ["NONE"]);
+    }
+
+    #[test]
     fn bad_changes_are_usage_errors() {
         let mut c = RunConfig::default();
-        for l in ["FROM x", "CMD", "EXPOSE http", "LABEL \"open"] {
+        for l in [
+            "FROM x",
+            "CMD",
+            "EXPOSE http",
+            "LABEL \"open",
+            "HEALTHCHECK --interval=5 CMD true",
+            "HEALTHCHECK CMD",
+            "HEALTHCHECK NONE x",
+        ] {
             assert_eq!(apply(&mut c, l).unwrap_err().code(), 2, "{l}");
         }
     }

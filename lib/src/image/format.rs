@@ -119,8 +119,34 @@ pub struct RunConfig {
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+/// docker's `HEALTHCHECK` (the image config's and the container's): the
+/// test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`, or empty:
+/// inherit), durations in nanoseconds and retries, 0 meaning the default.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Healthcheck {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_period: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_interval: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

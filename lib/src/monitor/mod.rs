@@ -23,6 +23,7 @@
 
 pub mod attach;
 mod clients;
+mod health;
 mod launch;
 pub mod log;
 mod restart;

@@ -169,6 +169,8 @@ pub(super) struct Monitor {
     buf: Vec<u8>,
     /// The container's monitor lock (see `container::monitor_lock`).
     _held: File,
+    /// The healthcheck's schedule, if the container has a check.
+    health: Option<super::health::Checks>,
     /// Something happened since the last idle trim.
     busy: bool,
     /// We were told to end (SIGTERM, SIGINT, SIGQUIT: a shutdown) and
@@ -229,6 +231,7 @@ impl Monitor {
             crate::net::event(store, a, "connect");
         }
         container::event(store, c, "start", &[]);
+        let health = super::health::Checks::start(c);
         // The container's ends are closed here, so its exit gives us EOF.
         let Pipes {
             out,
@@ -252,6 +255,7 @@ impl Monitor {
             cgroup,
             net,
             buf: Vec::new(),
+            health,
             busy: false,
             told_to_end: false,
             _held: held,
@@ -273,15 +277,18 @@ impl Monitor {
             {
                 break;
             }
-            let child_ended = self.poll_once(status.is_some());
+            let child_ended = self.poll_once(status.is_some(), store, c);
             if status.is_none() && child_ended {
-                status = self.reap();
+                status = self.reap(store, c);
                 if status.is_some() {
                     // Whatever is still in the pipes is read, but not forever
                     // (a process that escaped the namespace could hold them).
                     deadline = Some(Instant::now() + Duration::from_secs(2));
                 }
             }
+        }
+        if let Some(h) = self.health.take() {
+            h.stop(c);
         }
         let now = crate::time::now_rfc3339();
         let _ = self.log.finish(&now);
@@ -332,7 +339,10 @@ impl Monitor {
     }
 
     /// One turn of the loop; true when SIGCHLD arrived (time to reap).
-    fn poll_once(&mut self, ending: bool) -> bool {
+    fn poll_once(&mut self, ending: bool, store: &Store, c: &Container) -> bool {
+        if self.health.as_mut().is_some_and(|h| h.take_trim()) {
+            self.trim_idle();
+        }
         let n_out = self.outputs.len();
         let mut fds: Vec<PollFd> = vec![
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
@@ -357,6 +367,14 @@ impl Monitor {
         if let Some(w) = &self.oom {
             fds.push(PollFd::new(w.fd(), PollFlags::POLLIN));
         }
+        let health_at = fds.len();
+        if let Some(h) = &self.health {
+            fds.extend(
+                h.fds()
+                    .into_iter()
+                    .map(|f| PollFd::new(f, PollFlags::POLLIN)),
+            );
+        }
         // Idle for a few seconds: give back what the busy time touched.
         let timeout = PollTimeout::from(if ending { 100u16 } else { 5000 });
         match poll(&mut fds, timeout) {
@@ -373,6 +391,9 @@ impl Monitor {
             .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
+        if let Some(h) = &mut self.health {
+            h.on_ready(store, c, &ready[health_at..]);
+        }
         if ready.get(oom_at).copied().unwrap_or(false) {
             if let Some(w) = &mut self.oom {
                 w.check();
@@ -526,14 +547,19 @@ impl Monitor {
         }
     }
 
-    /// Reaps children; the container's status once it has ended.
-    fn reap(&mut self) -> Option<WaitStatus> {
+    /// Reaps children; the container's status once it has ended. A
+    /// healthcheck's end is handed to its schedule.
+    fn reap(&mut self, store: &Store, c: &Container) -> Option<WaitStatus> {
         let mut found = None;
         loop {
             match waitpid(None::<nix::unistd::Pid>, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => return found,
                 Ok(s) if s.pid() == Some(self.pid) => found = Some(s),
-                Ok(_) => {}
+                Ok(s) => {
+                    if let Some(h) = self.health.as_mut().filter(|h| h.pid() == s.pid()) {
+                        h.ended(store, c, s);
+                    }
+                }
             }
         }
     }

@@ -79,6 +79,9 @@ pub struct RunOptions {
     pub rm: bool,
     /// `--restart`: kept by the monitor (see `container::restart`).
     pub restart: crate::container::restart::Policy,
+    /// `--health-*`, `--no-healthcheck` (test `NONE`): docker's
+    /// HealthConfig over the image's (see `health::merge`).
+    pub healthcheck: Option<crate::image::format::Healthcheck>,
     pub init: bool,
     pub interactive: bool,
     pub tty: bool,
@@ -241,6 +244,10 @@ fn annotations(
     }
     if let Some(sig) = ic.stop_signal.as_ref().filter(|s| !s.is_empty()) {
         annotations.insert(ANN_STOP_SIGNAL.into(), sig.clone());
+    }
+    if let Some(h) = crate::health::merge(ic.healthcheck.as_ref(), o.healthcheck.as_ref())? {
+        let json = serde_json::to_string(&h).map_err(Error::internal)?;
+        annotations.insert(crate::health::ANN_HEALTHCHECK.into(), json);
     }
     for (k, on) in [
         (ANN_INIT, o.init),
