@@ -307,3 +307,27 @@ pub fn max_gid() -> u32 {
         .max()
         .map_or(0, |m| m.min(u32::MAX as u64) as u32)
 }
+
+/// `cc-unshare`: runs `command` (default `$SHELL`, else /bin/sh) in the
+/// namespace this process joined, with `$CC_ROOT` naming the store; its
+/// exit code (128 + N when a signal N killed it).
+pub fn run_command(command: &[String]) -> Result<u8> {
+    use std::os::unix::process::ExitStatusExt;
+    let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
+    let (prog, args) = match command.split_first() {
+        Some((p, rest)) => (p.clone(), rest),
+        None => (shell, &[][..]),
+    };
+    let status = Command::new(&prog)
+        .args(args)
+        .status()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found("command", prog.clone()),
+            _ => Error::sys(format!("run '{prog}'"), e),
+        })?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(c), _) => c.clamp(0, 255) as u8,
+        (None, Some(s)) => (128 + s).clamp(0, 255) as u8,
+        _ => 1,
+    })
+}

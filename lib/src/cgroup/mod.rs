@@ -457,6 +457,13 @@ impl Cgroup {
 
     /// Stops every process of the group; returns once they all are stopped.
     pub fn freeze(&self) -> Result<()> {
+        if self.dirs.is_empty() && self.unit.is_none() {
+            return Err(Error::Unsupported(format!(
+                "cannot freeze '{}': it has no cgroup ({})",
+                self.name,
+                delegation()
+            )));
+        }
         match self.version {
             Version::V1 => v1::freeze(self, true),
             Version::V2 => v2::freeze(self, true),
