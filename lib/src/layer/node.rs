@@ -19,8 +19,15 @@ use crate::inroot::Root;
 /// 64 KiB by the kernel (XATTR_LIST_MAX, XATTR_SIZE_MAX, xattr(7)).
 pub(super) const XATTR_MAX: usize = 64 * 1024;
 
-/// The xattr overlayfs keeps whiteouts' opaque flag in.
-pub(super) const OPAQUE: &[u8] = b"trusted.overlay.opaque";
+/// The xattr overlayfs keeps whiteouts' opaque flag in: `trusted.` for
+/// root, `user.` in an ordinary user's namespace (which may not set
+/// `trusted.` xattrs), where overlays are mounted with `userxattr`.
+pub(super) fn opaque() -> &'static [u8] {
+    match crate::rootless::active() {
+        true => b"user.overlay.opaque",
+        false => b"trusted.overlay.opaque",
+    }
+}
 
 /// The owner, permissions, time and xattrs of one entry.
 #[derive(Debug, Clone, PartialEq)]

@@ -120,6 +120,11 @@ fn overlay_new_api(
             other => other.map_err(err)?,
         }
     }
+    if crate::rootless::active() {
+        // Whiteouts' marks in user.* xattrs (Linux 5.11): an ordinary
+        // user's namespace may not use trusted.* ones.
+        rustix::mount::fsconfig_set_flag(&fs, "userxattr").map_err(err)?;
+    }
     if let Some((upperdir, workdir)) = upper {
         rustix::mount::fsconfig_set_string(&fs, "upperdir", upperdir).map_err(err)?;
         rustix::mount::fsconfig_set_string(&fs, "workdir", workdir).map_err(err)?;
@@ -179,6 +184,9 @@ fn overlay_classic(
         data.extend(upperdir.as_os_str().as_bytes());
         data.extend(b",workdir=");
         data.extend(workdir.as_os_str().as_bytes());
+    }
+    if crate::rootless::active() {
+        data.extend(b",userxattr");
     }
     // mount(2) copies at most one page of data; a longer string would be
     // cut silently and name a wrong layer.
