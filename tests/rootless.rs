@@ -34,8 +34,18 @@ const SUBID_COUNT: u32 = 65536;
 
 impl User {
     fn new(tag: &str) -> User {
-        for t in ["useradd", "userdel", "usermod", "setpriv", "newuidmap", "newgidmap"] {
-            assert!(support::have(t), "this test needs {t} (scripts/test-deps.sh)");
+        for t in [
+            "useradd",
+            "userdel",
+            "usermod",
+            "setpriv",
+            "newuidmap",
+            "newgidmap",
+        ] {
+            assert!(
+                support::have(t),
+                "this test needs {t} (scripts/test-deps.sh)"
+            );
         }
         let name = format!("ccrl{tag}{}", std::process::id());
         // No home made by useradd (its skeleton files would be left), no
@@ -72,7 +82,8 @@ impl User {
             bin: programs_for_anyone(scratch.path()),
             scratch,
         };
-        let start = SUBID_BASE + (std::process::id() % 1000) * 4 * SUBID_COUNT
+        let start = SUBID_BASE
+            + (std::process::id() % 1000) * 4 * SUBID_COUNT
             + tag.len() as u32 * SUBID_COUNT;
         let range = format!("{start}-{}", start + SUBID_COUNT - 1);
         let out = Command::new("usermod")
@@ -146,7 +157,10 @@ impl User {
             .unwrap();
         assert_ok(&out, "tar");
         fs::set_permissions(&tar, fs::Permissions::from_mode(0o644)).unwrap();
-        self.ok("cc-import", &["-c", "CMD [\"sh\"]", tar.to_str().unwrap(), "img"]);
+        self.ok(
+            "cc-import",
+            &["-c", "CMD [\"sh\"]", tar.to_str().unwrap(), "img"],
+        );
     }
 
     fn pause_pid(&self) -> Option<i32> {
@@ -174,8 +188,14 @@ impl Drop for User {
                 );
             }
         }
-        // userdel drops the user's /etc/subuid and /etc/subgid lines.
-        let _ = Command::new("userdel").arg(&self.name).output();
+        // userdel refuses a user with a process left (the pause process
+        // while it dies); it drops the user's /etc/subuid and /etc/subgid
+        // lines.
+        let what = format!("userdel {}", self.name);
+        support::wait_for(Duration::from_secs(10), &what, || {
+            let out = Command::new("userdel").arg(&self.name).output();
+            out.is_ok_and(|o| o.status.success()).then_some(())
+        });
     }
 }
 
@@ -183,9 +203,9 @@ impl Drop for User {
 /// user can reach it, else copies in `dir`.
 fn programs_for_anyone(dir: &Path) -> PathBuf {
     let built = support::bin_dir();
-    let reachable = built.ancestors().all(|d| {
-        fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0) || d.as_os_str().is_empty()
-    });
+    let reachable = built
+        .ancestors()
+        .all(|d| fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0) || d.as_os_str().is_empty());
     if reachable {
         return built;
     }
@@ -198,15 +218,33 @@ fn programs_for_anyone(dir: &Path) -> PathBuf {
 }
 
 const PROGRAMS: &[&str] = &[
-    "cc-commit", "cc-diff", "cc-exec", "cc-export", "cc-images", "cc-import", "cc-info",
-    "cc-inspect", "cc-kill", "cc-logs", "cc-pause", "cc-ps", "cc-rm", "cc-run", "cc-stop",
-    "cc-unshare", "cc-wait",
+    "cc-commit",
+    "cc-diff",
+    "cc-exec",
+    "cc-export",
+    "cc-images",
+    "cc-import",
+    "cc-info",
+    "cc-inspect",
+    "cc-kill",
+    "cc-logs",
+    "cc-pause",
+    "cc-ps",
+    "cc-rm",
+    "cc-run",
+    "cc-stop",
+    "cc-unshare",
+    "cc-wait",
 ];
 
 /// Names under `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -221,33 +259,81 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
     let store = user.store();
     assert_eq!(fs::metadata(&store).unwrap().uid(), user.uid);
     assert!(user.ok("cc-images", &[]).contains("img"));
-    let layer = fs::read_dir(store.join("layers/sha256")).unwrap().next().unwrap().unwrap();
+    let layer = fs::read_dir(store.join("layers/sha256"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
     let notes = fs::metadata(layer.path().join("home/user/notes")).unwrap();
     assert_eq!(notes.uid(), user.host_id(1000));
     assert_eq!(notes.gid(), user.host_id(100));
-    assert_eq!(fs::metadata(layer.path().join("bin/busybox")).unwrap().uid(), user.uid);
+    assert_eq!(
+        fs::metadata(layer.path().join("bin/busybox"))
+            .unwrap()
+            .uid(),
+        user.uid
+    );
 
     // Inside: the image's owners and the setuid bit, root is the user.
     let ls = user.ok(
         "cc-run",
-        &["--rm", "--net", "none", "img", "sh", "-c", "stat -c '%u:%g %a %n' /home/user/notes /srv/daemon /bin/busybox; id -u"],
+        &[
+            "--rm",
+            "--net",
+            "none",
+            "img",
+            "sh",
+            "-c",
+            "stat -c '%u:%g %a %n' /home/user/notes /srv/daemon /bin/busybox; id -u",
+        ],
     );
     assert_eq!(
         ls.lines().collect::<Vec<_>>(),
-        ["1000:100 644 /home/user/notes", "2:3 644 /srv/daemon", "0:0 4755 /bin/busybox", "0"],
+        [
+            "1000:100 644 /home/user/notes",
+            "2:3 644 /srv/daemon",
+            "0:0 4755 /bin/busybox",
+            "0"
+        ],
         "{ls}"
     );
-    assert_eq!(user.ok("cc-run", &["--rm", "--net", "host", "img", "echo", "host"]).trim(), "host");
+    assert_eq!(
+        user.ok("cc-run", &["--rm", "--net", "host", "img", "echo", "host"])
+            .trim(),
+        "host"
+    );
 
     // A container in the background, the programs that work on it.
     let id = user.ok(
         "cc-run",
-        &["-d", "--name", "bg", "--net", "none", "img", "sh", "-c", "echo up; trap 'exit 7' TERM; while :; do sleep 1; done"],
+        &[
+            "-d",
+            "--name",
+            "bg",
+            "--net",
+            "none",
+            "img",
+            "sh",
+            "-c",
+            "echo up; trap 'exit 7' TERM; while :; do sleep 1; done",
+        ],
     );
     assert!(user.ok("cc-ps", &[]).contains("bg"));
-    assert_eq!(user.ok("cc-inspect", &["-f", "{{.State.Status}}", "bg"]).trim(), "running");
+    assert_eq!(
+        user.ok("cc-inspect", &["-f", "{{.State.Status}}", "bg"])
+            .trim(),
+        "running"
+    );
     assert_eq!(user.ok("cc-logs", &["bg"]).trim(), "up");
-    user.ok("cc-exec", &["bg", "sh", "-c", "mkdir /data && echo x > /data/f && chown 1000:100 /data/f"]);
+    user.ok(
+        "cc-exec",
+        &[
+            "bg",
+            "sh",
+            "-c",
+            "mkdir /data && echo x > /data/f && chown 1000:100 /data/f",
+        ],
+    );
     assert!(user.ok("cc-diff", &["bg"]).contains("A /data/f"));
     user.ok("cc-commit", &["bg", "img2"]);
     user.ok("cc-stop", &["-t", "5", "bg"]);
@@ -258,11 +344,18 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
     fs::write(&tar, &exported.stdout).unwrap();
     let listing = stdout(&Command::new("tar").arg("tvf").arg(&tar).output().unwrap());
     assert!(
-        listing.lines().any(|l| l.contains("1000/100") && l.ends_with("data/f")),
+        listing
+            .lines()
+            .any(|l| l.contains("1000/100") && l.ends_with("data/f")),
         "{listing}"
     );
     user.ok("cc-rm", &[id.trim()]);
-    let f = user.ok("cc-run", &["--rm", "--net", "none", "img2", "stat", "-c", "%u:%g", "/data/f"]);
+    let f = user.ok(
+        "cc-run",
+        &[
+            "--rm", "--net", "none", "img2", "stat", "-c", "%u:%g", "/data/f",
+        ],
+    );
     assert_eq!(f.trim(), "1000:100");
 
     // cc-unshare: root in the same namespace, the store's files as inside.
@@ -271,13 +364,28 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
     let seen = user.ok("cc-unshare", &["stat", "-c", "%u", path.to_str().unwrap()]);
     assert_eq!(seen.trim(), "1000");
 
+    // cc-info says how the user's namespace is made.
+    let info = user.ok("cc-info", &[]);
+    assert!(
+        info.contains(&format!("rootless: uid {}", user.uid)),
+        "{info}"
+    );
+    assert!(info.contains("overlay: native overlayfs"), "{info}");
+    assert!(
+        info.contains(&format!("store: {}", store.display())),
+        "{info}"
+    );
+
     // Nothing in the user's folders but the store and the namespace's pid.
     assert!(user.ok("cc-ps", &["-aq"]).trim().is_empty());
     assert_eq!(names(&user.home), [".local"]);
     assert_eq!(names(&user.home.join(".local")), ["share"]);
     assert_eq!(names(&user.home.join(".local/share")), ["cc"]);
     assert_eq!(names(&user.runtime), ["cc"]);
-    assert_eq!(names(&user.runtime.join("cc")), ["pause.pid", "userns.lock"]);
+    assert_eq!(
+        names(&user.runtime.join("cc")),
+        ["pause.pid", "userns.lock"]
+    );
 }
 
 #[test]
@@ -291,16 +399,26 @@ fn what_needs_root_on_this_host_is_refused_with_why() {
         (&["--pids-limit", "10"][..], "delegated"),
         (&[][..], "--net none"),
     ] {
-        let net: &[&str] = if flags.is_empty() { &[] } else { &["--net", "none"] };
+        let net: &[&str] = if flags.is_empty() {
+            &[]
+        } else {
+            &["--net", "none"]
+        };
         let out = user.run("cc-run", &[flags, net, &["--rm", "img", "true"]].concat());
         assert_eq!(out.status.code(), Some(125), "{flags:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains(words), "{flags:?}: {err}");
     }
-    assert!(user.ok("cc-ps", &["-aq"]).trim().is_empty(), "nothing left behind");
+    assert!(
+        user.ok("cc-ps", &["-aq"]).trim().is_empty(),
+        "nothing left behind"
+    );
     // Without limits the container runs, with no cgroup of its own.
-    let cg = user.ok("cc-run", &["--rm", "--net", "none", "img", "cat", "/proc/self/cgroup"]);
+    let cg = user.ok(
+        "cc-run",
+        &["--rm", "--net", "none", "img", "cat", "/proc/self/cgroup"],
+    );
     assert!(!cg.contains("/cc/"), "{cg}");
 }
 
@@ -314,16 +432,31 @@ fn a_users_container_can_do_nothing_the_user_could_not() {
     fs::write(&secret, "root only\n").unwrap();
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
     let bind = format!("{}:/secret", secret.display());
-    let out = user.run("cc-run", &["--rm", "--net", "none", "-v", &bind, "img", "cat", "/secret"]);
+    let out = user.run(
+        "cc-run",
+        &[
+            "--rm", "--net", "none", "-v", &bind, "img", "cat", "/secret",
+        ],
+    );
     assert!(!out.status.success());
     assert!(!stdout(&out).contains("root only"));
-    assert!(stderr(&out).contains("ermission denied"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
     // Root of the user's namespace cannot signal another user's process.
     let mut other = Command::new("sleep").arg("60").spawn().unwrap();
     let pid = other.id().to_string();
     let out = user.run("cc-unshare", &["kill", "-TERM", &pid]);
-    assert!(!out.status.success(), "the user's root signalled root's process");
-    assert!(other.try_wait().unwrap().is_none(), "root's process was killed");
+    assert!(
+        !out.status.success(),
+        "the user's root signalled root's process"
+    );
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "root's process was killed"
+    );
     let _ = other.kill();
     let _ = other.wait();
 }

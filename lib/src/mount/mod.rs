@@ -65,6 +65,13 @@ fn overlay_with(
     target: &Path,
     attrs: Attrs,
 ) -> Result<()> {
+    if crate::rootless::active() && !crate::rootless::native_overlay() {
+        return Err(Error::Unsupported(format!(
+            "cannot mount overlay at '{}': {}",
+            target.display(),
+            crate::rootless::overlay_kind()
+        )));
+    }
     match (lowers, upper) {
         ([], _) => Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': no lower layers",
