@@ -228,11 +228,15 @@ const PROGRAMS: &[&str] = &[
     "cc-inspect",
     "cc-kill",
     "cc-logs",
+    "cc-mount",
     "cc-pause",
     "cc-ps",
     "cc-rm",
     "cc-run",
+    "cc-stats",
     "cc-stop",
+    "cc-top",
+    "cc-umount",
     "cc-unshare",
     "cc-wait",
 ];
@@ -325,6 +329,9 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
         "running"
     );
     assert_eq!(user.ok("cc-logs", &["bg"]).trim(), "up");
+    // No cgroup: cc-top finds the processes by their pid namespace.
+    let top = user.ok("cc-top", &["bg"]);
+    assert!(top.lines().any(|l| l.contains("trap")), "{top}");
     user.ok(
         "cc-exec",
         &[
@@ -414,6 +421,24 @@ fn what_needs_root_on_this_host_is_refused_with_why() {
         user.ok("cc-ps", &["-aq"]).trim().is_empty(),
         "nothing left behind"
     );
+    for (prog, args, words) in [
+        ("cc-stats", &["--no-stream", "x"][..], "no delegation"),
+        ("cc-mount", &["img"][..], "inside cc-unshare"),
+    ] {
+        let out = user.run(prog, args);
+        assert!(!out.status.success(), "{prog}");
+        assert!(stderr(&out).contains(words), "{prog}: {}", stderr(&out));
+    }
+    // Inside cc-unshare, cc-mount's mount is there to look at.
+    let ls = user.ok(
+        "cc-unshare",
+        &[
+            "sh",
+            "-c",
+            "m=$(cc-mount img) && ls \"$m/srv\" && cc-umount \"$m\" >/dev/null",
+        ],
+    );
+    assert_eq!(ls.trim(), "daemon");
     // Without limits the container runs, with no cgroup of its own.
     let cg = user.ok(
         "cc-run",

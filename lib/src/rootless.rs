@@ -268,9 +268,26 @@ fn map_ids(pid: i32, program: &str) -> Result<()> {
     Ok(())
 }
 
+/// Set when this process joined the namespace itself (it was started
+/// outside it, not from `cc-unshare`).
+static JOINED_HERE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A user's mounts live in its namespace's mount namespace: a program that
+/// leaves them there (cc-mount) is useful only inside `cc-unshare`, as
+/// rootless podman's `mount` only inside `podman unshare`.
+pub fn refuse_outside_unshare(program: &str) -> Result<()> {
+    if active() && JOINED_HERE.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Error::Unsupported(format!(
+            "a user's mounts are seen only inside its user namespace: run {program} inside cc-unshare"
+        )));
+    }
+    Ok(())
+}
+
 /// Joins the pause process's user and mount namespaces, as root in them,
 /// staying in the same working folder.
 fn join(pid: i32) -> Result<()> {
+    JOINED_HERE.store(true, std::sync::atomic::Ordering::Relaxed);
     let cwd = std::env::current_dir().ok();
     for ns in ["user", "mnt"] {
         let path = PathBuf::from(format!("/proc/{pid}/ns/{ns}"));
