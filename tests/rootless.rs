@@ -231,7 +231,10 @@ const PROGRAMS: &[&str] = &[
     "cc-mount",
     "cc-pause",
     "cc-ps",
+    "cc-pull",
+    "cc-push",
     "cc-rm",
+    "cc-rmi",
     "cc-run",
     "cc-stats",
     "cc-stop",
@@ -422,7 +425,7 @@ fn what_needs_root_on_this_host_is_refused_with_why() {
         "nothing left behind"
     );
     for (prog, args, words) in [
-        ("cc-stats", &["--no-stream", "x"][..], "no delegation"),
+        ("cc-stats", &["--no-stream", "x"][..], "has none"),
         ("cc-mount", &["img"][..], "inside cc-unshare"),
     ] {
         let out = user.run(prog, args);
@@ -484,4 +487,34 @@ fn a_users_container_can_do_nothing_the_user_could_not() {
     );
     let _ = other.kill();
     let _ = other.wait();
+}
+
+#[test]
+fn a_users_image_round_trips_through_a_registry_with_its_owners() {
+    root_or_skip!();
+    let user = User::new("dddd");
+    user.import_image();
+    let reg = support::Registry::start();
+    let at = reg.at("rootless/img:v1");
+    user.ok("cc-push", &["img", &at]);
+    // Root pulls what the user pushed: the same owners and modes.
+    let env = support::Env::new();
+    let out = env.run("cc-pull", [&at]);
+    assert_ok(&out, "cc-pull as root");
+    let stat = "stat -c '%u:%g %a %n' /home/user/notes /srv/daemon /bin/busybox";
+    let as_root = env.ok("cc-run", ["--rm", "--net", "none", &at, "sh", "-c", stat]);
+    // And the user pulls it back into an emptied store.
+    user.ok("cc-rmi", &["img"]);
+    user.ok("cc-pull", &[&at]);
+    let as_user = user.ok("cc-run", &["--rm", "--net", "none", &at, "sh", "-c", stat]);
+    assert_eq!(as_root, as_user);
+    assert_eq!(
+        as_user.lines().collect::<Vec<_>>(),
+        [
+            "1000:100 644 /home/user/notes",
+            "2:3 644 /srv/daemon",
+            "0:0 4755 /bin/busybox"
+        ],
+        "{as_user}"
+    );
 }
