@@ -244,19 +244,6 @@ const PROGRAMS: &[&str] = &[
     "cc-wait",
 ];
 
-/// Names under `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 #[test]
 fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
     root_or_skip!();
@@ -388,12 +375,12 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
 
     // Nothing in the user's folders but the store and the namespace's pid.
     assert!(user.ok("cc-ps", &["-aq"]).trim().is_empty());
-    assert_eq!(names(&user.home), [".local"]);
-    assert_eq!(names(&user.home.join(".local")), ["share"]);
-    assert_eq!(names(&user.home.join(".local/share")), ["cc"]);
-    assert_eq!(names(&user.runtime), ["cc"]);
+    assert_eq!(support::names_in(&user.home), [".local"]);
+    assert_eq!(support::names_in(&user.home.join(".local")), ["share"]);
+    assert_eq!(support::names_in(&user.home.join(".local/share")), ["cc"]);
+    assert_eq!(support::names_in(&user.runtime), ["cc"]);
     assert_eq!(
-        names(&user.runtime.join("cc")),
+        support::names_in(&user.runtime.join("cc")),
         ["pause.pid", "userns.lock"]
     );
 }

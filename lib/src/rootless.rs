@@ -311,18 +311,12 @@ pub fn maps() -> Option<(String, String)> {
 /// The highest group id mapped in the user's namespace: a container's
 /// `net.ipv4.ping_group_range` may name no higher one.
 pub fn max_gid() -> u32 {
-    fs::read_to_string("/proc/self/gid_map")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let n: Vec<u64> = l
-                .split_whitespace()
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            Some(n.first()? + n.get(2)?.checked_sub(1)?)
-        })
+    let text = fs::read_to_string("/proc/self/gid_map").unwrap_or_default();
+    crate::spec::IdMapping::parse_map_file(&text)
+        .iter()
+        .filter_map(|m| m.container_id.checked_add(m.size.checked_sub(1)?))
         .max()
-        .map_or(0, |m| m.min(u32::MAX as u64) as u32)
+        .unwrap_or(0)
 }
 
 /// `cc-unshare`: runs `command` (default `$SHELL`, else /bin/sh) in the
