@@ -34,6 +34,20 @@ const SUBID_COUNT: u32 = 65536;
 
 impl User {
     fn new(tag: &str) -> User {
+        let user = User::without_subids(tag);
+        let start = SUBID_BASE
+            + (std::process::id() % 1000) * 8 * SUBID_COUNT
+            + tag.len() as u32 * SUBID_COUNT;
+        let range = format!("{start}-{}", start + SUBID_COUNT - 1);
+        let out = Command::new("usermod")
+            .args(["--add-subuids", &range, "--add-subgids", &range, &user.name])
+            .output()
+            .expect("usermod");
+        assert_ok(&out, "usermod --add-subuids");
+        user
+    }
+
+    fn without_subids(tag: &str) -> User {
         for t in [
             "useradd",
             "userdel",
@@ -73,7 +87,7 @@ impl User {
             fs::set_permissions(d, fs::Permissions::from_mode(0o700)).unwrap();
             std::os::unix::fs::chown(d, Some(uid), Some(gid)).unwrap();
         }
-        let user = User {
+        User {
             name,
             uid,
             gid,
@@ -81,17 +95,7 @@ impl User {
             runtime,
             bin: programs_for_anyone(scratch.path()),
             scratch,
-        };
-        let start = SUBID_BASE
-            + (std::process::id() % 1000) * 4 * SUBID_COUNT
-            + tag.len() as u32 * SUBID_COUNT;
-        let range = format!("{start}-{}", start + SUBID_COUNT - 1);
-        let out = Command::new("usermod")
-            .args(["--add-subuids", &range, "--add-subgids", &range, &user.name])
-            .output()
-            .expect("usermod");
-        assert_ok(&out, "usermod --add-subuids");
-        user
+        }
     }
 
     /// The host id that container id `id` (> 0) is stored as.
@@ -138,6 +142,21 @@ impl User {
     /// An image tar made here as root, with files of several owners and a
     /// setuid program, imported by the user as `img`.
     fn import_image(&self) {
+        let tar = self.image_tar();
+        self.ok(
+            "cc-import",
+            &["-c", "CMD [\"sh\"]", tar.to_str().unwrap(), "img"],
+        );
+    }
+
+    fn import_image_expecting_failure(&self, words: &str) {
+        let tar = self.image_tar();
+        let out = self.run("cc-import", &[tar.to_str().unwrap(), "img"]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(words), "{}", stderr(&out));
+    }
+
+    fn image_tar(&self) -> PathBuf {
         let dir = self.scratch.path().join("rootfs");
         support::make_busybox_rootfs(&dir);
         fs::create_dir(dir.join("srv")).unwrap();
@@ -157,10 +176,7 @@ impl User {
             .unwrap();
         assert_ok(&out, "tar");
         fs::set_permissions(&tar, fs::Permissions::from_mode(0o644)).unwrap();
-        self.ok(
-            "cc-import",
-            &["-c", "CMD [\"sh\"]", tar.to_str().unwrap(), "img"],
-        );
+        tar
     }
 
     fn pause_pid(&self) -> Option<i32> {
@@ -504,4 +520,37 @@ fn a_users_image_round_trips_through_a_registry_with_its_owners() {
         ],
         "{as_user}"
     );
+}
+
+#[test]
+fn a_user_without_subordinate_ids_runs_images_of_one_owner() {
+    root_or_skip!();
+    let user = User::without_subids("eeeee");
+    let dir = user.scratch.path().join("solo");
+    fs::create_dir_all(dir.join("bin")).unwrap();
+    fs::copy("/bin/busybox", dir.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", dir.join("bin/id")).unwrap();
+    let tar = user.scratch.path().join("solo.tar");
+    let out = Command::new("tar")
+        .args(["--owner=0", "--group=0", "-C"])
+        .arg(&dir)
+        .args(["-cf"])
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert_ok(&out, "tar");
+    fs::set_permissions(&tar, fs::Permissions::from_mode(0o644)).unwrap();
+    // The first program says what a one-id namespace cannot do.
+    let out = user.run("cc-import", &[tar.to_str().unwrap(), "solo"]);
+    assert_ok(&out, "cc-import");
+    assert!(
+        stderr(&out).contains("no subordinate ids"),
+        "{}",
+        stderr(&out)
+    );
+    let id = user.ok("cc-run", &["--rm", "--net", "none", "solo", "id"]);
+    assert_eq!(id.trim(), "uid=0 gid=0");
+    // An image with other owners is refused, naming why.
+    user.import_image_expecting_failure("does not map");
 }

@@ -64,6 +64,16 @@ pub(super) fn kind(st: &Stat) -> FileType {
     FileType::from_raw_mode(st.st_mode as _)
 }
 
+/// What a failed chown was: in an ordinary user's namespace EINVAL means
+/// the owner is an id the namespace does not map (no, or too few,
+/// subordinate ids).
+pub(super) fn chown_op(e: rustix::io::Errno) -> &'static str {
+    match e == rustix::io::Errno::INVAL && crate::rootless::active() {
+        true => "give an owner this user's namespace does not map (see /etc/subuid) to",
+        false => "change owner of",
+    }
+}
+
 /// An overlay whiteout: a character device 0/0 (overlayfs docs, "whiteouts
 /// and opaque directories").
 pub(super) fn is_whiteout(st: &Stat) -> bool {
@@ -154,7 +164,7 @@ pub(super) fn set_meta(
 ) -> Result<(), (&'static str, io::Error)> {
     let (uid, gid) = (Uid::from_raw(m.uid), Gid::from_raw(m.gid));
     rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| ("change owner of", e.into()))?;
+        .map_err(|e| (chown_op(e), e.into()))?;
     if kind != FileType::Symlink {
         // `name` was just created or checked by the caller and is no symlink:
         // fchmodat(2) has no working AT_SYMLINK_NOFOLLOW.

@@ -187,7 +187,12 @@ fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
         true => o.flags - MsFlags::MS_RDONLY,
         false => o.flags,
     };
-    let data = Some(o.data.as_str()).filter(|d| !d.is_empty());
+    let data = match kind == "devpts" && crate::rootless::active() {
+        // A namespace without subordinate ids maps no tty group (5).
+        true => devpts_data_for_user(&o.data),
+        false => o.data.clone(),
+    };
+    let data = Some(data.as_str()).filter(|d| !d.is_empty());
     let made = mount(Some(source), &at, Some(kind), flags, data);
     if made == Err(nix::Error::EPERM) && kind == "sysfs" && crate::rootless::active() {
         // A user's container in the host's network (or another one it does
@@ -217,6 +222,19 @@ fn mount_one(root: &Root, m: &Mount, bundle: &Path) -> Result<(), Failure> {
         crate::mount::setattr_fd(top()?.as_fd(), dest, &o.tree, true)?;
     }
     Ok(())
+}
+
+/// devpts's options without a `gid=` the user's namespace does not map.
+fn devpts_data_for_user(data: &str) -> String {
+    let max = crate::rootless::max_gid();
+    data.split(',')
+        .filter(|o| {
+            o.strip_prefix("gid=")
+                .and_then(|g| g.parse::<u32>().ok())
+                .is_none_or(|g| g <= max)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A tmpfs mounted on /dev, which cc fills with device nodes.
