@@ -40,15 +40,7 @@ where
 
 /// What tmp/ holds.
 fn tmp_entries(env: &Env) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(env.root.join("tmp"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    support::names_in(&env.root.join("tmp"))
 }
 
 /// The names cc-images lists, sorted.
@@ -209,15 +201,7 @@ fn a_killed_import_leaves_a_readable_store_and_nothing_in_tmp() {
 
 /// The layer folders the store holds.
 fn layer_dirs(env: &Env) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(env.root.join("layers/sha256"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    support::names_in(&env.root.join("layers/sha256"))
 }
 
 #[test]

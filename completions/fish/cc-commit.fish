@@ -1,4 +1,4 @@
-complete -c cc-commit -l root -d 'The store\'s root folder' -r -F
+complete -c cc-commit -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-commit -s m -l message -d 'The history entry\'s comment' -r
 complete -c cc-commit -s a -l author -d 'The author, as in `Name <mail>`' -r
 complete -c cc-commit -s c -l change -d 'A Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE, LABEL, STOPSIGNAL, VOLUME, HEALTHCHECK (repeatable)' -r

@@ -1,4 +1,4 @@
-complete -c cc-create -l root -d 'The store\'s root folder' -r -F
+complete -c cc-create -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-create -l rootfs -d 'Run on this folder as the root instead of an image' -r -F
 complete -c cc-create -l bundle -d 'Run an OCI bundle (a folder with config.json, as `runc spec` makes) as a cc container: its process, root, mounts, namespaces, limits and security settings as the bundle says, with cc\'s monitor, logs and network (--net; the host\'s if the bundle has no network namespace). Options that would change the spec are refused with it' -r -F
 complete -c cc-create -l name -d 'Name the container' -r

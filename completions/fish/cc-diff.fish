@@ -1,4 +1,4 @@
-complete -c cc-diff -l root -d 'The store\'s root folder' -r -F
+complete -c cc-diff -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-diff -l format -d '`table` for `KIND PATH` lines, `json` for one object per line (`{"Kind":"A","Path":"/x"}`), or a Go template over those fields: `{{.Path}}`' -r
 complete -c cc-diff -s h -l help -d 'Print help'
 complete -c cc-diff -s V -l version -d 'Print version'

@@ -1,4 +1,4 @@
-complete -c cc-exec -l root -d 'The store\'s root folder' -r -F
+complete -c cc-exec -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-exec -s e -l env -d 'Set an environment variable; `-e K` takes K from cc-exec\'s environment' -r
 complete -c cc-exec -s u -l user -d 'Run as USER[:GROUP] (default: the container\'s user)' -r
 complete -c cc-exec -s w -l workdir -d 'Working folder (default: the container\'s)' -r

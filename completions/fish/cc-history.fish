@@ -1,4 +1,4 @@
-complete -c cc-history -l root -d 'The store\'s root folder' -r -F
+complete -c cc-history -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-history -l format -d '`table`, `json` (one object per line), or a Go template as docker\'s: `{{.CreatedBy}}`; fields ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment, EmptyLayer' -r
 complete -c cc-history -s q -l quiet -d 'Print the id column only, one per line'
 complete -c cc-history -l no-trunc -d 'Do not shorten ids and commands'

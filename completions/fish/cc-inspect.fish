@@ -1,4 +1,4 @@
-complete -c cc-inspect -l root -d 'The store\'s root folder' -r -F
+complete -c cc-inspect -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-inspect -s f -l format -d 'A Go template run over each object, as docker\'s: `{{.State.Pid}}`, `{{json .Config.Env}}`, `{{range .Mounts}}{{.Source}}{{end}}`, `{{index .Config.Labels "k"}}`; or a path without braces, `State.Pid` (cc\'s own form: strings bare, the rest as JSON); `json` is the default output' -r
 complete -c cc-inspect -l type -d 'Only look for images, or only for containers' -r -f -a "image\t''
 container\t''"

@@ -1,4 +1,4 @@
-complete -c cc-kill -l root -d 'The store\'s root folder' -r -F
+complete -c cc-kill -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-kill -s s -l signal -d 'The signal: a name (TERM, SIGTERM) or a number' -r
 complete -c cc-kill -s h -l help -d 'Print help'
 complete -c cc-kill -s V -l version -d 'Print version'

@@ -1,4 +1,4 @@
-complete -c cc-logs -l root -d 'The store\'s root folder' -r -F
+complete -c cc-logs -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-logs -s n -l tail -d 'Only the last N lines (`all` for every line)' -r
 complete -c cc-logs -l since -d 'Only lines since TIME: RFC 3339 (with or without a zone and fraction; no zone is local time), a date 2026-01-02, unix seconds, or a duration ago like 10s, 5m, 1h30m' -r
 complete -c cc-logs -l until -d 'Only lines until TIME (the forms of --since); with -f, stop there' -r

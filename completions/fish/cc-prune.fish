@@ -1,4 +1,4 @@
-complete -c cc-prune -l root -d 'The store\'s root folder' -r -F
+complete -c cc-prune -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-prune -l filter -d 'Only what matches: until=TIME (created before it; docker\'s time forms), label=K[=V], label!=K[=V]' -r
 complete -c cc-prune -l containers -d 'Stopped (exited or created) containers'
 complete -c cc-prune -l images -d 'Dangling images: no tag and no repo digest (every image no container uses with -a)'

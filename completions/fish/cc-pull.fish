@@ -1,4 +1,4 @@
-complete -c cc-pull -l root -d 'The store\'s root folder' -r -F
+complete -c cc-pull -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-pull -l tls-verify -d 'Check the registry\'s TLS certificate. With false, certificates are not checked and plain http is tried when https fails (loopback registries, 127.0.0.0/8, ::1 and localhost, get plain http anyway). Credentials are never sent over plain http to any other host' -r -f -a "true\t''
 false\t''"
 complete -c cc-pull -l cert-dir -d 'More CA certificates (*.crt) for the registry, beside the system\'s, /etc/containers/certs.d/HOST:PORT/*.crt and /etc/docker/certs.d/HOST:PORT/ca.crt' -r -F

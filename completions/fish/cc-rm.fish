@@ -1,4 +1,4 @@
-complete -c cc-rm -l root -d 'The store\'s root folder' -r -F
+complete -c cc-rm -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-rm -s f -l force -d 'Kill running containers first; a missing container is not an error'
 complete -c cc-rm -s v -l volumes -d 'Remove the container\'s anonymous volumes too (`-v /path`, the image\'s VOLUMEs) unless another container uses them; named volumes stay'
 complete -c cc-rm -s h -l help -d 'Print help'

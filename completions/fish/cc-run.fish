@@ -1,4 +1,4 @@
-complete -c cc-run -l root -d 'The store\'s root folder' -r -F
+complete -c cc-run -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-run -l detach-keys -d 'Keys that detach from the container (default ctrl-p,ctrl-q; "" for none)' -r
 complete -c cc-run -s a -l attach -d 'Attach to STDIN, STDOUT or STDERR only (repeatable; default all three, stdin with -i)' -r
 complete -c cc-run -l sig-proxy -d 'Pass the signals cc-run gets on to the command; with false they act on cc-run (SIGINT ends it and leaves the container running)' -r -f -a "true\t''

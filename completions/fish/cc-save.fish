@@ -1,4 +1,4 @@
-complete -c cc-save -l root -d 'The store\'s root folder' -r -F
+complete -c cc-save -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-save -s o -l output -d 'Write to FILE instead of stdout' -r -F
 complete -c cc-save -l format -d 'The archive format' -r -f -a "docker-archive\t''
 oci-archive\t''"

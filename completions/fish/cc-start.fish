@@ -1,4 +1,4 @@
-complete -c cc-start -l root -d 'The store\'s root folder' -r -F
+complete -c cc-start -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-start -l detach-keys -d 'Keys that detach (default ctrl-p,ctrl-q; "" for none)' -r
 complete -c cc-start -s a -l attach -d 'Attach to the container\'s output (one container only)'
 complete -c cc-start -s i -l interactive -d 'Attach stdin too (the container must have been created with -i)'

@@ -1,4 +1,4 @@
-complete -c cc-stop -l root -d 'The store\'s root folder' -r -F
+complete -c cc-stop -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-stop -s s -l signal -d 'Signal to stop with (default: the container\'s --stop-signal, the image\'s StopSignal, or SIGTERM)' -r
 complete -c cc-stop -s t -l time -l timeout -d 'Seconds to wait before SIGKILL, -1 for ever (default: the container\'s --stop-timeout, or 10)' -r
 complete -c cc-stop -s h -l help -d 'Print help'

@@ -1,4 +1,4 @@
-complete -c cc-umount -l root -d 'The store\'s root folder' -r -F
+complete -c cc-umount -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-umount -s h -l help -d 'Print help'
 complete -c cc-umount -s V -l version -d 'Print version'
 

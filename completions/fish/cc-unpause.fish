@@ -1,3 +1,3 @@
-complete -c cc-unpause -l root -d 'The store\'s root folder' -r -F
+complete -c cc-unpause -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-unpause -s h -l help -d 'Print help'
 complete -c cc-unpause -s V -l version -d 'Print version'

@@ -1,4 +1,4 @@
-complete -c cc-update -l root -d 'The store\'s root folder' -r -F
+complete -c cc-update -l root -d 'The store\'s root folder [default: /var/lib/cc; for a user $XDG_DATA_HOME/cc, else ~/.local/share/cc]' -r -F
 complete -c cc-update -s m -l memory -d 'Memory limit (b, k, m, g)' -r
 complete -c cc-update -l memory-swap -d 'Memory plus swap limit (-1 for unlimited swap)' -r
 complete -c cc-update -s c -l cpu-shares -d 'CPU shares (relative weight)' -r

@@ -16,22 +16,24 @@ use crate::template::{self, Columns, RowMethods, Template};
 /// The option every program that touches the store takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreOpts {
-    /// The store's root folder
-    #[arg(
-        long,
-        env = "CC_ROOT",
-        default_value = "/var/lib/cc",
-        value_name = "DIR",
-        global = true
-    )]
-    pub root: PathBuf,
+    /// The store's root folder [default: /var/lib/cc; for a user
+    /// $XDG_DATA_HOME/cc, else ~/.local/share/cc]
+    #[arg(long, env = "CC_ROOT", value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
 }
 
 impl StoreOpts {
+    /// `--root`, `$CC_ROOT`, else the default for root or for the user.
+    pub fn path(&self) -> PathBuf {
+        self.root
+            .clone()
+            .unwrap_or_else(crate::rootless::default_store)
+    }
+
     /// Opens the store, finishing first what killed programs left of
     /// container records (one stat when there is nothing).
     pub fn open(&self) -> Result<Store> {
-        let store = Store::open(&self.root)?;
+        let store = Store::open(&self.path())?;
         crate::container::collect(&store);
         Ok(store)
     }
@@ -156,6 +158,11 @@ pub fn main_with<A: Parser>(failure: u8, run: fn(A) -> Result<ExitCode>) -> Exit
             return ExitCode::from(usage_code(failure));
         }
     };
+    // An ordinary user's program joins the user's namespace first.
+    if let Err(e) = crate::rootless::enter(&name) {
+        print_error(&e);
+        return ExitCode::from(code_for(&e, failure));
+    }
     let result = run(args);
     let _ = std::io::stdout().flush();
     match result {

@@ -94,7 +94,9 @@ pub fn commit(store: &Store, c: &Container, o: &Options) -> Result<String> {
     for ch in &o.changes {
         change::apply(&mut config.config, ch)?;
     }
-    let frozen = match o.pause && c.status() == Status::Running {
+    // A user's container has no freezer: committed as it runs (as podman).
+    let pause = o.pause && !crate::rootless::active();
+    let frozen = match pause && c.status() == Status::Running {
         true => Some(Frozen::new(Cgroup::open(&c.cgroup_name()))?),
         false => None,
     };

@@ -18,6 +18,7 @@ use crate::{image, mount};
 /// Mounts what `query` names (a container first, then an image) and
 /// returns the path.
 pub fn mount(store: &Store, query: &str, rw: bool) -> Result<PathBuf> {
+    crate::rootless::refuse_outside_unshare("cc-mount")?;
     match container::resolve(store, query) {
         Ok(c) => mount_container(store, &c),
         Err(Error::NotFound { .. }) => mount_image(store, query, rw),
@@ -97,6 +98,7 @@ fn private_dirs(dir: &Path) -> Result<()> {
 
 /// Unmounts a path that cc-mount printed, or a container by name or id.
 pub fn unmount(store: &Store, what: &str) -> Result<PathBuf> {
+    crate::rootless::refuse_outside_unshare("cc-umount")?;
     let p = Path::new(what);
     let mounts = store.mounts_dir();
     if p.is_absolute() {

@@ -96,17 +96,7 @@ pub fn parse_map(s: &str) -> Result<IdMapping> {
     })
 }
 
-/// The ranges (start, count) that a subuid/subgid file gives `name`.
-pub fn subordinate(file: &Path, name: &str) -> Vec<(u32, u32)> {
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let mut f = l.trim().split(':');
-            (f.next()? == name).then_some(())?;
-            Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
-        })
-        .collect()
-}
+pub use crate::rootless::subordinate;
 
 /// The mappings of a new container, with the lock that keeps another
 /// `--userns=auto` from taking the same range until the container's

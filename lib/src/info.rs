@@ -30,6 +30,37 @@ pub struct Info {
     /// Store folders other users can enter or read (a root folder owned
     /// by another user, which cc leaves as it is): they should be 0700.
     pub open_folders: Vec<String>,
+    /// Set when cc runs for an ordinary user (see `rootless`).
+    pub rootless: Option<Rootless>,
+}
+
+/// An ordinary user's cc: how its namespace maps ids, how overlays are
+/// mounted, what cgroup is delegated.
+#[derive(Debug, Serialize)]
+pub struct Rootless {
+    pub uid: u32,
+    /// /proc/self/uid_map and gid_map lines: `inside host count`.
+    pub uid_map: Vec<String>,
+    pub gid_map: Vec<String>,
+    pub overlay: &'static str,
+    pub cgroups: &'static str,
+}
+
+fn rootless() -> Option<Rootless> {
+    let uid = crate::rootless::user()?;
+    let (u, g) = crate::rootless::maps()?;
+    let lines = |m: String| {
+        m.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    Some(Rootless {
+        uid,
+        uid_map: lines(u),
+        gid_map: lines(g),
+        overlay: crate::rootless::overlay_kind(),
+        cgroups: cgroup::delegation(),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +106,7 @@ pub fn gather(store: &Store) -> Result<Info> {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        rootless: rootless(),
     })
 }
 

@@ -17,6 +17,7 @@
 //! | `tree`      | walking, measuring (docker's size) and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
 //! | `store`     | the root folder, ids, locks, atomic writes, tmp/ collection |
+//! | `rootless`  | cc as an ordinary user: its store, its user namespace (pause process) |
 //! | `events`    | the events log: docker's events appended as JSON lines, read and followed |
 //! | `inroot`    | resolving and creating paths inside a root (openat2) |
 //! | `mount`     | overlay mounts of layers, bind mounts, idmapped mounts, unmount |
@@ -71,6 +72,7 @@ pub mod oci;
 pub mod prune;
 pub mod ps;
 pub mod registry;
+pub mod rootless;
 pub mod run;
 pub mod sandbox;
 pub mod spec;

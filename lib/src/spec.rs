@@ -176,6 +176,26 @@ impl IdMapping {
     }
 
     /// The `uid_map` / `gid_map` file's text.
+    /// The lines of a /proc/PID/uid_map or gid_map (`inside host count`).
+    pub fn parse_map_file(text: &str) -> Vec<IdMapping> {
+        text.lines()
+            .filter_map(|l| {
+                let n: Vec<u32> = l
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                let [container_id, host_id, size] = n[..] else {
+                    return None;
+                };
+                Some(IdMapping {
+                    container_id,
+                    host_id,
+                    size,
+                })
+            })
+            .collect()
+    }
+
     pub fn map_file(maps: &[IdMapping]) -> String {
         maps.iter()
             .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))

@@ -232,8 +232,13 @@ fn go_g(v: f64, precision: usize) -> String {
 /// inside the container, after the PID column. Nothing of the container
 /// runs: ps is the host's.
 pub fn top(c: &Container, args: &[String]) -> Result<Vec<String>> {
-    c.running_pid()?;
-    let pids = Cgroup::open(&c.cgroup_name()).pids();
+    let pid = c.running_pid()?;
+    // A user's container has no cgroup: its processes are its pid
+    // namespace's.
+    let pids = match crate::rootless::active() {
+        true => in_pid_namespace_of(pid),
+        false => Cgroup::open(&c.cgroup_name()).pids(),
+    };
     let args: Vec<String> = match args.is_empty() {
         true => vec!["-ef".into()],
         false => args.to_vec(),
@@ -251,6 +256,34 @@ pub fn top(c: &Container, args: &[String]) -> Result<Vec<String>> {
         )));
     }
     filter_ps(&String::from_utf8_lossy(&out.stdout), &pids, ns_pid)
+}
+
+/// The processes in the pid namespace of `pid`, as /proc lists them.
+fn in_pid_namespace_of(pid: i32) -> Vec<i32> {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let Some(want) = ns(&pid.to_string()) else {
+        return Vec::new();
+    };
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| ns(&p.to_string()).as_ref() == Some(&want))
+        .collect()
+}
+
+/// cc-stats reads a container's use from its cgroup: a user's container
+/// has none where no cgroup is delegated, so it is refused, not shown as
+/// zeros.
+pub fn check_measurable() -> Result<()> {
+    if crate::rootless::active() {
+        return Err(Error::Unsupported(format!(
+            "cc-stats reads a container's cgroup, and a user's container has none ({})",
+            crate::cgroup::delegation()
+        )));
+    }
+    Ok(())
 }
 
 /// The header and the lines whose PID is one of `pids`, a CPID column

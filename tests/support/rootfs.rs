@@ -49,6 +49,19 @@ pub fn make_busybox_rootfs(dir: &Path) {
     nix::unistd::chown(&dir.join("home/user"), Some(1000.into()), Some(1000.into())).ok();
 }
 
+/// The names in folder `dir`, sorted (none when it does not exist).
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// Files below `dir` with their sizes and modes, to show a tree unchanged.
 pub fn tree_snapshot(dir: &Path) -> Vec<(PathBuf, u64, u32)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(PathBuf, u64, u32)>) {

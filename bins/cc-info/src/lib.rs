@@ -70,6 +70,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         "swap accounting: {}",
         if info.swap_accounting { "yes" } else { "no" }
     );
+    if let Some(r) = &info.rootless {
+        println!("rootless: uid {}", r.uid);
+        println!("  uid map: {}", r.uid_map.join(", "));
+        println!("  gid map: {}", r.gid_map.join(", "));
+        println!("  overlay: {}", r.overlay);
+        println!("  cgroups: {}", r.cgroups);
+    }
     println!("features:");
     for f in &info.features {
         println!("  {:<22} {}", f.name, if f.present { "yes" } else { "NO" });

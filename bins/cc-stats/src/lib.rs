@@ -50,6 +50,7 @@ const INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
+    stats::check_measurable()?;
     let live = !a.no_stream && a.format == Format::Table && std::io::stdout().is_terminal();
     let mut before: HashMap<String, Sample> = HashMap::new();
     loop {

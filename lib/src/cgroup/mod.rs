@@ -43,6 +43,38 @@ pub enum Version {
     V2,
 }
 
+/// An ordinary user's container gets no cgroup (none is delegated to
+/// the user on this host), so a limit it asks for is refused, never
+/// dropped. Device rules are not limits: without a group the user
+/// namespace already keeps devices from being made.
+pub fn refuse_limits_for_user(res: &Resources) -> Result<()> {
+    if !crate::rootless::active() {
+        return Ok(());
+    }
+    let limited = res.memory.is_some()
+        || res.memory_swap.is_some()
+        || res.cpu_shares.is_some()
+        || res.cpu_quota.is_some_and(|q| q > 0)
+        || res.cpu_period.is_some()
+        || res.pids.is_some_and(|p| p > 0)
+        || res.more != More::default();
+    if limited {
+        return Err(Error::Unsupported(format!(
+            "resource limits (-m, --cpus, --pids-limit, ...) need a cgroup, and none is delegated to this user on this host ({})",
+            delegation()
+        )));
+    }
+    Ok(())
+}
+
+/// Why no cgroup is delegated to the user, for messages and cc-info.
+pub fn delegation() -> &'static str {
+    match version() {
+        Version::V1 => "cgroup v1 has no delegation to users",
+        Version::V2 => "cc does not use a delegated cgroup v2 subtree yet",
+    }
+}
+
 /// Where cgroup filesystems are mounted.
 const ROOT: &str = "/sys/fs/cgroup";
 
@@ -178,6 +210,10 @@ impl Cgroup {
     pub fn create(name: &str, res: &Resources) -> Result<Cgroup> {
         check_name(name)?;
         check_resources(res)?;
+        if crate::rootless::active() {
+            refuse_limits_for_user(res)?;
+            return Ok(Cgroup::none(name));
+        }
         let mut cg = Cgroup::open(name);
         if cg.unit.is_some() {
             // The scope is made with the container's first process in it
@@ -215,6 +251,9 @@ impl Cgroup {
     /// The group as it already exists (for cleanup by another process); no
     /// error if parts are missing.
     pub fn open(name: &str) -> Cgroup {
+        if crate::rootless::active() {
+            return Cgroup::none(name);
+        }
         // Plain components only: v1 finds each mount point again by walking
         // up as many folders as the name has, and `..` must not lead a
         // later remove() out of the hierarchy.
@@ -243,6 +282,19 @@ impl Cgroup {
             name,
             version,
             dirs,
+            unit: None,
+            pending: None,
+        }
+    }
+
+    /// A user's container where no cgroup is delegated to the user: no
+    /// group of its own (it stays in the user's), so nothing to join,
+    /// freeze, read or remove.
+    fn none(name: &str) -> Cgroup {
+        Cgroup {
+            name: name.to_string(),
+            version: version(),
+            dirs: Vec::new(),
             unit: None,
             pending: None,
         }
@@ -407,6 +459,13 @@ impl Cgroup {
 
     /// Stops every process of the group; returns once they all are stopped.
     pub fn freeze(&self) -> Result<()> {
+        if self.dirs.is_empty() && self.unit.is_none() {
+            return Err(Error::Unsupported(format!(
+                "cannot freeze '{}': it has no cgroup ({})",
+                self.name,
+                delegation()
+            )));
+        }
         match self.version {
             Version::V1 => v1::freeze(self, true),
             Version::V2 => v2::freeze(self, true),

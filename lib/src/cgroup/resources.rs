@@ -339,11 +339,12 @@ impl Resources {
 /// the host's pid space.
 pub const DEFAULT_PIDS_LIMIT: i64 = 2048;
 
-/// `--pids-limit`: absent, [`DEFAULT_PIDS_LIMIT`]; 0 or -1, none (the
-/// group's `pids.max` stays `max`); N > 0, N.
+/// `--pids-limit`: absent, [`DEFAULT_PIDS_LIMIT`] (none for an ordinary
+/// user, whose container has no cgroup); 0 or -1, none (the group's
+/// `pids.max` stays `max`); N > 0, N.
 pub fn pids_limit(flag: Option<i64>) -> Result<Option<i64>> {
     match flag {
-        None => Ok(Some(DEFAULT_PIDS_LIMIT)),
+        None => Ok((!crate::rootless::active()).then_some(DEFAULT_PIDS_LIMIT)),
         Some(0 | -1) => Ok(None),
         Some(n) if n > 0 => Ok(Some(n)),
         Some(n) => Err(Error::Usage(format!(

@@ -247,7 +247,7 @@ impl Applier {
     }
 
     fn set_opaque(&self, dir: &OwnedFd, name: &OsStr, rel: &Path) -> Result<()> {
-        node::set_xattr(dir.as_fd(), name, node::OPAQUE, b"y")
+        node::set_xattr(dir.as_fd(), name, node::opaque(), b"y")
             .map_err(|e| self.err("mark opaque", rel, e))
     }
 

@@ -19,8 +19,15 @@ use crate::inroot::Root;
 /// 64 KiB by the kernel (XATTR_LIST_MAX, XATTR_SIZE_MAX, xattr(7)).
 pub(super) const XATTR_MAX: usize = 64 * 1024;
 
-/// The xattr overlayfs keeps whiteouts' opaque flag in.
-pub(super) const OPAQUE: &[u8] = b"trusted.overlay.opaque";
+/// The xattr overlayfs keeps whiteouts' opaque flag in: `trusted.` for
+/// root, `user.` in an ordinary user's namespace (which may not set
+/// `trusted.` xattrs), where overlays are mounted with `userxattr`.
+pub(super) fn opaque() -> &'static [u8] {
+    match crate::rootless::active() {
+        true => b"user.overlay.opaque",
+        false => b"trusted.overlay.opaque",
+    }
+}
 
 /// The owner, permissions, time and xattrs of one entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +62,16 @@ pub(super) fn lstat(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Stat> {
 
 pub(super) fn kind(st: &Stat) -> FileType {
     FileType::from_raw_mode(st.st_mode as _)
+}
+
+/// What a failed chown was: in an ordinary user's namespace EINVAL means
+/// the owner is an id the namespace does not map (no, or too few,
+/// subordinate ids).
+pub(super) fn chown_op(e: rustix::io::Errno) -> &'static str {
+    match e == rustix::io::Errno::INVAL && crate::rootless::active() {
+        true => "give an owner this user's namespace does not map (see /etc/subuid) to",
+        false => "change owner of",
+    }
 }
 
 /// An overlay whiteout: a character device 0/0 (overlayfs docs, "whiteouts
@@ -147,7 +164,7 @@ pub(super) fn set_meta(
 ) -> Result<(), (&'static str, io::Error)> {
     let (uid, gid) = (Uid::from_raw(m.uid), Gid::from_raw(m.gid));
     rustix::fs::chownat(dir, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| ("change owner of", e.into()))?;
+        .map_err(|e| (chown_op(e), e.into()))?;
     if kind != FileType::Symlink {
         // `name` was just created or checked by the caller and is no symlink:
         // fchmodat(2) has no working AT_SYMLINK_NOFOLLOW.

@@ -161,7 +161,8 @@ pub(super) fn write_file(
         n += got as u64;
     }
     let (uid, gid) = (Uid::from_raw(meta.uid), Gid::from_raw(meta.gid));
-    rustix::fs::fchown(&file, Some(uid), Some(gid)).map_err(op("change owner of"))?;
+    rustix::fs::fchown(&file, Some(uid), Some(gid))
+        .map_err(|e| WriteError::Op(super::node::chown_op(e), e.into()))?;
     rustix::fs::fchmod(&file, Mode::from_raw_mode(meta.mode)).map_err(op("change mode of"))?;
     for (k, v) in &meta.xattrs {
         rustix::fs::fsetxattr(&file, k.as_slice(), v, XattrFlags::empty())

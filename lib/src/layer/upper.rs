@@ -82,7 +82,7 @@ fn has_xattr(dir: BorrowedFd<'_>, name: &OsStr, key: &[u8]) -> io::Result<Option
 }
 
 fn is_opaque(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
-    Ok(has_xattr(dir, name, node::OPAQUE)?.as_deref() == Some(b"y"))
+    Ok(has_xattr(dir, name, node::opaque())?.as_deref() == Some(b"y"))
 }
 
 /// The changes in `upper` against `lowers` (the image's unpacked layers,

@@ -65,6 +65,13 @@ fn overlay_with(
     target: &Path,
     attrs: Attrs,
 ) -> Result<()> {
+    if crate::rootless::active() && !crate::rootless::native_overlay() {
+        return Err(Error::Unsupported(format!(
+            "cannot mount overlay at '{}': {}",
+            target.display(),
+            crate::rootless::overlay_kind()
+        )));
+    }
     match (lowers, upper) {
         ([], _) => Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': no lower layers",
@@ -119,6 +126,11 @@ fn overlay_new_api(
             Err(Errno::INVAL) if i == 0 => return Ok(NewApi::Unsupported),
             other => other.map_err(err)?,
         }
+    }
+    if crate::rootless::active() {
+        // Whiteouts' marks in user.* xattrs (Linux 5.11): an ordinary
+        // user's namespace may not use trusted.* ones.
+        rustix::mount::fsconfig_set_flag(&fs, "userxattr").map_err(err)?;
     }
     if let Some((upperdir, workdir)) = upper {
         rustix::mount::fsconfig_set_string(&fs, "upperdir", upperdir).map_err(err)?;
@@ -179,6 +191,9 @@ fn overlay_classic(
         data.extend(upperdir.as_os_str().as_bytes());
         data.extend(b",workdir=");
         data.extend(workdir.as_os_str().as_bytes());
+    }
+    if crate::rootless::active() {
+        data.extend(b",userxattr");
     }
     // mount(2) copies at most one page of data; a longer string would be
     // cut silently and name a wrong layer.

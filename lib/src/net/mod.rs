@@ -25,6 +25,7 @@ mod netlink;
 pub mod nft;
 pub mod ports;
 mod subnet;
+mod user;
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -41,6 +42,7 @@ pub use ipam::Lease;
 use netlink::Netlink;
 pub use ports::{Port, PortSpec, Proto, Reservation};
 pub use subnet::Subnet;
+pub use user::refuse_for_user;
 
 /// The network mode of a container: `bridge`, `none`, `host` or
 /// `container:<id>` (absent on records older than networking: `none`).

@@ -153,6 +153,10 @@ pub fn auth_file() -> Result<PathBuf> {
     }
     Ok(match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(d) if !d.is_empty() => Path::new(&d).join("containers/auth.json"),
+        // An ordinary user cannot write /run: its own runtime folder.
+        _ if crate::rootless::active() => {
+            crate::rootless::runtime_dir()?.join("containers/auth.json")
+        }
         _ => format!("/run/containers/{}/auth.json", nix::unistd::getuid()).into(),
     })
 }

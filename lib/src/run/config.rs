@@ -317,7 +317,12 @@ fn linux(o: &RunOptions, net: &Net, caps: &spec::Capabilities) -> Result<Linux> 
         // No NET_RAW by default (nor any in a user namespace): ping uses
         // an ICMP datagram socket, which the container's own network
         // namespace opens to every group, as docker and podman set it.
-        sysctl.insert("net.ipv4.ping_group_range".into(), "0 2147483647".into());
+        // A user's namespace maps fewer groups: all of them.
+        let last = match crate::rootless::active() {
+            true => crate::rootless::max_gid(),
+            false => 2147483647,
+        };
+        sysctl.insert("net.ipv4.ping_group_range".into(), format!("0 {last}"));
     }
     Ok(Linux {
         namespaces,

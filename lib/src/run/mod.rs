@@ -118,6 +118,10 @@ fn create_record(
     o: &RunOptions,
 ) -> Result<Container, Failure> {
     let net = o.net.clone().unwrap_or(Net::None);
+    // What an ordinary user's container cannot have is refused before
+    // anything is made.
+    crate::cgroup::refuse_limits_for_user(&crate::cgroup::Resources::of_spec(&spec)?)?;
+    crate::net::refuse_for_user(&net.as_annotation())?;
     let mut spec = spec;
     if o.restart != Policy::No {
         let policy = o.restart.as_string();

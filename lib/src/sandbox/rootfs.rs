@@ -208,8 +208,20 @@ fn mount_one(
         true => o.flags - MsFlags::MS_RDONLY,
         false => o.flags,
     };
-    let data = Some(o.data.as_str()).filter(|d| !d.is_empty());
-    mount(Some(source), &at, Some(kind), flags, data).map_err(|e| match (e, data) {
+    let data = match kind == "devpts" && crate::rootless::active() {
+        // A namespace without subordinate ids maps no tty group (5).
+        true => devpts_data_for_user(&o.data),
+        false => o.data.clone(),
+    };
+    let data = Some(data.as_str()).filter(|d| !d.is_empty());
+    let made = mount(Some(source), &at, Some(kind), flags, data);
+    if made == Err(nix::Error::EPERM) && kind == "sysfs" && crate::rootless::active() {
+        // A user's container in the host's network (or another one it does
+        // not own) may not mount sysfs: the host's, read-only, as podman.
+        crate::mount::bind_to_fd(Path::new("/sys"), target.as_fd(), true, true)?;
+        return Ok(());
+    }
+    made.map_err(|e| match (e, data) {
         (nix::Error::EINVAL, Some(d)) => Failure::new(
             125,
             format!(
@@ -231,6 +243,19 @@ fn mount_one(
         crate::mount::setattr_fd(top()?.as_fd(), dest, &o.tree, true)?;
     }
     Ok(())
+}
+
+/// devpts's options without a `gid=` the user's namespace does not map.
+fn devpts_data_for_user(data: &str) -> String {
+    let max = crate::rootless::max_gid();
+    data.split(',')
+        .filter(|o| {
+            o.strip_prefix("gid=")
+                .and_then(|g| g.parse::<u32>().ok())
+                .is_none_or(|g| g <= max)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A tmpfs mounted on /dev, which cc fills with device nodes.
@@ -344,6 +369,21 @@ fn populate_dev(root: &Root, terminal: bool) -> Result<(), Failure> {
         ("urandom", 1, 9),
         ("tty", 5, 0),
     ] {
+        if crate::rootless::active() {
+            // A user namespace cannot make devices: the host's are bound
+            // in (as rootless podman does).
+            let host = format!("/dev/{name}");
+            let at = root.mount_target(Path::new(&host), false)?;
+            mount(
+                Some(host.as_str()),
+                &fd_path(&at),
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .map_err(|e| sys(&format!("bind {host}"), e))?;
+            continue;
+        }
         mknodat(
             dev.as_fd(),
             name,
@@ -446,6 +486,13 @@ fn mount_cgroups(root: &Root, m: &Mount, own_ns: bool) -> Result<(), Failure> {
         o.flags & !MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
     let ro = o.flags.contains(MsFlags::MS_RDONLY) || o.tree.set & libc::MOUNT_ATTR_RDONLY != 0;
     let dest = Path::new(&m.destination);
+    if crate::rootless::active() {
+        // A user's container has no group of its own and may not mount
+        // cgroup v1: the host's hierarchies, read-only, as podman.
+        let target = root.mount_target(dest, true)?;
+        crate::mount::bind_to_fd(Path::new("/sys/fs/cgroup"), target.as_fd(), true, true)?;
+        return Ok(());
+    }
     let hierarchies = crate::cgroup::own_hierarchies();
     let mount_fs = |target: &OwnedFd, fstype: &str, options: &str| {
         let f = flags

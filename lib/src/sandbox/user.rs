@@ -127,9 +127,22 @@ fn group_gid(group: &str, name: &str) -> Option<u32> {
 pub(super) fn switch(ids: &Ids) -> Result<(), Failure> {
     let groups: Vec<Gid> = ids.groups.iter().map(|&g| Gid::from_raw(g)).collect();
     let sys = super::failure::sys;
-    setgroups(&groups).map_err(|e| sys("set supplementary groups", e))?;
+    match setgroups(&groups) {
+        // A namespace with only the user's own gid (no subordinate ids):
+        // newgidmap denies setgroups(2) there (CVE-2018-7169). The
+        // process keeps the user's own groups, which give it nothing the
+        // user lacks; groups beyond the one gid cannot be had.
+        Err(nix::Error::EPERM)
+            if setgroups_denied() && ids.groups.iter().all(|&g| g == ids.gid) => {}
+        other => other.map_err(|e| sys("set supplementary groups", e))?,
+    }
     setgid(Gid::from_raw(ids.gid)).map_err(|e| sys("set the group id", e))?;
     setuid(Uid::from_raw(ids.uid)).map_err(|e| sys("set the user id", e))
+}
+
+/// Whether this user namespace forbids setgroups(2).
+fn setgroups_denied() -> bool {
+    std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
 }
 
 #[cfg(test)]

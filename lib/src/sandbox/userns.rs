@@ -59,24 +59,9 @@ impl Maps {
             return Ok(None);
         }
         let read = |file: &str| -> Vec<IdMapping> {
-            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| {
-                    let n: Vec<u32> = l
-                        .split_whitespace()
-                        .filter_map(|x| x.parse().ok())
-                        .collect();
-                    let [container_id, host_id, size] = n[..] else {
-                        return None;
-                    };
-                    Some(IdMapping {
-                        container_id,
-                        host_id,
-                        size,
-                    })
-                })
-                .collect()
+            IdMapping::parse_map_file(
+                &std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default(),
+            )
         };
         Ok(Some((
             Maps {
