@@ -284,7 +284,11 @@ pub fn relay_pty(
     // starts after it loses it (a ^D typed in canonical mode is read as a
     // NUL in raw mode, or flushed) and would wait for input that never
     // comes (ash did). The mode is looked at every 50 ms until the end.
-    let mode = || termios::tcgetattr(master.as_fd()).ok().map(|t| t.local_flags);
+    let mode = || {
+        termios::tcgetattr(master.as_fd())
+            .ok()
+            .map(|t| t.local_flags)
+    };
     let mut eof_sent_in = None;
     loop {
         let mut fds = vec![
