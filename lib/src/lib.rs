@@ -41,8 +41,10 @@
 //! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
 //! | `registry`  | the distribution protocol: auth, pull, push |
 //! | `run`       | cc-run, cc-create and cc-start: flags to spec, record, monitor, attach |
+//! | `build`     | cc-build: a Containerfile's steps run and committed, cached |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
 
+pub mod build;
 pub mod cgroup;
 pub mod cli;
 pub mod commit;

@@ -1,0 +1,137 @@
+//! The build cache: `build-cache/<key>` holds the id of the image a step
+//! made, the key a hash of everything the step's result depends on. The
+//! images themselves are unnamed images of the store; a key whose image
+//! is gone (cc-rmi, cc-prune) is a miss.
+
+use std::fs;
+
+use sha2::{Digest, Sha256};
+
+use super::Stage;
+use crate::error::{Error, Result};
+use crate::image::format::{host_platform, History, ImageConfig, RootFs};
+use crate::image::stage::{store_image, ManifestSrc, Unpacked};
+use crate::image::{self, Image};
+use crate::store::{self, Store};
+
+const DIR: &str = "build-cache";
+
+/// The key of a step on `parent`: each part hashed with its length, so
+/// no two lists of parts give the same bytes.
+pub fn key(parent: Option<&Image>, parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    let p = parent.map(|i| i.id.as_str()).unwrap_or("scratch");
+    for part in std::iter::once(p.as_bytes()).chain(parts.iter().copied()) {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The image an earlier step with this key made, if it is still stored.
+pub fn lookup(store: &Store, key: &str) -> Result<Option<Image>> {
+    let path = store.root().join(DIR).join(key);
+    let Some(id) = store::read_optional(&path)? else {
+        return Ok(None);
+    };
+    let id = String::from_utf8_lossy(&id).trim().to_string();
+    match image::contains(store, &id)? {
+        true => image::resolve(store, &id).map(Some),
+        false => Ok(None),
+    }
+}
+
+/// Records the image a step made under its key.
+pub fn remember(store: &Store, key: &str, id: &str) -> Result<()> {
+    let dir = store.root().join(DIR);
+    fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    store::write_atomic(&dir.join(key), id.as_bytes())
+}
+
+/// `cc-prune --build-cache`: forgets every key; returns how many. The
+/// unnamed step images are then dangling images, which cc-prune removes.
+pub fn prune(store: &Store) -> Result<usize> {
+    let dir = store.root().join(DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io("read", &dir, e)),
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        if fs::remove_file(e.path()).is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// A new image on the stage's image: its config changed by `edit`, a
+/// history entry `created_by` (none when empty), and `layer` on top.
+pub fn derive(
+    store: &Store,
+    st: &Stage,
+    layer: Option<Unpacked>,
+    created_by: &str,
+    edit: &dyn Fn(&mut ImageConfig) -> Result<()>,
+) -> Result<Image> {
+    let mut cfg = match &st.image {
+        Some(img) => img.config.clone(),
+        None => scratch(),
+    };
+    edit(&mut cfg)?;
+    match st.onbuild.is_empty() {
+        true => cfg.config.extra.remove("OnBuild"),
+        false => cfg
+            .config
+            .extra
+            .insert("OnBuild".into(), st.onbuild.clone().into()),
+    };
+    let time = crate::time::rfc3339_or_now(st.o.timestamp);
+    if !created_by.is_empty() {
+        cfg.history.push(History {
+            created: Some(time.clone()),
+            created_by: Some(created_by.to_string()),
+            author: None,
+            comment: Some("cc-build".into()),
+            empty_layer: layer.is_none(),
+        });
+    }
+    cfg.created = Some(time);
+    store_config(store, st.image.as_ref(), cfg, layer)
+}
+
+/// Stores `cfg` as a new image with `parent`'s layers and `layer` on top.
+pub fn store_config(
+    store: &Store,
+    parent: Option<&Image>,
+    mut cfg: ImageConfig,
+    layer: Option<Unpacked>,
+) -> Result<Image> {
+    let mut descs = parent
+        .map(|p| p.manifest.layers.clone())
+        .unwrap_or_default();
+    let layers: Vec<Unpacked> = layer.into_iter().collect();
+    for l in &layers {
+        cfg.rootfs.diff_ids.push(l.diff_id.clone());
+        descs.push(l.blob.clone());
+    }
+    let bytes = serde_json::to_vec(&cfg).map_err(Error::internal)?;
+    let id = store_image(store, &layers, &bytes, ManifestSrc::Layers(descs), &[])?;
+    image::resolve(store, &id)
+}
+
+/// The config of `FROM scratch`: the host's platform, no layers.
+fn scratch() -> ImageConfig {
+    let p = host_platform();
+    ImageConfig {
+        architecture: p.architecture,
+        os: p.os,
+        variant: p.variant,
+        rootfs: RootFs {
+            kind: "layers".into(),
+            diff_ids: Vec::new(),
+        },
+        ..Default::default()
+    }
+}
