@@ -8,8 +8,9 @@ use cc_lib::{Error, Result};
 use clap::{CommandFactory, Parser};
 
 /// Remove what nothing uses, as `docker system prune`: stopped containers,
-/// dangling images (every unused one with -a) and the network leftovers of
-/// containers that are gone. Name kinds to prune only those.
+/// dangling images (every unused one with -a), the network leftovers of
+/// containers that are gone and cc-build's cache. Name kinds to prune only
+/// those.
 #[derive(Debug, Parser)]
 #[command(name = "cc-prune", version)]
 pub struct Args {
@@ -29,7 +30,8 @@ pub struct Args {
     /// Volumes: refused, cc has no volumes yet
     #[arg(long)]
     pub volumes: bool,
-    /// The build cache: refused, cc has no builder yet
+    /// cc-build's cache: its step keys, then its step images with the
+    /// dangling ones
     #[arg(long)]
     pub build_cache: bool,
     /// Images: every one no container uses, not only dangling ones
@@ -54,27 +56,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "--volumes: cc has no volumes yet".into(),
         ));
     }
-    if a.build_cache {
-        return Err(Error::Unsupported(
-            "--build-cache: cc has no build cache yet".into(),
-        ));
-    }
     let filters = Filters::parse(&a.filter, prune::KEYS)?;
     for v in filters.values("until") {
         cc_lib::time::when_arg(v, std::time::SystemTime::now())?;
     }
-    let every = !(a.containers || a.images || a.networks);
+    let every = !(a.containers || a.images || a.networks || a.build_cache);
     let o = Options {
         containers: every || a.containers,
-        images: every || a.images,
+        images: every || a.images || a.build_cache,
         all_images: a.all,
         networks: every || a.networks,
         filters,
     };
     let store = a.store.open()?;
-    if !a.force && !confirmed(&o)? {
+    let cache = every || a.build_cache;
+    if !a.force && !confirmed(&o, cache)? {
         return Ok(ExitCode::SUCCESS);
     }
+    let keys = match cache {
+        true => cc_lib::build::prune_cache(&store)?,
+        false => Vec::new(),
+    };
     let r = prune::prune(&store, &o)?;
     let mut out = std::io::stdout().lock();
     let mut section = |title: &str, lines: &[String]| {
@@ -85,13 +87,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     section("Deleted Containers", &r.containers);
     section("Deleted Images", &r.images);
     section("Released network leftovers", &r.networks);
+    section("Deleted build cache objects", &keys);
     let _ = writeln!(out, "Total reclaimed space: {}", human_size(r.reclaimed));
     Ok(ExitCode::SUCCESS)
 }
 
 /// docker's question on stderr, the answer from stdin: only y or yes
 /// goes on.
-fn confirmed(o: &Options) -> Result<bool> {
+fn confirmed(o: &Options, cache: bool) -> Result<bool> {
     let mut what = Vec::new();
     if o.containers {
         what.push("all stopped containers");
@@ -104,6 +107,9 @@ fn confirmed(o: &Options) -> Result<bool> {
     }
     if o.networks {
         what.push("network leftovers of containers that are gone");
+    }
+    if cache {
+        what.push("all build cache");
     }
     eprintln!("WARNING! This will remove:");
     for w in what {

@@ -48,22 +48,26 @@ pub fn remember(store: &Store, key: &str, id: &str) -> Result<()> {
     store::write_atomic(&dir.join(key), id.as_bytes())
 }
 
-/// `cc-prune --build-cache`: forgets every key; returns how many. The
-/// unnamed step images are then dangling images, which cc-prune removes.
-pub fn prune(store: &Store) -> Result<usize> {
+/// `cc-prune --build-cache`: forgets every key; returns them. The
+/// unnamed step images are then dangling images, which cc-prune removes
+/// with the others.
+pub fn prune(store: &Store) -> Result<Vec<String>> {
     let dir = store.root().join(DIR);
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::io("read", &dir, e)),
     };
-    let mut n = 0;
+    let mut gone = Vec::new();
     for e in entries.flatten() {
-        if fs::remove_file(e.path()).is_ok() {
-            n += 1;
+        match fs::remove_file(e.path()) {
+            Ok(()) => gone.push(e.file_name().to_string_lossy().into_owned()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(Error::io("remove", e.path(), err)),
         }
     }
-    Ok(n)
+    gone.sort();
+    Ok(gone)
 }
 
 /// A new image on the stage's image: its config changed by `edit`, a

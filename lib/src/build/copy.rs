@@ -64,10 +64,12 @@ pub fn copy(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             // Our layers never depend on the layers beneath: --link's
             // independence is how every COPY layer is made.
             "link" => {}
-            "checksum" | "keep-git-dir" if add => return Err(Error::Unsupported(format!(
+            "checksum" | "keep-git-dir" if add => {
+                return Err(Error::Unsupported(format!(
                 "{}:{}: ADD: --{f} is only for URLs and git sources, which cc-build does not fetch",
                 st.o.file_name, ins.line
-            ))),
+            )))
+            }
             _ => return Err(st.error(ins, &format!("unknown flag: --{f}"))),
         }
     }
