@@ -444,7 +444,7 @@ fn parse_errors_and_bad_input() {
         ("FROM img\nFROBNICATE x\n", 1, "cc-build: Containerfile:2: unknown instruction: FROBNICATE"),
         ("FROM img\nRUN <<EOF\necho\n", 1, "cc-build: Containerfile:2: RUN: here-document 'EOF' has no end"),
         ("RUN echo\n", 1, "cc-build: Containerfile:1: RUN: only ARG may come before the first FROM"),
-        ("FROM img\nRUN --mount=type=cache,target=/c true\n", 1, "cc-build: Containerfile:2: RUN: --mount is not supported by cc-build yet"),
+        ("FROM img\nRUN --mount=type=secret,id=a true\n", 1, "cc-build: Containerfile:2: RUN: --mount=type=secret is not supported by cc-build yet"),
         ("FROM img\nCOPY missing /m\n", 3, "cc-build: source file of the build context (or left out by .dockerignore) 'missing' not found"),
         ("FROM nosuch:image\n", 3, "cc-build: "),
     ] {
@@ -511,5 +511,48 @@ fn context_and_file_from_stdin_and_iidfile() {
     assert_code(&out, 0, "file from stdin");
     assert_eq!(config(&env, "s:2")["Labels"]["from"], "stdin");
     support::assert_no_stray(&env);
+    assert_no_leaks(&env);
+}
+
+#[test]
+fn run_mounts_cache_bind_and_tmpfs() {
+    root_or_skip!();
+    let env = env_with_img();
+    let dir = context(
+        &env,
+        "ctx",
+        &[
+            (
+                "Containerfile",
+                "FROM img\n\
+                 RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /seen\n\
+                 RUN --mount=type=bind,source=data,target=/data cat /data/f > /from-bind && ! touch /data/g 2>/dev/null\n\
+                 RUN --mount=type=tmpfs,target=/scratch grep -q ' /scratch tmpfs' /proc/mounts && echo t > /scratch/t\n",
+            ),
+            ("data/f", "bound\n"),
+        ],
+    );
+    built(&env, &dir, &["-t", "m:1"]);
+    assert_eq!(
+        in_image(&env, "m:1", "cat /seen /from-bind; ls /scratch | wc -l"),
+        "1\nbound\n0\n"
+    );
+    // The cache folder persists: a second run (no step cache) sees it.
+    built(&env, &dir, &["--no-cache", "-t", "m:2"]);
+    assert_eq!(in_image(&env, "m:2", "cat /seen"), "2\n");
+    // A bind source outside the context is refused.
+    let out_of = context(
+        &env,
+        "out",
+        &[(
+            "Containerfile",
+            "FROM img\nRUN --mount=type=bind,source=../ctx,target=/x true\n",
+        )],
+    );
+    let out = build(&env, &out_of, &["-q"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert_one_line_error(&out, "cc-build");
+    env.ok("cc-prune", ["-f", "--build-cache"]);
+    assert!(!env.base().join("root/build-mounts").exists());
     assert_no_leaks(&env);
 }

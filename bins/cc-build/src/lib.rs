@@ -123,7 +123,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 fn refuse(a: &Args) -> Result<()> {
     let no = |what: &str| Err(Error::Unsupported(what.into()));
     if !a.secret.is_empty() {
-        return no("--secret: cc-build does not mount secrets yet (RUN --mount is refused too)");
+        return no("--secret: cc-build does not mount secrets yet (RUN --mount=type=secret is refused too)");
     }
     if a.squash {
         return no("--squash: cc-build does not squash layers");

@@ -48,10 +48,14 @@ pub fn remember(store: &Store, key: &str, id: &str) -> Result<()> {
     store::write_atomic(&dir.join(key), id.as_bytes())
 }
 
-/// `cc-prune --build-cache`: forgets every key; returns them. The
-/// unnamed step images are then dangling images, which cc-prune removes
-/// with the others.
+/// `cc-prune --build-cache`: forgets every key and removes the `RUN
+/// --mount=type=cache` folders; returns the keys. The unnamed step images
+/// are then dangling images, which cc-prune removes with the others.
 pub fn prune(store: &Store) -> Result<Vec<String>> {
+    let mounts = store.root().join(super::mounts::DIR);
+    if mounts.exists() {
+        crate::tree::remove_tree(&mounts)?;
+    }
     let dir = store.root().join(DIR);
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,

@@ -25,10 +25,12 @@
 //! | `step.rs`  | each instruction: config changes, RUN |
 //! | `copy.rs`  | COPY and ADD: sources, the layer tar |
 //! | `cache.rs` | cache keys, images derived from a parent |
+//! | `mounts.rs` | `RUN --mount`: cache folders, context binds, tmpfs |
 
 mod cache;
 pub mod context;
 mod copy;
+mod mounts;
 mod step;
 
 use std::collections::BTreeMap;

@@ -289,12 +289,7 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             ("network", v) => {
                 return Err(st.error(ins, &format!("unknown network '{v}' (default, none, host)")))
             }
-            ("mount", _) => {
-                return Err(Error::Unsupported(format!(
-                    "{}:{}: RUN: --mount is not supported by cc-build yet",
-                    st.o.file_name, ins.line
-                )))
-            }
+            ("mount", _) => {}
             (f, _) => return Err(st.error(ins, &format!("unknown flag: --{f}"))),
         }
     }
@@ -306,9 +301,17 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
     let shown = format!("RUN {}", command.join(" "));
     let (cmd0, env0) = (command.join("\0"), env.join("\0"));
     let net_key = net.as_annotation();
-    let parts: [&[u8]; 4] = [b"RUN", cmd0.as_bytes(), env0.as_bytes(), net_key.as_bytes()];
+    let mounts = ins.flag_all("mount");
+    let mounts_key = mounts.join("\0");
+    let parts: [&[u8]; 5] = [
+        b"RUN",
+        cmd0.as_bytes(),
+        env0.as_bytes(),
+        net_key.as_bytes(),
+        mounts_key.as_bytes(),
+    ];
     cached(store, st, &parts, |st| {
-        let o = RunOptions {
+        let mut o = RunOptions {
             image: Some(img.id.clone()),
             command,
             entrypoint: Some(String::new()),
@@ -316,6 +319,7 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             net: Some(net),
             ..Default::default()
         };
+        super::mounts::apply(store, st, ins, &mounts, &mut o)?;
         let c = run::create(store, &o).map_err(failure)?;
         let ran = run::start(store, &c, &o).map_err(failure);
         let made = match ran.map(|out| out.code) {
