@@ -157,6 +157,10 @@ fn run_copy_and_config_instructions_make_the_image() {
     assert!(!c["Env"].to_string().contains("WHO="), "{c}");
     assert_no_leaks(&env);
     assert!(env.container_ids().is_empty(), "RUN's containers removed");
+    // The steps' images are intermediates: listed with -a only.
+    let rows = |args: &[&str]| env.ok("cc-images", args).lines().count();
+    assert_eq!(rows(&["-q"]), 2, "img and made");
+    assert!(rows(&["-aq"]) > 10, "every step's image with -a");
 }
 
 #[test]

@@ -315,6 +315,36 @@ fn short_id_of(image: &Image) -> String {
     store::short_id(&image.id).to_string()
 }
 
+/// The intermediate images of a list, as docker's: unnamed images another
+/// image was built on (its layers and history continue theirs; cc-build
+/// leaves one per step). cc-images shows them only with `-a`.
+pub fn intermediates(images: &[Image]) -> BTreeSet<String> {
+    let hist = |i: &Image| -> Vec<(Option<String>, Option<String>)> {
+        let h = &i.config.history;
+        h.iter()
+            .map(|e| (e.created.clone(), e.created_by.clone()))
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for x in images
+        .iter()
+        .filter(|i| i.names.is_empty() && i.digests.is_empty())
+    {
+        let (hx, dx) = (hist(x), &x.config.rootfs.diff_ids);
+        let parent_of = |y: &Image| {
+            let hy = hist(y);
+            y.id != x.id
+                && hy.len() > hx.len()
+                && hy.starts_with(&hx)
+                && y.config.rootfs.diff_ids.starts_with(dx)
+        };
+        if images.iter().any(parent_of) {
+            out.insert(x.id.clone());
+        }
+    }
+    out
+}
+
 /// Whether the image whose id (config digest) is `id` is in the index.
 /// Its layers are unpacked while it is (a pull unpacks before it lists).
 pub fn contains(store: &Store, id: &str) -> Result<bool> {
