@@ -1,5 +1,5 @@
-//! The build cache: `build-cache/<key>` holds the id of the image a step
-//! made, the key a hash of everything the step's result depends on. The
+//! The build cache: `build-cache/<key>` holds the manifest digest of the
+//! image a step made, the key a hash of everything the step's result depends on. The
 //! images themselves are unnamed images of the store; a key whose image
 //! is gone (cc-rmi, cc-prune) is a miss.
 
@@ -29,23 +29,24 @@ pub fn key(parent: Option<&Image>, parts: &[&[u8]]) -> String {
 }
 
 /// The image an earlier step with this key made, if it is still stored.
+/// The key's file holds the image's manifest digest.
 pub fn lookup(store: &Store, key: &str) -> Result<Option<Image>> {
     let path = store.root().join(DIR).join(key);
-    let Some(id) = store::read_optional(&path)? else {
+    let Some(digest) = store::read_optional(&path)? else {
         return Ok(None);
     };
-    let id = String::from_utf8_lossy(&id).trim().to_string();
-    match image::contains(store, &id)? {
-        true => image::resolve(store, &id).map(Some),
-        false => Ok(None),
+    let digest = String::from_utf8_lossy(&digest).trim().to_string();
+    if !crate::image::format::valid_digest(&digest) {
+        return Ok(None);
     }
+    image::by_manifest(store, &digest)
 }
 
 /// Records the image a step made under its key.
-pub fn remember(store: &Store, key: &str, id: &str) -> Result<()> {
+pub fn remember(store: &Store, key: &str, img: &Image) -> Result<()> {
     let dir = store.root().join(DIR);
     fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    store::write_atomic(&dir.join(key), id.as_bytes())
+    store::write_atomic(&dir.join(key), img.manifest_digest.as_bytes())
 }
 
 /// `cc-prune --build-cache`: forgets every key and removes the `RUN

@@ -58,7 +58,7 @@ pub fn cached(
         }
     }
     let img = make(st)?;
-    cache::remember(store, &key, &img.id)?;
+    cache::remember(store, &key, &img)?;
     st.progress(&format!("--> {}", crate::store::short_id(&img.id)));
     st.image = Some(img);
     Ok(())
