@@ -128,6 +128,22 @@ fn base(env: &Env, pm: &Podman) -> PathBuf {
     dir
 }
 
+/// `cc-save IMAGE | podman load`.
+fn save_into_podman(env: &Env, pm: &Podman, image: &str) {
+    let saved = env.run("cc-save", [image]);
+    assert_ok(&saved, "cc-save");
+    let mut load = pm
+        .cmd()
+        .arg("load")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &saved.stdout).unwrap();
+    assert_ok(&load.wait_with_output().unwrap(), "podman load");
+}
+
 fn sorted(s: &str) -> Vec<String> {
     let mut v: Vec<String> = s.lines().map(String::from).collect();
     v.sort();
@@ -203,19 +219,7 @@ fn cc_commit_runs_under_podman_with_the_same_files() {
     env.ok("cc-commit", ["made", "c:1"]);
     let want = listing(&env, "c:1");
     // cc-save | podman load
-    let saved = env.run("cc-save", ["c:1"]);
-    assert_ok(&saved, "cc-save");
-    let mut load = pm
-        .cmd()
-        .arg("load")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &saved.stdout).unwrap();
-    let out = load.wait_with_output().unwrap();
-    assert_ok(&out, "podman load");
+    save_into_podman(&env, &pm, "c:1");
     assert_eq!(
         pm.listing("localhost/c:1"),
         want,
@@ -348,18 +352,7 @@ fn cc_build_matches_podman_build() {
         "localhost/pb:1",
         c,
     ]);
-    let saved = env.run("cc-save", ["b:1"]);
-    assert_ok(&saved, "cc-save");
-    let mut load = pm
-        .cmd()
-        .arg("load")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &saved.stdout).unwrap();
-    assert_ok(&load.wait_with_output().unwrap(), "podman load");
+    save_into_podman(&env, &pm, "b:1");
     let want = listing(&env, "b:1");
     assert!(want.contains("/app/private F 700 0 0 5 1"), "{want}");
     assert_eq!(
