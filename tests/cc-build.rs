@@ -310,6 +310,28 @@ fn multi_stage_target_and_copy_from() {
     let out = build(&env, &dir, &["--target", "builder", "-t", "ms:builder"]);
     assert_code(&out, 0, "--target builder");
     assert_eq!(in_image(&env, "ms:builder", "cat /out/artifact"), "built\n");
+    // A source reached through a link out of the image's root is refused.
+    let linked = context(
+        &env,
+        "linked",
+        &[("Containerfile", "FROM img\nRUN ln -s / /up\n")],
+    );
+    built(&env, &linked, &["-t", "linked:1"]);
+    let esc = context(
+        &env,
+        "esc",
+        &[(
+            "Containerfile",
+            "FROM scratch\nCOPY --from=linked:1 /up/etc/hostname /h\n",
+        )],
+    );
+    let out = build(&env, &esc, &["-q"]);
+    assert_code(&out, 1, "COPY through a link out of the root");
+    assert!(
+        stderr(&out).contains("leads outside its root"),
+        "{}",
+        stderr(&out)
+    );
     let out = build(&env, &dir, &["--target", "nope"]);
     assert_code(&out, 3, "unknown target");
     assert_one_line_error(&out, "cc-build");

@@ -203,8 +203,18 @@ fn entries(
                 s.as_str(),
             ));
         }
+        let root = src
+            .root
+            .canonicalize()
+            .map_err(|e| Error::io("open", &src.root, e))?;
         for rel in matched {
             let host = src.root.join(&rel);
+            // The folders on the way are followed on the host: a link among
+            // them (an image's `/etc -> /`) must not lead out of the root.
+            let within = host.parent().and_then(|p| p.canonicalize().ok());
+            if !rel.is_empty() && !within.is_some_and(|p| p.starts_with(&root)) {
+                return Err(st.error(ins, &format!("source '{s}' leads outside its root")));
+            }
             let md = fs::symlink_metadata(&host).map_err(|e| Error::io("stat", &host, e))?;
             let name = rel.rsplit('/').next().unwrap_or_default().to_string();
             let ids = |md: &fs::Metadata| match (owner, src.ignore.is_some()) {
