@@ -128,6 +128,22 @@ fn base(env: &Env, pm: &Podman) -> PathBuf {
     dir
 }
 
+/// `cc-save IMAGE | podman load`.
+fn save_into_podman(env: &Env, pm: &Podman, image: &str) {
+    let saved = env.run("cc-save", [image]);
+    assert_ok(&saved, "cc-save");
+    let mut load = pm
+        .cmd()
+        .arg("load")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &saved.stdout).unwrap();
+    assert_ok(&load.wait_with_output().unwrap(), "podman load");
+}
+
 fn sorted(s: &str) -> Vec<String> {
     let mut v: Vec<String> = s.lines().map(String::from).collect();
     v.sort();
@@ -203,19 +219,7 @@ fn cc_commit_runs_under_podman_with_the_same_files() {
     env.ok("cc-commit", ["made", "c:1"]);
     let want = listing(&env, "c:1");
     // cc-save | podman load
-    let saved = env.run("cc-save", ["c:1"]);
-    assert_ok(&saved, "cc-save");
-    let mut load = pm
-        .cmd()
-        .arg("load")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &saved.stdout).unwrap();
-    let out = load.wait_with_output().unwrap();
-    assert_ok(&out, "podman load");
+    save_into_podman(&env, &pm, "c:1");
     assert_eq!(
         pm.listing("localhost/c:1"),
         want,
@@ -297,4 +301,68 @@ fn round_trip_commit_save_load_run() {
     assert_ok(&out, "cc-load");
     assert_eq!(listing(&env2, "r:1"), want, "commit -> save -> load");
     let _ = Path::new("");
+}
+
+/// cc-build's image runs under podman (`cc-save | podman load`) with the
+/// files podman build makes of the same Containerfile and context.
+#[test]
+fn cc_build_matches_podman_build() {
+    root_or_skip!();
+    if !tools() {
+        return;
+    }
+    let env = Env::new();
+    let pm = Podman::new(&env);
+    let dir = base(&env, &pm);
+    env.import_dir(&dir, "t");
+    let ctx = env.dir.join("ctx");
+    std::fs::create_dir_all(ctx.join("sub")).unwrap();
+    std::fs::write(ctx.join("f"), "file\n").unwrap();
+    std::fs::write(ctx.join("sub/g"), "g\n").unwrap();
+    std::fs::write(ctx.join("ignored"), "no\n").unwrap();
+    std::fs::write(ctx.join(".dockerignore"), "ignored\n").unwrap();
+    std::fs::write(
+        ctx.join("Containerfile"),
+        "ARG BASE\nFROM $BASE\nCOPY f sub /app/\nCOPY --chmod=700 f /app/private\n\
+         RUN mkdir -p /made/deep && echo hi > /made/deep/x && rm -rf /t/gone\nENV A=1\nWORKDIR /app\n",
+    )
+    .unwrap();
+    let c = ctx.to_str().unwrap();
+    env.ok(
+        "cc-build",
+        [
+            "-q",
+            "--network",
+            "none",
+            "--build-arg",
+            "BASE=t",
+            "-t",
+            "b:1",
+            c,
+        ],
+    );
+    pm.ok(&[
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "--build-arg",
+        "BASE=localhost/t:latest",
+        "-t",
+        "localhost/pb:1",
+        c,
+    ]);
+    save_into_podman(&env, &pm, "b:1");
+    let want = listing(&env, "b:1");
+    assert!(want.contains("/app/private F 700 0 0 5 1"), "{want}");
+    assert_eq!(
+        pm.listing("localhost/b:1"),
+        want,
+        "podman runs cc-build's image with other files"
+    );
+    assert_eq!(
+        pm.listing("localhost/pb:1"),
+        want,
+        "podman build made other files"
+    );
 }

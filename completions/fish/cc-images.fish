@@ -4,6 +4,6 @@ complete -c cc-images -s f -l filter -d 'Only images that match: dangling (true 
 complete -c cc-images -s q -l quiet -d 'Print image ids only, one per line'
 complete -c cc-images -l digests -d 'Show each row\'s repo digest (what the registry named the image by)'
 complete -c cc-images -l no-trunc -d 'Show whole ids'
-complete -c cc-images -s a -l all -d 'Show all images (cc keeps no intermediate images: the same list)'
+complete -c cc-images -s a -l all -d 'Show all images, the intermediate ones too (unnamed images another image was built on: cc-build\'s steps)'
 complete -c cc-images -s h -l help -d 'Print help'
 complete -c cc-images -s V -l version -d 'Print version'

@@ -49,6 +49,13 @@ pub struct Options {
     pub compression: Compression,
     /// `NAME[:TAG]` for the new image.
     pub name: Option<String>,
+    /// The history entry's `created_by`; the container's command if none
+    /// (cc-build gives its instruction).
+    pub created_by: Option<String>,
+    /// Unix seconds for the image's and the history entry's time, and the
+    /// latest mtime in the layer (cc-build's reproducible `--timestamp`);
+    /// none: now, and the files' own mtimes.
+    pub timestamp: Option<i64>,
 }
 
 /// The image layers of a container, top first, as overlay lower dirs.
@@ -100,10 +107,11 @@ pub fn commit(store: &Store, c: &Container, o: &Options) -> Result<String> {
         true => Some(Frozen::new(Cgroup::open(&c.cgroup_name()))?),
         false => None,
     };
-    let layer = write_layer(store, &c.upper(), &lowers, o.compression, frozen)?;
+    let clamp = o.timestamp.map(|t| t.max(0) as u64);
+    let layer = write_layer(store, &c.upper(), &lowers, o.compression, frozen, clamp)?;
     crate::failpoint::hit("commit.packed");
 
-    let now = crate::time::now_rfc3339();
+    let now = crate::time::rfc3339_or_now(o.timestamp);
     config.created = Some(now.clone());
     if o.author.is_some() {
         config.author = o.author.clone();
@@ -111,7 +119,10 @@ pub fn commit(store: &Store, c: &Container, o: &Options) -> Result<String> {
     config.rootfs.diff_ids.push(layer.diff_id.clone());
     config.history.push(History {
         created: Some(now),
-        created_by: c.spec.process.as_ref().map(|p| p.args.join(" ")),
+        created_by: o
+            .created_by
+            .clone()
+            .or_else(|| c.spec.process.as_ref().map(|p| p.args.join(" "))),
         author: o.author.clone(),
         comment: o.message.clone(),
         empty_layer: false,
@@ -147,6 +158,7 @@ fn write_layer(
     lowers: &[PathBuf],
     comp: Compression,
     frozen: Option<Frozen>,
+    clamp: Option<u64>,
 ) -> Result<Unpacked> {
     let mut u = Unpacked::new(store)?;
     let file = File::create(&u.tmp_blob).map_err(|e| Error::io("create", &u.tmp_blob, e))?;
@@ -164,7 +176,7 @@ fn write_layer(
         apply_gone: false,
         pack,
     };
-    let walked = layer::write_upper(upper, &mut fan);
+    let walked = layer::write_upper(upper, &mut fan, clamp);
     drop(frozen);
     // Every thread is finished before the errors are looked at, so no
     // thread writes into a temporary file that is being removed.

@@ -13,6 +13,7 @@
 //! | `time`      | RFC 3339 times and docker's durations |
 //! | `filter`    | docker's `--filter KEY=VALUE` lists, label and glob matches |
 //! | `template`  | docker's `--format`: Go's text/template over JSON rows, tables |
+//! | `dockerfile` | the Dockerfile language: instructions, word expansion, .dockerignore |
 //! | `sys`       | small process and fd helpers: writes, signalfds, window sizes, wait statuses |
 //! | `tree`      | walking, measuring (docker's size) and removing folder trees of any depth |
 //! | `spec`      | the OCI runtime spec (config.json) as types |
@@ -44,13 +45,16 @@
 //! | `stats`     | cc-stats and cc-top: a container's resource use and its processes |
 //! | `registry`  | the distribution protocol: auth, pull, push |
 //! | `run`       | cc-run, cc-create and cc-start: flags to spec, record, monitor, attach |
+//! | `build`     | cc-build: a Containerfile's steps run and committed, cached |
 //! | `oci`       | cc-oci: the OCI runtime command line over the same sandbox |
 
+pub mod build;
 pub mod cgroup;
 pub mod cli;
 pub mod commit;
 pub mod container;
 pub mod copy;
+pub mod dockerfile;
 pub mod error;
 pub mod events;
 pub mod exec;

@@ -87,8 +87,7 @@ impl Filters {
                     && before.iter().all(|t| c.state.created < *t)
                     && since.iter().all(|t| c.state.created > *t)
                     && self.any("volume", |v| {
-                        user_binds(c)
-                            .any(|m| m.destination == v || m.source.as_deref() == Some(v))
+                        user_binds(c).any(|m| m.destination == v || m.source.as_deref() == Some(v))
                             || crate::volume::mounts::uses(c).iter().any(|u| u.name == v)
                     })
                     && self.any("network", |v| {

@@ -7,6 +7,18 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
 }
 
+/// Unix seconds `t` as `2026-11-29T04:00:11Z` (a reproducible build's
+/// time, whole seconds as buildkit writes it); none: now.
+pub fn rfc3339_or_now(t: Option<i64>) -> String {
+    match t {
+        Some(t) => {
+            let at = UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+            format_rfc3339(at)[..19].to_string() + "Z"
+        }
+        None => now_rfc3339(),
+    }
+}
+
 pub fn format_rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;

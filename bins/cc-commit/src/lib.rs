@@ -66,6 +66,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Compress::None => Compression::None,
         },
         name: a.name,
+        created_by: None,
+        timestamp: None,
     };
     let id = commit::commit(&store, &c, &o)?;
     let name = o.name.as_deref().unwrap_or("");

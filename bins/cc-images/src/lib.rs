@@ -36,7 +36,8 @@ pub struct Args {
     /// image). Repeated keys are alternatives; different keys must all hold
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
-    /// Show all images (cc keeps no intermediate images: the same list)
+    /// Show all images, the intermediate ones too (unnamed images another
+    /// image was built on: cc-build's steps)
     #[arg(short, long)]
     pub all: bool,
     /// Only images whose repository is NAME (or NAME:TAG)
@@ -51,6 +52,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let filters = Filters::parse(&a.filter)?;
     let mut images = filters.images(&store, image::list(&store)?)?;
+    if !a.all {
+        let hidden = image::intermediates(&images);
+        images.retain(|i| !hidden.contains(&i.id));
+    }
     // Newest first, as docker lists them.
     images.sort_by(|x, y| y.config.created.cmp(&x.config.created));
     let mut rows: Vec<Row> = Vec::new();

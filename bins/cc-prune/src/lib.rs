@@ -4,12 +4,13 @@ use std::process::ExitCode;
 use cc_lib::cli::{human_size, StoreOpts};
 use cc_lib::filter::Filters;
 use cc_lib::prune::{self, Options};
-use cc_lib::{Error, Result};
+use cc_lib::Result;
 use clap::{CommandFactory, Parser};
 
 /// Remove what nothing uses, as `docker system prune`: stopped containers,
-/// dangling images (every unused one with -a) and the network leftovers of
-/// containers that are gone. Name kinds to prune only those.
+/// dangling images (every unused one with -a), the network leftovers of
+/// containers that are gone and cc-build's cache. Name kinds to prune only
+/// those.
 #[derive(Debug, Parser)]
 #[command(name = "cc-prune", version)]
 pub struct Args {
@@ -31,7 +32,8 @@ pub struct Args {
     /// set, as docker's
     #[arg(long)]
     pub volumes: bool,
-    /// The build cache: refused, cc has no builder yet
+    /// cc-build's cache: its step keys, then its step images with the
+    /// dangling ones
     #[arg(long)]
     pub build_cache: bool,
     /// Images: every one no container uses, not only dangling ones
@@ -51,28 +53,28 @@ pub fn command() -> clap::Command {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if a.build_cache {
-        return Err(Error::Unsupported(
-            "--build-cache: cc has no build cache yet".into(),
-        ));
-    }
     let filters = Filters::parse(&a.filter, prune::KEYS)?;
     for v in filters.values("until") {
         cc_lib::time::when_arg(v, std::time::SystemTime::now())?;
     }
-    let every = !(a.containers || a.images || a.networks);
+    let every = !(a.containers || a.images || a.networks || a.build_cache);
     let o = Options {
         containers: every || a.containers,
-        images: every || a.images,
+        images: every || a.images || a.build_cache,
         all_images: a.all,
         networks: every || a.networks,
         volumes: a.volumes,
         filters,
     };
     let store = a.store.open()?;
-    if !a.force && !confirmed(&o)? {
+    let cache = every || a.build_cache;
+    if !a.force && !confirmed(&o, cache)? {
         return Ok(ExitCode::SUCCESS);
     }
+    let keys = match cache {
+        true => cc_lib::build::prune_cache(&store)?,
+        false => Vec::new(),
+    };
     let r = prune::prune(&store, &o)?;
     let mut out = std::io::stdout().lock();
     let mut section = |title: &str, lines: &[String]| {
@@ -84,12 +86,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     section("Deleted Images", &r.images);
     section("Deleted Volumes", &r.volumes);
     section("Released network leftovers", &r.networks);
+    section("Deleted build cache objects", &keys);
     let _ = writeln!(out, "Total reclaimed space: {}", human_size(r.reclaimed));
     Ok(ExitCode::SUCCESS)
 }
 
 /// docker's question: what will go.
-fn confirmed(o: &Options) -> Result<bool> {
+fn confirmed(o: &Options, cache: bool) -> Result<bool> {
     let mut what = Vec::new();
     if o.containers {
         what.push("all stopped containers");
@@ -105,6 +108,9 @@ fn confirmed(o: &Options) -> Result<bool> {
     }
     if o.volumes {
         what.push("all anonymous volumes not used by at least one container");
+    }
+    if cache {
+        what.push("all build cache");
     }
     let mut warning = "WARNING! This will remove:\n".to_string();
     for w in what {

@@ -109,33 +109,62 @@ pub fn list(store: &Store) -> Result<Vec<Image>> {
         }
     }
     let mut out = Vec::new();
-    for (digest, (mut descriptor, names)) in by_digest {
-        descriptor.annotations.clear();
-        let manifest: Manifest = read_blob_json(store, &digest)?;
-        let config: ImageConfig = read_blob_json(store, &manifest.config.digest)?;
-        let (mut digests, mut names): (Vec<String>, Vec<String>) = names
-            .into_iter()
-            .partition(|n| reference::is_digest_name(n));
-        names.sort();
-        digests.sort();
-        let size = config
-            .rootfs
-            .diff_ids
-            .iter()
-            .map(|d| layer_size(store, d))
-            .sum::<Result<u64>>()?;
-        out.push(Image {
-            id: manifest.config.digest.clone(),
-            manifest_digest: digest,
-            descriptor,
-            manifest,
-            config,
-            names,
-            digests,
-            size,
-        });
+    for (digest, (descriptor, names)) in by_digest {
+        out.push(image_of(store, digest, descriptor, names)?);
     }
     Ok(out)
+}
+
+/// The image of the index entries for manifest `digest`, if it is listed:
+/// one manifest and one config read, not the whole list (cc-build's cache).
+pub fn by_manifest(store: &Store, digest: &str) -> Result<Option<Image>> {
+    let index = read_index(store)?;
+    let entries: Vec<&Descriptor> = index
+        .manifests
+        .iter()
+        .filter(|d| d.digest == digest)
+        .collect();
+    let Some(first) = entries.first() else {
+        return Ok(None);
+    };
+    let names = entries
+        .iter()
+        .filter_map(|d| d.annotations.get(REF_NAME).cloned())
+        .collect();
+    image_of(store, digest.to_string(), (*first).clone(), names).map(Some)
+}
+
+/// An index entry's image: its manifest, config, names and size.
+fn image_of(
+    store: &Store,
+    digest: String,
+    mut descriptor: Descriptor,
+    names: Vec<String>,
+) -> Result<Image> {
+    descriptor.annotations.clear();
+    let manifest: Manifest = read_blob_json(store, &digest)?;
+    let config: ImageConfig = read_blob_json(store, &manifest.config.digest)?;
+    let (mut digests, mut names): (Vec<String>, Vec<String>) = names
+        .into_iter()
+        .partition(|n| reference::is_digest_name(n));
+    names.sort();
+    digests.sort();
+    let size = config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| layer_size(store, d))
+        .sum::<Result<u64>>()?;
+    Ok(Image {
+        id: manifest.config.digest.clone(),
+        manifest_digest: digest,
+        descriptor,
+        manifest,
+        config,
+        names,
+        digests,
+        size,
+    })
 }
 
 /// Docker's size of an unpacked layer (`tree::size`, what `docker images`
@@ -313,6 +342,36 @@ pub fn remove(
 
 fn short_id_of(image: &Image) -> String {
     store::short_id(&image.id).to_string()
+}
+
+/// The intermediate images of a list, as docker's: unnamed images another
+/// image was built on (its layers and history continue theirs; cc-build
+/// leaves one per step). cc-images shows them only with `-a`.
+pub fn intermediates(images: &[Image]) -> BTreeSet<String> {
+    let hist = |i: &Image| -> Vec<(Option<String>, Option<String>)> {
+        let h = &i.config.history;
+        h.iter()
+            .map(|e| (e.created.clone(), e.created_by.clone()))
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for x in images
+        .iter()
+        .filter(|i| i.names.is_empty() && i.digests.is_empty())
+    {
+        let (hx, dx) = (hist(x), &x.config.rootfs.diff_ids);
+        let parent_of = |y: &Image| {
+            let hy = hist(y);
+            y.id != x.id
+                && hy.len() > hx.len()
+                && hy.starts_with(&hx)
+                && y.config.rootfs.diff_ids.starts_with(dx)
+        };
+        if images.iter().any(parent_of) {
+            out.insert(x.id.clone());
+        }
+    }
+    out
 }
 
 /// Whether the image whose id (config digest) is `id` is in the index.

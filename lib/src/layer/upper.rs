@@ -306,9 +306,10 @@ fn lookup(lowers: &[(usize, BorrowedFd<'_>)], name: &OsStr) -> io::Result<Lower>
 /// (hardlinks kept, xattrs and file capabilities kept, devices and fifos,
 /// names in byte order: the same changes give the same bytes). The empty
 /// placeholders of [`MOUNT_TARGETS`] are left out.
-pub fn write_upper(upper: &Path, out: impl Write) -> Result<()> {
+/// `clamp`: no mtime later than these unix seconds.
+pub fn write_upper(upper: &Path, out: impl Write, clamp: Option<u64>) -> Result<()> {
     let top = open_dir(CWD, upper.as_os_str()).map_err(|e| Error::io("open", upper, e))?;
-    let mut w = Writer::new(out);
+    let mut w = Writer::new(out).clamp_mtime(clamp);
     let mut cur = Cursor::new(vec![top], ()).map_err(|e| Error::io("read", upper, e))?;
     walk_upper(&mut w, &mut cur, upper)?;
     w.finish()

@@ -72,6 +72,9 @@ pub struct Writer<W: Write> {
     links: HashMap<(u64, u64), Vec<u8>>,
     /// Scratch for xattr lists and values.
     buf: Vec<u8>,
+    /// No mtime later than this (`cc-build --timestamp`): the same files
+    /// give the same bytes whenever they were written.
+    clamp: Option<u64>,
 }
 
 impl<W: Write> Writer<W> {
@@ -82,7 +85,14 @@ impl<W: Write> Writer<W> {
             tar,
             links: HashMap::new(),
             buf: vec![0; node::XATTR_MAX],
+            clamp: None,
         }
+    }
+
+    /// Writes no mtime later than `t` (unix seconds).
+    pub fn clamp_mtime(mut self, t: Option<u64>) -> Writer<W> {
+        self.clamp = t;
+        self
     }
 
     /// Adds entry `file` of folder `dir` under the archive name `name`
@@ -220,6 +230,9 @@ impl<W: Write> Writer<W> {
         if !pax.is_empty() {
             self.tar
                 .append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        }
+        if let (Some(t), Ok(m)) = (self.clamp, h.mtime()) {
+            h.set_mtime(m.min(t));
         }
         h.set_cksum();
         self.tar.append(h, data)

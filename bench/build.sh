@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# cc-build against podman build (buildah's engine; buildah itself when
+# installed), same run, same Containerfile of 13 steps (two stages; a COPY
+# of a 5,000-file context, several RUNs), same busybox base:
+#
+#   uncached      every step run (--no-cache)
+#   cached        nothing changed: every step from the cache
+#   one changed   one source file changed: its COPY and the RUN after it
+#
+# Rounds interleave the tools. Prints a markdown table (medians) and
+# appends it to bench/RESULTS.md.
+#
+# usage: bench/build.sh [N]     (N rounds, default 5; or N=...)
+#        BUILD=0 reuses the release binaries; CC_BIN=DIR uses those.
+# Needs root, python3, busybox (static), podman.
+set -euo pipefail
+
+N=${1:-${N:-5}}
+name=build
+needs=podman
+. "$(dirname "$0")/preamble.sh"
+[ -x "$bin/cc-build" ] || die "no $bin/cc-build after the build"
+
+work=$(mktemp -d /tmp/cc-bench-build.XXXXXX)
+export CC_ROOT=$work/store
+podman_args=(--root "$work/podman/root" --runroot "$work/podman/runroot"
+    --tmpdir "$work/podman/tmp"
+    --storage-driver overlay --cgroup-manager cgroupfs --events-backend none)
+cleanup() {
+    podman "${podman_args[@]}" rm -af >/dev/null 2>&1 || true
+    podman "${podman_args[@]}" rmi -af >/dev/null 2>&1 || true
+    umount -R "$work/podman" 2>/dev/null || true
+    "$bin/cc-net" destroy -f >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+busybox_rootfs "$work/rootfs"
+tar -C "$work/rootfs" -cf "$work/base.tar" .
+"$bin/cc-import" "$work/base.tar" bench-base >/dev/null
+podman "${podman_args[@]}" import -q "$work/base.tar" localhost/bench-base >/dev/null
+
+ctx=$work/ctx
+python3 - "$ctx" <<'PY'
+import os, sys
+ctx = sys.argv[1]
+for d in range(50):
+    os.makedirs(f"{ctx}/src/d{d}", exist_ok=True)
+    for f in range(100):
+        with open(f"{ctx}/src/d{d}/f{f}.txt", "w") as fh:
+            fh.write(f"file {d}/{f}\n" * 20)
+with open(f"{ctx}/main.txt", "w") as fh:
+    fh.write("main 0\n")
+PY
+cat >"$ctx/Containerfile" <<'CF'
+ARG BASE
+FROM $BASE AS tools
+RUN mkdir -p /opt/tools && echo tool > /opt/tools/t
+FROM $BASE
+ENV APP=/app
+WORKDIR /app
+COPY src/ /app/src/
+RUN find /app/src -type f | wc -l > /app/count
+RUN tar -cf /app/src.tar -C /app src
+COPY --from=tools /opt/tools /opt/tools
+LABEL bench=1
+COPY main.txt /app/main.txt
+RUN cat /app/main.txt > /app/out
+CMD ["cat", "/app/out"]
+CF
+
+ms() { python3 -c 'import time; print(time.monotonic_ns() // 1000)'; }
+cc_build() { "$bin/cc-build" -q --network none --build-arg BASE=bench-base "$@" "$ctx" >/dev/null; }
+pm_build() { podman "${podman_args[@]}" build -q --network none --build-arg BASE=localhost/bench-base "$@" "$ctx" >/dev/null; }
+
+declare -A t
+round() {
+    local tool=$1 r=$2 a b
+    a=$(ms); "$tool" --no-cache; b=$(ms); t[$tool.uncached]+="$((b - a)) "
+    a=$(ms); "$tool"; b=$(ms); t[$tool.cached]+="$((b - a)) "
+    echo "main $r $tool" >"$ctx/main.txt"
+    a=$(ms); "$tool"; b=$(ms); t[$tool.changed]+="$((b - a)) "
+}
+cc_build; pm_build   # warm both caches and page cache
+for r in $(seq 1 "$N"); do
+    if [ $((r % 2)) = 1 ]; then round cc_build "$r"; round pm_build "$r"; else round pm_build "$r"; round cc_build "$r"; fi
+done
+
+median() { python3 -c 'import sys, statistics; print("%.3f" % (statistics.median(int(x) for x in sys.argv[1:]) / 1e6))' $1; }
+{
+    echo
+    echo "## cc-build vs podman build ($(date -u '+%Y-%m-%d %H:%M UTC'), N=$N, binaries: $bin)"
+    echo
+    echo "| case | cc-build | podman build | ratio | target |"
+    echo "| --- | ---: | ---: | ---: | --- |"
+    for c in uncached cached changed; do
+        a=$(median "${t[cc_build.$c]}"); b=$(median "${t[pm_build.$c]}")
+        ratio=$(python3 -c "print('%.2f' % ($a / $b))")
+        case $c in uncached) tgt="≤ 0.5× buildah";; cached) tgt="≤ 0.1× podman";; changed) tgt="≤ 0.3× podman";; esac
+        echo "| $c | ${a} s | ${b} s | ${ratio}× | $tgt |"
+    done
+} | tee -a "$results"

@@ -1,0 +1,173 @@
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use cc_lib::build::{self, context, Options, Pull};
+use cc_lib::cli::StoreOpts;
+use cc_lib::run::Net;
+use cc_lib::{Error, Result};
+use clap::{CommandFactory, Parser, ValueEnum};
+
+/// Build an image from a Containerfile (or Dockerfile) and a build
+/// context, as docker build does: each RUN runs in a container of the
+/// step before and is committed as a layer, COPY and ADD bring the
+/// context's files (less what .dockerignore leaves out), other
+/// instructions change the config. A step whose inputs did not change is
+/// taken from the cache. Prints the image id on stdout and nothing else;
+/// steps and RUN's output go to stderr. A failing RUN ends the build with
+/// its exit code, and nothing is named.
+#[derive(Debug, Parser)]
+#[command(name = "cc-build", version)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreOpts,
+    /// A name for the image, NAME[:TAG] (repeatable)
+    #[arg(short, long = "tag", value_name = "NAME")]
+    pub tags: Vec<String>,
+    /// The Containerfile (`-`: stdin); default Containerfile, else
+    /// Dockerfile, in the context
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Option<String>,
+    /// The stage to build (its name after AS); default the last
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// A value for an ARG, KEY=VALUE (KEY alone: from the environment)
+    #[arg(long = "build-arg", value_name = "KEY[=VALUE]")]
+    pub build_args: Vec<String>,
+    /// Run every step again, using no cached step
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Pull FROM images: missing (when the store lacks them, the
+    /// default), always (`--pull` alone), or never
+    #[arg(long, value_enum, value_name = "WHEN", env = "CC_PULL", default_value = "missing", num_args = 0..=1, require_equals = true, default_missing_value = "always")]
+    pub pull: PullArg,
+    /// RUN's network: bridge, none or host
+    #[arg(long, value_name = "MODE", default_value = "bridge")]
+    pub network: String,
+    /// Print only the image id: no steps, RUN's output only if it fails
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write the image id to this file
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<std::path::PathBuf>,
+    /// A label on the image, KEY=VALUE (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Remove RUN's containers, also when one fails (`--rm=false` keeps them)
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub rm: bool,
+    /// Unix seconds for every image and history time and the latest file
+    /// time in every layer: the same inputs give the same image digest
+    #[arg(long, value_name = "SECONDS", env = "SOURCE_DATE_EPOCH")]
+    pub timestamp: Option<i64>,
+    /// The platform to build for: only the host's (os/arch)
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// A secret for RUN --mount=type=secret: refused, cc-build does not
+    /// mount secrets yet
+    #[arg(long, value_name = "id=ID,src=PATH")]
+    pub secret: Vec<String>,
+    /// Squash the new layers into one: refused, cc-build does not squash
+    #[arg(long)]
+    pub squash: bool,
+    /// Keep one layer per step (`--layers=false` is refused)
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub layers: bool,
+    /// The build context: a folder, or `-` for a tar on stdin
+    pub context: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullArg {
+    Missing,
+    Always,
+    Never,
+}
+
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    refuse(&a)?;
+    let store = a.store.open()?;
+    let loaded = context::load(&store, &a.context, a.file.as_deref())?;
+    let o = Options {
+        file: loaded.text.clone(),
+        file_name: loaded.name.clone(),
+        context: loaded.context.dir.clone(),
+        ignore: loaded.ignore.clone(),
+        tags: a.tags,
+        target: a.target,
+        build_args: build_args(&a.build_args)?,
+        no_cache: a.no_cache,
+        pull: match a.pull {
+            PullArg::Missing => Pull::Missing,
+            PullArg::Always => Pull::Always,
+            PullArg::Never => Pull::Never,
+        },
+        net: a.network.parse::<Net>().map_err(Error::Usage)?,
+        quiet: a.quiet,
+        labels: labels(&a.labels)?,
+        rm: a.rm,
+        timestamp: a.timestamp,
+    };
+    let id = build::build(&store, &o)?;
+    if let Some(p) = &a.iidfile {
+        std::fs::write(p, &id).map_err(|e| Error::io("write", p, e))?;
+    }
+    println!("{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The options cc-build takes from docker build but cannot honour.
+fn refuse(a: &Args) -> Result<()> {
+    let no = |what: &str| Err(Error::Unsupported(what.into()));
+    if !a.secret.is_empty() {
+        return no("--secret: cc-build does not mount secrets yet (RUN --mount=type=secret is refused too)");
+    }
+    if a.squash {
+        return no("--squash: cc-build does not squash layers");
+    }
+    if !a.layers {
+        return no("--layers=false: cc-build keeps one layer per step");
+    }
+    if let Some(p) = &a.platform {
+        build::check_platform(p).map_err(Error::Unsupported)?;
+    }
+    if matches!(a.network.parse::<Net>(), Ok(Net::Container(_))) {
+        return no("--network container:NAME: a build step joins no other container");
+    }
+    Ok(())
+}
+
+fn build_args(list: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for a in list {
+        match a.split_once('=') {
+            Some(("", _)) => {
+                return Err(Error::Usage(format!(
+                    "invalid --build-arg '{a}': KEY=VALUE"
+                )))
+            }
+            Some((k, v)) => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            None => {
+                if let Ok(v) = std::env::var(a) {
+                    out.insert(a.clone(), v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn labels(list: &[String]) -> Result<Vec<(String, String)>> {
+    list.iter()
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            None if !l.is_empty() => Ok((l.clone(), String::new())),
+            _ => Err(Error::Usage(format!("invalid --label '{l}': KEY=VALUE"))),
+        })
+        .collect()
+}

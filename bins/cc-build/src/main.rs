@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    cc_lib::cli::main(cc_build::run)
+}

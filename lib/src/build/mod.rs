@@ -1,0 +1,505 @@
+//! cc-build: an image from a Containerfile and a build context, composed
+//! of what cc already has. The recipe:
+//!
+//! 1. parse the file (`dockerfile::parse`), cut it into stages at FROM,
+//!    and keep the stages the target needs (its FROM and `COPY --from`);
+//! 2. for each step, its cache key (`cache::key`: the parent image, the
+//!    instruction after expansion, the build args a RUN sees, the bytes
+//!    and metadata of what a COPY brings): a key seen before gives its
+//!    image again;
+//! 3. otherwise the step makes a new image of the store on its parent:
+//!    RUN runs a container as cc-run does (`run::create`, `run::start`)
+//!    and commits it as cc-commit does (`commit::commit`); COPY and ADD
+//!    write their files as a layer tar staged as cc-load stages layers
+//!    (`image::stage::stage`); other instructions change only the config
+//!    (an empty-layer history entry, as docker);
+//! 4. the last step's image gets the `-t` names.
+//!
+//! Every step's image is an unnamed image of the store (cc-images -a):
+//! the cache is those images and the keys under `build-cache/`.
+//!
+//! | file       | owns |
+//! | ---------- | ---- |
+//! | `mod.rs`   | options, stages, FROM, the end |
+//! | `context.rs` | the context folder or tar, the Containerfile, its ignore file |
+//! | `step.rs`  | each instruction: config changes, RUN |
+//! | `copy.rs`  | COPY and ADD: sources, the layer tar |
+//! | `cache.rs` | cache keys, images derived from a parent |
+//! | `mounts.rs` | `RUN --mount`: cache folders, context binds, tmpfs |
+
+mod cache;
+pub mod context;
+mod copy;
+mod mounts;
+mod step;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::dockerfile::ignore::Ignore;
+use crate::dockerfile::{self, expand, Args, Dockerfile, Instruction};
+use crate::error::{Error, Result};
+use crate::image::{self, Image};
+use crate::run::Net;
+use crate::store::Store;
+
+pub use cache::prune as prune_cache;
+
+/// What cc-build was asked for, free of argument parsing.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The Containerfile's text, and its name for messages.
+    pub file: String,
+    pub file_name: String,
+    /// The build context folder.
+    pub context: PathBuf,
+    /// `.dockerignore` of the context (or of the Containerfile).
+    pub ignore: Ignore,
+    /// `-t`: names for the result.
+    pub tags: Vec<String>,
+    pub target: Option<String>,
+    /// `--build-arg K=V` (`K` alone: from the environment, given here).
+    pub build_args: BTreeMap<String, String>,
+    pub no_cache: bool,
+    /// `--pull`: when FROM and `COPY --from` images are pulled.
+    pub pull: Pull,
+    /// `--network`: RUN's network (bridge by default, as docker).
+    pub net: Net,
+    /// `-q`: no progress, RUN's output only when it fails.
+    pub quiet: bool,
+    /// `--label K=V` on the result.
+    pub labels: Vec<(String, String)>,
+    /// `--rm` (default): RUN's containers removed, also when they fail.
+    pub rm: bool,
+    /// `--timestamp`/SOURCE_DATE_EPOCH: the time of every image and
+    /// history entry, and the latest mtime in every layer.
+    pub timestamp: Option<i64>,
+}
+
+/// When an image a build names is pulled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pull {
+    /// When the store lacks it (docker's default).
+    #[default]
+    Missing,
+    Always,
+    Never,
+}
+
+/// The predefined args docker passes to RUN without an ARG line.
+const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// One stage: FROM and the instructions up to the next FROM.
+struct StageDef<'a> {
+    from: &'a Instruction,
+    name: Option<String>,
+    steps: &'a [Instruction],
+}
+
+/// A stage being built.
+pub(crate) struct Stage<'o> {
+    pub o: &'o Options,
+    pub escape: char,
+    /// The image the steps so far made; `None`: FROM scratch, nothing yet.
+    pub image: Option<Image>,
+    /// ARGs declared in this stage, with their values.
+    pub args: BTreeMap<String, String>,
+    /// The ARGs before the first FROM (an ARG without a default in the
+    /// stage takes its value from these).
+    pub globals: BTreeMap<String, String>,
+    /// SHELL (`/bin/sh -c` by default).
+    pub shell: Vec<String>,
+    /// CMD was set in this stage (an ENTRYPOINT then keeps it).
+    pub cmd_set: bool,
+    /// ONBUILD lines of this stage (the base image's are not inherited).
+    pub onbuild: Vec<String>,
+    /// The images of the stages built before, by index and name.
+    pub stages: &'o [(Option<String>, String)],
+    /// Build args a step used (for the warning about unused ones).
+    pub used: &'o std::cell::RefCell<Vec<String>>,
+    /// Under `-q`, the real stderr: where a failed RUN's log is replayed.
+    pub replay_to: Option<i32>,
+}
+
+impl Stage<'_> {
+    /// The value of `$name` in this stage: ENV of the image, then ARGs.
+    pub fn var(&self, name: &str) -> Option<String> {
+        let env = self
+            .image
+            .as_ref()
+            .and_then(|i| i.config.config.env.as_ref());
+        let from_env = env.and_then(|env| {
+            env.iter()
+                .rev()
+                .find_map(|e| e.strip_prefix(name)?.strip_prefix('=').map(String::from))
+        });
+        from_env.or_else(|| self.args.get(name).cloned())
+    }
+
+    /// One word of `text`, variables expanded.
+    pub fn word(&self, text: &str, ins: &Instruction) -> Result<String> {
+        let look = |n: &str| self.var(n);
+        expand::word(text, &look, self.escape).map_err(|e| self.error(ins, &e))
+    }
+
+    /// A step's error: `FILE:LINE: KEYWORD: what`.
+    pub fn error(&self, ins: &Instruction, what: &str) -> Error {
+        dockerfile::error(&self.o.file_name, ins.line, &ins.keyword, what)
+    }
+
+    pub fn progress(&self, msg: &str) {
+        if !self.o.quiet {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+/// Builds the image; returns its id.
+pub fn build(store: &Store, o: &Options) -> Result<String> {
+    let df = dockerfile::parse(&o.file, &o.file_name)?;
+    let (globals, defs) = stages(&df, o)?;
+    let target = match &o.target {
+        None => defs.len() - 1,
+        Some(t) => defs
+            .iter()
+            .position(|d| d.name.as_deref() == Some(t.as_str()))
+            .ok_or_else(|| Error::not_found("target stage", t.as_str()))?,
+    };
+    let needed = needed(&defs, target, &globals, df.escape);
+    let used = std::cell::RefCell::new(Vec::new());
+    let mut built: Vec<(Option<String>, String)> = Vec::new();
+    let out = OutputToStderr::new(o.quiet);
+    let replay_to = o.quiet.then(|| out.stderr());
+    let total: usize = needed.iter().map(|&i| defs[i].steps.len() + 1).sum();
+    let mut n = 0;
+    for (i, d) in defs.iter().enumerate() {
+        if !needed.contains(&i) {
+            built.push((d.name.clone(), String::new()));
+            continue;
+        }
+        let mut st = from(
+            store, o, d, &globals, df.escape, &built, &used, &mut n, total,
+        )?;
+        st.replay_to = replay_to;
+        for ins in d.steps {
+            n += 1;
+            st.progress(&format!("STEP {n}/{total}: {}", ins.show()));
+            step::run(store, &mut st, ins)?;
+        }
+        let id = match &st.image {
+            Some(img) => img.id.clone(),
+            None => cache::derive(store, &st, None, "", &|_| Ok(()))?.id,
+        };
+        built.push((d.name.clone(), id));
+    }
+    drop(out);
+    for k in o.build_args.keys() {
+        if !used.borrow().contains(k) && !PROXY_ARGS.contains(&k.as_str()) {
+            eprintln!("cc-build: warning: build argument '{k}' was not consumed");
+        }
+    }
+    finish(store, o, &built[target].1)
+}
+
+/// The global ARGs (before the first FROM) and the stages.
+fn stages<'a>(
+    df: &'a Dockerfile,
+    o: &Options,
+) -> Result<(BTreeMap<String, String>, Vec<StageDef<'a>>)> {
+    let ins = &df.instructions;
+    let first = ins.iter().position(|i| i.keyword == "FROM");
+    if let Some(a) = ins[..first.unwrap_or(ins.len())]
+        .iter()
+        .find(|a| a.keyword != "ARG")
+    {
+        return Err(dockerfile::error(
+            &o.file_name,
+            a.line,
+            &a.keyword,
+            "only ARG may come before the first FROM",
+        ));
+    }
+    let Some(first) = first else {
+        return Err(dockerfile::error(
+            &o.file_name,
+            1,
+            "",
+            "no FROM instruction",
+        ));
+    };
+    let mut globals = BTreeMap::new();
+    for a in &ins[..first] {
+        let look = |n: &str| globals.get(n).cloned();
+        let pairs = expand::pairs(&a.args.text(), &look, df.escape, false)
+            .map_err(|e| dockerfile::error(&o.file_name, a.line, "ARG", &e))?;
+        for (k, v) in pairs {
+            let v = o.build_args.get(&k).cloned().or(v).unwrap_or_default();
+            globals.insert(k, v);
+        }
+    }
+    let starts: Vec<usize> = (first..ins.len())
+        .filter(|&i| ins[i].keyword == "FROM")
+        .collect();
+    let mut defs = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(ins.len());
+        let words = expand::raw_words(&ins[s].args.text(), df.escape);
+        let name = match words.as_slice() {
+            [_] => None,
+            [_, a, n] if a.eq_ignore_ascii_case("as") => Some(n.to_ascii_lowercase()),
+            _ => {
+                return Err(dockerfile::error(
+                    &o.file_name,
+                    ins[s].line,
+                    "FROM",
+                    "expected FROM [--platform=P] IMAGE [AS NAME]",
+                ))
+            }
+        };
+        defs.push(StageDef {
+            from: &ins[s],
+            name,
+            steps: &ins[s + 1..end],
+        });
+    }
+    Ok((globals, defs))
+}
+
+/// The stages `target` needs: itself, the stages its FROM and `COPY
+/// --from` name, and theirs.
+fn needed(
+    defs: &[StageDef],
+    target: usize,
+    globals: &BTreeMap<String, String>,
+    escape: char,
+) -> Vec<usize> {
+    let look = |n: &str| globals.get(n).cloned();
+    let find = |r: &str| {
+        defs.iter()
+            .position(|d| d.name.as_deref() == Some(&r.to_ascii_lowercase()))
+            .or_else(|| r.parse::<usize>().ok().filter(|&i| i < defs.len()))
+    };
+    let mut out = vec![target];
+    let mut todo = vec![target];
+    while let Some(i) = todo.pop() {
+        let base = expand::raw_words(&defs[i].from.args.text(), escape);
+        let base = expand::word(&base[0], &look, escape).unwrap_or_default();
+        let mut refs: Vec<usize> = defs[..i]
+            .iter()
+            .position(|d| d.name.as_deref() == Some(&base.to_ascii_lowercase()))
+            .into_iter()
+            .collect();
+        for s in defs[i].steps {
+            if let Some(f) = s.flag("from") {
+                refs.extend(find(f).filter(|&j| j < i));
+            }
+        }
+        for j in refs {
+            if !out.contains(&j) {
+                out.push(j);
+                todo.push(j);
+            }
+        }
+    }
+    out
+}
+
+/// FROM: the base image (a stage built before, `scratch`, or an image of
+/// the store, pulled when missing or with `--pull`) and its ONBUILD
+/// triggers.
+#[allow(clippy::too_many_arguments)]
+fn from<'o>(
+    store: &Store,
+    o: &'o Options,
+    d: &StageDef,
+    globals: &BTreeMap<String, String>,
+    escape: char,
+    built: &'o [(Option<String>, String)],
+    used: &'o std::cell::RefCell<Vec<String>>,
+    n: &mut usize,
+    total: usize,
+) -> Result<Stage<'o>> {
+    let ins = d.from;
+    *n += 1;
+    let mut st = Stage {
+        o,
+        escape,
+        image: None,
+        args: BTreeMap::new(),
+        globals: globals.clone(),
+        shell: vec!["/bin/sh".into(), "-c".into()],
+        cmd_set: false,
+        onbuild: Vec::new(),
+        stages: built,
+        used,
+        replay_to: None,
+    };
+    st.progress(&format!("STEP {n}/{total}: {}", ins.show()));
+    for (f, v) in &ins.flags {
+        match f.as_str() {
+            "platform" => check_platform(v).map_err(|e| st.error(ins, &e))?,
+            _ => return Err(st.error(ins, &format!("unknown flag: --{f}"))),
+        }
+    }
+    let raw = expand::raw_words(&ins.args.text(), escape);
+    let look = |k: &str| globals.get(k).cloned();
+    let base = expand::word(&raw[0], &look, escape).map_err(|e| st.error(ins, &e))?;
+    for k in globals.keys() {
+        if ins.args.text().contains(k.as_str()) {
+            used.borrow_mut().push(k.clone());
+        }
+    }
+    if base.is_empty() {
+        return Err(st.error(ins, "base name should not be blank"));
+    }
+    if let Some((_, id)) = built
+        .iter()
+        .find(|(nm, _)| nm.as_deref() == Some(&base.to_ascii_lowercase()))
+    {
+        st.image = Some(image::resolve(store, id)?);
+    } else if base != "scratch" {
+        st.image = Some(base_image(store, &base, o.pull)?);
+    }
+    let triggers = onbuild_of(st.image.as_ref());
+    if !triggers.is_empty() {
+        // The child's config does not inherit the triggers it runs.
+        let img = cache::derive(store, &st, None, "", &|_| Ok(()))?;
+        st.image = Some(img);
+        let text = triggers.join("\n");
+        let name = format!("ONBUILD of {base}");
+        let df = dockerfile::parse(&text, &name)?;
+        for t in &df.instructions {
+            st.progress(&format!("ONBUILD {}", t.show()));
+            step::run(store, &mut st, t)?;
+        }
+    }
+    Ok(st)
+}
+
+/// `--platform` of FROM: the host's own only.
+pub fn check_platform(v: &str) -> std::result::Result<(), String> {
+    let host = image::format::host_platform();
+    let want = format!("{}/{}", host.os, host.architecture);
+    match v == want || v.strip_prefix(&want).is_some_and(|r| r.starts_with('/')) {
+        true => Ok(()),
+        false => Err(format!(
+            "platform '{v}' is not the host's ({want}): cc builds for the host only"
+        )),
+    }
+}
+
+/// An image of the store by name, pulled first when missing or `pull`.
+pub(crate) fn base_image(store: &Store, name: &str, pull: Pull) -> Result<Image> {
+    let found = image::resolve(store, name);
+    match (found, pull) {
+        (Ok(img), Pull::Missing | Pull::Never) => Ok(img),
+        (Err(e), Pull::Never) => Err(e),
+        (Err(e), _) if !matches!(e, Error::NotFound { .. }) => Err(e),
+        _ => {
+            let opts = crate::registry::Options::default();
+            crate::registry::pull::pull(store, name, &opts)?;
+            image::resolve(store, name)
+        }
+    }
+}
+
+/// The ONBUILD triggers an image's config holds.
+fn onbuild_of(img: Option<&Image>) -> Vec<String> {
+    img.and_then(|i| i.config.config.extra.get("OnBuild"))
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// `--label`s on the result, then its names.
+fn finish(store: &Store, o: &Options, id: &str) -> Result<String> {
+    let mut img = image::resolve(store, id)?;
+    if !o.labels.is_empty() {
+        let mut cfg = img.config.clone();
+        let labels = cfg.config.labels.get_or_insert_with(BTreeMap::new);
+        for (k, v) in &o.labels {
+            labels.insert(k.clone(), v.clone());
+        }
+        img = cache::store_config(store, Some(&img), cfg, None)?;
+    }
+    for t in &o.tags {
+        image::add(store, &img.descriptor, Some(t))?;
+    }
+    Ok(img.id)
+}
+
+/// While the build runs, what RUN's commands write to stdout goes to
+/// stderr (stdout carries only the image id); with `-q` both go nowhere
+/// (RUN replays a failed command's log).
+struct OutputToStderr {
+    saved: [i32; 2],
+}
+
+impl OutputToStderr {
+    fn new(quiet: bool) -> OutputToStderr {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup of the process's own stdout and stderr, which stay
+        // open; the copies are closed in Drop.
+        let saved = unsafe { [libc::dup(1), libc::dup(2)] };
+        let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
+        match (quiet, null) {
+            (true, Ok(null)) => {
+                // SAFETY: dup2 onto fds 1 and 2, which this process owns.
+                unsafe {
+                    libc::dup2(null.as_raw_fd(), 1);
+                    libc::dup2(null.as_raw_fd(), 2);
+                }
+            }
+            _ => {
+                // SAFETY: as above.
+                unsafe {
+                    libc::dup2(2, 1);
+                }
+            }
+        }
+        OutputToStderr { saved }
+    }
+
+    /// The real stderr, for a failed command's log under `-q`.
+    fn stderr(&self) -> i32 {
+        self.saved[1]
+    }
+}
+
+impl Drop for OutputToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        for (fd, saved) in [1, 2].into_iter().zip(self.saved) {
+            if saved >= 0 {
+                // SAFETY: restores the fds saved in new, then closes the copy.
+                unsafe {
+                    libc::dup2(saved, fd);
+                    libc::close(saved);
+                }
+            }
+        }
+    }
+}
+
+/// A command's argv: the JSON form as is, the shell form under SHELL.
+pub(crate) fn argv(shell: &[String], args: &Args) -> Vec<String> {
+    match args {
+        Args::Json(v) => v.clone(),
+        Args::Shell(s) => {
+            let mut v = shell.to_vec();
+            v.push(s.clone());
+            v
+        }
+    }
+}
