@@ -56,10 +56,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     loop {
         let list = select(&store, &a)?;
         let mut now = HashMap::new();
+        let cs: Vec<(&Container, bool)> = list.iter().map(|(_, c, run)| (c, *run)).collect();
         let rows: Vec<(String, &Container, Stats)> = list
             .iter()
-            .map(|(q, c)| {
-                let s = stats::sample(c);
+            .zip(stats::sample_all(&cs))
+            .map(|((q, c, _), s)| {
                 let st = match before.get(&c.id) {
                     Some(b) => Stats::between(b, &s),
                     None => Stats::between(&stats::at_start(c), &s),
@@ -80,18 +81,25 @@ pub fn run(a: Args) -> Result<ExitCode> {
 /// The containers to sample, each with what names it in the JSON's
 /// `Container`: the argument given, else the short id. Stopped ones are
 /// left out unless named or -a.
-fn select(store: &Store, a: &Args) -> Result<Vec<(String, Container)>> {
+/// Whether each runs is found out once, here.
+fn select(store: &Store, a: &Args) -> Result<Vec<(String, Container, bool)>> {
+    let running = |c: &Container| c.status() == Status::Running;
     if !a.containers.is_empty() {
         return a
             .containers
             .iter()
-            .map(|q| Ok((q.clone(), container::resolve(store, q)?)))
+            .map(|q| {
+                let c = container::resolve(store, q)?;
+                Ok((q.clone(), running(&c), c))
+            })
+            .map(|r| r.map(|(q, run, c)| (q, c, run)))
             .collect();
     }
     Ok(container::list(store)?
         .into_iter()
-        .filter(|c| a.all || c.status() == Status::Running)
-        .map(|c| (short_id(&c.id).to_string(), c))
+        .map(|c| (running(&c), c))
+        .filter(|(run, _)| a.all || *run)
+        .map(|(run, c)| (short_id(&c.id).to_string(), c, run))
         .collect())
 }
 

@@ -430,7 +430,7 @@ pub fn list(store: &Store) -> Result<Vec<Container>> {
 /// single-threaded again.
 fn load_all(store: &Store, ids: &[String]) -> Vec<Result<Container>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || ids.len() < 64 {
+    if threads < 2 || ids.len() < 16 {
         return ids.iter().map(|id| load(store, id)).collect();
     }
     std::thread::scope(|s| {
