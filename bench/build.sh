@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# cc-build against podman build (buildah's engine; buildah itself when
-# installed), same run, same Containerfile of 13 steps (two stages; a COPY
-# of a 5,000-file context, several RUNs), same busybox base:
+# cc-build against `buildah bud --layers` and `podman build` (each in a
+# store of its own), same run, same Containerfile of 13 steps (two stages;
+# a COPY of a 5,000-file context, several RUNs), same busybox base:
 #
 #   uncached      every step run (--no-cache)
 #   cached        nothing changed: every step from the cache
@@ -12,12 +12,13 @@
 #
 # usage: bench/build.sh [N]     (N rounds, default 5; or N=...)
 #        BUILD=0 reuses the release binaries; CC_BIN=DIR uses those.
-# Needs root, python3, busybox (static), podman.
+# Needs root, python3, busybox (static), podman, buildah.
 set -euo pipefail
 
 N=${1:-${N:-5}}
 name=build
 needs=podman
+command -v buildah >/dev/null || { echo "build: needs buildah (apt-get install buildah)" >&2; exit 1; }
 . "$(dirname "$0")/preamble.sh"
 [ -x "$bin/cc-build" ] || die "no $bin/cc-build after the build"
 
@@ -26,7 +27,11 @@ export CC_ROOT=$work/store
 podman_args=(--root "$work/podman/root" --runroot "$work/podman/runroot"
     --tmpdir "$work/podman/tmp"
     --storage-driver overlay --cgroup-manager cgroupfs --events-backend none)
+buildah_args=(--root "$work/buildah/root" --runroot "$work/buildah/runroot"
+    --storage-driver overlay)
 cleanup() {
+    buildah "${buildah_args[@]}" rm -a >/dev/null 2>&1 || true
+    buildah "${buildah_args[@]}" rmi -af >/dev/null 2>&1 || true
     podman "${podman_args[@]}" rm -af >/dev/null 2>&1 || true
     podman "${podman_args[@]}" rmi -af >/dev/null 2>&1 || true
     umount -R "$work/podman" 2>/dev/null || true
@@ -39,6 +44,9 @@ busybox_rootfs "$work/rootfs"
 tar -C "$work/rootfs" -cf "$work/base.tar" .
 "$bin/cc-import" "$work/base.tar" bench-base >/dev/null
 podman "${podman_args[@]}" import -q "$work/base.tar" localhost/bench-base >/dev/null
+podman --root "$work/buildah/root" --runroot "$work/buildah/runroot" --storage-driver overlay \
+    --cgroup-manager cgroupfs --events-backend none \
+    import -q "$work/base.tar" localhost/bench-base >/dev/null
 
 ctx=$work/ctx
 python3 - "$ctx" <<'PY'
@@ -71,6 +79,7 @@ CF
 
 ms() { python3 -c 'import time; print(time.monotonic_ns() // 1000)'; }
 cc_build() { "$bin/cc-build" -q --network none --build-arg BASE=bench-base "$@" "$ctx" >/dev/null; }
+bh_build() { buildah "${buildah_args[@]}" bud -q --layers --network none --build-arg BASE=localhost/bench-base "$@" "$ctx" >/dev/null; }
 pm_build() { podman "${podman_args[@]}" build -q --network none --build-arg BASE=localhost/bench-base "$@" "$ctx" >/dev/null; }
 
 declare -A t
@@ -81,9 +90,13 @@ round() {
     echo "main $r $tool" >"$ctx/main.txt"
     a=$(ms); "$tool"; b=$(ms); t[$tool.changed]+="$((b - a)) "
 }
-cc_build; pm_build   # warm both caches and page cache
+cc_build; bh_build; pm_build   # warm the caches and the page cache
 for r in $(seq 1 "$N"); do
-    if [ $((r % 2)) = 1 ]; then round cc_build "$r"; round pm_build "$r"; else round pm_build "$r"; round cc_build "$r"; fi
+    case $((r % 3)) in
+    1) round cc_build "$r"; round bh_build "$r"; round pm_build "$r" ;;
+    2) round bh_build "$r"; round pm_build "$r"; round cc_build "$r" ;;
+    0) round pm_build "$r"; round cc_build "$r"; round bh_build "$r" ;;
+    esac
 done
 
 median() { python3 -c 'import sys, statistics; print("%.3f" % (statistics.median(int(x) for x in sys.argv[1:]) / 1e6))' $1; }
@@ -91,12 +104,14 @@ median() { python3 -c 'import sys, statistics; print("%.3f" % (statistics.median
     echo
     echo "## cc-build vs podman build ($(date -u '+%Y-%m-%d %H:%M UTC'), N=$N, binaries: $bin)"
     echo
-    echo "| case | cc-build | podman build | ratio | target |"
-    echo "| --- | ---: | ---: | ---: | --- |"
+    echo "- load average $(cut -d' ' -f1-3 /proc/loadavg); buildah $(buildah --version | awk '{print $3}'), podman $(podman --version | awk '{print $3}')"
+    echo
+    echo "| case | cc-build | buildah bud | podman build | cc / buildah | cc / podman | target |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
     for c in uncached cached changed; do
-        a=$(median "${t[cc_build.$c]}"); b=$(median "${t[pm_build.$c]}")
-        ratio=$(python3 -c "print('%.2f' % ($a / $b))")
+        a=$(median "${t[cc_build.$c]}"); h=$(median "${t[bh_build.$c]}"); b=$(median "${t[pm_build.$c]}")
+        rh=$(python3 -c "print('%.2f' % ($a / $h))"); rb=$(python3 -c "print('%.2f' % ($a / $b))")
         case $c in uncached) tgt="≤ 0.5× buildah";; cached) tgt="≤ 0.1× podman";; changed) tgt="≤ 0.3× podman";; esac
-        echo "| $c | ${a} s | ${b} s | ${ratio}× | $tgt |"
+        echo "| $c | ${a} s | ${h} s | ${b} s | ${rh}× | ${rb}× | $tgt |"
     done
 } | tee -a "$results"
