@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::{
-    assert_code, assert_no_leaks, assert_one_line_error, env_with_img, root_or_skip, stderr,
-    stdout, Env,
+    assert_code, assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, root_or_skip,
+    stderr, stdout, Env,
 };
 
 /// A failed build's error: its last line, `cc-build: …` (the steps before
@@ -470,7 +470,7 @@ fn parse_errors_and_bad_input() {
         ("FROM img\nFROBNICATE x\n", 1, "cc-build: Containerfile:2: unknown instruction: FROBNICATE"),
         ("FROM img\nRUN <<EOF\necho\n", 1, "cc-build: Containerfile:2: RUN: here-document 'EOF' has no end"),
         ("RUN echo\n", 1, "cc-build: Containerfile:1: RUN: only ARG may come before the first FROM"),
-        ("FROM img\nRUN --mount=type=secret,id=a true\n", 1, "cc-build: Containerfile:2: RUN: --mount=type=secret is not supported by cc-build yet"),
+        ("FROM img\nRUN --mount=type=ssh true\n", 1, "cc-build: Containerfile:2: RUN: --mount=type=ssh is not supported by cc-build yet"),
         ("FROM img\nCOPY missing /m\n", 3, "cc-build: source file of the build context (or left out by .dockerignore) 'missing' not found"),
         ("FROM nosuch:image\n", 3, "cc-build: "),
     ] {
@@ -483,7 +483,8 @@ fn parse_errors_and_bad_input() {
     }
     let dir = context(&env, "ok", &[("Containerfile", "FROM img\n")]);
     for (args, code) in [
-        (vec!["--secret", "id=a,src=/x"], 1),
+        (vec!["--secret", "id=a,src=/x"], 3),
+        (vec!["--secret", "src=/x,colour=red"], 2),
         (vec!["--squash"], 1),
         (vec!["--platform", "linux/s390x-nope"], 1),
         (vec!["--network", "nosuch"], 2),
@@ -581,4 +582,72 @@ fn run_mounts_cache_bind_and_tmpfs() {
     env.ok("cc-prune", ["-f", "--build-cache"]);
     assert!(!env.base().join("root/build-mounts").exists());
     assert_no_leaks(&env);
+}
+
+/// `--secret` and `RUN --mount=type=secret`: the bytes are readable in the
+/// RUNs that ask, with docker's mode and owner or the mount's, and never
+/// in the image; a missing secret is skipped unless required.
+#[test]
+fn run_mounts_secrets_and_keeps_them_out_of_the_image() {
+    root_or_skip!();
+    let env = env_with_img();
+    let dir = context(
+        &env,
+        "ctx",
+        &[(
+            "Containerfile",
+            "FROM img\n\
+             RUN --mount=type=secret,id=tok test \"$(cat /run/secrets/tok)\" = s3cret && stat -c '%a %u' /run/secrets/tok > /mode\n\
+             RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0440,uid=7 stat -c '%a %u' /etc/tok > /mode2\n\
+             RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent\n",
+        )],
+    );
+    let file = env.base().join("tok.txt");
+    std::fs::write(&file, "s3cret").unwrap();
+    let src = format!("id=tok,src={}", file.display());
+    built(&env, &dir, &["--secret", &src, "-t", "s:1"]);
+    assert_eq!(in_image(&env, "s:1", "cat /mode /mode2"), "400 0\n440 7\n");
+    // Only empty mount points are left where the secrets were.
+    assert_eq!(
+        in_image(&env, "s:1", "cat /run/secrets/tok /etc/tok | wc -c"),
+        "0\n"
+    );
+    // From the environment too.
+    let out = env
+        .cmd("cc-build")
+        .args(["-q", "--secret", "id=tok,env=CC_TEST_TOK", "--no-cache"])
+        .arg(&dir)
+        .env("CC_TEST_TOK", "s3cret")
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc-build --secret id=tok,env=…");
+    // A required secret that was not given, a secret file that is not there.
+    let req = context(
+        &env,
+        "req",
+        &[(
+            "Containerfile",
+            "FROM img\nRUN --mount=type=secret,id=nope,required=true true\n",
+        )],
+    );
+    let out = build(&env, &req, &["-q"]);
+    assert_code(&out, 3, "a required secret not given");
+    assert_one_line_error(&out, "cc-build");
+    let out = build(
+        &env,
+        &dir,
+        &["-q", "--secret", "id=tok,src=/no/such/secret"],
+    );
+    assert_code(&out, 3, "a secret file that is not there");
+    assert_no_leaks(&env);
+    let tmp = env.base().join("root/tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.to_string_lossy().starts_with("secret-")),
+        "{left:?}"
+    );
 }

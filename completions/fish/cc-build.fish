@@ -13,7 +13,7 @@ complete -c cc-build -l rm -d 'Remove RUN\'s containers, also when one fails (`-
 false\t''"
 complete -c cc-build -l timestamp -d 'Unix seconds for every image and history time and the latest file time in every layer: the same inputs give the same image digest' -r
 complete -c cc-build -l platform -d 'The platform to build for: only the host\'s (os/arch)' -r
-complete -c cc-build -l secret -d 'A secret for RUN --mount=type=secret: refused, cc-build does not mount secrets yet' -r
+complete -c cc-build -l secret -d 'A secret for `RUN --mount=type=secret,id=ID`: the bytes of a file (`src=`, also `source=`) or of an environment variable (`env=`), mounted read-only for the RUNs that ask, never in the image' -r
 complete -c cc-build -l layers -d 'Keep one layer per step (`--layers=false` is refused)' -r -f -a "true\t''
 false\t''"
 complete -c cc-build -l no-cache -d 'Run every step again, using no cached step'

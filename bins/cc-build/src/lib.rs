@@ -62,9 +62,10 @@ pub struct Args {
     /// The platform to build for: only the host's (os/arch)
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<String>,
-    /// A secret for RUN --mount=type=secret: refused, cc-build does not
-    /// mount secrets yet
-    #[arg(long, value_name = "id=ID,src=PATH")]
+    /// A secret for `RUN --mount=type=secret,id=ID`: the bytes of a file
+    /// (`src=`, also `source=`) or of an environment variable (`env=`),
+    /// mounted read-only for the RUNs that ask, never in the image
+    #[arg(long, value_name = "id=ID,src=PATH|env=VAR")]
     pub secret: Vec<String>,
     /// Squash the new layers into one: refused, cc-build does not squash
     #[arg(long)]
@@ -110,6 +111,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         labels: labels(&a.labels)?,
         rm: a.rm,
         timestamp: a.timestamp,
+        secrets: secrets(&a.secret)?,
     };
     let id = build::build(&store, &o)?;
     if let Some(p) = &a.iidfile {
@@ -119,12 +121,48 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--secret id=ID,src=PATH` / `id=ID,env=VAR` (docker's forms; `type=`
+/// file or env as given, else by which key is there), read now.
+fn secrets(given: &[String]) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for s in given {
+        let bad = |why: &str| Error::Usage(format!("--secret '{s}': {why}"));
+        let (mut id, mut src, mut env) = (None, None, None);
+        for field in s.split(',') {
+            match field.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src" | "source", v)) => src = Some(v.to_string()),
+                Some(("env", v)) => env = Some(v.to_string()),
+                Some(("type", "file" | "env")) => {}
+                _ => return Err(bad(&format!("unknown field '{field}'"))),
+            }
+        }
+        let id = id.or_else(|| src.clone()).or_else(|| env.clone());
+        let Some(id) = id.filter(|i| !i.is_empty()) else {
+            return Err(bad("an id is needed"));
+        };
+        let bytes = match (src, env) {
+            (Some(p), None) => std::fs::read(&p).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::not_found("secret file", &p),
+                _ => Error::io("read", &p, e),
+            })?,
+            (None, Some(v)) => std::env::var_os(&v)
+                .ok_or_else(|| Error::not_found("secret's environment variable", &v))?
+                .into_encoded_bytes(),
+            (None, None) => match std::env::var_os(&id) {
+                Some(v) => v.into_encoded_bytes(),
+                None => return Err(bad("give src=PATH or env=VAR")),
+            },
+            (Some(_), Some(_)) => return Err(bad("src and env are two sources")),
+        };
+        out.insert(id, bytes);
+    }
+    Ok(out)
+}
+
 /// The options cc-build takes from docker build but cannot honour.
 fn refuse(a: &Args) -> Result<()> {
     let no = |what: &str| Err(Error::Unsupported(what.into()));
-    if !a.secret.is_empty() {
-        return no("--secret: cc-build does not mount secrets yet (RUN --mount=type=secret is refused too)");
-    }
     if a.squash {
         return no("--squash: cc-build does not squash layers");
     }

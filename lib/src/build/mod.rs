@@ -74,6 +74,9 @@ pub struct Options {
     /// `--timestamp`/SOURCE_DATE_EPOCH: the time of every image and
     /// history entry, and the latest mtime in every layer.
     pub timestamp: Option<i64>,
+    /// `--secret id=ID,src=PATH|env=VAR`: each secret's bytes by id, for
+    /// `RUN --mount=type=secret`; never in a layer or a cache key.
+    pub secrets: BTreeMap<String, Vec<u8>>,
 }
 
 /// When an image a build names is pulled.

@@ -319,7 +319,7 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             net: Some(net),
             ..Default::default()
         };
-        super::mounts::apply(store, st, ins, &mounts, &mut o)?;
+        let _secrets = super::mounts::apply(store, st, ins, &mounts, &mut o)?;
         let c = run::create(store, &o).map_err(failure)?;
         let ran = run::start(store, &c, &o).map_err(failure);
         let made = match ran.map(|out| out.code) {
