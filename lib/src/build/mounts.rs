@@ -6,7 +6,8 @@
 //! the mount's mode and owner, gone after the RUN). `type=ssh`, binds
 //! `from=` another stage and `rw` binds are refused.
 
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use super::Stage;
 use crate::dockerfile::ignore::clean;
@@ -36,6 +37,13 @@ struct SecretFile {
     gid: Option<u32>,
 }
 
+/// What a RUN's mounts leave to do: the secrets' files to remove when it
+/// ends (on drop), the targets whose mount points go before the commit.
+pub struct Applied {
+    _scratch: Vec<Scratch>,
+    targets: Vec<String>,
+}
+
 /// Adds the mounts of `specs` to the run's options; what it returns must
 /// live until the RUN ends.
 pub fn apply(
@@ -44,8 +52,9 @@ pub fn apply(
     ins: &Instruction,
     specs: &[&str],
     o: &mut RunOptions,
-) -> Result<Vec<Scratch>> {
+) -> Result<Applied> {
     let mut scratch = Vec::new();
+    let mut targets = Vec::new();
     for spec in specs {
         let mut kind = "bind";
         let (mut target, mut source, mut id, mut rw) = (None, None, None, false);
@@ -99,6 +108,7 @@ pub fn apply(
             let file = secret_file(store, bytes, &secret)?;
             o.volumes.push(format!("{}:{target}:ro", file.0.display()));
             scratch.push(file);
+            targets.push(target);
             continue;
         }
         if !matches!(kind, "cache" | "bind" | "tmpfs") {
@@ -111,6 +121,7 @@ pub fn apply(
             return Err(st.error(ins, &format!("--mount '{spec}': a target is needed")));
         };
         let target = format!("/{}", clean(&target).join("/"));
+        targets.push(target.clone());
         match kind {
             "cache" => {
                 let key = id.unwrap_or_else(|| target.clone());
@@ -148,7 +159,72 @@ pub fn apply(
             _ => o.tmpfs.push(target),
         }
     }
-    Ok(scratch)
+    Ok(Applied {
+        _scratch: scratch,
+        targets,
+    })
+}
+
+impl Applied {
+    /// Removes from the finished RUN's `upper` the mount points made for
+    /// its mounts, as BuildKit does, so the layer holds none of them: an
+    /// entry at a mount target in the upper can only be one (the RUN saw
+    /// the mount there, not the folder under it), and each empty parent
+    /// folder after it that is as cc-run makes one (0755, root's, not
+    /// opaque) — made for the mount, or copied up by it and equal below.
+    /// Nothing is followed: a link on the way (the RUN may leave one)
+    /// ends the walk.
+    pub fn drop_mount_points(&self, upper: &Path) {
+        for target in &self.targets {
+            let parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty()).collect();
+            // The deepest first; a walk ends at the first that stays.
+            for depth in (1..=parts.len()).rev() {
+                let Some(path) = plain_path(upper, &parts[..depth]) else {
+                    break;
+                };
+                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                let gone = match meta.file_type() {
+                    t if t.is_file() && depth == parts.len() => {
+                        meta.len() == 0 && std::fs::remove_file(&path).is_ok()
+                    }
+                    t if t.is_dir() => {
+                        (depth == parts.len()
+                            || (meta.mode() & 0o7777 == 0o755
+                                && meta.uid() == 0
+                                && meta.gid() == 0))
+                            && !opaque(&path)
+                            && std::fs::remove_dir(&path).is_ok()
+                    }
+                    _ => false,
+                };
+                if !gone {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// `upper/a/b/…` when no part of it is a symbolic link.
+fn plain_path(upper: &Path, parts: &[&str]) -> Option<PathBuf> {
+    let mut p = upper.to_path_buf();
+    for part in parts {
+        p.push(part);
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return None;
+        }
+    }
+    Some(p)
+}
+
+/// Whether overlayfs marked the folder opaque (it replaced the one below).
+fn opaque(path: &Path) -> bool {
+    let mut buf = [0u8; 8];
+    [&b"trusted.overlay.opaque"[..], b"user.overlay.opaque"]
+        .iter()
+        .any(|k| rustix::fs::lgetxattr(path, *k, &mut buf[..]).is_ok())
 }
 
 /// The secret's bytes in a new file of the store's tmp/ (0700, root's),

@@ -319,11 +319,14 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             net: Some(net),
             ..Default::default()
         };
-        let _secrets = super::mounts::apply(store, st, ins, &mounts, &mut o)?;
+        let mounted = super::mounts::apply(store, st, ins, &mounts, &mut o)?;
         let c = run::create(store, &o).map_err(failure)?;
         let ran = run::start(store, &c, &o).map_err(failure);
         let made = match ran.map(|out| out.code) {
-            Ok(Some(0)) => commit_step(store, st, &c, &shown),
+            Ok(Some(0)) => {
+                mounted.drop_mount_points(&c.upper());
+                commit_step(store, st, &c, &shown)
+            }
             Ok(code) => {
                 let code = code.unwrap_or(1);
                 replay(store, st, &c.id);
