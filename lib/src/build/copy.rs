@@ -64,11 +64,18 @@ pub fn copy(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             // Our layers never depend on the layers beneath: --link's
             // independence is how every COPY layer is made.
             "link" => {}
-            "checksum" | "keep-git-dir" if add => {
+            // Checked against what a URL gives (in `entries`).
+            "checksum" if add => {
+                let hex = v.strip_prefix("sha256:").unwrap_or_default();
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(st.error(ins, &format!("invalid --checksum '{v}': sha256:HEX")));
+                }
+            }
+            "keep-git-dir" if add => {
                 return Err(Error::Unsupported(format!(
-                "{}:{}: ADD: --{f} is only for URLs and git sources, which cc-build does not fetch",
-                st.o.file_name, ins.line
-            )))
+                    "{}:{}: ADD: --keep-git-dir is for git sources, which cc-build does not fetch",
+                    st.o.file_name, ins.line
+                )))
             }
             _ => return Err(st.error(ins, &format!("unknown flag: --{f}"))),
         }
@@ -162,6 +169,11 @@ fn entries(
         st.o.timestamp
             .map(|t| t.max(0) as u64)
             .unwrap_or_else(now_secs);
+    let checksum = ins
+        .flags
+        .iter()
+        .find(|(f, _)| f == "checksum")
+        .map(|(_, v)| v);
     let mut out = BTreeMap::new();
     let at = |name: &str| match into_dir {
         true => join(&dest_segs, &[name]),
@@ -191,10 +203,50 @@ fn entries(
             continue;
         }
         if s.contains("://") {
-            return Err(match add {
-                true => Error::Unsupported(format!("{}:{}: ADD: sources from URLs are not supported by cc-build yet: fetch them in a RUN step", st.o.file_name, ins.line)),
-                false => st.error(ins, &format!("source can't be a URL for COPY: '{s}'")),
-            });
+            if !add {
+                return Err(st.error(ins, &format!("source can't be a URL for COPY: '{s}'")));
+            }
+            if !(s.starts_with("http://") || s.starts_with("https://")) {
+                return Err(Error::Unsupported(format!(
+                    "{}:{}: ADD: only http and https URLs are fetched, not '{s}'",
+                    st.o.file_name, ins.line
+                )));
+            }
+            let (body, modified) = crate::registry::client::get_url(s)?;
+            if let Some(want) = checksum {
+                let got = crate::image::digest::sha256(&body);
+                if got != *want {
+                    return Err(st.error(
+                        ins,
+                        &format!("{s}: the checksum is {got}, --checksum says {want}"),
+                    ));
+                }
+            }
+            // docker's: the file named as the URL's path ends, mode 0600,
+            // the Last-Modified time when the server gives one.
+            let path = s.split(['?', '#']).next().unwrap_or(s);
+            let name = path.rsplit('/').next().filter(|n| !n.is_empty());
+            let Some(name) = name.or((!into_dir).then_some("")) else {
+                return Err(st.error(ins, &format!("cannot tell a file name from '{s}'")));
+            };
+            let (uid, gid) = owner.unwrap_or((0, 0));
+            let mtime = modified
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(now, |d| d.as_secs());
+            out.insert(
+                at(name),
+                Entry {
+                    kind: Kind::Bytes(body),
+                    mode: chmod.unwrap_or(0o600),
+                    uid,
+                    gid,
+                    mtime,
+                },
+            );
+            continue;
+        }
+        if checksum.is_some() {
+            return Err(st.error(ins, "--checksum is only for http(s) sources"));
         }
         let matched = matches(src, s);
         if matched.is_empty() {

@@ -141,6 +141,43 @@ fn agent(host: &str, opts: &Options) -> Agent {
     )
 }
 
+/// cc-build's `ADD URL`: the body of a GET of an http(s) URL (at most
+/// 1 GiB) and its Last-Modified time. A 404 is not found (exit 3); any
+/// other answer but 200 an error naming the URL and the status.
+pub fn get_url(url: &str) -> Result<(Vec<u8>, Option<std::time::SystemTime>)> {
+    let host = url
+        .split_once("://")
+        .and_then(|(_, r)| r.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    let opts = super::Options::default();
+    let mut resp = agent(host, &opts)
+        .get(url)
+        .call()
+        .map_err(|e| net_error(&format!("fetch {url}"), &e, opts.timeout))?;
+    match resp.status().as_u16() {
+        200 => {}
+        404 => return Err(Error::not_found("URL", url)),
+        s => {
+            return Err(Error::sys(
+                format!("fetch {url}"),
+                std::io::Error::other(format!("the server answered {s}")),
+            ))
+        }
+    }
+    let modified = resp
+        .headers()
+        .get("last-modified")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::time::parse_http_date);
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()
+        .map_err(|e| net_error(&format!("read {url}"), &e, opts.timeout))?;
+    Ok((body, modified))
+}
+
 fn transient_status(s: u16) -> bool {
     matches!(s, 408 | 429 | 500 | 502 | 503 | 504)
 }
