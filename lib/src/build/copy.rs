@@ -1,6 +1,6 @@
 //! COPY and ADD: the sources (context files less what .dockerignore
 //! leaves out, globs, here-documents, another stage's or image's files,
-//! ADD's local archives unpacked) laid out at their destination as a list
+//! ADD's archives and URLs through `add`) laid out at their destination as a list
 //! of entries, hashed for the cache, written as a layer tar in name order
 //! and staged as any received layer is (`image::stage::stage`, whose
 //! unpacking refuses what leads outside the root).
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{cache, step, Stage};
+use super::{add, cache, step, Stage};
 use crate::dockerfile::ignore::{self, Ignore};
 use crate::dockerfile::{expand, Args, Instruction};
 use crate::error::{Error, Result};
@@ -21,19 +21,19 @@ use crate::image::stage;
 use crate::store::Store;
 
 /// What an entry of the layer is.
-enum Kind {
+pub(super) enum Kind {
     Dir,
     File(PathBuf),
     Bytes(Vec<u8>),
     Link(PathBuf),
 }
 
-struct Entry {
-    kind: Kind,
-    mode: u32,
-    uid: u64,
-    gid: u64,
-    mtime: u64,
+pub(super) struct Entry {
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub mtime: u64,
 }
 
 /// Where sources are read: the context (with its ignore file) or another
@@ -206,43 +206,11 @@ fn entries(
             if !add {
                 return Err(st.error(ins, &format!("source can't be a URL for COPY: '{s}'")));
             }
-            if !(s.starts_with("http://") || s.starts_with("https://")) {
-                return Err(Error::Unsupported(format!(
-                    "{}:{}: ADD: only http and https URLs are fetched, not '{s}'",
-                    st.o.file_name, ins.line
-                )));
-            }
-            let (body, modified) = crate::registry::client::get_url(s)?;
-            if let Some(want) = checksum {
-                let got = crate::image::digest::sha256(&body);
-                if got != *want {
-                    return Err(st.error(
-                        ins,
-                        &format!("{s}: the checksum is {got}, --checksum says {want}"),
-                    ));
-                }
-            }
-            // docker's: the file named as the URL's path ends, mode 0600,
-            // the Last-Modified time when the server gives one.
-            let path = s.split(['?', '#']).next().unwrap_or(s);
-            let name = path.rsplit('/').next().filter(|n| !n.is_empty());
-            let Some(name) = name.or((!into_dir).then_some("")) else {
+            let (name, e) = add::fetch(st, ins, s, checksum, chmod, owner, now)?;
+            let Some(name) = name.or((!into_dir).then_some(String::new())) else {
                 return Err(st.error(ins, &format!("cannot tell a file name from '{s}'")));
             };
-            let (uid, gid) = owner.unwrap_or((0, 0));
-            let mtime = modified
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(now, |d| d.as_secs());
-            out.insert(
-                at(name),
-                Entry {
-                    kind: Kind::Bytes(body),
-                    mode: chmod.unwrap_or(0o600),
-                    uid,
-                    gid,
-                    mtime,
-                },
-            );
+            out.insert(at(&name), e);
             continue;
         }
         if checksum.is_some() {
@@ -276,8 +244,8 @@ fn entries(
             };
             if md.is_dir() {
                 walk(src, &host, &rel, &dest_segs, chmod, &ids, &mut out)?;
-            } else if add && is_archive(&host) {
-                unpack(&host, &dest_segs, &mut out)?;
+            } else if add && add::is_archive(&host) {
+                add::unpack(&host, &dest_segs, &mut out)?;
             } else {
                 out.insert(at(&name), entry(&host, &md, chmod, ids(&md))?);
             }
@@ -335,7 +303,7 @@ fn join_rel(base: &str, name: &str) -> String {
     }
 }
 
-fn join(segs: &[String], more: &[&str]) -> String {
+pub(super) fn join(segs: &[String], more: &[&str]) -> String {
     segs.iter()
         .map(String::as_str)
         .chain(more.iter().copied())
@@ -532,72 +500,6 @@ fn source_image<'a>(store: &'a Store, st: &Stage, r: &str) -> Result<Mounted<'a>
     };
     let root = crate::hostmount::mount(store, &id, false)?;
     Ok(Mounted { store, root })
-}
-
-/// A tar, plain or compressed (ADD unpacks those).
-fn is_archive(path: &Path) -> bool {
-    let Ok(f) = File::open(path) else {
-        return false;
-    };
-    let mut head = Vec::new();
-    if f.take(512).read_to_end(&mut head).is_err() {
-        return false;
-    }
-    let comp = crate::layer::detect(&head);
-    let Ok(f) = File::open(path) else {
-        return false;
-    };
-    let Ok(dec) = crate::layer::decoder(f, comp) else {
-        return false;
-    };
-    let mut block = Vec::new();
-    dec.take(512).read_to_end(&mut block).is_ok()
-        && block.len() == 512
-        && &block[257..262] == b"ustar"
-}
-
-/// ADD of a local archive: its entries under `dest`, with their owners.
-fn unpack(path: &Path, dest: &[String], out: &mut BTreeMap<String, Entry>) -> Result<()> {
-    let err = |e| Error::Damaged(format!("cannot read archive '{}': {e}", path.display()));
-    let mut head = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(512).read_to_end(&mut head))
-        .map_err(err)?;
-    let f = File::open(path).map_err(err)?;
-    let mut ar = tar::Archive::new(crate::layer::decoder(f, crate::layer::detect(&head))?);
-    for e in ar.entries().map_err(err)? {
-        let mut e = e.map_err(err)?;
-        let h = e.header().clone();
-        let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
-        let segs = ignore::clean(&name);
-        if segs.is_empty() {
-            continue;
-        }
-        let kind = match h.entry_type() {
-            tar::EntryType::Directory => Kind::Dir,
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut data = Vec::new();
-                e.read_to_end(&mut data).map_err(err)?;
-                Kind::Bytes(data)
-            }
-            tar::EntryType::Symlink => {
-                Kind::Link(e.link_name().map_err(err)?.unwrap_or_default().into_owned())
-            }
-            _ => continue,
-        };
-        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        out.insert(
-            join(dest, &segs),
-            Entry {
-                kind,
-                mode: h.mode().unwrap_or(0o644) & 0o7777,
-                uid: h.uid().unwrap_or(0),
-                gid: h.gid().unwrap_or(0),
-                mtime: h.mtime().unwrap_or(0),
-            },
-        );
-    }
-    Ok(())
 }
 
 /// The cache's view of the entries: names, kinds, modes, owners, link

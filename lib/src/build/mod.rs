@@ -27,6 +27,7 @@
 //! | `cache.rs` | cache keys, images derived from a parent |
 //! | `mounts.rs` | `RUN --mount`: cache folders, context binds, tmpfs |
 
+mod add;
 mod cache;
 pub mod context;
 mod copy;
