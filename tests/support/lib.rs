@@ -10,6 +10,7 @@
 //! - [`net`]: a store's bridge, "another host", ports, HTTP and UDP.
 //! - [`registry`]: a real registry on loopback for pull and push.
 //! - [`oci`]: the OCI runtime tests' runtimes, bundles, podman and a pty.
+//! - [`user`]: an ordinary user made for a rootless test.
 //!
 //! Everything but `oci` is re-exported here, so a test writes
 //! `use support::{Env, assert_ok}`.
@@ -21,6 +22,7 @@ pub mod oci;
 pub mod output;
 pub mod registry;
 pub mod rootfs;
+pub mod user;
 pub mod wait;
 
 pub use env::*;
@@ -29,6 +31,7 @@ pub use net::*;
 pub use output::*;
 pub use registry::*;
 pub use rootfs::*;
+pub use user::User;
 pub use wait::*;
 
 /// Skip (return early from) a test when not root, fail under CI.
