@@ -160,6 +160,8 @@ fn module_file(src: &Path, parts: &[&str]) -> Option<PathBuf> {
 fn defines(text: &str, name: &str) -> bool {
     [
         "fn", "struct", "enum", "trait", "type", "const", "static", "mod",
+        // A type's methods may live in a submodule's `impl Type` block.
+        "impl",
     ]
     .iter()
     .any(|kw| {

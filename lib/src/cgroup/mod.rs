@@ -7,10 +7,29 @@
 //! controllers may be co-mounted (`cpu,cpuacct`). A v2 hierarchy mounted
 //! beside v1 ("hybrid", /sys/fs/cgroup/unified) has no controllers, but
 //! the group is made there too, as runc does.
+//!
+//! | file        | concern |
+//! |-------------|---------|
+//! | `mod.rs`    | the version, a group's folders: create, open, update |
+//! | `manager`   | cgroupfs or a systemd scope, and the group's name |
+//! | `delegate`  | what an ordinary user may use (issue 21) |
+//! | `resources` | the limits in docker's terms and their checks |
+//! | `more`      | the limits only OCI bundles set |
+//! | `devices`   | device rules (v1 files, v2 eBPF) |
+//! | `v1`, `v2`  | each version's files |
+//! | `systemd`, `dbus` | transient scopes over D-Bus |
+//! | `procs`     | the group's processes: join, freeze, kill, remove |
+//! | `oom`       | OOM kills |
+//! | `usage`     | counters for cc-stats |
+//! | `view`      | what a container sees at /sys/fs/cgroup |
 
 mod dbus;
+mod delegate;
 mod devices;
+mod manager;
 mod more;
+mod oom;
+mod procs;
 mod resources;
 mod systemd;
 mod usage;
@@ -19,7 +38,10 @@ mod v1;
 mod v2;
 mod view;
 
+pub use delegate::{delegation, refuse_limits_for_user};
+pub use manager::Manager;
 pub use more::check_host;
+pub use oom::OomWatch;
 use resources::swap_limit;
 pub use resources::{
     check_resources, cpus_to_quota, device_rule, parse_memory_swap, parse_size, pids_limit,
@@ -41,38 +63,6 @@ use crate::error::{Error, Result};
 pub enum Version {
     V1,
     V2,
-}
-
-/// An ordinary user's container gets no cgroup (none is delegated to
-/// the user on this host), so a limit it asks for is refused, never
-/// dropped. Device rules are not limits: without a group the user
-/// namespace already keeps devices from being made.
-pub fn refuse_limits_for_user(res: &Resources) -> Result<()> {
-    if !crate::rootless::active() {
-        return Ok(());
-    }
-    let limited = res.memory.is_some()
-        || res.memory_swap.is_some()
-        || res.cpu_shares.is_some()
-        || res.cpu_quota.is_some_and(|q| q > 0)
-        || res.cpu_period.is_some()
-        || res.pids.is_some_and(|p| p > 0)
-        || res.more != More::default();
-    if limited {
-        return Err(Error::Unsupported(format!(
-            "resource limits (-m, --cpus, --pids-limit, ...) need a cgroup, and none is delegated to this user on this host ({})",
-            delegation()
-        )));
-    }
-    Ok(())
-}
-
-/// Why no cgroup is delegated to the user, for messages and cc-info.
-pub fn delegation() -> &'static str {
-    match version() {
-        Version::V1 => "cgroup v1 has no delegation to users",
-        Version::V2 => "cc does not use a delegated cgroup v2 subtree yet",
-    }
 }
 
 /// Where cgroup filesystems are mounted.
@@ -116,75 +106,6 @@ pub fn info() -> Info {
     match version() {
         Version::V1 => v1::info(),
         Version::V2 => v2::info(),
-    }
-}
-
-/// Who makes a container's group: cc itself in the cgroup filesystem, or
-/// systemd as a transient scope (`--cgroup-manager`, podman's word).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Manager {
-    #[default]
-    Cgroupfs,
-    Systemd,
-}
-
-impl Manager {
-    /// systemd where it runs the machine on cgroup v2 (as podman chooses),
-    /// else cgroupfs.
-    pub fn host_default() -> Manager {
-        if version() == Version::V2 && systemd::running() {
-            Manager::Systemd
-        } else {
-            Manager::Cgroupfs
-        }
-    }
-
-    /// `systemd` or `cgroupfs`.
-    pub fn parse(s: &str) -> Result<Manager> {
-        match s {
-            "systemd" => Ok(Manager::Systemd),
-            "cgroupfs" => Ok(Manager::Cgroupfs),
-            _ => Err(Error::Usage(format!(
-                "invalid cgroup manager '{s}' (systemd or cgroupfs)"
-            ))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Manager::Cgroupfs => "cgroupfs",
-            Manager::Systemd => "systemd",
-        }
-    }
-
-    /// Refuses systemd where it cannot work: no systemd, or cgroup v1.
-    pub fn check(self) -> Result<()> {
-        if self == Manager::Cgroupfs {
-            return Ok(());
-        }
-        if version() != Version::V2 {
-            return Err(Error::Unsupported(
-                "cannot use the systemd cgroup manager: cc supports it on cgroup v2 only".into(),
-            ));
-        }
-        if !systemd::running() {
-            return Err(Error::Unsupported(
-                "cannot use the systemd cgroup manager: systemd is not running \
-                 (no /run/systemd/system)"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The group name of container `id`: `cc/<id>` under cgroupfs,
-    /// `machine.slice:cc:<id>` (the scope `cc-<id>.scope`) under systemd;
-    /// `--cgroup-parent` takes the place of `cc` or of the slice.
-    pub fn group_name(self, parent: Option<&str>, id: &str) -> String {
-        match self {
-            Manager::Cgroupfs => format!("{}/{id}", parent.unwrap_or("cc").trim_matches('/')),
-            Manager::Systemd => format!("{}:cc:{id}", parent.unwrap_or(systemd::SLICE)),
-        }
     }
 }
 
@@ -372,218 +293,6 @@ impl Cgroup {
         }
         out
     }
-
-    /// Moves `pid` (0: the caller) into every folder of the group.
-    pub fn add(&self, pid: i32) -> Result<()> {
-        for dir in self.paths() {
-            write(&dir.join("cgroup.procs"), &pid.to_string())?;
-        }
-        Ok(())
-    }
-
-    /// Moves the calling process, which must be single-threaded (a child
-    /// just cloned), into the group. On v1 it writes "0" to `tasks`: the
-    /// kernel then moves only the current thread and skips the global
-    /// cgroup_threadgroup_rwsem, whose write side waits for an RCU grace
-    /// period (10-20 ms here) on every `cgroup.procs` write
-    /// (kernel/cgroup/cgroup.c, cgroup_procs_write_start). On v2 a domain
-    /// group takes whole processes: `cgroup.procs`.
-    /// `in_v2`: the process was started in the v2 folder (`v2_dir`), so
-    /// only the v1 folders are left.
-    pub fn join_self(&self, in_v2: bool) -> Result<()> {
-        let mut done: Vec<&Path> = Vec::new();
-        for (controller, dir) in &self.dirs {
-            if done.contains(&dir.as_path()) || (in_v2 && Some(dir.as_path()) == self.v2_dir()) {
-                continue;
-            }
-            done.push(dir);
-            // A hybrid host's v2 hierarchy has no `tasks`.
-            let file = match self.version {
-                Version::V1 if controller != v1::UNIFIED => "tasks",
-                _ => "cgroup.procs",
-            };
-            write(&dir.join(file), "0")?;
-        }
-        Ok(())
-    }
-
-    /// Whether the OOM killer killed a process of this group (`oom_kill` in
-    /// v1 memory.oom_control, v2 memory.events; Linux 4.13).
-    pub fn oom_killed(&self) -> bool {
-        let file = match self.version {
-            Version::V1 => "memory.oom_control",
-            Version::V2 => "memory.events",
-        };
-        let Some(dir) = self.dir("memory") else {
-            return false;
-        };
-        let text = fs::read_to_string(dir.join(file)).unwrap_or_default();
-        key_value(&text, "oom_kill").is_some_and(|n| n > 0)
-    }
-
-    /// A watch for OOM kills while the container runs, for groups whose
-    /// folder may be gone by the time the container's exit is recorded:
-    /// systemd removes an emptied scope at once. None for cgroupfs groups,
-    /// whose folder stays until cc removes it.
-    pub fn watch_oom(&self) -> Option<OomWatch> {
-        self.unit.as_ref()?;
-        let events = self.dir("memory")?.join("memory.events");
-        use rustix::fs::inotify;
-        let fd =
-            inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).ok()?;
-        inotify::add_watch(&fd, &events, inotify::WatchFlags::MODIFY).ok()?;
-        Some(OomWatch {
-            fd,
-            events,
-            seen: false,
-        })
-    }
-
-    /// The processes in the group, from the memory (v1) or only folder.
-    pub fn pids(&self) -> Vec<i32> {
-        let Some(dir) = self
-            .dir("memory")
-            .or_else(|| self.dirs.first().map(|d| d.1.as_path()))
-        else {
-            return Vec::new();
-        };
-        // Sub-groups too: a container may make its own (systemd in a
-        // container, a nested runtime), as runc's GetAllPids walks them.
-        let mut pids = Vec::new();
-        for dir in std::iter::once(dir.to_path_buf()).chain(sub_groups(dir)) {
-            let text = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-            pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
-        }
-        pids
-    }
-
-    /// Stops every process of the group; returns once they all are stopped.
-    pub fn freeze(&self) -> Result<()> {
-        if self.dirs.is_empty() && self.unit.is_none() {
-            return Err(Error::Unsupported(format!(
-                "cannot freeze '{}': it has no cgroup ({})",
-                self.name,
-                delegation()
-            )));
-        }
-        match self.version {
-            Version::V1 => v1::freeze(self, true),
-            Version::V2 => v2::freeze(self, true),
-        }
-    }
-
-    /// Whether the group is frozen (or freezing): `paused` for cc-oci.
-    pub fn frozen(&self) -> bool {
-        match self.version {
-            Version::V1 => self.dir("freezer").is_some_and(|d| {
-                fs::read_to_string(d.join("freezer.state"))
-                    .is_ok_and(|s| matches!(s.trim(), "FROZEN" | "FREEZING"))
-            }),
-            Version::V2 => self.dir("").is_some_and(|d| {
-                fs::read_to_string(d.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1")
-            }),
-        }
-    }
-
-    pub fn thaw(&self) -> Result<()> {
-        match self.version {
-            Version::V1 => v1::freeze(self, false),
-            Version::V2 => v2::freeze(self, false),
-        }
-    }
-
-    /// Kills every process in the group with SIGKILL and waits up to about
-    /// a second until the group is empty.
-    pub fn kill_all(&self) -> Result<()> {
-        match self.version {
-            Version::V1 => v1::kill_all(self)?,
-            Version::V2 => v2::kill_all(self)?,
-        }
-        let start = Instant::now();
-        loop {
-            let left = self.pids();
-            if left.is_empty() {
-                return Ok(());
-            }
-            if start.elapsed() > Duration::from_secs(1) {
-                let dir = self.paths().into_iter().next().unwrap_or_default();
-                let msg = format!("{} processes still running after SIGKILL", left.len());
-                return Err(Error::io("kill the processes of", dir, timed_out(msg)));
-            }
-            // Again: a process may have forked before it was killed.
-            kill_pids(&left);
-            sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Removes every folder of the group. EBUSY is retried for about a
-    /// second: a killed task leaves its group only once fully gone.
-    pub fn remove(&self) -> Result<()> {
-        if let Some(unit) = &self.unit {
-            // systemd removes the folder of a stopped scope itself; an
-            // unreachable systemd leaves it to the rmdir below.
-            let _ = unit.stop();
-        }
-        if self.version == Version::V1 {
-            v1::before_remove(self);
-        }
-        for dir in self.paths() {
-            // Sub-groups made inside the container's group first, deepest
-            // first: rmdir refuses a group that has children.
-            for sub in sub_groups(&dir).into_iter().rev() {
-                remove_dir(&sub)?;
-            }
-            remove_dir(&dir)?;
-        }
-        Ok(())
-    }
-}
-
-/// Every group below `dir`, each parent before its children; cgroupfs
-/// holds only groups as folders.
-fn sub_groups(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut next = 0;
-    let mut parent = dir.to_path_buf();
-    loop {
-        if let Ok(entries) = fs::read_dir(&parent) {
-            for e in entries.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    found.push(e.path());
-                }
-            }
-        }
-        let Some(p) = found.get(next) else {
-            return found;
-        };
-        parent = p.clone();
-        next += 1;
-    }
-}
-
-/// inotify on a v2 group's memory.events (the kernel notifies each change):
-/// the monitor polls `fd` and calls `check` when it is readable.
-pub struct OomWatch {
-    fd: std::os::fd::OwnedFd,
-    events: PathBuf,
-    seen: bool,
-}
-
-impl OomWatch {
-    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.fd.as_fd()
-    }
-
-    /// Drains the notifications and reads memory.events again; true once
-    /// an OOM kill has been seen.
-    pub fn check(&mut self) -> bool {
-        let mut buf = [0u8; 512];
-        while rustix::io::read(&self.fd, &mut buf).is_ok_and(|n| n > 0) {}
-        let text = fs::read_to_string(&self.events).unwrap_or_default();
-        self.seen |= key_value(&text, "oom_kill").is_some_and(|n| n > 0);
-        self.seen
-    }
 }
 
 /// Creates `base/name` folder by folder, recording in `created` the ones it
@@ -613,45 +322,6 @@ fn make_dirs(
             }
         }
         return Ok(dir);
-    }
-}
-
-/// SIGKILL to each process, with the group frozen when it can be so that
-/// none forks meanwhile (runc does the same); frozen tasks die on thaw.
-fn kill_frozen(cg: &Cgroup) -> Result<()> {
-    let frozen = cg.freeze().is_ok();
-    kill_pids(&cg.pids());
-    if frozen {
-        cg.thaw()?;
-    }
-    Ok(())
-}
-
-/// SIGKILL; a process that is already gone (ESRCH) is fine.
-fn kill_pids(pids: &[i32]) {
-    for &pid in pids {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// rmdir(2) of one group folder; a missing folder is fine.
-fn remove_dir(dir: &Path) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        match fs::remove_dir(dir) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                if start.elapsed() > Duration::from_secs(1) {
-                    return Err(Error::io("remove cgroup", dir, e));
-                }
-                sleep(Duration::from_millis(10));
-            }
-            Err(e) => return Err(Error::io("remove cgroup", dir, e)),
-        }
     }
 }
 

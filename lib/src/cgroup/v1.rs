@@ -395,7 +395,7 @@ pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
 }
 
 pub(super) fn kill_all(cg: &Cgroup) -> Result<()> {
-    super::kill_frozen(cg)
+    super::procs::kill_frozen(cg)
 }
 
 /// Empties the memory group before it is removed when page cache is still

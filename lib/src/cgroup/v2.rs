@@ -226,6 +226,6 @@ pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
 pub(super) fn kill_all(cg: &Cgroup) -> Result<()> {
     match cg.dir("") {
         Some(dir) if dir.join("cgroup.kill").exists() => write(&dir.join("cgroup.kill"), "1"),
-        _ => super::kill_frozen(cg),
+        _ => super::procs::kill_frozen(cg),
     }
 }
