@@ -27,7 +27,9 @@ cp tests/vm/suites "$stage/suites"
 
 # One package list for both boots, so the VM's cached root serves both
 # (run.sh adds systemd-sysv for MODE=systemd; give it to the tiny boot too).
-extra="gcc libc6-dev"
+# dbus and libpam-systemd: a user's systemd (user@UID.service) for the
+# rootless cgroup tests, and the system bus it asks to move processes.
+extra="gcc libc6-dev dbus libpam-systemd"
 rc=0
 log=$stage/vm.log
 for mode in $modes; do

@@ -43,7 +43,7 @@ pub struct Rootless {
     pub uid_map: Vec<String>,
     pub gid_map: Vec<String>,
     pub overlay: &'static str,
-    pub cgroups: &'static str,
+    pub cgroups: String,
 }
 
 fn rootless() -> Option<Rootless> {

@@ -125,6 +125,11 @@ pub fn update(
         let mut merged = linux.resources.clone().unwrap_or_default();
         merged.merge(new);
         crate::cgroup::check_resources(&Resources::of(&merged)?)?;
+        let parent = match c.annotation(container::ANN_CGROUP_MANAGER) {
+            Some("systemd") => None,
+            _ => c.annotation(container::ANN_CGROUP_PARENT),
+        };
+        crate::cgroup::refuse_limits_for_user(&Resources::of(new)?, parent)?;
         if c.status() == Status::Running && Resources::of(new)? != Resources::default() {
             // Only what changed, whole: a quota with its period, memory
             // with its memory-swap (whose kernel value depends on it).

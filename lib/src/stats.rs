@@ -302,7 +302,7 @@ fn in_pid_namespace_of(pid: i32) -> Vec<i32> {
 /// has none where no cgroup is delegated, so it is refused, not shown as
 /// zeros.
 pub fn check_measurable() -> Result<()> {
-    if crate::rootless::active() {
+    if crate::cgroup::nothing_delegated() {
         return Err(Error::Unsupported(format!(
             "cc-stats reads a container's cgroup, and a user's container has none ({})",
             crate::cgroup::delegation()

@@ -134,7 +134,18 @@ impl Conn {
         }
     }
 
+    /// Connects to a user's systemd at its private socket, as `uid`: from
+    /// inside the user's namespace the effective uid is 0, but systemd
+    /// sees (SO_PEERCRED) and must be told the user's own.
+    pub fn user(socket: &Path, uid: u32) -> io::Result<Conn> {
+        Conn::open_as(socket, false, uid)
+    }
+
     fn open(path: &Path, bus: bool) -> io::Result<Conn> {
+        Conn::open_as(path, bus, nix::unistd::geteuid().as_raw())
+    }
+
+    fn open_as(path: &Path, bus: bool, uid: u32) -> io::Result<Conn> {
         let stream = UnixStream::connect(path)?;
         // systemd answers within milliseconds; a bound keeps a wedged
         // manager from hanging a container's start forever.
@@ -143,7 +154,7 @@ impl Conn {
             stream: BufReader::new(stream),
             serial: 0,
         };
-        c.authenticate()?;
+        c.authenticate(uid)?;
         if bus {
             let hello = c.call(
                 "/org/freedesktop/DBus",
@@ -161,8 +172,8 @@ impl Conn {
     }
 
     /// SASL EXTERNAL: the kernel tells the server our uid.
-    fn authenticate(&mut self) -> io::Result<()> {
-        let uid = nix::unistd::geteuid().as_raw().to_string();
+    fn authenticate(&mut self, uid: u32) -> io::Result<()> {
+        let uid = uid.to_string();
         let hex: String = uid.bytes().map(|b| format!("{b:02x}")).collect();
         let s = self.stream.get_mut();
         s.write_all(b"\0")?;

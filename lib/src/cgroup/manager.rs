@@ -2,6 +2,7 @@
 //! systemd as a transient scope (`--cgroup-manager`), and the group's name
 //! for each.
 
+use super::delegate::user_manager_socket;
 use super::{systemd, version, Version};
 use crate::error::{Error, Result};
 
@@ -16,9 +17,13 @@ pub enum Manager {
 
 impl Manager {
     /// systemd where it runs the machine on cgroup v2 (as podman chooses),
-    /// else cgroupfs.
+    /// else cgroupfs. For a user, systemd where the user's own runs.
     pub fn host_default() -> Manager {
-        if version() == Version::V2 && systemd::running() {
+        let systemd = match crate::rootless::user() {
+            Some(uid) => user_manager_socket(uid).exists(),
+            None => systemd::running(),
+        };
+        if version() == Version::V2 && systemd {
             Manager::Systemd
         } else {
             Manager::Cgroupfs
@@ -53,7 +58,13 @@ impl Manager {
                 "cannot use the systemd cgroup manager: cc supports it on cgroup v2 only".into(),
             ));
         }
-        if !systemd::running() {
+        if let Some(uid) = crate::rootless::user() {
+            if !user_manager_socket(uid).exists() {
+                return Err(Error::Unsupported(format!(
+                    "cannot use the systemd cgroup manager: the user's systemd (user@{uid}.service) is not running"
+                )));
+            }
+        } else if !systemd::running() {
             return Err(Error::Unsupported(
                 "cannot use the systemd cgroup manager: systemd is not running \
                  (no /run/systemd/system)"
@@ -65,11 +76,18 @@ impl Manager {
 
     /// The group name of container `id`: `cc/<id>` under cgroupfs,
     /// `machine.slice:cc:<id>` (the scope `cc-<id>.scope`) under systemd;
-    /// `--cgroup-parent` takes the place of `cc` or of the slice.
+    /// `--cgroup-parent` takes the place of `cc` or of the slice. A user's
+    /// scopes go in the `user.slice` of the user's systemd, as podman's.
     pub fn group_name(self, parent: Option<&str>, id: &str) -> String {
         match self {
             Manager::Cgroupfs => format!("{}/{id}", parent.unwrap_or("cc").trim_matches('/')),
-            Manager::Systemd => format!("{}:cc:{id}", parent.unwrap_or(systemd::SLICE)),
+            Manager::Systemd => format!(
+                "{}:cc:{id}",
+                parent.unwrap_or(match crate::rootless::active() {
+                    true => "user.slice",
+                    false => systemd::SLICE,
+                })
+            ),
         }
     }
 }

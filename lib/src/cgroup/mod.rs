@@ -38,7 +38,8 @@ mod v1;
 mod v2;
 mod view;
 
-pub use delegate::{delegation, refuse_limits_for_user};
+use delegate::Delegated;
+pub use delegate::{delegation, nothing_delegated, refuse_limits_for_user, user_parent};
 pub use manager::Manager;
 pub use more::check_host;
 pub use oom::OomWatch;
@@ -131,10 +132,27 @@ impl Cgroup {
     pub fn create(name: &str, res: &Resources) -> Result<Cgroup> {
         check_name(name)?;
         check_resources(res)?;
-        if crate::rootless::active() {
-            refuse_limits_for_user(res)?;
-            return Ok(Cgroup::none(name));
-        }
+        let user_res;
+        let res = match crate::rootless::active() {
+            true => match user_group(name) {
+                Delegated::None(_) => {
+                    refuse_limits_for_user(res, None)?;
+                    return Ok(Cgroup::none(name));
+                }
+                Delegated::Systemd(dir) | Delegated::Folder(dir) => {
+                    delegate::check_controllers(res, &dir)?;
+                    // Device filters are BPF programs only the host's
+                    // root may attach; the user namespace already keeps
+                    // devices from being made.
+                    user_res = Resources {
+                        devices: Vec::new(),
+                        ..res.clone()
+                    };
+                    &user_res
+                }
+            },
+            false => res,
+        };
         let mut cg = Cgroup::open(name);
         if cg.unit.is_some() {
             // The scope is made with the container's first process in it
@@ -163,6 +181,13 @@ impl Cgroup {
     /// ones `res` gives.
     pub fn update(&self, res: &Resources) -> Result<()> {
         check_resources(res)?;
+        if self.dirs.is_empty() {
+            return Err(Error::Unsupported(format!(
+                "cannot update '{}': it has no cgroup ({})",
+                self.name,
+                delegation()
+            )));
+        }
         match self.version {
             Version::V1 => v1::apply(&v1::grow(self, res)?, res),
             Version::V2 => v2::update(self, res),
@@ -172,7 +197,7 @@ impl Cgroup {
     /// The group as it already exists (for cleanup by another process); no
     /// error if parts are missing.
     pub fn open(name: &str) -> Cgroup {
-        if crate::rootless::active() {
+        if crate::rootless::active() && matches!(user_group(name), Delegated::None(_)) {
             return Cgroup::none(name);
         }
         // Plain components only: v1 finds each mount point again by walking
@@ -292,6 +317,25 @@ impl Cgroup {
             }
         }
         out
+    }
+}
+
+/// What is delegated for a user's group `name`: the user's systemd for a
+/// scope, the folder the group is made in for cgroupfs.
+fn user_group(name: &str) -> Delegated {
+    if Unit::parse(name).is_some() {
+        return match delegate::delegated(None) {
+            Delegated::Folder(_) => Delegated::None("no user manager".into()),
+            d => d,
+        };
+    }
+    let parent = Path::new(name.trim_matches('/'))
+        .parent()
+        .and_then(Path::to_str)
+        .filter(|p| !p.is_empty());
+    match parent {
+        Some(p) => delegate::delegated(Some(p)),
+        None => Delegated::None("no parent".into()),
     }
 }
 

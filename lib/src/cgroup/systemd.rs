@@ -16,6 +16,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use super::dbus::{Body, Conn, Reply, Value};
+use super::delegate::{user_manager_socket, user_service_dir};
 use super::{swap_limit, v2, Resources, ROOT};
 use crate::error::{Error, Result};
 
@@ -37,6 +38,9 @@ pub fn running() -> bool {
 pub struct Unit {
     pub slice: String,
     pub scope: String,
+    /// The user whose own systemd makes the scope (a rootless container),
+    /// None for the system's.
+    pub user: Option<u32>,
 }
 
 impl Unit {
@@ -67,13 +71,18 @@ impl Unit {
         Some(Unit {
             slice: slice.to_string(),
             scope,
+            user: crate::rootless::user(),
         })
     }
 
     /// The scope's folder: a slice `a-b.slice` lives in
-    /// `a.slice/a-b.slice` (systemd.slice(5)).
+    /// `a.slice/a-b.slice` (systemd.slice(5)), below the user's service
+    /// for a user's systemd.
     pub fn path(&self) -> PathBuf {
-        let mut p = PathBuf::from(ROOT);
+        let mut p = match self.user {
+            Some(uid) => user_service_dir(uid),
+            None => PathBuf::from(ROOT),
+        };
         let stem = self.slice.trim_end_matches(".slice");
         if stem != "-" && !stem.is_empty() {
             let mut prefix = String::new();
@@ -91,7 +100,7 @@ impl Unit {
     /// Makes the scope with `pid` in it, then writes `res` into it (the
     /// unit's properties carry them too, so a `daemon-reload` keeps them).
     pub fn start(&self, pid: i32, res: &Resources) -> Result<()> {
-        let mut conn = connect()?;
+        let mut conn = self.connect()?;
         let mut tried_again = false;
         loop {
             match self.call_start(&mut conn, pid, res)? {
@@ -116,8 +125,19 @@ impl Unit {
     /// Stops the scope (killing what is left in it); a unit that is gone
     /// already is fine.
     pub fn stop(&self) -> Result<()> {
-        let mut conn = connect()?;
+        let mut conn = self.connect()?;
         self.call_stop(&mut conn)
+    }
+
+    fn connect(&self) -> Result<Conn> {
+        match self.user {
+            Some(uid) => {
+                let socket = user_manager_socket(uid);
+                Conn::user(&socket, uid).map_err(|e| Error::io("connect to systemd at", socket, e))
+            }
+            None => Conn::systemd()
+                .map_err(|e| Error::io("connect to systemd at", "/run/systemd/private", e)),
+        }
     }
 
     fn call_start(&self, conn: &mut Conn, pid: i32, res: &Resources) -> Result<Reply> {
@@ -168,10 +188,6 @@ impl Unit {
         let why = if message.is_empty() { name } else { message };
         Error::io(op, &self.scope, std::io::Error::other(why.to_lowercase()))
     }
-}
-
-fn connect() -> Result<Conn> {
-    Conn::systemd().map_err(|e| Error::io("connect to systemd at", "/run/systemd/private", e))
 }
 
 /// The unit properties for `res`, in systemd.resource-control(5)'s terms.

@@ -57,7 +57,13 @@ pub(super) fn shares_to_weight(shares: u64) -> u64 {
 pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -> Result<()> {
     let dir = cg.dir("").expect("a v2 group has its folder");
     let depth = cg.name.split('/').count();
-    let root = dir.ancestors().nth(depth).unwrap_or(dir);
+    let root = match crate::rootless::active() {
+        // A user's group is made in the folder delegated to it, which
+        // exists; folders above are not the user's to change.
+        true => dir.parent().unwrap_or(dir),
+        false => dir.ancestors().nth(depth).unwrap_or(dir),
+    };
+    let name = dir.strip_prefix(root).unwrap_or(dir).to_string_lossy();
     let have = available(root);
     let optional = optional(res);
     let needed = [
@@ -81,7 +87,7 @@ pub(super) fn create(cg: &Cgroup, res: &Resources, created: &mut Vec<PathBuf>) -
         )));
     }
     let enable = |d: &Path| enable_controllers(d, &optional);
-    let dir = make_dirs(root, &cg.name, created, enable)?;
+    let dir = make_dirs(root, &name, created, enable)?;
     apply_limits(&dir, res)
 }
 

@@ -120,7 +120,13 @@ fn create_record(
     let net = o.net.clone().unwrap_or(Net::None);
     // What an ordinary user's container cannot have is refused before
     // anything is made.
-    crate::cgroup::refuse_limits_for_user(&crate::cgroup::Resources::of_spec(&spec)?)?;
+    let a = &spec.annotations;
+    let folder = match a.get(container::ANN_CGROUP_MANAGER).map(String::as_str) {
+        Some("systemd") => None,
+        _ => a.get(container::ANN_CGROUP_PARENT).map(String::as_str),
+    };
+    let res = crate::cgroup::Resources::of_spec(&spec)?;
+    crate::cgroup::refuse_limits_for_user(&res, folder)?;
     crate::net::refuse_for_user(&net.as_annotation())?;
     let mut spec = spec;
     if o.restart != Policy::No {

@@ -79,6 +79,11 @@ pub(super) fn apply(t: &Tuning, spec: &mut Spec, net: &Net, manager: Manager) ->
     if let Some(p) = &t.cgroup_parent {
         check_cgroup_parent(p, manager)?;
         a.insert(ANN_CGROUP_PARENT.into(), p.clone());
+    } else if manager == Manager::Cgroupfs {
+        // A user's groups go in the folder delegated to it.
+        if let Some(p) = crate::cgroup::user_parent() {
+            a.insert(ANN_CGROUP_PARENT.into(), p);
+        }
     }
     if let Some(size) = t.shm_size.filter(|&s| s != 0) {
         shm_size(spec, size)?;
