@@ -97,7 +97,7 @@ fn owned(dir: &Path) -> bool {
         && access(dir, Access::WRITE_OK).is_ok()
 }
 
-/// The controllers a limit in `res` needs, each with a word for errors.
+/// The controllers the limits in `res` need.
 fn needed(res: &Resources) -> Vec<&'static str> {
     let m = &res.more;
     let mut out = Vec::new();
@@ -111,15 +111,7 @@ fn needed(res: &Resources) -> Vec<&'static str> {
     if res.pids.is_some_and(|p| p > 0) {
         out.push("pids");
     }
-    if m.cpuset_cpus.is_some() || m.cpuset_mems.is_some() {
-        out.push("cpuset");
-    }
-    if m.blkio.is_some() {
-        out.push("io");
-    }
-    if !m.hugetlb.is_empty() {
-        out.push("hugetlb");
-    }
+    out.extend(super::v2::optional(res));
     out
 }
 

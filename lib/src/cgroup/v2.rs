@@ -120,7 +120,7 @@ pub(super) fn update(cg: &Cgroup, res: &Resources) -> Result<()> {
 }
 
 /// The v2 controllers beyond memory, cpu and pids that `res` needs.
-fn optional(res: &Resources) -> Vec<&'static str> {
+pub(super) fn optional(res: &Resources) -> Vec<&'static str> {
     let m = &res.more;
     let mut out = Vec::new();
     if m.cpuset_cpus.is_some() || m.cpuset_mems.is_some() {
