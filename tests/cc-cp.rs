@@ -412,7 +412,9 @@ fn a_stopped_containers_volumes_and_binds_are_reached_as_docker_cp_does() {
     // What went into the volume is seen by the next container using it.
     let out = env.ok(
         "cc-run",
-        ["--rm", "--net", "none", "-v", "cpvol:/x", "img", "cat", "/x/in"],
+        [
+            "--rm", "--net", "none", "-v", "cpvol:/x", "img", "cat", "/x/in",
+        ],
     );
     assert_eq!(out, "put");
     // A read-only volume refuses, as docker's "marked read-only".
@@ -426,7 +428,10 @@ fn a_stopped_containers_volumes_and_binds_are_reached_as_docker_cp_does() {
     );
     // A link in the volume to a host path resolves inside the container.
     let _ = env.run("cc-cp", [f, &c("/n/esc/f")]);
-    assert!(!outside.join("f").exists(), "a volume's link led to the host");
+    assert!(
+        !outside.join("f").exists(),
+        "a volume's link led to the host"
+    );
     assert!(env.mounts().is_empty(), "{:?}", env.mounts());
     env.ok("cc-rm", ["-v", &id]);
     env.ok("cc-volume", ["rm", "cpvol", "cpro"]);

@@ -41,6 +41,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let opts = Options {
         archive: a.archive,
         follow: a.follow_link,
+        all_xattrs: false,
     };
     // A stopped container's volumes are bound for the copy, mounted first
     // where their options ask (as cc-start does).

@@ -75,6 +75,9 @@ pub struct Options {
     pub archive: bool,
     /// `-L`: a link SRC is copied as what it points to.
     pub follow: bool,
+    /// Every extended attribute of each entry is kept (a volume's
+    /// copy-up), not only a file's capabilities (docker cp's).
+    pub all_xattrs: bool,
 }
 
 /// What a stopped container's volumes need before they are bound for a
@@ -163,6 +166,7 @@ pub fn fill(root: &Path, path: &str, dest: &Path) -> Result<()> {
     let all = Options {
         archive: true,
         follow: false,
+        all_xattrs: true,
     };
     between(
         &from,
@@ -490,7 +494,7 @@ fn between(from: &Side, src: &str, to: &Side, dest: &str, opts: Options) -> Resu
         (Some(_), _) if !to_dir => to.show(parent_of(dest)),
         _ => shown.clone(),
     };
-    let mut sink = DirSink::new(dir, at, owner, to.ids.clone());
+    let mut sink = DirSink::new(dir, at, owner, to.ids.clone()).all_xattrs(opts.all_xattrs);
     match name {
         // Into a folder as the contents of the new (or existing) `name`.
         Some(n) if src.contents => {
