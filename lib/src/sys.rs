@@ -100,8 +100,8 @@ pub fn wait_exit(pid: Pid) -> Result<i32> {
 /// those sees their end.
 pub fn hold_nothing_but(keep: OwnedFd) -> nix::Result<OwnedFd> {
     use nix::fcntl::{fcntl, FcntlArg};
-    // SAFETY: F_DUPFD_CLOEXEC returns a new fd that is ours alone.
     let old = keep;
+    // SAFETY: F_DUPFD_CLOEXEC returns a new fd that is ours alone.
     let keep = unsafe { OwnedFd::from_raw_fd(fcntl(&old, FcntlArg::F_DUPFD_CLOEXEC(3))?) };
     drop(old);
     let null = std::fs::File::options()

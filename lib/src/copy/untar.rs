@@ -106,19 +106,6 @@ fn clean(p: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_cleaned_and_climbing_out_is_refused() {
-        assert_eq!(clean(Path::new("/a/./b//c")).unwrap(), Path::new("a/b/c"));
-        assert_eq!(clean(Path::new("./a/../b")).unwrap(), Path::new("b"));
-        assert_eq!(clean(Path::new("./")).unwrap(), Path::new(""));
-        assert!(clean(Path::new("a/../../x")).is_err());
-    }
-}
-
 /// The extended attributes an entry's PAX records carry
 /// (`SCHILY.xattr.NAME`).
 fn xattrs_of<R: Read>(e: &mut tar::Entry<R>) -> io::Result<Vec<(OsString, Vec<u8>)>> {
@@ -133,4 +120,17 @@ fn xattrs_of<R: Read>(e: &mut tar::Entry<R>) -> io::Result<Vec<(OsString, Vec<u8
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cleaned_and_climbing_out_is_refused() {
+        assert_eq!(clean(Path::new("/a/./b//c")).unwrap(), Path::new("a/b/c"));
+        assert_eq!(clean(Path::new("./a/../b")).unwrap(), Path::new("b"));
+        assert_eq!(clean(Path::new("./")).unwrap(), Path::new(""));
+        assert!(clean(Path::new("a/../../x")).is_err());
+    }
 }
