@@ -365,3 +365,75 @@ fn a_running_containers_bind_mounts_are_followed_as_docker_cp_does() {
     env.ok("cc-rm", ["-f", &id]);
     assert_no_leaks(&env);
 }
+
+#[test]
+fn a_stopped_containers_volumes_and_binds_are_reached_as_docker_cp_does() {
+    root_or_skip!();
+    let env = support::env_with_img();
+    let bind = env.base().join("bind");
+    let outside = env.base().join("outside");
+    fs::create_dir(&bind).unwrap();
+    fs::create_dir(&outside).unwrap();
+    let script = format!(
+        "echo named > /n/f; echo anon > /anon/f; ln -s {} /n/esc",
+        outside.display()
+    );
+    let id = env.run_d([
+        "-v",
+        "cpvol:/n",
+        "-v",
+        "/anon",
+        "-v",
+        &format!("{}:/b", bind.display()),
+        "-v",
+        "cpro:/r:ro",
+        "img",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    env.wait_code(&id, Duration::from_secs(10));
+    let named = env.ok("cc-volume", ["inspect", "-f", "{{.Mountpoint}}", "cpvol"]);
+    let named = Path::new(named.trim()).to_path_buf();
+    let c = |p: &str| format!("{id}:{p}");
+    let f = env.base().join("f");
+    fs::write(&f, "put").unwrap();
+    let f = f.to_str().unwrap();
+
+    // Out of the stopped container: what its volumes hold, not the
+    // overlay's folders beneath them.
+    assert!(env.ok("cc-cp", [&c("/n/f"), "-"]).contains("named"));
+    assert!(env.ok("cc-cp", [&c("/anon/f"), "-"]).contains("anon"));
+    // Into it: the named volume, the bind's host folder.
+    env.ok("cc-cp", [f, &c("/n/in")]);
+    assert_eq!(fs::read_to_string(named.join("in")).unwrap(), "put");
+    env.ok("cc-cp", [f, &c("/b/")]);
+    assert_eq!(fs::read_to_string(bind.join("f")).unwrap(), "put");
+    // What went into the volume is seen by the next container using it.
+    let out = env.ok(
+        "cc-run",
+        [
+            "--rm", "--net", "none", "-v", "cpvol:/x", "img", "cat", "/x/in",
+        ],
+    );
+    assert_eq!(out, "put");
+    // A read-only volume refuses, as docker's "marked read-only".
+    let out = env.run("cc-cp", [f, &c("/r/x")]);
+    assert_code(&out, 4, "cc-cp into a read-only volume");
+    assert_one_line_error(&out, "cc-cp");
+    assert!(
+        support::stderr(&out).contains("mounted volume is marked read-only"),
+        "{}",
+        support::stderr(&out)
+    );
+    // A link in the volume to a host path resolves inside the container.
+    let _ = env.run("cc-cp", [f, &c("/n/esc/f")]);
+    assert!(
+        !outside.join("f").exists(),
+        "a volume's link led to the host"
+    );
+    assert!(env.mounts().is_empty(), "{:?}", env.mounts());
+    env.ok("cc-rm", ["-v", &id]);
+    env.ok("cc-volume", ["rm", "cpvol", "cpro"]);
+    assert_no_leaks(&env);
+}

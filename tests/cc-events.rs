@@ -145,6 +145,52 @@ fn kill_stop_exec_and_network_events() {
 }
 
 #[test]
+fn a_detached_exec_records_its_end() {
+    root_or_skip!();
+    let env = env_with_img();
+    env.run_d(["--name", "ev3", "--net", "none", "img", "sleep", "100"]);
+    // cc-exec -d returns at once, its output (a pipe) read to the end,
+    // while the command runs on; a waiter it left records exec_die.
+    let start = Instant::now();
+    let out = env.run("cc-exec", ["-d", "ev3", "sh", "-c", "sleep 1; exit 5"]);
+    assert_ok(&out, "cc-exec -d");
+    assert!(
+        start.elapsed() < Duration::from_millis(900),
+        "cc-exec -d waited for its command: {:?}",
+        start.elapsed()
+    );
+    let exec_actions = || {
+        let evs = history(&env, &["container=ev3", "event=exec_die"]);
+        actions(&history(&env, &["container=ev3"]))
+            .into_iter()
+            .filter(|a| a.starts_with("exec_"))
+            .collect::<Vec<_>>()
+            .join(",")
+            + &evs
+                .first()
+                .map(|e| format!(" exitCode={}", e["Actor"]["Attributes"]["exitCode"]))
+                .unwrap_or_default()
+    };
+    assert_eq!(
+        exec_actions(),
+        "exec_create: sh -c sleep 1; exit 5,exec_start: sh -c sleep 1; exit 5",
+        "exec_die before the command ended"
+    );
+    let got = support::wait_for(Duration::from_secs(10), "the exec_die event", || {
+        let a = exec_actions();
+        a.contains("exec_die").then_some(a)
+    });
+    assert_eq!(
+        got,
+        "exec_create: sh -c sleep 1; exit 5,exec_start: sh -c sleep 1; exit 5,exec_die exitCode=\"5\""
+    );
+    // A command that cannot start is reported by cc-exec -d itself.
+    let out = env.run("cc-exec", ["-d", "ev3", "/nope"]);
+    assert_code(&out, 127, "cc-exec -d /nope");
+    env.ok("cc-rm", ["-f", "ev3"]);
+}
+
+#[test]
 fn image_events_tag_untag_delete_save_load() {
     root_or_skip!();
     let env = env_with_img();

@@ -644,3 +644,75 @@ fn userns_auto_sees_volume_files_as_the_image_has_them() {
     env.ok("cc-volume", ["rm", "uv"]);
     assert_no_leaks(&env);
 }
+
+/// The extended attribute `name` of `path` (`None` without one).
+fn xattr(path: &std::path::Path, name: &str) -> Option<Vec<u8>> {
+    let p = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = vec![0u8; 256];
+    // SAFETY: lgetxattr writes at most buf.len() bytes into buf.
+    let got =
+        unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (got >= 0).then(|| buf[..got as usize].to_vec())
+}
+
+#[test]
+fn copy_up_keeps_a_files_extended_attributes_and_capabilities() {
+    root_or_skip!();
+    let env = Env::new();
+    let dir = env.busybox_rootfs("img");
+    fs::create_dir_all(dir.join("data")).unwrap();
+    let f = dir.join("data/ping");
+    fs::write(&f, "a program\n").unwrap();
+    let p = std::ffi::CString::new(f.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: setxattr reads the name and the 4-byte value.
+    let set = unsafe {
+        libc::setxattr(
+            p.as_ptr(),
+            c"user.origin".as_ptr(),
+            b"image".as_ptr().cast(),
+            5,
+            0,
+        )
+    };
+    assert_eq!(set, 0, "setxattr user.origin");
+    let out = run_timeout(
+        std::process::Command::new("setcap").args(["cap_net_raw+ep", f.to_str().unwrap()]),
+        T,
+    );
+    assert_ok(&out, "setcap");
+    let cap = xattr(&f, "security.capability").expect("setcap's capability");
+    env.ok(
+        "cc-import",
+        ["-c", "CMD [\"sh\"]", dir.to_str().unwrap(), "img"],
+    );
+    run_ok(
+        &env,
+        &["--rm", "--net", "none", "-v", "xa:/data", "img", "true"],
+    );
+    let mp = env.ok("cc-volume", ["inspect", "-f", "{{.Mountpoint}}", "xa"]);
+    let copied = std::path::Path::new(mp.trim()).join("ping");
+    assert_eq!(fs::read_to_string(&copied).unwrap(), "a program\n");
+    assert_eq!(
+        xattr(&copied, "user.origin").as_deref(),
+        Some(&b"image"[..])
+    );
+    assert_eq!(xattr(&copied, "security.capability"), Some(cap.clone()));
+    // cc-cp keeps a file's capabilities (docker's archive), not user.*.
+    let id = env.run_d(["--net", "none", "-v", "xa:/data", "img", "true"]);
+    env.wait_code(&id, T);
+    let out_dir = env.base().join("out");
+    fs::create_dir(&out_dir).unwrap();
+    env.ok(
+        "cc-cp",
+        [&format!("{id}:/data/ping"), out_dir.to_str().unwrap()],
+    );
+    assert_eq!(
+        xattr(&out_dir.join("ping"), "security.capability"),
+        Some(cap)
+    );
+    assert_eq!(xattr(&out_dir.join("ping"), "user.origin"), None);
+    env.ok("cc-rm", [&id]);
+    env.ok("cc-volume", ["rm", "xa"]);
+    assert_no_leaks(&env);
+}

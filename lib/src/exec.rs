@@ -3,9 +3,14 @@
 //! additions), user and working folder unless given, its cgroup and
 //! privileges, through `sandbox::enter`.
 
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::unistd::ForkResult;
+
 use crate::cgroup::Cgroup;
 use crate::container::{self, Container};
-use crate::error::Result;
+use crate::error::{errno, Error, Result};
 use crate::sandbox::enter::{enter, Enter, Who};
 use crate::sandbox::{Child, Failure, Privileges};
 
@@ -81,4 +86,76 @@ pub fn start(c: &Container, x: &Exec) -> Result<std::result::Result<Child, Failu
         on_pty: None,
         keep_fds: 0,
     }))
+}
+
+/// `cc-exec -d`: starts `x` (detached) from a waiter forked here and left
+/// behind, which calls `started` once the command runs, then waits for it
+/// and calls `died` with its exit code (docker's exec_die). The waiter
+/// starts a session of its own and holds nothing of the caller's but the
+/// pipe its start is reported on, so a reader of the caller's output sees
+/// its end when the caller exits. Returns what the start gave, as `start`.
+pub fn start_detached(
+    c: &Container,
+    x: &Exec,
+    started: &dyn Fn(),
+    died: &dyn Fn(i32),
+) -> Result<std::result::Result<(), Failure>> {
+    c.unpaused_pid()?;
+    let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::sys("create a pipe", errno(e)))?;
+    // SAFETY: cc-exec is single-threaded; the child ends in _exit.
+    match unsafe { nix::unistd::fork() }.map_err(|e| Error::sys("fork", errno(e)))? {
+        ForkResult::Child => {
+            drop(report_r);
+            crate::sys::name_process("cc-exec [wait]");
+            let _ = nix::unistd::setsid();
+            let report = crate::sys::hold_nothing_but(report_w);
+            let code = match report {
+                Ok(report) => wait_detached(c, x, report, started, died),
+                Err(_) => 125,
+            };
+            // SAFETY: leaving without running anything of the caller's.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(report_w);
+            let mut report = Vec::new();
+            let _ = std::fs::File::from(report_r).read_to_end(&mut report);
+            if report == STARTED {
+                return Ok(Ok(()));
+            }
+            let _ = nix::sys::wait::waitpid(child, None);
+            Ok(Err(match report.is_empty() {
+                true => Failure::new(125, "cc-exec's waiter ended before the command started"),
+                false => Failure::decode(&report),
+            }))
+        }
+    }
+}
+
+/// What the waiter writes once the command runs (a `Failure` otherwise).
+const STARTED: &[u8] = b"started";
+
+/// The waiter of `start_detached`: starts the command, reports, waits.
+fn wait_detached(
+    c: &Container,
+    x: &Exec,
+    report: OwnedFd,
+    started: &dyn Fn(),
+    died: &dyn Fn(i32),
+) -> i32 {
+    let failure = match start(c, x) {
+        Ok(Ok(child)) => {
+            started();
+            let _ = crate::sys::write_all(report.as_fd(), STARTED);
+            drop(report);
+            let code = crate::sys::wait_exit(child.pid).unwrap_or(125);
+            died(code);
+            return 0;
+        }
+        Ok(Err(f)) => f,
+        Err(error) => Failure { code: 125, error },
+    };
+    let _ = crate::sys::write_all(report.as_fd(), &failure.encode());
+    failure.code as i32
 }

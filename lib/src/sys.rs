@@ -2,7 +2,7 @@
 //! attach clients: writes that finish, blocking flags, signalfds, window
 //! sizes, exit codes from wait statuses.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -92,6 +92,36 @@ pub fn wait_exit(pid: Pid) -> Result<i32> {
             Err(e) => return Err(Error::sys(format!("wait for process {pid}"), errno(e))),
         }
     }
+}
+
+/// Leaves a process with /dev/null as stdio and no other fd but `keep`
+/// (returned, moved above stdio): a process left behind (cc-exec -d's
+/// waiter) holds none of its caller's terminals or pipes, so a reader of
+/// those sees their end.
+pub fn hold_nothing_but(keep: OwnedFd) -> nix::Result<OwnedFd> {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let old = keep;
+    // SAFETY: F_DUPFD_CLOEXEC returns a new fd that is ours alone.
+    let keep = unsafe { OwnedFd::from_raw_fd(fcntl(&old, FcntlArg::F_DUPFD_CLOEXEC(3))?) };
+    drop(old);
+    let null = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto our own stdio.
+        unsafe { libc::dup2(null.as_raw_fd(), fd) };
+    }
+    drop(null);
+    let k = keep.as_raw_fd() as u32;
+    // SAFETY: close_range(2) closes fds only; the caller, single-threaded
+    // and just forked, uses none of the others again.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, k - 1, 0u32);
+        libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32);
+    }
+    Ok(keep)
 }
 
 /// Names this process (15 bytes at most) so `ps -o comm` shows what it is:

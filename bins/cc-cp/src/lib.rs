@@ -2,14 +2,15 @@ use std::process::ExitCode;
 
 use cc_lib::cli::StoreOpts;
 use cc_lib::copy::{self, Options};
-use cc_lib::Result;
+use cc_lib::{container, volume, Result};
 use clap::{CommandFactory, Parser};
 
 /// Copy files between a container (running or not) and the host, or a
 /// tar stream (`-`), with docker cp's rules: `CONTAINER:SRC DEST` or
 /// `SRC CONTAINER:DEST`. A folder is copied with what it holds; `SRC/.`
 /// copies only what it holds. Paths in the container are resolved inside
-/// its root: no link there leads outside it. Written into a container,
+/// its root: no link there leads outside it. A stopped container's
+/// volumes and binds are reached as a running one's. Written into a container,
 /// files belong to its root; on the host, to the user running cc-cp
 /// (with -a, each keeps its owner).
 #[derive(Debug, Parser)]
@@ -40,7 +41,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let opts = Options {
         archive: a.archive,
         follow: a.follow_link,
+        all_xattrs: false,
     };
-    copy::copy(&store, &a.src, &a.dest, opts)?;
+    // A stopped container's volumes are bound for the copy, mounted first
+    // where their options ask (as cc-start does).
+    let prepare = |c: &container::Container| volume::mount_all(&store, c);
+    copy::copy(&store, &a.src, &a.dest, opts, &prepare)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -76,14 +76,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
         container::event(&store, &c, action, &attrs);
     };
     event(&format!("exec_create{what}"), &[]);
+    if a.detach {
+        // A waiter left behind records the command's end.
+        let started = || event(&format!("exec_start{what}"), &[]);
+        let died = |code: i32| event("exec_die", &[("exitCode", &code.to_string())]);
+        return Ok(match exec::start_detached(&c, &x, &started, &died)? {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(f) => cc_lib::cli::failed(&f),
+        });
+    }
     let child = match exec::start(&c, &x)? {
         Ok(ch) => ch,
         Err(f) => return Ok(cc_lib::cli::failed(&f)),
     };
     event(&format!("exec_start{what}"), &[]);
-    if a.detach {
-        return Ok(ExitCode::SUCCESS);
-    }
     let code = match (child.pty, child.stdio) {
         (Some(master), _) => attach::relay_pty(master, child.pid, a.interactive),
         (None, Some(pipes)) => relay::relay_pipes(pipes, child.pid),

@@ -4,7 +4,9 @@
 //! The container's side is its merged root: the running container's own
 //! (/proc/PID/root, so its volumes and bind mounts are followed, as docker
 //! cp does, and what is written is seen at once), or its overlay mounted
-//! on the host for the copy (`hostmount::with_root`), without its volumes. Every path in it is
+//! on the host for the copy (`hostmount::with_root`), its volumes and
+//! binds bound on it in a mount namespace of cc-cp's own (`mounts`), as
+//! docker's daemon mounts them for a copy. Every path in it is
 //! resolved by the kernel inside that root (`inroot`, openat2
 //! RESOLVE_IN_ROOT), and from there the copy goes by fds, entry by entry,
 //! never through a link (`read`, `write`): no link in the container, nor
@@ -22,7 +24,9 @@
 //! | `read.rs`  | walking the source by fds |
 //! | `write.rs` | a folder or a tar stream as the destination |
 //! | `untar.rs` | a tar stream from stdin into the container |
+//! | `mounts.rs` | a stopped container's volumes bound for the copy, read-only mounts |
 
+mod mounts;
 mod read;
 mod untar;
 mod write;
@@ -71,18 +75,25 @@ pub struct Options {
     pub archive: bool,
     /// `-L`: a link SRC is copied as what it points to.
     pub follow: bool,
+    /// Every extended attribute of each entry is kept (a volume's
+    /// copy-up), not only a file's capabilities (docker cp's).
+    pub all_xattrs: bool,
 }
+
+/// What a stopped container's volumes need before they are bound for a
+/// copy (`volume::mount_all`: a volume's own tmpfs or host folder).
+pub type Prepare<'a> = &'a dyn Fn(&Container) -> Result<()>;
 
 /// Copies `src` to `dest` (each a `Place`): one of them must be in a
 /// container, and not both.
-pub fn copy(store: &Store, src: &str, dest: &str, opts: Options) -> Result<()> {
+pub fn copy(store: &Store, src: &str, dest: &str, opts: Options, prepare: Prepare) -> Result<()> {
     match (Place::parse(src), Place::parse(dest)) {
         (Place::Container(..), Place::Container(..)) => Err(Error::Usage(
             "copying between containers is not supported".into(),
         )),
         (Place::Container(q, path), to) => {
             let c = container::resolve(store, q)?;
-            crate::hostmount::with_root(store, &c, |root| {
+            with_root(store, &c, prepare, |root| {
                 let from = Side::container(&c, q, root)?;
                 match to {
                     Place::Stdio => to_tar(&from, path, opts, io::stdout().lock()),
@@ -92,7 +103,8 @@ pub fn copy(store: &Store, src: &str, dest: &str, opts: Options) -> Result<()> {
         }
         (from, Place::Container(q, path)) => {
             let c = container::resolve(store, q)?;
-            crate::hostmount::with_root(store, &c, |root| {
+            mounts::check_writable(&c, path, Path::new(dest))?;
+            with_root(store, &c, prepare, |root| {
                 let to = Side::container(&c, q, root)?;
                 let _as_root = to.ids.become_root()?;
                 match from {
@@ -105,6 +117,29 @@ pub fn copy(store: &Store, src: &str, dest: &str, opts: Options) -> Result<()> {
             "one of SRC and DEST must be CONTAINER:PATH".into(),
         )),
     }
+}
+
+/// Runs `f` on the container's root with its volumes and binds: a
+/// running container's own root has them; a stopped one's overlay gets
+/// them bound for the call, in a mount namespace of cc-cp's own.
+fn with_root(
+    store: &Store,
+    c: &Container,
+    prepare: Prepare,
+    f: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let stopped = c.status() != Status::Running;
+    if stopped {
+        prepare(c)?;
+        mounts::own_namespace()?;
+    }
+    crate::hostmount::with_root(store, c, |root| {
+        let _binds = match stopped {
+            true => Some(mounts::bind_all(c, root)?),
+            false => None,
+        };
+        f(root)
+    })
 }
 
 /// Docker's copy-up of a new volume: what the folder `path` in `root`
@@ -131,6 +166,7 @@ pub fn fill(root: &Path, path: &str, dest: &Path) -> Result<()> {
     let all = Options {
         archive: true,
         follow: false,
+        all_xattrs: true,
     };
     between(
         &from,
@@ -458,7 +494,7 @@ fn between(from: &Side, src: &str, to: &Side, dest: &str, opts: Options) -> Resu
         (Some(_), _) if !to_dir => to.show(parent_of(dest)),
         _ => shown.clone(),
     };
-    let mut sink = DirSink::new(dir, at, owner, to.ids.clone());
+    let mut sink = DirSink::new(dir, at, owner, to.ids.clone()).all_xattrs(opts.all_xattrs);
     match name {
         // Into a folder as the contents of the new (or existing) `name`.
         Some(n) if src.contents => {

@@ -7,6 +7,7 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Stat};
@@ -33,6 +34,7 @@ pub fn send(
     match kind {
         FileType::Directory => {
             let dir = open(parent, name, OFlags::RDONLY | OFlags::DIRECTORY, shown)?;
+            let meta = with_xattrs(meta, &dir, shown)?;
             sink.enter(as_name, &meta)?;
             send_entries(&dir, shown, ids, sink)?;
             sink.leave()
@@ -47,7 +49,7 @@ pub fn send(
                     shown.display()
                 )));
             }
-            let meta = self::meta(&st, ids);
+            let meta = with_xattrs(self::meta(&st, ids), &fd, shown)?;
             sink.file(as_name, &meta, &mut File::from(fd), st.st_size as u64)
         }
         FileType::Symlink => {
@@ -128,7 +130,39 @@ fn meta(st: &Stat, ids: &Ids) -> Meta {
         uid,
         gid,
         mtime: (st.st_mtime, st.st_mtime_nsec as i64),
+        xattrs: Vec::new(),
     }
+}
+
+/// `meta` with the extended attributes of the open file or folder `fd`
+/// (trusted.* only when cc runs as root).
+fn with_xattrs(mut meta: Meta, fd: &OwnedFd, shown: &Path) -> Result<Meta> {
+    let fail = |e: rustix::io::Errno| Error::io("read the attributes of", shown, e.into());
+    // XATTR_LIST_MAX and XATTR_SIZE_MAX (xattr(7)): every list and value fits.
+    let mut names = vec![0u8; 1024];
+    let n = match rustix::fs::flistxattr(fd, &mut names[..]) {
+        Ok(n) => n,
+        Err(rustix::io::Errno::NOTSUP) => return Ok(meta),
+        Err(rustix::io::Errno::RANGE) => {
+            names.resize(65536, 0);
+            rustix::fs::flistxattr(fd, &mut names[..]).map_err(fail)?
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    if n == 0 {
+        return Ok(meta);
+    }
+    let mut value = vec![0u8; 65536];
+    for name in names[..n].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::ffi::OsStr::from_bytes(name).to_os_string();
+        let n = match rustix::fs::fgetxattr(fd, name.as_os_str(), &mut value[..]) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::NODATA) => continue, // removed meanwhile
+            Err(e) => return Err(fail(e)),
+        };
+        meta.xattrs.push((name, value[..n].to_vec()));
+    }
+    Ok(meta)
 }
 
 /// The metadata of the entry `name` in `parent` (`parent` itself when

@@ -4,8 +4,9 @@
 //! inside the container's root (`inroot`), so neither a name nor a link
 //! made by an earlier entry leads outside it.
 
-use std::ffi::OsStr;
-use std::io::Read;
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::FileType;
@@ -35,13 +36,16 @@ pub fn extract(
         };
         let dir = name.parent().unwrap_or(Path::new(""));
         let (pfd, _) = root.parent(&dest.join(&name), true)?;
-        let mut sink = DirSink::new(pfd, shown.join(dir), owner, ids.clone());
+        // A stream's extended attributes are set, as docker's untar sets them.
+        let mut sink = DirSink::new(pfd, shown.join(dir), owner, ids.clone()).all_xattrs(true);
+        let xattrs = xattrs_of(&mut e).map_err(damaged)?;
         let h = e.header();
         let meta = Meta {
             mode: h.mode().map_err(damaged)? & 0o7777,
             uid: h.uid().map_err(damaged)? as u32,
             gid: h.gid().map_err(damaged)? as u32,
             mtime: (h.mtime().map_err(damaged)? as i64, 0),
+            xattrs,
         };
         let dev = || {
             let major = h.device_major().ok().flatten().unwrap_or(0);
@@ -97,6 +101,22 @@ fn clean(p: &Path) -> Result<PathBuf> {
                 )))
             }
             _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The extended attributes an entry's PAX records carry
+/// (`SCHILY.xattr.NAME`).
+fn xattrs_of<R: Read>(e: &mut tar::Entry<R>) -> io::Result<Vec<(OsString, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for x in e.pax_extensions()?.into_iter().flatten() {
+        let x = x?;
+        if let Some(name) = x.key_bytes().strip_prefix(b"SCHILY.xattr.") {
+            out.push((
+                OsStr::from_bytes(name).to_os_string(),
+                x.value_bytes().to_vec(),
+            ));
         }
     }
     Ok(out)

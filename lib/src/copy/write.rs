@@ -2,10 +2,11 @@
 //! entry by entry, each created in an fd of its parent folder and never
 //! through a link (O_NOFOLLOW, O_EXCL, *at calls), or a tar stream.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
@@ -13,15 +14,20 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
 use super::Ids;
 use crate::error::{Error, Result};
 
-/// What is kept of an entry: permissions, owner (container-side ids) and
-/// modification time.
-#[derive(Debug, Clone, Copy)]
+/// What is kept of an entry: permissions, owner (container-side ids),
+/// modification time, and the extended attributes of a file or folder.
+#[derive(Debug, Clone, Default)]
 pub struct Meta {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
     pub mtime: (i64, i64),
+    pub xattrs: Vec<(OsString, Vec<u8>)>,
 }
+
+/// The one extended attribute docker's archive code carries (cc-cp): a
+/// file's capabilities.
+pub const CAPABILITY: &str = "security.capability";
 
 /// The receiving end of a copy, walked depth first: `enter` a folder,
 /// its entries, `leave` it.
@@ -42,6 +48,9 @@ pub struct DirSink {
     stack: Vec<(OwnedFd, PathBuf, Option<Meta>)>,
     owner: Option<(u32, u32)>,
     ids: Ids,
+    /// Every extended attribute set (volume copy-up), not only
+    /// `CAPABILITY`.
+    all_xattrs: bool,
 }
 
 impl DirSink {
@@ -50,7 +59,42 @@ impl DirSink {
             stack: vec![(dir, shown, None)],
             owner,
             ids,
+            all_xattrs: false,
         }
+    }
+
+    /// Sets every extended attribute an entry has, as docker's volume
+    /// copy-up (continuity's CopyDir) does.
+    pub fn all_xattrs(mut self, all: bool) -> DirSink {
+        self.all_xattrs = all;
+        self
+    }
+
+    /// The extended attributes of `meta` on `fd`, after its owner (a chown
+    /// clears a file's capabilities). One the filesystem or cc's user may
+    /// not set (ENOTSUP, EPERM: trusted.* without root) is skipped, as
+    /// docker skips it.
+    fn set_xattrs(&self, fd: impl AsFd, shown: &Path, meta: &Meta) -> Result<()> {
+        for (name, value) in &meta.xattrs {
+            // overlayfs's own would change what an overlay shows.
+            let overlay = name.as_bytes().starts_with(b"trusted.overlay.");
+            if overlay || !self.all_xattrs && name != CAPABILITY {
+                continue;
+            }
+            let flags = rustix::fs::XattrFlags::empty();
+            match rustix::fs::fsetxattr(&fd, name.as_os_str(), value, flags) {
+                Ok(()) | Err(rustix::io::Errno::NOTSUP | rustix::io::Errno::PERM) => {}
+                Err(e) => {
+                    let what = format!(
+                        "set the attribute {} of '{}'",
+                        name.to_string_lossy(),
+                        shown.display()
+                    );
+                    return Err(Error::sys(what, e.into()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A hard link `name` to `target_name` in the folder `target_dir`.
@@ -117,6 +161,9 @@ impl DirSink {
                 false => rustix::fs::chmodat(&fd, name, mode, AtFlags::empty()),
             }
             .map_err(|e| Error::io("set the mode of", shown, e.into()))?;
+        }
+        if name.is_empty() {
+            self.set_xattrs(&fd, shown, meta)?;
         }
         let t = Timespec {
             tv_sec: meta.mtime.0,
@@ -185,7 +232,7 @@ impl Sink for DirSink {
             )),
             e => Error::io("open", &shown, e.into()),
         })?;
-        self.stack.push((fd, shown, Some(*meta)));
+        self.stack.push((fd, shown, Some(meta.clone())));
         Ok(())
     }
 
@@ -236,11 +283,24 @@ impl<W: Write> TarSink<W> {
         h
     }
 
-    fn append(&mut self, name: &OsStr, mut h: tar::Header, data: impl Read) -> Result<()> {
+    /// The entry `h` at `name`, after a PAX record of its capabilities
+    /// (`SCHILY.xattr.security.capability`, as docker's archive writes).
+    fn append(
+        &mut self,
+        name: &OsStr,
+        meta: &Meta,
+        mut h: tar::Header,
+        data: impl Read,
+    ) -> Result<()> {
         let path = self.path(name);
-        self.tar
-            .append_data(&mut h, &path, data)
-            .map_err(|e| Error::sys(format!("write '{}' to the tar stream", path.display()), e))
+        let fail = |e| Error::sys(format!("write '{}' to the tar stream", path.display()), e);
+        if let Some((_, cap)) = meta.xattrs.iter().find(|(n, _)| n == CAPABILITY) {
+            let key = format!("SCHILY.xattr.{CAPABILITY}");
+            self.tar
+                .append_pax_extensions([(key.as_str(), cap.as_slice())])
+                .map_err(fail)?;
+        }
+        self.tar.append_data(&mut h, &path, data).map_err(fail)
     }
 }
 
@@ -249,7 +309,7 @@ impl<W: Write> Sink for TarSink<W> {
         let h = Self::header(meta, tar::EntryType::Regular, size);
         // The size was read before: a file that grows meanwhile is cut
         // there, one that shrinks is refused by the tar writer.
-        self.append(name, h, content.take(size))
+        self.append(name, meta, h, content.take(size))
     }
 
     fn symlink(&mut self, name: &OsStr, meta: &Meta, target: &OsStr) -> Result<()> {
@@ -270,13 +330,13 @@ impl<W: Write> Sink for TarSink<W> {
         let mut h = Self::header(meta, t, 0);
         let _ = h.set_device_major(rustix::fs::major(rdev));
         let _ = h.set_device_minor(rustix::fs::minor(rdev));
-        self.append(name, h, io::empty())
+        self.append(name, meta, h, io::empty())
     }
 
     fn enter(&mut self, name: &OsStr, meta: &Meta) -> Result<()> {
         let h = Self::header(meta, tar::EntryType::Directory, 0);
         if !name.is_empty() {
-            self.append(name, h, io::empty())?;
+            self.append(name, meta, h, io::empty())?;
         }
         let p = self.path(name);
         self.dirs.push(p);
