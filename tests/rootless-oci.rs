@@ -108,6 +108,22 @@ fn scenario(r: &Rootless, label: &str, rt: &Path) -> Vec<String> {
     seen.push(format!("exit {:?}", fg.status.code()));
     seen.extend(stdout(&fg).lines().map(str::to_string));
     assert!(stderr(&fg).contains("err"), "{label}: {}", stderr(&fg));
+    // On a terminal conmon made: devpts of the namespace, group tty (5).
+    let tty = r.ok(
+        Some(rt),
+        &[
+            "run",
+            "--rm",
+            "-t",
+            "--network",
+            "none",
+            IMAGE,
+            "sh",
+            "-c",
+            "t=$(tty) && stat -c %g \"$t\" && echo \"$t\" | cut -d/ -f1-3",
+        ],
+    );
+    seen.extend(tty.lines().map(|l| l.trim().to_string()));
 
     let name = format!("bg-{label}");
     r.ok(
@@ -185,6 +201,8 @@ fn rootless_podman_runs_containers_through_cc_oci_as_through_runc() {
             "0:0 4755 /bin/busybox",
             "devnull",
             "sys",
+            "5",
+            "/dev/pts",
             "0",
             "uid=1000(user) gid=100(users)",
             "2:3",
