@@ -228,6 +228,8 @@ fn cc_oci_says_when_it_cannot_run_rootless() {
     let out = user.run("cc-oci", &["list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cc-unshare"), "{}", stderr(&out));
+    // What needs no container works for anyone, as runc's.
+    assert!(user.ok("cc-oci", &["features"]).contains("ociVersionMax"));
     // Inside cc-unshare it is root of the user's namespace: rootless, its
     // state under the user's runtime folder.
     let list = user.ok("cc-unshare", &["cc-oci", "--rootless", "true", "list"]);

@@ -403,13 +403,16 @@ impl Log {
 }
 
 fn dispatch(a: &Args) -> Result<i32> {
-    let rootless = rootless_mode(&a.rootless)?;
-    let dir = match (&a.root, rootless) {
-        (Some(dir), _) => dir.clone(),
-        (None, true) => cc_lib::rootless::runtime_dir()?.join("oci"),
-        (None, false) => PathBuf::from("/run/cc-oci"),
+    // What works on containers decides rootless mode first; `spec` and
+    // `features` need no state and work for anyone.
+    let root = || {
+        let dir = match (&a.root, rootless_mode(&a.rootless)?) {
+            (Some(dir), _) => dir.clone(),
+            (None, true) => cc_lib::rootless::runtime_dir()?.join("oci"),
+            (None, false) => PathBuf::from("/run/cc-oci"),
+        };
+        state::Root::new(&dir)
     };
-    let root = || state::Root::new(&dir);
     match &a.command {
         Command::Create(c) => {
             create::create(&root()?, &c.id, &c.options(a.systemd_cgroup), true)?;
