@@ -24,11 +24,11 @@ function __fish_cc_oci_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c cc-oci -n "__fish_cc_oci_needs_command" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_needs_command" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_needs_command" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -s v -l version -d 'Print the version and the runtime spec\'s version'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_needs_command" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
@@ -53,46 +53,46 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -s b -l bundle -d 
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l console-socket -d 'Unix socket that receives the terminal\'s master fd' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l pid-file -d 'Write the container\'s pid here' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l preserve-fds -d 'Pass fds 3 to 3+N-1 on to the container' -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l no-pivot -d 'chroot instead of pivot_root (roots on ramfs)'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l no-new-keyring -d 'Keep the caller\'s session keyring instead of a new one'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand create" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand start" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand state" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -s a -l all -d 'Signal every process of the container'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand kill" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -s f -l force
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand delete" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
@@ -101,11 +101,11 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -s b -l bundle -d 'Th
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l console-socket -d 'Unix socket that receives the terminal\'s master fd' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l pid-file -d 'Write the container\'s pid here' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l preserve-fds -d 'Pass fds 3 to 3+N-1 on to the container' -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l no-pivot -d 'chroot instead of pivot_root (roots on ramfs)'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -l no-new-keyring -d 'Keep the caller\'s session keyring instead of a new one'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand run" -s d -l detach -d 'Return once it started'
@@ -123,11 +123,11 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l pid-file -d 'Writ
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s c -l cap -d 'Add a capability' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l preserve-fds -d 'Pass fds 3 to 3+N-1 on to the command' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l cgroup -d 'Run the command in this existing sub-group of the container\'s cgroup (one PATH for every controller)' -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s d -l detach -d 'Return once it started; the caller\'s subreaper adopts it'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l no-new-privs -d 'Set no_new_privs'
@@ -137,38 +137,38 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -l systemd-cgroup -d
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -s f -l format -r -f -a "table\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s f -l format -r -f -a "table\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s q -l quiet -d 'Ids only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand list" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand pause" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand resume" -s h -l help -d 'Print help'
@@ -185,38 +185,38 @@ complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpuset-cpus -d 
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l cpuset-mems -d 'Memory nodes the container may use' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l blkio-weight -d 'Block I/O weight, 10 to 1000' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l pids-limit -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand update" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l interval -d 'Time between stats events (a Go duration: 5s, 500ms, 1m)' -r
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l stats -d 'Print one stats event and exit'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand events" -s h -l help -d 'Print help'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -s b -l bundle -r -F
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand spec" -s h -l help -d 'Print help'
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l root -d 'Folder of the containers\' state' -r -F
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l root -d 'Folder of the containers\' state [default: /run/cc-oci; rootless: $XDG_RUNTIME_DIR/cc/oci]' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l log -d 'Also write errors (and with --debug, each call) to this file' -r -F
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l log-format -d 'The log\'s format' -r -f -a "text\t''
 json\t''"
-complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l rootless -d 'Rootless mode: only `false` and `auto` (as root) are supported' -r
+complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l rootless -d 'Run for an ordinary user, as root of its user namespace (rootless podman calls cc-oci so): no cgroup, the host\'s devices bound in; auto = when not in the host\'s user namespace' -r
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l debug -d 'Log each call at debug level'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -l systemd-cgroup -d 'Let systemd make each container\'s cgroup, a transient scope named by cgroupsPath in runc\'s form slice:prefix:name (default system.slice:cc-oci:ID); cgroup v2 only'
 complete -c cc-oci -n "__fish_cc_oci_using_subcommand features" -s h -l help -d 'Print help'

@@ -139,6 +139,39 @@ pub fn enter(program: &str) -> Result<()> {
     join(pid)
 }
 
+/// `cc-oci --rootless` (runc's flag; `None` is its `auto`): a caller such
+/// as rootless podman already runs cc-oci as root of the user's namespace,
+/// so cc takes its rootless paths from here on, and so do the programs it
+/// starts (its monitor). Whether it runs rootless.
+pub fn adopt_callers_namespace(wanted: Option<bool>) -> Result<bool> {
+    let euid = nix::unistd::geteuid();
+    if !euid.is_root() {
+        return Err(Error::Unsupported(format!(
+            "cc-oci as uid {euid} needs a user namespace in which it is root: run it from rootless podman or inside cc-unshare"
+        )));
+    }
+    match (initial_userns(), wanted) {
+        (true, Some(true)) => Err(Error::Unsupported(
+            "--rootless true: this cc-oci runs as the host's root, not in a user's namespace"
+                .into(),
+        )),
+        (true, _) | (false, Some(false)) => Ok(false),
+        (false, _) => {
+            if std::env::var_os(MARK).is_none() {
+                // The host uid that is root here: the user the caller runs for.
+                let map = fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+                let host = crate::spec::IdMapping::parse_map_file(&map)
+                    .iter()
+                    .find(|m| m.container_id == 0)
+                    .map_or(0, |m| m.host_id);
+                // SAFETY: cc-oci calls this first, single-threaded.
+                unsafe { std::env::set_var(MARK, host.to_string()) };
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// The pause process of `pause.pid`, if it still lives.
 fn running_pause(run: &Path) -> Option<i32> {
     let pid: i32 = fs::read_to_string(run.join("pause.pid"))

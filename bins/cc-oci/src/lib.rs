@@ -19,9 +19,10 @@ pub struct Args {
     /// Print the version and the runtime spec's version
     #[arg(short = 'v', long, action = clap::ArgAction::Version)]
     pub version: Option<bool>,
-    /// Folder of the containers' state
-    #[arg(long, default_value = "/run/cc-oci", value_name = "DIR", global = true)]
-    pub root: PathBuf,
+    /// Folder of the containers' state [default: /run/cc-oci; rootless:
+    /// $XDG_RUNTIME_DIR/cc/oci]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
     /// Also write errors (and with --debug, each call) to this file
     #[arg(long, value_name = "FILE", global = true)]
     pub log: Option<PathBuf>,
@@ -36,9 +37,16 @@ pub struct Args {
     /// system.slice:cc-oci:ID); cgroup v2 only
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless mode: only `false` and `auto` (as root) are supported
-    #[arg(long, value_name = "true|false|auto", global = true)]
-    pub rootless: Option<String>,
+    /// Run for an ordinary user, as root of its user namespace (rootless
+    /// podman calls cc-oci so): no cgroup, the host's devices bound in;
+    /// auto = when not in the host's user namespace
+    #[arg(
+        long,
+        value_name = "true|false|auto",
+        default_value = "auto",
+        global = true
+    )]
+    pub rootless: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -395,8 +403,16 @@ impl Log {
 }
 
 fn dispatch(a: &Args) -> Result<i32> {
-    check_rootless(a.rootless.as_deref())?;
-    let root = || state::Root::new(&a.root);
+    // What works on containers decides rootless mode first; `spec` and
+    // `features` need no state and work for anyone.
+    let root = || {
+        let dir = match (&a.root, rootless_mode(&a.rootless)?) {
+            (Some(dir), _) => dir.clone(),
+            (None, true) => cc_lib::rootless::runtime_dir()?.join("oci"),
+            (None, false) => PathBuf::from("/run/cc-oci"),
+        };
+        state::Root::new(&dir)
+    };
     match &a.command {
         Command::Create(c) => {
             create::create(&root()?, &c.id, &c.options(a.systemd_cgroup), true)?;
@@ -452,13 +468,20 @@ fn dispatch(a: &Args) -> Result<i32> {
     }
 }
 
-/// `--rootless`: only what running as root already is.
-fn check_rootless(rootless: Option<&str>) -> Result<()> {
-    match rootless {
-        None | Some("false" | "auto") => Ok(()),
-        Some("true") => Err(Error::Usage("rootless mode is not supported".into())),
-        Some(other) => Err(Error::Usage(format!("invalid --rootless '{other}'"))),
-    }
+/// `--rootless`: whether cc-oci runs for an ordinary user (see
+/// `rootless::adopt_callers_namespace`).
+fn rootless_mode(value: &str) -> Result<bool> {
+    let wanted = match value {
+        "true" => Some(true),
+        "false" => Some(false),
+        "auto" => None,
+        other => {
+            return Err(Error::Usage(format!(
+                "invalid --rootless '{other}': true, false or auto"
+            )))
+        }
+    };
+    cc_lib::rootless::adopt_callers_namespace(wanted)
 }
 
 fn delete(r: &state::Root, id: &str, force: bool) -> Result<i32> {

@@ -88,8 +88,12 @@ const NAMESPACES: [(&str, CloneFlags); 6] = [
 /// Starts the command; returns once it runs (the pid is the child that
 /// waits for it and exits with its status), or why it could not.
 pub fn enter(e: &Enter) -> Result<Child, Failure> {
+    // Only those the container has of its own: joining one it shares with
+    // us (a cgroup namespace of the host's, under rootless podman) would
+    // need the rights of the namespace's owner, for nothing.
     let ns: Vec<(File, CloneFlags)> = NAMESPACES
         .iter()
+        .filter(|(name, _)| !shared_with_us(e.pid, name))
         .filter_map(|(name, flag)| {
             File::open(format!("/proc/{}/ns/{name}", e.pid))
                 .ok()
@@ -145,6 +149,14 @@ pub fn enter(e: &Enter) -> Result<Child, Failure> {
             Err(Failure::decode(&report))
         }
     }
+}
+
+/// Whether process `pid` is in this process's namespace `name`.
+fn shared_with_us(pid: i32, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: String| std::fs::metadata(p).map(|m| (m.dev(), m.ino())).ok();
+    let theirs = id(format!("/proc/{pid}/ns/{name}"));
+    theirs.is_some() && theirs == id(format!("/proc/self/ns/{name}"))
 }
 
 /// The pty master the child sends, sized as the caller's terminal and
