@@ -25,6 +25,7 @@ use rustix::mount::{
 
 use crate::error::{Error, Result};
 
+pub mod fuse;
 mod mountinfo;
 pub mod setattr;
 
@@ -65,23 +66,28 @@ fn overlay_with(
     target: &Path,
     attrs: Attrs,
 ) -> Result<()> {
-    if crate::rootless::active() && !crate::rootless::native_overlay() {
-        return Err(Error::Unsupported(format!(
-            "cannot mount overlay at '{}': {}",
-            target.display(),
-            crate::rootless::overlay_kind()
-        )));
-    }
     match (lowers, upper) {
         ([], _) => Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': no lower layers",
             target.display()
         ))),
         ([only], None) => bind_with(only, target, attrs | Attrs::MOUNT_ATTR_RDONLY, false),
-        _ => match overlay_new_api(lowers, upper, target, attrs)? {
-            NewApi::Mounted => Ok(()),
-            NewApi::Unsupported => overlay_classic(lowers, upper, target, classic_flags(attrs)),
-        },
+        _ if fuse::driver()? == fuse::Driver::Fuse => fuse::mount(lowers, upper, target, attrs),
+        _ => overlay_native(lowers, upper, target, attrs),
+    }
+}
+
+/// The kernel's overlayfs: layers one by one where the kernel takes them,
+/// else the classic option string.
+fn overlay_native(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    attrs: Attrs,
+) -> Result<()> {
+    match overlay_new_api(lowers, upper, target, attrs)? {
+        NewApi::Mounted => Ok(()),
+        NewApi::Unsupported => overlay_classic(lowers, upper, target, classic_flags(attrs)),
     }
 }
 
