@@ -308,7 +308,7 @@ fn a_user_logs_in_and_uses_a_terminal() {
         &["-dit", "--name", "t", "--net", "none", "img", "sh"],
     );
     let (shown, code) = in_pty(
-        &user.cmd("cc-attach").arg("t"),
+        user.cmd("cc-attach").arg("t"),
         24,
         80,
         "echo at$((1+1))\nexit 4\n",
