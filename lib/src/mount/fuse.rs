@@ -155,21 +155,8 @@ pub(super) fn mount(
     target: &Path,
     attrs: Attrs,
 ) -> Result<()> {
-    let mut paths: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
-    if let Some((u, w)) = upper {
-        paths.extend([u, w]);
-    }
     // fuse-overlayfs 1.10 splits its options at ',' and layers at ':'.
-    if let Some(bad) = paths.iter().find(|p| {
-        let s = p.as_os_str().as_encoded_bytes();
-        s.contains(&b':') || s.contains(&b',')
-    }) {
-        return Err(Error::Unsupported(format!(
-            "cannot mount {PROGRAM} at '{}': path '{}' contains ':' or ','",
-            target.display(),
-            bad.display()
-        )));
-    }
+    let paths = super::option_paths(lowers, upper, target, PROGRAM, "")?;
     let join = |ps: &[&Path]| {
         ps.iter()
             .map(|p| p.display().to_string())

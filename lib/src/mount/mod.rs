@@ -164,14 +164,16 @@ fn kernel_before(major: u32, minor: u32) -> bool {
     have < (major, minor)
 }
 
-/// The pre-6.8 way: one `lowerdir=a:b:c` string, which must fit one page and
-/// cannot carry ':' or ',' in a path (they separate layers and options).
-fn overlay_classic(
-    lowers: &[PathBuf],
-    upper: Option<(&Path, &Path)>,
+/// The lowers, then upper and work folders, for an option string that
+/// separates layers with ':' and options with ',': a path with either is
+/// refused (`fs` and `why` name the mount and what would take it).
+fn option_paths<'a>(
+    lowers: &'a [PathBuf],
+    upper: Option<(&'a Path, &'a Path)>,
     target: &Path,
-    flags: MountFlags,
-) -> Result<()> {
+    fs: &str,
+    why: &str,
+) -> Result<Vec<&'a Path>> {
     let mut paths: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
     if let Some((upperdir, workdir)) = upper {
         paths.extend([upperdir, workdir]);
@@ -181,11 +183,23 @@ fn overlay_classic(
         b.contains(&b':') || b.contains(&b',')
     }) {
         return Err(Error::Unsupported(format!(
-            "cannot mount overlay at '{}': path '{}' contains ':' or ',' (needs Linux 6.8)",
+            "cannot mount {fs} at '{}': path '{}' contains ':' or ','{why}",
             target.display(),
             bad.display()
         )));
     }
+    Ok(paths)
+}
+
+/// The pre-6.8 way: one `lowerdir=a:b:c` string, which must fit one page and
+/// cannot carry ':' or ',' in a path (they separate layers and options).
+fn overlay_classic(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    flags: MountFlags,
+) -> Result<()> {
+    let paths = option_paths(lowers, upper, target, "overlay", " (needs Linux 6.8)")?;
     let join = |ps: &[&Path]| {
         let v: Vec<&[u8]> = ps.iter().map(|p| p.as_os_str().as_bytes()).collect();
         v.join(&b':')
