@@ -138,31 +138,40 @@ bench_pull() {
     skopeo copy -q --dest-tls-verify=false "oci:$work/src/images:debian:bench" "docker://$reg"
 
     # The user's stores in a folder of the user's; root's beside it. Each
-    # run starts from none.
+    # run starts from none. (podman wants a run root of 50 characters at
+    # most.)
     mkdir -p "$work/stores/user" "$work/stores/root"
     chown "$uid:$gid" "$work/stores/user"
     cat >"$work/reset.sh" <<EOF2
 #!/bin/sh
-rm -rf "$work/stores/user/"* "$work/stores/root/"*
+rm -rf "$work/stores/user/"* "$work/stores/root/"* "$run/pu" "$work/pr"
 sync
 EOF2
     chmod +x "$work/reset.sh"
     local u=$work/stores/user r=$work/stores/root
     local cc_user cc_root pd_user pd_root
     cc_user="$(q "${as_user[@]}") cc-pull --root $u/cc -q $reg"
-    pd_user="$(q "${as_user[@]}") podman --root $u/pd --runroot $u/pdrun --storage-driver overlay --events-backend none pull -q --tls-verify=false $reg"
+    pd_user="$(q "${as_user[@]}") podman --root $u/pd --runroot $run/pu --storage-driver overlay --events-backend none pull -q --tls-verify=false $reg"
     cc_root="$bin/cc-pull --root $r/cc -q $reg"
-    pd_root="podman --root $r/pd --runroot $r/pdrun --storage-driver overlay --events-backend none pull -q --tls-verify=false $reg"
-    hyperfine -N --style none --warmup 1 --runs "$runs" --prepare "$work/reset.sh" \
+    pd_root="podman --root $r/pd --runroot $work/pr --storage-driver overlay --events-backend none pull -q --tls-verify=false $reg"
+    # Once each, untimed, so that a failing one says why; the stores then
+    # hold the image. (Captured first: grep -q ending early is a SIGPIPE
+    # under pipefail.)
+    "$work/reset.sh"
+    for c in "$cc_user" "$pd_user" "$cc_root" "$pd_root"; do
+        eval "$c" >/dev/null || die "failed: $c"
+    done
+    local seen
+    seen=$("$bin/cc-images" --root "$r/cc")
+    grep -q debian <<<"$seen" || die "root's cc-pull left no image: $seen"
+    seen=$("${as_user[@]}" cc-images --root "$u/cc")
+    grep -q debian <<<"$seen" || die "the user's cc-pull left no image: $seen"
+    hyperfine -N --style none --runs "$runs" --prepare "$work/reset.sh" \
         --export-json "$work/pull.json" \
         -n cc-user "$cc_user" -n podman-user "$pd_user" \
         -n cc-root "$cc_root" -n podman-root "$pd_root" >&2
-    # The last runs' stores hold the image (untimed checks).
-    "${as_user[@]}" cc-images --root "$u/cc" | grep -q debian || die "the user's cc-pull left no image"
-    "${as_user[@]}" podman --root "$u/pd" --runroot "$u/pdrun" --storage-driver overlay images -q | grep -q . ||
-        die "rootless podman pulled nothing"
     # podman's pause process for these stores, as in cleanup.
-    "${as_user[@]}" podman --root "$u/pd" --runroot "$u/pdrun" --storage-driver overlay system migrate >/dev/null 2>&1 || true
+    "${as_user[@]}" podman --root "$u/pd" --runroot "$run/pu" --storage-driver overlay system migrate >/dev/null 2>&1 || true
 
     python3 - "$work/pull.json" "$runs" "$results" "$tar" <<'PY'
 import json, statistics, sys, time
