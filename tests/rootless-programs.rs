@@ -5,31 +5,18 @@
 //! the fuse-overlayfs roots of kernels before 5.11 (`CC_OVERLAY`).
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use support::oci::in_pty;
-use support::{assert_ok, root_or_skip, stderr, stdout, wait_child_timeout, User};
+use support::{assert_ok, root_or_skip, run_stdin_timeout, stderr, stdout, User};
 
 /// A program as the user with `input` on its stdin.
 fn with_stdin(user: &User, prog: &str, args: &[&str], input: &str) -> Output {
-    let mut child = user
-        .cmd(prog)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    wait_child_timeout(child, Duration::from_secs(60), prog)
+    let mut cmd = user.cmd(prog);
+    cmd.args(args);
+    run_stdin_timeout(&mut cmd, input.as_bytes(), Duration::from_secs(60))
 }
 
 /// A folder of the scratch folder that the user may write in.
