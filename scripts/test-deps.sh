@@ -14,6 +14,7 @@ packages=(
     podman runc     # interoperability tests and bench/ peers
     containerd      # tests/oci-containerd.rs: ctr run --runc-binary
     nftables iproute2 uidmap util-linux procps psmisc
+    fuse-overlayfs  # a user's overlays before Linux 5.11 (tests: CC_OVERLAY)
     tar gzip zstd   # cc-import inputs
     docker-registry # cc-pull/cc-push tests: a real registry on 127.0.0.1
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index

@@ -149,8 +149,11 @@ fn a_user_runs_containers_with_the_images_owners_in_its_own_store() {
     assert_eq!(support::names_in(&user.runtime), ["cc"]);
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
-        ["pause.pid", "userns.lock"]
+        ["overlay", "pause.pid", "userns.lock"]
     );
+    // The overlay driver chosen once, kept for the next programs.
+    let driver = fs::read_to_string(user.runtime.join("cc/overlay")).unwrap();
+    assert_eq!(driver, "native");
 }
 
 #[test]

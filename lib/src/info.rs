@@ -42,7 +42,7 @@ pub struct Rootless {
     /// /proc/self/uid_map and gid_map lines: `inside host count`.
     pub uid_map: Vec<String>,
     pub gid_map: Vec<String>,
-    pub overlay: &'static str,
+    pub overlay: String,
     pub cgroups: String,
 }
 
@@ -58,7 +58,7 @@ fn rootless() -> Option<Rootless> {
         uid,
         uid_map: lines(u),
         gid_map: lines(g),
-        overlay: crate::rootless::overlay_kind(),
+        overlay: crate::mount::fuse::describe(),
         cgroups: cgroup::delegation(),
     })
 }

@@ -376,18 +376,6 @@ pub fn run_command(command: &[String]) -> Result<u8> {
     })
 }
 
-/// How a user's overlays are mounted: overlayfs itself in the user
-/// namespace needs Linux 5.11 (`userxattr`). fuse-overlayfs, for older
-/// kernels, cc does not use yet.
-pub fn overlay_kind() -> &'static str {
-    match native_overlay() {
-        true => "native overlayfs in the user namespace (userxattr)",
-        false => {
-            "none: overlayfs in a user namespace needs Linux 5.11 (fuse-overlayfs is not supported)"
-        }
-    }
-}
-
 /// Whether the kernel mounts overlayfs in a user namespace (5.11 on).
 pub fn native_overlay() -> bool {
     let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();

@@ -23,6 +23,8 @@ pub struct User {
     pub bin: PathBuf,
     /// The test's scratch folder (image tars, the programs' copy).
     pub scratch: tempfile::TempDir,
+    /// More `NAME=VALUE`s for every program the user runs.
+    pub env: Vec<String>,
 }
 
 /// The first of the subordinate ids each test user gets: far above the
@@ -90,6 +92,7 @@ impl User {
             runtime,
             bin: programs_for_anyone(scratch.path()),
             scratch,
+            env: Vec::new(),
         }
     }
 
@@ -105,7 +108,8 @@ impl User {
         start + id - 1
     }
 
-    /// A cc program as the user, with only HOME, PATH and XDG_RUNTIME_DIR.
+    /// A cc program as the user, with only HOME, PATH, XDG_RUNTIME_DIR and
+    /// the test's `env`.
     pub fn cmd(&self, prog: &str) -> Command {
         let mut c = Command::new("setpriv");
         c.arg(format!("--reuid={}", self.uid))
@@ -114,10 +118,19 @@ impl User {
             .arg(format!("HOME={}", self.home.display()))
             .arg(format!("PATH={}:/usr/bin:/bin", self.bin.display()))
             .arg(format!("XDG_RUNTIME_DIR={}", self.runtime.display()))
+            .args(&self.env)
             .arg(prog)
             .stdin(Stdio::null())
             .current_dir(self.scratch.path());
         c
+    }
+
+    /// `f` with the test's `env` cleared, then put back.
+    pub fn cmd_env_cleared<T>(&mut self, f: impl FnOnce(&User) -> T) -> T {
+        let env = std::mem::take(&mut self.env);
+        let out = f(self);
+        self.env = env;
+        out
     }
 
     pub fn run(&self, prog: &str, args: &[&str]) -> Output {

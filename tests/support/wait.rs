@@ -42,6 +42,19 @@ pub fn run_timeout(cmd: &mut Command, timeout: Duration) -> Output {
     wait_child_timeout(child, timeout, &format!("{cmd:?}"))
 }
 
+/// Runs `cmd` with `input` on its stdin, at most `timeout`.
+pub fn run_stdin_timeout(cmd: &mut Command, input: &[u8], timeout: Duration) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    wait_child_timeout(child, timeout, &format!("{cmd:?}"))
+}
+
 /// Wait for a spawned child (stdout/stderr piped or not) at most
 /// `timeout`, reading its output meanwhile; kill it and panic on timeout.
 pub fn wait_child_timeout(mut child: std::process::Child, timeout: Duration, what: &str) -> Output {

@@ -45,7 +45,9 @@ pub(super) struct Meta {
 /// arrives in a tar (or would leave in one) could forge whiteouts, opaque
 /// dirs or redirects, so it is never copied.
 pub(super) fn foreign_xattr(name: &[u8]) -> bool {
-    name.starts_with(b"trusted.overlay.") || name.starts_with(b"user.overlay.")
+    name.starts_with(b"trusted.overlay.")
+        || name.starts_with(b"user.overlay.")
+        || name.starts_with(b"user.fuseoverlayfs.")
 }
 
 /// `/proc/self/fd/N/name`: xattr calls have no *at(2) form before Linux 6.13,

@@ -5,7 +5,8 @@
 //! overlayfs's on-disk format (Documentation/filesystems/overlayfs.rst):
 //! a 0/0 character device is a whiteout (the lower entry is deleted), a
 //! folder with `trusted.overlay.opaque=y` hides everything below it in the
-//! lowers. Its other `trusted.overlay.*` xattrs (origin, impure, nlink)
+//! lowers (`user.overlay.opaque` in a user's store; fuse-overlayfs's
+//! `user.fuseoverlayfs.opaque` and marker files in its uppers). Its other `trusted.overlay.*` xattrs (origin, impure, nlink)
 //! describe this mount and never leave in a layer (`node::read_xattrs`
 //! drops them). Metacopy files and redirected folders keep their data in a
 //! lower layer: both are off unless asked for at mount time (module
@@ -81,8 +82,23 @@ fn has_xattr(dir: BorrowedFd<'_>, name: &OsStr, key: &[u8]) -> io::Result<Option
     }
 }
 
+/// fuse-overlayfs marks an opaque folder it made with its own xattr (an
+/// ordinary user may not set `trusted.` ones) and these two entries in it.
+const FUSE_OPAQUE: &[u8] = b"user.fuseoverlayfs.opaque";
+const FUSE_MARKERS: [&[u8]; 2] = [b".wh..wh..opq", b".wh..opq"];
+
 fn is_opaque(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<bool> {
-    Ok(has_xattr(dir, name, node::opaque())?.as_deref() == Some(b"y"))
+    for key in [node::opaque(), FUSE_OPAQUE] {
+        if has_xattr(dir, name, key)?.as_deref() == Some(b"y") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// An entry of fuse-overlayfs's own in an upper folder: not a change.
+fn is_fuse_marker(name: &[u8]) -> bool {
+    FUSE_MARKERS.contains(&name)
 }
 
 /// The changes in `upper` against `lowers` (the image's unpacked layers,
@@ -169,6 +185,9 @@ impl Differ<'_> {
             .next_name()
             .map_err(|e| self.err("read", cur.path(), e))?
         {
+            if is_fuse_marker(&n) {
+                continue;
+            }
             let name = OsStr::from_bytes(&n);
             let path = [cur.path(), b"/", &n].concat();
             let dir = cur.dir();
@@ -321,6 +340,9 @@ pub fn write_upper(upper: &Path, out: impl Write, clamp: Option<u64>) -> Result<
 fn walk_upper<W: Write>(w: &mut Writer<W>, cur: &mut Cursor<()>, upper: &Path) -> Result<()> {
     let read_err = |p: &[u8], e| Error::io("read", crate::tree::shown(upper, p), e);
     while let Some(n) = cur.next_name().map_err(|e| read_err(cur.path(), e))? {
+        if is_fuse_marker(&n) {
+            continue;
+        }
         let file = OsStr::from_bytes(&n);
         let rel = [cur.path(), b"/", &n].concat();
         let name = &rel[1..];

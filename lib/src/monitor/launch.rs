@@ -78,10 +78,20 @@ pub(super) fn spawn(
             None => Ok(()),
         }
     };
+    let lowers = || c.layers().iter().map(|d| store.layer_dir(d)).collect();
     let root = match c.annotation(container::ANN_ROOTFS) {
         Some(_) => RootSource::Dir,
+        // Mounted here, in the user's namespace, so that its daemon is not
+        // the container's; unmounted when the container ends.
+        None if crate::mount::fuse::in_use()? => {
+            if !crate::mount::is_mountpoint(&c.rootfs()) {
+                let lowers: Vec<_> = lowers();
+                crate::mount::overlay(&lowers, Some((&c.upper(), &c.work())), &c.rootfs())?;
+            }
+            RootSource::Dir
+        }
         None => RootSource::Overlay {
-            lowers: c.layers().iter().map(|d| store.layer_dir(d)).collect(),
+            lowers: lowers(),
             upper: c.upper(),
             work: c.work(),
         },

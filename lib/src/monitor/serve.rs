@@ -309,6 +309,7 @@ impl Monitor {
         // and, with --rm, the record and name, by quick renames; so a
         // foreground `cc-run --rm` returns with the name free to reuse.
         // The slow deletions come after.
+        crate::mount::fuse::unmount_root(&c.rootfs());
         let mut net = self.net.take();
         if let Some(a) = &mut net {
             crate::net::release_ports(store, a);

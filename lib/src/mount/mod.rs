@@ -25,6 +25,7 @@ use rustix::mount::{
 
 use crate::error::{Error, Result};
 
+pub mod fuse;
 mod mountinfo;
 pub mod setattr;
 
@@ -65,23 +66,28 @@ fn overlay_with(
     target: &Path,
     attrs: Attrs,
 ) -> Result<()> {
-    if crate::rootless::active() && !crate::rootless::native_overlay() {
-        return Err(Error::Unsupported(format!(
-            "cannot mount overlay at '{}': {}",
-            target.display(),
-            crate::rootless::overlay_kind()
-        )));
-    }
     match (lowers, upper) {
         ([], _) => Err(Error::Unsupported(format!(
             "cannot mount overlay at '{}': no lower layers",
             target.display()
         ))),
         ([only], None) => bind_with(only, target, attrs | Attrs::MOUNT_ATTR_RDONLY, false),
-        _ => match overlay_new_api(lowers, upper, target, attrs)? {
-            NewApi::Mounted => Ok(()),
-            NewApi::Unsupported => overlay_classic(lowers, upper, target, classic_flags(attrs)),
-        },
+        _ if fuse::driver()? == fuse::Driver::Fuse => fuse::mount(lowers, upper, target, attrs),
+        _ => overlay_native(lowers, upper, target, attrs),
+    }
+}
+
+/// The kernel's overlayfs: layers one by one where the kernel takes them,
+/// else the classic option string.
+fn overlay_native(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    attrs: Attrs,
+) -> Result<()> {
+    match overlay_new_api(lowers, upper, target, attrs)? {
+        NewApi::Mounted => Ok(()),
+        NewApi::Unsupported => overlay_classic(lowers, upper, target, classic_flags(attrs)),
     }
 }
 
@@ -158,14 +164,16 @@ fn kernel_before(major: u32, minor: u32) -> bool {
     have < (major, minor)
 }
 
-/// The pre-6.8 way: one `lowerdir=a:b:c` string, which must fit one page and
-/// cannot carry ':' or ',' in a path (they separate layers and options).
-fn overlay_classic(
-    lowers: &[PathBuf],
-    upper: Option<(&Path, &Path)>,
+/// The lowers, then upper and work folders, for an option string that
+/// separates layers with ':' and options with ',': a path with either is
+/// refused (`fs` and `why` name the mount and what would take it).
+fn option_paths<'a>(
+    lowers: &'a [PathBuf],
+    upper: Option<(&'a Path, &'a Path)>,
     target: &Path,
-    flags: MountFlags,
-) -> Result<()> {
+    fs: &str,
+    why: &str,
+) -> Result<Vec<&'a Path>> {
     let mut paths: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
     if let Some((upperdir, workdir)) = upper {
         paths.extend([upperdir, workdir]);
@@ -175,11 +183,23 @@ fn overlay_classic(
         b.contains(&b':') || b.contains(&b',')
     }) {
         return Err(Error::Unsupported(format!(
-            "cannot mount overlay at '{}': path '{}' contains ':' or ',' (needs Linux 6.8)",
+            "cannot mount {fs} at '{}': path '{}' contains ':' or ','{why}",
             target.display(),
             bad.display()
         )));
     }
+    Ok(paths)
+}
+
+/// The pre-6.8 way: one `lowerdir=a:b:c` string, which must fit one page and
+/// cannot carry ':' or ',' in a path (they separate layers and options).
+fn overlay_classic(
+    lowers: &[PathBuf],
+    upper: Option<(&Path, &Path)>,
+    target: &Path,
+    flags: MountFlags,
+) -> Result<()> {
+    let paths = option_paths(lowers, upper, target, "overlay", " (needs Linux 6.8)")?;
     let join = |ps: &[&Path]| {
         let v: Vec<&[u8]> = ps.iter().map(|p| p.as_os_str().as_bytes()).collect();
         v.join(&b':')
