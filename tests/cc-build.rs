@@ -490,7 +490,7 @@ fn parse_errors_and_bad_input() {
     for (args, code) in [
         (vec!["--secret", "id=a,src=/x"], 3),
         (vec!["--secret", "src=/x,colour=red"], 2),
-        (vec!["--squash"], 1),
+        (vec!["--squash", "--squash-all"], 2),
         (vec!["--platform", "linux/s390x-nope"], 1),
         (vec!["--network", "nosuch"], 2),
         (vec!["--build-arg", "=x"], 2),
@@ -502,6 +502,58 @@ fn parse_errors_and_bad_input() {
     let out = env.run("cc-build", [env.base().join("nowhere").to_str().unwrap()]);
     assert_code(&out, 3, "missing context");
     assert!(env.container_ids().is_empty());
+    assert_no_leaks(&env);
+}
+
+fn layer_count(env: &Env, image: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(&env.ok("cc-inspect", [image])).unwrap();
+    let v = if v.is_array() { v[0].clone() } else { v };
+    v["RootFS"]["Layers"].as_array().unwrap().len()
+}
+
+#[test]
+fn squash_squash_all_and_layers_false_make_one_layer() {
+    root_or_skip!();
+    let env = env_with_img();
+    let base = context(
+        &env,
+        "base",
+        &[("Containerfile", "FROM img\nRUN mkdir /keep /gone && echo k > /keep/k && echo g > /gone/g && echo old > /old\n")],
+    );
+    built(&env, &base, &["-q", "-t", "base1:1"]);
+    let under = layer_count(&env, "base1:1");
+    let file = "FROM base1:1\n\
+        RUN rm -r /gone /old && echo one > /one && mkdir /d && echo x > /d/x\n\
+        COPY f /d/f\n\
+        RUN rm /d/x && echo two > /two && rm -r /keep && mkdir /keep && echo n > /keep/n\n\
+        ENV A=1\n";
+    let dir = context(&env, "sq", &[("Containerfile", file), ("f", "f\n")]);
+    let look = "ls / | grep -E '^(gone|old|one|two|d|keep)$' | tr '\\n' ' '; ls /d /keep | tr '\\n' ' '; cat /one /two /d/f /keep/n | tr '\\n' ' '; echo $A";
+    let want = "d keep one two /d: f  /keep: n one two f n 1\n";
+    let images = |env: &Env| env.ok("cc-images", ["-aq"]).lines().count();
+    for (flag, layers) in [
+        ("--squash", under + 1),
+        ("--squash-all", 1),
+        ("--layers=false", under + 1),
+    ] {
+        let before = images(&env);
+        let id = built(&env, &dir, &["-q", flag]);
+        assert_eq!(layer_count(&env, &id), layers, "{flag}");
+        assert_eq!(in_image(&env, &id, look), want, "{flag}");
+        let hist = env.ok("cc-history", ["-q", &id]);
+        assert!(!hist.is_empty());
+        if flag == "--layers=false" {
+            // No step's image stays, and none is taken from the cache.
+            assert_eq!(images(&env), before + 1, "{flag}");
+            let again = build(&env, &dir, &[flag]);
+            assert_code(&again, 0, flag);
+            assert!(
+                !stderr(&again).contains("Using cache"),
+                "{}",
+                stderr(&again)
+            );
+        }
+    }
     assert_no_leaks(&env);
 }
 

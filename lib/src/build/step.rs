@@ -47,7 +47,7 @@ pub fn cached(
     let mut all = parts.to_vec();
     all.push(ts.as_bytes());
     let key = cache::key(st.image.as_ref(), &all);
-    if !st.o.no_cache {
+    if !st.o.no_cache && !st.o.no_layers {
         if let Some(img) = cache::lookup(store, &key)? {
             st.progress(&format!(
                 "--> Using cache {}",
@@ -58,7 +58,10 @@ pub fn cached(
         }
     }
     let img = make(st)?;
-    cache::remember(store, &key, &img)?;
+    match st.o.no_layers {
+        true => st.made.borrow_mut().push(img.id.clone()),
+        false => cache::remember(store, &key, &img)?,
+    }
     st.progress(&format!("--> {}", crate::store::short_id(&img.id)));
     st.image = Some(img);
     Ok(())
