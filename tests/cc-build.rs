@@ -310,11 +310,14 @@ fn multi_stage_target_and_copy_from() {
     let out = build(&env, &dir, &["--target", "builder", "-t", "ms:builder"]);
     assert_code(&out, 0, "--target builder");
     assert_eq!(in_image(&env, "ms:builder", "cat /out/artifact"), "built\n");
-    // A source reached through a link out of the image's root is refused.
+    // A source reached through a link is followed inside the image's root.
     let linked = context(
         &env,
         "linked",
-        &[("Containerfile", "FROM img\nRUN ln -s / /up\n")],
+        &[(
+            "Containerfile",
+            "FROM img\nRUN ln -s / /up && echo inside > /marker\n",
+        )],
     );
     built(&env, &linked, &["-t", "linked:1"]);
     let esc = context(
@@ -322,16 +325,19 @@ fn multi_stage_target_and_copy_from() {
         "esc",
         &[(
             "Containerfile",
-            "FROM scratch\nCOPY --from=linked:1 /up/etc/hostname /h\n",
+            "FROM img\nCOPY --from=linked:1 /up/marker /m\n",
         )],
     );
+    let id = built(&env, &esc, &["-q"]);
+    assert_eq!(in_image(&env, &id, "cat /m"), "inside\n");
+    fs::write(
+        esc.join("Containerfile"),
+        "FROM scratch\nCOPY --from=linked:1 /up/etc/hostname /h\n",
+    )
+    .unwrap();
     let out = build(&env, &esc, &["-q"]);
-    assert_code(&out, 1, "COPY through a link out of the root");
-    assert!(
-        stderr(&out).contains("leads outside its root"),
-        "{}",
-        stderr(&out)
-    );
+    assert_code(&out, 3, "the host's /etc/hostname is not the image's");
+    assert_one_line_error(&out, "cc-build");
     let out = build(&env, &dir, &["--target", "nope"]);
     assert_code(&out, 3, "unknown target");
     assert_one_line_error(&out, "cc-build");
@@ -554,6 +560,46 @@ fn squash_squash_all_and_layers_false_make_one_layer() {
             );
         }
     }
+    assert_no_leaks(&env);
+}
+
+#[test]
+fn copy_follows_source_links_and_destination_links_in_the_image() {
+    root_or_skip!();
+    let env = env_with_img();
+    let file = "FROM img\n\
+        RUN mkdir -p /real && ln -s /real /lnk && ln -s real /rel\n\
+        COPY link /lnk/\n\
+        COPY abs /rel/abs\n\
+        COPY dirlink /lnk/d/\n";
+    let dir = context(
+        &env,
+        "links",
+        &[
+            ("Containerfile", file),
+            ("target.txt", "t\n"),
+            ("sub/a", "a\n"),
+        ],
+    );
+    let link =
+        |target: &str, name: &str| std::os::unix::fs::symlink(target, dir.join(name)).unwrap();
+    link("target.txt", "link");
+    // Absolute: inside the context, as if it were `/`.
+    link("/target.txt", "abs");
+    link("sub", "dirlink");
+    let id = built(&env, &dir, &["-q"]);
+    let got = in_image(
+        &env,
+        &id,
+        "cat /real/link /real/abs /real/d/a; test -L /real/link || echo file; readlink /lnk; readlink /rel",
+    );
+    assert_eq!(got, "t\nt\na\nfile\n/real\nreal\n");
+    // A link that leads nowhere inside the context is a missing source.
+    link("/etc/hostname", "out");
+    fs::write(dir.join("Containerfile"), "FROM img\nCOPY out /out\n").unwrap();
+    let out = build(&env, &dir, &["-q"]);
+    assert_code(&out, 3, "link out of the context");
+    assert_one_line_error(&out, "cc-build");
     assert_no_leaks(&env);
 }
 
