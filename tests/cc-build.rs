@@ -693,6 +693,42 @@ fn run_mounts_cache_bind_and_tmpfs() {
     assert_no_leaks(&env);
 }
 
+/// `RUN --mount=type=bind` with `rw` (writes thrown away after the step)
+/// and `from=` another stage.
+#[test]
+fn run_mounts_bind_rw_and_from_a_stage() {
+    root_or_skip!();
+    let env = env_with_img();
+    let file = "FROM img AS other\n\
+        RUN mkdir /o && echo other > /o/f\n\
+        FROM img\n\
+        RUN --mount=type=bind,source=data,target=/data,rw echo w > /data/new && cat /data/f /data/new > /rw\n\
+        RUN --mount=type=bind,from=other,source=/o,target=/o cat /o/f > /from && ! touch /o/g 2>/dev/null\n\
+        RUN --mount=type=bind,from=other,source=o,target=/o,rw echo z > /o/z && cat /o/z > /fromrw\n\
+        RUN --mount=type=bind,source=data/f,target=/one,rw echo more >> /one && cat /one > /onefile\n\
+        RUN --mount=type=bind,from=other,source=o,target=/o ls /o > /again\n";
+    let dir = context(
+        &env,
+        "rw",
+        &[("Containerfile", file), ("data/f", "bound\n")],
+    );
+    let id = built(&env, &dir, &["-q"]);
+    assert_eq!(
+        in_image(&env, &id, "cat /rw /from /fromrw /onefile /again"),
+        "bound\nw\nother\nz\nbound\nmore\nf\n"
+    );
+    // The context is as it was.
+    assert!(!dir.join("data/new").exists());
+    assert_eq!(fs::read_to_string(dir.join("data/f")).unwrap(), "bound\n");
+    let out = build(&env, &dir, &["-q", "--no-cache"]);
+    assert_code(&out, 0, "again");
+    let tmp = fs::read_dir(env.base().join("root/tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(tmp, 0, "nothing left in the store's tmp/");
+    assert_no_leaks(&env);
+}
+
 /// `--secret` and `RUN --mount=type=secret`: the bytes are readable in the
 /// RUNs that ask, with docker's mode and owner or the mount's, and never
 /// in the image; a missing secret is skipped unless required.

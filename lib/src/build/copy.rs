@@ -253,7 +253,7 @@ fn entries(
 
 /// Where `rel` is on the host, every link on the way (the last one too)
 /// followed inside `root`.
-fn followed(root: &crate::inroot::Root, rel: &str) -> Result<PathBuf> {
+pub(super) fn followed(root: &crate::inroot::Root, rel: &str) -> Result<PathBuf> {
     use rustix::fs::{Mode, OFlags};
     let fd = match root.open_at(Path::new(rel), OFlags::PATH, Mode::empty()) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -563,9 +563,9 @@ fn image_file(store: &Store, st: &Stage, rel: &str) -> String {
 }
 
 /// An image mounted read-only on the host, unmounted when dropped.
-struct Mounted<'a> {
+pub(super) struct Mounted<'a> {
     store: &'a Store,
-    root: PathBuf,
+    pub root: PathBuf,
 }
 
 impl Drop for Mounted<'_> {
@@ -577,21 +577,19 @@ impl Drop for Mounted<'_> {
 /// `COPY --from`: a stage built before (by name or index) or an image,
 /// mounted read-only.
 fn source_image<'a>(store: &'a Store, st: &Stage, r: &str) -> Result<Mounted<'a>> {
-    let lower = r.to_ascii_lowercase();
-    let by_name = st
-        .stages
-        .iter()
-        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
-    let by_index = r
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| st.stages.get(i))
-        .filter(|(_, id)| !id.is_empty());
-    let id = match by_name.or(by_index) {
-        Some((_, id)) => id.clone(),
-        None => super::base_image(store, r, st.o.pull)?.id,
-    };
-    let root = crate::hostmount::mount(store, &id, false)?;
+    mount_source(store, st, r, false)
+}
+
+/// A stage built before or an image, mounted; `rw`: writable, what is
+/// written gone when it is unmounted.
+pub(super) fn mount_source<'a>(
+    store: &'a Store,
+    st: &Stage,
+    r: &str,
+    rw: bool,
+) -> Result<Mounted<'a>> {
+    let id = super::source_id(store, st, r)?;
+    let root = crate::hostmount::mount(store, &id, rw)?;
     Ok(Mounted { store, root })
 }
 

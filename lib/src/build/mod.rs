@@ -358,7 +358,13 @@ fn needed(
             .into_iter()
             .collect();
         for s in defs[i].steps {
-            if let Some(f) = s.flag("from") {
+            // COPY --from=, and RUN --mount=…,from=
+            let mounts = s.flag_all("mount").into_iter().flat_map(|m| {
+                m.split(',')
+                    .filter_map(|f| f.strip_prefix("from="))
+                    .collect::<Vec<_>>()
+            });
+            for f in s.flag("from").into_iter().chain(mounts) {
                 refs.extend(find(f).filter(|&j| j < i));
             }
         }
@@ -478,6 +484,25 @@ pub(crate) fn base_image(store: &Store, name: &str, pull: Pull) -> Result<Image>
             image::resolve(store, name)
         }
     }
+}
+
+/// The image id `r` names for `COPY --from` and `RUN --mount=…,from=`: a
+/// stage built before (by name or index), else an image of the store.
+pub(crate) fn source_id(store: &Store, st: &Stage, r: &str) -> Result<String> {
+    let lower = r.to_ascii_lowercase();
+    let by_name = st
+        .stages
+        .iter()
+        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
+    let by_index = r
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| st.stages.get(i))
+        .filter(|(_, id)| !id.is_empty());
+    Ok(match by_name.or(by_index) {
+        Some((_, id)) => id.clone(),
+        None => base_image(store, r, st.o.pull)?.id,
+    })
 }
 
 /// The ONBUILD triggers an image's config holds.

@@ -305,7 +305,15 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
     let (cmd0, env0) = (command.join("\0"), env.join("\0"));
     let net_key = net.as_annotation();
     let mounts = ins.flag_all("mount");
-    let mounts_key = mounts.join("\0");
+    let mut mounts_key = mounts.join("\0");
+    // A bind from another stage or image: its content is its image's id.
+    for r in mounts
+        .iter()
+        .flat_map(|m| m.split(',').filter_map(|f| f.strip_prefix("from=")))
+    {
+        mounts_key.push('\0');
+        mounts_key.push_str(&super::source_id(store, st, r)?);
+    }
     let parts: [&[u8]; 5] = [
         b"RUN",
         cmd0.as_bytes(),
