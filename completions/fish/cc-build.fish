@@ -14,10 +14,11 @@ false\t''"
 complete -c cc-build -l timestamp -d 'Unix seconds for every image and history time and the latest file time in every layer: the same inputs give the same image digest' -r
 complete -c cc-build -l platform -d 'The platform to build for: only the host\'s (os/arch)' -r
 complete -c cc-build -l secret -d 'A secret for `RUN --mount=type=secret,id=ID`: the bytes of a file (`src=`, also `source=`) or of an environment variable (`env=`), mounted read-only for the RUNs that ask, never in the image' -r
-complete -c cc-build -l layers -d 'Keep one layer per step (`--layers=false` is refused)' -r -f -a "true\t''
+complete -c cc-build -l layers -d 'Keep one cached layer per step (`--layers=false`: no cache used or kept, the steps\' images removed, the new layers made one)' -r -f -a "true\t''
 false\t''"
 complete -c cc-build -l no-cache -d 'Run every step again, using no cached step'
 complete -c cc-build -s q -l quiet -d 'Print only the image id: no steps, RUN\'s output only if it fails'
-complete -c cc-build -l squash -d 'Squash the new layers into one: refused, cc-build does not squash'
+complete -c cc-build -l squash -d 'Squash the layers the build adds into one, on the base image\'s'
+complete -c cc-build -l squash-all -d 'Squash every layer, the base image\'s too, into one'
 complete -c cc-build -s h -l help -d 'Print help'
 complete -c cc-build -s V -l version -d 'Print version'

@@ -67,10 +67,14 @@ pub struct Args {
     /// mounted read-only for the RUNs that ask, never in the image
     #[arg(long, value_name = "id=ID,src=PATH|env=VAR")]
     pub secret: Vec<String>,
-    /// Squash the new layers into one: refused, cc-build does not squash
+    /// Squash the layers the build adds into one, on the base image's
     #[arg(long)]
     pub squash: bool,
-    /// Keep one layer per step (`--layers=false` is refused)
+    /// Squash every layer, the base image's too, into one
+    #[arg(long, conflicts_with = "squash")]
+    pub squash_all: bool,
+    /// Keep one cached layer per step (`--layers=false`: no cache used or
+    /// kept, the steps' images removed, the new layers made one)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub layers: bool,
     /// The build context: a folder, or `-` for a tar on stdin
@@ -112,6 +116,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         rm: a.rm,
         timestamp: a.timestamp,
         secrets: secrets(&a.secret)?,
+        squash: match (a.squash, a.squash_all) {
+            (_, true) => build::Squash::All,
+            (true, _) => build::Squash::New,
+            _ => build::Squash::No,
+        },
+        no_layers: !a.layers,
     };
     let id = build::build(&store, &o)?;
     if let Some(p) = &a.iidfile {
@@ -163,12 +173,6 @@ fn secrets(given: &[String]) -> Result<std::collections::BTreeMap<String, Vec<u8
 /// The options cc-build takes from docker build but cannot honour.
 fn refuse(a: &Args) -> Result<()> {
     let no = |what: &str| Err(Error::Unsupported(what.into()));
-    if a.squash {
-        return no("--squash: cc-build does not squash layers");
-    }
-    if !a.layers {
-        return no("--layers=false: cc-build keeps one layer per step");
-    }
     if let Some(p) = &a.platform {
         build::check_platform(p).map_err(Error::Unsupported)?;
     }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -158,7 +158,7 @@ fn entries(
     } else {
         format!("{cwd}/{dest}")
     };
-    let dest_segs = ignore::clean(&dest_abs);
+    let dest_segs = resolve_in_image(store, st, &ignore::clean(&dest_abs));
     let globbed = sources.iter().any(|s| s.contains(['*', '?', '[']));
     let into_dir = dest.ends_with('/')
         || dest.ends_with("/.")
@@ -223,18 +223,14 @@ fn entries(
                 s.as_str(),
             ));
         }
-        let root = src
-            .root
-            .canonicalize()
-            .map_err(|e| Error::io("open", &src.root, e))?;
+        let root = crate::inroot::Root::open(&src.root)?;
         for rel in matched {
-            let host = src.root.join(&rel);
-            // The folders on the way are followed on the host: a link among
-            // them (an image's `/etc -> /`) must not lead out of the root.
-            let within = host.parent().and_then(|p| p.canonicalize().ok());
-            if !rel.is_empty() && !within.is_some_and(|p| p.starts_with(&root)) {
-                return Err(st.error(ins, &format!("source '{s}' leads outside its root")));
-            }
+            // A link named as a source is followed, as every link on the
+            // way, inside the root (an image's `/etc -> /` stays in it).
+            let host = followed(&root, &rel).map_err(|e| match e {
+                Error::NotFound { .. } => e,
+                _ => st.error(ins, &format!("source '{s}' leads outside its root")),
+            })?;
             let md = fs::symlink_metadata(&host).map_err(|e| Error::io("stat", &host, e))?;
             let name = rel.rsplit('/').next().unwrap_or_default().to_string();
             let ids = |md: &fs::Metadata| match (owner, src.ignore.is_some()) {
@@ -255,6 +251,34 @@ fn entries(
     Ok(out)
 }
 
+/// Where `rel` is on the host, every link on the way (the last one too)
+/// followed inside `root`.
+pub(super) fn followed(root: &crate::inroot::Root, rel: &str) -> Result<PathBuf> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = match root.open_at(Path::new(rel), OFlags::PATH, Mode::empty()) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::not_found(
+                "target of the link in the build context",
+                rel,
+            ))
+        }
+        r => r?,
+    };
+    let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+    let real = fs::read_link(&proc).map_err(|e| Error::io("read link", &proc, e))?;
+    let top = fs::read_link(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&root.fd())
+    ))
+    .map_err(|e| Error::io("read link", root.path(), e))?;
+    match real.starts_with(&top) {
+        true => Ok(real),
+        false => Err(Error::Internal(format!(
+            "'{rel}' resolved outside its root"
+        ))),
+    }
+}
+
 /// The context paths a source names: itself, or what its glob matches
 /// (names matched level by level), less what the ignore file leaves out.
 fn matches(src: &From, s: &str) -> Vec<String> {
@@ -263,18 +287,24 @@ fn matches(src: &From, s: &str) -> Vec<String> {
         src.ignore
             .is_some_and(|i| !rel.is_empty() && i.ignored(rel))
     };
+    let Ok(root) = crate::inroot::Root::open(&src.root) else {
+        return Vec::new();
+    };
     let mut found = vec![String::new()];
     for seg in &segs {
         let mut next = Vec::new();
         for base in &found {
-            let full = src.root.join(base);
+            // Links on the way are followed inside the root.
             if !seg.contains(['*', '?', '[']) {
                 let p = join_rel(base, seg);
-                if fs::symlink_metadata(src.root.join(&p)).is_ok() {
+                if followed(&root, &p).is_ok() {
                     next.push(p);
                 }
                 continue;
             }
+            let Ok(full) = followed(&root, base) else {
+                continue;
+            };
             let Ok(dir) = fs::read_dir(&full) else {
                 continue;
             };
@@ -409,14 +439,77 @@ fn parents(
 
 /// Whether the stage's image has `segs`: `Some(is a folder)`.
 fn in_image(store: &Store, st: &Stage, segs: &[String]) -> Option<bool> {
-    let img = st.image.as_ref()?;
     if segs.is_empty() {
-        return Some(true);
+        return st.image.as_ref().map(|_| true);
     }
-    img.config.rootfs.diff_ids.iter().rev().find_map(|d| {
+    image_entry(store, st, segs).map(|(_, m)| m.is_dir())
+}
+
+/// The top layer's entry at `segs` (none under a whiteout): its path on
+/// the host and its metadata. No link on the way is followed.
+fn image_entry(store: &Store, st: &Stage, segs: &[String]) -> Option<(PathBuf, fs::Metadata)> {
+    let img = st.image.as_ref()?;
+    let found = img.config.rootfs.diff_ids.iter().rev().find_map(|d| {
         let p = store.layer_dir(d).join(segs.join("/"));
-        fs::symlink_metadata(p).ok().map(|m| m.is_dir())
-    })
+        fs::symlink_metadata(&p).ok().map(|m| (p, m))
+    });
+    // A whiteout (a 0/0 character device) hides what is below.
+    found.filter(|(_, m)| !(m.file_type().is_char_device() && m.rdev() == 0))
+}
+
+/// A destination in the image with its links followed inside the image's
+/// root, as docker does (`COPY f /var/run/` lands in `/run` when
+/// `/var/run -> /run`): every folder on the way, and the last name when
+/// it leads to a folder.
+fn resolve_in_image(store: &Store, st: &Stage, segs: &[String]) -> Vec<String> {
+    let whole = follow(store, st, segs, true);
+    match in_image(store, st, &whole) {
+        Some(true) => whole,
+        _ => follow(store, st, segs, false),
+    }
+}
+
+fn follow(store: &Store, st: &Stage, segs: &[String], last: bool) -> Vec<String> {
+    let mut todo: std::collections::VecDeque<String> = segs.iter().cloned().collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut hops = 0;
+    while let Some(seg) = todo.pop_front() {
+        match seg.as_str() {
+            "" | "." => continue,
+            ".." => {
+                done.pop();
+                continue;
+            }
+            _ => done.push(seg),
+        }
+        if todo.is_empty() && !last {
+            break;
+        }
+        let Some((path, md)) = image_entry(store, st, &done) else {
+            continue;
+        };
+        // 40 links at most, as the kernel's path walk (ELOOP).
+        if !md.file_type().is_symlink() || hops == 40 {
+            continue;
+        }
+        let Ok(target) = fs::read_link(&path) else {
+            continue;
+        };
+        hops += 1;
+        done.pop();
+        if target.is_absolute() {
+            done.clear();
+        }
+        let parts = target
+            .to_string_lossy()
+            .split('/')
+            .map(String::from)
+            .collect::<Vec<_>>();
+        for p in parts.into_iter().rev() {
+            todo.push_front(p);
+        }
+    }
+    done
 }
 
 /// `--chown=USER[:GROUP]`: ids, or names from the image's /etc/passwd
@@ -470,9 +563,9 @@ fn image_file(store: &Store, st: &Stage, rel: &str) -> String {
 }
 
 /// An image mounted read-only on the host, unmounted when dropped.
-struct Mounted<'a> {
+pub(super) struct Mounted<'a> {
     store: &'a Store,
-    root: PathBuf,
+    pub root: PathBuf,
 }
 
 impl Drop for Mounted<'_> {
@@ -484,21 +577,19 @@ impl Drop for Mounted<'_> {
 /// `COPY --from`: a stage built before (by name or index) or an image,
 /// mounted read-only.
 fn source_image<'a>(store: &'a Store, st: &Stage, r: &str) -> Result<Mounted<'a>> {
-    let lower = r.to_ascii_lowercase();
-    let by_name = st
-        .stages
-        .iter()
-        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
-    let by_index = r
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| st.stages.get(i))
-        .filter(|(_, id)| !id.is_empty());
-    let id = match by_name.or(by_index) {
-        Some((_, id)) => id.clone(),
-        None => super::base_image(store, r, st.o.pull)?.id,
-    };
-    let root = crate::hostmount::mount(store, &id, false)?;
+    mount_source(store, st, r, false)
+}
+
+/// A stage built before or an image, mounted; `rw`: writable, what is
+/// written gone when it is unmounted.
+pub(super) fn mount_source<'a>(
+    store: &'a Store,
+    st: &Stage,
+    r: &str,
+    rw: bool,
+) -> Result<Mounted<'a>> {
+    let id = super::source_id(store, st, r)?;
+    let root = crate::hostmount::mount(store, &id, rw)?;
     Ok(Mounted { store, root })
 }
 

@@ -26,12 +26,14 @@
 //! | `copy.rs`  | COPY and ADD: sources, the layer tar |
 //! | `cache.rs` | cache keys, images derived from a parent |
 //! | `mounts.rs` | `RUN --mount`: cache folders, context binds, tmpfs |
+//! | `squash.rs` | `--squash`, `--layers=false`: the new layers as one |
 
 mod add;
 mod cache;
 pub mod context;
 mod copy;
 mod mounts;
+mod squash;
 mod step;
 
 use std::collections::BTreeMap;
@@ -78,6 +80,23 @@ pub struct Options {
     /// `--secret id=ID,src=PATH|env=VAR`: each secret's bytes by id, for
     /// `RUN --mount=type=secret`; never in a layer or a cache key.
     pub secrets: BTreeMap<String, Vec<u8>>,
+    /// `--squash` / `--squash-all`: the result's new layers, or all its
+    /// layers, made one.
+    pub squash: Squash,
+    /// `--layers=false`: no step is taken from or kept in the cache, the
+    /// steps' images are removed, and the result's new layers are one.
+    pub no_layers: bool,
+}
+
+/// Which of the result's layers `--squash` merges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Squash {
+    #[default]
+    No,
+    /// The layers above the final stage's base image.
+    New,
+    /// Every layer.
+    All,
 }
 
 /// When an image a build names is pulled.
@@ -134,6 +153,10 @@ pub(crate) struct Stage<'o> {
     pub used: &'o std::cell::RefCell<Vec<String>>,
     /// Under `-q`, the real stderr: where a failed RUN's log is replayed.
     pub replay_to: Option<i32>,
+    /// The number of layers of the FROM image (before ONBUILD triggers).
+    pub base_layers: usize,
+    /// With `--layers=false`, the images the steps made (removed at the end).
+    pub made: &'o std::cell::RefCell<Vec<String>>,
 }
 
 impl Stage<'_> {
@@ -182,18 +205,28 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
     };
     let needed = needed(&defs, target, &globals, df.escape);
     let used = std::cell::RefCell::new(Vec::new());
+    let made = std::cell::RefCell::new(Vec::new());
     let mut built: Vec<(Option<String>, String)> = Vec::new();
     let out = OutputToStderr::new(o.quiet);
     let replay_to = o.quiet.then(|| out.stderr());
     let total: usize = needed.iter().map(|&i| defs[i].steps.len() + 1).sum();
     let mut n = 0;
+    let mut base_layers = 0;
     for (i, d) in defs.iter().enumerate() {
         if !needed.contains(&i) {
             built.push((d.name.clone(), String::new()));
             continue;
         }
         let mut st = from(
-            store, o, d, &globals, df.escape, &built, &used, &mut n, total,
+            store,
+            o,
+            d,
+            &globals,
+            df.escape,
+            &built,
+            (&used, &made),
+            &mut n,
+            total,
         )?;
         st.replay_to = replay_to;
         for ins in d.steps {
@@ -205,6 +238,7 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
             Some(img) => img.id.clone(),
             None => cache::derive(store, &st, None, "", &|_| Ok(()))?.id,
         };
+        base_layers = st.base_layers;
         built.push((d.name.clone(), id));
     }
     drop(out);
@@ -213,7 +247,26 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
             eprintln!("cc-build: warning: build argument '{k}' was not consumed");
         }
     }
-    finish(store, o, &built[target].1)
+    let mut id = built[target].1.clone();
+    let keep = match (o.squash, o.no_layers) {
+        (Squash::All, _) => Some(0),
+        (Squash::New, _) | (_, true) => Some(base_layers),
+        (Squash::No, false) => None,
+    };
+    if let Some(keep) = keep {
+        let img = image::resolve(store, &id)?;
+        id = squash::squash(store, &img, keep, o.timestamp)?.id;
+    }
+    let named = finish(store, o, &id);
+    // --layers=false: the steps' images go, the result stays.
+    for step in made.borrow().iter().rev() {
+        if let Ok(img) = image::resolve(store, step) {
+            if img.id != id {
+                let _ = crate::container::remove_image(store, &img, &img.id, false);
+            }
+        }
+    }
+    named
 }
 
 /// The global ARGs (before the first FROM) and the stages.
@@ -305,7 +358,13 @@ fn needed(
             .into_iter()
             .collect();
         for s in defs[i].steps {
-            if let Some(f) = s.flag("from") {
+            // COPY --from=, and RUN --mount=…,from=
+            let mounts = s.flag_all("mount").into_iter().flat_map(|m| {
+                m.split(',')
+                    .filter_map(|f| f.strip_prefix("from="))
+                    .collect::<Vec<_>>()
+            });
+            for f in s.flag("from").into_iter().chain(mounts) {
                 refs.extend(find(f).filter(|&j| j < i));
             }
         }
@@ -330,7 +389,10 @@ fn from<'o>(
     globals: &BTreeMap<String, String>,
     escape: char,
     built: &'o [(Option<String>, String)],
-    used: &'o std::cell::RefCell<Vec<String>>,
+    (used, made): (
+        &'o std::cell::RefCell<Vec<String>>,
+        &'o std::cell::RefCell<Vec<String>>,
+    ),
     n: &mut usize,
     total: usize,
 ) -> Result<Stage<'o>> {
@@ -348,6 +410,8 @@ fn from<'o>(
         stages: built,
         used,
         replay_to: None,
+        base_layers: 0,
+        made,
     };
     st.progress(&format!("STEP {n}/{total}: {}", ins.show()));
     for (f, v) in &ins.flags {
@@ -375,6 +439,10 @@ fn from<'o>(
     } else if base != "scratch" {
         st.image = Some(base_image(store, &base, o.pull)?);
     }
+    st.base_layers = st
+        .image
+        .as_ref()
+        .map_or(0, |i| i.config.rootfs.diff_ids.len());
     let triggers = onbuild_of(st.image.as_ref());
     if !triggers.is_empty() {
         // The child's config does not inherit the triggers it runs.
@@ -416,6 +484,25 @@ pub(crate) fn base_image(store: &Store, name: &str, pull: Pull) -> Result<Image>
             image::resolve(store, name)
         }
     }
+}
+
+/// The image id `r` names for `COPY --from` and `RUN --mount=…,from=`: a
+/// stage built before (by name or index), else an image of the store.
+pub(crate) fn source_id(store: &Store, st: &Stage, r: &str) -> Result<String> {
+    let lower = r.to_ascii_lowercase();
+    let by_name = st
+        .stages
+        .iter()
+        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
+    let by_index = r
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| st.stages.get(i))
+        .filter(|(_, id)| !id.is_empty());
+    Ok(match by_name.or(by_index) {
+        Some((_, id)) => id.clone(),
+        None => base_image(store, r, st.o.pull)?.id,
+    })
 }
 
 /// The ONBUILD triggers an image's config holds.

@@ -1,10 +1,10 @@
 //! `RUN --mount=…` as BuildKit has them, turned into cc-run's volumes and
 //! tmpfs: `type=cache` a folder of the store (`build-mounts/cache/<hash of
 //! its id>`) that persists between builds; `type=bind` a path of the
-//! context, read-only; `type=tmpfs` a fresh tmpfs; `type=secret` a
+//! context (or, with `from=`, of another stage or image), read-only, or
+//! with `rw` writable and its writes thrown away; `type=tmpfs` a fresh tmpfs; `type=secret` a
 //! `--secret`'s bytes as a read-only file (a copy in the store's tmp/ with
-//! the mount's mode and owner, gone after the RUN). `type=ssh`, binds
-//! `from=` another stage and `rw` binds are refused.
+//! the mount's mode and owner, gone after the RUN). `type=ssh` is refused.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -39,25 +39,74 @@ struct SecretFile {
 
 /// What a RUN's mounts leave to do: the secrets' files to remove when it
 /// ends (on drop), the targets whose mount points go before the commit.
-pub struct Applied {
+pub struct Applied<'a> {
     _scratch: Vec<Scratch>,
+    /// Images mounted for `from=` binds, throwaway overlays for `rw` ones.
+    _held: Vec<Box<dyn Held + 'a>>,
     targets: Vec<String>,
+}
+
+/// Something a RUN's mounts need until it ends (dropped after).
+trait Held {}
+impl<T> Held for T {}
+
+/// A writable view of a context path whose writes are thrown away: an
+/// overlay on a folder, a copy of a file, in the store's tmp/; unmounted
+/// and removed when dropped.
+struct Throwaway {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Throwaway {
+    fn new(store: &Store, src: &Path) -> Result<Throwaway> {
+        let dir = crate::store::tmp::owned_path(&store.tmp_dir(), "bind", "")?;
+        let mut t = Throwaway {
+            path: dir.join("merged"),
+            dir,
+        };
+        let made = (|| {
+            std::fs::create_dir_all(&t.dir).map_err(|e| Error::io("create", &t.dir, e))?;
+            if !src.is_dir() {
+                t.path = t.dir.join("file");
+                std::fs::copy(src, &t.path).map_err(|e| Error::io("copy", src, e))?;
+                return Ok(());
+            }
+            let (upper, work) = (t.dir.join("upper"), t.dir.join("work"));
+            for d in [&upper, &work, &t.path] {
+                std::fs::create_dir(d).map_err(|e| Error::io("create", d, e))?;
+            }
+            crate::mount::overlay(&[src.to_path_buf()], Some((&upper, &work)), &t.path)
+        })();
+        made.map(|_| t)
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        if crate::mount::is_mountpoint(&self.path) {
+            let _ = crate::mount::unmount(&self.path, false);
+        }
+        let _ = crate::tree::remove_tree(&self.dir);
+    }
 }
 
 /// Adds the mounts of `specs` to the run's options; what it returns must
 /// live until the RUN ends.
-pub fn apply(
-    store: &Store,
+pub fn apply<'a>(
+    store: &'a Store,
     st: &Stage,
     ins: &Instruction,
     specs: &[&str],
     o: &mut RunOptions,
-) -> Result<Applied> {
+) -> Result<Applied<'a>> {
     let mut scratch = Vec::new();
+    let mut held: Vec<Box<dyn Held + 'a>> = Vec::new();
     let mut targets = Vec::new();
     for spec in specs {
         let mut kind = "bind";
         let (mut target, mut source, mut id, mut rw) = (None, None, None, false);
+        let mut from: Option<String> = None;
         let mut secret = SecretFile::default();
         let number = |k: &str, v: &str, radix: u32| {
             u32::from_str_radix(v, radix)
@@ -69,12 +118,7 @@ pub fn apply(
                 "type" => kind = v,
                 "target" | "dst" | "destination" => target = Some(v.to_string()),
                 "source" | "src" => source = Some(v.to_string()),
-                "from" => {
-                    return Err(Error::Unsupported(format!(
-                        "{}:{}: RUN: --mount from= is not supported by cc-build yet",
-                        st.o.file_name, ins.line
-                    )))
-                }
+                "from" => from = Some(v.to_string()),
                 "id" => id = Some(v.to_string()),
                 "rw" | "readwrite" => rw = v == "true",
                 "ro" | "readonly" => rw = v != "true",
@@ -132,28 +176,36 @@ pub fn apply(
                 o.volumes.push(format!("{}:{target}", dir.display()));
             }
             "bind" => {
-                let rel = clean(source.as_deref().unwrap_or("."));
-                let src: PathBuf = st.o.context.join(rel.join("/"));
-                // A link in the context must not lead out of it.
-                let (real, ctx) = (src.canonicalize(), st.o.context.canonicalize());
-                match (real, ctx) {
-                    // BuildKit throws rw writes away; here they would
-                    // reach the context's files.
-                    _ if rw => {
-                        return Err(Error::Unsupported(format!(
-                            "{}:{}: RUN: --mount=type=bind,rw is not supported by cc-build yet",
-                            st.o.file_name, ins.line
-                        )))
+                let rel = clean(source.as_deref().unwrap_or(".")).join("/");
+                // The context, or another stage's or image's root mounted
+                // (writable with rw, its writes gone at the unmount).
+                let image = match &from {
+                    Some(r) => Some(super::copy::mount_source(store, st, r, rw)?),
+                    None => None,
+                };
+                let root = image
+                    .as_ref()
+                    .map_or(st.o.context.clone(), |m| m.root.clone());
+                let root = crate::inroot::Root::open(&root)?;
+                // Links are followed inside the root, never out of it.
+                let real = super::copy::followed(&root, &rel).map_err(|_| {
+                    Error::not_found("--mount source", source.clone().unwrap_or_default())
+                })?;
+                let real = match (rw, image.is_some()) {
+                    // BuildKit throws rw writes away: the context's own
+                    // files are reached through a throwaway overlay.
+                    (true, false) => {
+                        let t = Throwaway::new(store, &real)?;
+                        let p = t.path.clone();
+                        held.push(Box::new(t));
+                        p
                     }
-                    (Ok(r), Ok(c)) if r.starts_with(&c) => {
-                        o.volumes.push(format!("{}:{target}:ro", r.display()));
-                    }
-                    _ => {
-                        return Err(Error::not_found(
-                            "--mount source in the build context",
-                            source.unwrap_or_default(),
-                        ))
-                    }
+                    _ => real,
+                };
+                let ro = if rw { "" } else { ":ro" };
+                o.volumes.push(format!("{}:{target}{ro}", real.display()));
+                if let Some(m) = image {
+                    held.push(Box::new(m));
                 }
             }
             _ => o.tmpfs.push(target),
@@ -161,11 +213,12 @@ pub fn apply(
     }
     Ok(Applied {
         _scratch: scratch,
+        _held: held,
         targets,
     })
 }
 
-impl Applied {
+impl Applied<'_> {
     /// Removes from the finished RUN's `upper` the mount points made for
     /// its mounts, as BuildKit does, so the layer holds none of them: an
     /// entry at a mount target in the upper can only be one (the RUN saw

@@ -47,7 +47,7 @@ pub fn cached(
     let mut all = parts.to_vec();
     all.push(ts.as_bytes());
     let key = cache::key(st.image.as_ref(), &all);
-    if !st.o.no_cache {
+    if !st.o.no_cache && !st.o.no_layers {
         if let Some(img) = cache::lookup(store, &key)? {
             st.progress(&format!(
                 "--> Using cache {}",
@@ -58,7 +58,10 @@ pub fn cached(
         }
     }
     let img = make(st)?;
-    cache::remember(store, &key, &img)?;
+    match st.o.no_layers {
+        true => st.made.borrow_mut().push(img.id.clone()),
+        false => cache::remember(store, &key, &img)?,
+    }
     st.progress(&format!("--> {}", crate::store::short_id(&img.id)));
     st.image = Some(img);
     Ok(())
@@ -302,7 +305,15 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
     let (cmd0, env0) = (command.join("\0"), env.join("\0"));
     let net_key = net.as_annotation();
     let mounts = ins.flag_all("mount");
-    let mounts_key = mounts.join("\0");
+    let mut mounts_key = mounts.join("\0");
+    // A bind from another stage or image: its content is its image's id.
+    for r in mounts
+        .iter()
+        .flat_map(|m| m.split(',').filter_map(|f| f.strip_prefix("from=")))
+    {
+        mounts_key.push('\0');
+        mounts_key.push_str(&super::source_id(store, st, r)?);
+    }
     let parts: [&[u8]; 5] = [
         b"RUN",
         cmd0.as_bytes(),

@@ -13,6 +13,8 @@
 //! - `write`: a folder into a tar stream, byte for byte reproducible.
 //! - `upper`: an overlay upper dir as changes (`cc-diff`) or as a layer
 //!   tar with OCI whiteouts (`cc-commit`).
+//! - `squash`: several unpacked layers merged into one folder (`cc-build
+//!   --squash`).
 //! - `pack`: compressing a tar stream on every core.
 
 mod apply;
@@ -20,6 +22,7 @@ mod compress;
 mod node;
 pub mod pack;
 mod pool;
+mod squash;
 mod upper;
 mod write;
 
@@ -30,6 +33,7 @@ mod tests_pool;
 
 pub use apply::{apply, Applied};
 pub use compress::{decoder, detect, media_type, Compression};
+pub use squash::squash;
 pub use upper::{changes, each_change, write_upper, Change, Kind, MOUNT_TARGETS};
 pub use write::{write_dir, Writer};
 
