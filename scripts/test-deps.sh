@@ -13,7 +13,7 @@ packages=(
     skopeo umoci    # read the store as an OCI layout
     podman runc     # interoperability tests and bench/ peers
     containerd      # tests/oci-containerd.rs: ctr run --runc-binary
-    nftables iproute2 uidmap util-linux procps psmisc
+    nftables iproute2 uidmap util-linux procps psmisc passt slirp4netns
     tar gzip zstd   # cc-import inputs
     docker-registry # cc-pull/cc-push tests: a real registry on 127.0.0.1
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index

@@ -121,7 +121,14 @@ fn create_record(
     // What an ordinary user's container cannot have is refused before
     // anything is made.
     crate::cgroup::refuse_limits_for_user(&crate::cgroup::Resources::of_spec(&spec)?)?;
-    crate::net::refuse_for_user(&net.as_annotation())?;
+    let ports = spec.annotations.get(crate::net::ANN_PORTS);
+    let specs = ports
+        .iter()
+        .flat_map(|p| p.split(','))
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect::<crate::Result<Vec<crate::net::PortSpec>>>()?;
+    crate::net::refuse_for_user(&net.as_annotation(), &specs)?;
     let mut spec = spec;
     if o.restart != Policy::No {
         let policy = o.restart.as_string();
