@@ -165,7 +165,6 @@ fn what_needs_root_on_this_host_is_refused_with_why() {
         (&["-m", "64m"][..], "delegated"),
         (&["--cpus", "0.5"][..], "delegated"),
         (&["--pids-limit", "10"][..], "delegated"),
-        (&[][..], "--net none"),
     ] {
         let net: &[&str] = if flags.is_empty() {
             &[]

@@ -28,9 +28,7 @@ pub fn command() -> clap::Command {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = a.store.open()?;
     let c = container::resolve(&store, &a.container)?;
-    let ports = net::ipam::find(&store, &c.id)?
-        .map(|l| l.ports)
-        .unwrap_or_default();
+    let ports = net::published(&store, &c)?;
     let Some(want) = &a.port else {
         for p in &ports {
             println!("{p}");

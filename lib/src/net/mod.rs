@@ -25,7 +25,7 @@ mod netlink;
 pub mod nft;
 pub mod ports;
 mod subnet;
-mod user;
+pub mod user;
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -44,11 +44,31 @@ pub use ports::{Port, PortSpec, Proto, Reservation};
 pub use subnet::Subnet;
 pub use user::refuse_for_user;
 
+/// The ports a container publishes while it runs: its lease's on the
+/// bridge, its stack's for an ordinary user.
+pub fn published(store: &Store, c: &Container) -> Result<Vec<Port>> {
+    if crate::rootless::active() {
+        return Ok(user::published(c));
+    }
+    Ok(ipam::find(store, &c.id)?
+        .map(|l| l.ports)
+        .unwrap_or_default())
+}
+
 /// The network mode of a container: `bridge`, `none`, `host` or
 /// `container:<id>` (absent on records older than networking: `none`).
 pub const ANN_NET: &str = "io.cc.net";
 /// Published ports, `-p` forms joined by commas.
 pub const ANN_PORTS: &str = "io.cc.ports";
+
+/// The published ports of an [`ANN_PORTS`] annotation.
+pub fn port_specs(annotation: &str) -> Result<Vec<PortSpec>> {
+    annotation
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect()
+}
 
 /// `net/config.json`: the store's bridge and subnet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,9 +258,19 @@ fn forwarding_on() -> Result<()> {
     sysctl("net/ipv4/ip_forward", "1")
 }
 
-/// A network being given to one process: its lease and the sockets that
-/// hold its host ports (dropped by `release`).
-pub struct Attachment {
+/// A network being given to a container: on the bridge (root), or from
+/// a user-mode stack (an ordinary user's; see `user`).
+pub enum Attachment {
+    Bridge(Bridged),
+    User {
+        pending: user::Pending,
+        stack: Option<user::Stack>,
+    },
+}
+
+/// A process's place on the bridge: its lease and the sockets that hold
+/// its host ports (dropped by `release`).
+pub struct Bridged {
     pub config: Config,
     pub lease: Lease,
     bridge_index: u32,
@@ -252,6 +282,9 @@ pub struct Attachment {
 /// A `network` event (connect, disconnect) of the attachment's owner on
 /// cc's bridge network, as docker records them for its `bridge`.
 pub fn event(store: &Store, a: &Attachment, action: &str) {
+    let Attachment::Bridge(a) = a else {
+        return;
+    };
     crate::events::record(
         store,
         "network",
@@ -275,7 +308,7 @@ pub fn prepare(
     want: Option<Ipv4Addr>,
     specs: &[PortSpec],
     monitor: bool,
-) -> Result<Attachment> {
+) -> Result<Bridged> {
     let mut nl = Netlink::open()?;
     let (config, bridge_index) = ensure_in(&mut nl, store, None)?;
     let (ports, held) = ports::reserve(specs)?;
@@ -299,7 +332,7 @@ pub fn prepare(
         clear_in_way(&mut nl, store, &config, &lease.ports, want)?;
         ipam::take(store, &config.subnet, want, &mut lease)?;
     }
-    Ok(Attachment {
+    Ok(Bridged {
         config,
         lease,
         bridge_index,
@@ -356,9 +389,20 @@ pub fn owner_gone(store: &Store, l: &Lease) -> bool {
     }
 }
 
-/// With process `pid` in its namespace: the veth pair, eth0's address and
-/// route, loopback, NAT for the ports. On error the caller releases.
+/// With process `pid` in its namespace: on the bridge, the veth pair,
+/// eth0's address and route, loopback, NAT for the ports; for a user,
+/// its stack. On error the caller releases.
 pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
+    match a {
+        Attachment::Bridge(b) => connect_bridge(store, b, pid),
+        Attachment::User { pending, stack } => {
+            *stack = Some(user::start(pending, pid)?);
+            Ok(())
+        }
+    }
+}
+
+fn connect_bridge(store: &Store, a: &mut Bridged, pid: i32) -> Result<()> {
     let nl = &mut a.nl;
     // A veth of the same name left by a killed monitor of this container.
     let _ = link::delete(nl, &a.lease.veth);
@@ -393,8 +437,15 @@ pub fn connect(store: &Store, a: &mut Attachment, pid: i32) -> Result<()> {
 }
 
 /// Undoes an attachment: NAT elements, the veth (and so its peer), the
-/// lease; then the port sockets close.
-pub fn release(store: &Store, mut a: Attachment) {
+/// lease; then the port sockets close. A user's stack ends.
+pub fn release(store: &Store, a: Attachment) {
+    match a {
+        Attachment::Bridge(b) => release_bridge(store, b),
+        Attachment::User { stack, .. } => stack.into_iter().for_each(user::stop),
+    }
+}
+
+fn release_bridge(store: &Store, mut a: Bridged) {
     undo_with(&mut a.nl, store, &a.config, &a.lease);
     if !a.lease.ports.is_empty() {
         let _ = loopback::localnet(store, &a.config);
@@ -406,6 +457,11 @@ pub fn release(store: &Store, mut a: Attachment) {
 /// host ports are free again. Deleting the veth waits for the kernel's
 /// network teardown (tens of ms), so `release` does that after.
 pub fn release_ports(store: &Store, a: &mut Attachment) {
+    let a = match a {
+        Attachment::Bridge(b) => b,
+        // pasta holds the ports: it ends now (a few ms).
+        Attachment::User { stack, .. } => return stack.take().into_iter().for_each(user::stop),
+    };
     let _ = nft::delete(&a.config, &a.lease);
     a._held.clear();
     // The lease on disk stops naming them too, or a `cc-run -p` started
@@ -562,10 +618,10 @@ pub fn attach_pid(store: &Store, pid: i32, want: Option<Ipv4Addr>) -> Result<Lea
     let start = pid_start_time(pid).unwrap_or(0);
     let owner = format!("pid:{pid}:{start}");
     let mut a = prepare(store, &owner, &veth_name(None, pid), want, &[], false)?;
-    match connect(store, &mut a, pid) {
+    match connect_bridge(store, &mut a, pid) {
         Ok(()) => Ok(a.lease),
         Err(e) => {
-            release(store, a);
+            release_bridge(store, a);
             Err(e)
         }
     }
@@ -636,21 +692,21 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
     if mode != "bridge" {
         return Ok(None);
     }
-    let specs = c
-        .annotation(ANN_PORTS)
-        .unwrap_or("")
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(str::parse)
-        .collect::<Result<Vec<PortSpec>>>()?;
+    let specs = port_specs(c.annotation(ANN_PORTS).unwrap_or(""))?;
+    if crate::rootless::active() {
+        return Ok(Some(Attachment::User {
+            pending: user::prepare(c, specs),
+            stack: None,
+        }));
+    }
     let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs, true)?;
     let hostname = c.spec.hostname.as_deref().unwrap_or("");
     let hosts = hosts_file(a.lease.ip, hostname, c, Some(a.config.subnet.gateway()));
     if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {
-        release(store, a);
+        release_bridge(store, a);
         return Err(e);
     }
-    Ok(Some(a))
+    Ok(Some(Attachment::Bridge(a)))
 }
 
 /// Joins the network namespace of a running process: the monitor does

@@ -79,6 +79,11 @@ fn resolv_conf(host: &str, net: &Net) -> String {
         .map(|l| format!("{l}\n"))
         .collect();
     if *net == Net::Bridge && !kept.lines().any(|l| l.starts_with("nameserver")) {
+        // An ordinary user's stack answers at its own address and asks
+        // the host's (loopback) name server.
+        if crate::rootless::active() {
+            return kept + &format!("nameserver {}\n", crate::net::user::DNS_FORWARD);
+        }
         return kept + "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
     }
     kept

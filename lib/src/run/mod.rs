@@ -127,7 +127,8 @@ fn create_record(
     };
     let res = crate::cgroup::Resources::of_spec(&spec)?;
     crate::cgroup::refuse_limits_for_user(&res, folder)?;
-    crate::net::refuse_for_user(&net.as_annotation())?;
+    let ports = a.get(crate::net::ANN_PORTS).map_or("", String::as_str);
+    crate::net::refuse_for_user(&net.as_annotation(), &crate::net::port_specs(ports)?)?;
     let mut spec = spec;
     if o.restart != Policy::No {
         let policy = o.restart.as_string();
