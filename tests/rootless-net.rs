@@ -71,7 +71,7 @@ fn the_default_network_reaches_the_hosts_loopback_and_leaves_nothing() {
     );
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
-        ["pause.pid", "userns.lock"]
+        ["overlay", "pause.pid", "userns.lock"]
     );
 }
 
@@ -142,7 +142,7 @@ fn published_ports_serve_the_host_and_other_containers() {
     );
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
-        ["pause.pid", "userns.lock"]
+        ["overlay", "pause.pid", "userns.lock"]
     );
 }
 
