@@ -169,3 +169,32 @@ fn a_taken_or_privileged_host_port_is_refused_in_one_line() {
     assert!(user.ok("cc-ps", &["-aq"]).trim().is_empty());
     assert!(stacks_of(&user).is_empty());
 }
+
+#[test]
+fn a_killed_monitors_pasta_goes_with_cc_rm() {
+    root_or_skip!();
+    let user = User::new("k");
+    user.import_image();
+    let web = free_port();
+    let id = user.ok(
+        "cc-run",
+        &["-d", "-p", &format!("{web}:8080"), "img", "sleep", "600"],
+    );
+    let id = id.trim();
+    let monitors = support::monitor_pids(id);
+    assert_eq!(monitors.len(), 1, "one monitor: {monitors:?}");
+    assert_eq!(stacks_of(&user).len(), 1, "pasta runs beside the container");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitors[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    wait_for(Duration::from_secs(10), "the monitor's end", || {
+        support::monitor_pids(id).is_empty().then_some(())
+    });
+    assert_eq!(stacks_of(&user).len(), 1, "a killed monitor leaves pasta");
+    user.ok("cc-rm", &["-f", id]);
+    wait_for(Duration::from_secs(10), "pasta's end", || {
+        stacks_of(&user).is_empty().then_some(())
+    });
+    TcpListener::bind(("0.0.0.0", web)).expect("the host port is free again");
+}

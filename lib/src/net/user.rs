@@ -37,6 +37,9 @@ use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::store;
 
+/// pasta's pid, in the container's folder.
+const PID_FILE: &str = "pasta.pid";
+
 /// The program of the user-mode stack.
 pub const PASTA: &str = "pasta";
 /// The address in the container that pasta answers DNS on, forwarding
@@ -117,7 +120,7 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
     // same message as for root, before pasta binds them.
     let (ports, held) = ports::reserve(&p.specs)?;
     drop(held);
-    let pid_file = p.dir.join("pasta.pid");
+    let pid_file = p.dir.join(PID_FILE);
     let mut cmd = Command::new(find_pasta().unwrap_or_else(|| PASTA.into()));
     cmd.args(["--config-net", "--quiet", "--dns-forward", DNS_FORWARD])
         // Nothing of the container's loopback goes to the host's.
@@ -177,8 +180,10 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
     let read_pid = fs::read_to_string(&pid_file)
         .ok()
         .and_then(|s| s.trim().parse::<i32>().ok());
-    let _ = fs::remove_file(&pid_file);
+    // The pid file stays while pasta runs: cc-rm ends a pasta a killed
+    // monitor left by it (`end_leftover`).
     if !out.status.success() {
+        let _ = fs::remove_file(&pid_file);
         if let Some(daemon) = read_pid {
             end(daemon);
         }
@@ -216,6 +221,7 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
 pub fn stop(s: Stack) {
     let _ = fs::remove_file(ports_file(&s.dir));
     end(s.pid);
+    let _ = fs::remove_file(s.dir.join(PID_FILE));
 }
 
 /// Kills and reaps the pasta daemon `pid`, a child of this monitor (a
@@ -227,6 +233,29 @@ fn end(pid: i32) {
     }
     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     let _ = waitpid(Pid::from_raw(pid), None);
+}
+
+/// Ends the pasta a killed monitor left for the container in `dir` (cc-rm):
+/// the pid its pid file names, if that process is still the pasta started
+/// with that very pid file (its command line names it), so a reused pid
+/// is never hit. It is not our child: init reaps it.
+pub fn end_leftover(dir: &std::path::Path) {
+    let pid_file = dir.join(PID_FILE);
+    let Some(pid) = fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let ours = cmdline
+        .split(|b| *b == 0)
+        .any(|a| a == pid_file.as_os_str().as_encoded_bytes());
+    if ours {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    let _ = fs::remove_file(&pid_file);
+    let _ = fs::remove_file(ports_file(dir));
 }
 
 /// The ports a container of an ordinary user publishes while it runs.
