@@ -2,9 +2,10 @@
 # cc against rootless podman as an ordinary user, same user, same image
 # (issue 21's benchmark), two measures:
 #
-# start: start-and-reap of `true`
-#   cc-run --rm --net none IMG true           (the user's namespace, no cgroup)
-#   podman run --rm --network none IMG true   (rootless podman, runc)
+# start: start-and-reap of `true`, with no network and with each tool's
+# default one (cc: pasta; podman 4.3: slirp4netns)
+#   cc-run --rm [--net none] IMG true           (the user's namespace, no cgroup)
+#   podman run --rm [--network none] IMG true   (rootless podman, runc)
 #
 # pull: a Debian minbase image (one gzip layer) from a registry on
 # 127.0.0.1 into an empty store, as the user and as root, both tools:
@@ -33,7 +34,7 @@ set -euo pipefail
 N=${1:-${N:-}}
 ONLY=${ONLY:-}
 name=rootless
-needs="podman hyperfine setpriv newuidmap useradd"
+needs="podman hyperfine setpriv newuidmap useradd pasta slirp4netns"
 . "$(dirname "$0")/preamble.sh"
 for p in cc-import cc-run cc-rm cc-ps cc-pull cc-images; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
@@ -87,29 +88,39 @@ bench_start() {
     say "importing the image as $user (cc and podman)"
     "${as_user[@]}" cc-import "$work/rootfs.tar" bench:latest >/dev/null
     "${as_user[@]}" podman "${podman_args[@]}" import -q "$work/rootfs.tar" localhost/bench:latest >/dev/null
-    "${as_user[@]}" cc-run --rm --net none bench:latest true
-    "${as_user[@]}" podman "${podman_args[@]}" run --rm --network none localhost/bench:latest true
+    start_one "--net none" "--network none" "with \`--net none\`" 0.1
+    # The default networks: cc's pasta, podman 4.3's slirp4netns.
+    start_one "" "" "with each tool's default network (cc: pasta; podman 4.3: slirp4netns)" 0.2
+}
 
-    cc_cmd="$(q "${as_user[@]}") cc-run --rm --net none bench:latest true"
-    podman_cmd="$(q "${as_user[@]}") podman $(q "${podman_args[@]}") run --rm --network none localhost/bench:latest true"
+# start_one CC_NET_ARGS PODMAN_NET_ARGS WHAT TARGET
+start_one() {
+    # shellcheck disable=SC2206 # the network arguments are words
+    local ccn=($1) pdn=($2)
+    "${as_user[@]}" cc-run --rm "${ccn[@]}" bench:latest true
+    "${as_user[@]}" podman "${podman_args[@]}" run --rm "${pdn[@]}" localhost/bench:latest true
+
+    cc_cmd="$(q "${as_user[@]}") cc-run --rm $1 bench:latest true"
+    podman_cmd="$(q "${as_user[@]}") podman $(q "${podman_args[@]}") run --rm $2 localhost/bench:latest true"
     hyperfine -N --style none --warmup "$WARMUP" --runs "${N:-30}" --export-json "$work/out.json" \
         -n cc "$cc_cmd" -n podman "$podman_cmd" >&2
 
-    python3 - "$work/out.json" "${N:-30}" "$results" <<'PY'
+    python3 - "$work/out.json" "${N:-30}" "$results" "$3" "$4" "$1" "$2" <<'PY'
 import json, statistics, sys, time
 data = json.load(open(sys.argv[1]))
+what, target, ccn, pdn = sys.argv[4:8]
 med = {r["command"]: statistics.median(r["times"]) * 1000 for r in data["results"]}
 cc, podman = med["cc"], med["podman"]
 when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 load = open("/proc/loadavg").read().split()[0]
 table = (
     f"\n## rootless start-and-reap ({when}, N={sys.argv[2]}, load {load})\n\n"
-    "As an ordinary user made for the run, `true` with `--net none`, both "
+    f"As an ordinary user made for the run, `true` {what}, both "
     "through the same setpriv wrapper (bench/rootless.sh).\n\n"
     "| tool | median |\n| --- | ---: |\n"
-    f"| cc-run --rm --net none | {cc:.1f} ms |\n"
-    f"| podman run --rm --network none (rootless, runc) | {podman:.1f} ms |\n"
-    f"| ratio | {cc / podman:.3f}× (target ≤ 0.1×) |\n"
+    f"| cc-run --rm {ccn} | {cc:.1f} ms |\n"
+    f"| podman run --rm {pdn} (rootless, runc) | {podman:.1f} ms |\n"
+    f"| ratio | {cc / podman:.3f}× (target ≤ {target}×) |\n"
 )
 print(table)
 open(sys.argv[3], "a").write(table)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     make_dirs, more, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources, Version,
-    V1_CONTROLLERS, V1_OPTIONAL,
+    STATE_CHANGE, V1_CONTROLLERS, V1_OPTIONAL,
 };
 use crate::error::{Error, Result};
 
@@ -390,7 +390,7 @@ pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
     Err(Error::io(
         op,
         dir,
-        timed_out(format!("not {want} after 2 s")),
+        timed_out(format!("not {want} after {} s", STATE_CHANGE.as_secs())),
     ))
 }
 

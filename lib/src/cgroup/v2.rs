@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     key_value, make_dirs, more, swap_limit, timed_out, wait_until, write, Cgroup, Info, Resources,
-    Version, ROOT,
+    Version, ROOT, STATE_CHANGE,
 };
 use crate::error::{Error, Result};
 
@@ -223,7 +223,7 @@ pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
     Err(Error::io(
         op,
         dir,
-        timed_out("still changing after 2 s".into()),
+        timed_out(format!("still changing after {} s", STATE_CHANGE.as_secs())),
     ))
 }
 
