@@ -205,16 +205,25 @@ pub(super) fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String>
 }
 
 /// cgroup.freeze (Linux 5.2); done when cgroup.events says `frozen 1`.
+/// A group gone meanwhile has nothing left to thaw: v2 lets a fatal
+/// signal end frozen processes, so after cc-kill's SIGKILL the monitor (or
+/// systemd, for a scope) may remove the group before the thaw comes.
 pub(super) fn freeze(cg: &Cgroup, frozen: bool) -> Result<()> {
     let Some(dir) = cg.dir("") else {
         return Err(Error::not_found("cgroup", cg.name.clone()));
     };
+    let thawed_by_going = || !frozen && !dir.exists();
     let want = if frozen { 1 } else { 0 };
-    write(&dir.join("cgroup.freeze"), &want.to_string())?;
+    if let Err(e) = write(&dir.join("cgroup.freeze"), &want.to_string()) {
+        return match thawed_by_going() {
+            true => Ok(()),
+            false => Err(e),
+        };
+    }
     let events = dir.join("cgroup.events");
-    let done = wait_until(|| {
-        let text = fs::read_to_string(&events).unwrap_or_default();
-        key_value(&text, "frozen") == Some(want)
+    let done = wait_until(|| match fs::read_to_string(&events) {
+        Ok(text) => key_value(&text, "frozen") == Some(want),
+        Err(_) => thawed_by_going(),
     });
     if done {
         return Ok(());
