@@ -145,6 +145,31 @@ fn kill_stop_exec_and_network_events() {
 }
 
 #[test]
+fn a_restart_ends_with_docker_s_restart_event() {
+    root_or_skip!();
+    let env = env_with_img();
+    env.run_d([
+        "--name",
+        "ev5",
+        "--net",
+        "none",
+        "img",
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ]);
+    env.ok("cc-restart", ["-t", "5", "ev5"]);
+    let evs = history(&env, &["container=ev5"]);
+    env.ok("cc-rm", ["-f", "ev5"]);
+    assert_eq!(
+        actions(&evs),
+        ["create", "start", "kill", "die", "stop", "start", "restart"],
+        "{evs:?}"
+    );
+    assert_eq!(evs[6]["Actor"]["Attributes"]["name"], "ev5");
+}
+
+#[test]
 fn a_detached_exec_records_its_end() {
     root_or_skip!();
     let env = env_with_img();

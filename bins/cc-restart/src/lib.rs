@@ -34,6 +34,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ..Default::default()
         };
         run::start(&store, &c, &o)?;
+        // docker's last word on a restart, after kill, die, stop, start.
+        container::event(&store, &c, "restart", &[]);
         println!("{q}");
         Ok(())
     }))
