@@ -31,11 +31,13 @@
 # hyperfine, uidmap; for pull also skopeo, curl, docker-registry.
 set -euo pipefail
 
-N=${1:-${N:-}}
+# Each measure has its own default; the preamble's (50) must not win.
+asked=${1:-${N:-}}
 ONLY=${ONLY:-}
 name=rootless
 needs="podman hyperfine setpriv newuidmap useradd pasta slirp4netns"
 . "$(dirname "$0")/preamble.sh"
+N=$asked
 for p in cc-import cc-run cc-rm cc-ps cc-pull cc-images; do
     [ -x "$bin/$p" ] || die "no $bin/$p after the build"
 done
