@@ -108,16 +108,17 @@ pub fn ensure(store: &Store, subnet: Option<Subnet>) -> Result<Config> {
 /// `ensure` on an open socket; also returns the bridge's index.
 fn ensure_in(nl: &mut Netlink, store: &Store, subnet: Option<Subnet>) -> Result<(Config, u32)> {
     forwarding_on()?;
-    if let Some(c) = config(store)? {
-        if let Some(l) = link::find(nl, &c.bridge)? {
-            if l.up && l.alias.as_deref() == Some(&owner_tag(store)) {
-                return Ok((c, l.index));
-            }
-        }
+    if let Some(ready) = ready(nl, store)? {
+        return Ok(ready);
     }
     // Bridge names and subnets are the machine's: one lock for all stores.
     let _host = host_lock()?;
     let _net = store.lock("net")?;
+    // Many first starts at once wait here: the first makes the bridge,
+    // the others find it made.
+    if let Some(ready) = ready(nl, store)? {
+        return Ok(ready);
+    }
     let c = match config(store)? {
         Some(c) => c,
         None => {
@@ -130,6 +131,18 @@ fn ensure_in(nl: &mut Netlink, store: &Store, subnet: Option<Subnet>) -> Result<
     };
     let index = create_bridge(store, nl, &c)?;
     Ok((c, index))
+}
+
+/// The store's config and its bridge's index when the bridge is there,
+/// up and this store's.
+fn ready(nl: &mut Netlink, store: &Store) -> Result<Option<(Config, u32)>> {
+    let Some(c) = config(store)? else {
+        return Ok(None);
+    };
+    Ok(match link::find(nl, &c.bridge)? {
+        Some(l) if l.up && l.alias.as_deref() == Some(&owner_tag(store)) => Some((c, l.index)),
+        _ => None,
+    })
 }
 
 fn create_bridge(store: &Store, nl: &mut Netlink, c: &Config) -> Result<u32> {
