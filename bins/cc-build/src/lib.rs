@@ -77,6 +77,11 @@ pub struct Args {
     /// kept, the steps' images removed, the new layers made one)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub layers: bool,
+    /// How many stages run at once (0: no bound; 1: one after another);
+    /// default as many as the host has CPUs. A stage waits only for the
+    /// stages it uses
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// The build context: a folder, or `-` for a tar on stdin
     pub context: String,
 }
@@ -122,6 +127,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             _ => build::Squash::No,
         },
         no_layers: !a.layers,
+        jobs: a.jobs,
     };
     let id = build::build(&store, &o)?;
     if let Some(p) = &a.iidfile {

@@ -1,0 +1,272 @@
+//! Stages at once: the stages the target needs run in threads, each as
+//! soon as the stages it uses (its FROM, `COPY --from`, `RUN --mount
+//! from=`) are built, at most `--jobs` at a time. The first stage that
+//! fails stops the others: no step starts after it, and the RUN
+//! containers running are killed (their threads remove them, as after
+//! any failed RUN). SIGINT, SIGTERM and SIGHUP to cc-build stop the
+//! build the same way, the signal passed to the running commands (a
+//! second one kills them); the build then ends with 128 + the signal.
+//!
+//! The signals are blocked in every thread of the build and read here
+//! only, so no thread dies of one half-way through a step.
+
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+
+use super::StageDef;
+use crate::dockerfile::expand;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What a finished stage leaves: its image id and its FROM's layer count.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub id: String,
+    pub base_layers: usize,
+}
+
+/// The signals that stop a build.
+const STOPS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// How often the scheduler looks at signals and containers to stop.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The stages stage `i` uses: its FROM's stage, and those `COPY --from=`
+/// and `RUN --mount=…,from=` name (earlier stages only, as docker).
+pub fn uses(
+    defs: &[StageDef],
+    i: usize,
+    globals: &BTreeMap<String, String>,
+    escape: char,
+) -> Vec<usize> {
+    let look = |n: &str| globals.get(n).cloned();
+    let find = |r: &str| {
+        defs.iter()
+            .position(|d| d.name.as_deref() == Some(&r.to_ascii_lowercase()))
+            .or_else(|| r.parse::<usize>().ok().filter(|&i| i < defs.len()))
+    };
+    let base = expand::raw_words(&defs[i].from.args.text(), escape);
+    let base = expand::word(&base[0], &look, escape).unwrap_or_default();
+    let mut refs: Vec<usize> = defs[..i]
+        .iter()
+        .position(|d| d.name.as_deref() == Some(&base.to_ascii_lowercase()))
+        .into_iter()
+        .collect();
+    for s in defs[i].steps {
+        let mounts = s.flag_all("mount").into_iter().flat_map(|m| {
+            m.split(',')
+                .filter_map(|f| f.strip_prefix("from="))
+                .collect::<Vec<_>>()
+        });
+        for f in s.flag("from").into_iter().chain(mounts) {
+            if let Some(j) = find(f).filter(|&j| j < i && !refs.contains(&j)) {
+                refs.push(j);
+            }
+        }
+    }
+    refs
+}
+
+/// The stages `target` needs (itself, the stages it uses, and theirs),
+/// in file order.
+pub fn needed(uses: &[Vec<usize>], target: usize) -> Vec<usize> {
+    let mut out = vec![target];
+    let mut todo = vec![target];
+    while let Some(i) = todo.pop() {
+        for &j in &uses[i] {
+            if !out.contains(&j) {
+                out.push(j);
+                todo.push(j);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Why a build stops early.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Why {
+    /// A stage failed: the others' commands are killed.
+    Failed,
+    /// cc-build got this signal: it is passed on to the commands.
+    Signal(Signal),
+}
+
+/// What the stages' threads share to stop: whether the build stops, and
+/// the RUN containers running now (each with whether it got the signal).
+#[derive(Default)]
+pub struct Cancel {
+    state: Mutex<CancelState>,
+}
+
+#[derive(Default)]
+struct CancelState {
+    why: Option<Why>,
+    /// The signal the running containers get; SIGKILL after a failure or
+    /// a second signal.
+    send: Option<Signal>,
+    running: Vec<(String, bool)>,
+}
+
+impl Cancel {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An error when the build stops: a step checks before it starts.
+    pub fn check(&self) -> Result<()> {
+        match self.lock().why {
+            None => Ok(()),
+            Some(why) => Err(stopped(why)),
+        }
+    }
+
+    /// A RUN's container about to start: stopped with the others from now
+    /// on (an error, and no start, when the build stops already).
+    pub fn enter(&self, id: &str) -> Result<()> {
+        let mut s = self.lock();
+        if let Some(why) = s.why {
+            return Err(stopped(why));
+        }
+        s.running.push((id.to_string(), false));
+        Ok(())
+    }
+
+    /// The RUN's container ended.
+    pub fn leave(&self, id: &str) {
+        self.lock().running.retain(|(c, _)| c != id);
+    }
+
+    fn stop(&self, why: Why) {
+        let mut s = self.lock();
+        let again = s.why.is_some();
+        s.why = match (s.why, why) {
+            (Some(Why::Failed), _) => Some(Why::Failed),
+            _ => Some(why),
+        };
+        let send = match why {
+            Why::Signal(sig) if !again => sig,
+            _ => Signal::SIGKILL,
+        };
+        if s.send != Some(send) {
+            s.send = Some(send);
+            for r in s.running.iter_mut() {
+                r.1 = false;
+            }
+        }
+    }
+
+    /// Sends the signal to each running container that has not had it
+    /// (one that has not started yet gets it at a later tick).
+    fn tick(&self, store: &Store) {
+        let mut s = self.lock();
+        let Some(sig) = s.send else { return };
+        for (id, sent) in s.running.iter_mut().filter(|r| !r.1) {
+            if let Ok(c) = crate::container::load(store, id) {
+                *sent = crate::lifecycle::kill(store, &c, sig).is_ok();
+            }
+        }
+    }
+
+    /// The exit code of a build a signal stopped.
+    fn signalled(&self) -> Option<Error> {
+        match self.lock().why {
+            Some(why @ Why::Signal(_)) => Some(stopped(why)),
+            _ => None,
+        }
+    }
+}
+
+fn stopped(why: Why) -> Error {
+    match why {
+        Why::Failed => Error::reported(1, "stopped: another stage failed"),
+        Why::Signal(sig) => Error::reported(128 + sig as i32 as u8, format!("stopped by {sig}")),
+    }
+}
+
+/// The signals of `STOPS` blocked until dropped.
+struct Blocked(SigSet);
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&self.0), None);
+    }
+}
+
+/// Runs `stage(i, built so far)` for every stage of `needed`, each once
+/// the stages of `uses[i]` are built, at most `jobs` at once (0: no
+/// bound). Returns what each built stage left, by index; the first
+/// error, once every thread ended.
+pub fn run_all<F>(
+    store: &Store,
+    jobs: usize,
+    needed: &[usize],
+    uses: &[Vec<usize>],
+    cancel: &Cancel,
+    stage: F,
+) -> Result<Vec<Option<Built>>>
+where
+    F: Fn(usize, &[Option<Built>]) -> Result<Built> + Sync,
+{
+    let signals = crate::sys::signalfd(&STOPS)?;
+    let _blocked = Blocked(STOPS.iter().copied().collect());
+    let read_signals = || {
+        while let Ok(Some(info)) = signals.read_signal() {
+            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                cancel.stop(Why::Signal(sig));
+            }
+        }
+    };
+    let mut done: Vec<Option<Built>> = vec![None; uses.len()];
+    let mut started = vec![false; uses.len()];
+    let mut first: Option<Error> = None;
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel();
+        let mut running = 0;
+        loop {
+            for &i in needed {
+                if cancel.check().is_err() || (jobs != 0 && running >= jobs) {
+                    break;
+                }
+                if started[i] || !uses[i].iter().all(|&j| done[j].is_some()) {
+                    continue;
+                }
+                started[i] = true;
+                running += 1;
+                let (tx, snapshot, stage) = (tx.clone(), done.clone(), &stage);
+                s.spawn(move || {
+                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        stage(i, &snapshot)
+                    }));
+                    let made =
+                        made.unwrap_or_else(|_| Err(Error::internal("a stage's thread panicked")));
+                    let _ = tx.send((i, made));
+                });
+            }
+            if running == 0 {
+                break;
+            }
+            if let Ok((i, made)) = rx.recv_timeout(TICK) {
+                running -= 1;
+                match made {
+                    Ok(b) => done[i] = Some(b),
+                    Err(e) => {
+                        first.get_or_insert(e);
+                        cancel.stop(Why::Failed);
+                    }
+                }
+            }
+            read_signals();
+            cancel.tick(store);
+        }
+    });
+    read_signals();
+    match (first, cancel.signalled()) {
+        (Some(e), _) | (None, Some(e)) => Err(e),
+        (None, None) => Ok(done),
+    }
+}
