@@ -157,6 +157,27 @@ fn independent_stages_run_at_once_and_jobs_1_one_after_another() {
     assert!(env.container_ids().is_empty());
 }
 
+/// A stage waits for another only at the step that uses it: the last
+/// stage's first RUN meets the RUN of the stage it copies from after.
+#[test]
+fn a_stage_waits_for_another_only_at_the_step_that_uses_it() {
+    root_or_skip!();
+    let env = env_with_img();
+    let file = format!(
+        "FROM img AS tools\n{}FROM img\n{}COPY --from=tools /met /tools\n",
+        meet("t", "f"),
+        meet("f", "t"),
+    );
+    let dir = context(&env, "ctx", &[("Containerfile", &file)]);
+    let out = build(&env, &dir, &["--jobs", "2", "-t", "early:1"]);
+    assert_code(&out, 0, "the last stage's RUN before its COPY --from");
+    assert_eq!(
+        in_image(&env, "early:1", "cat /met /tools"),
+        "f-met-t\nt-met-f\n"
+    );
+    assert_no_leaks(&env);
+}
+
 /// A stage that fails while another runs: the build ends with the failed
 /// command's code and output, the other's command is killed (not waited
 /// for: it sleeps 600 s) and its container removed, nothing is tagged,

@@ -77,9 +77,10 @@ pub struct Args {
     /// kept, the steps' images removed, the new layers made one)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub layers: bool,
-    /// How many stages run at once (0: no bound; 1: one after another);
-    /// default as many as the host has CPUs. A stage waits only for the
-    /// stages it uses
+    /// How many stages run steps at once (0: no bound; 1: one after
+    /// another); default as many as the host has CPUs. A stage starts when
+    /// its FROM stage is built and waits for another only at the step that
+    /// uses it
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// The build context: a folder, or `-` for a tar on stdin

@@ -158,9 +158,8 @@ pub(crate) struct Stage<'o> {
     pub cmd_set: bool,
     /// ONBUILD lines of this stage (the base image's are not inherited).
     pub onbuild: Vec<String>,
-    /// The images of the stages this one uses, by index and name (the
-    /// id empty for the others).
-    pub stages: Vec<(Option<String>, String)>,
+    /// The stages this one may name, built or waited for.
+    pub stages: Known<'o>,
     /// Build args a step used (for the warning about unused ones).
     pub used: &'o Mutex<Vec<String>>,
     /// Under `-q`, the real stderr: where a failed RUN's log is replayed.
@@ -219,6 +218,30 @@ impl Stage<'_> {
     }
 }
 
+/// The stages a stage uses (its FROM's, `COPY --from`'s, `RUN --mount
+/// from=`'s), by name or index; their images from the board, waited for
+/// until built.
+pub(crate) struct Known<'o> {
+    names: &'o [Option<String>],
+    uses: &'o [usize],
+    board: &'o stages::Board<'o>,
+}
+
+impl Known<'_> {
+    /// The image id of the stage `r` names, once built; `None` when `r`
+    /// names no stage this one uses (an image, then).
+    pub fn id(&self, r: &str) -> Option<Result<String>> {
+        let lower = r.to_ascii_lowercase();
+        let j = self
+            .names
+            .iter()
+            .position(|n| n.as_deref() == Some(&lower))
+            .or_else(|| r.parse::<usize>().ok())
+            .filter(|j| self.uses.contains(j))?;
+        Some(self.board.need(j))
+    }
+}
+
 /// Adds to a list the stages' threads share.
 pub(crate) fn push(list: &Mutex<Vec<String>>, item: String) {
     list.lock().unwrap_or_else(|p| p.into_inner()).push(item);
@@ -235,9 +258,13 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
             .position(|d| d.name.as_deref() == Some(t.as_str()))
             .ok_or_else(|| Error::not_found("target stage", t.as_str()))?,
     };
-    let uses: Vec<Vec<usize>> = (0..defs.len())
-        .map(|i| stages::uses(&defs, i, &globals, df.escape))
+    let from_of: Vec<Option<usize>> = (0..defs.len())
+        .map(|i| stages::from_stage(&defs, i, &globals, df.escape))
         .collect();
+    let uses: Vec<Vec<usize>> = (0..defs.len())
+        .map(|i| stages::uses(&defs, i, from_of[i]))
+        .collect();
+    let names: Vec<Option<String>> = defs.iter().map(|d| d.name.clone()).collect();
     let needed = stages::needed(&uses, target);
     let used = Mutex::new(Vec::new());
     let made = Mutex::new(Vec::new());
@@ -248,18 +275,13 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let one = needed.len() == 1;
-    let stage = |i: usize, built: &[Option<stages::Built>]| {
+    let stage = |i: usize, board: &stages::Board| {
         let d = &defs[i];
-        // The stages it uses, by index and name; the others unknown.
-        let known = defs
-            .iter()
-            .zip(built)
-            .enumerate()
-            .map(|(j, (d, b))| {
-                let id = b.as_ref().filter(|_| uses[i].contains(&j));
-                (d.name.clone(), id.map(|b| b.id.clone()).unwrap_or_default())
-            })
-            .collect();
+        let known = Known {
+            names: &names,
+            uses: &uses[i],
+            board,
+        };
         let label = match &d.name {
             Some(n) => n.clone(),
             None if one => String::new(),
@@ -273,7 +295,7 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
         };
         build_stage(store, o, d, &globals, df.escape, known, label, shared)
     };
-    let built = stages::run_all(store, jobs, &needed, &uses, &cancel, stage);
+    let built = stages::run_all(store, jobs, &needed, &from_of, &cancel, stage);
     drop(out);
     let built = built?;
     let used = used.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -323,7 +345,7 @@ fn build_stage(
     d: &StageDef,
     globals: &BTreeMap<String, String>,
     escape: char,
-    known: Vec<(Option<String>, String)>,
+    known: Known,
     label: String,
     shared: Shared,
 ) -> Result<stages::Built> {
@@ -418,7 +440,7 @@ fn from<'o>(
     d: &StageDef,
     globals: &BTreeMap<String, String>,
     escape: char,
-    built: Vec<(Option<String>, String)>,
+    built: Known<'o>,
     label: String,
     shared: Shared<'o>,
 ) -> Result<Stage<'o>> {
@@ -460,12 +482,8 @@ fn from<'o>(
     if base.is_empty() {
         return Err(st.error(ins, "base name should not be blank"));
     }
-    if let Some((_, id)) = st
-        .stages
-        .iter()
-        .find(|(nm, id)| nm.as_deref() == Some(&base.to_ascii_lowercase()) && !id.is_empty())
-    {
-        st.image = Some(image::resolve(store, id)?);
+    if let Some(id) = st.stages.id(&base) {
+        st.image = Some(image::resolve(store, &id?)?);
     } else if base != "scratch" {
         st.image = Some(base_image(store, &base, o.pull)?);
     }
@@ -519,20 +537,10 @@ pub(crate) fn base_image(store: &Store, name: &str, pull: Pull) -> Result<Image>
 /// The image id `r` names for `COPY --from` and `RUN --mount=…,from=`: a
 /// stage built before (by name or index), else an image of the store.
 pub(crate) fn source_id(store: &Store, st: &Stage, r: &str) -> Result<String> {
-    let lower = r.to_ascii_lowercase();
-    let by_name = st
-        .stages
-        .iter()
-        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
-    let by_index = r
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| st.stages.get(i))
-        .filter(|(_, id)| !id.is_empty());
-    Ok(match by_name.or(by_index) {
-        Some((_, id)) => id.clone(),
-        None => base_image(store, r, st.o.pull)?.id,
-    })
+    match st.stages.id(r) {
+        Some(id) => id,
+        None => Ok(base_image(store, r, st.o.pull)?.id),
+    }
 }
 
 /// The ONBUILD triggers an image's config holds.

@@ -1,6 +1,8 @@
 //! Stages at once: the stages the target needs run in threads, each as
-//! soon as the stages it uses (its FROM, `COPY --from`, `RUN --mount
-//! from=`) are built, at most `--jobs` at a time. The first stage that
+//! soon as its FROM stage is built; a step that uses another stage
+//! (`COPY --from`, `RUN --mount=…,from=`) waits for it there, as
+//! BuildKit's graph does, giving up its place meanwhile. At most `--jobs`
+//! run steps at a time. The first stage that
 //! fails stops the others: no step starts after it, and the RUN
 //! containers running are killed (their threads remove them, as after
 //! any failed RUN). SIGINT, SIGTERM and SIGHUP to cc-build stop the
@@ -11,7 +13,7 @@
 //! only, so no thread dies of one half-way through a step.
 
 use std::collections::BTreeMap;
-use std::sync::{mpsc, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -34,27 +36,30 @@ const STOPS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 /// How often the scheduler looks at signals and containers to stop.
 const TICK: Duration = Duration::from_millis(100);
 
-/// The stages stage `i` uses: its FROM's stage, and those `COPY --from=`
-/// and `RUN --mount=…,from=` name (earlier stages only, as docker).
-pub fn uses(
+/// The stage stage `i` starts FROM, if its base is one.
+pub fn from_stage(
     defs: &[StageDef],
     i: usize,
     globals: &BTreeMap<String, String>,
     escape: char,
-) -> Vec<usize> {
+) -> Option<usize> {
     let look = |n: &str| globals.get(n).cloned();
+    let base = expand::raw_words(&defs[i].from.args.text(), escape);
+    let base = expand::word(&base[0], &look, escape).unwrap_or_default();
+    defs[..i]
+        .iter()
+        .position(|d| d.name.as_deref() == Some(&base.to_ascii_lowercase()))
+}
+
+/// The stages stage `i` uses: its FROM's stage, and those `COPY --from=`
+/// and `RUN --mount=…,from=` name (earlier stages only, as docker).
+pub fn uses(defs: &[StageDef], i: usize, from: Option<usize>) -> Vec<usize> {
     let find = |r: &str| {
         defs.iter()
             .position(|d| d.name.as_deref() == Some(&r.to_ascii_lowercase()))
             .or_else(|| r.parse::<usize>().ok().filter(|&i| i < defs.len()))
     };
-    let base = expand::raw_words(&defs[i].from.args.text(), escape);
-    let base = expand::word(&base[0], &look, escape).unwrap_or_default();
-    let mut refs: Vec<usize> = defs[..i]
-        .iter()
-        .position(|d| d.name.as_deref() == Some(&base.to_ascii_lowercase()))
-        .into_iter()
-        .collect();
+    let mut refs: Vec<usize> = from.into_iter().collect();
     for s in defs[i].steps {
         let mounts = s.flag_all("mount").into_iter().flat_map(|m| {
             m.split(',')
@@ -197,76 +202,161 @@ impl Drop for Blocked {
     }
 }
 
-/// Runs `stage(i, built so far)` for every stage of `needed`, each once
-/// the stages of `uses[i]` are built, at most `jobs` at once (0: no
-/// bound). Returns what each built stage left, by index; the first
-/// error, once every thread ended.
+/// Where the stages' threads and the scheduler meet: what is built, how
+/// many threads hold one of the `--jobs` places, what ended.
+pub struct Board<'a> {
+    state: Mutex<BoardState>,
+    changed: Condvar,
+    jobs: usize,
+    cancel: &'a Cancel,
+}
+
+struct BoardState {
+    done: Vec<Option<Built>>,
+    /// Threads running steps (not waiting for a stage): at most `jobs`.
+    active: usize,
+    ended: Vec<(usize, Result<Built>)>,
+}
+
+impl Board<'_> {
+    fn lock(&self) -> MutexGuard<'_, BoardState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn free(&self, b: &BoardState) -> bool {
+        self.jobs == 0 || b.active < self.jobs
+    }
+
+    /// The image of stage `j`, waiting until it is built: meanwhile this
+    /// thread gives up its place, so the stage it waits for can run.
+    pub fn need(&self, j: usize) -> Result<String> {
+        let mut b = self.lock();
+        if let Some(d) = &b.done[j] {
+            return Ok(d.id.clone());
+        }
+        b.active -= 1;
+        self.changed.notify_all();
+        loop {
+            if let Some(d) = b.done[j].as_ref().filter(|_| self.free(&b)) {
+                let id = d.id.clone();
+                b.active += 1;
+                return Ok(id);
+            }
+            if let Err(e) = self.cancel.check() {
+                // The place is given back when the thread ends.
+                b.active += 1;
+                return Err(e);
+            }
+            b = self
+                .changed
+                .wait_timeout(b, TICK)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    fn end(&self, i: usize, made: Result<Built>) {
+        let mut b = self.lock();
+        b.active -= 1;
+        b.ended.push((i, made));
+        self.changed.notify_all();
+    }
+}
+
+/// Runs `stage(i, board)` for every stage of `needed` in a thread of its
+/// own, started once its FROM stage (`from[i]`) is built; a stage that
+/// needs another's image waits in `Board::need`. At most `jobs` run steps
+/// at once (0: no bound). Returns what each built stage left, by index;
+/// the first error, once every thread ended.
 pub fn run_all<F>(
     store: &Store,
     jobs: usize,
     needed: &[usize],
-    uses: &[Vec<usize>],
+    from: &[Option<usize>],
     cancel: &Cancel,
     stage: F,
 ) -> Result<Vec<Option<Built>>>
 where
-    F: Fn(usize, &[Option<Built>]) -> Result<Built> + Sync,
+    F: Fn(usize, &Board) -> Result<Built> + Sync,
 {
     let signals = crate::sys::signalfd(&STOPS)?;
     let _blocked = Blocked(STOPS.iter().copied().collect());
+    let board = Board {
+        state: Mutex::new(BoardState {
+            done: vec![None; from.len()],
+            active: 0,
+            ended: Vec::new(),
+        }),
+        changed: Condvar::new(),
+        jobs,
+        cancel,
+    };
     let read_signals = || {
+        let mut any = false;
         while let Ok(Some(info)) = signals.read_signal() {
             if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
                 cancel.stop(Why::Signal(sig));
+                any = true;
             }
+        }
+        if any {
+            board.changed.notify_all();
         }
     };
-    let mut done: Vec<Option<Built>> = vec![None; uses.len()];
-    let mut started = vec![false; uses.len()];
+    let mut started = vec![false; from.len()];
     let mut first: Option<Error> = None;
-    std::thread::scope(|s| {
-        let (tx, rx) = mpsc::channel();
-        let mut running = 0;
-        loop {
-            for &i in needed {
-                if cancel.check().is_err() || (jobs != 0 && running >= jobs) {
-                    break;
+    let mut threads = 0;
+    std::thread::scope(|s| loop {
+        let mut b = board.lock();
+        for (i, made) in std::mem::take(&mut b.ended) {
+            threads -= 1;
+            match made {
+                Ok(d) => b.done[i] = Some(d),
+                Err(e) => {
+                    first.get_or_insert(e);
+                    cancel.stop(Why::Failed);
                 }
-                if started[i] || !uses[i].iter().all(|&j| done[j].is_some()) {
-                    continue;
-                }
-                started[i] = true;
-                running += 1;
-                let (tx, snapshot, stage) = (tx.clone(), done.clone(), &stage);
-                s.spawn(move || {
-                    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        stage(i, &snapshot)
-                    }));
-                    let made =
-                        made.unwrap_or_else(|_| Err(Error::internal("a stage's thread panicked")));
-                    let _ = tx.send((i, made));
-                });
             }
-            if running == 0 {
+            board.changed.notify_all();
+        }
+        for &i in needed {
+            if cancel.check().is_err() || !board.free(&b) {
                 break;
             }
-            if let Ok((i, made)) = rx.recv_timeout(TICK) {
-                running -= 1;
-                match made {
-                    Ok(b) => done[i] = Some(b),
-                    Err(e) => {
-                        first.get_or_insert(e);
-                        cancel.stop(Why::Failed);
-                    }
-                }
+            if started[i] || from[i].is_some_and(|j| b.done[j].is_none()) {
+                continue;
             }
-            read_signals();
-            cancel.tick(store);
+            started[i] = true;
+            threads += 1;
+            b.active += 1;
+            let (board, stage) = (&board, &stage);
+            s.spawn(move || {
+                let made =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stage(i, board)));
+                let made =
+                    made.unwrap_or_else(|_| Err(Error::internal("a stage's thread panicked")));
+                board.end(i, made);
+            });
         }
+        if threads == 0 {
+            break;
+        }
+        let b = board
+            .changed
+            .wait_timeout(b, TICK)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+        drop(b);
+        read_signals();
+        cancel.tick(store);
     });
     read_signals();
     match (first, cancel.signalled()) {
         (Some(e), _) | (None, Some(e)) => Err(e),
-        (None, None) => Ok(done),
+        (None, None) => Ok(board
+            .state
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .done),
     }
 }
