@@ -167,3 +167,43 @@ fn add_fetches_urls_and_checks_their_checksum() {
     }
     assert_no_leaks(&env);
 }
+
+/// ADD of a local tar whose file is larger than a few MiB: its bytes
+/// (streamed through the store's tmp/, not held in memory) are the file's
+/// own, and nothing of the spill is left.
+#[test]
+fn add_unpacks_a_large_entry_whole() {
+    root_or_skip!();
+    let env = env_with_img();
+    let dir = context(
+        &env,
+        "ctx",
+        &[(
+            "Containerfile",
+            "FROM img\nCOPY big.bin /plain.bin\nADD big.tar.gz /unpacked/\n",
+        )],
+    );
+    let big: Vec<u8> = (0..12u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    fs::write(dir.join("big.bin"), &big).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&dir)
+        .arg("-czf")
+        .arg(dir.join("big.tar.gz"))
+        .arg("big.bin")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    built(&env, &dir, &["-t", "big:1"]);
+    assert_eq!(
+        in_image(
+            &env,
+            "big:1",
+            "wc -c < /unpacked/big.bin; cmp /plain.bin /unpacked/big.bin && echo same"
+        ),
+        format!("{}\nsame\n", big.len())
+    );
+    assert_no_leaks(&env);
+}

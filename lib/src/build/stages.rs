@@ -146,17 +146,17 @@ impl Cancel {
         self.lock().running.retain(|(c, _)| c != id);
     }
 
+    /// Stops the build: the first cause stays. A failure kills the
+    /// running commands; a signal is passed on to them, a second one
+    /// kills them (a stage that fails meanwhile changes nothing).
     fn stop(&self, why: Why) {
         let mut s = self.lock();
-        let again = s.why.is_some();
-        s.why = match (s.why, why) {
-            (Some(Why::Failed), _) => Some(Why::Failed),
-            _ => Some(why),
+        let send = match (s.why, why) {
+            (None, Why::Signal(sig)) => sig,
+            (None, Why::Failed) | (Some(_), Why::Signal(_)) => Signal::SIGKILL,
+            (Some(_), Why::Failed) => return,
         };
-        let send = match why {
-            Why::Signal(sig) if !again => sig,
-            _ => Signal::SIGKILL,
-        };
+        s.why.get_or_insert(why);
         if s.send != Some(send) {
             s.send = Some(send);
             for r in s.running.iter_mut() {
