@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use support::build::{build, built, context, in_image, last_line_error};
+use support::build::{build, built, context, in_image, last_line_error, tar_gz};
 use support::{
     assert_code, assert_no_leaks, assert_one_line_error, env_with_img, root_or_skip, stderr,
 };
@@ -24,15 +24,7 @@ fn add_unpacks_a_local_tar() {
         ],
     );
     let src = context(&env, "tarsrc", &[("inner/f", "in the tar\n")]);
-    let tar = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&src)
-        .arg("-czf")
-        .arg(dir.join("files.tar"))
-        .arg("inner")
-        .status()
-        .unwrap();
-    assert!(tar.success());
+    tar_gz(&src, "inner", &dir.join("files.tar"));
     built(&env, &dir, &["-t", "add:1"]);
     assert_eq!(
         in_image(&env, "add:1", "cat /unpacked/inner/f /plain"),
@@ -187,15 +179,7 @@ fn add_unpacks_a_large_entry_whole() {
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     fs::write(dir.join("big.bin"), &big).unwrap();
-    let tar = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&dir)
-        .arg("-czf")
-        .arg(dir.join("big.tar.gz"))
-        .arg("big.bin")
-        .status()
-        .unwrap();
-    assert!(tar.success());
+    tar_gz(&dir, "big.bin", &dir.join("big.tar.gz"));
     built(&env, &dir, &["-t", "big:1"]);
     assert_eq!(
         in_image(

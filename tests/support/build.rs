@@ -77,3 +77,24 @@ pub fn layer_count(env: &Env, image: &str) -> usize {
     let v = if v.is_array() { v[0].clone() } else { v };
     v["RootFS"]["Layers"].as_array().unwrap().len()
 }
+
+/// `tar -czf to -C dir what`: a compressed tar for ADD to unpack.
+pub fn tar_gz(dir: &Path, what: &str, to: &Path) {
+    let made = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(dir)
+        .arg("-czf")
+        .arg(to)
+        .arg(what)
+        .status()
+        .unwrap();
+    assert!(made.success(), "tar of {}", dir.join(what).display());
+}
+
+/// After a build that failed or was stopped: `tag` names nothing, no
+/// container is left, nor anything else (`assert_no_leaks`).
+pub fn assert_nothing_left(env: &Env, tag: &str) {
+    assert_code(&env.run("cc-inspect", [tag]), 3, "nothing tagged");
+    assert!(env.container_ids().is_empty(), "{:?}", env.container_ids());
+    crate::assert_no_leaks(env);
+}
