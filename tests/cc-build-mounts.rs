@@ -165,3 +165,48 @@ fn run_mounts_secrets_and_keeps_them_out_of_the_image() {
         "{left:?}"
     );
 }
+
+/// The cache folders' sharing modes with stages at once: `locked` lets
+/// one RUN in at a time (each makes `/c/inside` and would fail to while
+/// the other is in); `private` gets a fresh empty folder while a `locked`
+/// RUN holds it (the two meet in a `shared` folder to be sure of that),
+/// and the folder itself once it is free.
+#[test]
+fn cache_mount_sharing_locked_and_private() {
+    root_or_skip!();
+    let env = env_with_img();
+    let locked = "RUN --mount=type=cache,id=l,target=/c,sharing=locked \
+                  mkdir /c/inside && usleep 300000 && rmdir /c/inside\n";
+    let file = format!(
+        "FROM img AS one\n{locked}FROM img AS two\n{locked}FROM img\n\
+         COPY --from=one /bin/true /1\nCOPY --from=two /bin/true /2\n"
+    );
+    let dir = context(&env, "locked", &[("Containerfile", &file)]);
+    built(&env, &dir, &["--jobs", "2"]);
+    let wait = |f: &str| {
+        format!(
+            "i=0; while [ ! -e /m/{f} ] && [ $i -lt 200 ]; do usleep 100000; i=$((i+1)); done; \
+             test -e /m/{f}"
+        )
+    };
+    let meet = "--mount=type=cache,id=meet,target=/m,sharing=shared";
+    let file = format!(
+        "FROM img AS holder\n\
+         RUN {meet} --mount=type=cache,id=p,target=/c,sharing=locked \
+         touch /c/held /m/holding && {}\n\
+         FROM img AS private\n\
+         RUN {meet} --mount=type=cache,id=p,target=/c,sharing=private \
+         {} && ls /c > /seen; touch /m/done\n\
+         FROM img\nCOPY --from=holder /bin/true /1\nCOPY --from=private /seen /seen\n\
+         RUN --mount=type=cache,id=p,target=/c,sharing=private ls /c > /later\n",
+        wait("done"),
+        wait("holding"),
+    );
+    let dir = context(&env, "private", &[("Containerfile", &file)]);
+    let id = built(&env, &dir, &["--jobs", "2"]);
+    assert_eq!(
+        in_image(&env, &id, "cat /seen; echo -; cat /later"),
+        "-\nheld\n"
+    );
+    assert_no_leaks(&env);
+}
