@@ -13,8 +13,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 /// context's files (less what .dockerignore leaves out), other
 /// instructions change the config. A step whose inputs did not change is
 /// taken from the cache. Prints the image id on stdout and nothing else;
-/// steps and RUN's output go to stderr. A failing RUN ends the build with
-/// its exit code, and nothing is named.
+/// steps and RUN's output go to stderr, each line under its stage and
+/// step (`[build 2/5]`). Stages that do not use each other run at once
+/// (`--jobs`). A failing RUN ends the build with its exit code, the other
+/// stages stopped, and nothing is named.
 #[derive(Debug, Parser)]
 #[command(name = "cc-build", version)]
 pub struct Args {

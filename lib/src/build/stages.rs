@@ -360,3 +360,34 @@ where
             .done),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_uses_its_from_copy_from_and_mount_from_stages() {
+        let text = "ARG B=b\n\
+                    FROM img AS a\n\
+                    FROM img AS b\n\
+                    RUN --mount=type=bind,from=a,target=/x true\n\
+                    FROM ${B} AS c\n\
+                    FROM img AS unused\n\
+                    COPY --from=c /x /x\n\
+                    FROM img\n\
+                    COPY --from=c /x /x\n\
+                    COPY --from=0 /y /y\n\
+                    COPY --from=other:1 /z /z\n";
+        let df = crate::dockerfile::parse(text, "Containerfile").unwrap();
+        let o = super::super::Options::default();
+        let (globals, defs) = super::super::stages(&df, &o).unwrap();
+        let from: Vec<_> = (0..defs.len())
+            .map(|i| from_stage(&defs, i, &globals, df.escape))
+            .collect();
+        assert_eq!(from, [None, None, Some(1), None, None]);
+        let uses: Vec<_> = (0..defs.len()).map(|i| uses(&defs, i, from[i])).collect();
+        assert_eq!(uses, [vec![], vec![0], vec![1], vec![2], vec![2, 0]]);
+        assert_eq!(needed(&uses, 4), [0, 1, 2, 4]);
+        assert_eq!(needed(&uses, 2), [0, 1, 2]);
+    }
+}
