@@ -7,7 +7,9 @@
 #   cached        nothing changed: every step from the cache
 #   one changed   one source file changed: its COPY and the RUN after it
 #
-# Rounds interleave the tools. Prints a markdown table (medians) and
+# cc-build also runs with --jobs 1 (its stages one after another): the
+# "tools" stage and the final stage's steps before its COPY --from run at
+# once otherwise. Rounds interleave the tools. Prints a markdown table (medians) and
 # appends it to bench/RESULTS.md.
 #
 # usage: bench/build.sh [N]     (N rounds, default 5; or N=...)
@@ -79,6 +81,7 @@ CF
 
 ms() { python3 -c 'import time; print(time.monotonic_ns() // 1000)'; }
 cc_build() { "$bin/cc-build" -q --network none --build-arg BASE=bench-base "$@" "$ctx" >/dev/null; }
+cc_jobs1() { cc_build --jobs 1 "$@"; }
 bh_build() { buildah "${buildah_args[@]}" bud -q --layers --network none --build-arg BASE=localhost/bench-base "$@" "$ctx" >/dev/null; }
 pm_build() { podman "${podman_args[@]}" build -q --network none --build-arg BASE=localhost/bench-base "$@" "$ctx" >/dev/null; }
 
@@ -93,9 +96,9 @@ round() {
 cc_build; bh_build; pm_build   # warm the caches and the page cache
 for r in $(seq 1 "$N"); do
     case $((r % 3)) in
-    1) round cc_build "$r"; round bh_build "$r"; round pm_build "$r" ;;
-    2) round bh_build "$r"; round pm_build "$r"; round cc_build "$r" ;;
-    0) round pm_build "$r"; round cc_build "$r"; round bh_build "$r" ;;
+    1) round cc_build "$r"; round bh_build "$r"; round pm_build "$r"; round cc_jobs1 "$r" ;;
+    2) round bh_build "$r"; round cc_jobs1 "$r"; round pm_build "$r"; round cc_build "$r" ;;
+    0) round pm_build "$r"; round cc_build "$r"; round cc_jobs1 "$r"; round bh_build "$r" ;;
     esac
 done
 
@@ -106,12 +109,13 @@ median() { python3 -c 'import sys, statistics; print("%.3f" % (statistics.median
     echo
     echo "- load average $(cut -d' ' -f1-3 /proc/loadavg); buildah $(buildah --version | awk '{print $3}'), podman $(podman --version | awk '{print $3}')"
     echo
-    echo "| case | cc-build | buildah bud | podman build | cc / buildah | cc / podman | target |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+    echo "| case | cc-build | cc-build --jobs 1 | buildah bud | podman build | cc / buildah | cc / podman | target |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     for c in uncached cached changed; do
-        a=$(median "${t[cc_build.$c]}"); h=$(median "${t[bh_build.$c]}"); b=$(median "${t[pm_build.$c]}")
+        a=$(median "${t[cc_build.$c]}"); j=$(median "${t[cc_jobs1.$c]}")
+        h=$(median "${t[bh_build.$c]}"); b=$(median "${t[pm_build.$c]}")
         rh=$(python3 -c "print('%.2f' % ($a / $h))"); rb=$(python3 -c "print('%.2f' % ($a / $b))")
         case $c in uncached) tgt="≤ 0.5× buildah";; cached) tgt="≤ 0.1× podman";; changed) tgt="≤ 0.3× podman";; esac
-        echo "| $c | ${a} s | ${h} s | ${b} s | ${rh}× | ${rb}× | $tgt |"
+        echo "| $c | ${a} s | ${j} s | ${h} s | ${b} s | ${rh}× | ${rb}× | $tgt |"
     done
 } | tee -a "$results"

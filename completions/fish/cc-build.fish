@@ -16,6 +16,7 @@ complete -c cc-build -l platform -d 'The platform to build for: only the host\'s
 complete -c cc-build -l secret -d 'A secret for `RUN --mount=type=secret,id=ID`: the bytes of a file (`src=`, also `source=`) or of an environment variable (`env=`), mounted read-only for the RUNs that ask, never in the image' -r
 complete -c cc-build -l layers -d 'Keep one cached layer per step (`--layers=false`: no cache used or kept, the steps\' images removed, the new layers made one)' -r -f -a "true\t''
 false\t''"
+complete -c cc-build -l jobs -d 'How many stages run steps at once (0: no bound; 1: one after another); default as many as the host has CPUs. A stage starts when its FROM stage is built and waits for another only at the step that uses it' -r
 complete -c cc-build -l no-cache -d 'Run every step again, using no cached step'
 complete -c cc-build -s q -l quiet -d 'Print only the image id: no steps, RUN\'s output only if it fails'
 complete -c cc-build -l squash -d 'Squash the layers the build adds into one, on the base image\'s'

@@ -16,3 +16,7 @@ test "$(cc-build -q --no-cache --timestamp 1700000000 app)" = "$(cat app.id)"
 
 # Multi-stage: --target builds a stage and the stages it needs; the Containerfile from stdin.
 printf 'FROM base AS build\nRUN echo built > /artifact\nFROM scratch\nCOPY --from=build /artifact /artifact\n' | cc-build -q -f - -t artifact:1 --target build app
+
+# Stages that use nothing of each other run at once (--jobs bounds them; 1: one after another); each line shows its stage: [one 2/2] ...
+printf 'FROM base AS one\nRUN echo 1 > /n\nFROM base AS two\nRUN echo 2 > /n\nFROM base\nCOPY --from=one /n /1\nCOPY --from=two /n /2\n' | cc-build -q -f - --jobs 2 -t both:1 app
+cc-run --rm both:1 cat /1 /2

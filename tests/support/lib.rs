@@ -1,6 +1,7 @@
 //! What every integration test shares, built once as the library `support`
 //! that each test program under tests/ links (tests/Cargo.toml's `[lib]`).
 //!
+//! - [`build`]: cc-build's contexts, builds and image checks.
 //! - [`env`]: an [`Env`] with its own store root that tears down what it
 //!   made; the programs it runs; root and host-tool checks.
 //! - [`output`]: assertions on a program's exit and output, and parsers.
@@ -15,6 +16,7 @@
 //! Everything but `oci` is re-exported here, so a test writes
 //! `use support::{Env, assert_ok}`.
 
+pub mod build;
 pub mod env;
 pub mod leaks;
 pub mod net;

@@ -13,8 +13,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 /// context's files (less what .dockerignore leaves out), other
 /// instructions change the config. A step whose inputs did not change is
 /// taken from the cache. Prints the image id on stdout and nothing else;
-/// steps and RUN's output go to stderr. A failing RUN ends the build with
-/// its exit code, and nothing is named.
+/// steps and RUN's output go to stderr, each line under its stage and
+/// step (`[build 2/5]`). Stages that do not use each other run at once
+/// (`--jobs`). A failing RUN ends the build with its exit code, the other
+/// stages stopped, and nothing is named.
 #[derive(Debug, Parser)]
 #[command(name = "cc-build", version)]
 pub struct Args {
@@ -77,6 +79,12 @@ pub struct Args {
     /// kept, the steps' images removed, the new layers made one)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub layers: bool,
+    /// How many stages run steps at once (0: no bound; 1: one after
+    /// another); default as many as the host has CPUs. A stage starts when
+    /// its FROM stage is built and waits for another only at the step that
+    /// uses it
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// The build context: a folder, or `-` for a tar on stdin
     pub context: String,
 }
@@ -122,6 +130,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             _ => build::Squash::No,
         },
         no_layers: !a.layers,
+        jobs: a.jobs,
     };
     let id = build::build(&store, &o)?;
     if let Some(p) = &a.iidfile {

@@ -1,16 +1,64 @@
 //! What ADD takes beyond COPY: a local tar (plain or compressed) unpacked
-//! at the destination, and an http(s) URL fetched on the host.
+//! at the destination, and an http(s) URL fetched on the host. A tar's
+//! files are streamed to a spill folder of the store's tmp/, never held
+//! in memory whole.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::copy::{join, Entry, Kind};
 use super::Stage;
 use crate::dockerfile::ignore;
 use crate::dockerfile::Instruction;
 use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// A folder of the store's tmp/ for the files of the tars a step unpacks,
+/// made on first use, removed when dropped (after the layer is written).
+pub(super) struct Spill<'a> {
+    store: &'a Store,
+    dir: Option<PathBuf>,
+    files: usize,
+}
+
+impl<'a> Spill<'a> {
+    pub fn new(store: &'a Store) -> Spill<'a> {
+        Spill {
+            store,
+            dir: None,
+            files: 0,
+        }
+    }
+
+    /// A new file of the folder, for `from`'s bytes: its path.
+    fn keep(&mut self, from: &mut impl Read) -> std::io::Result<PathBuf> {
+        let dir = match &self.dir {
+            Some(d) => d.clone(),
+            None => {
+                let d = crate::store::tmp::owned_path(&self.store.tmp_dir(), "add", "")
+                    .map_err(std::io::Error::other)?;
+                std::fs::create_dir(&d)?;
+                self.dir = Some(d.clone());
+                d
+            }
+        };
+        self.files += 1;
+        let path = dir.join(self.files.to_string());
+        let mut f = File::create_new(&path)?;
+        std::io::copy(from, &mut f)?;
+        Ok(path)
+    }
+}
+
+impl Drop for Spill<'_> {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = crate::tree::remove_tree(d);
+        }
+    }
+}
 
 /// ADD of a URL, as docker's: the body (checked against `--checksum`),
 /// mode 0600 unless `--chmod`, the server's Last-Modified time, and the
@@ -78,11 +126,13 @@ pub(super) fn is_archive(path: &Path) -> bool {
         && &block[257..262] == b"ustar"
 }
 
-/// ADD of a local archive: its entries under `dest`, with their owners.
+/// ADD of a local archive: its entries under `dest`, with their owners;
+/// the files' bytes in `spill`.
 pub(super) fn unpack(
     path: &Path,
     dest: &[String],
     out: &mut BTreeMap<String, Entry>,
+    spill: &mut Spill,
 ) -> Result<()> {
     let err = |e| Error::Damaged(format!("cannot read archive '{}': {e}", path.display()));
     let mut head = Vec::new();
@@ -102,9 +152,7 @@ pub(super) fn unpack(
         let kind = match h.entry_type() {
             tar::EntryType::Directory => Kind::Dir,
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut data = Vec::new();
-                e.read_to_end(&mut data).map_err(err)?;
-                Kind::Bytes(data)
+                Kind::File(spill.keep(&mut e).map_err(err)?)
             }
             tar::EntryType::Symlink => {
                 Kind::Link(e.link_name().map_err(err)?.unwrap_or_default().into_owned())

@@ -115,7 +115,10 @@ pub fn copy(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
             ignore: Some(&st.o.ignore),
         },
     };
-    let list = entries(store, st, ins, &src, &words, &dest, add, owner, chmod)?;
+    // The files of the tars ADD unpacks, until the layer is written.
+    let mut spill = add::Spill::new(store);
+    let what = (add, owner, chmod);
+    let list = entries(store, st, ins, &src, &words, &dest, what, &mut spill)?;
     let digest = hash(&list)?;
     let shown = ins.show();
     step::cached(store, st, &[shown.as_bytes(), digest.as_bytes()], |st| {
@@ -144,9 +147,8 @@ fn entries(
     src: &From,
     sources: &[String],
     dest: &str,
-    add: bool,
-    owner: Option<(u64, u64)>,
-    chmod: Option<u32>,
+    (add, owner, chmod): (bool, Option<(u64, u64)>, Option<u32>),
+    spill: &mut add::Spill,
 ) -> Result<BTreeMap<String, Entry>> {
     let cwd = st
         .image
@@ -241,7 +243,7 @@ fn entries(
             if md.is_dir() {
                 walk(src, &host, &rel, &dest_segs, chmod, &ids, &mut out)?;
             } else if add && add::is_archive(&host) {
-                add::unpack(&host, &dest_segs, &mut out)?;
+                add::unpack(&host, &dest_segs, &mut out, spill)?;
             } else {
                 out.insert(at(&name), entry(&host, &md, chmod, ids(&md))?);
             }

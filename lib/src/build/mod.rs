@@ -15,6 +15,9 @@
 //!    (an empty-layer history entry, as docker);
 //! 4. the last step's image gets the `-t` names.
 //!
+//! The stages the target needs run at once where they can
+//! (`stages::run_all`): a stage waits only for the stages it uses.
+//!
 //! Every step's image is an unnamed image of the store (cc-images -a):
 //! the cache is those images and the keys under `build-cache/`.
 //!
@@ -27,17 +30,22 @@
 //! | `cache.rs` | cache keys, images derived from a parent |
 //! | `mounts.rs` | `RUN --mount`: cache folders, context binds, tmpfs |
 //! | `squash.rs` | `--squash`, `--layers=false`: the new layers as one |
+//! | `stages.rs` | which stages, in threads at once, stopping them all |
+//! | `output.rs` | stdout to stderr, each stage's lines under its name |
 
 mod add;
 mod cache;
 pub mod context;
 mod copy;
 mod mounts;
+mod output;
 mod squash;
+mod stages;
 mod step;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use crate::dockerfile::ignore::Ignore;
 use crate::dockerfile::{self, expand, Args, Dockerfile, Instruction};
@@ -86,6 +94,9 @@ pub struct Options {
     /// `--layers=false`: no step is taken from or kept in the cache, the
     /// steps' images are removed, and the result's new layers are one.
     pub no_layers: bool,
+    /// `--jobs`: how many stages run at once; 0 no bound; `None` as many
+    /// as the host has CPUs.
+    pub jobs: Option<usize>,
 }
 
 /// Which of the result's layers `--squash` merges.
@@ -124,7 +135,7 @@ const PROXY_ARGS: &[&str] = &[
 ];
 
 /// One stage: FROM and the instructions up to the next FROM.
-struct StageDef<'a> {
+pub(crate) struct StageDef<'a> {
     from: &'a Instruction,
     name: Option<String>,
     steps: &'a [Instruction],
@@ -147,16 +158,23 @@ pub(crate) struct Stage<'o> {
     pub cmd_set: bool,
     /// ONBUILD lines of this stage (the base image's are not inherited).
     pub onbuild: Vec<String>,
-    /// The images of the stages built before, by index and name.
-    pub stages: &'o [(Option<String>, String)],
+    /// The stages this one may name, built or waited for.
+    pub stages: Known<'o>,
     /// Build args a step used (for the warning about unused ones).
-    pub used: &'o std::cell::RefCell<Vec<String>>,
+    pub used: &'o Mutex<Vec<String>>,
     /// Under `-q`, the real stderr: where a failed RUN's log is replayed.
     pub replay_to: Option<i32>,
     /// The number of layers of the FROM image (before ONBUILD triggers).
     pub base_layers: usize,
     /// With `--layers=false`, the images the steps made (removed at the end).
-    pub made: &'o std::cell::RefCell<Vec<String>>,
+    pub made: &'o Mutex<Vec<String>>,
+    /// Whether the build stops; the RUN containers to stop.
+    pub cancel: &'o stages::Cancel,
+    /// The stage's name in progress (`build`, `stage-1`; empty for a
+    /// build of one unnamed stage), its step now and its number of steps.
+    pub label: String,
+    pub step: usize,
+    pub steps: usize,
 }
 
 impl Stage<'_> {
@@ -185,11 +203,48 @@ impl Stage<'_> {
         dockerfile::error(&self.o.file_name, ins.line, &ins.keyword, what)
     }
 
-    pub fn progress(&self, msg: &str) {
-        if !self.o.quiet {
-            eprintln!("{msg}");
+    /// `[build 2/5] `: what the step's lines start with.
+    pub fn prefix(&self) -> String {
+        match self.label.as_str() {
+            "" => format!("[{}/{}] ", self.step, self.steps),
+            l => format!("[{l} {}/{}] ", self.step, self.steps),
         }
     }
+
+    pub fn progress(&self, msg: &str) {
+        if !self.o.quiet {
+            output::line(&self.prefix(), msg.as_bytes());
+        }
+    }
+}
+
+/// The stages a stage uses (its FROM's, `COPY --from`'s, `RUN --mount
+/// from=`'s), by name or index; their images from the board, waited for
+/// until built.
+pub(crate) struct Known<'o> {
+    names: &'o [Option<String>],
+    uses: &'o [usize],
+    board: &'o stages::Board<'o>,
+}
+
+impl Known<'_> {
+    /// The image id of the stage `r` names, once built; `None` when `r`
+    /// names no stage this one uses (an image, then).
+    pub fn id(&self, r: &str) -> Option<Result<String>> {
+        let lower = r.to_ascii_lowercase();
+        let j = self
+            .names
+            .iter()
+            .position(|n| n.as_deref() == Some(&lower))
+            .or_else(|| r.parse::<usize>().ok())
+            .filter(|j| self.uses.contains(j))?;
+        Some(self.board.need(j))
+    }
+}
+
+/// Adds to a list the stages' threads share.
+pub(crate) fn push(list: &Mutex<Vec<String>>, item: String) {
+    list.lock().unwrap_or_else(|p| p.into_inner()).push(item);
 }
 
 /// Builds the image; returns its id.
@@ -203,54 +258,57 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
             .position(|d| d.name.as_deref() == Some(t.as_str()))
             .ok_or_else(|| Error::not_found("target stage", t.as_str()))?,
     };
-    let needed = needed(&defs, target, &globals, df.escape);
-    let used = std::cell::RefCell::new(Vec::new());
-    let made = std::cell::RefCell::new(Vec::new());
-    let mut built: Vec<(Option<String>, String)> = Vec::new();
-    let out = OutputToStderr::new(o.quiet);
+    let from_of: Vec<Option<usize>> = (0..defs.len())
+        .map(|i| stages::from_stage(&defs, i, &globals, df.escape))
+        .collect();
+    let uses: Vec<Vec<usize>> = (0..defs.len())
+        .map(|i| stages::uses(&defs, i, from_of[i]))
+        .collect();
+    let names: Vec<Option<String>> = defs.iter().map(|d| d.name.clone()).collect();
+    let needed = stages::needed(&uses, target);
+    let used = Mutex::new(Vec::new());
+    let made = Mutex::new(Vec::new());
+    let cancel = stages::Cancel::default();
+    let out = output::OutputToStderr::new(o.quiet);
     let replay_to = o.quiet.then(|| out.stderr());
-    let total: usize = needed.iter().map(|&i| defs[i].steps.len() + 1).sum();
-    let mut n = 0;
-    let mut base_layers = 0;
-    for (i, d) in defs.iter().enumerate() {
-        if !needed.contains(&i) {
-            built.push((d.name.clone(), String::new()));
-            continue;
-        }
-        let mut st = from(
-            store,
-            o,
-            d,
-            &globals,
-            df.escape,
-            &built,
-            (&used, &made),
-            &mut n,
-            total,
-        )?;
-        st.replay_to = replay_to;
-        for ins in d.steps {
-            n += 1;
-            st.progress(&format!("STEP {n}/{total}: {}", ins.show()));
-            step::run(store, &mut st, ins)?;
-        }
-        let id = match &st.image {
-            Some(img) => img.id.clone(),
-            None => cache::derive(store, &st, None, "", &|_| Ok(()))?.id,
+    let jobs = o.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let one = needed.len() == 1;
+    let stage = |i: usize, board: &stages::Board| {
+        let d = &defs[i];
+        let known = Known {
+            names: &names,
+            uses: &uses[i],
+            board,
         };
-        base_layers = st.base_layers;
-        built.push((d.name.clone(), id));
-    }
+        let label = match &d.name {
+            Some(n) => n.clone(),
+            None if one => String::new(),
+            None => format!("stage-{i}"),
+        };
+        let shared = Shared {
+            used: &used,
+            made: &made,
+            cancel: &cancel,
+            replay_to,
+        };
+        build_stage(store, o, d, &globals, df.escape, known, label, shared)
+    };
+    let built = stages::run_all(store, jobs, &needed, &from_of, &cancel, stage);
     drop(out);
+    let built = built?;
+    let used = used.into_inner().unwrap_or_else(|p| p.into_inner());
     for k in o.build_args.keys() {
-        if !used.borrow().contains(k) && !PROXY_ARGS.contains(&k.as_str()) {
+        if !used.contains(k) && !PROXY_ARGS.contains(&k.as_str()) {
             eprintln!("cc-build: warning: build argument '{k}' was not consumed");
         }
     }
-    let mut id = built[target].1.clone();
+    let last = built[target].clone().expect("the target was built");
+    let mut id = last.id;
     let keep = match (o.squash, o.no_layers) {
         (Squash::All, _) => Some(0),
-        (Squash::New, _) | (_, true) => Some(base_layers),
+        (Squash::New, _) | (_, true) => Some(last.base_layers),
         (Squash::No, false) => None,
     };
     if let Some(keep) = keep {
@@ -259,7 +317,8 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
     }
     let named = finish(store, o, &id);
     // --layers=false: the steps' images go, the result stays.
-    for step in made.borrow().iter().rev() {
+    let made = made.into_inner().unwrap_or_else(|p| p.into_inner());
+    for step in made.iter().rev() {
         if let Ok(img) = image::resolve(store, step) {
             if img.id != id {
                 let _ = crate::container::remove_image(store, &img, &img.id, false);
@@ -267,6 +326,44 @@ pub fn build(store: &Store, o: &Options) -> Result<String> {
         }
     }
     named
+}
+
+/// What every stage's thread shares.
+#[derive(Clone, Copy)]
+struct Shared<'o> {
+    used: &'o Mutex<Vec<String>>,
+    made: &'o Mutex<Vec<String>>,
+    cancel: &'o stages::Cancel,
+    replay_to: Option<i32>,
+}
+
+/// One stage, FROM to its last step: its image id.
+#[allow(clippy::too_many_arguments)]
+fn build_stage(
+    store: &Store,
+    o: &Options,
+    d: &StageDef,
+    globals: &BTreeMap<String, String>,
+    escape: char,
+    known: Known,
+    label: String,
+    shared: Shared,
+) -> Result<stages::Built> {
+    let mut st = from(store, o, d, globals, escape, known, label, shared)?;
+    for ins in d.steps {
+        st.cancel.check()?;
+        st.step += 1;
+        st.progress(&ins.show());
+        step::run(store, &mut st, ins)?;
+    }
+    let id = match &st.image {
+        Some(img) => img.id.clone(),
+        None => cache::derive(store, &st, None, "", &|_| Ok(()))?.id,
+    };
+    Ok(stages::Built {
+        id,
+        base_layers: st.base_layers,
+    })
 }
 
 /// The global ARGs (before the first FROM) and the stages.
@@ -333,51 +430,6 @@ fn stages<'a>(
     Ok((globals, defs))
 }
 
-/// The stages `target` needs: itself, the stages its FROM and `COPY
-/// --from` name, and theirs.
-fn needed(
-    defs: &[StageDef],
-    target: usize,
-    globals: &BTreeMap<String, String>,
-    escape: char,
-) -> Vec<usize> {
-    let look = |n: &str| globals.get(n).cloned();
-    let find = |r: &str| {
-        defs.iter()
-            .position(|d| d.name.as_deref() == Some(&r.to_ascii_lowercase()))
-            .or_else(|| r.parse::<usize>().ok().filter(|&i| i < defs.len()))
-    };
-    let mut out = vec![target];
-    let mut todo = vec![target];
-    while let Some(i) = todo.pop() {
-        let base = expand::raw_words(&defs[i].from.args.text(), escape);
-        let base = expand::word(&base[0], &look, escape).unwrap_or_default();
-        let mut refs: Vec<usize> = defs[..i]
-            .iter()
-            .position(|d| d.name.as_deref() == Some(&base.to_ascii_lowercase()))
-            .into_iter()
-            .collect();
-        for s in defs[i].steps {
-            // COPY --from=, and RUN --mount=…,from=
-            let mounts = s.flag_all("mount").into_iter().flat_map(|m| {
-                m.split(',')
-                    .filter_map(|f| f.strip_prefix("from="))
-                    .collect::<Vec<_>>()
-            });
-            for f in s.flag("from").into_iter().chain(mounts) {
-                refs.extend(find(f).filter(|&j| j < i));
-            }
-        }
-        for j in refs {
-            if !out.contains(&j) {
-                out.push(j);
-                todo.push(j);
-            }
-        }
-    }
-    out
-}
-
 /// FROM: the base image (a stage built before, `scratch`, or an image of
 /// the store, pulled when missing or with `--pull`) and its ONBUILD
 /// triggers.
@@ -388,16 +440,11 @@ fn from<'o>(
     d: &StageDef,
     globals: &BTreeMap<String, String>,
     escape: char,
-    built: &'o [(Option<String>, String)],
-    (used, made): (
-        &'o std::cell::RefCell<Vec<String>>,
-        &'o std::cell::RefCell<Vec<String>>,
-    ),
-    n: &mut usize,
-    total: usize,
+    built: Known<'o>,
+    label: String,
+    shared: Shared<'o>,
 ) -> Result<Stage<'o>> {
     let ins = d.from;
-    *n += 1;
     let mut st = Stage {
         o,
         escape,
@@ -408,12 +455,16 @@ fn from<'o>(
         cmd_set: false,
         onbuild: Vec::new(),
         stages: built,
-        used,
-        replay_to: None,
+        used: shared.used,
+        replay_to: shared.replay_to,
         base_layers: 0,
-        made,
+        made: shared.made,
+        cancel: shared.cancel,
+        label,
+        step: 1,
+        steps: d.steps.len() + 1,
     };
-    st.progress(&format!("STEP {n}/{total}: {}", ins.show()));
+    st.progress(&ins.show());
     for (f, v) in &ins.flags {
         match f.as_str() {
             "platform" => check_platform(v).map_err(|e| st.error(ins, &e))?,
@@ -425,17 +476,14 @@ fn from<'o>(
     let base = expand::word(&raw[0], &look, escape).map_err(|e| st.error(ins, &e))?;
     for k in globals.keys() {
         if ins.args.text().contains(k.as_str()) {
-            used.borrow_mut().push(k.clone());
+            push(st.used, k.clone());
         }
     }
     if base.is_empty() {
         return Err(st.error(ins, "base name should not be blank"));
     }
-    if let Some((_, id)) = built
-        .iter()
-        .find(|(nm, _)| nm.as_deref() == Some(&base.to_ascii_lowercase()))
-    {
-        st.image = Some(image::resolve(store, id)?);
+    if let Some(id) = st.stages.id(&base) {
+        st.image = Some(image::resolve(store, &id?)?);
     } else if base != "scratch" {
         st.image = Some(base_image(store, &base, o.pull)?);
     }
@@ -489,20 +537,10 @@ pub(crate) fn base_image(store: &Store, name: &str, pull: Pull) -> Result<Image>
 /// The image id `r` names for `COPY --from` and `RUN --mount=…,from=`: a
 /// stage built before (by name or index), else an image of the store.
 pub(crate) fn source_id(store: &Store, st: &Stage, r: &str) -> Result<String> {
-    let lower = r.to_ascii_lowercase();
-    let by_name = st
-        .stages
-        .iter()
-        .find(|(n, id)| n.as_deref() == Some(&lower) && !id.is_empty());
-    let by_index = r
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| st.stages.get(i))
-        .filter(|(_, id)| !id.is_empty());
-    Ok(match by_name.or(by_index) {
-        Some((_, id)) => id.clone(),
-        None => base_image(store, r, st.o.pull)?.id,
-    })
+    match st.stages.id(r) {
+        Some(id) => id,
+        None => Ok(base_image(store, r, st.o.pull)?.id),
+    }
 }
 
 /// The ONBUILD triggers an image's config holds.
@@ -527,60 +565,6 @@ fn finish(store: &Store, o: &Options, id: &str) -> Result<String> {
         image::add(store, &img.descriptor, Some(t))?;
     }
     Ok(img.id)
-}
-
-/// While the build runs, what RUN's commands write to stdout goes to
-/// stderr (stdout carries only the image id); with `-q` both go nowhere
-/// (RUN replays a failed command's log).
-struct OutputToStderr {
-    saved: [i32; 2],
-}
-
-impl OutputToStderr {
-    fn new(quiet: bool) -> OutputToStderr {
-        use std::os::fd::AsRawFd;
-        // SAFETY: dup of the process's own stdout and stderr, which stay
-        // open; the copies are closed in Drop.
-        let saved = unsafe { [libc::dup(1), libc::dup(2)] };
-        let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
-        match (quiet, null) {
-            (true, Ok(null)) => {
-                // SAFETY: dup2 onto fds 1 and 2, which this process owns.
-                unsafe {
-                    libc::dup2(null.as_raw_fd(), 1);
-                    libc::dup2(null.as_raw_fd(), 2);
-                }
-            }
-            _ => {
-                // SAFETY: as above.
-                unsafe {
-                    libc::dup2(2, 1);
-                }
-            }
-        }
-        OutputToStderr { saved }
-    }
-
-    /// The real stderr, for a failed command's log under `-q`.
-    fn stderr(&self) -> i32 {
-        self.saved[1]
-    }
-}
-
-impl Drop for OutputToStderr {
-    fn drop(&mut self) {
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        for (fd, saved) in [1, 2].into_iter().zip(self.saved) {
-            if saved >= 0 {
-                // SAFETY: restores the fds saved in new, then closes the copy.
-                unsafe {
-                    libc::dup2(saved, fd);
-                    libc::close(saved);
-                }
-            }
-        }
-    }
 }
 
 /// A command's argv: the JSON form as is, the shell form under SHELL.

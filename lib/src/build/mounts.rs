@@ -1,6 +1,7 @@
 //! `RUN --mount=…` as BuildKit has them, turned into cc-run's volumes and
 //! tmpfs: `type=cache` a folder of the store (`build-mounts/cache/<hash of
-//! its id>`) that persists between builds; `type=bind` a path of the
+//! its id>`) that persists between builds, shared by RUNs at once as
+//! its `sharing=` says; `type=bind` a path of the
 //! context (or, with `from=`, of another stage or image), read-only, or
 //! with `rw` writable and its writes thrown away; `type=tmpfs` a fresh tmpfs; `type=secret` a
 //! `--secret`'s bytes as a read-only file (a copy in the store's tmp/ with
@@ -49,6 +50,54 @@ pub struct Applied<'a> {
 /// Something a RUN's mounts need until it ends (dropped after).
 trait Held {}
 impl<T> Held for T {}
+
+/// How a RUN uses a cache mount's folder.
+enum Use {
+    /// The folder, under the lock its sharing mode takes.
+    Folder(std::fs::File),
+    /// `sharing=private` while another RUN uses the folder: an empty one
+    /// of the store's tmp/, removed after.
+    Fresh(FreshDir),
+}
+
+/// A folder of the store's tmp/, removed when dropped.
+struct FreshDir(PathBuf);
+
+impl Drop for FreshDir {
+    fn drop(&mut self) {
+        let _ = crate::tree::remove_tree(&self.0);
+    }
+}
+
+/// BuildKit's sharing modes, with a lock file beside the cache folder:
+/// `shared` RUNs use it at once (a shared lock), `locked` waits to be
+/// alone (an exclusive one), `private` is alone or gets a fresh folder.
+fn cache_lock(store: &Store, dir: &Path, sharing: &str) -> Result<Use> {
+    let path = dir.with_extension("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    let locked = match sharing {
+        "locked" => f.lock().map(|_| true),
+        "private" => match f.try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        },
+        _ => f.lock_shared().map(|_| true),
+    };
+    match locked.map_err(|e| Error::io("lock", &path, e))? {
+        true => Ok(Use::Folder(f)),
+        false => {
+            let fresh = crate::store::tmp::owned_path(&store.tmp_dir(), "cache", "")?;
+            std::fs::create_dir(&fresh).map_err(|e| Error::io("create", &fresh, e))?;
+            Ok(Use::Fresh(FreshDir(fresh)))
+        }
+    }
+}
 
 /// A writable view of a context path whose writes are thrown away: an
 /// overlay on a folder, a copy of a file, in the store's tmp/; unmounted
@@ -105,6 +154,7 @@ pub fn apply<'a>(
     let mut targets = Vec::new();
     for spec in specs {
         let mut kind = "bind";
+        let mut sharing = "shared";
         let (mut target, mut source, mut id, mut rw) = (None, None, None, false);
         let mut from: Option<String> = None;
         let mut secret = SecretFile::default();
@@ -122,9 +172,15 @@ pub fn apply<'a>(
                 "id" => id = Some(v.to_string()),
                 "rw" | "readwrite" => rw = v == "true",
                 "ro" | "readonly" => rw = v != "true",
-                // Each build runs its steps one after another: every
-                // sharing mode gives the same folder.
-                "sharing" => {}
+                "sharing" => match v {
+                    "shared" | "locked" | "private" => sharing = v,
+                    _ => {
+                        return Err(st.error(
+                            ins,
+                            &format!("--mount: sharing={v}: shared, locked or private"),
+                        ))
+                    }
+                },
                 "required" => secret.required = v == "true",
                 "mode" => secret.mode = Some(number(k, v, 8)?),
                 "uid" => secret.uid = Some(number(k, v, 10)?),
@@ -173,6 +229,17 @@ pub fn apply<'a>(
                     crate::image::digest::sha256(key.as_bytes()).trim_start_matches("sha256:"),
                 );
                 std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+                let dir = match cache_lock(store, &dir, sharing)? {
+                    Use::Folder(lock) => {
+                        held.push(Box::new(lock));
+                        dir
+                    }
+                    Use::Fresh(fresh) => {
+                        let p = fresh.0.clone();
+                        held.push(Box::new(fresh));
+                        p
+                    }
+                };
                 o.volumes.push(format!("{}:{target}", dir.display()));
             }
             "bind" => {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::output::Prefixed;
 use super::{argv, cache, Stage};
 use crate::commit;
 use crate::dockerfile::{expand, Args, Instruction};
@@ -13,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::image::format::ImageConfig;
 use crate::image::{change, Image};
 use crate::layer::Compression;
+use crate::run::attach::Streams;
 use crate::run::{self, Net, RunOptions};
 use crate::store::Store;
 
@@ -59,7 +61,7 @@ pub fn cached(
     }
     let img = make(st)?;
     match st.o.no_layers {
-        true => st.made.borrow_mut().push(img.id.clone()),
+        true => super::push(st.made, img.id.clone()),
         false => cache::remember(store, &key, &img)?,
     }
     st.progress(&format!("--> {}", crate::store::short_id(&img.id)));
@@ -271,7 +273,7 @@ fn arg(st: &mut Stage, ins: &Instruction) -> Result<()> {
     for (k, default) in pairs {
         let v = match st.o.build_args.get(&k) {
             Some(v) => {
-                st.used.borrow_mut().push(k.clone());
+                super::push(st.used, k.clone());
                 Some(v.clone())
             }
             None => default.or_else(|| st.globals.get(&k).cloned()),
@@ -322,17 +324,34 @@ fn run_command(store: &Store, st: &mut Stage, ins: &Instruction) -> Result<()> {
         mounts_key.as_bytes(),
     ];
     cached(store, st, &parts, |st| {
+        // Each line of the output under the stage's name (none with -q).
+        let shown_out = match st.o.quiet {
+            true => None,
+            false => Some(Prefixed::new(st.prefix())?),
+        };
         let mut o = RunOptions {
             image: Some(img.id.clone()),
             command,
             entrypoint: Some(String::new()),
             env,
             net: Some(net),
+            // The build's signals are read by the build (stages.rs).
+            streams: Streams {
+                stdin: false,
+                sig_proxy: false,
+                to: shown_out.as_ref().and_then(Prefixed::fd),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let mounted = super::mounts::apply(store, st, ins, &mounts, &mut o)?;
         let c = run::create(store, &o).map_err(failure)?;
-        let ran = run::start(store, &c, &o).map_err(failure);
+        let ran = match st.cancel.enter(&c.id) {
+            Ok(()) => run::start(store, &c, &o).map_err(failure),
+            Err(e) => Err(e),
+        };
+        st.cancel.leave(&c.id);
+        drop(shown_out);
         let made = match ran.map(|out| out.code) {
             Ok(Some(0)) => {
                 mounted.drop_mount_points(&c.upper());

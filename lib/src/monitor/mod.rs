@@ -109,8 +109,9 @@ pub fn start(store: &Store, c: &Container, attach_first: bool) -> Result<Handle,
     );
     env.push(CString::new(format!("{ENV_FD}={}", w.as_raw_fd())).expect("digits"));
     let exe = CString::new("/proc/self/exe").expect("static");
-    // SAFETY: the caller is single-threaded; the child only clears a flag
-    // and execs (or _exits).
+    // SAFETY: the child only clears a flag and execs (or _exits), calls
+    // safe after a fork in a process with threads (cc-build's stages):
+    // everything it needs was made before the fork.
     match unsafe { fork() }.map_err(|e| sys("fork the monitor", e))? {
         ForkResult::Child => {
             let fd = w.into_raw_fd();

@@ -96,6 +96,9 @@ pub struct Streams {
     pub stdout: bool,
     pub stderr: bool,
     pub sig_proxy: bool,
+    /// Where the container's stdout and stderr both go instead of ours
+    /// (cc-build: a pipe whose lines are shown under the step's name).
+    pub to: Option<std::os::fd::RawFd>,
 }
 
 impl Default for Streams {
@@ -105,6 +108,7 @@ impl Default for Streams {
             stdout: true,
             stderr: true,
             sig_proxy: true,
+            to: None,
         }
     }
 }
@@ -233,13 +237,18 @@ fn from_monitor(sock: &mut UnixStream, frames: &mut Decoder, streams: &Streams) 
         Ok(0) | Err(_) => return Some(Ended::Lost),
         Ok(n) => frames.push(&buf[..n]),
     }
+    // SAFETY: `to` is open for as long as the relay runs (its owner's word).
+    let to = streams.to.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) });
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     for (kind, data) in frames.by_ref() {
         match kind {
             proto::STDOUT if streams.stdout => {
-                let _ = crate::sys::write_all(std::io::stdout().as_fd(), &data);
+                let out = to.unwrap_or(stdout.as_fd());
+                let _ = crate::sys::write_all(out, &data);
             }
             proto::STDERR if streams.stderr => {
-                let _ = crate::sys::write_all(std::io::stderr().as_fd(), &data);
+                let out = to.unwrap_or(stderr.as_fd());
+                let _ = crate::sys::write_all(out, &data);
             }
             proto::EXIT if data.len() == 4 => {
                 return Some(Ended::Exited(i32::from_be_bytes([
