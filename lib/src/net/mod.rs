@@ -473,8 +473,8 @@ fn release_bridge(store: &Store, mut a: Bridged) {
 pub fn release_ports(store: &Store, a: &mut Attachment) {
     let a = match a {
         Attachment::Bridge(b) => b,
-        // slirp4netns holds the ports: it ends now (a few ms).
-        Attachment::User { stack, .. } => return stack.take().into_iter().for_each(user::stop),
+        // slirp4netns holds the ports: it ends now.
+        Attachment::User { stack, .. } => return stack.iter_mut().for_each(user::stop_forwarding),
     };
     let _ = nft::delete(&a.config, &a.lease);
     a._held.clear();

@@ -125,6 +125,8 @@ pub struct Stack {
     start: Option<u64>,
     /// The write end of its `--exit-fd`: it ends when this closes.
     _exit: OwnedFd,
+    /// Sent its SIGKILL (`stop_forwarding`), not yet reaped.
+    killed: bool,
     /// The container's folder, where `ports.json` is kept.
     dir: PathBuf,
     pub ports: Vec<Port>,
@@ -213,6 +215,7 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
         pid,
         start: pid_start_time(pid),
         _exit: exit_w,
+        killed: false,
         dir: p.dir.clone(),
         ports,
     };
@@ -339,14 +342,31 @@ fn last_line(log: &Path) -> Option<String> {
     Some(line.trim().to_string())
 }
 
-/// Ends slirp4netns: its host ports are free when this returns.
-pub fn stop(s: Stack) {
+/// Stops the forwarding, for before a foreground client is told the
+/// container ended: slirp4netns is killed, and with published ports
+/// waited for, so they are free when this returns. Without, its end (the
+/// kernel's teardown of its tap device, some 15-20 ms) is waited for by
+/// `stop`, after the client has its answer.
+pub fn stop_forwarding(s: &mut Stack) {
     let _ = fs::remove_file(ports_file(&s.dir));
+    if s.killed {
+        return;
+    }
     // The monitor's loop may have reaped it already (it died): its pid
     // is then hit only while it is still that process.
     if s.start.is_none() || lives(Some(s.pid), s.start) {
         let _ = kill(Pid::from_raw(s.pid), Signal::SIGKILL);
     }
+    s.killed = true;
+    if !s.ports.is_empty() {
+        let _ = waitpid(Pid::from_raw(s.pid), None);
+    }
+}
+
+/// Ends slirp4netns and reaps it: its host ports are free when this
+/// returns, and its files in the container's folder gone.
+pub fn stop(mut s: Stack) {
+    stop_forwarding(&mut s);
     let _ = waitpid(Pid::from_raw(s.pid), None);
     for f in [PID_FILE, LOG_FILE, API_SOCKET] {
         let _ = fs::remove_file(s.dir.join(f));
