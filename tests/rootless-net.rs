@@ -216,6 +216,15 @@ fn published_ports_serve_the_host_and_other_containers() {
         UdpSocket::bind(("127.0.0.1", dns)).is_ok(),
         "port {dns} freed"
     );
+    // A foreground container's port is free again when cc-run returns.
+    user.ok(
+        "cc-run",
+        &["--rm", "-p", &format!("{web}:8080"), "img", "true"],
+    );
+    assert!(
+        TcpListener::bind(("0.0.0.0", web)).is_ok(),
+        "port {web} freed by the time cc-run returned"
+    );
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
         ["overlay", "pause.pid", "userns.lock"]
