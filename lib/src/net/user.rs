@@ -167,34 +167,7 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
     };
     let (userns, netns) = (open("user")?, open("net")?);
     let log_path = p.dir.join(LOG_FILE);
-    let log = fs::File::create(&log_path).map_err(|e| Error::io("create", &log_path, e))?;
-    let mut cmd = Command::new(program().unwrap_or_else(|| SLIRP4NETNS.into()));
-    cmd.args([
-        "--configure",
-        "--mtu=65520",
-        "--enable-sandbox",
-        "--enable-seccomp",
-    ])
-    .args(["--ready-fd=5", "--exit-fd=6"]);
-    if !ports.is_empty() {
-        // Relative to its working folder: a socket's path has at most
-        // 108 bytes, and a store's may be longer.
-        cmd.arg(format!("--api-socket={API_SOCKET}"))
-            .current_dir(&p.dir);
-    }
-    // setns(2) to the user namespace one is in fails: slirp4netns joins
-    // it only when the container has one of its own.
-    let same = |p: &str| fs::read_link(p).ok();
-    if same(&format!("/proc/{pid}/ns/user")) != same("/proc/self/ns/user") {
-        cmd.arg("--userns-path=/proc/self/fd/3");
-    }
-    cmd.args(["--netns-type=path", "/proc/self/fd/4", "tap0"])
-        .stdin(Stdio::null())
-        .stdout(
-            log.try_clone()
-                .map_err(|e| Error::io("open", &log_path, e))?,
-        )
-        .stderr(log);
+    let mut cmd = command(&p.dir, pid, !ports.is_empty(), &log_path)?;
     // The namespaces (the waiting process is not dumpable, so they are
     // opened here) and the two pipe ends, at fixed numbers; nothing else
     // of the monitor's stays open in it.
@@ -209,7 +182,10 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
     unsafe {
         cmd.pre_exec(move || place_fds(&fds));
     }
-    let child = cmd.spawn().map_err(|e| Error::io("run", SLIRP4NETNS, e))?;
+    let child = cmd.spawn().map_err(|e| {
+        let _ = fs::remove_file(&log_path);
+        Error::io("run", SLIRP4NETNS, e)
+    })?;
     drop((ready_w, exit_r, userns, netns));
     let pid = child.id() as i32;
     let stack = Stack {
@@ -241,6 +217,36 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
             })
         }
     }
+}
+
+/// slirp4netns's command line for the namespaces of process `pid`, its
+/// output to `log`: the user namespace at fd 3, the network namespace at
+/// 4, the ready pipe at 5, the exit pipe at 6 (`place_fds`); with `api`,
+/// its API socket in the container's folder `dir`.
+fn command(dir: &Path, pid: i32, api: bool, log: &Path) -> Result<Command> {
+    let mut cmd = Command::new(program().unwrap_or_else(|| SLIRP4NETNS.into()));
+    cmd.args(["--configure", "--mtu=65520"])
+        .args(["--enable-sandbox", "--enable-seccomp"])
+        .args(["--ready-fd=5", "--exit-fd=6"]);
+    if api {
+        // Relative to its working folder: a socket's path has at most
+        // 108 bytes, and a store's may be longer.
+        cmd.arg(format!("--api-socket={API_SOCKET}"))
+            .current_dir(dir);
+    }
+    // setns(2) to the user namespace one is in fails: slirp4netns joins
+    // it only when the container has one of its own.
+    let same = |p: &str| fs::read_link(p).ok();
+    if same(&format!("/proc/{pid}/ns/user")) != same("/proc/self/ns/user") {
+        cmd.arg("--userns-path=/proc/self/fd/3");
+    }
+    let out = fs::File::create(log).map_err(|e| Error::io("create", log, e))?;
+    let err = out.try_clone().map_err(|e| Error::io("open", log, e))?;
+    cmd.args(["--netns-type=path", "/proc/self/fd/4", "tap0"])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    Ok(cmd)
 }
 
 /// Moves `fds` to 3, 4, 5, 6 (through numbers above them, so that none
