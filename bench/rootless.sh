@@ -3,7 +3,7 @@
 # (issue 21's benchmark), two measures:
 #
 # start: start-and-reap of `true`, with no network and with each tool's
-# default one (cc: pasta; podman 4.3: slirp4netns)
+# default one (both slirp4netns: cc's monitor starts it, podman 4.3 too)
 #   cc-run --rm [--net none] IMG true           (the user's namespace, no cgroup)
 #   podman run --rm [--network none] IMG true   (rootless podman, runc)
 #
@@ -35,7 +35,7 @@ set -euo pipefail
 asked=${1:-${N:-}}
 ONLY=${ONLY:-}
 name=rootless
-needs="podman hyperfine setpriv newuidmap useradd pasta slirp4netns"
+needs="podman hyperfine setpriv newuidmap useradd slirp4netns"
 . "$(dirname "$0")/preamble.sh"
 N=$asked
 for p in cc-import cc-run cc-rm cc-ps cc-pull cc-images; do
@@ -91,8 +91,8 @@ bench_start() {
     "${as_user[@]}" cc-import "$work/rootfs.tar" bench:latest >/dev/null
     "${as_user[@]}" podman "${podman_args[@]}" import -q "$work/rootfs.tar" localhost/bench:latest >/dev/null
     start_one "--net none" "--network none" "with \`--net none\`" 0.1
-    # The default networks: cc's pasta, podman 4.3's slirp4netns.
-    start_one "" "" "with each tool's default network (cc: pasta; podman 4.3: slirp4netns)" 0.2
+    # The default networks: slirp4netns for both.
+    start_one "" "" "with each tool's default network (slirp4netns for both)" 0.2
 }
 
 # start_one CC_NET_ARGS PODMAN_NET_ARGS WHAT TARGET

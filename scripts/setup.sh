@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (containers need it)" >&2; exit 1; }
 # fuse-overlayfs: an ordinary user's containers on kernels before 5.11;
-# passt (pasta) and uidmap: an ordinary user's default network and ids.
-pkgs=(busybox-static nftables iproute2 bash-completion fuse-overlayfs passt uidmap)
+# slirp4netns and uidmap: an ordinary user's default network and ids.
+pkgs=(busybox-static nftables iproute2 bash-completion fuse-overlayfs slirp4netns uidmap)
 [ "${1:-}" = --debian ] && pkgs+=(debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -15,8 +15,8 @@ packages=(
     containerd      # tests/oci-containerd.rs: ctr run --runc-binary
     nftables iproute2 uidmap util-linux procps psmisc
     fuse-overlayfs  # a user's overlays before Linux 5.11 (tests: CC_OVERLAY)
-    passt           # pasta: a user's default network
-    slirp4netns     # bench/: the user-mode stack rootless podman uses
+    slirp4netns     # a user's default network (rootless podman's too)
+    passt           # pasta: bench/usernet.sh compares it with slirp4netns
     tar gzip zstd   # cc-import inputs
     docker-registry # cc-pull/cc-push tests: a real registry on 127.0.0.1
     openssl apache2-utils curl  # its TLS CA, htpasswd, a hand-made index

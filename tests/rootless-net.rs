@@ -1,7 +1,8 @@
 //! The default network of an ordinary user's containers (issue 21, item
-//! 4): the container's own network namespace with pasta attached, started
-//! by the monitor and gone with the container. The only traffic is to the
-//! host's loopback, which the container reaches at its gateway's address.
+//! 4): the container's own network namespace with slirp4netns attached,
+//! started by the monitor and gone with the container. The only traffic is
+//! to the host's loopback, which the container reaches at its gateway's
+//! address (10.0.2.2).
 
 use std::fs;
 use std::io::{Read, Write};
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use support::{free_port, http_get, root_or_skip, stderr, wait_for, User};
 
-/// The user's pasta processes (pasta names itself `passt…`).
+/// The user's slirp4netns processes.
 fn stacks_of(user: &User) -> Vec<i32> {
     fs::read_dir("/proc")
         .unwrap()
@@ -19,7 +20,7 @@ fn stacks_of(user: &User) -> Vec<i32> {
         .filter(|pid| {
             let dir = format!("/proc/{pid}");
             let comm = fs::read_to_string(format!("{dir}/comm")).unwrap_or_default();
-            comm.starts_with("passt") && fs::metadata(&dir).is_ok_and(|m| m.uid() == user.uid)
+            comm.trim() == "slirp4netns" && fs::metadata(&dir).is_ok_and(|m| m.uid() == user.uid)
         })
         .collect()
 }
@@ -42,7 +43,7 @@ fn host_server(n: usize) -> u16 {
 
 /// The container's script that GETs `http://GATEWAY:PORT/` and prints
 /// the response (busybox nc: the static busybox's wget cannot resolve; nc
-/// does not end when the server closes through pasta, so `timeout`).
+/// may not end when the server closes through the stack, so `timeout`).
 fn get_from_gateway(port: u16) -> String {
     format!(
         "gw=$(ip route | awk '/^default/ {{print $3}}'); \
@@ -57,22 +58,75 @@ fn the_default_network_reaches_the_hosts_loopback_and_leaves_nothing() {
     user.import_image();
     let port = host_server(1);
     let script = format!(
-        "{}; grep -c nameserver /etc/resolv.conf",
+        "ip -4 -o addr show tap0 | awk '{{print $4}}'; ip route | grep default; {}",
         get_from_gateway(port)
     );
     let out = user.ok("cc-run", &["--rm", "img", "sh", "-c", &script]);
     assert!(
-        out.contains("200 OK\r\n\r\nhello from the host\n1\n"),
+        out.starts_with("10.0.2.100/24\ndefault via 10.0.2.2 dev tap0"),
         "{out}"
     );
-    assert!(
-        stacks_of(&user).is_empty(),
-        "pasta is gone with the container"
-    );
+    assert!(out.contains("200 OK\r\n\r\nhello from the host\n"), "{out}");
+    // Without published ports the monitor reaps it just after cc-run has
+    // its answer (the kernel's teardown of its tap takes some 20 ms).
+    wait_for(Duration::from_secs(5), "slirp4netns's end", || {
+        stacks_of(&user).is_empty().then_some(())
+    });
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
         ["overlay", "pause.pid", "userns.lock"]
     );
+}
+
+/// The container's resolv.conf: slirp4netns's name server first (it
+/// forwards to the host's first), then the host's that are not on its
+/// loopback; `--dns` replaces them. Only the file is read: a query would
+/// leave the machine.
+#[test]
+fn dns_is_the_stacks_then_the_hosts() {
+    root_or_skip!();
+    let user = User::new("d");
+    user.import_image();
+    let host = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let servers = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("nameserver "))
+            .map(|a| a.trim().to_string())
+            .collect()
+    };
+    let mut want = vec!["10.0.2.3".to_string()];
+    want.extend(
+        servers(&host)
+            .into_iter()
+            .filter(|a| !a.starts_with("127.") && a != "::1"),
+    );
+    let seen = user.ok("cc-run", &["--rm", "img", "cat", "/etc/resolv.conf"]);
+    assert_eq!(servers(&seen), want, "{seen}");
+    let hosts = user.ok(
+        "cc-run",
+        &[
+            "--rm",
+            "--add-host",
+            "h:host-gateway",
+            "img",
+            "cat",
+            "/etc/hosts",
+        ],
+    );
+    assert!(hosts.contains("10.0.2.100\t"), "its own address: {hosts}");
+    assert!(hosts.contains("10.0.2.2\th\n"), "host-gateway: {hosts}");
+    let given = user.ok(
+        "cc-run",
+        &[
+            "--rm",
+            "--dns",
+            "10.9.9.9",
+            "img",
+            "cat",
+            "/etc/resolv.conf",
+        ],
+    );
+    assert_eq!(servers(&given), ["10.9.9.9"], "{given}");
 }
 
 #[test]
@@ -112,10 +166,32 @@ fn published_ports_serve_the_host_and_other_containers() {
         user.ok("cc-port", &[id, "5353/udp"]).trim(),
         format!("127.0.0.1:{dns}")
     );
-    // The host ports are pasta's while the container runs.
+    // cc-ps's PORTS and cc-inspect's NetworkSettings, as for root.
+    let ps = user.ok("cc-ps", &["--format", "{{.Ports}}"]);
+    assert_eq!(
+        ps.trim(),
+        format!("0.0.0.0:{web}->8080/tcp, 127.0.0.1:{dns}->5353/udp")
+    );
+    let settings = user.ok("cc-inspect", &["-f", "{{json .NetworkSettings}}", id]);
+    let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(
+        settings["Ports"],
+        serde_json::json!({
+            "8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": web.to_string()}],
+            "5353/udp": [{"HostIp": "127.0.0.1", "HostPort": dns.to_string()}],
+        })
+    );
+    assert_eq!(settings["IPAddress"], "10.0.2.100", "{settings}");
+    assert_eq!(settings["Gateway"], "10.0.2.2", "{settings}");
+    // The host ports are slirp4netns's while the container runs; its API
+    // socket went once they were added.
     assert!(TcpListener::bind(("0.0.0.0", web)).is_err());
     assert!(UdpSocket::bind(("127.0.0.1", dns)).is_err());
     assert_eq!(stacks_of(&user).len(), 1);
+    let dir = user.store().join("containers").join(id);
+    assert!(!support::names_in(&dir)
+        .iter()
+        .any(|n| n.ends_with(".sock") && n != "attach.sock"));
 
     // Another container of the user reaches it by the host's address.
     let other = user.ok(
@@ -130,7 +206,7 @@ fn published_ports_serve_the_host_and_other_containers() {
     user.ok("cc-rm", &["-f", id]);
     assert!(
         stacks_of(&user).is_empty(),
-        "pasta is gone with the container"
+        "slirp4netns is gone with the container"
     );
     assert!(
         TcpListener::bind(("0.0.0.0", web)).is_ok(),
@@ -139,6 +215,15 @@ fn published_ports_serve_the_host_and_other_containers() {
     assert!(
         UdpSocket::bind(("127.0.0.1", dns)).is_ok(),
         "port {dns} freed"
+    );
+    // A foreground container's port is free again when cc-run returns.
+    user.ok(
+        "cc-run",
+        &["--rm", "-p", &format!("{web}:8080"), "img", "true"],
+    );
+    assert!(
+        TcpListener::bind(("0.0.0.0", web)).is_ok(),
+        "port {web} freed by the time cc-run returned"
     );
     assert_eq!(
         support::names_in(&user.runtime.join("cc")),
@@ -170,8 +255,10 @@ fn a_taken_or_privileged_host_port_is_refused_in_one_line() {
     assert!(stacks_of(&user).is_empty());
 }
 
+/// A killed monitor's slirp4netns ends with it (its exit pipe closes,
+/// and the container died with its monitor), and cc-rm leaves nothing.
 #[test]
-fn a_killed_monitors_pasta_goes_with_cc_rm() {
+fn a_killed_monitors_stack_ends_and_cc_rm_leaves_nothing() {
     root_or_skip!();
     let user = User::new("k");
     user.import_image();
@@ -183,18 +270,22 @@ fn a_killed_monitors_pasta_goes_with_cc_rm() {
     let id = id.trim();
     let monitors = support::monitor_pids(id);
     assert_eq!(monitors.len(), 1, "one monitor: {monitors:?}");
-    assert_eq!(stacks_of(&user).len(), 1, "pasta runs beside the container");
+    assert_eq!(
+        stacks_of(&user).len(),
+        1,
+        "slirp4netns runs beside the container"
+    );
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(monitors[0]),
         nix::sys::signal::Signal::SIGKILL,
     );
-    wait_for(Duration::from_secs(10), "the monitor's end", || {
-        support::monitor_pids(id).is_empty().then_some(())
-    });
-    assert_eq!(stacks_of(&user).len(), 1, "a killed monitor leaves pasta");
-    user.ok("cc-rm", &["-f", id]);
-    wait_for(Duration::from_secs(10), "pasta's end", || {
+    wait_for(Duration::from_secs(10), "slirp4netns's end", || {
         stacks_of(&user).is_empty().then_some(())
     });
     TcpListener::bind(("0.0.0.0", web)).expect("the host port is free again");
+    let dir = user.store().join("containers").join(id);
+    assert!(support::names_in(&dir).contains(&"slirp4netns.pid".to_string()));
+    user.ok("cc-rm", &["-f", id]);
+    assert!(!dir.exists(), "the container's folder went");
+    assert!(user.ok("cc-ps", &["-aq"]).trim().is_empty());
 }

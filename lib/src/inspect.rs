@@ -3,6 +3,7 @@
 //! `container`, `image` and `net`, because one container's object draws on
 //! all three (the record, the image's name, the bridge and lease).
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -10,6 +11,7 @@ use serde_json::{json, Value};
 use crate::container::{self, Container, Status};
 use crate::error::{Error, Result};
 use crate::image::{self, Image};
+use crate::net;
 use crate::spec::{Process, Resources};
 use crate::store::Store;
 
@@ -245,15 +247,15 @@ fn mounts(c: &Container) -> Vec<Value> {
 }
 
 /// docker's NetworkSettings: the address, gateway, MAC and ports of a
-/// running container on the bridge (empty otherwise).
+/// running container on the bridge or an ordinary user's slirp4netns
+/// (empty otherwise).
 fn network_settings(store: &Store, c: &Container) -> Value {
-    let bridge = crate::net::config(store).ok().flatten().map(|n| n.bridge);
-    let Some(l) = crate::net::ipam::find(store, &c.id).ok().flatten() else {
+    let Some(n) = network_of(store, c) else {
         return json!({ "Bridge": "", "IPAddress": "", "IPPrefixLen": 0, "Gateway": "",
                        "MacAddress": "", "Ports": {} });
     };
     let mut ports = serde_json::Map::new();
-    for p in &l.ports {
+    for p in &n.ports {
         let key = format!("{}/{}", p.container_port, p.proto.as_str());
         let entry = ports.entry(key).or_insert_with(|| Value::Array(vec![]));
         if let Value::Array(a) = entry {
@@ -261,13 +263,55 @@ fn network_settings(store: &Store, c: &Container) -> Value {
         }
     }
     json!({
-        "Bridge": bridge.unwrap_or_default(),
-        "IPAddress": l.ip.to_string(),
-        "IPPrefixLen": l.prefix_len,
-        "Gateway": l.gateway.to_string(),
-        "MacAddress": l.mac,
+        "Bridge": n.bridge,
+        "IPAddress": n.ip.to_string(),
+        "IPPrefixLen": n.prefix_len,
+        "Gateway": n.gateway.to_string(),
+        "MacAddress": n.mac,
         "Ports": ports,
-        "SandboxKey": format!("/proc/{}/ns/net", l.pid),
+        "SandboxKey": format!("/proc/{}/ns/net", n.pid),
+    })
+}
+
+/// What NetworkSettings shows of a running container's network.
+struct Network {
+    bridge: String,
+    ip: Ipv4Addr,
+    prefix_len: u8,
+    gateway: Ipv4Addr,
+    mac: String,
+    pid: i32,
+    ports: Vec<net::Port>,
+}
+
+/// A root's container's lease on the bridge; an ordinary user's running
+/// container's slirp4netns (its fixed address, no bridge, no MAC of cc's).
+fn network_of(store: &Store, c: &Container) -> Option<Network> {
+    if crate::rootless::active() {
+        let on = c.status() == Status::Running && c.annotation(net::ANN_NET) == Some("bridge");
+        return on.then(|| Network {
+            bridge: String::new(),
+            ip: net::user::ADDRESS,
+            prefix_len: net::user::PREFIX_LEN,
+            gateway: net::user::GATEWAY,
+            mac: String::new(),
+            pid: c.state.derived().pid.unwrap_or(0),
+            ports: net::user::published(c),
+        });
+    }
+    let l = net::ipam::find(store, &c.id).ok().flatten()?;
+    Some(Network {
+        bridge: net::config(store)
+            .ok()
+            .flatten()
+            .map(|n| n.bridge)
+            .unwrap_or_default(),
+        ip: l.ip,
+        prefix_len: l.prefix_len,
+        gateway: l.gateway,
+        mac: l.mac,
+        pid: l.pid,
+        ports: l.ports,
     })
 }
 

@@ -328,7 +328,8 @@ pub fn remove(store: &Store, c: &Container, force: bool) -> Result<()> {
         // Its monitor was killed: whatever of it still runs goes now.
         let _ = Cgroup::open(&c.cgroup_name()).kill_all();
     }
-    // An ordinary user's pasta outlives a killed monitor: it goes too.
+    // An ordinary user's slirp4netns ends with a killed monitor (its exit
+    // pipe closes); one that did not goes now.
     crate::net::user::end_leftover(&c.dir);
     let c = container::load(store, &c.id)?;
     // The claim: from here on this program alone removes it.

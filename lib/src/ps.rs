@@ -9,7 +9,7 @@ use crate::container::{self, Container, Status};
 use crate::error::{Error, Result};
 use crate::filter;
 use crate::image;
-use crate::net::{self, ipam};
+use crate::net;
 use crate::store::Store;
 use crate::template::Columns;
 use crate::time;
@@ -130,14 +130,10 @@ fn exited_with(c: &Container, code: &str) -> bool {
 /// The PORTS column of each container, by id: docker's
 /// `0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp`.
 pub fn ports_by_id(store: &Store) -> BTreeMap<String, String> {
-    let Ok(leases) = ipam::list(store) else {
-        return BTreeMap::new();
-    };
-    leases
+    net::published_by_id(store)
         .into_iter()
-        .map(|l| {
-            let shown: Vec<String> = l
-                .ports
+        .map(|(id, ports)| {
+            let shown: Vec<String> = ports
                 .iter()
                 .map(|p| {
                     format!(
@@ -149,7 +145,7 @@ pub fn ports_by_id(store: &Store) -> BTreeMap<String, String> {
                     )
                 })
                 .collect();
-            (l.owner, shown.join(", "))
+            (id, shown.join(", "))
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! Small process and fd helpers shared by the sandbox, the monitor and the
 //! attach clients: writes that finish, blocking flags, signalfds, window
-//! sizes, exit codes from wait statuses.
+//! sizes, exit codes from wait statuses, long socket paths.
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
@@ -122,6 +122,22 @@ pub fn hold_nothing_but(keep: OwnedFd) -> nix::Result<OwnedFd> {
         libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32);
     }
     Ok(keep)
+}
+
+/// Socket paths are limited to 108 bytes (unix(7)): `f` gets `path`, or
+/// when that is long, the same file reached through its folder's fd
+/// (`/proc/self/fd/N/NAME`), open while `f` runs.
+pub fn with_short_path<T>(
+    path: &std::path::Path,
+    f: impl FnOnce(&std::path::Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    if path.as_os_str().len() < 100 {
+        return f(path);
+    }
+    let dir = std::fs::File::open(path.parent().unwrap_or(std::path::Path::new("/")))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let short = format!("/proc/self/fd/{}/{name}", dir.as_raw_fd());
+    f(std::path::Path::new(&short))
 }
 
 /// Names this process (15 bytes at most) so `ps -o comm` shows what it is:

@@ -11,6 +11,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+pub use crate::sys::with_short_path;
+
 pub const STDIN: u8 = 0;
 pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
@@ -18,21 +20,10 @@ pub const EXIT: u8 = 3;
 pub const STDIN_EOF: u8 = 4;
 pub const RESIZE: u8 = 5;
 
-/// Socket paths are limited to 108 bytes (unix(7)); a long store root is
-/// reached through the folder's fd instead.
+/// The attach socket at `path`, however long the store root's path is
+/// ([`with_short_path`]).
 pub fn connect(path: &Path) -> io::Result<UnixStream> {
     with_short_path(path, |p| UnixStream::connect(p))
-}
-
-pub fn with_short_path<T>(path: &Path, f: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
-    if path.as_os_str().len() < 100 {
-        return f(path);
-    }
-    let dir = std::fs::File::open(path.parent().unwrap_or(Path::new("/")))?;
-    use std::os::fd::AsRawFd;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let short = format!("/proc/self/fd/{}/{name}", dir.as_raw_fd());
-    f(Path::new(&short))
 }
 
 pub fn frame(kind: u8, data: &[u8]) -> Vec<u8> {

@@ -55,6 +55,20 @@ pub fn published(store: &Store, c: &Container) -> Result<Vec<Port>> {
         .unwrap_or_default())
 }
 
+/// The published ports of every container that has some, by id (cc-ps).
+pub fn published_by_id(store: &Store) -> Vec<(String, Vec<Port>)> {
+    if crate::rootless::active() {
+        let list = crate::container::list(store).unwrap_or_default();
+        return list
+            .iter()
+            .map(|c| (c.id.clone(), user::published(c)))
+            .filter(|(_, ports)| !ports.is_empty())
+            .collect();
+    }
+    let leases = ipam::list(store).unwrap_or_default();
+    leases.into_iter().map(|l| (l.owner, l.ports)).collect()
+}
+
 /// The network mode of a container: `bridge`, `none`, `host` or
 /// `container:<id>` (absent on records older than networking: `none`).
 pub const ANN_NET: &str = "io.cc.net";
@@ -472,8 +486,8 @@ fn release_bridge(store: &Store, mut a: Bridged) {
 pub fn release_ports(store: &Store, a: &mut Attachment) {
     let a = match a {
         Attachment::Bridge(b) => b,
-        // pasta holds the ports: it ends now (a few ms).
-        Attachment::User { stack, .. } => return stack.take().into_iter().for_each(user::stop),
+        // slirp4netns holds the ports: it ends now.
+        Attachment::User { stack, .. } => return stack.iter_mut().for_each(user::stop_forwarding),
     };
     let _ = nft::delete(&a.config, &a.lease);
     a._held.clear();
@@ -706,16 +720,20 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
         return Ok(None);
     }
     let specs = port_specs(c.annotation(ANN_PORTS).unwrap_or(""))?;
+    let hostname = c.spec.hostname.as_deref().unwrap_or("");
+    let write_hosts = |addr, gateway| {
+        let hosts = hosts_file(addr, hostname, c, Some(gateway));
+        store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes())
+    };
     if crate::rootless::active() {
+        write_hosts(user::ADDRESS, user::GATEWAY)?;
         return Ok(Some(Attachment::User {
             pending: user::prepare(c, specs),
             stack: None,
         }));
     }
     let a = prepare(store, &c.id, &veth_name(Some(&c.id), 0), None, &specs, true)?;
-    let hostname = c.spec.hostname.as_deref().unwrap_or("");
-    let hosts = hosts_file(a.lease.ip, hostname, c, Some(a.config.subnet.gateway()));
-    if let Err(e) = store::write_volatile(&c.dir.join("hosts"), hosts.as_bytes()) {
+    if let Err(e) = write_hosts(a.lease.ip, a.config.subnet.gateway()) {
         release_bridge(store, a);
         return Err(e);
     }

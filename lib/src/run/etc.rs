@@ -43,7 +43,7 @@ pub fn write(c: &mut Container, net: &Net, dns: &Dns) -> Result<()> {
         _ => crate::net::hosts_file(Ipv4Addr::new(127, 0, 1, 1), &hostname, c, None),
     };
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let resolv = dns.apply(&resolv_conf(&host, net));
+    let resolv = dns.apply(&resolv_conf(&host, net, crate::rootless::active()));
     for (file, data) in [
         ("hostname", format!("{hostname}\n")),
         ("hosts", hosts),
@@ -63,12 +63,15 @@ pub fn write(c: &mut Container, net: &Net, dns: &Dns) -> Result<()> {
 
 /// The host's resolv.conf; in a namespace of its own, loopback name
 /// servers cannot be reached, so they are left out, and on the bridge,
-/// when none is left, public ones are put in (as docker does).
-fn resolv_conf(host: &str, net: &Net) -> String {
+/// when none is left, public ones are put in (as docker does). An ordinary
+/// user's (`rootless`) default network has slirp4netns's name server,
+/// which forwards to the host's first (a loopback one too), first, and
+/// the host's others after it, as podman has them.
+fn resolv_conf(host: &str, net: &Net, rootless: bool) -> String {
     if *net == Net::Host {
         return host.to_string();
     }
-    let kept: String = host
+    let kept: Vec<&str> = host
         .lines()
         .filter(|l| {
             let mut w = l.split_whitespace();
@@ -76,17 +79,16 @@ fn resolv_conf(host: &str, net: &Net) -> String {
                 && w.next()
                     .is_some_and(|a| a.starts_with("127.") || a == "::1"))
         })
-        .map(|l| format!("{l}\n"))
         .collect();
-    if *net == Net::Bridge && !kept.lines().any(|l| l.starts_with("nameserver")) {
-        // An ordinary user's stack answers at its own address and asks
-        // the host's (loopback) name server.
-        if crate::rootless::active() {
-            return kept + &format!("nameserver {}\n", crate::net::user::DNS_FORWARD);
-        }
-        return kept + "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+    let is_server = |l: &&str| l.starts_with("nameserver");
+    let mut lines: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
+    if *net == Net::Bridge && rootless {
+        let first = kept.iter().position(is_server).unwrap_or(kept.len());
+        lines.insert(first, format!("nameserver {}", crate::net::user::DNS));
+    } else if *net == Net::Bridge && !kept.iter().any(is_server) {
+        lines.extend(["nameserver 8.8.8.8".into(), "nameserver 8.8.4.4".into()]);
     }
-    kept
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// `--dns`, `--dns-search`, `--dns-option`: each, when given, replaces
@@ -194,13 +196,34 @@ mod tests {
     fn loopback_nameservers_are_dropped() {
         let host = "search lan\nnameserver 127.0.0.53\nnameserver 10.1.1.1\nnameserver ::1\n";
         assert_eq!(
-            resolv_conf(host, &Net::None),
+            resolv_conf(host, &Net::None, false),
             "search lan\nnameserver 10.1.1.1\n"
         );
-        assert_eq!(resolv_conf(host, &Net::Host), host);
+        assert_eq!(resolv_conf(host, &Net::Host, false), host);
         assert_eq!(
-            resolv_conf("nameserver 127.0.0.53\n", &Net::Bridge),
+            resolv_conf("nameserver 127.0.0.53\n", &Net::Bridge, false),
             "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
+    }
+
+    #[test]
+    fn a_users_default_network_asks_slirp4netns_first() {
+        let host = "search lan\nnameserver 127.0.0.53\nnameserver 10.1.1.1\noptions ndots:2\n";
+        assert_eq!(
+            resolv_conf(host, &Net::Bridge, true),
+            "search lan\nnameserver 10.0.2.3\nnameserver 10.1.1.1\noptions ndots:2\n"
+        );
+        assert_eq!(
+            resolv_conf("nameserver 127.0.0.53\n", &Net::Bridge, true),
+            "nameserver 10.0.2.3\n"
+        );
+        assert_eq!(
+            resolv_conf("search lan\n", &Net::Bridge, true),
+            "search lan\nnameserver 10.0.2.3\n"
+        );
+        assert_eq!(
+            resolv_conf(host, &Net::None, true),
+            "search lan\nnameserver 10.1.1.1\noptions ndots:2\n"
         );
     }
 
