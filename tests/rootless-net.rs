@@ -1,8 +1,9 @@
 //! The default network of an ordinary user's containers (issue 21, item
 //! 4): the container's own network namespace with slirp4netns attached,
 //! started by the monitor and gone with the container. The only traffic is
-//! to the host's loopback, which the container reaches at its gateway's
-//! address (10.0.2.2).
+//! to the host's loopback, which a container reaches at its gateway's
+//! address (10.0.2.2) only when asked for
+//! (`--net slirp4netns:allow_host_loopback=true`, podman's words).
 
 use std::fs;
 use std::io::{Read, Write};
@@ -52,7 +53,7 @@ fn get_from_gateway(port: u16) -> String {
 }
 
 #[test]
-fn the_default_network_reaches_the_hosts_loopback_and_leaves_nothing() {
+fn the_hosts_loopback_is_reached_only_when_asked_and_nothing_is_left() {
     root_or_skip!();
     let user = User::new("n");
     user.import_image();
@@ -61,12 +62,25 @@ fn the_default_network_reaches_the_hosts_loopback_and_leaves_nothing() {
         "ip -4 -o addr show tap0 | awk '{{print $4}}'; ip route | grep default; {}",
         get_from_gateway(port)
     );
+    // By default a service on the host's 127.0.0.1 only stays closed to
+    // the image, as with podman and rootless docker.
     let out = user.ok("cc-run", &["--rm", "img", "sh", "-c", &script]);
     assert!(
         out.starts_with("10.0.2.100/24\ndefault via 10.0.2.2 dev tap0"),
         "{out}"
     );
+    assert!(!out.contains("hello from the host"), "{out}");
+    let open = "slirp4netns:allow_host_loopback=true";
+    let out = user.ok("cc-run", &["--rm", "--net", open, "img", "sh", "-c", &script]);
     assert!(out.contains("200 OK\r\n\r\nhello from the host\n"), "{out}");
+    // An option cc does not have, and root asking for a user's stack.
+    let out = user.run("cc-run", &["--rm", "--net", "slirp4netns:mtu=1500", "img", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("slirp4netns option 'mtu=1500'"), "{}", stderr(&out));
+    let root = support::env_with_img();
+    let out = root.run("cc-run", ["--rm", "--net", "slirp4netns", "img", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("an ordinary user's network"), "{}", stderr(&out));
     // Without published ports the monitor reaps it just after cc-run has
     // its answer (the kernel's teardown of its tap takes some 20 ms).
     wait_for(Duration::from_secs(5), "slirp4netns's end", || {
@@ -193,10 +207,19 @@ fn published_ports_serve_the_host_and_other_containers() {
         .iter()
         .any(|n| n.ends_with(".sock") && n != "attach.sock"));
 
-    // Another container of the user reaches it by the host's address.
+    // Another container of the user reaches it by the host's address
+    // (its loopback, opened to that container).
     let other = user.ok(
         "cc-run",
-        &["--rm", "img", "sh", "-c", &get_from_gateway(web)],
+        &[
+            "--rm",
+            "--net",
+            "slirp4netns:allow_host_loopback=true",
+            "img",
+            "sh",
+            "-c",
+            &get_from_gateway(web),
+        ],
     );
     assert!(
         other.contains("200 OK") && other.ends_with("served\n"),

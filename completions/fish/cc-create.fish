@@ -23,7 +23,7 @@ complete -c cc-create -s v -l volume -d 'Mount a volume NAME:CONTAINER[:OPTS] (m
 complete -c cc-create -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs, source|src, target|destination|dst, readonly|ro, volume-nocopy, volume-label, volume-opt, bind-propagation, tmpfs-size, tmpfs-mode' -r
 complete -c cc-create -l volumes-from -d 'Mount the volumes and binds of CONTAINER too, with their modes or the one given' -r
 complete -c cc-create -l tmpfs -d 'Mount a tmpfs at PATH[:size=...,mode=...]' -r
-complete -c cc-create -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT), none (loopback only), host, or container:ID (share that running container\'s)' -r
+complete -c cc-create -l net -l network -d 'Network: bridge (own namespace with an address on the store\'s bridge and NAT; an ordinary user\'s is slirp4netns), none (loopback only), host, container:ID (share that running container\'s), or for an ordinary user slirp4netns[:allow_host_loopback=true] (the host\'s loopback reached at 10.0.2.2)' -r
 complete -c cc-create -l add-host -d 'Add a line to /etc/hosts, NAME:ADDRESS; the address host-gateway is the bridge\'s (--net bridge only)' -r
 complete -c cc-create -l dns -d 'A name server for /etc/resolv.conf (replaces the host\'s)' -r
 complete -c cc-create -l dns-search -d 'A DNS search domain (replaces the host\'s; "." for none)' -r

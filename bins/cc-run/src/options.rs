@@ -151,8 +151,10 @@ pub struct ContainerArgs {
     #[arg(long)]
     pub read_only: bool,
     /// Network: bridge (own namespace with an address on the store's
-    /// bridge and NAT), none (loopback only), host, or container:ID (share
-    /// that running container's)
+    /// bridge and NAT; an ordinary user's is slirp4netns), none (loopback
+    /// only), host, container:ID (share that running container's), or for
+    /// an ordinary user slirp4netns[:allow_host_loopback=true] (the host's
+    /// loopback reached at 10.0.2.2)
     #[arg(
         long,
         visible_alias = "network",

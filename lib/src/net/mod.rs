@@ -716,9 +716,9 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
         join(pid)?;
         return Ok(None);
     }
-    if mode != "bridge" {
+    let Some(host_loopback) = user::stack_mode(mode) else {
         return Ok(None);
-    }
+    };
     let specs = port_specs(c.annotation(ANN_PORTS).unwrap_or(""))?;
     let hostname = c.spec.hostname.as_deref().unwrap_or("");
     let write_hosts = |addr, gateway| {
@@ -728,7 +728,7 @@ pub fn for_container(store: &Store, c: &Container) -> Result<Option<Attachment>>
     if crate::rootless::active() {
         write_hosts(user::ADDRESS, user::GATEWAY)?;
         return Ok(Some(Attachment::User {
-            pending: user::prepare(c, specs),
+            pending: user::prepare(c, specs, host_loopback),
             stack: None,
         }));
     }

@@ -25,8 +25,15 @@
 //! 10.0.2.0/24:
 //! - the container's `tap0` at [`ADDRESS`], default route via [`GATEWAY`],
 //!   MTU 65520;
-//! - [`GATEWAY`] is the host's loopback: a container reaches a server on
-//!   the host's 127.0.0.1, and another container's published port, there;
+//! - [`GATEWAY`] is the host: by default only its services on other
+//!   addresses than loopback are reached there (`--disable-host-loopback`,
+//!   as podman and rootless docker run it: a service that listens on the
+//!   host's 127.0.0.1 only, trusting that only the machine's own users
+//!   reach it, stays closed to an image); with
+//!   `--net slirp4netns:allow_host_loopback=true` (podman's words) the
+//!   gateway is the host's loopback too: a server on the host's
+//!   127.0.0.1, and another container's published port, are reached
+//!   there;
 //! - DNS at [`DNS`], forwarded to the host's first name server (one on the
 //!   host's loopback too);
 //! - `-p` host ports bound by slirp4netns (its API socket's
@@ -84,8 +91,20 @@ const UNPRIVILEGED_PORT_START: &str = "/proc/sys/net/ipv4/ip_unprivileged_port_s
 /// without slirp4netns there is none, and a host port below the
 /// unprivileged start needs root. `mode` is the `io.cc.net` annotation's
 /// value.
+/// For an `io.cc.net` value that gives an ordinary user this stack,
+/// whether the container reaches the host's loopback: `bridge` (the
+/// default) and `slirp4netns` do not, as podman's and rootless docker's;
+/// `slirp4netns:allow_host_loopback=true` does.
+pub fn stack_mode(mode: &str) -> Option<bool> {
+    match mode {
+        "bridge" | "slirp4netns" => Some(false),
+        "slirp4netns:allow_host_loopback=true" => Some(true),
+        _ => None,
+    }
+}
+
 pub fn refuse_for_user(mode: &str, specs: &[PortSpec]) -> Result<()> {
-    if !crate::rootless::active() || mode != "bridge" {
+    if !crate::rootless::active() || stack_mode(mode).is_none() {
         return Ok(());
     }
     if program().is_none() {
@@ -138,12 +157,14 @@ pub struct Stack {
 pub struct Pending {
     dir: PathBuf,
     specs: Vec<PortSpec>,
+    host_loopback: bool,
 }
 
-pub fn prepare(c: &Container, specs: Vec<PortSpec>) -> Pending {
+pub fn prepare(c: &Container, specs: Vec<PortSpec>, host_loopback: bool) -> Pending {
     Pending {
         dir: c.dir.clone(),
         specs,
+        host_loopback,
     }
 }
 
@@ -167,7 +188,7 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
     };
     let (userns, netns) = (open("user")?, open("net")?);
     let log_path = p.dir.join(LOG_FILE);
-    let mut cmd = command(&p.dir, pid, !ports.is_empty(), &log_path)?;
+    let mut cmd = command(p, pid, !ports.is_empty(), &log_path)?;
     // The namespaces (the waiting process is not dumpable, so they are
     // opened here) and the two pipe ends, at fixed numbers; nothing else
     // of the monitor's stays open in it.
@@ -222,12 +243,17 @@ pub fn start(p: &Pending, pid: i32) -> Result<Stack> {
 /// slirp4netns's command line for the namespaces of process `pid`, its
 /// output to `log`: the user namespace at fd 3, the network namespace at
 /// 4, the ready pipe at 5, the exit pipe at 6 (`place_fds`); with `api`,
-/// its API socket in the container's folder `dir`.
-fn command(dir: &Path, pid: i32, api: bool, log: &Path) -> Result<Command> {
+/// its API socket in the container's folder; the host's loopback closed
+/// unless `p` asks for it.
+fn command(p: &Pending, pid: i32, api: bool, log: &Path) -> Result<Command> {
+    let dir = &p.dir;
     let mut cmd = Command::new(program().unwrap_or_else(|| SLIRP4NETNS.into()));
     cmd.args(["--configure", "--mtu=65520"])
         .args(["--enable-sandbox", "--enable-seccomp"])
         .args(["--ready-fd=5", "--exit-fd=6"]);
+    if !p.host_loopback {
+        cmd.arg("--disable-host-loopback");
+    }
     if api {
         // Relative to its working folder: a socket's path has at most
         // 108 bytes, and a store's may be longer.

@@ -30,6 +30,11 @@ pub enum Net {
     Host,
     /// The namespace of another container (a name or id), running.
     Container(String),
+    /// An ordinary user's own namespace with slirp4netns (what `Bridge`
+    /// gives a user), asked for by name as podman's
+    /// `slirp4netns[:allow_host_loopback=true]`: with it the container
+    /// reaches the host's loopback at the gateway.
+    Slirp { host_loopback: bool },
 }
 
 impl Net {
@@ -40,7 +45,19 @@ impl Net {
             Net::None => "none".into(),
             Net::Host => "host".into(),
             Net::Container(c) => format!("container:{c}"),
+            Net::Slirp {
+                host_loopback: false,
+            } => "slirp4netns".into(),
+            Net::Slirp {
+                host_loopback: true,
+            } => "slirp4netns:allow_host_loopback=true".into(),
         }
+    }
+
+    /// A namespace of its own with a stack: the bridge, or a user's
+    /// slirp4netns.
+    pub fn own_stack(&self) -> bool {
+        matches!(self, Net::Bridge | Net::Slirp { .. })
     }
 }
 
@@ -52,11 +69,33 @@ impl std::str::FromStr for Net {
             "none" => Ok(Net::None),
             "host" => Ok(Net::Host),
             c if c.starts_with("container:") && c.len() > 10 => Ok(Net::Container(c[10..].into())),
+            "slirp4netns" => Ok(Net::Slirp {
+                host_loopback: false,
+            }),
+            s if s.starts_with("slirp4netns:") => slirp_options(&s[12..]),
             other => Err(format!(
-                "unknown network mode '{other}' (bridge, none, host, container:ID)"
+                "unknown network mode '{other}' (bridge, none, host, container:ID, \
+                 slirp4netns[:allow_host_loopback=true])"
             )),
         }
     }
+}
+
+/// podman's `slirp4netns:OPTIONS`: only `allow_host_loopback` is cc's.
+fn slirp_options(options: &str) -> std::result::Result<Net, String> {
+    let mut host_loopback = false;
+    for o in options.split(',') {
+        host_loopback = match o {
+            "allow_host_loopback=true" => true,
+            "allow_host_loopback=false" => false,
+            other => {
+                return Err(format!(
+                    "slirp4netns option '{other}' is not supported (allow_host_loopback=true|false)"
+                ))
+            }
+        };
+    }
+    Ok(Net::Slirp { host_loopback })
 }
 
 /// What cc-run was asked for, free of argument parsing.
@@ -136,6 +175,12 @@ pub fn build(o: &RunOptions, image: Option<&Image>) -> Result<Spec> {
     let ic = image.map(|i| &i.config.config).unwrap_or(&empty);
     let mut process = process(o, ic)?;
     let net = o.net.clone().unwrap_or_default();
+    if matches!(net, Net::Slirp { .. }) && !crate::rootless::active() {
+        return Err(Error::Usage(
+            "--net slirp4netns is an ordinary user's network: root's containers use the bridge"
+                .into(),
+        ));
+    }
     let annotations = annotations(o, image, ic, &net)?;
     let hostname = match (&o.hostname, &net) {
         (Some(h), _) => h.clone(),
@@ -313,7 +358,7 @@ fn linux(o: &RunOptions, net: &Net, caps: &spec::Capabilities) -> Result<Linux> 
     let mut namespaces = namespaces(net, o.host_cgroupns);
     let mut sysctl = BTreeMap::new();
     let (uid_mappings, gid_mappings) = user_namespace(o, net, &mut namespaces, &mut sysctl)?;
-    if matches!(net, Net::Bridge | Net::None) {
+    if net.own_stack() || *net == Net::None {
         // No NET_RAW by default (nor any in a user namespace): ping uses
         // an ICMP datagram socket, which the container's own network
         // namespace opens to every group, as docker and podman set it.
@@ -364,7 +409,7 @@ fn user_namespace(
                 kind: "user".into(),
                 path: None,
             });
-            if matches!(net, Net::Bridge | Net::None) {
+            if net.own_stack() || *net == Net::None {
                 // The network namespace belongs to the host's user
                 // namespace, so root in the container holds no
                 // NET_BIND_SERVICE there: low ports are opened to every
@@ -545,7 +590,7 @@ fn published(o: &RunOptions, ic: &RunConfig, net: &Net) -> Result<Vec<String>> {
     for p in &ports {
         p.parse::<crate::net::PortSpec>()?;
     }
-    if !ports.is_empty() && *net != Net::Bridge {
+    if !ports.is_empty() && !net.own_stack() {
         return Err(Error::Usage(format!(
             "published ports need --net bridge, not --net {}",
             net.as_annotation()
@@ -563,7 +608,7 @@ fn namespaces(net: &Net, host_cgroupns: bool) -> Vec<Namespace> {
     }
     // container:ID joins that namespace: the monitor enters it before the
     // clone, so the clone makes no new one.
-    if matches!(net, Net::Bridge | Net::None) {
+    if net.own_stack() || *net == Net::None {
         kinds.push("network");
     }
     kinds

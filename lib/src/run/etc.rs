@@ -82,7 +82,7 @@ fn resolv_conf(host: &str, net: &Net, rootless: bool) -> String {
         .collect();
     let is_server = |l: &&str| l.starts_with("nameserver");
     let mut lines: Vec<String> = kept.iter().map(|l| l.to_string()).collect();
-    if *net == Net::Bridge && rootless {
+    if net.own_stack() && rootless {
         let first = kept.iter().position(is_server).unwrap_or(kept.len());
         lines.insert(first, format!("nameserver {}", crate::net::user::DNS));
     } else if *net == Net::Bridge && !kept.iter().any(is_server) {
@@ -174,7 +174,7 @@ pub fn extra_hosts(flags: &[String], net: &Net) -> Result<Option<String>> {
         }
         // docker writes [::1] forms without brackets.
         let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        if addr == HOST_GATEWAY && *net != Net::Bridge {
+        if addr == HOST_GATEWAY && !net.own_stack() {
             return Err(bad(&format!(
                 "host-gateway is the bridge's address, and --net {} has none",
                 net.as_annotation()
