@@ -214,6 +214,28 @@ pub struct Lock {
 /// if it was open: any user who can open a lock file can hold it), waiting
 /// at most [`LOCK_WAIT`]. Its folder should be root's and 0700.
 pub fn lock_file(path: &Path) -> Result<Lock> {
+    match lock_file_unless(path, || Ok(None::<()>))? {
+        Locked::Held(l) => Ok(l),
+        Locked::Done(()) => unreachable!("nothing is done without the lock"),
+    }
+}
+
+/// What [`lock_file_unless`] ends with.
+pub enum Locked<T> {
+    Held(Lock),
+    /// What the lock was wanted for was found done meanwhile.
+    Done(T),
+}
+
+/// [`lock_file`], but while it waits `done` is asked whether the holder
+/// did what the lock was wanted for; once it says so the wait ends
+/// without the lock. Many processes needing one thing made once (the
+/// first starts of a store, its bridge) so pass the lock on only while
+/// it is being made, not one after another.
+pub fn lock_file_unless<T>(
+    path: &Path,
+    mut done: impl FnMut() -> Result<Option<T>>,
+) -> Result<Locked<T>> {
     use std::os::unix::fs::PermissionsExt;
     let file = OpenOptions::new()
         .create(true)
@@ -231,10 +253,13 @@ pub fn lock_file(path: &Path) -> Result<Lock> {
     let mut pause = Duration::from_millis(1);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(Lock { _file: file }),
+            Ok(()) => return Ok(Locked::Held(Lock { _file: file })),
             Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
+                if let Some(t) = done()? {
+                    return Ok(Locked::Done(t));
+                }
             }
             Err(fs::TryLockError::WouldBlock) => return Err(lock_timeout(path, &meta)),
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),

@@ -126,10 +126,13 @@ fn ensure_in(nl: &mut Netlink, store: &Store, subnet: Option<Subnet>) -> Result<
         return Ok(ready);
     }
     // Bridge names and subnets are the machine's: one lock for all stores.
-    let _host = host_lock()?;
+    // Many first starts at once wait for it: the first makes the bridge,
+    // the others see it made and go on without the lock.
+    let _host = match store::lock_file_unless(&host_lock_path()?, || ready(nl, store))? {
+        store::Locked::Held(l) => l,
+        store::Locked::Done(ready) => return Ok(ready),
+    };
     let _net = store.lock("net")?;
-    // Many first starts at once wait here: the first makes the bridge,
-    // the others find it made.
     if let Some(ready) = ready(nl, store)? {
         return Ok(ready);
     }
@@ -196,11 +199,16 @@ pub const HOST_LOCK_DIR: &str = "/run/cc";
 const LEGACY_HOST_LOCK: &str = "/run/cc-net.lock";
 
 fn host_lock() -> Result<store::Lock> {
+    store::lock_file(&host_lock_path()?)
+}
+
+/// The host lock's file, in its private folder (made here).
+fn host_lock_path() -> Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let _ = fs::set_permissions(LEGACY_HOST_LOCK, fs::Permissions::from_mode(0o600));
     let dir = Path::new(HOST_LOCK_DIR);
     store::private_dir(dir)?;
-    store::lock_file(&dir.join("net.lock"))
+    Ok(dir.join("net.lock"))
 }
 
 /// A bridge name not taken (`cc0`, `cc1`...) and a /16 in 10.0.0.0/8 that
