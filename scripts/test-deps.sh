@@ -24,7 +24,8 @@ packages=(
     hyperfine
     bash-completion zsh fish  # tests/completions.rs: the shells cc completes in
     make
-    gcc libc6-dev   # static helper programs of the security tests
+    gcc libc6-dev   # static helper programs of the security tests; cc-build's gcc stage
+    strace          # which files the host's gcc uses (tests/cc-build-stages.rs)
     qemu-system-x86 linux-image-amd64 debootstrap  # the cgroup-v2 VM (tests/vm)
     golang-go       # builds the OCI runtime-tools conformance suite CI runs
 )

@@ -293,3 +293,42 @@ fn a_stage_two_stages_use_is_built_once() {
     assert_eq!(base_runs, 1, "{err}");
     assert_no_leaks(&env);
 }
+
+/// The issue's multi-stage build: a stage of the host's gcc (copied in:
+/// no RUN reaches a network) compiles a small static C program, the final
+/// stage FROM scratch keeps only the program, which runs.
+#[test]
+fn a_stage_compiles_a_static_c_program_with_the_hosts_gcc() {
+    root_or_skip!();
+    assert!(support::have("gcc") && support::have("strace"));
+    let env = env_with_img();
+    let c_source = "int write(int, const void *, unsigned long);\n\
+                    int main(void) { write(1, \"hello from gcc\\n\", 15); return 0; }\n";
+    let dir = context(
+        &env,
+        "gcc",
+        &[
+            ("hello.c", c_source),
+            (
+                "Containerfile",
+                "FROM scratch AS toolchain\n\
+                 COPY gcc-root/ /\n\
+                 FROM toolchain AS build\n\
+                 COPY hello.c /src/hello.c\n\
+                 RUN [\"gcc\", \"-static\", \"-o\", \"/hello\", \"/src/hello.c\"]\n\
+                 FROM scratch\n\
+                 COPY --from=build /hello /hello\n\
+                 CMD [\"/hello\"]\n",
+            ),
+        ],
+    );
+    support::build::host_gcc_root(&dir.join("gcc-root"), &dir.join("hello.c"));
+    built(&env, &dir, &["-t", "hello:gcc"]);
+    assert_eq!(
+        env.ok("cc-run", ["--rm", "--net", "none", "hello:gcc"]),
+        "hello from gcc\n"
+    );
+    // Only the program is in the final image: no gcc, no shell.
+    let out = env.run("cc-run", ["--rm", "--net", "none", "hello:gcc", "/bin/sh"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::{assert_code, stderr, stdout, Env};
 
@@ -97,4 +97,56 @@ pub fn assert_nothing_left(env: &Env, tag: &str) {
     assert_code(&env.run("cc-inspect", [tag]), 3, "nothing tagged");
     assert!(env.container_ids().is_empty(), "{:?}", env.container_ids());
     crate::assert_no_leaks(env);
+}
+
+/// A root folder at `dest` holding the host's gcc: every file it opens or
+/// runs (strace) while it compiles `source` statically, copied to the
+/// path it was opened by (`..` taken lexically: the copy has no links),
+/// with the dynamic loader and an empty /tmp. Enough for that program,
+/// not for every C program.
+pub fn host_gcc_root(dest: &Path, source: &Path) {
+    let log = dest.with_extension("strace");
+    let exe = dest.with_extension("exe");
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=openat,open,execve", "-o"])
+        .arg(&log)
+        .args(["gcc", "-static", "-o"])
+        .arg(&exe)
+        .arg(source)
+        .output()
+        .expect("run strace gcc");
+    crate::assert_ok(&out, "strace gcc -static");
+    let text = fs::read_to_string(&log).unwrap();
+    let opened = text.lines().filter(|l| !l.contains("= -1 ")).filter_map(|l| {
+        let start = l.find('"')? + 1;
+        let len = l[start..].find('"')?;
+        Some(l[start..start + len].to_string())
+    });
+    let tmp = std::env::temp_dir();
+    let mut paths: Vec<String> = opened
+        .filter(|p| p.starts_with('/') && !Path::new(p).starts_with(&tmp))
+        .collect();
+    paths.push("/lib64/ld-linux-x86-64.so.2".into());
+    for p in paths {
+        let src = Path::new(&p);
+        if !src.is_file() {
+            continue;
+        }
+        let mut to = dest.to_path_buf();
+        for part in src.components().skip(1) {
+            match part {
+                std::path::Component::ParentDir => {
+                    to.pop();
+                }
+                c => to.push(c),
+            }
+        }
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(src, &to).unwrap_or_else(|e| panic!("copy {p}: {e}"));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(dest.join("tmp")).unwrap();
+    fs::set_permissions(dest.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
+    let _ = fs::remove_file(&log);
+    let _ = fs::remove_file(&exe);
 }
