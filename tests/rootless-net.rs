@@ -71,16 +71,30 @@ fn the_hosts_loopback_is_reached_only_when_asked_and_nothing_is_left() {
     );
     assert!(!out.contains("hello from the host"), "{out}");
     let open = "slirp4netns:allow_host_loopback=true";
-    let out = user.ok("cc-run", &["--rm", "--net", open, "img", "sh", "-c", &script]);
+    let out = user.ok(
+        "cc-run",
+        &["--rm", "--net", open, "img", "sh", "-c", &script],
+    );
     assert!(out.contains("200 OK\r\n\r\nhello from the host\n"), "{out}");
     // An option cc does not have, and root asking for a user's stack.
-    let out = user.run("cc-run", &["--rm", "--net", "slirp4netns:mtu=1500", "img", "true"]);
+    let out = user.run(
+        "cc-run",
+        &["--rm", "--net", "slirp4netns:mtu=1500", "img", "true"],
+    );
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
-    assert!(stderr(&out).contains("slirp4netns option 'mtu=1500'"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("slirp4netns option 'mtu=1500'"),
+        "{}",
+        stderr(&out)
+    );
     let root = support::env_with_img();
     let out = root.run("cc-run", ["--rm", "--net", "slirp4netns", "img", "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
-    assert!(stderr(&out).contains("an ordinary user's network"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an ordinary user's network"),
+        "{}",
+        stderr(&out)
+    );
     // Without published ports the monitor reaps it just after cc-run has
     // its answer (the kernel's teardown of its tap takes some 20 ms).
     wait_for(Duration::from_secs(5), "slirp4netns's end", || {

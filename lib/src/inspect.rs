@@ -288,10 +288,10 @@ struct Network {
 /// container's slirp4netns (its fixed address, no bridge, no MAC of cc's).
 fn network_of(store: &Store, c: &Container) -> Option<Network> {
     if crate::rootless::active() {
-        let on = c.status() == Status::Running && c
-            .annotation(net::ANN_NET)
-            .and_then(net::user::stack_mode)
-            .is_some();
+        let on = c.status() == Status::Running
+            && c.annotation(net::ANN_NET)
+                .and_then(net::user::stack_mode)
+                .is_some();
         return on.then(|| Network {
             bridge: String::new(),
             ip: net::user::ADDRESS,

@@ -117,11 +117,14 @@ pub fn host_gcc_root(dest: &Path, source: &Path) {
         .expect("run strace gcc");
     crate::assert_ok(&out, "strace gcc -static");
     let text = fs::read_to_string(&log).unwrap();
-    let opened = text.lines().filter(|l| !l.contains("= -1 ")).filter_map(|l| {
-        let start = l.find('"')? + 1;
-        let len = l[start..].find('"')?;
-        Some(l[start..start + len].to_string())
-    });
+    let opened = text
+        .lines()
+        .filter(|l| !l.contains("= -1 "))
+        .filter_map(|l| {
+            let start = l.find('"')? + 1;
+            let len = l[start..].find('"')?;
+            Some(l[start..start + len].to_string())
+        });
     let tmp = std::env::temp_dir();
     let mut paths: Vec<String> = opened
         .filter(|p| p.starts_with('/') && !Path::new(p).starts_with(&tmp))
