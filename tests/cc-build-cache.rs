@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use support::build::{build, built, context, in_image, layer_count};
+use support::build::{build, built, containerfile, context, in_image, layer_count};
 use support::{assert_code, assert_no_leaks, env_with_img, root_or_skip, stderr, stdout, Env};
 
 #[test]
@@ -62,11 +62,7 @@ fn cache_follows_content_not_ignored_files() {
 fn squash_squash_all_and_layers_false_make_one_layer() {
     root_or_skip!();
     let env = env_with_img();
-    let base = context(
-        &env,
-        "base",
-        &[("Containerfile", "FROM img\nRUN mkdir /keep /gone && echo k > /keep/k && echo g > /gone/g && echo old > /old\n")],
-    );
+    let base = containerfile(&env, "base", "FROM img\nRUN mkdir /keep /gone && echo k > /keep/k && echo g > /gone/g && echo old > /old\n");
     built(&env, &base, &["-q", "-t", "base1:1"]);
     let under = layer_count(&env, "base1:1");
     let file = "FROM base1:1\n\

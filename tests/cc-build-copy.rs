@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use support::build::{build, built, context, in_image, last_line_error, tar_gz};
+use support::build::{build, built, containerfile, context, in_image, last_line_error, tar_gz};
 use support::{
     assert_code, assert_no_leaks, assert_one_line_error, env_with_img, root_or_skip, stderr,
 };
@@ -30,11 +30,7 @@ fn add_unpacks_a_local_tar() {
         in_image(&env, "add:1", "cat /unpacked/inner/f /plain"),
         "in the tar\np\n"
     );
-    let url = context(
-        &env,
-        "url",
-        &[("Containerfile", "FROM img\nADD http://127.0.0.1:9/x /x\n")],
-    );
+    let url = containerfile(&env, "url", "FROM img\nADD http://127.0.0.1:9/x /x\n");
     // A URL nobody answers (port 9 on loopback): one line naming it.
     let out = build(&env, &url, &[]);
     assert_ne!(out.status.code(), Some(0));
@@ -167,13 +163,10 @@ fn add_fetches_urls_and_checks_their_checksum() {
 fn add_unpacks_a_large_entry_whole() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
+    let dir = containerfile(
         &env,
         "ctx",
-        &[(
-            "Containerfile",
-            "FROM img\nCOPY big.bin /plain.bin\nADD big.tar.gz /unpacked/\n",
-        )],
+        "FROM img\nCOPY big.bin /plain.bin\nADD big.tar.gz /unpacked/\n",
     );
     let big: Vec<u8> = (0..12u32 << 20)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use support::build::{build, built, context, in_image};
+use support::build::{build, built, containerfile, context, in_image};
 use support::{
     assert_code, assert_no_leaks, assert_ok, assert_one_line_error, env_with_img, root_or_skip,
 };
@@ -41,13 +41,10 @@ fn run_mounts_cache_bind_and_tmpfs() {
     built(&env, &dir, &["--no-cache", "-t", "m:2"]);
     assert_eq!(in_image(&env, "m:2", "cat /seen"), "2\n");
     // A bind source outside the context is refused.
-    let out_of = context(
+    let out_of = containerfile(
         &env,
         "out",
-        &[(
-            "Containerfile",
-            "FROM img\nRUN --mount=type=bind,source=../ctx,target=/x true\n",
-        )],
+        "FROM img\nRUN --mount=type=bind,source=../ctx,target=/x true\n",
     );
     let out = build(&env, &out_of, &["-q"]);
     assert_ne!(out.status.code(), Some(0));
@@ -100,17 +97,10 @@ fn run_mounts_bind_rw_and_from_a_stage() {
 fn run_mounts_secrets_and_keeps_them_out_of_the_image() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
-        &env,
-        "ctx",
-        &[(
-            "Containerfile",
-            "FROM img\n\
+    let dir = containerfile(&env, "ctx", "FROM img\n\
              RUN --mount=type=secret,id=tok test \"$(cat /run/secrets/tok)\" = s3cret && stat -c '%a %u' /run/secrets/tok > /mode\n\
              RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0440,uid=7 stat -c '%a %u' /etc/tok > /mode2\n\
-             RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent\n",
-        )],
-    );
+             RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent\n");
     let file = env.base().join("tok.txt");
     std::fs::write(&file, "s3cret").unwrap();
     let src = format!("id=tok,src={}", file.display());
@@ -136,13 +126,10 @@ fn run_mounts_secrets_and_keeps_them_out_of_the_image() {
         .unwrap();
     assert_ok(&out, "cc-build --secret id=tok,env=…");
     // A required secret that was not given, a secret file that is not there.
-    let req = context(
+    let req = containerfile(
         &env,
         "req",
-        &[(
-            "Containerfile",
-            "FROM img\nRUN --mount=type=secret,id=nope,required=true true\n",
-        )],
+        "FROM img\nRUN --mount=type=secret,id=nope,required=true true\n",
     );
     let out = build(&env, &req, &["-q"]);
     assert_code(&out, 3, "a required secret not given");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use support::build::{assert_nothing_left, build, built, context, in_image};
+use support::build::{assert_nothing_left, build, built, containerfile, context, in_image};
 use support::{
     assert_code, assert_no_leaks, assert_one_line_error, env_with_img, root_or_skip, run_timeout,
     stderr, wait_child_timeout, wait_for,
@@ -17,12 +17,10 @@ use support::{
 fn multi_stage_target_and_copy_from() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
+    let dir = containerfile(
         &env,
         "ctx",
-        &[(
-            "Containerfile",
-            "ARG BASE=img\n\
+        "ARG BASE=img\n\
              FROM ${BASE} AS builder\n\
              RUN mkdir /out && echo built > /out/artifact\n\
              FROM img AS unused\n\
@@ -31,7 +29,6 @@ fn multi_stage_target_and_copy_from() {
              COPY --from=builder /out/artifact /artifact\n\
              COPY --from=img /bin/busybox /bin/sh\n\
              CMD [\"/bin/sh\", \"-c\", \"echo ok\"]\n",
-        )],
     );
     let out = build(&env, &dir, &["-t", "ms:1"]);
     assert_code(&out, 0, "multi-stage build");
@@ -61,22 +58,16 @@ fn multi_stage_target_and_copy_from() {
     assert_code(&out, 0, "--target builder");
     assert_eq!(in_image(&env, "ms:builder", "cat /out/artifact"), "built\n");
     // A source reached through a link is followed inside the image's root.
-    let linked = context(
+    let linked = containerfile(
         &env,
         "linked",
-        &[(
-            "Containerfile",
-            "FROM img\nRUN ln -s / /up && echo inside > /marker\n",
-        )],
+        "FROM img\nRUN ln -s / /up && echo inside > /marker\n",
     );
     built(&env, &linked, &["-t", "linked:1"]);
-    let esc = context(
+    let esc = containerfile(
         &env,
         "esc",
-        &[(
-            "Containerfile",
-            "FROM img\nCOPY --from=linked:1 /up/marker /m\n",
-        )],
+        "FROM img\nCOPY --from=linked:1 /up/marker /m\n",
     );
     let id = built(&env, &esc, &["-q"]);
     assert_eq!(in_image(&env, &id, "cat /m"), "inside\n");
@@ -137,18 +128,11 @@ fn independent_stages_run_at_once_and_jobs_1_one_after_another() {
         assert!(err.lines().any(|l| l == line), "'{line}' in {err}");
     }
     // One at a time: the first stage is done before the second starts.
-    let serial = context(
-        &env,
-        "serial",
-        &[(
-            "Containerfile",
-            "FROM img AS first\n\
+    let serial = containerfile(&env, "serial", "FROM img AS first\n\
              RUN --mount=type=cache,id=serial,target=/c touch /c/first /1; sleep 1; test ! -e /c/second\n\
              FROM img AS second\n\
              RUN --mount=type=cache,id=serial,target=/c test -e /c/first && touch /c/second /2\n\
-             FROM img\nCOPY --from=first /1 /1\nCOPY --from=second /2 /2\n",
-        )],
-    );
+             FROM img\nCOPY --from=first /1 /1\nCOPY --from=second /2 /2\n");
     built(&env, &serial, &["--jobs", "1"]);
     let out = build(&env, &dir, &["--jobs", "x"]);
     assert_code(&out, 2, "--jobs x");
@@ -186,19 +170,16 @@ fn a_stage_waits_for_another_only_at_the_step_that_uses_it() {
 fn a_failing_stage_stops_the_others_and_leaves_nothing() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
+    let dir = containerfile(
         &env,
         "ctx",
-        &[(
-            "Containerfile",
-            "FROM img AS slow\n\
+        "FROM img AS slow\n\
              RUN --mount=type=cache,id=x,target=/c touch /c/slow-runs; sleep 600\n\
              FROM img AS bad\n\
              RUN --mount=type=cache,id=x,target=/c i=0; \
              while [ ! -e /c/slow-runs ] && [ $i -lt 200 ]; do usleep 100000; i=$((i+1)); done; \
              echo bad-fails; exit 7\n\
              FROM img\nCOPY --from=slow /bin/true /s\nCOPY --from=bad /bin/true /b\n",
-        )],
     );
     let images = env.ok("cc-images", ["-aq"]);
     let started = std::time::Instant::now();
@@ -265,19 +246,16 @@ fn sigterm_stops_every_stage_and_leaves_nothing() {
 fn a_stage_two_stages_use_is_built_once() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
+    let dir = containerfile(
         &env,
         "ctx",
-        &[(
-            "Containerfile",
-            "FROM img AS base\n\
+        "FROM img AS base\n\
              RUN --mount=type=cache,id=count,target=/c echo run >> /c/runs; echo base > /base\n\
              FROM base AS one\nRUN echo 1 > /one\n\
              FROM base AS two\nRUN echo 2 > /two\n\
              FROM img\n\
              COPY --from=one /base /one /\nCOPY --from=two /two /\n\
              RUN --mount=type=cache,id=count,target=/c cp /c/runs /runs\n",
-        )],
     );
     let out = build(&env, &dir, &["-t", "once:1"]);
     assert_code(&out, 0, "a stage used twice");

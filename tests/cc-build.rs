@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use support::build::{build, built, config, context, in_image};
+use support::build::{build, built, config, containerfile, context, in_image};
 use support::{
     assert_code, assert_no_leaks, assert_one_line_error, env_with_img, root_or_skip, stderr,
     stdout, Env,
@@ -115,13 +115,10 @@ fn run_copy_and_config_instructions_make_the_image() {
 fn failing_run_stops_with_its_code_and_names_nothing() {
     root_or_skip!();
     let env = env_with_img();
-    let dir = context(
+    let dir = containerfile(
         &env,
         "ctx",
-        &[(
-            "Containerfile",
-            "FROM img\nRUN echo partial > /p\nRUN echo about-to-fail; exit 3\nRUN echo never\n",
-        )],
+        "FROM img\nRUN echo partial > /p\nRUN echo about-to-fail; exit 3\nRUN echo never\n",
     );
     let out = build(&env, &dir, &["-t", "broken:1"]);
     assert_code(&out, 3, "cc-build of a failing RUN");
@@ -163,13 +160,10 @@ fn failing_run_stops_with_its_code_and_names_nothing() {
 fn onbuild_triggers_run_in_the_child_build() {
     root_or_skip!();
     let env = env_with_img();
-    let parent = context(
+    let parent = containerfile(
         &env,
         "parent",
-        &[(
-            "Containerfile",
-            "FROM img\nONBUILD COPY marker /marker\nONBUILD RUN echo triggered > /triggered\n",
-        )],
+        "FROM img\nONBUILD COPY marker /marker\nONBUILD RUN echo triggered > /triggered\n",
     );
     built(&env, &parent, &["-t", "parent:1"]);
     let child = context(
@@ -260,7 +254,7 @@ fn parse_errors_and_bad_input() {
         assert!(stderr(&out).starts_with(want), "{file}: {}", stderr(&out));
         assert_code(&env.run("cc-inspect", ["bad:1"]), 3, "nothing tagged");
     }
-    let dir = context(&env, "ok", &[("Containerfile", "FROM img\n")]);
+    let dir = containerfile(&env, "ok", "FROM img\n");
     for (args, code) in [
         (vec!["--secret", "id=a,src=/x"], 3),
         (vec!["--secret", "src=/x,colour=red"], 2),

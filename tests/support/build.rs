@@ -29,6 +29,11 @@ pub fn context(env: &Env, name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// A context folder `name` holding only a Containerfile of `text`.
+pub fn containerfile(env: &Env, name: &str, text: &str) -> PathBuf {
+    context(env, name, &[("Containerfile", text)])
+}
+
 /// cc-build of `dir` with `--network none` and `extra`.
 pub fn build(env: &Env, dir: &Path, extra: &[&str]) -> Output {
     let mut args: Vec<&str> = vec!["--network", "none"];
