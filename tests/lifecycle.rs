@@ -315,7 +315,7 @@ fn foreground_client_killed_before_attaching_does_not_strand_the_container() {
         .unwrap();
     // Kill the client the moment its monitor exists: the monitor still has
     // to make its socket before the client can attach.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + support::scaled(Duration::from_secs(5));
     let id = loop {
         if let Some(id) = env.container_ids().into_iter().next() {
             if !monitor_pids(&id).is_empty() {
@@ -328,9 +328,10 @@ fn foreground_client_killed_before_attaching_does_not_strand_the_container() {
     child.kill().unwrap();
     child.wait().unwrap();
     let checks = std::panic::catch_unwind(|| {
-        // Give it time to start and end by itself.
+        // Give it time to start and end by itself (under systemd behind
+        // other tests' scopes: fifty_detached_at_once runs beside it).
         let st = wait_for(
-            Duration::from_secs(3),
+            Duration::from_secs(10),
             "the container to leave Created",
             || {
                 let st = env.ps_status(&id);
@@ -343,7 +344,7 @@ fn foreground_client_killed_before_attaching_does_not_strand_the_container() {
     env.ok("cc-rm", ["-f", &id]);
     // No monitor may outlive its record: wait a little, then kill any
     // left (this test's own, by exact pid) and fail.
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let deadline = std::time::Instant::now() + support::scaled(Duration::from_secs(2));
     let mut left = monitor_pids(&id);
     while !left.is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
