@@ -176,14 +176,17 @@ fn cache_mount_sharing_locked_and_private() {
              test -e /m/{f}"
         )
     };
+    // The private RUN mounts its cache only once the holder holds the
+    // folder (a RUN of its own waits for that first): it gets a fresh one.
     let meet = "--mount=type=cache,id=meet,target=/m,sharing=shared";
     let file = format!(
         "FROM img AS holder\n\
          RUN {meet} --mount=type=cache,id=p,target=/c,sharing=locked \
          touch /c/held /m/holding && {}\n\
          FROM img AS private\n\
+         RUN {meet} {}\n\
          RUN {meet} --mount=type=cache,id=p,target=/c,sharing=private \
-         {} && ls /c > /seen; touch /m/done\n\
+         ls /c > /seen; touch /m/done\n\
          FROM img\nCOPY --from=holder /bin/true /1\nCOPY --from=private /seen /seen\n\
          RUN --mount=type=cache,id=p,target=/c,sharing=private ls /c > /later\n",
         wait("done"),
